@@ -1,0 +1,55 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+
+.PHONY: run test lint pytest bench translations catalog browser clean
+
+run: $(VENV)/.installed translations
+	$(FLASK) db upgrade
+	$(FLASK) demo seed --if-empty
+	$(FLASK) serve
+
+test: $(VENV)/.test-installed translations browser lint pytest
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest: $(VENV)/.test-installed translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.test-installed translations
+	$(BIN)/python -m bench
+
+# Compiled catalogues are build output: made from the committed .po files.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -q -f -d shopsms/translations
+
+# After adding UI text: extract it, then translate the new entries in en/…/messages.po.
+catalog: $(VENV)/.installed
+	$(BIN)/pybabel extract -F shopsms/babel.cfg -k _l -k lazy_gettext --no-location \
+	  --sort-output -o shopsms/translations/messages.pot .
+	$(BIN)/pybabel update -i shopsms/translations/messages.pot -d shopsms/translations \
+	  --no-fuzzy-matching --width 100
+
+# The browser tests drive Debian's Chromium; install it when we can (root, apt).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  else echo "Chromium is needed for the browser tests: sudo apt-get install chromium"; exit 1; fi; }
+
+$(VENV)/.installed: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,142 @@
+"""Flask commands: `flask --app app users|demo|worker|serve …`."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from .extensions import db
+
+users_cli = AppGroup("users", help="Comptes utilisateurs.")
+demo_cli = AppGroup("demo", help="Données de démonstration.")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["staff", "manager", "admin"]), default="staff")
+@click.option("--store", "store_code", help="Code du magasin (obligatoire sauf pour admin).")
+@click.option("--name", "full_name", default="", help="Nom affiché.")
+@click.password_option("--password", help="Demandé s'il n'est pas donné.")
+def create_user(username, role, store_code, full_name, password):
+    """Create a user; the password is asked twice unless given."""
+    from .services.users import UserError, create_user
+
+    try:
+        user = create_user(username, password, role, store_code, full_name)
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Utilisateur « {user.username} » créé ({user.role}).")
+
+
+@demo_cli.command("seed")
+@click.option("--clients", default=2000, show_default=True, help="Nombre de clients.")
+@click.option("--seed", "random_seed", default=2026, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Ne rien faire si la base a déjà des données.")
+def seed_demo(clients, random_seed, if_empty):
+    """Load a demo chain: stores, users, clients, purchases, repairs."""
+    from . import demo
+
+    if not demo.is_empty():
+        if if_empty:
+            click.echo("Données déjà présentes : démonstration non rechargée.")
+            return
+        raise click.ClickException(
+            "La base contient déjà des données : la démonstration ne se charge que dans une "
+            "base vide (supprimez instance/shopsms.db ou utilisez --if-empty)."
+        )
+    started = time.monotonic()
+    with click.progressbar(length=2 * clients, label="Chargement de la démonstration") as bar:
+        report = demo.seed(clients, seed=random_seed, progress=bar.update)
+    click.echo(
+        f"{report.stores} magasins, {report.clients} clients, {report.purchases} ventes, "
+        f"{report.repair_tickets} fiches SAV en {time.monotonic() - started:.1f} s."
+    )
+    click.echo(f"Comptes de démonstration (mot de passe : {demo.DEMO_PASSWORD}) :")
+    for username, role, store in report.users:
+        click.echo(f"  {username:<20} {role:<8} {store}")
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="S'arrêter quand la file est vide.")
+@with_appcontext
+def worker(burst):
+    """Run one RQ worker with the scheduler (deferred sends)."""
+    from rq import Worker
+
+    from .queue import QUEUE_NAME, get_redis
+
+    # Forked work horses must not share the parent's database connections.
+    db.engine.dispose(close=False)
+    Worker([QUEUE_NAME], connection=get_redis()).work(with_scheduler=True, burst=burst)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--web-workers", default=2, show_default=True)
+@with_appcontext
+def serve(host, port, web_workers):
+    """Everything on one machine: embedded Redis, one RQ worker, gunicorn. Ctrl-C stops all."""
+    from .queue import EmbeddedRedis
+
+    embedded = None
+    env = dict(os.environ)
+    if not current_app.config["REDIS_URL"]:
+        embedded = EmbeddedRedis(current_app.instance_path).start()
+        env["REDIS_URL"] = embedded.url
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    gunicorn = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
+    gunicorn += ["--workers", str(web_workers), "--access-logfile", "-", "app:app"]
+    children = [
+        subprocess.Popen(flask + ["worker"], env=env),
+        subprocess.Popen(gunicorn, env=env),
+    ]
+    click.echo(f"ShopSMS : http://{host}:{port}  (Ctrl-C pour tout arrêter)")
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    exited = None
+    try:
+        while not stopping and exited is None:
+            exited = next((child for child in children if child.poll() is not None), None)
+            time.sleep(0.3)
+    except KeyboardInterrupt:
+        pass  # the terminal sent Ctrl-C to the children too; stop what is left
+    finally:
+        _stop_children(children)
+        if embedded is not None:
+            embedded.stop()
+    # A child that died by itself (not by Ctrl-C or SIGTERM) is an error worth saying.
+    if exited is not None and exited.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
+        command = " ".join(str(arg) for arg in exited.args[2:5])
+        raise click.ClickException(
+            f"« {command} » s'est arrêté (code {exited.returncode}) : tout a été arrêté."
+        )
+
+
+def _stop_children(children, timeout=15):
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for child in children:
+        try:
+            child.wait(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def init_app(app):
+    for command in (users_cli, demo_cli, worker, serve):
+        app.cli.add_command(command)

@@ -1,0 +1,58 @@
+"""Settings from the environment, then `instance/config.py` (which wins).
+
+Every variable is listed in the README; the defaults run on one machine with
+nothing installed: SQLite in instance/, an embedded Redis, the outbox gateway.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def instance_path():
+    return os.environ.get("SHOPSMS_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+
+
+def _secret_key(instance):
+    """A stable key without making anyone configure one: generated once, kept in instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(instance) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def normalize_database_url(url):
+    """postgres:// and postgresql:// (as hosts hand them out) use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _database_url(instance):
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{Path(instance) / 'shopsms.db'}"
+    return normalize_database_url(url)
+
+
+def from_environment(instance):
+    return {
+        "SECRET_KEY": _secret_key(instance),
+        "SQLALCHEMY_DATABASE_URI": _database_url(instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "SMS_GATEWAY": os.environ.get("SMS_GATEWAY", "outbox"),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "LANGUAGES": ("fr", "en"),
+        "WTF_CSRF_TIME_LIMIT": None,  # a tablet left open all day must still submit
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": os.environ.get("SESSION_COOKIE_SECURE", "") == "1",
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+    }

@@ -1,0 +1,374 @@
+"""Demo data: a small jewellery and watch chain with a client file that looks real.
+
+The phones are deliberately mixed (mobiles written every way staff type them,
+landlines, overseas and foreign numbers, empty and malformed ones) because the
+SMS screens must cope with exactly that. Rows go in with bulk inserts so that
+50,000 clients and their purchases load in well under a minute.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from faker import Faker
+from sqlalchemy import func, insert, select
+
+from .extensions import db
+from .models import (
+    Brand,
+    Client,
+    CreditEntry,
+    Purchase,
+    RepairTicket,
+    Store,
+    Template,
+    User,
+    Workshop,
+)
+from .sms.phones import sms_number
+
+DEMO_PASSWORD = "shopsms-demo"
+
+# (code, store name, city, nearby (postal code, city) pairs where its clients live)
+STORES = (
+    ("001", "Biarritz", "Biarritz", (("64200", "Biarritz"), ("64600", "Anglet"),
+                                     ("64500", "Saint-Jean-de-Luz"), ("64210", "Bidart"))),
+    ("002", "Bayonne", "Bayonne", (("64100", "Bayonne"), ("64990", "Mouguerre"),
+                                   ("40220", "Tarnos"), ("64240", "Hasparren"))),
+    ("003", "Pau", "Pau", (("64000", "Pau"), ("64110", "Jurançon"),
+                           ("64140", "Lons"), ("65000", "Tarbes"))),
+    ("004", "Bordeaux Sainte-Catherine", "Bordeaux", (("33000", "Bordeaux"),
+                                                      ("33200", "Bordeaux"),
+                                                      ("33400", "Talence"),
+                                                      ("33700", "Mérignac"))),
+    ("005", "Toulouse Capitole", "Toulouse", (("31000", "Toulouse"), ("31400", "Toulouse"),
+                                              ("31700", "Blagnac"), ("31770", "Colomiers"))),
+    ("006", "Paris Opéra", "Paris", (("75009", "Paris"), ("75017", "Paris"),
+                                     ("92200", "Neuilly-sur-Seine"), ("93100", "Montreuil"))),
+)  # fmt: skip
+BRANDS = (
+    "Ice Watch", "Festina", "Lotus", "Tissot", "Seiko", "Casio", "Swatch", "Citizen",
+    "Longines", "Pandora", "Thomas Sabo", "Swarovski", "Maison Lumen Or 18 carats",
+)  # fmt: skip
+WORKSHOPS = (
+    ("0307", "Atelier Jérôme", Decimal("2.50")),
+    ("0317", "Atelier Horlogerie", Decimal("2.50")),
+    ("0320", "Atelier Joaillerie du Sud-Ouest", Decimal("2.20")),
+)
+REPAIR_ITEMS = (
+    ("Montre Ice Watch blanche", "Fournir et poser une pile"),
+    ("Montre femme acier", "Ne fonctionne plus : révision"),
+    ("Jonc en or 18 ct", "Sertir et coller la pierre"),
+    ("Chronographe Tissot", "Pile chrono + étanchéité"),
+    ("Bague solitaire", "Mise à taille 54"),
+    ("Collier maille forçat", "Changer le fermoir"),
+    ("Montre automatique Seiko", "Mécanisme 3 aiguilles"),
+    ("Bracelet cuir Festina", "Changer le bracelet"),
+)
+TEMPLATES = (
+    ("Retour atelier", None,
+     "Bonjour <GEN> <NOMPROPRE>, votre réparation <NUM> est disponible en magasin. "
+     "Merci de vous munir de votre ticket pour venir récupérer votre article.\n"
+     "Bijouterie Showroom"),
+    ("Anniversaire", None,
+     "Joyeux anniversaire <PRENOM> ! -10 % sur tout le magasin ce mois-ci. <MAGASIN>"),
+    ("Soirée privée", "001",
+     "<NOM>, soirée privée jeudi 19h : nouveautés montres et bijoux. Bijouterie Biarritz"),
+)  # fmt: skip
+
+
+@dataclass
+class SeedReport:
+    stores: int = 0
+    users: list = field(default_factory=list)
+    clients: int = 0
+    purchases: int = 0
+    repair_tickets: int = 0
+
+
+def is_empty():
+    return not db.session.scalar(select(func.count(Store.id)))
+
+
+def seed(clients=2000, *, seed=2026, today=None, progress=None):
+    """Fill an empty database with a demo chain; returns what was created.
+
+    `progress(n)` is called as work gets done, 2 × clients in all (clients, then purchases).
+    """
+    progress = progress or (lambda n: None)
+    rng = random.Random(seed)
+    fake = Faker("fr_FR")
+    fake.seed_instance(seed)
+    today = today or date.today()
+    report = SeedReport()
+
+    stores = _stores()
+    report.stores = len(stores)
+    report.users = _users(stores)
+    brands = [Brand(name=name) for name in BRANDS]
+    workshops = [Workshop(code=c, name=n, default_coefficient=k) for c, n, k in WORKSHOPS]
+    db.session.add_all(brands + workshops)
+    db.session.flush()
+    for name, store_code, body in TEMPLATES:
+        store = next((s for s in stores if s.code == store_code), None)
+        db.session.add(Template(name=name, body=body, store_id=store and store.id))
+    db.session.add(CreditEntry(kind="topup", amount=10_000, reference="Crédits de démonstration"))
+    db.session.commit()
+
+    client_ids = _clients(rng, fake, stores, clients, today, progress)
+    report.clients = len(client_ids)
+    report.purchases = _purchases(rng, client_ids, stores, brands, today, progress)
+    report.repair_tickets = _repairs(rng, client_ids, workshops, today)
+    db.session.commit()
+    return report
+
+
+def _stores():
+    stores = [Store(code=code, name=name, city=city) for code, name, city, _ in STORES]
+    db.session.add_all(stores)
+    db.session.flush()
+    return stores
+
+
+def _users(stores):
+    """A head office login, and a manager and a salesperson per store."""
+    people = [("siege", "admin", None, "Claire Martin (siège)")]
+    for store in stores[:3]:
+        slug = store.city.lower()
+        people.append((f"gerant.{slug}", "manager", store, f"Gérant {store.name}"))
+        people.append((f"vendeur.{slug}", "staff", store, f"Vendeur {store.name}"))
+    created = []
+    for username, role, store, full_name in people:
+        user = User(username=username, role=role, store=store, full_name=full_name)
+        user.set_password(DEMO_PASSWORD)
+        db.session.add(user)
+        created.append((username, role, store.name if store else "tous les magasins"))
+    return created
+
+
+def _digits(rng, count):
+    return "".join(rng.choice("0123456789") for _ in range(count))
+
+
+def _french(number10, rng):
+    """A 10-digit French number written the ways point-of-sale files hold them."""
+    pairs = " ".join(number10[i : i + 2] for i in range(0, 10, 2))
+    style = rng.random()
+    if style < 0.45:
+        return number10
+    if style < 0.75:
+        return pairs
+    if style < 0.85:
+        return pairs.replace(" ", ".")
+    if style < 0.95:
+        return "+33 " + number10[1] + " " + " ".join(number10[i : i + 2] for i in range(2, 10, 2))
+    return "0033" + number10[1:]
+
+
+def _phone(rng, kind):
+    if kind == "mobile":
+        # 07 mobiles start 073 to 079 in the French plan; 06 takes any digit.
+        if rng.random() < 0.7:
+            return _french("06" + _digits(rng, 8), rng)
+        return _french("07" + rng.choice("3456789") + _digits(rng, 7), rng)
+    if kind == "landline":
+        return _french(rng.choice(("01", "05", "05", "05", "09")) + _digits(rng, 8), rng)
+    if kind == "overseas":
+        return rng.choice(("0690 ", "0696 ", "+262 692 ")) + " ".join(
+            _digits(rng, 2) for _ in range(3)
+        )
+    if kind == "foreign":
+        return rng.choice(("+32 470 ", "+41 79 ", "+34 612 ", "+44 7700 ")) + _digits(rng, 6)
+    if kind == "malformed":
+        return rng.choice(("06 12 34", "O6 12 34 56 78", "0612345", "n/a", "06-00"))
+    return ""
+
+
+def _phones(rng):
+    """tel1, tel2 in the proportions a real file has."""
+    roll = rng.random()
+    if roll < 0.62:
+        return _phone(rng, "mobile"), (_phone(rng, "landline") if rng.random() < 0.2 else "")
+    if roll < 0.72:  # a landline first and the mobile in Tél. 2
+        return _phone(rng, "landline"), _phone(rng, "mobile")
+    if roll < 0.80:
+        return _phone(rng, "landline"), ""
+    if roll < 0.84:
+        return _phone(rng, "overseas"), ""
+    if roll < 0.87:
+        return _phone(rng, "foreign"), ""
+    if roll < 0.91:
+        return _phone(rng, "malformed"), ""
+    return "", ""
+
+
+def _clients(rng, fake, stores, count, today, progress):
+    start = date(2012, 1, 1)
+    span = (today - start).days
+    rows = []
+    for n in range(1, count + 1):
+        store = rng.choice(stores)
+        _, _, _, places = STORES[stores.index(store)]
+        postal_code, city = rng.choice(places)
+        woman = rng.random() < 0.62
+        civility = ("Madame" if rng.random() < 0.9 else "Mademoiselle") if woman else "Monsieur"
+        if rng.random() < 0.04:
+            civility = ""
+        first = fake.first_name_female() if woman else fake.first_name_male()
+        last = fake.last_name()
+        if rng.random() < 0.6:  # most point-of-sale files shout the last name
+            last = last.upper()
+        tel1, tel2 = _phones(rng)
+        birthday = None
+        if rng.random() < 0.7:
+            birthday = date(rng.randint(1940, 2006), rng.randint(1, 12), rng.randint(1, 28))
+        incomplete = rng.random() < 0.05
+        consent = rng.choices(("accepted", "refused", "unknown"), (65, 15, 20))[0]
+        rows.append(
+            {
+                "external_id": f"DEMO-C{n:07d}",
+                "number": f"{n:07d}",
+                "civility": civility,
+                "last_name": last,
+                "first_name": first,
+                "address1": "" if incomplete else fake.street_address(),
+                "postal_code": postal_code,
+                "city": "" if incomplete and rng.random() < 0.5 else city,
+                "country": "FR",
+                "tel1": tel1,
+                "tel2": tel2,
+                "sms_number": sms_number(tel1, tel2),
+                "email": fake.email() if rng.random() < 0.55 else "",
+                "birthday": birthday,
+                "birthday_md": birthday.month * 100 + birthday.day if birthday else None,
+                "created_on": start + timedelta(days=rng.randrange(span)),
+                "store_id": store.id,
+                "salesperson": rng.choice(("", "Sabine", "Karim", "Lucie", "Marc")),
+                "sms_consent": consent,
+                "sms_refuses_all": consent == "refused" and rng.random() < 0.15,
+                "email_consent": rng.random() < 0.4,
+                "post_consent": rng.random() < 0.5,
+                "npai": rng.random() < 0.03,
+            }
+        )
+        if n % 1000 == 0:
+            progress(1000)
+    progress(count % 1000)
+    _insert_many(Client, rows)
+    db.session.commit()
+    # One query for the ids: INSERT … RETURNING in parameter order is quadratic here.
+    ids = dict(db.session.execute(select(Client.number, Client.id)).all())
+    return [(ids[row["number"]], row["created_on"], row["store_id"]) for row in rows]
+
+
+def _purchases(rng, client_ids, stores, brands, today, progress):
+    store_ids = [s.id for s in stores]
+    brand_ids = [b.id for b in brands]
+    brand_weights = [8, 7, 6, 5, 5, 6, 6, 4, 2, 7, 4, 5, 3]
+    total = 0
+    batch = []
+    for done, (client_id, created_on, home_store) in enumerate(client_ids, 1):
+        if done % 1000 == 0:
+            progress(1000)
+        visits = min(int(rng.expovariate(1 / 4.0)), 40)
+        span = max((today - created_on).days, 1)
+        for _ in range(visits):
+            batch.append(
+                {
+                    "external_id": f"DEMO-V{total + len(batch) + 1:08d}",
+                    "client_id": client_id,
+                    "store_id": home_store if rng.random() < 0.85 else rng.choice(store_ids),
+                    "brand_id": rng.choices(brand_ids, brand_weights)[0],
+                    "date": created_on + timedelta(days=rng.randrange(span)),
+                    "amount": Decimal(min(round(rng.lognormvariate(4.5, 0.9), 2), 9999)).quantize(
+                        Decimal("0.01")
+                    ),
+                    "ticket_number": _digits(rng, 8),
+                }
+            )
+        if len(batch) >= 10_000:
+            _insert_many(Purchase, batch)
+            total += len(batch)
+            batch = []
+    if batch:
+        _insert_many(Purchase, batch)
+        total += len(batch)
+    db.session.commit()
+    progress(len(client_ids) % 1000)
+    return total
+
+
+def _repairs(rng, client_ids, workshops, today):
+    """Tickets in every status, the recent ones still in the workshop or ready."""
+    count = max(30, min(len(client_ids) // 20, 3000))
+    statuses = ("open", "at_workshop", "ready", "collected", "cancelled")
+    weights = (10, 20, 15, 50, 5)
+    rows = []
+    for n in range(count):
+        client_id, _, store_id = rng.choice(client_ids)
+        status = rng.choices(statuses, weights)[0] if n >= len(statuses) else statuses[n]
+        kind = rng.choices(("repair", "warranty", "free", "quote"), (60, 20, 8, 12))[0]
+        item, work = rng.choice(REPAIR_ITEMS)
+        workshop = rng.choice(workshops)
+        received = today - timedelta(days=rng.randint(1, 200))
+        sent = received + timedelta(days=rng.randint(0, 3)) if status != "open" else None
+        returned = (
+            sent + timedelta(days=rng.randint(5, 25))
+            if sent and status in ("ready", "collected")
+            else None
+        )
+        if returned and returned > today:
+            returned = today
+        price = Decimal(rng.choice((12, 14, 18, 28, 35, 60))).quantize(Decimal("0.01"))
+        coefficient = workshop.default_coefficient
+        rows.append(
+            {
+                "external_id": f"DEMO-S{n + 1:06d}",
+                "number": str(500_000 + n * 7 + rng.randint(0, 6)),
+                "client_id": client_id,
+                "store_id": store_id,
+                "kind": kind,
+                "status": status,
+                "item_description": item,
+                "work_description": work,
+                "workshop_id": workshop.id if sent else None,
+                "workshop_price": price if returned else None,
+                "coefficient": coefficient if returned else None,
+                "client_price": Decimal("0.00") if kind in ("warranty", "free")
+                else (price * coefficient).quantize(Decimal("0.01")),
+                "received_on": received,
+                "sent_to_workshop_on": sent,
+                "returned_on": returned,
+                "collected_on": returned + timedelta(days=rng.randint(1, 20))
+                if status == "collected" and returned
+                else None,
+            }
+        )  # fmt: skip
+    _insert_many(RepairTicket, rows)
+    db.session.commit()
+    return len(rows)
+
+
+def _insert_many(model, rows):
+    """Bulk insert in the session's transaction: COPY on PostgreSQL (executemany costs a
+    server round trip per row there), executemany on SQLite, where it is already fast."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(model), rows)
+        return
+    table = model.__table__
+    columns = list(rows[0])
+    # Columns the rows leave out get their Python-side defaults, as an INSERT would.
+    defaults = {
+        column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
+        for column in table.columns
+        if column.name not in columns and column.default is not None and not column.primary_key
+    }  # fmt: skip
+    names = ", ".join(f'"{name}"' for name in columns + list(defaults))
+    cursor = connection.connection.dbapi_connection.cursor()
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in columns] + list(defaults.values()))

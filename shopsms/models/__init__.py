@@ -1,0 +1,42 @@
+"""The models, one module per aggregate; importing this package registers them all."""
+
+from .audit import AuditEntry
+from .base import utcnow
+from .campaign import CAMPAIGN_KINDS, CAMPAIGN_STATUSES, MESSAGE_STATES, Campaign, Message
+from .client import CIVILITIES, SMS_CONSENTS, Client
+from .credit import CREDIT_KINDS, CreditEntry
+from .optout import InboundMessage, OptOut
+from .repair import REPAIR_KINDS, REPAIR_STATUSES, RepairTicket, Workshop
+from .sales import Brand, Purchase
+from .setting import Setting
+from .store import Store
+from .template import Template
+from .user import ROLES, User
+
+__all__ = [
+    "AuditEntry",
+    "Brand",
+    "CAMPAIGN_KINDS",
+    "CAMPAIGN_STATUSES",
+    "CIVILITIES",
+    "CREDIT_KINDS",
+    "Campaign",
+    "Client",
+    "CreditEntry",
+    "InboundMessage",
+    "MESSAGE_STATES",
+    "Message",
+    "OptOut",
+    "Purchase",
+    "REPAIR_KINDS",
+    "REPAIR_STATUSES",
+    "ROLES",
+    "RepairTicket",
+    "SMS_CONSENTS",
+    "Setting",
+    "Store",
+    "Template",
+    "User",
+    "Workshop",
+    "utcnow",
+]

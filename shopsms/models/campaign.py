@@ -1,0 +1,77 @@
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+CAMPAIGN_KINDS = ("single", "marketing", "repair", "workshop_return")
+CAMPAIGN_STATUSES = ("draft", "scheduled", "queued", "sending", "sent", "cancelled")
+MESSAGE_STATES = ("pending", "submitted", "delivered", "failed", "expired", "skipped")
+
+
+class Campaign(db.Model):
+    """« Campagne / envoi »: one sending; its outcome is the « Rapport d'envoi »."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        Index("ix_campaigns_status_scheduled", "status", "scheduled_at"),
+        Index("ix_campaigns_store_created", "store_id", "created_at"),
+        Index("ix_campaigns_report_open", "closed_at", "finished_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    name: Mapped[str] = mapped_column(String(120), default="")
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sender_id: Mapped[str] = mapped_column(String(11), default="")
+    body: Mapped[str] = mapped_column(Text, default="")  # the template, before placeholders
+    add_stop: Mapped[bool] = mapped_column(default=False)
+    recipients_count: Mapped[int] = mapped_column(default=0)
+    credits_reserved: Mapped[int] = mapped_column(default=0)
+    scheduled_at: Mapped[datetime | None]  # UTC; « Envoi différé »
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # « Clôturer le rapport »: managers close a finished sending's report.
+    closed_at: Mapped[datetime | None]
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    store = relationship("Store")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    closed_by = relationship("User", foreign_keys=[closed_by_id])
+
+
+class Message(db.Model):
+    """« SMS »: one recipient row of a campaign, frozen when the campaign is drafted."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_campaign_state", "campaign_id", "state"),
+        Index("ix_messages_client_created", "client_id", "created_at"),
+        Index("ix_messages_gateway_ref", "gateway", "gateway_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"))
+    repair_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("repair_tickets.id"))
+    phone: Mapped[str] = mapped_column(String(20), default="")  # E.164
+    text: Mapped[str] = mapped_column(Text, default="")  # final text: placeholders, STOP
+    parts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    state: Mapped[str] = mapped_column(String(10), default="pending")
+    skip_reason: Mapped[str] = mapped_column(String(20), default="")
+    error: Mapped[str] = mapped_column(String(200), default="")  # operator's reason
+    gateway: Mapped[str] = mapped_column(String(10), default="")
+    gateway_ref: Mapped[str | None] = mapped_column(String(64))  # the gateway's message id
+    # Set when a worker claims the row, so a batch run twice never submits it twice.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+
+    campaign = relationship("Campaign")
+    client = relationship("Client")

@@ -1,0 +1,71 @@
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import utcnow
+
+CIVILITIES = ("Monsieur", "Madame", "Mademoiselle")
+# Marketing SMS consent: unknown until the client says (an unknown is not reachable).
+SMS_CONSENTS = ("unknown", "accepted", "refused")
+
+
+class Client(db.Model):
+    """A customer of the chain, with every field of the seed's client card."""
+
+    __tablename__ = "clients"
+    __table_args__ = (
+        Index("ix_clients_name", "last_name", "first_name"),
+        Index("ix_clients_postal_code", "postal_code"),
+        Index("ix_clients_city", "city"),
+        Index("ix_clients_birthday_md", "birthday_md"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The point of sale's id, for import and sync; unique when given.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # « N° client »
+    is_prospect: Mapped[bool] = mapped_column(default=False)
+    civility: Mapped[str] = mapped_column(String(12), default="")
+    last_name: Mapped[str] = mapped_column(String(80))
+    first_name: Mapped[str] = mapped_column(String(80), default="")
+    address1: Mapped[str] = mapped_column(String(120), default="")
+    address2: Mapped[str] = mapped_column(String(120), default="")
+    postal_code: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    country: Mapped[str] = mapped_column(String(2), default="FR")
+    tel1: Mapped[str] = mapped_column(String(30), default="")
+    tel2: Mapped[str] = mapped_column(String(30), default="")
+    # Where an SMS goes (E.164), derived from tel1/tel2 by the SMS core; indexed for STOP.
+    sms_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str] = mapped_column(String(120), default="")
+    birthday: Mapped[date | None]
+    # Month*100+day, so that "birthday between two dates, any year" is an indexed range.
+    birthday_md: Mapped[int | None] = mapped_column(SmallInteger)
+    created_on: Mapped[date] = mapped_column(default=date.today)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    salesperson: Mapped[str] = mapped_column(String(80), default="")
+    sms_consent: Mapped[str] = mapped_column(String(10), default="unknown")
+    # « Refuse tout SMS »: not even a repair notice goes out.
+    sms_refuses_all: Mapped[bool] = mapped_column(default=False)
+    email_consent: Mapped[bool] = mapped_column(default=False)
+    post_consent: Mapped[bool] = mapped_column(default=False)
+    npai: Mapped[bool] = mapped_column(default=False)  # « N'habite pas à l'adresse indiquée »
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    store = relationship("Store")
+
+    @property
+    def address_incomplete(self):
+        """« Adresse incomplète »: derived, as the seed's filter needs it, never stored."""
+        return not (self.address1.strip() and self.postal_code.strip() and self.city.strip())
+
+    @property
+    def display_name(self):
+        return f"{self.last_name} {self.first_name}".strip()
+
+    def __repr__(self):
+        return f"<Client {self.number} {self.display_name}>"

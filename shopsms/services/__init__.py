@@ -1,0 +1,1 @@
+"""Use cases shared by views, jobs and the CLI. They take ids and plain values, and commit."""

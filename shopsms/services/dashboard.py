@@ -1,0 +1,41 @@
+"""What the home page shows a logged-in user, scoped to what their role lets them see."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import Campaign
+from . import credits
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    credits_left: int
+    reports_to_close: int
+    scheduled: list  # the next scheduled campaigns
+
+
+def _scoped(query, user):
+    # Head office sees the chain; a store's staff and manager see their store.
+    if user.has_role("admin"):
+        return query
+    return query.where(Campaign.store_id == user.store_id)
+
+
+def for_user(user, *, limit=5):
+    reports = _scoped(
+        select(func.count(Campaign.id)).where(
+            Campaign.finished_at.is_not(None), Campaign.closed_at.is_(None)
+        ),
+        user,
+    )
+    scheduled = _scoped(
+        select(Campaign).where(Campaign.status == "scheduled").order_by(Campaign.scheduled_at),
+        user,
+    ).limit(limit)
+    return Dashboard(
+        credits_left=credits.balance(),
+        reports_to_close=db.session.scalar(reports) or 0,
+        scheduled=list(db.session.scalars(scheduled)),
+    )

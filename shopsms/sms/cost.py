@@ -1,0 +1,93 @@
+"""What a sending costs, computed on each recipient's final text, not on the template."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from . import encoding, placeholders, stop
+
+
+@dataclass(frozen=True)
+class Estimate:
+    credits: int  # total parts over all recipients: what the sending costs
+    recipients: int
+    by_parts: dict[int, int] = field(hash=False)  # parts -> number of recipients, sorted
+    longest_text: str  # the final text with the most parts (then the most units)
+    longest_parts: int
+    over_limit: int  # recipients whose text needs more than max_parts parts
+    over_by: int  # the largest excess in units ("dépasse de N caractères"), 0 if none
+    ucs2: int  # recipients whose text goes out as UCS-2 (fewer characters per part)
+    max_parts: int
+
+
+def final_text(
+    template: str,
+    context: Mapping,
+    *,
+    add_stop: bool,
+    short_code: str = stop.DEFAULT_SHORT_CODE,
+) -> str:
+    """Exactly what one recipient receives; costing and sending both use it."""
+    mention = stop.stop_mention(short_code) if add_stop else None
+    return _final_text(template, context, mention)
+
+
+def _final_text(template: str, context: Mapping, mention: str | None) -> str:
+    text = placeholders.render(template, context)
+    if "\r" in text:
+        # Browsers submit textareas with CRLF; a CR is a billed character nobody wants.
+        text = text.replace("\r\n", "\n")
+    return text if mention is None else stop.append_mention(text, mention)
+
+
+def excess(encoding_name: str, units: int, parts: int, max_parts: int) -> int:
+    """Units beyond what max_parts parts hold; at least 1 when the text does not fit
+    (an escape or surrogate pair pushed to the next part can overflow a full text)."""
+    if parts <= max_parts:
+        return 0
+    return max(1, units - encoding.capacity(encoding_name, max_parts))
+
+
+def estimate(
+    template: str,
+    contexts: Iterable[Mapping],
+    *,
+    add_stop: bool,
+    short_code: str = stop.DEFAULT_SHORT_CODE,
+    max_parts: int = 1,
+) -> Estimate:
+    mention = stop.stop_mention(short_code) if add_stop else None
+    # Recipients often share a final text (same civility, no name in the template):
+    # measure each distinct text once.
+    measures: dict[str, tuple[str, int, int]] = {}
+    by_parts: dict[int, int] = {}
+    recipients = credits = over_limit = over_by = ucs2 = 0
+    longest_text, longest_key = "", (0, 0)
+    for context in contexts:
+        text = _final_text(template, context, mention)
+        measured = measures.get(text)
+        if measured is None:
+            measured = measures[text] = encoding.measure(text)
+        encoding_name, units, parts = measured
+        recipients += 1
+        credits += parts
+        by_parts[parts] = by_parts.get(parts, 0) + 1
+        if encoding_name == encoding.UCS_2:
+            ucs2 += 1
+        if parts > max_parts:
+            over_limit += 1
+            over_by = max(over_by, excess(encoding_name, units, parts, max_parts))
+        if (parts, units) > longest_key:
+            longest_text, longest_key = text, (parts, units)
+    return Estimate(
+        credits=credits,
+        recipients=recipients,
+        by_parts=dict(sorted(by_parts.items())),
+        longest_text=longest_text,
+        longest_parts=longest_key[0],
+        over_limit=over_limit,
+        over_by=over_by,
+        ucs2=ucs2,
+        max_parts=max_parts,
+    )

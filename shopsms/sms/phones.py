@@ -1,0 +1,103 @@
+"""Phone numbers from client cards: which one an SMS goes to, and why none when none.
+
+Client files hold numbers typed by hand for years: "06 12 34 56 78", "06.12.34.56.78",
+"+33 6…", "0033 6…", overseas numbers written the domestic way ("0690 12 34 56").
+Every check goes through `classify`, so that parsing rules live in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+
+EMPTY = "empty"
+INVALID = "invalid"
+LANDLINE = "landline"
+MOBILE = "mobile"
+
+# Overseas departments share the French domestic dialling plan ("0690…" dialled from
+# Paris reaches Guadeloupe) but have their own country codes, so phonenumbers reads
+# "0690 12 34 56" with region FR as an invalid metropolitan number.
+_OVERSEAS = {"FR": ("GP", "MQ", "GF", "RE", "YT")}
+
+_MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+@dataclass(frozen=True)
+class PhoneClass:
+    kind: str  # EMPTY, INVALID, LANDLINE (any valid non-mobile number) or MOBILE
+    e164: str | None  # set for LANDLINE and MOBILE
+    region: str | None  # region of the number ("FR", "GP", "BE"…), when valid
+    raw: str  # the input, stripped
+
+
+def classify(raw: str | None, region: str = "FR") -> PhoneClass:
+    text = (raw or "").strip()
+    if not text:
+        return PhoneClass(EMPTY, None, None, text)
+    number = _parse_valid(text, region)
+    if number is None:
+        return PhoneClass(INVALID, None, None, text)
+    kind = MOBILE if phonenumbers.number_type(number) in _MOBILE_TYPES else LANDLINE
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return PhoneClass(kind, e164, phonenumbers.region_code_for_number(number), text)
+
+
+def _parse_valid(text: str, region: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+    if phonenumbers.is_valid_number(number):
+        return number
+    # Not valid as read: maybe an overseas number written as a domestic one, or with
+    # the metropolitan +33 prefix ("+33 690…" does not exist, "+590 690…" does).
+    if number.country_code != phonenumbers.country_code_for_region(region):
+        return None
+    national = "0" + phonenumbers.national_significant_number(number)
+    for overseas in _OVERSEAS.get(region, ()):
+        try:
+            candidate = phonenumbers.parse(national, overseas)
+        except NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(candidate):
+            return candidate
+    return None
+
+
+def sms_number(tel1: str | None, tel2: str | None, region: str = "FR") -> str | None:
+    """The E.164 mobile an SMS goes to: tel1 if it is a mobile, else tel2, else None."""
+    for raw in (tel1, tel2):
+        phone = classify(raw, region)
+        if phone.kind == MOBILE:
+            return phone.e164
+    return None
+
+
+def no_sms_reason(tel1: str | None, tel2: str | None, region: str = "FR") -> str | None:
+    """None when the client has an SMS number, else what to fix on the card."""
+    phones = [classify(raw, region) for raw in (tel1, tel2)]
+    if any(phone.kind == MOBILE for phone in phones):
+        return None
+    # A mistyped number is the most useful to report: fixing it may give a mobile.
+    for phone in phones:
+        if phone.kind == INVALID:
+            return f"Numéro invalide : {phone.raw}"
+    for phone in phones:
+        if phone.kind == LANDLINE:
+            return f"Numéro fixe, pas un portable : {display(phone.raw, region)}"
+    return "Aucun numéro de téléphone"
+
+
+def display(number_or_raw: str | None, region: str = "FR") -> str:
+    """Human format: national ("06 12 34 56 78") for numbers of `region`,
+    international ("+590 690 12 34 56") otherwise, the input itself if not a number."""
+    phone = classify(number_or_raw, region)
+    if phone.e164 is None:
+        return number_or_raw or ""
+    number = phonenumbers.parse(phone.e164)
+    national = phone.region == region
+    style = PhoneNumberFormat.NATIONAL if national else PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)

@@ -1,0 +1,32 @@
+"""The STOP mention required on marketing SMS (art. L34-5 CPCE)."""
+
+from __future__ import annotations
+
+# The opt-out short code belongs to the SMS provider; it is a setting.
+DEFAULT_SHORT_CODE = "36608"
+
+
+def stop_mention(short_code: str = DEFAULT_SHORT_CODE) -> str:
+    code = str(short_code or "").strip()
+    if not code:
+        raise ValueError("STOP short code is empty")
+    return f"STOP {code}"
+
+
+def with_stop(text: str, short_code: str = DEFAULT_SHORT_CODE) -> str:
+    """The text with the mention on its own last line.
+
+    Trailing blank lines and spaces are dropped first: they would cost units and
+    push the mention away. A text that already ends with the mention is left as is.
+    """
+    return append_mention(text, stop_mention(short_code))
+
+
+def append_mention(text: str, mention: str) -> str:
+    """with_stop() for a mention already built (costing calls it once per recipient)."""
+    body = text.rstrip()
+    if not body:
+        return mention
+    if body.endswith(mention):
+        return body
+    return f"{body}\n{mention}"

@@ -1,0 +1,68 @@
+"""The web layer: one blueprint per area, shared error handling and navigation."""
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, get_locale, lazy_gettext
+from flask_wtf.csrf import CSRFError
+
+from . import access, auth, home, i18n
+
+# The product's navigation; an area shows once its blueprint is registered and the
+# person's role reaches it, so a menu never leads to a page that is not there.
+NAVIGATION = (
+    (lazy_gettext("Clients"), "clients.index", "staff"),
+    (lazy_gettext("Campagnes"), "campaigns.index", "staff"),
+    (lazy_gettext("SAV"), "repairs.index", "staff"),
+    (lazy_gettext("Rapports"), "reports.index", "staff"),
+    (lazy_gettext("Crédits"), "credits.index", "staff"),
+    (lazy_gettext("Paramètres"), "settings.index", "manager"),
+)
+
+ROLE_LABELS = {
+    "staff": lazy_gettext("Vendeur"),
+    "manager": lazy_gettext("Gérant"),
+    "admin": lazy_gettext("Siège"),
+}
+
+
+def init_app(app):
+    for module in (auth, home, i18n):
+        app.register_blueprint(module.bp)
+    app.before_request(access.require_login)
+    app.after_request(_vary_on_htmx)
+    app.register_error_handler(CSRFError, _csrf_error)
+    for code in (403, 404, 500):
+        app.register_error_handler(code, _error_page)
+    app.context_processor(_layout_context)
+    app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
+        format_datetime(value, fmt) if value else ""
+    )
+
+
+def _layout_context():
+    from flask_login import current_user
+
+    items = []
+    if current_user.is_authenticated:
+        for label, endpoint, role in NAVIGATION:
+            if endpoint in current_app.view_functions and current_user.has_role(role):
+                items.append((label, endpoint))
+    return {"navigation": items, "current_locale": str(get_locale()), "role_labels": ROLE_LABELS}
+
+
+def _vary_on_htmx(response):
+    # The same URL answers a page or a partial: caches must keep them apart.
+    response.vary.add("HX-Request")
+    return response
+
+
+def _csrf_error(error):
+    if request.headers.get("HX-Request") == "true":
+        # htmx cannot recover a stale token by itself: reload the page for a fresh one.
+        return "", 400, {"HX-Refresh": "true"}
+    flash(lazy_gettext("La page avait expiré : recommencez, s'il vous plaît."), "warning")
+    return redirect(request.referrer or url_for("home.index"))
+
+
+def _error_page(error):
+    code = getattr(error, "code", 500)
+    return render_template("errors/error.html", code=code), code

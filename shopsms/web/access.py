@@ -1,0 +1,54 @@
+"""Who may see what: every page needs a session, and role checks happen here only."""
+
+from functools import wraps
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import db, login
+from ..models import User
+
+# Endpoints open without a session; everything else asks for a login.
+PUBLIC_ENDPOINTS = {"auth.login", "static", "i18n.switch"}
+
+
+@login.user_loader
+def load_user(user_id):
+    return db.session.get(User, int(user_id))
+
+
+@login.unauthorized_handler
+def ask_for_login():
+    target = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request") == "true":
+        # A session that ended under an htmx request: reload the whole page on the login
+        # form rather than swap the form into a fragment.
+        return "", 401, {"HX-Redirect": target}
+    if request.path != "/":  # opening the site is no reason for a warning
+        flash(_l("Connectez-vous pour accéder à cette page."), "info")
+    return redirect(target)
+
+
+def require_login():
+    """before_request: a page without a session sends the person to the login page."""
+    if request.endpoint is None or request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return ask_for_login()
+    return None
+
+
+def role_required(role):
+    """The view answers 403 to anyone below `role` (staff < manager < admin)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,27 @@
+"""French first, English available: the person's choice, else French."""
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_login import current_user
+
+from ..extensions import db
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale():
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen is None and current_user and current_user.is_authenticated:
+        chosen = current_user.locale
+    return chosen if chosen in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@bp.post("/langue/<code>")
+def switch(code):
+    if code in current_app.config["LANGUAGES"]:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            current_user.locale = code
+            db.session.commit()
+    target = request.referrer or url_for("home.index")
+    return redirect(target)

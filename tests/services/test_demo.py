@@ -1,0 +1,53 @@
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from shopsms import demo
+from shopsms.extensions import db
+from shopsms.models import REPAIR_STATUSES, Client, CreditEntry, Purchase, RepairTicket, User
+from shopsms.sms.phones import sms_number
+
+pytestmark = pytest.mark.usefixtures("ctx")
+
+
+def test_seed_builds_a_chain_that_looks_real(app):
+    report = demo.seed(clients=400, seed=11)
+    assert report.clients == db.session.scalar(select(func.count(Client.id))) == 400
+    assert report.purchases == db.session.scalar(select(func.count(Purchase.id))) > 400
+    roles = Counter(db.session.scalars(select(User.role)))
+    assert roles["admin"] >= 1 and roles["manager"] >= 1 and roles["staff"] >= 1
+    for user in db.session.scalars(select(User)):
+        assert user.check_password(demo.DEMO_PASSWORD)
+    statuses = set(db.session.scalars(select(RepairTicket.status)))
+    assert statuses == set(REPAIR_STATUSES)
+    assert db.session.scalar(select(func.sum(CreditEntry.amount))) == 10_000
+
+    clients = list(db.session.scalars(select(Client)))
+    with_mobile = [c for c in clients if c.sms_number]
+    # A realistic mix: most reachable, some with only a landline, some with nothing usable.
+    assert 0.6 < len(with_mobile) / len(clients) < 0.95
+    assert any(c.tel1 and not c.sms_number for c in clients)
+    assert any(not c.tel1 for c in clients)
+    assert any(c.sms_number and not c.sms_number.startswith("+33") for c in clients)
+    assert any(c.sms_number and c.tel1 and sms_number(c.tel1, "") is None for c in clients)
+    for c in clients:  # the stored number is the one the SMS core would choose
+        assert c.sms_number == sms_number(c.tel1, c.tel2)
+        if c.birthday:
+            assert c.birthday_md == c.birthday.month * 100 + c.birthday.day
+    assert {c.sms_consent for c in clients} == {"accepted", "refused", "unknown"}
+    assert any(c.address_incomplete for c in clients)
+    assert any(c.last_name.isupper() for c in clients)
+    assert any("é" in (c.first_name + c.last_name + c.city).lower() for c in clients)
+
+
+def test_demo_command_refuses_a_database_with_data_and_says_why(runner):
+    first = runner.invoke(args=["demo", "seed", "--clients", "50"])
+    assert first.exit_code == 0, first.output
+    assert "mot de passe : shopsms-demo" in first.output
+    assert "siege" in first.output and "vendeur.biarritz" in first.output
+    again = runner.invoke(args=["demo", "seed", "--clients", "50"])
+    assert again.exit_code != 0 and "base vide" in again.output
+    quiet = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert quiet.exit_code == 0 and "non rechargée" in quiet.output
+    assert db.session.scalar(select(func.count(Client.id))) == 50

@@ -1,0 +1,75 @@
+"""`make run`'s last step: everything up, then Ctrl-C leaves no process behind."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from shopsms.config import PROJECT_ROOT
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _descendants(pid):
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True)
+    children = {}
+    pairs = [tuple(map(int, line.split())) for line in out.stdout.strip().splitlines()]
+    for child, parent in pairs:
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True)
+    return not state.stdout.strip().startswith("Z")
+
+
+def test_serve_starts_web_worker_and_redis_then_ctrl_c_stops_them_all(migrated, tmp_path):
+    port = _free_port()
+    env = dict(os.environ, SHOPSMS_INSTANCE_PATH=str(tmp_path), DATABASE_URL=migrated)
+    env.pop("REDIS_URL", None)  # the embedded one, as on a fresh machine
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(port),
+         "--web-workers", "1"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion") as response:
+                    body = response.read().decode()
+                break
+            except OSError:
+                assert process.poll() is None, process.stdout.read().decode()
+                assert time.monotonic() < deadline, "the web server did not come up"
+                time.sleep(0.3)
+        assert "Connexion" in body
+        assert (tmp_path / "redis.sock").exists()
+        descendants = _descendants(process.pid)
+        assert len(descendants) >= 3  # redis-server, the worker, gunicorn and its workers
+    finally:
+        # What a terminal does on Ctrl-C: SIGINT to the whole foreground group.
+        os.killpg(process.pid, signal.SIGINT)
+        output = process.communicate(timeout=30)[0].decode()
+    assert process.returncode == 0, output
+    time.sleep(0.5)
+    assert [pid for pid in descendants if _alive(pid)] == []
+    assert not (tmp_path / "redis.sock").exists()

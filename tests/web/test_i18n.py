@@ -1,0 +1,48 @@
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from shopsms.config import PROJECT_ROOT
+from tests.conftest import csrf_token
+
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+
+
+def _source_messages():
+    """Every translatable string in the code and templates, as pybabel extracts it."""
+    method_map = [("shopsms/**.py", "python"), ("templates/**.html", "jinja2")]
+    found = set()
+    for _, _, message, _, _ in extract_from_dir(
+        str(PROJECT_ROOT), method_map=method_map, keywords=KEYWORDS
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def test_english_catalogue_is_complete():
+    path = Path(PROJECT_ROOT, "shopsms/translations/en/LC_MESSAGES/messages.po")
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in catalog
+        if m.id
+        and m.string
+        and (all(m.string) if isinstance(m.string, tuple) else True)
+        and not m.fuzzy
+    }
+    missing = sorted(_source_messages() - translated)
+    assert not missing, "Run `make catalog` and translate: " + "; ".join(missing)
+
+
+def test_a_person_can_switch_to_english_and_back(client_as):
+    client = client_as("staff")
+    home = client.get("/")
+    assert "Crédits SMS restants" in home.text
+    token = csrf_token(home)
+    client.post("/langue/en", data={"csrf_token": token}, headers={"Referer": "/"})
+    english = client.get("/")
+    assert "SMS credits left" in english.text and '<html lang="en"' in english.text
+    client.post("/langue/fr", data={"csrf_token": token})
+    assert "Crédits SMS restants" in client.get("/").text
