@@ -25,7 +25,7 @@ bench: $(VENV)/.test-installed translations
 
 # Compiled catalogues are build output: made from the committed .po files.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel compile -q -f -d shopsms/translations
+	$(BIN)/pybabel compile -f -d shopsms/translations >/dev/null
 
 # After adding UI text: extract it, then translate the new entries in en/…/messages.po.
 catalog: $(VENV)/.installed
