@@ -4,7 +4,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import format_datetime, get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
-from . import access, auth, home, i18n
+from . import access, auth, composer, home, i18n
 
 # The product's navigation; an area shows once its blueprint is registered and the
 # person's role reaches it, so a menu never leads to a page that is not there.
@@ -25,7 +25,7 @@ ROLE_LABELS = {
 
 
 def init_app(app):
-    for module in (auth, home, i18n):
+    for module in (auth, home, i18n, composer):
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)
     app.after_request(_vary_on_htmx)

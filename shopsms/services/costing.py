@@ -1,0 +1,169 @@
+"""What a message will look like and cost, before anyone presses « Envoyer ».
+
+The seeds count characters on the template and warn that generic expressions may make
+the real text too long; here every count is made on the final text (expressions
+replaced, STOP added): of each recipient when they are known, else of an example client.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Select, select
+
+from ..extensions import db
+from ..models import Client, Store
+from ..sms import cost, encoding, placeholders, stop
+from . import credits, settings
+
+# The client of the placeholders' examples (PLACEHOLDERS): what a message looks like
+# when no recipient is chosen yet.
+EXAMPLE_CLIENT = {
+    "civility": "Monsieur",
+    "first_name": "JEAN",
+    "last_name": "DUPONT",
+    "store": "Bijouterie Showroom",
+    "number": "12345",
+    "amount": Decimal("30.00"),
+}
+EXAMPLE_NAME = "Monsieur JEAN DUPONT"
+
+# Ids per query: SQLite accepts 32,766 bound values, PostgreSQL 65,535. A campaign's
+# selection should come as a query of ids (a Select) and is then costed in one query.
+_IDS_PER_QUERY = 10_000
+
+
+@dataclass(frozen=True)
+class Cost:
+    estimate: cost.Estimate
+    available: int  # credits on the account now
+    example: bool  # True when computed on EXAMPLE_CLIENT, not on real recipients
+
+    @property
+    def credits(self):
+        return self.estimate.credits
+
+    @property
+    def left(self):
+        """Credits left after this sending; negative when there are not enough."""
+        return self.available - self.estimate.credits
+
+    @property
+    def missing(self):
+        return max(0, -self.left)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """Everything the composer shows under the text box."""
+
+    body: str
+    add_stop: bool
+    mention: str  # "STOP 36608"
+    max_parts: int
+    text: str  # the final text measured: the example client's, or the longest recipient's
+    analysis: encoding.Analysis  # of `text`
+    limit: int  # units that max_parts parts hold in that encoding
+    over_by: int  # units beyond the limit (the worst recipient's), 0 when it fits
+    over_limit: int  # recipients (or the example) whose text is too long
+    unknown: list[str]  # expressions that would go out as typed
+    body_non_gsm: tuple[str, ...]  # characters of the body itself that force Unicode
+    gsm_parts: int | None  # parts once those characters are replaced, None if none
+    cost: Cost
+
+    @property
+    def empty(self):
+        return not self.body.strip()
+
+    @property
+    def stop_units(self):
+        """What the mention takes of the text's room (its line break included)."""
+        return len(self.mention) + 1 if self.add_stop else 0
+
+
+def recipient_contexts(client_ids) -> Iterator[dict]:
+    """The placeholder context of each client, read in one query (a chunk of ids per
+    query for very long lists): never a query per client."""
+    columns = select(Client.civility, Client.first_name, Client.last_name, Store.name).join(
+        Store, Store.id == Client.store_id
+    )
+    if isinstance(client_ids, Select):
+        chunks = [client_ids]
+    else:
+        ids = list(dict.fromkeys(int(i) for i in client_ids))
+        chunks = [ids[i : i + _IDS_PER_QUERY] for i in range(0, len(ids), _IDS_PER_QUERY)]
+    for chunk in chunks:
+        for civility, first_name, last_name, store in db.session.execute(
+            columns.where(Client.id.in_(chunk))
+        ):
+            yield {
+                "civility": civility,
+                "first_name": first_name,
+                "last_name": last_name,
+                "store": store,
+            }
+
+
+def for_clients(body, client_ids, *, add_stop, store_id=None) -> Cost:
+    """The exact cost of sending `body` to these clients (ids, or a Select of ids)."""
+    max_parts, short_code = _rules(store_id)
+    estimate = cost.estimate(
+        body or "",
+        recipient_contexts(client_ids),
+        add_stop=add_stop,
+        short_code=short_code,
+        max_parts=max_parts,
+    )
+    return Cost(estimate=estimate, available=credits.balance(), example=False)
+
+
+def example_context(store_id=None):
+    """EXAMPLE_CLIENT, in the given store."""
+    context = dict(EXAMPLE_CLIENT)
+    if store_id is not None:
+        name = db.session.scalar(select(Store.name).where(Store.id == store_id))
+        context["store"] = name or context["store"]
+    return context
+
+
+def preview(body, *, add_stop, store_id=None, client_ids=()) -> Preview:
+    """The composer's counter, warnings and cost for `body`: on the recipients' final
+    texts when client_ids (ids, or a Select of ids) are given, else on the example's."""
+    body = body or ""
+    max_parts, short_code = _rules(store_id)
+    if not isinstance(client_ids, Select):
+        client_ids = list(client_ids or ())
+    example = not isinstance(client_ids, Select) and not client_ids
+    # Read once, measured twice (as typed, and with the special characters replaced).
+    contexts = [example_context(store_id)] if example else list(recipient_contexts(client_ids))
+
+    def estimate_for(template):
+        return cost.estimate(
+            template, contexts, add_stop=add_stop, short_code=short_code, max_parts=max_parts
+        )
+
+    estimate = estimate_for(body)
+    analysis = encoding.analyze(estimate.longest_text)
+    body_non_gsm = encoding.analyze(body).non_gsm
+    return Preview(
+        body=body,
+        add_stop=add_stop,
+        mention=stop.stop_mention(short_code),
+        max_parts=max_parts,
+        text=estimate.longest_text,
+        analysis=analysis,
+        limit=encoding.capacity(analysis.encoding, max_parts),
+        over_by=estimate.over_by,
+        over_limit=estimate.over_limit,
+        unknown=placeholders.unknown(body),
+        body_non_gsm=body_non_gsm,
+        gsm_parts=estimate_for(encoding.to_gsm(body)).longest_parts if body_non_gsm else None,
+        cost=Cost(estimate=estimate, available=credits.balance(), example=example),
+    )
+
+
+def _rules(store_id):
+    """(max_parts, STOP short code) for the store: the seeds' "160 caractères maxi" is
+    max_parts = 1."""
+    max_parts = max(1, int(settings.get("max_parts", store_id)))
+    return max_parts, str(settings.get("stop_short_code", store_id))

@@ -1,0 +1,237 @@
+"""The SMS composer that every sending screen includes, and « Messages enregistrés ».
+
+A screen includes it in its form with one line, `{% include "composer/_composer.html" %}`,
+after passing `composer=composer.context(kind=..., body=..., client_ids=...)` to its
+template. The composer's own requests (counter, replace, saved messages) carry its
+hidden fields, so they work whatever the including form holds.
+"""
+
+import re
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..models import CAMPAIGN_KINDS
+from ..services import costing, saved_messages
+from ..sms import encoding
+from ..sms.placeholders import PLACEHOLDERS
+from .access import role_required
+from .helpers import render
+
+bp = Blueprint("composer", __name__)
+
+# "service": a message written for no sending in particular (the saved messages page).
+KINDS = ("service", *CAMPAIGN_KINDS)
+# The STOP mention is the law on marketing sends, optional on the others.
+STOP_FORCED = ("marketing",)
+SAVED_MODES = ("dialog", "inline")
+_DOM_ID_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+# The expressions' descriptions live in the SMS core, which knows nothing of Flask;
+# they are repeated here, word for word (a test checks it), for the translation catalogue.
+PLACEHOLDER_HELP = {
+    "<GEN>": _l("Civilité en toutes lettres (Madame, Monsieur)"),
+    "<CIV>": _l("Civilité abrégée (Mme, M., Mlle)"),
+    "<NOM>": _l("Civilité abrégée, prénom et nom tels que sur la fiche client"),
+    "<NOMPROPRE>": _l("Nom de famille, majuscule initiale"),
+    "<PRENOM>": _l("Prénom, majuscule initiale"),
+    "<MAGASIN>": _l("Nom du magasin"),
+    "<NUM>": _l("Numéro de la fiche SAV"),
+    "<MONTANT>": _l("Montant restant dû"),
+}
+
+
+def context(
+    *,
+    kind="service",
+    body="",
+    client_ids=(),
+    store_id=None,
+    add_stop=None,
+    dom_id="composer",
+    saved="dialog",
+    notice=None,
+    autofocus=False,
+):
+    """What _composer.html needs. `saved` is "dialog" (a button opens the saved messages)
+    or "inline" (a side panel, with F2 to save: the saved messages page)."""
+    composer = _core(kind, body, client_ids, store_id, add_stop, dom_id, saved)
+    composer.update(
+        placeholders=[(p, PLACEHOLDER_HELP.get(p.tag, p.description)) for p in PLACEHOLDERS],
+        saved_area=saved_area(),
+        notice=notice,
+        autofocus=autofocus,
+    )
+    return composer
+
+
+def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved):
+    """What the counter (_preview.html) needs."""
+    kind = kind if kind in KINDS else "service"
+    forced = kind in STOP_FORCED
+    add_stop = True if forced else bool(add_stop)
+    store_id = _store_for(store_id)
+    client_ids = list(client_ids)
+    return {
+        "id": dom_id if _DOM_ID_RE.fullmatch(dom_id or "") else "composer",
+        "kind": kind,
+        "body": body,
+        "add_stop": add_stop,
+        "stop_forced": forced,
+        "client_ids": client_ids,
+        "store_id": store_id,
+        "saved": saved if saved in SAVED_MODES else "dialog",
+        "preview": costing.preview(
+            body, add_stop=add_stop, store_id=store_id, client_ids=client_ids
+        ),
+        "example_name": costing.EXAMPLE_NAME,
+        "char_label": char_label,
+    }
+
+
+def char_label(char):
+    """How to show a character that forced Unicode: itself, or its code when invisible
+    (a no-break space pasted from a word processor looks like any space)."""
+    if char.isprintable() and not char.isspace():
+        return char
+    return f"U+{ord(char):04X}"
+
+
+def saved_area(*, name="", shared=False, status=None, error=None, duplicate=None):
+    """What _saved.html needs: the save form's state and the list of saved messages."""
+    messages = saved_messages.list_for(current_user)
+    return {
+        "messages": messages,
+        "store_names": saved_messages.store_names(messages),
+        "name": name,
+        "shared": shared or _share_forced(),
+        "can_share": current_user.has_role("admin"),
+        "share_forced": _share_forced(),
+        "status": status,
+        "error": error,
+        "duplicate": duplicate,
+        "can_change": lambda template: saved_messages.can_change(current_user, template),
+    }
+
+
+def _share_forced():
+    # Head office without a store of its own writes for the whole chain.
+    return current_user.has_role("admin") and current_user.store_id is None
+
+
+def _store_for(requested):
+    """The store whose settings and name apply: one's own, any for head office."""
+    if current_user.has_role("admin"):
+        return requested if requested is not None else current_user.store_id
+    return current_user.store_id
+
+
+def _posted():
+    """The composer's fields, as its hidden inputs post them."""
+    form = request.form
+    return {
+        "kind": form.get("kind", "service"),
+        "body": form.get("body", ""),
+        "client_ids": [int(v) for v in form.getlist("client_id") if v.strip().isdigit()],
+        "store_id": form.get("store_id", type=int),
+        "add_stop": bool(form.get("add_stop")),
+        "dom_id": form.get("composer_id", "composer"),
+        "saved": form.get("composer_saved", "dialog"),
+    }
+
+
+def _parts(count):
+    return gettext("%(num)d SMS", num=count)
+
+
+@bp.get("/messages")
+@role_required("staff")
+def messages():
+    """« Messages enregistrés »: write, save, open and delete saved messages."""
+    body = ""
+    opened = request.args.get("message", type=int)
+    area = {}
+    if opened is not None:
+        try:
+            template = saved_messages.get(current_user, opened)
+            body, area = template.body, {"name": template.name}
+        except saved_messages.SavedMessageError as error:
+            area = {"error": str(error)}
+    composer = context(body=body, saved="inline", autofocus=True)
+    if area:
+        composer["saved_area"] = saved_area(**area)
+    return render("composer/messages.html", composer=composer)
+
+
+@bp.post("/composer/apercu")
+@role_required("staff")
+def preview():
+    """The counter, warnings and cost, refreshed as the person types."""
+    return render_template("composer/_preview.html", composer=_core(**_posted()))
+
+
+@bp.post("/composer/remplacer")
+@role_required("staff")
+def replace():
+    """« Remplacer les caractères spéciaux »: the whole composer, with the new text."""
+    posted = _posted()
+    before = _core(**posted)["preview"].analysis.segments
+    posted["body"] = encoding.to_gsm(posted["body"])
+    composer = context(**posted)
+    after = composer["preview"].analysis.segments
+    composer["notice"] = gettext(
+        "Caractères spéciaux remplacés : %(before)s → %(after)s.",
+        before=_parts(before),
+        after=_parts(after),
+    )
+    composer["focus"] = True
+    return render_template("composer/_composer.html", composer=composer)
+
+
+@bp.post("/composer/messages")
+@role_required("staff")
+def save():
+    """« Sauvegarder le message en cours »."""
+    posted = _posted()
+    form = request.form
+    name, shared = form.get("save_name", ""), bool(form.get("save_shared"))
+    try:
+        template = saved_messages.save(
+            current_user, name, posted["body"], shared=shared, replace=form.get("replace") == "1"
+        )
+    except saved_messages.DuplicateName as error:
+        area = saved_area(name=name, shared=shared, error=str(error), duplicate=error.existing)
+    except saved_messages.NotAllowed:
+        abort(403)
+    except saved_messages.SavedMessageError as error:
+        area = saved_area(name=name, shared=shared, error=str(error))
+    else:
+        status = gettext("Message « %(name)s » enregistré.", name=template.name)
+        area = saved_area(name=template.name, shared=template.store_id is None, status=status)
+    return _render_saved(posted, area)
+
+
+@bp.post("/composer/messages/<int:template_id>/supprimer")
+@role_required("staff")
+def delete(template_id):
+    posted = _posted()
+    try:
+        template = saved_messages.delete(current_user, template_id)
+    except saved_messages.NotAllowed:
+        abort(403)
+    except saved_messages.SavedMessageError as error:
+        area = saved_area(error=str(error))
+    else:
+        area = saved_area(status=gettext("Message « %(name)s » supprimé.", name=template.name))
+    return _render_saved(posted, area)
+
+
+def _render_saved(posted, area):
+    composer = {
+        "id": posted["dom_id"] if _DOM_ID_RE.fullmatch(posted["dom_id"] or "") else "composer",
+        "saved": posted["saved"] if posted["saved"] in SAVED_MODES else "dialog",
+        "saved_area": area,
+    }
+    return render_template("composer/_saved.html", composer=composer)

@@ -1,0 +1,112 @@
+// The SMS composer (templates/composer/_composer.html): insert expressions at the cursor,
+// open saved messages, and tell the including screen whether its send button may be used.
+// Every change of the text goes through an "input" event, so htmx refreshes the counter.
+(() => {
+  const rootOf = (element) => element.closest("[data-composer]");
+  const bodyOf = (root) => root?.querySelector("[data-composer-body]");
+
+  function setText(textarea, value) {
+    textarea.value = value;
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function insertAtCursor(textarea, text) {
+    // selectionStart survives the blur that tapping a button causes.
+    const start = textarea.selectionStart ?? textarea.value.length;
+    const end = textarea.selectionEnd ?? start;
+    textarea.setRangeText(text, start, end, "end");
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  function focusEnd(textarea) {
+    textarea.focus();
+    const end = textarea.value.length;
+    textarea.setSelectionRange(end, end);
+  }
+
+  document.addEventListener("click", (event) => {
+    const insert = event.target.closest("[data-insert]");
+    if (insert) {
+      const textarea = bodyOf(rootOf(insert));
+      if (!textarea) return;
+      insert.closest("dialog")?.close();
+      insertAtCursor(textarea, insert.dataset.insert);
+      textarea.focus();
+      return;
+    }
+    const load = event.target.closest("[data-load-body]");
+    if (load) {
+      const root = rootOf(load);
+      const textarea = bodyOf(root);
+      if (!textarea) return;
+      const name = root.querySelector("[data-composer-save-name]");
+      if (name) name.value = load.dataset.loadName || "";
+      const shared = root.querySelector('input[type="checkbox"][name="save_shared"]');
+      if (shared && !shared.disabled) shared.checked = load.dataset.loadShared === "true";
+      load.closest("dialog")?.close();
+      setText(textarea, load.dataset.loadBody);
+      focusEnd(textarea);
+      return;
+    }
+    const opener = event.target.closest("[data-open-dialog]");
+    if (opener) {
+      const dialog = document.querySelector(opener.dataset.openDialog);
+      if (!dialog) return;
+      dialog.showModal();
+      if (opener.dataset.focus) document.querySelector(opener.dataset.focus)?.focus();
+      return;
+    }
+    const closer = event.target.closest("[data-close-dialog]");
+    if (closer) closer.closest("dialog")?.close();
+  });
+
+  // Enter in the name field saves, and never submits the form the composer sits in.
+  document.addEventListener("keydown", (event) => {
+    const name = event.target.closest?.("[data-composer-save-name]");
+    if (!name || event.key !== "Enter") return;
+    event.preventDefault();
+    rootOf(name)?.querySelector("[data-composer-save]")?.click();
+  });
+
+  // The including screen marks its send button(s) data-composer-send, or names them with
+  // data-send-button="<selector>" on the composer; they are disabled while the message is
+  // empty, too long or beyond the credits. A "composer:state" event says the same.
+  function sync(root) {
+    const preview = root.querySelector(".composer-preview");
+    if (!preview) return;
+    const state = {
+      empty: preview.dataset.empty === "true",
+      overLimit: preview.dataset.overLimit === "true",
+      creditsShort: preview.dataset.creditsShort === "true",
+    };
+    const blocked = state.empty || state.overLimit || state.creditsShort;
+    root.toggleAttribute("data-blocked", blocked);
+    const scope = root.closest("form") || document;
+    const selector = root.dataset.sendButton || "[data-composer-send]";
+    for (const button of scope.querySelectorAll(selector)) button.disabled = blocked;
+    root.dispatchEvent(new CustomEvent("composer:state", { bubbles: true, detail: state }));
+  }
+
+  function syncAll(container) {
+    for (const root of container.querySelectorAll("[data-composer]")) sync(root);
+    const root = container.closest?.("[data-composer]");
+    if (root) sync(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => syncAll(document));
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const target = event.detail.elt;
+    if (!target?.isConnected) {
+      syncAll(document);
+      return;
+    }
+    syncAll(target);
+    // After « Remplacer les caractères spéciaux » the whole composer is new: give the
+    // text box its focus back, so typing goes on where it was.
+    if (target.matches?.("[data-composer][data-focus-body]")) {
+      target.removeAttribute("data-focus-body");
+      const textarea = bodyOf(target);
+      if (textarea) focusEnd(textarea);
+    }
+  });
+})();
