@@ -10,8 +10,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from .extensions import db
-
 users_cli = AppGroup("users", help="Comptes utilisateurs.")
 demo_cli = AppGroup("demo", help="Données de démonstration.")
 
@@ -65,13 +63,11 @@ def seed_demo(clients, random_seed, if_empty):
 @click.option("--burst", is_flag=True, help="S'arrêter quand la file est vide.")
 @with_appcontext
 def worker(burst):
-    """Run one RQ worker with the scheduler (deferred sends)."""
-    from rq import Worker
-
+    """Run one RQ worker with the scheduler (deferred sends) and the sweep."""
+    from .jobs import Worker, schedule_sweep
     from .queue import QUEUE_NAME, get_redis
 
-    # Forked work horses must not share the parent's database connections.
-    db.engine.dispose(close=False)
+    schedule_sweep()
     Worker([QUEUE_NAME], connection=get_redis()).work(with_scheduler=True, burst=burst)
 
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from faker import Faker
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from .extensions import db
 from .models import (
@@ -26,6 +26,7 @@ from .models import (
     User,
     Workshop,
 )
+from .models.base import bulk_insert
 from .sms.phones import sms_number
 
 DEMO_PASSWORD = "shopsms-demo"
@@ -255,7 +256,7 @@ def _clients(rng, fake, stores, count, today, progress):
         if n % 1000 == 0:
             progress(1000)
     progress(count % 1000)
-    _insert_many(Client, rows)
+    bulk_insert(Client, rows)
     db.session.commit()
     # One query for the ids: INSERT … RETURNING in parameter order is quadratic here.
     ids = dict(db.session.execute(select(Client.number, Client.id)).all())
@@ -288,11 +289,11 @@ def _purchases(rng, client_ids, stores, brands, today, progress):
                 }
             )
         if len(batch) >= 10_000:
-            _insert_many(Purchase, batch)
+            bulk_insert(Purchase, batch)
             total += len(batch)
             batch = []
     if batch:
-        _insert_many(Purchase, batch)
+        bulk_insert(Purchase, batch)
         total += len(batch)
     db.session.commit()
     progress(len(client_ids) % 1000)
@@ -345,30 +346,6 @@ def _repairs(rng, client_ids, workshops, today):
                 else None,
             }
         )  # fmt: skip
-    _insert_many(RepairTicket, rows)
+    bulk_insert(RepairTicket, rows)
     db.session.commit()
     return len(rows)
-
-
-def _insert_many(model, rows):
-    """Bulk insert in the session's transaction: COPY on PostgreSQL (executemany costs a
-    server round trip per row there), executemany on SQLite, where it is already fast."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        connection.execute(insert(model), rows)
-        return
-    table = model.__table__
-    columns = list(rows[0])
-    # Columns the rows leave out get their Python-side defaults, as an INSERT would.
-    defaults = {
-        column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
-        for column in table.columns
-        if column.name not in columns and column.default is not None and not column.primary_key
-    }  # fmt: skip
-    names = ", ".join(f'"{name}"' for name in columns + list(defaults))
-    cursor = connection.connection.dbapi_connection.cursor()
-    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([row[name] for name in columns] + list(defaults.values()))

@@ -240,3 +240,47 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+# --- clients and credits for sending tests ----------------------------------------------
+
+
+@pytest.fixture
+def make_client(app, store):
+    """make_client(tel1="06 12 34 56 78", sms_consent="accepted", …) → client id."""
+    from shopsms.models import Client
+    from shopsms.sms.phones import sms_number
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(**fields):
+        n = next(counter)
+        values = {
+            "number": f"T{n:06d}",
+            "civility": "Madame",
+            "first_name": "Sabine",
+            "last_name": f"RFI{n}",
+            "tel1": f"06 12 {n // 10000 % 100:02d} {n // 100 % 100:02d} {n % 100:02d}",
+            "sms_consent": "accepted",
+            "store_id": store.id,
+        } | fields
+        values["sms_number"] = sms_number(values.get("tel1", ""), values.get("tel2", ""))
+        with app.app_context():
+            client = Client(**values)
+            db.session.add(client)
+            db.session.commit()
+            return client.id
+
+    return make
+
+
+@pytest.fixture
+def credits_available(app):
+    """credits_available(500): top the ledger up to that many credits."""
+    from shopsms.services import credits
+
+    def top_up(amount):
+        with app.app_context():
+            credits.top_up(amount, reference="tests")
+
+    return top_up

@@ -2,10 +2,18 @@
 
 from .audit import AuditEntry
 from .base import utcnow
-from .campaign import CAMPAIGN_KINDS, CAMPAIGN_STATUSES, MESSAGE_STATES, Campaign, Message
+from .campaign import (
+    CAMPAIGN_KINDS,
+    CAMPAIGN_STATUSES,
+    MESSAGE_STATES,
+    SKIP_REASONS,
+    Campaign,
+    Message,
+)
 from .client import CIVILITIES, SMS_CONSENTS, Client
 from .credit import CREDIT_KINDS, CreditEntry
 from .optout import InboundMessage, OptOut
+from .outbox import OutboxMessage
 from .repair import REPAIR_KINDS, REPAIR_STATUSES, RepairTicket, Workshop
 from .sales import Brand, Purchase
 from .setting import Setting
@@ -27,11 +35,13 @@ __all__ = [
     "MESSAGE_STATES",
     "Message",
     "OptOut",
+    "OutboxMessage",
     "Purchase",
     "REPAIR_KINDS",
     "REPAIR_STATUSES",
     "ROLES",
     "RepairTicket",
+    "SKIP_REASONS",
     "SMS_CONSENTS",
     "Setting",
     "Store",

@@ -8,7 +8,11 @@ from .base import utcnow
 
 CAMPAIGN_KINDS = ("single", "marketing", "repair", "workshop_return")
 CAMPAIGN_STATUSES = ("draft", "scheduled", "queued", "sending", "sent", "cancelled")
-MESSAGE_STATES = ("pending", "submitted", "delivered", "failed", "expired", "skipped")
+# submitting: handed to the gateway, its answer not yet recorded (see services/sending.py).
+MESSAGE_STATES = (
+    "pending", "submitting", "submitted", "delivered", "failed", "expired", "skipped",
+)  # fmt: skip
+SKIP_REASONS = ("optout", "no_consent", "refuses_all", "no_mobile", "duplicate", "cancelled")
 
 
 class Campaign(db.Model):
@@ -33,8 +37,14 @@ class Campaign(db.Model):
     recipients_count: Mapped[int] = mapped_column(default=0)
     credits_reserved: Mapped[int] = mapped_column(default=0)
     scheduled_at: Mapped[datetime | None]  # UTC; « Envoi différé »
+    # Not sent before this (UTC): the deferred time, or the next sending-hours minute.
+    not_before: Mapped[datetime | None]
+    status_note: Mapped[str] = mapped_column(String(200), default="")
+    gateway: Mapped[str] = mapped_column(String(10), default="")
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Credits charged and the rest refunded: set once, whoever finishes the campaign.
+    settled_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # « Clôturer le rapport »: managers close a finished sending's report.
     closed_at: Mapped[datetime | None]
@@ -69,6 +79,7 @@ class Message(db.Model):
     gateway_ref: Mapped[str | None] = mapped_column(String(64))  # the gateway's message id
     # Set when a worker claims the row, so a batch run twice never submits it twice.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]

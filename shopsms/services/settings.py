@@ -21,8 +21,9 @@ DEFAULTS = {
     "sending_days": [0, 1, 2, 3, 4, 5],  # Monday = 0 … Saturday = 5
     "sending_start": "08:00",
     "sending_end": "20:00",
-    "batch_size": 500,
-    "messages_per_second": 50,
+    # Per gateway: the outbox is our own table, a real operator link is throttled.
+    "batch_size": {"outbox": 1000, "kannel": 100, "smpp": 100},
+    "messages_per_second": {"outbox": 0, "kannel": 50, "smpp": 50},  # 0: no limit
     "low_credit_threshold": 500,
     "topup_email": "",
     # Repairs (SAV tab): « Prévenir les clients des retours atelier ».

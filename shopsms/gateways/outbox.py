@@ -1,0 +1,79 @@
+"""The simulation gateway: nothing leaves ShopSMS. Messages land on the « Téléphone de
+test » page and delivery reports come back, asynchronously, through the same service
+as a real operator's.
+
+Test range (documented in the README): 06 00 00 00 01 to 06 00 00 00 49 fail as
+"numéro inexistant", 06 00 00 00 50 to 06 00 00 00 99 expire; every other number is
+delivered.
+"""
+
+from sqlalchemy import insert, select
+
+from ..extensions import db
+from ..models import OutboxMessage
+from . import OutgoingSms, Submitted
+
+TEST_RANGE_PREFIX = "+336000000"
+REPORT_DELAY_SECONDS = 1
+
+
+def outcome(phone):
+    """What the simulated operator reports for a number: (state, reason)."""
+    if phone.startswith(TEST_RANGE_PREFIX) and len(phone) == len(TEST_RANGE_PREFIX) + 2:
+        last = int(phone[-2:])
+        if 1 <= last <= 49:
+            return "failed", "Numéro inexistant (plage de test)"
+        if last >= 50:
+            return "expired", "Téléphone injoignable pendant la durée de validité (plage de test)"
+    return "delivered", ""
+
+
+class OutboxGateway:
+    name = "outbox"
+    transactional = True
+
+    def __init__(self):
+        self._taken = []
+
+    def submit(self, messages: list[OutgoingSms]) -> list[Submitted]:
+        ids = [m.message_id for m in messages]
+        already = self.received(ids)
+        rows = [
+            {
+                "message_id": m.message_id,
+                "phone": m.phone,
+                "sender_id": m.sender_id,
+                "text": m.text,
+                "parts": m.parts,
+            }
+            for m in messages
+            if m.message_id not in already
+        ]
+        if rows:
+            db.session.execute(insert(OutboxMessage), rows)
+        self._taken.extend(ids)
+        return [Submitted(message_id=i) for i in ids]
+
+    def received(self, message_ids):
+        found = set()
+        for start in range(0, len(message_ids), 1000):
+            chunk = message_ids[start : start + 1000]
+            found.update(
+                db.session.scalars(
+                    select(OutboxMessage.message_id).where(OutboxMessage.message_id.in_(chunk))
+                )
+            )
+        return found
+
+    def after_commit(self):
+        if not self._taken:
+            return
+        from datetime import timedelta
+
+        from ..jobs import outbox_delivery_reports
+        from ..queue import get_queue
+
+        taken, self._taken = self._taken, []
+        get_queue().enqueue_in(
+            timedelta(seconds=REPORT_DELAY_SECONDS), outbox_delivery_reports, taken
+        )

@@ -1,0 +1,122 @@
+"""RQ entry points: ids in, an app context around the service call, nothing else."""
+
+import contextlib
+import os
+import socket
+import time
+from datetime import UTC, timedelta
+
+from flask import has_app_context
+from rq import SimpleWorker
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
+
+from .extensions import db
+from .models import utcnow
+
+SWEEP_JOB_ID = "shopsms-sweep"
+SWEEP_EVERY = timedelta(seconds=60)
+JOB_TIME_BUDGET = 50  # seconds a campaign job sends before handing over to a fresh job
+
+_app = None
+
+
+@contextlib.contextmanager
+def app_context():
+    """The worker's own context (the `flask worker` command), or one of ours."""
+    global _app
+    if has_app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+        return
+    if _app is None:
+        from . import create_app
+
+        _app = create_app()
+    with _app.app_context():
+        try:
+            yield
+        finally:
+            db.session.remove()
+
+
+def _worker_name():
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def enqueue_campaign(campaign_id, not_before=None):
+    from .queue import get_queue
+
+    queue = get_queue()
+    if not_before is not None and not_before > utcnow():
+        return queue.enqueue_at(not_before.replace(tzinfo=UTC), send_campaign, campaign_id)
+    return queue.enqueue(send_campaign, campaign_id)
+
+
+def send_campaign(campaign_id):
+    from .services import sending
+
+    with app_context():
+        deadline = time.monotonic() + JOB_TIME_BUDGET
+        while True:
+            result = sending.send_next_batch(campaign_id, worker=_worker_name())
+            if result.done:
+                return "done"
+            if result.held_until is not None:
+                enqueue_campaign(campaign_id, result.held_until)
+                return f"held until {result.held_until:%Y-%m-%d %H:%M} UTC"
+            if time.monotonic() > deadline:  # let other campaigns' jobs in
+                enqueue_campaign(campaign_id)
+                return "continued in a new job"
+
+
+def outbox_delivery_reports(message_ids):
+    from .services import delivery
+
+    with app_context():
+        return delivery.record("outbox", delivery.outbox_reports(message_ids))
+
+
+def sweep():
+    """Every minute: the database says what must move; Redis may have forgotten it."""
+    from .services import sending
+
+    try:
+        with app_context():
+            sending.recover_stale()
+            resumed = sending.campaigns_to_resume()
+            for campaign_id in resumed:
+                enqueue_campaign(campaign_id)
+            return {"resumed": resumed}
+    finally:
+        schedule_sweep(force=True)
+
+
+def schedule_sweep(*, force=False):
+    """Make sure the next sweep is on RQ's scheduler (once)."""
+    from .queue import get_queue
+
+    with app_context():
+        queue = get_queue()
+        registry = ScheduledJobRegistry(queue=queue)
+        if not force and SWEEP_JOB_ID in registry.get_job_ids():
+            return
+        with contextlib.suppress(Exception):
+            Job.fetch(SWEEP_JOB_ID, connection=queue.connection).delete()
+        queue.enqueue_in(SWEEP_EVERY, sweep, job_id=SWEEP_JOB_ID)
+
+
+class Worker(SimpleWorker):
+    """Jobs run in the worker's process (no fork per job: batches are short and many).
+    Its maintenance, every minute, puts the sweep back on the scheduler if a Redis
+    flush or restart lost it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("maintenance_interval", 60)
+        super().__init__(*args, **kwargs)
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        schedule_sweep()

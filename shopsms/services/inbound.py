@@ -1,0 +1,60 @@
+"""SMS that clients send back. STOP puts the number on the opt-out list and the client
+off marketing, with the proof; anything else is kept for staff to read."""
+
+import re
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Client, InboundMessage, OptOut, utcnow
+from ..sms import phones
+from . import audit
+
+# "STOP", "stop svp", " Stop.", "STOP SMS", "STOP 36608": STOP leads the message.
+_STOP = re.compile(r"^\W*stop\b", re.IGNORECASE)
+
+
+def is_stop(text):
+    return bool(_STOP.match(text or ""))
+
+
+def receive(gateway_name, sender, text, *, to=""):
+    """Record an inbound SMS; returns the InboundMessage."""
+    phone = phones.classify(sender or "").e164 or (sender or "").strip()
+    client_ids = list(db.session.scalars(select(Client.id).where(Client.sms_number == phone)))
+    message = InboundMessage(
+        phone=phone,
+        to=to or "",
+        text=text or "",
+        gateway=gateway_name,
+        client_id=client_ids[0] if client_ids else None,
+        is_stop=is_stop(text),
+    )
+    db.session.add(message)
+    db.session.flush()
+    if message.is_stop:
+        _opt_out(phone, gateway_name, message, client_ids)
+    db.session.commit()
+    return message
+
+
+def _opt_out(phone, gateway_name, message, client_ids):
+    if db.session.scalar(select(OptOut.id).where(OptOut.phone == phone)) is None:
+        db.session.add(
+            OptOut(phone=phone, source="sms", gateway=gateway_name, inbound_message_id=message.id)
+        )
+    if client_ids:
+        db.session.execute(
+            update(Client)
+            .where(Client.id.in_(client_ids))
+            .values(sms_consent="refused", updated_at=utcnow())
+        )
+    for client_id in client_ids:
+        audit.record(
+            "consent.stop",
+            obj=db.session.get(Client, client_id),
+            how="STOP par SMS",
+            gateway=gateway_name,
+            phone=phone,
+            inbound_message_id=message.id,
+        )

@@ -1,0 +1,275 @@
+"""Workers send a campaign batch by batch, and never hand a message to a gateway twice.
+
+A batch is claimed in one UPDATE (pending → submitting, with a claim token and time),
+so two workers never take the same row. Consent and opt-outs are checked again on the
+claimed rows. With the outbox, claim, submission and record commit together. With a
+network gateway, the claim is committed before anything leaves, then each chunk's
+answers are committed as they come.
+
+When a worker dies mid-batch its rows stay "submitting". The sweep
+(recover_stale) asks the gateway which of them it took. The outbox knows exactly.
+Kannel cannot say, but its delivery reports move the rows it took out of
+"submitting" within seconds. Only then do the rest go back to pending and get sent
+again.
+"""
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..gateways import OutgoingSms, get_gateway
+from ..models import Campaign, Client, Message, OptOut, utcnow
+from ..sms import hours
+from . import credits, settings
+from .campaigns import MARKETING, sending_window, to_utc
+
+STALE_AFTER = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    claimed: int = 0
+    submitted: int = 0
+    refused: int = 0
+    skipped: int = 0
+    done: bool = False
+    held_until: datetime | None = None  # naive UTC
+
+
+def in_flight(campaign_id):
+    return bool(
+        db.session.scalar(
+            select(func.count(Message.id)).where(
+                Message.campaign_id == campaign_id, Message.state == "submitting"
+            )
+        )
+    )
+
+
+def _per_gateway(key, gateway_name, store_id):
+    value = settings.get(key, store_id)
+    return value.get(gateway_name, 0) if isinstance(value, dict) else value
+
+
+def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
+    """Claim and send one batch of the campaign; say whether it is done or held."""
+    now = now or utcnow()
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status not in ("scheduled", "queued", "sending"):
+        return BatchResult(done=True)
+    if campaign.not_before and campaign.not_before > now:
+        return BatchResult(held_until=campaign.not_before)
+    if campaign.kind == MARKETING:
+        window = sending_window(campaign.store_id)
+        if not hours.is_allowed(now, window):
+            resume = hours.next_allowed(now, window)
+            campaign.not_before = to_utc(resume)
+            campaign.status_note = (
+                f"En attente des heures d'envoi : reprise le {resume:%d/%m/%Y à %H:%M}."
+            )
+            db.session.commit()
+            return BatchResult(held_until=campaign.not_before)
+
+    gateway = gateway or get_gateway()
+    if campaign.status != "sending":
+        campaign.status, campaign.started_at = "sending", campaign.started_at or now
+        campaign.gateway, campaign.status_note = gateway.name, ""
+    size = _per_gateway("batch_size", gateway.name, campaign.store_id) or 500
+    claimed = _claim(campaign.id, size, f"{worker}:{uuid.uuid4().hex}", gateway.name, now)
+    if not claimed:
+        db.session.commit()
+        finish(campaign.id)
+        return BatchResult(done=True)
+    skipped = _check_again(campaign, claimed, now)
+    outgoing = [
+        OutgoingSms(row.id, row.phone, row.text, campaign.sender_id, row.parts)
+        for row in db.session.execute(
+            select(Message.id, Message.phone, Message.text, Message.parts)
+            .where(Message.id.in_(claimed), Message.state == "submitting")
+            .order_by(Message.id)
+        )
+    ]
+    submitted = refused = 0
+    if gateway.transactional:
+        submitted, refused = _record(gateway.submit(outgoing), now)
+        db.session.commit()
+    else:
+        db.session.commit()  # the claim is durable before anything leaves
+        rate = _per_gateway("messages_per_second", gateway.name, campaign.store_id)
+        chunk = rate or len(outgoing) or 1
+        for start in range(0, len(outgoing), chunk):
+            began = time.monotonic()
+            ok, ko = _record(gateway.submit(outgoing[start : start + chunk]), utcnow())
+            db.session.commit()
+            submitted, refused = submitted + ok, refused + ko
+            if rate:  # at most `rate` messages a second on this link
+                time.sleep(max(0.0, 1 - (time.monotonic() - began)))
+    gateway.after_commit()
+    return BatchResult(claimed=len(claimed), submitted=submitted, refused=refused, skipped=skipped)
+
+
+def _claim(campaign_id, size, token, gateway_name, now):
+    pending = (
+        select(Message.id)
+        .where(Message.campaign_id == campaign_id, Message.state == "pending")
+        .order_by(Message.id)
+        .limit(size)
+    )
+    if db.session.connection().dialect.name == "postgresql":
+        pending = pending.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(pending))
+    if not ids:
+        return []
+    # The state guard makes the claim safe where rows are not locked (SQLite): a row
+    # another worker took in between is not ours, and the token tells which are.
+    db.session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), Message.state == "pending")
+        .values(state="submitting", claimed_by=token, claimed_at=now, gateway=gateway_name)
+    )
+    return list(
+        db.session.scalars(
+            select(Message.id).where(Message.id.in_(ids), Message.claimed_by == token)
+        )
+    )
+
+
+def _skip(ids, reason, condition, now):
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), Message.state == "submitting", condition)
+        .values(state="skipped", skip_reason=reason, done_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def _check_again(campaign, ids, now):
+    """Consent and opt-outs can change between the draft and the send: check them now."""
+    skipped = _skip(
+        ids,
+        "refuses_all",
+        Message.client_id.in_(select(Client.id).where(Client.sms_refuses_all.is_(True))),
+        now,
+    )
+    if campaign.kind == MARKETING:
+        skipped += _skip(ids, "optout", Message.phone.in_(select(OptOut.phone)), now)
+        skipped += _skip(
+            ids,
+            "no_consent",
+            Message.client_id.in_(select(Client.id).where(Client.sms_consent != "accepted")),
+            now,
+        )
+    return skipped
+
+
+def _record(results, now):
+    accepted = [r.message_id for r in results if r.accepted and r.ref is None]
+    if accepted:
+        db.session.execute(
+            update(Message)
+            .where(Message.id.in_(accepted), Message.state == "submitting")
+            .values(state="submitted", submitted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        # A delivery report faster than our commit already moved the row on.
+        db.session.execute(
+            update(Message)
+            .where(Message.id.in_(accepted), Message.submitted_at.is_(None))
+            .values(submitted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    for result in results:
+        if result.accepted and result.ref is not None:
+            # The operator's id: its delivery receipts name the message by it (SMPP).
+            db.session.execute(
+                update(Message)
+                .where(Message.id == result.message_id, Message.state == "submitting")
+                .values(state="submitted", gateway_ref=result.ref, submitted_at=now)
+            )
+        elif not result.accepted:
+            db.session.execute(
+                update(Message)
+                .where(Message.id == result.message_id, Message.state == "submitting")
+                .values(state="failed", error=result.error[:200], done_at=now)
+            )
+    refused = sum(1 for r in results if not r.accepted)
+    return len(results) - refused, refused
+
+
+def finish(campaign_id):
+    """When nothing is left to send: mark it sent, charge what went out, refund the rest."""
+    remaining = db.session.scalar(
+        select(func.count(Message.id)).where(
+            Message.campaign_id == campaign_id, Message.state.in_(("pending", "submitting"))
+        )
+    )
+    if remaining:
+        return False
+    db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status.in_(("queued", "sending")))
+        .values(status="sent", finished_at=utcnow())
+    )
+    credits.settle(campaign_id)
+    db.session.commit()
+    return True
+
+
+def recover_stale(*, gateway=None, now=None):
+    """Rows a dead worker left "submitting": confirmed if the gateway took them, else
+    pending again. Returns (confirmed, released)."""
+    now = now or utcnow()
+    stale = list(
+        db.session.scalars(
+            select(Message.id).where(
+                Message.state == "submitting", Message.claimed_at < now - STALE_AFTER
+            )
+        )
+    )
+    if not stale:
+        return 0, 0
+    gateway = gateway or get_gateway()
+    taken = gateway.received(stale) or set()
+    confirmed = [i for i in stale if i in taken]
+    released = [i for i in stale if i not in taken]
+    if confirmed:
+        db.session.execute(
+            update(Message)
+            .where(Message.id.in_(confirmed), Message.state == "submitting")
+            .values(state="submitted", submitted_at=func.coalesce(Message.submitted_at, now))
+        )
+    if released:
+        db.session.execute(
+            update(Message)
+            .where(Message.id.in_(released), Message.state == "submitting")
+            .values(state="pending", claimed_by=None, claimed_at=None)
+        )
+    db.session.commit()
+    if confirmed:
+        gateway.after_commit()
+    return len(confirmed), len(released)
+
+
+def campaigns_to_resume(now=None):
+    """Campaigns due and not moving: deferred ones whose time came, and any whose
+    worker vanished (no claim for a while), for the sweep to enqueue again."""
+    now = now or utcnow()
+    recent_claim = (
+        select(Message.id)
+        .where(Message.campaign_id == Campaign.id, Message.claimed_at > now - STALE_AFTER)
+        .exists()
+    )
+    return list(
+        db.session.scalars(
+            select(Campaign.id).where(
+                Campaign.status.in_(("scheduled", "queued", "sending")),
+                (Campaign.not_before.is_(None)) | (Campaign.not_before <= now),
+                ~recent_claim,
+            )
+        )
+    )
