@@ -59,4 +59,8 @@ def get_gateway(name=None) -> Gateway:
         from .kannel import KannelGateway
 
         return KannelGateway.from_config(current_app.config)
+    if name == "smpp":
+        from .smpp import SmppGateway
+
+        return SmppGateway.from_config(current_app.config)
     raise ValueError(f"SMS_GATEWAY inconnu : {name!r} (outbox, kannel ou smpp)")
