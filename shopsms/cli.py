@@ -10,8 +10,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .extensions import db
+from .gateways.smpp import smpp_cli
+
 users_cli = AppGroup("users", help="Comptes utilisateurs.")
 demo_cli = AppGroup("demo", help="Données de démonstration.")
+sms_cli = AppGroup("sms", help="Envoyer un SMS depuis le terminal.")
 
 
 @users_cli.command("create")
@@ -59,6 +63,61 @@ def seed_demo(clients, random_seed, if_empty):
         click.echo(f"  {username:<20} {role:<8} {store}")
 
 
+@sms_cli.command("send")
+@click.option("--client", "client_number", help="N° du client (son numéro SMS est utilisé).")
+@click.option("--phone", help="Ou un numéro de portable, pour un SMS de test.")
+@click.option("--text", required=True, help="Le texte, expressions génériques comprises.")
+@click.option("--stop", "add_stop", is_flag=True, help="Ajouter la mention STOP.")
+@click.option("--wait", "wait_seconds", default=0, help="Attendre l'accusé de réception (s).")
+def send_sms(client_number, phone, text, add_stop, wait_seconds):
+    """Send one service SMS through the configured gateway (a worker must be running)."""
+    from sqlalchemy import select
+
+    from .models import Client
+    from .services import campaigns
+    from .sms import phones
+
+    if bool(client_number) == bool(phone):
+        raise click.ClickException("Indiquez soit --client, soit --phone.")
+    if client_number:
+        client = db.session.scalar(select(Client).where(Client.number == client_number))
+        if client is None:
+            raise click.ClickException(f"Aucun client n'a le numéro « {client_number} ».")
+        recipient, store_id = campaigns.Recipient(client_id=client.id), client.store_id
+    else:
+        number = phones.classify(phone)
+        if number.kind != "mobile":
+            raise click.ClickException(f"« {phone} » n'est pas un numéro de portable valide.")
+        recipient, store_id = campaigns.Recipient(phone=number.e164), None
+    campaign = campaigns.draft(
+        "single", body=text, recipients=[recipient], store_id=store_id, add_stop=add_stop
+    )
+    message = campaign_message(campaign.id)
+    if message.state == "skipped":
+        raise click.ClickException(f"SMS non envoyé : {message.skip_reason}.")
+    try:
+        campaigns.queue_now(campaign.id)
+    except campaigns.CampaignError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"SMS n° {message.id} pour {phones.display(message.phone)} mis en file d'envoi.")
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        if campaign_message(campaign.id).state in ("delivered", "failed", "expired"):
+            break
+        time.sleep(0.5)
+    message = campaign_message(campaign.id)
+    click.echo(f"État : {message.state}{' — ' + message.error if message.error else ''}")
+
+
+def campaign_message(campaign_id):
+    from sqlalchemy import select
+
+    from .models import Message
+
+    return db.session.scalar(select(Message).where(Message.campaign_id == campaign_id))
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="S'arrêter quand la file est vide.")
 @with_appcontext
@@ -68,7 +127,10 @@ def worker(burst):
     from .queue import QUEUE_NAME, get_redis
 
     schedule_sweep()
-    Worker([QUEUE_NAME], connection=get_redis()).work(with_scheduler=True, burst=burst)
+    every = current_app.config["SWEEP_SECONDS"]
+    Worker([QUEUE_NAME], connection=get_redis(), maintenance_interval=every).work(
+        with_scheduler=True, burst=burst
+    )
 
 
 @click.command("serve")
@@ -134,5 +196,5 @@ def _stop_children(children, timeout=15):
 
 
 def init_app(app):
-    for command in (users_cli, demo_cli, worker, serve):
+    for command in (users_cli, demo_cli, sms_cli, smpp_cli, worker, serve):
         app.cli.add_command(command)

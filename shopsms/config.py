@@ -4,6 +4,8 @@ Every variable is listed in the README; the defaults run on one machine with
 nothing installed: SQLite in instance/, an embedded Redis, the outbox gateway.
 """
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -40,13 +42,37 @@ def _database_url(instance):
     return normalize_database_url(url)
 
 
+def _int(name, default):
+    return int(os.environ.get(name) or default)
+
+
 def from_environment(instance):
+    secret_key = _secret_key(instance)
     return {
-        "SECRET_KEY": _secret_key(instance),
+        "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
         "SMS_GATEWAY": os.environ.get("SMS_GATEWAY", "outbox"),
+        # Where gateways call us back (delivery reports, inbound SMS), and the secret
+        # they must show; by default derived from SECRET_KEY, so nothing to configure.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "HOOKS_SECRET": os.environ.get("HOOKS_SECRET")
+        or hmac.new(secret_key.encode(), b"shopsms-hooks", hashlib.sha256).hexdigest()[:32],
+        "KANNEL_SENDSMS_URL": os.environ.get(
+            "KANNEL_SENDSMS_URL", "http://127.0.0.1:13013/cgi-bin/sendsms"
+        ),
+        "KANNEL_USERNAME": os.environ.get("KANNEL_USERNAME", ""),
+        "KANNEL_PASSWORD": os.environ.get("KANNEL_PASSWORD", ""),
+        "KANNEL_SMSC": os.environ.get("KANNEL_SMSC", ""),
+        "SMPP_HOST": os.environ.get("SMPP_HOST", "127.0.0.1"),
+        "SMPP_PORT": _int("SMPP_PORT", 2775),
+        "SMPP_SYSTEM_ID": os.environ.get("SMPP_SYSTEM_ID", ""),
+        "SMPP_PASSWORD": os.environ.get("SMPP_PASSWORD", ""),
+        "SMPP_SYSTEM_TYPE": os.environ.get("SMPP_SYSTEM_TYPE", ""),
+        # How often the sweep runs, and when a claimed batch counts as abandoned.
+        "SWEEP_SECONDS": _int("SWEEP_SECONDS", 60),
+        "CLAIM_STALE_SECONDS": _int("CLAIM_STALE_SECONDS", 120),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "LANGUAGES": ("fr", "en"),

@@ -6,7 +6,7 @@ import socket
 import time
 from datetime import UTC, timedelta
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from rq import SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
@@ -15,7 +15,6 @@ from .extensions import db
 from .models import utcnow
 
 SWEEP_JOB_ID = "shopsms-sweep"
-SWEEP_EVERY = timedelta(seconds=60)
 JOB_TIME_BUDGET = 50  # seconds a campaign job sends before handing over to a fresh job
 
 _app = None
@@ -105,17 +104,14 @@ def schedule_sweep(*, force=False):
             return
         with contextlib.suppress(Exception):
             Job.fetch(SWEEP_JOB_ID, connection=queue.connection).delete()
-        queue.enqueue_in(SWEEP_EVERY, sweep, job_id=SWEEP_JOB_ID)
+        every = timedelta(seconds=current_app.config["SWEEP_SECONDS"])
+        queue.enqueue_in(every, sweep, job_id=SWEEP_JOB_ID)
 
 
 class Worker(SimpleWorker):
     """Jobs run in the worker's process (no fork per job: batches are short and many).
     Its maintenance, every minute, puts the sweep back on the scheduler if a Redis
     flush or restart lost it."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("maintenance_interval", 60)
-        super().__init__(*args, **kwargs)
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()

@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from ..extensions import db
@@ -27,7 +28,10 @@ from ..sms import hours
 from . import credits, settings
 from .campaigns import MARKETING, sending_window, to_utc
 
-STALE_AFTER = timedelta(minutes=2)
+
+def stale_after():
+    """A claim older than this belongs to a worker that died (CLAIM_STALE_SECONDS)."""
+    return timedelta(seconds=current_app.config["CLAIM_STALE_SECONDS"])
 
 
 @dataclass(frozen=True)
@@ -227,7 +231,7 @@ def recover_stale(*, gateway=None, now=None):
     stale = list(
         db.session.scalars(
             select(Message.id).where(
-                Message.state == "submitting", Message.claimed_at < now - STALE_AFTER
+                Message.state == "submitting", Message.claimed_at < now - stale_after()
             )
         )
     )
@@ -261,7 +265,7 @@ def campaigns_to_resume(now=None):
     now = now or utcnow()
     recent_claim = (
         select(Message.id)
-        .where(Message.campaign_id == Campaign.id, Message.claimed_at > now - STALE_AFTER)
+        .where(Message.campaign_id == Campaign.id, Message.claimed_at > now - stale_after())
         .exists()
     )
     return list(

@@ -4,7 +4,8 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import format_datetime, get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
-from . import access, auth, composer, home, i18n
+from ..sms import phones
+from . import access, auth, composer, home, hooks, i18n, outbox
 
 # The product's navigation; an area shows once its blueprint is registered and the
 # person's role reaches it, so a menu never leads to a page that is not there.
@@ -17,6 +18,17 @@ NAVIGATION = (
     (lazy_gettext("Paramètres"), "settings.index", "manager"),
 )
 
+# What a message's state means to a person reading a report or the test phone.
+STATE_LABELS = {
+    "pending": lazy_gettext("En attente"),
+    "submitting": lazy_gettext("En cours d'envoi"),
+    "submitted": lazy_gettext("Envoyé"),
+    "delivered": lazy_gettext("Délivré"),
+    "failed": lazy_gettext("Échec"),
+    "expired": lazy_gettext("Expiré"),
+    "skipped": lazy_gettext("Non envoyé"),
+}
+
 ROLE_LABELS = {
     "staff": lazy_gettext("Vendeur"),
     "manager": lazy_gettext("Gérant"),
@@ -25,7 +37,7 @@ ROLE_LABELS = {
 
 
 def init_app(app):
-    for module in (auth, home, i18n, composer):
+    for module in (auth, home, i18n, composer, outbox, hooks):
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)
     app.after_request(_vary_on_htmx)
@@ -33,6 +45,7 @@ def init_app(app):
     for code in (403, 404, 500):
         app.register_error_handler(code, _error_page)
     app.context_processor(_layout_context)
+    app.jinja_env.filters["phone"] = phones.display
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
         format_datetime(value, fmt) if value else ""
     )
@@ -46,7 +59,13 @@ def _layout_context():
         for label, endpoint, role in NAVIGATION:
             if endpoint in current_app.view_functions and current_user.has_role(role):
                 items.append((label, endpoint))
-    return {"navigation": items, "current_locale": str(get_locale()), "role_labels": ROLE_LABELS}
+    return {
+        "navigation": items,
+        "current_locale": str(get_locale()),
+        "role_labels": ROLE_LABELS,
+        "state_labels": STATE_LABELS,
+        "simulation": current_app.config["SMS_GATEWAY"] == "outbox",
+    }
 
 
 def _vary_on_htmx(response):

@@ -10,7 +10,7 @@ from ..extensions import db, login
 from ..models import User
 
 # Endpoints open without a session; everything else asks for a login.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "i18n.switch"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "i18n.switch", "hooks.kannel_dlr", "hooks.kannel_mo"}
 
 
 @login.user_loader

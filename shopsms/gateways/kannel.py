@@ -1,0 +1,142 @@
+"""Kannel: one HTTP GET per message to an smsbox's sendsms service.
+
+Kannel answers "accepted" or "refused" at once, then calls our dlr-url twice per
+message (8: reached the SMSC, 1: delivered to the phone). Our message id is the
+reference, so the dlr-url carries it, signed, and web/hooks.py checks the signature
+before believing a report. Long texts are cut into concatenated parts by Kannel
+itself (its sendsms-user needs `concatenation = true` and enough `max-messages`).
+"""
+
+import hashlib
+import hmac
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from ..sms.encoding import is_gsm
+from . import OutgoingSms, Submitted
+
+DLR_MASK = 31  # every report: delivered, not delivered, queued, reached / refused by the SMSC
+HOOK_PATH = "/hooks/kannel/dlr"
+TIMEOUT = (3, 10)  # seconds to connect, to read: smsbox answers in milliseconds
+# smsbox answers a request with a dlr-mask only once bearerbox has it (tens of ms), so
+# one connection at a time tops out near 50 messages a second; it serves many at once.
+CONCURRENCY = 16
+
+# Kannel's answers that mean it took the message: now, or once the SMSC is back.
+_ACCEPTED = re.compile(r"^\s*[03]\s*:")
+
+
+class KannelUnavailable(RuntimeError):
+    """smsbox could not be reached: the batch stays claimed and the sweep takes it back."""
+
+
+def sign(secret, message_id):
+    """Proof that a delivery report names a message we sent (the dlr-url carries it)."""
+    digest = hmac.new(secret.encode(), f"kannel:{message_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def _mask(text, password):
+    return text.replace(password, "***") if password else text
+
+
+class KannelGateway:
+    name = "kannel"
+    transactional = False
+
+    def __init__(self, sendsms_url, username, password, *, public_url, hooks_secret, smsc=""):
+        self.sendsms_url = sendsms_url
+        self.username = username
+        self.password = password
+        self.public_url = public_url.rstrip("/")
+        self.hooks_secret = hooks_secret
+        self.smsc = smsc
+        self.session = requests.Session()
+        self.session.mount("http://", HTTPAdapter(pool_maxsize=CONCURRENCY))
+        self.session.mount("https://", HTTPAdapter(pool_maxsize=CONCURRENCY))
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(
+            config["KANNEL_SENDSMS_URL"],
+            config["KANNEL_USERNAME"],
+            config["KANNEL_PASSWORD"],
+            public_url=config["PUBLIC_URL"],
+            hooks_secret=config["HOOKS_SECRET"],
+            smsc=config.get("KANNEL_SMSC", ""),
+        )
+
+    def dlr_url(self, message_id):
+        # %d and %A are Kannel's: the report's status and the SMSC's answer.
+        signature = sign(self.hooks_secret, message_id)
+        return (
+            f"{self.public_url}{HOOK_PATH}?id={message_id}&sig={signature}&status=%d&answer=%A"
+        )
+
+    def params(self, message: OutgoingSms):
+        params = {
+            "username": self.username,
+            "password": self.password,
+            "from": message.sender_id,
+            "to": message.phone,
+            "text": message.text,
+            "dlr-mask": DLR_MASK,
+            "dlr-url": self.dlr_url(message.message_id),
+        }
+        # coding=0 applies GSM 03.38 (ê would become "?"); UCS-2 needs the charset,
+        # without it Kannel sends garbage.
+        params |= {"coding": 0} if is_gsm(message.text) else {"coding": 2, "charset": "UTF-8"}
+        if self.smsc:
+            params["smsc"] = self.smsc
+        return params
+
+    def submit(self, messages: list[OutgoingSms]) -> list[Submitted]:
+        if len(messages) <= 1:
+            return [self._submit_one(message) for message in messages]
+        # Answers come back in the messages' order. If Kannel is unreachable, the
+        # requests already started finish before the error goes up.
+        with ThreadPoolExecutor(min(CONCURRENCY, len(messages))) as pool:
+            futures = [pool.submit(self._submit_one, message) for message in messages]
+            try:
+                return [future.result() for future in futures]
+            except KannelUnavailable:
+                for future in futures:
+                    future.cancel()  # those not started yet stay claimed, unsent
+                raise
+
+    def _submit_one(self, message):
+        try:
+            response = self.session.get(self.sendsms_url, params=self.params(message),
+                                        timeout=TIMEOUT)  # fmt: skip
+        except requests.RequestException as error:
+            # Kannel may or may not have it: its delivery report will say. Never mark
+            # the message failed for a network blip.
+            raise KannelUnavailable(
+                f"Kannel injoignable ({self.sendsms_url}) : "
+                f"{_mask(str(error), self.password)}"
+            ) from None
+        return self._answer(message.message_id, response)
+
+    def _answer(self, message_id, response):
+        text = _mask(response.text.strip(), self.password)[:150]
+        if response.status_code == 202 and _ACCEPTED.match(text):
+            return Submitted(message_id)  # our id is the reference in its reports
+        if response.status_code == 503:
+            # "Temporal failure, try again later": nothing was taken; the sweep retries.
+            raise KannelUnavailable(f"Kannel momentanément indisponible : {text}")
+        if response.status_code == 403:
+            reason = "Kannel refuse l'accès (identifiant ou mot de passe sendsms)"
+        elif response.status_code == 400:
+            reason = "Kannel refuse le message (requête invalide)"
+        else:
+            reason = f"Kannel a répondu {response.status_code}"
+        return Submitted(message_id, error=f"{reason} : {text}" if text else reason)
+
+    def received(self, message_ids):
+        return None  # Kannel cannot say; its delivery reports move the rows it took
+
+    def after_commit(self):
+        return None

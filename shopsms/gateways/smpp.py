@@ -1,0 +1,615 @@
+"""SMPP 3.4 to an operator or aggregator (smpplib): submit_sm out, deliver_sm in.
+
+Two links, as operators expect them: workers bind as a transmitter to submit; one
+`flask smpp receive` process binds as a receiver and turns deliver_sm into delivery
+reports (services/delivery.py) or inbound SMS (services/inbound.py).
+
+Workers keep one transmitter per process and reuse it from batch to batch: the sending
+service calls submit() once per second on a throttled link, and binding that often is
+slow and gets ESMEs throttled or banned by SMSCs. The link is checked with an
+enquire_link before each use and bound again when the SMSC dropped it.
+
+A long text goes as concatenated parts (8-bit UDH reference), cut by
+shopsms.sms.encoding.split so that what goes out is exactly what was costed and
+charged. The SMSC names each part with its own message id; we keep the LAST part's id
+as the message's gateway_ref (see Submitted below), so the message is "delivered" when
+the receipt for its last part comes back.
+"""
+
+import atexit
+import contextlib
+import logging
+import re
+import select
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+import click
+import smpplib.client
+import smpplib.consts as consts
+import smpplib.exceptions
+import smpplib.smpp
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select as sql_select
+
+from ..extensions import db
+from ..sms import encoding
+from . import OutgoingSms, Submitted
+
+log = logging.getLogger(__name__)
+
+# smpplib logs every PDU in hex at DEBUG, bind PDUs (and so the password) included:
+# its loggers stay at INFO whatever the application's level.
+WIRE_LOGGER = "shopsms.smpp.wire"
+logging.getLogger(WIRE_LOGGER).setLevel(logging.INFO)
+
+DATA_CODING_GSM = 0x00  # SMSC default alphabet: GSM 03.38, one septet per octet
+DATA_CODING_LATIN1 = 0x03
+DATA_CODING_UCS2 = 0x08
+ESM_UDHI = 0x40
+ESM_RECEIPT = 0x04
+TON_INTERNATIONAL, TON_NATIONAL, TON_ALPHANUMERIC = 0x01, 0x02, 0x05
+NPI_UNKNOWN, NPI_ISDN = 0x00, 0x01
+
+LinkErrors = (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError)
+
+
+class SmppUnavailable(RuntimeError):
+    """The SMSC cannot be reached or refuses our bind: nothing was sent."""
+
+
+# --- GSM 03.38 and UCS-2 --------------------------------------------------------------
+
+# Our own table, the one the costing uses: smpplib's has "`" where GSM 03.38 has "§".
+# GSM_BASIC leaves out ESC (0x1B), so codes after it are one further on.
+_GSM_CODES = {char: code + (code >= 0x1B) for code, char in enumerate(encoding.GSM_BASIC)}
+_GSM_ESCAPED = dict(
+    zip(encoding.GSM_EXTENSION, b"\x0a\x14\x28\x29\x2f\x3c\x3d\x3e\x40\x65", strict=True)
+)
+_GSM_CHARS = {code: char for char, code in _GSM_CODES.items()}
+_GSM_UNESCAPED = {code: char for char, code in _GSM_ESCAPED.items()}
+
+
+def gsm_encode(text):
+    """Unpacked GSM 03.38 (one septet per octet), extension characters behind ESC."""
+    out = bytearray()
+    for char in text:
+        if char in _GSM_ESCAPED:
+            out += bytes((0x1B, _GSM_ESCAPED[char]))
+        else:
+            out.append(_GSM_CODES[char])
+    return bytes(out)
+
+
+def gsm_decode(data):
+    chars, escaped = [], False
+    for octet in data:
+        if escaped:
+            chars.append(_GSM_UNESCAPED.get(octet, " "))
+            escaped = False
+        elif octet == 0x1B:
+            escaped = True
+        else:
+            chars.append(_GSM_CHARS.get(octet & 0x7F, "?"))
+    return "".join(chars)
+
+
+def encode_parts(text, reference):
+    """(data_coding, esm_class, [short_message, …]) for one message.
+
+    `reference` ties the parts together on the phone (one octet): the message id keeps
+    it stable if the message is ever sent again."""
+    if encoding.is_gsm(text):
+        data_coding, encode = DATA_CODING_GSM, gsm_encode
+    else:
+        data_coding, encode = DATA_CODING_UCS2, lambda part: part.encode("utf-16-be")
+    parts = encoding.split(text) or [""]
+    if len(parts) == 1:
+        return data_coding, 0, [encode(parts[0])]
+    header = bytes((0x05, 0x00, 0x03, reference % 256, len(parts)))
+    bodies = [header + bytes((seq,)) + encode(part) for seq, part in enumerate(parts, 1)]
+    return data_coding, ESM_UDHI, bodies
+
+
+def decode_text(short_message, data_coding, esm_class=0):
+    """An inbound deliver_sm's text; a UDH (one part of a long SMS) is dropped."""
+    data = short_message or b""
+    if esm_class & ESM_UDHI and data:
+        data = data[data[0] + 1 :]
+    if data_coding == DATA_CODING_UCS2:
+        return data.decode("utf-16-be", errors="replace")
+    if data_coding == DATA_CODING_LATIN1:
+        return data.decode("latin-1")
+    return gsm_decode(data)
+
+
+# --- submit_sm answers ----------------------------------------------------------------
+
+_STATUS_NAMES = {
+    value: name.removeprefix("SMPP_")
+    for name, value in vars(consts).items()
+    if name.startswith("SMPP_ESME_R") and isinstance(value, int)
+}
+_STATUS_FRENCH = {
+    consts.SMPP_ESME_RINVDSTADR: "numéro de destination invalide",
+    consts.SMPP_ESME_RINVSRCADR: "expéditeur refusé",
+    consts.SMPP_ESME_RINVMSGLEN: "longueur du message invalide",
+    consts.SMPP_ESME_RINVSRCTON: "type d'expéditeur refusé",
+    consts.SMPP_ESME_RINVDSTTON: "type de numéro de destination refusé",
+    consts.SMPP_ESME_RDELIVERYFAILURE: "remise impossible",
+    consts.SMPP_ESME_RINVESMCLASS: "message en plusieurs parties refusé",
+    consts.SMPP_ESME_RSUBMITFAIL: "envoi refusé",
+    consts.SMPP_ESME_RSYSERR: "erreur de l'opérateur",
+    consts.SMPP_ESME_RINVNUMDESTS: "nombre de destinataires invalide",
+}
+# The SMSC asks us to slow down: the message is not refused, it must go again later.
+_RETRY_LATER = {consts.SMPP_ESME_RTHROTTLED, consts.SMPP_ESME_RMSGQFUL}
+
+
+def refusal_reason(status):
+    """A French reason for the report, with the SMPP error name for the operator."""
+    name = _STATUS_NAMES.get(status, f"0x{status:08X}")
+    what = _STATUS_FRENCH.get(status, "message refusé")
+    return f"Refusé par l'opérateur : {what} ({name})."
+
+
+class _RetryLater(Exception):
+    pass
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode("latin-1").rstrip("\x00")
+    return value or ""
+
+
+def _source(sender_id):
+    """Our alphanumeric sender (validated by sms.sender), as SMPP source fields."""
+    if not sender_id:
+        return {"source_addr_ton": 0, "source_addr_npi": NPI_UNKNOWN, "source_addr": ""}
+    return {
+        "source_addr_ton": TON_ALPHANUMERIC,
+        "source_addr_npi": NPI_UNKNOWN,
+        "source_addr": sender_id,
+    }
+
+
+# --- the transmitter ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    host: str
+    port: int
+    system_id: str
+    password: str
+    system_type: str = ""
+    timeout: float = 10.0
+
+    def __repr__(self):  # never print the password
+        return f"LinkSettings({self.host}:{self.port}, system_id={self.system_id!r})"
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(
+            host=config["SMPP_HOST"],
+            port=int(config["SMPP_PORT"]),
+            system_id=config["SMPP_SYSTEM_ID"],
+            password=config["SMPP_PASSWORD"],
+            system_type=config.get("SMPP_SYSTEM_TYPE", ""),
+        )
+
+
+def open_link(settings, mode):
+    """A smpplib client connected and bound (mode: transmitter, receiver, transceiver)."""
+    client = smpplib.client.Client(
+        settings.host,
+        settings.port,
+        timeout=settings.timeout,
+        logger_name=WIRE_LOGGER,
+        allow_unknown_opt_params=True,
+    )
+    try:
+        client.connect()
+        bind = getattr(client, f"bind_{mode}")
+        bind(
+            system_id=settings.system_id,
+            password=settings.password,
+            system_type=settings.system_type,
+        )
+    except LinkErrors as error:
+        client.disconnect()
+        raise SmppUnavailable(
+            f"SMSC {settings.host}:{settings.port} injoignable ou liaison refusée "
+            f"({mode}, system_id {settings.system_id!r}) : {error or type(error).__name__}"
+        ) from error
+    return client
+
+
+def close_link(client):
+    """Unbind and close; a peer that closes without unbind_resp is not an error."""
+    with contextlib.suppress(*LinkErrors):
+        client.unbind()
+    client.disconnect()
+
+
+def answer_housekeeping(client, pdu):
+    """The SMSC's own requests on any link: enquire_link wants its answer."""
+    if pdu.command == "enquire_link":
+        reply = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
+        reply.sequence = pdu.sequence
+        client.send_pdu(reply)
+    elif pdu.command not in ("enquire_link_resp", "unbind_resp"):
+        log.warning("SMPP : PDU %s inattendu, ignoré", pdu.command)
+
+
+class Transmitter:
+    """One bound transmitter, driven by one thread at a time (smpplib is not
+    thread-safe): submits lock-step, one part and its answer after the other."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.client = None
+        self.lock = threading.Lock()
+
+    def ensure_bound(self):
+        if self.client is not None and not self._alive():
+            self.drop()
+        if self.client is None:
+            self.client = open_link(self.settings, "transmitter")
+
+    def _alive(self):
+        try:
+            probe = smpplib.smpp.make_pdu("enquire_link", client=self.client)
+            self.client.send_pdu(probe)
+            self._wait_for(probe.sequence)
+            return True
+        except LinkErrors:
+            return False
+
+    def submit_part(self, **fields):
+        """(command_status, message_id) for one submit_sm."""
+        pdu = self.client.send_message(**fields)
+        answer = self._wait_for(pdu.sequence)
+        return int(answer.status), _text(getattr(answer, "message_id", ""))
+
+    def _wait_for(self, sequence):
+        while True:
+            pdu = self.client.read_pdu()
+            if pdu.sequence == sequence and pdu.command != "enquire_link":
+                return pdu
+            answer_housekeeping(self.client, pdu)
+
+    def close(self):
+        if self.client is not None:
+            client, self.client = self.client, None
+            close_link(client)
+
+    def drop(self):
+        """A broken link is not worth an unbind that would wait for its timeout."""
+        if self.client is not None:
+            client, self.client = self.client, None
+            client.disconnect()
+
+
+_transmitters: dict[LinkSettings, Transmitter] = {}
+_transmitters_lock = threading.Lock()
+
+
+def transmitter_for(settings):
+    with _transmitters_lock:
+        if settings not in _transmitters:
+            _transmitters[settings] = Transmitter(settings)
+        return _transmitters[settings]
+
+
+def close_transmitters():
+    """Unbind every transmitter of this process (at exit, and between tests)."""
+    with _transmitters_lock:
+        links = list(_transmitters.values())
+        _transmitters.clear()
+    for link in links:
+        with link.lock:
+            link.close()
+
+
+# A worker that exits unbinds politely, so the SMSC frees the session at once.
+atexit.register(close_transmitters)
+
+
+class SmppGateway:
+    name = "smpp"
+    transactional = False
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(LinkSettings.from_config(config))
+
+    def submit(self, messages: list[OutgoingSms]) -> list[Submitted]:
+        """Answers in order. When the link fails or the SMSC says "slow down", the
+        answers so far come back and the rest stay claimed: the sweep puts them back
+        to pending (a message whose answer was lost may go twice; none is lost)."""
+        link = transmitter_for(self.settings)
+        results = []
+        with link.lock:
+            try:
+                link.ensure_bound()
+                for sms in messages:
+                    results.append(self._submit_one(link, sms))
+            except _RetryLater:
+                log.warning("SMPP : l'opérateur demande de ralentir, reprise plus tard")
+            except (SmppUnavailable, *LinkErrors) as error:
+                link.drop()
+                if not results:
+                    raise SmppUnavailable(f"Envoi SMPP interrompu : {error}") from error
+                log.warning("SMPP : liaison perdue après %d messages : %s", len(results), error)
+        return results
+
+    def _submit_one(self, link, sms):
+        data_coding, esm_class, bodies = encode_parts(sms.text, sms.message_id)
+        ref = None
+        for index, body in enumerate(bodies):
+            status, ref = link.submit_part(
+                **_source(sms.sender_id),
+                dest_addr_ton=TON_INTERNATIONAL,
+                dest_addr_npi=NPI_ISDN,
+                destination_addr=sms.phone.lstrip("+"),
+                esm_class=esm_class,
+                data_coding=data_coding,
+                registered_delivery=1,
+                short_message=body,
+            )
+            if status in _RETRY_LATER and index == 0:
+                raise _RetryLater()
+            if status != 0:
+                # Parts already taken may reach the phone, but the message is incomplete.
+                return Submitted(sms.message_id, error=refusal_reason(status))
+        return Submitted(sms.message_id, ref=ref[:64] or None)
+
+    def received(self, message_ids):
+        return None  # SMPP cannot be asked; the receipts will tell
+
+    def after_commit(self):
+        pass
+
+
+# --- deliver_sm: receipts and inbound SMS ---------------------------------------------
+
+# message_state (SMPP 3.4 §5.2.28) and the receipt text's stat: what we make of them.
+_STATE_NAMES = {
+    1: "ENROUTE",
+    2: "DELIVRD",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIV",
+    6: "ACCEPTD",
+    7: "UNKNOWN",
+    8: "REJECTD",
+}
+_OUTCOMES = {
+    "DELIVRD": ("delivered", ""),
+    "EXPIRED": ("expired", "Téléphone injoignable pendant la durée de validité"),
+    "UNDELIV": ("failed", "Non délivré par l'opérateur"),
+    "REJECTD": ("failed", "Refusé par l'opérateur"),
+    "DELETED": ("failed", "Supprimé par l'opérateur"),
+}
+_RECEIPT_FIELD = re.compile(r"\b(id|stat|err):(\S*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    ref: str
+    stat: str  # DELIVRD, UNDELIV, …
+    err: str = ""
+
+    def report(self):
+        """The delivery.Report, or None for a state that is not final (ENROUTE…)."""
+        from ..services.delivery import Report
+
+        if self.stat not in _OUTCOMES:
+            return None
+        state, reason = _OUTCOMES[self.stat]
+        if reason:
+            detail = f"{self.stat}, err {self.err}" if self.err else self.stat
+            reason = f"{reason} ({detail})"
+        return Report(state=state, ref=self.ref, error=reason)
+
+
+def is_receipt(pdu):
+    return bool(int(getattr(pdu, "esm_class", 0) or 0) & ESM_RECEIPT)
+
+
+def parse_receipt(pdu):
+    """The receipt's fields: the TLVs when the SMSC sends them, else the text
+    ("id:… sub:… dlvrd:… stat:DELIVRD err:000 text:…")."""
+    fields = {k.lower(): v for k, v in _RECEIPT_FIELD.findall(_text(pdu.short_message))}
+    ref = _text(getattr(pdu, "receipted_message_id", None)) or fields.get("id", "")
+    state = getattr(pdu, "message_state", None)
+    stat = _STATE_NAMES.get(state) if state else fields.get("stat", "").upper()
+    if not ref or not stat:
+        return None
+    return Receipt(ref=ref, stat=stat, err=fields.get("err", ""))
+
+
+def sender_e164(pdu):
+    """The client's number as inbound.receive expects it: E.164 when international."""
+    number = _text(pdu.source_addr)
+    ton = int(getattr(pdu, "source_addr_ton", 0) or 0)
+    if ton == TON_ALPHANUMERIC or not number.isdigit():
+        return number
+    if ton == TON_NATIONAL or number.startswith("0"):
+        return number  # national: phones.classify reads it as French
+    return "+" + number
+
+
+def inbound_text(pdu):
+    data = pdu.short_message or getattr(pdu, "message_payload", None) or b""
+    return decode_text(data, int(pdu.data_coding or 0), int(pdu.esm_class or 0))
+
+
+def handle_deliver_sm(pdu):
+    """Apply one deliver_sm (inside an app context). Returns False when it is a receipt
+    for a message we do not know (yet): its submission may still be committing."""
+    from ..services import delivery, inbound
+
+    if not is_receipt(pdu):
+        inbound.receive("smpp", sender_e164(pdu), inbound_text(pdu), to=_text(pdu.destination_addr))
+        return True
+    receipt = parse_receipt(pdu)
+    report = receipt.report() if receipt else None
+    if report is None:
+        return True  # an intermediate notification: nothing to record
+    return bool(delivery.record("smpp", [report])) or _known(report.ref)
+
+
+def _known(ref):
+    from ..models import Message
+
+    found = sql_select(Message.id).where(Message.gateway == "smpp", Message.gateway_ref == ref)
+    return db.session.scalar(found.limit(1)) is not None
+
+
+# --- the receiver process -------------------------------------------------------------
+
+RETRY_DELAYS = (1, 3, 10, 30, 60)  # seconds, for receipts that came before their commit
+
+
+class Receiver:
+    """Reads deliver_sm until stop(), reconnects with backoff.
+
+    It binds as a transceiver that never submits: some SMSCs only offer transceiver
+    binds, and smpp34 1.5.0 (our test SMSC) answers generic_nack to a deliver_sm_resp
+    coming from a receiver bind. mode="receiver" is there for operators that want one.
+
+    Everything smpplib does happens in the thread that calls run(); stop() only sets a
+    flag, which the loop sees within `tick` seconds, then it unbinds."""
+
+    def __init__(self, app, settings, *, mode="transceiver", tick=0.5, enquire_every=30,
+                 max_backoff=30, retry_delays=RETRY_DELAYS):  # fmt: skip
+        self.app = app
+        self.mode = mode
+        self.retry_delays = retry_delays
+        self.settings = settings
+        self.tick = tick
+        self.enquire_every = enquire_every
+        self.max_backoff = max_backoff
+        self.bound = threading.Event()  # tests and logs: the link is up
+        self._stopping = threading.Event()
+        self._unmatched = []  # [(due, attempt, pdu)]
+
+    @classmethod
+    def from_app(cls, app, **options):
+        return cls(app, LinkSettings.from_config(app.config), **options)
+
+    def stop(self, *_signal):
+        self._stopping.set()
+
+    def run(self):
+        backoff = 1
+        while not self._stopping.is_set():
+            try:
+                client = open_link(self.settings, self.mode)
+            except SmppUnavailable as error:
+                log.warning("%s ; nouvel essai dans %d s", error, backoff)
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            backoff = 1
+            log.info("SMPP : lié (%s) à %s:%d", self.mode, self.settings.host, self.settings.port)
+            try:
+                self._listen(client)
+            except LinkErrors as error:
+                log.warning(
+                    "SMPP : liaison perdue (%s), reconnexion", error or type(error).__name__
+                )
+                client.disconnect()
+                self.bound.clear()
+                self._stopping.wait(backoff)
+                continue
+            self.bound.clear()
+            close_link(client)
+        log.info("SMPP : récepteur arrêté")
+
+    def _listen(self, client):
+        self.bound.set()
+        last_traffic = time.monotonic()
+        while not self._stopping.is_set():
+            # Wait on the socket rather than on a short read timeout: a timeout in the
+            # middle of a PDU would leave smpplib out of step with the stream.
+            readable, _, _ = select.select([client._socket], [], [], self.tick)
+            if readable:
+                self._read_one(client)
+                last_traffic = time.monotonic()
+            elif time.monotonic() - last_traffic > self.enquire_every:
+                client.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=client))
+                last_traffic = time.monotonic()
+            self._retry_unmatched()
+
+    def _read_one(self, client):
+        try:
+            pdu = client.read_pdu()
+        except TimeoutError as error:
+            raise smpplib.exceptions.ConnectionError("PDU incomplet") from error
+        if pdu.command == "unbind":  # the SMSC closes the session
+            reply = smpplib.smpp.make_pdu("unbind_resp", client=client)
+            reply.sequence = pdu.sequence
+            client.send_pdu(reply)
+            raise smpplib.exceptions.ConnectionError("unbind demandé par le SMSC")
+        if pdu.command != "deliver_sm":
+            answer_housekeeping(client, pdu)
+            return
+        status = self._handle(pdu, attempt=0)
+        reply = smpplib.smpp.make_pdu("deliver_sm_resp", client=client, status=status)
+        reply.sequence = pdu.sequence
+        client.send_pdu(reply)
+
+    def _handle(self, pdu, attempt):
+        """deliver_sm_resp status: ROK once recorded and committed; a temporary error
+        (the SMSC sends it again later) when our database failed."""
+        try:
+            with self.app.app_context():
+                try:
+                    matched = handle_deliver_sm(pdu)
+                finally:
+                    db.session.remove()
+        except Exception:
+            log.exception("SMPP : deliver_sm non enregistré, l'opérateur le renverra")
+            return consts.SMPP_ESME_RX_T_APPN
+        if not matched and attempt < len(self.retry_delays):
+            due = time.monotonic() + self.retry_delays[attempt]
+            self._unmatched.append((due, attempt + 1, pdu))
+        return consts.SMPP_ESME_ROK
+
+    def _retry_unmatched(self):
+        now = time.monotonic()
+        due = [item for item in self._unmatched if item[0] <= now]
+        if not due:
+            return
+        self._unmatched = [item for item in self._unmatched if item[0] > now]
+        for _, attempt, pdu in due:
+            self._handle(pdu, attempt)
+
+
+# --- flask smpp receive ---------------------------------------------------------------
+
+smpp_cli = AppGroup("smpp", help="Passerelle SMPP : accusés de réception et SMS entrants.")
+
+
+@smpp_cli.command("receive")
+def receive_command():
+    """Stay bound as a receiver: delivery receipts and inbound SMS (STOP). SIGTERM or
+    Ctrl-C unbinds and stops."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    receiver = Receiver.from_app(current_app._get_current_object())
+    signal.signal(signal.SIGTERM, receiver.stop)
+    signal.signal(signal.SIGINT, receiver.stop)
+    settings = receiver.settings
+    click.echo(f"Réception SMPP depuis {settings.host}:{settings.port} (Ctrl-C pour arrêter)")
+    receiver.run()

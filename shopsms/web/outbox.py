@@ -1,0 +1,46 @@
+"""« Téléphone de test »: in simulation mode, see what clients' phones would show."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from ..services import inbound, test_phone
+from ..sms import phones
+from .helpers import render
+
+bp = Blueprint("outbox", __name__, url_prefix="/telephone-de-test")
+
+
+@bp.before_request
+def only_in_simulation():
+    if current_app.config["SMS_GATEWAY"] != "outbox":
+        abort(404)
+
+
+@bp.get("/")
+def index():
+    return render("outbox/index.html", numbers=test_phone.numbers())
+
+
+@bp.get("/<phone>")
+def conversation(phone):
+    items = test_phone.conversation(phone)
+    return render(
+        "outbox/conversation.html",
+        "outbox/_conversation.html",
+        phone=phone,
+        display=phones.display(phone),
+        items=items,
+        waiting=test_phone.waiting_for_reports(items),
+    )
+
+
+@bp.post("/<phone>/repondre")
+def reply(phone):
+    text = request.form.get("text", "").strip()
+    if not text:
+        flash(_("Écrivez la réponse du client (par exemple STOP)."), "error")
+    else:
+        message = inbound.receive("outbox", phone, text)
+        if message.is_stop:
+            flash(_("STOP reçu : ce numéro ne recevra plus de SMS publicitaires."), "info")
+    return redirect(url_for("outbox.conversation", phone=phone))
