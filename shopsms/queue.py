@@ -63,7 +63,9 @@ class EmbeddedRedis:
             "--logfile", str(self.directory / "redis.log"),
             "--daemonize", "yes" if daemonize else "no",
         ]  # fmt: skip
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        # Its own session: a terminal's Ctrl-C must not stop Redis under the worker's
+        # feet; whoever started it stops it last, with stop().
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout
         while not self.is_running():
             if time.monotonic() > deadline:

@@ -70,6 +70,8 @@ def test_serve_starts_web_worker_and_redis_then_ctrl_c_stops_them_all(migrated, 
         os.killpg(process.pid, signal.SIGINT)
         output = process.communicate(timeout=30)[0].decode()
     assert process.returncode == 0, output
+    # A clean stop: no worker shouting that Redis vanished before it was done.
+    assert "Traceback" not in output and "ConnectionError" not in output, output
     time.sleep(0.5)
     assert [pid for pid in descendants if _alive(pid)] == []
     assert not (tmp_path / "redis.sock").exists()
