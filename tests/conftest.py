@@ -68,7 +68,14 @@ def migrated(database_url, redis_url):
 def app(migrated, redis_url):
     """No app context is held during the test: each request gets its own, as in production
     (a held one would share `g`, and so the logged-in user, between requests)."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": migrated, "REDIS_URL": redis_url})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": migrated,
+            "REDIS_URL": redis_url,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; the real one is scrypt
+        }
+    )
     yield app
     with app.app_context():
         db.session.remove()
