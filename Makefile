@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test lint pytest bench translations catalog browser clean
+.PHONY: run test lint pytest bench translations catalog browser peers clean
 
 run: $(VENV)/.installed translations
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty
 	$(FLASK) serve
 
-test: $(VENV)/.test-installed translations browser lint pytest
+test: $(VENV)/.test-installed translations browser peers lint pytest
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
@@ -40,6 +40,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 	  else echo "Chromium is needed for the browser tests: sudo apt-get install chromium"; exit 1; fi; }
+
+# The peer tests run a real Kannel (bearerbox, smsbox and its fake SMSC) from Debian.
+peers:
+	@{ command -v bearerbox >/dev/null 2>&1 && test -x /usr/lib/kannel/test/fakesmsc; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel kannel-extras; \
+	  else echo "Kannel is needed for the peer tests: sudo apt-get install kannel kannel-extras"; exit 1; fi; }
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote, quote_plus
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -40,7 +41,12 @@ def sign(secret, message_id):
 
 
 def _mask(text, password):
-    return text.replace(password, "***") if password else text
+    """Errors from requests quote the whole URL: hide the password, as typed or encoded."""
+    if not password:
+        return text
+    for form in {password, quote_plus(password), quote(password, safe="")}:
+        text = text.replace(form, "***")
+    return text
 
 
 class KannelGateway:
@@ -72,9 +78,7 @@ class KannelGateway:
     def dlr_url(self, message_id):
         # %d and %A are Kannel's: the report's status and the SMSC's answer.
         signature = sign(self.hooks_secret, message_id)
-        return (
-            f"{self.public_url}{HOOK_PATH}?id={message_id}&sig={signature}&status=%d&answer=%A"
-        )
+        return f"{self.public_url}{HOOK_PATH}?id={message_id}&sig={signature}&status=%d&answer=%A"
 
     def params(self, message: OutgoingSms):
         params = {
@@ -114,9 +118,10 @@ class KannelGateway:
         except requests.RequestException as error:
             # Kannel may or may not have it: its delivery report will say. Never mark
             # the message failed for a network blip.
+            # Not str(error): it quotes the whole request, password and client's text.
             raise KannelUnavailable(
-                f"Kannel injoignable ({self.sendsms_url}) : "
-                f"{_mask(str(error), self.password)}"
+                f"Kannel injoignable ({_mask(self.sendsms_url, self.password)}) : "
+                f"{type(error).__name__}"
             ) from None
         return self._answer(message.message_id, response)
 

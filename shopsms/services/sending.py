@@ -1,16 +1,16 @@
 """Workers send a campaign batch by batch, and never hand a message to a gateway twice.
 
-A batch is claimed in one UPDATE (pending → submitting, with a claim token and time),
-so two workers never take the same row. Consent and opt-outs are checked again on the
-claimed rows. With the outbox, claim, submission and record commit together. With a
-network gateway, the claim is committed before anything leaves, then each chunk's
-answers are committed as they come.
+A batch is claimed in one UPDATE (a claim token and time on pending rows), so two
+workers never take the same row. Consent and opt-outs are checked again on the
+claimed rows. A row turns "submitting" only when it is handed to the gateway: with
+the outbox, claim, submission and record commit together; with a network gateway,
+each small chunk is marked "submitting" and committed just before its requests
+leave, and its answers are committed as soon as they are back.
 
-When a worker dies mid-batch its rows stay "submitting". The sweep
-(recover_stale) asks the gateway which of them it took. The outbox knows exactly.
-Kannel cannot say, but its delivery reports move the rows it took out of
-"submitting" within seconds. Only then do the rest go back to pending and get sent
-again.
+When a worker dies, its claimed rows that never left are simply released. Only the
+chunk in flight is uncertain: the sweep (recover_stale) asks the gateway which of
+those it took (the outbox knows; Kannel's delivery reports move the rows it took
+out of "submitting" within seconds) before the rest go back to pending.
 """
 
 import time
@@ -45,10 +45,13 @@ class BatchResult:
 
 
 def in_flight(campaign_id):
+    """True while a worker holds rows of the campaign (claimed or handed over)."""
     return bool(
         db.session.scalar(
             select(func.count(Message.id)).where(
-                Message.campaign_id == campaign_id, Message.state == "submitting"
+                Message.campaign_id == campaign_id,
+                (Message.state == "submitting")
+                | ((Message.state == "pending") & Message.claimed_by.is_not(None)),
             )
         )
     )
@@ -93,33 +96,58 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
         OutgoingSms(row.id, row.phone, row.text, campaign.sender_id, row.parts)
         for row in db.session.execute(
             select(Message.id, Message.phone, Message.text, Message.parts)
-            .where(Message.id.in_(claimed), Message.state == "submitting")
+            .where(Message.id.in_(claimed), Message.state == "pending")
             .order_by(Message.id)
         )
     ]
     submitted = refused = 0
     if gateway.transactional:
+        _hand_over([m.message_id for m in outgoing])
         submitted, refused = _record(gateway.submit(outgoing), now)
         db.session.commit()
     else:
-        db.session.commit()  # the claim is durable before anything leaves
+        db.session.commit()  # the claim and the skips are durable before anything leaves
         rate = _per_gateway("messages_per_second", gateway.name, campaign.store_id)
-        chunk = rate or len(outgoing) or 1
+        chunk = getattr(gateway, "chunk_size", 16)
         for start in range(0, len(outgoing), chunk):
             began = time.monotonic()
-            ok, ko = _record(gateway.submit(outgoing[start : start + chunk]), utcnow())
+            handed = _hand_over([m.message_id for m in outgoing[start : start + chunk]])
+            db.session.commit()  # "submitting" is on disk before the requests leave
+            ok, ko = _record(gateway.submit([m for m in outgoing if m.message_id in handed]),
+                             utcnow())  # fmt: skip
             db.session.commit()
             submitted, refused = submitted + ok, refused + ko
             if rate:  # at most `rate` messages a second on this link
-                time.sleep(max(0.0, 1 - (time.monotonic() - began)))
+                time.sleep(max(0.0, len(handed) / rate - (time.monotonic() - began)))
     gateway.after_commit()
     return BatchResult(claimed=len(claimed), submitted=submitted, refused=refused, skipped=skipped)
+
+
+def _hand_over(ids):
+    """pending → submitting for the rows about to leave (a cancel may have taken some)."""
+    if not ids:
+        return set()
+    db.session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), Message.state == "pending")
+        .values(state="submitting")
+        .execution_options(synchronize_session=False)
+    )
+    return set(
+        db.session.scalars(
+            select(Message.id).where(Message.id.in_(ids), Message.state == "submitting")
+        )
+    )
 
 
 def _claim(campaign_id, size, token, gateway_name, now):
     pending = (
         select(Message.id)
-        .where(Message.campaign_id == campaign_id, Message.state == "pending")
+        .where(
+            Message.campaign_id == campaign_id,
+            Message.state == "pending",
+            Message.claimed_by.is_(None),
+        )
         .order_by(Message.id)
         .limit(size)
     )
@@ -128,12 +156,12 @@ def _claim(campaign_id, size, token, gateway_name, now):
     ids = list(db.session.scalars(pending))
     if not ids:
         return []
-    # The state guard makes the claim safe where rows are not locked (SQLite): a row
-    # another worker took in between is not ours, and the token tells which are.
+    # The guard makes the claim safe where rows are not locked (SQLite): a row another
+    # worker took in between is not ours, and the token tells which are.
     db.session.execute(
         update(Message)
-        .where(Message.id.in_(ids), Message.state == "pending")
-        .values(state="submitting", claimed_by=token, claimed_at=now, gateway=gateway_name)
+        .where(Message.id.in_(ids), Message.state == "pending", Message.claimed_by.is_(None))
+        .values(claimed_by=token, claimed_at=now, gateway=gateway_name)
     )
     return list(
         db.session.scalars(
@@ -145,7 +173,7 @@ def _claim(campaign_id, size, token, gateway_name, now):
 def _skip(ids, reason, condition, now):
     result = db.session.execute(
         update(Message)
-        .where(Message.id.in_(ids), Message.state == "submitting", condition)
+        .where(Message.id.in_(ids), Message.state == "pending", condition)
         .values(state="skipped", skip_reason=reason, done_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -225,18 +253,29 @@ def finish(campaign_id):
 
 
 def recover_stale(*, gateway=None, now=None):
-    """Rows a dead worker left "submitting": confirmed if the gateway took them, else
-    pending again. Returns (confirmed, released)."""
+    """What a dead worker left: claims that never left are released; rows it handed
+    over are confirmed if the gateway took them, else pending again.
+    Returns (confirmed, released)."""
     now = now or utcnow()
+    cutoff = now - stale_after()
+    unstarted = db.session.execute(
+        update(Message)
+        .where(
+            Message.state == "pending",
+            Message.claimed_by.is_not(None),
+            Message.claimed_at < cutoff,
+        )
+        .values(claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     stale = list(
         db.session.scalars(
-            select(Message.id).where(
-                Message.state == "submitting", Message.claimed_at < now - stale_after()
-            )
+            select(Message.id).where(Message.state == "submitting", Message.claimed_at < cutoff)
         )
     )
     if not stale:
-        return 0, 0
+        db.session.commit()
+        return 0, unstarted
     gateway = gateway or get_gateway()
     taken = gateway.received(stale) or set()
     confirmed = [i for i in stale if i in taken]
@@ -256,7 +295,7 @@ def recover_stale(*, gateway=None, now=None):
     db.session.commit()
     if confirmed:
         gateway.after_commit()
-    return len(confirmed), len(released)
+    return len(confirmed), unstarted + len(released)
 
 
 def campaigns_to_resume(now=None):

@@ -5,7 +5,21 @@ from flask_babel import format_datetime, get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
 from ..sms import phones
-from . import access, auth, composer, home, hooks, i18n, outbox
+from . import (
+    access,
+    auth,
+    campaigns,
+    clients,
+    composer,
+    credits,
+    home,
+    hooks,
+    i18n,
+    outbox,
+    repairs,
+    reports,
+    settings,
+)
 
 # The product's navigation; an area shows once its blueprint is registered and the
 # person's role reaches it, so a menu never leads to a page that is not there.
@@ -37,7 +51,10 @@ ROLE_LABELS = {
 
 
 def init_app(app):
-    for module in (auth, home, i18n, composer, outbox, hooks):
+    for module in (
+        auth, home, i18n, composer, outbox, hooks,
+        clients, campaigns, repairs, reports, credits, settings,
+    ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)
     app.after_request(_vary_on_htmx)

@@ -200,23 +200,26 @@ def test_a_batch_left_half_done_by_a_dead_worker_is_finished_without_sending_twi
     make_client, credits_available
 ):
     credits_available(10)
-    campaign = draft("repair", [make_client() for _ in range(4)], body="Votre montre est prête.")
+    campaign = draft("repair", [make_client() for _ in range(6)], body="Votre montre est prête.")
     campaigns.queue_now(campaign.id, now=OPEN)
-    # A worker claimed the batch and the outbox took two messages, then it died.
-    token_time = datetime(2026, 11, 24, 9, 0)
-    claimed = sending._claim(campaign.id, 10, "dead-worker", "outbox", token_time)
+    # A worker claimed six rows, handed four to the gateway, which took two; then it died.
+    died_at = datetime(2026, 11, 24, 9, 0)
+    claimed = sending._claim(campaign.id, 10, "dead-worker", "outbox", died_at)
+    handed = sorted(sending._hand_over(claimed[:4]))
     from shopsms.gateways import OutgoingSms
     from shopsms.gateways.outbox import OutboxGateway
 
-    rows = db.session.execute(select(Message.id, Message.phone, Message.text)).all()
-    OutboxGateway().submit([OutgoingSms(r.id, r.phone, r.text, "X", 1) for r in rows[:2]])
+    rows = db.session.execute(
+        select(Message.id, Message.phone, Message.text).where(Message.id.in_(handed[:2]))
+    ).all()
+    OutboxGateway().submit([OutgoingSms(r.id, r.phone, r.text, "X", 1) for r in rows])
     db.session.commit()
-    assert sending.send_next_batch(campaign.id, now=OPEN).claimed == 0  # all are claimed
+    assert sending.send_next_batch(campaign.id, now=OPEN).claimed == 0  # all are held
     confirmed, released = sending.recover_stale(now=OPEN)
-    assert (confirmed, released) == (2, 2)
+    assert (confirmed, released) == (2, 4)  # 2 never left, 2 left but never arrived
     send_all(campaign.id)
-    phones = db.session.scalars(select(OutboxMessage.message_id)).all()
-    assert sorted(phones) == sorted(claimed)  # each exactly once
+    received = db.session.scalars(select(OutboxMessage.message_id)).all()
+    assert sorted(received) == sorted(claimed)  # each exactly once
     assert db.session.get(Campaign, campaign.id).status == "sent"
-    assert credits.balance() == 6
-    assert db.session.query(CreditEntry).filter_by(kind="charge").one().parts == 4
+    assert credits.balance() == 4
+    assert db.session.query(CreditEntry).filter_by(kind="charge").one().parts == 6

@@ -1,0 +1,238 @@
+"""What the areas' first pages list, scoped to what the person's role lets them see.
+
+Each list is one SELECT: the rows of the page, what they show of other tables (joins
+or correlated counts on indexed columns), and the total number of matches through a
+window function, so that no list costs a query per row or a second COUNT query.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Campaign, Client, CreditEntry, Message, RepairTicket, Store, User
+from ..sms import hours
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list
+    number: int  # 1-based
+    per_page: int
+    total: int
+
+    @property
+    def has_previous(self):
+        return self.number > 1
+
+    @property
+    def has_next(self):
+        return self.number * self.per_page < self.total
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+
+def paginate(query, page=1, per_page=PER_PAGE):
+    """Run `query` (an ordered select) for one page, with the total, in one query."""
+    page = max(1, page)
+    counted = query.add_columns(func.count().over().label("total_matches"))
+    rows = db.session.execute(counted.limit(per_page).offset((page - 1) * per_page)).all()
+    if rows:
+        total = rows[0].total_matches
+    elif page > 1:  # past the end of a list that shrank: say how many there are
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    else:
+        total = 0
+    return Page(rows=rows, number=page, per_page=per_page, total=total)
+
+
+def scoped(query, column, user):
+    """Head office sees the chain; a store's staff and manager see their store."""
+    if user.has_role("admin"):
+        return query
+    return query.where(column == user.store_id)
+
+
+def page_number(value):
+    """The ?page= argument: a positive integer, 1 when absent or mistyped."""
+    try:
+        return max(1, min(int(value or 1), 100_000))
+    except ValueError:
+        return 1
+
+
+def paris(moment_utc, fmt="%d/%m/%Y %H:%M"):
+    """A naive UTC datetime from the database, written in Europe/Paris time."""
+    if moment_utc is None:
+        return ""
+    return moment_utc.replace(tzinfo=UTC).astimezone(hours.PARIS).strftime(fmt)
+
+
+def _count(campaign, *states):
+    """Messages of the campaign in these states: an index-only count on
+    ix_messages_campaign_state, evaluated inside the list's query."""
+    return (
+        select(func.count(Message.id))
+        .where(Message.campaign_id == campaign.id, Message.state.in_(states))
+        .scalar_subquery()
+    )
+
+
+def _campaign_columns():
+    author = aliased(User)
+    columns = (
+        Campaign,
+        Store.name.label("store_name"),
+        func.coalesce(func.nullif(author.full_name, ""), author.username).label("author"),
+        _count(Campaign, "pending", "submitting").label("pending"),
+        _count(Campaign, "submitted").label("submitted"),
+        _count(Campaign, "delivered").label("delivered"),
+        _count(Campaign, "failed").label("failed"),
+        _count(Campaign, "expired").label("expired"),
+        _count(Campaign, "skipped").label("skipped"),
+    )
+    return author, columns
+
+
+# --- Campagnes --------------------------------------------------------------------------
+
+CAMPAIGN_STATUS_FILTERS = ("draft", "scheduled", "queued", "sending", "sent", "cancelled")
+ACTIVE_STATUSES = ("queued", "sending")
+
+
+def campaigns(user, *, status="", page=1, per_page=25):
+    author, columns = _campaign_columns()
+    query = (
+        select(*columns)
+        .outerjoin(Store, Store.id == Campaign.store_id)
+        .outerjoin(author, author.id == Campaign.created_by_id)
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+    )
+    if status in CAMPAIGN_STATUS_FILTERS:
+        query = query.where(Campaign.status == status)
+    return paginate(scoped(query, Campaign.store_id, user), page, per_page)
+
+
+def done_share(row):
+    """(messages handed to the gateway or finished, messages meant to go out)."""
+    done = row.submitted + row.delivered + row.failed + row.expired
+    return done, max(0, row.Campaign.recipients_count - row.skipped)
+
+
+# --- Rapports d'envoi non traités --------------------------------------------------------
+
+
+def open_reports(user, *, page=1, per_page=25):
+    author, columns = _campaign_columns()
+    query = (
+        select(*columns)
+        .outerjoin(Store, Store.id == Campaign.store_id)
+        .outerjoin(author, author.id == Campaign.created_by_id)
+        .where(Campaign.finished_at.is_not(None), Campaign.closed_at.is_(None))
+        .order_by(Campaign.finished_at.desc(), Campaign.id.desc())
+    )
+    return paginate(scoped(query, Campaign.store_id, user), page, per_page)
+
+
+# --- Fiches SAV -------------------------------------------------------------------------
+
+# The seed's status list, « Disponibles » first: what staff look for at the counter.
+REPAIR_STATUS_FILTERS = ("ready", "open", "at_workshop", "collected", "cancelled", "all")
+
+
+@dataclass(frozen=True)
+class RepairCriteria:
+    repairs: bool = True  # Rép., Garantie, Gratuit
+    quotes: bool = False  # Devis
+    status: str = "ready"
+    number: str = ""
+    client_name: str = ""
+    sms: str = "all"  # all, with, without
+
+
+def repair_tickets(user, criteria, *, page=1, per_page=PER_PAGE):
+    query = (
+        select(
+            RepairTicket,
+            Client.last_name,
+            Client.first_name,
+            Client.sms_number,
+            Store.name.label("store_name"),
+        )
+        .join(Client, Client.id == RepairTicket.client_id)
+        .join(Store, Store.id == RepairTicket.store_id)
+        .order_by(RepairTicket.received_on.desc(), RepairTicket.id.desc())
+    )
+    kinds = []
+    if criteria.repairs:
+        kinds += ["repair", "warranty", "free"]
+    if criteria.quotes:
+        kinds.append("quote")
+    query = query.where(RepairTicket.kind.in_(kinds))
+    if criteria.status in REPAIR_STATUS_FILTERS and criteria.status != "all":
+        query = query.where(RepairTicket.status == criteria.status)
+    number = criteria.number.replace(" ", "").strip()
+    if number:
+        query = query.where(prefix(RepairTicket.number, number))
+    if criteria.client_name.strip():
+        query = query.where(prefix(Client.last_name, criteria.client_name.strip()))
+    if criteria.sms == "with":
+        query = query.where(Client.sms_number.is_not(None))
+    elif criteria.sms == "without":
+        query = query.where(Client.sms_number.is_(None))
+    return paginate(scoped(query, RepairTicket.store_id, user), page, per_page)
+
+
+# --- Crédits SMS -------------------------------------------------------------------------
+
+
+def ledger(user, *, page=1, per_page=PER_PAGE):
+    """Newest first. A store sees its own lines and the chain's (top-ups), never another
+    store's; head office sees every line."""
+    query = (
+        select(
+            CreditEntry,
+            Campaign.name.label("campaign_name"),
+            Campaign.kind.label("campaign_kind"),
+            Store.name.label("store_name"),
+        )
+        .outerjoin(Campaign, Campaign.id == CreditEntry.campaign_id)
+        .outerjoin(Store, Store.id == CreditEntry.store_id)
+        .order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
+    )
+    if not user.has_role("admin"):
+        query = query.where(
+            or_(CreditEntry.store_id == user.store_id, CreditEntry.store_id.is_(None))
+        )
+    return paginate(query, page, per_page)
+
+
+# --- Paramètres: the stores a person may see ----------------------------------------------
+
+
+def stores(user):
+    return list(db.session.scalars(scoped(select(Store).order_by(Store.code), Store.id, user)))
+
+
+# --- shared ---------------------------------------------------------------------------------
+
+
+def _bump(text):
+    """The smallest string above every string that starts with `text`."""
+    return text[:-1] + chr(ord(text[-1]) + 1)
+
+
+def prefix(column, text, *, cases=True):
+    """`column` starts with `text`, as btree range scans (`>= 'Dup' AND < 'Duq'`), which
+    SQLite and PostgreSQL both serve from an index whatever the collation, unlike LIKE.
+    Client files hold names in capitals or in proper case: both are tried, and as typed."""
+    variants = {text}
+    if cases:
+        variants |= {text.upper(), text.capitalize(), text.lower()}
+    return or_(*(and_(column >= v, column < _bump(v)) for v in sorted(variants) if v))

@@ -1,0 +1,45 @@
+"""Fixtures for tests against real peers.
+
+Kannel: `kannel` starts bearerbox, the fake SMSC and smsbox for one test, on free
+ports, with its sms-service and our dlr-urls pointing at the test's live server, and
+switches the test's app to the Kannel gateway. Everything stops at the end of the test.
+"""
+
+import logging
+
+import pytest
+
+from tests.peers import kannel as kannel_peer
+
+HOOKS_SECRET = "peer-tests-hooks-secret"
+
+
+@pytest.fixture
+def kannel(app, live_server, tmp_path):
+    missing = kannel_peer.missing_binaries()
+    if missing:
+        pytest.fail(
+            f"Kannel is needed for the peer tests ({', '.join(missing)} not found): "
+            "`.ci/run` and `make test` install it as root (apt-get install kannel "
+            "kannel-extras); it is not skipped on purpose."
+        )
+    mo_url = f"{live_server}/hooks/kannel/mo?secret={HOOKS_SECRET}&from=%p&to=%P&text=%a"
+    peer = kannel_peer.Kannel(tmp_path, mo_url).start()
+    app.config.update(
+        SMS_GATEWAY="kannel",
+        PUBLIC_URL=live_server,
+        HOOKS_SECRET=HOOKS_SECRET,
+        KANNEL_SENDSMS_URL=peer.sendsms_url,
+        KANNEL_USERNAME=kannel_peer.USERNAME,
+        KANNEL_PASSWORD=kannel_peer.PASSWORD,
+        KANNEL_SMSC="FAKE",
+    )
+    # Thousands of delivery reports: one log line each would cost the server its speed.
+    werkzeug_log = logging.getLogger("werkzeug")
+    level = werkzeug_log.level
+    werkzeug_log.setLevel(logging.WARNING)
+    try:
+        yield peer
+    finally:
+        peer.stop()
+        werkzeug_log.setLevel(level)
