@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from ..extensions import db
 from ..gateways import OutgoingSms, get_gateway
@@ -86,20 +86,19 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
         campaign.status, campaign.started_at = "sending", campaign.started_at or now
         campaign.gateway, campaign.status_note = gateway.name, ""
     size = _per_gateway("batch_size", gateway.name, campaign.store_id) or 500
-    claimed = _claim(campaign.id, size, f"{worker}:{uuid.uuid4().hex}", gateway.name, now)
-    if not claimed:
+    rows = _claim(campaign.id, size, f"{worker}:{uuid.uuid4().hex}", gateway.name, now)
+    if not rows:
         db.session.commit()
         finish(campaign.id)
         return BatchResult(done=True)
-    skipped = _check_again(campaign, claimed, now)
+    claimed = [row.id for row in rows]
+    skipped_ids = _check_again(campaign, claimed, now)
     outgoing = [
         OutgoingSms(row.id, row.phone, row.text, campaign.sender_id, row.parts)
-        for row in db.session.execute(
-            select(Message.id, Message.phone, Message.text, Message.parts)
-            .where(Message.id.in_(claimed), Message.state == "pending")
-            .order_by(Message.id)
-        )
+        for row in rows
+        if row.id not in skipped_ids
     ]
+    skipped = len(skipped_ids)
     submitted = refused = 0
     if gateway.transactional:
         _hand_over([m.message_id for m in outgoing])
@@ -127,20 +126,21 @@ def _hand_over(ids):
     """pending → submitting for the rows about to leave (a cancel may have taken some)."""
     if not ids:
         return set()
-    db.session.execute(
-        update(Message)
-        .where(Message.id.in_(ids), Message.state == "pending")
-        .values(state="submitting")
-        .execution_options(synchronize_session=False)
-    )
     return set(
         db.session.scalars(
-            select(Message.id).where(Message.id.in_(ids), Message.state == "submitting")
+            update(Message)
+            .where(Message.id.in_(ids), Message.state == "pending")
+            .values(state="submitting")
+            .returning(Message.id)
+            .execution_options(synchronize_session=False)
         )
     )
 
 
 def _claim(campaign_id, size, token, gateway_name, now):
+    """Claim up to `size` pending rows in one statement; returns them (id, phone, text,
+    parts). SKIP LOCKED lets workers claim side by side on PostgreSQL; SQLite runs one
+    writer at a time, and the guard in the UPDATE keeps a row from being claimed twice."""
     pending = (
         select(Message.id)
         .where(
@@ -153,35 +153,31 @@ def _claim(campaign_id, size, token, gateway_name, now):
     )
     if db.session.connection().dialect.name == "postgresql":
         pending = pending.with_for_update(skip_locked=True)
-    ids = list(db.session.scalars(pending))
-    if not ids:
-        return []
-    # The guard makes the claim safe where rows are not locked (SQLite): a row another
-    # worker took in between is not ours, and the token tells which are.
-    db.session.execute(
+    claimed = db.session.execute(
         update(Message)
-        .where(Message.id.in_(ids), Message.state == "pending", Message.claimed_by.is_(None))
+        .where(Message.id.in_(pending.scalar_subquery()), Message.claimed_by.is_(None))
         .values(claimed_by=token, claimed_at=now, gateway=gateway_name)
-    )
-    return list(
+        .returning(Message.id, Message.phone, Message.text, Message.parts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted(claimed, key=lambda row: row.id)
+
+
+def _skip(ids, reason, condition, now):
+    return set(
         db.session.scalars(
-            select(Message.id).where(Message.id.in_(ids), Message.claimed_by == token)
+            update(Message)
+            .where(Message.id.in_(ids), Message.state == "pending", condition)
+            .values(state="skipped", skip_reason=reason, done_at=now)
+            .returning(Message.id)
+            .execution_options(synchronize_session=False)
         )
     )
 
 
-def _skip(ids, reason, condition, now):
-    result = db.session.execute(
-        update(Message)
-        .where(Message.id.in_(ids), Message.state == "pending", condition)
-        .values(state="skipped", skip_reason=reason, done_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
-
-
 def _check_again(campaign, ids, now):
-    """Consent and opt-outs can change between the draft and the send: check them now."""
+    """Consent and opt-outs can change between the draft and the send: check them now.
+    Returns the ids skipped."""
     skipped = _skip(
         ids,
         "refuses_all",
@@ -189,8 +185,8 @@ def _check_again(campaign, ids, now):
         now,
     )
     if campaign.kind == MARKETING:
-        skipped += _skip(ids, "optout", Message.phone.in_(select(OptOut.phone)), now)
-        skipped += _skip(
+        skipped |= _skip(ids, "optout", Message.phone.in_(select(OptOut.phone)), now)
+        skipped |= _skip(
             ids,
             "no_consent",
             Message.client_id.in_(select(Client.id).where(Client.sms_consent != "accepted")),
@@ -202,17 +198,15 @@ def _check_again(campaign, ids, now):
 def _record(results, now):
     accepted = [r.message_id for r in results if r.accepted and r.ref is None]
     if accepted:
+        # A delivery report faster than our commit may have moved a row on already:
+        # keep its state, but it was submitted all the same.
         db.session.execute(
             update(Message)
-            .where(Message.id.in_(accepted), Message.state == "submitting")
-            .values(state="submitted", submitted_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        # A delivery report faster than our commit already moved the row on.
-        db.session.execute(
-            update(Message)
-            .where(Message.id.in_(accepted), Message.submitted_at.is_(None))
-            .values(submitted_at=now)
+            .where(Message.id.in_(accepted))
+            .values(
+                state=case((Message.state == "submitting", "submitted"), else_=Message.state),
+                submitted_at=func.coalesce(Message.submitted_at, now),
+            )
             .execution_options(synchronize_session=False)
         )
     for result in results:

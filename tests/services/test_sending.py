@@ -204,7 +204,7 @@ def test_a_batch_left_half_done_by_a_dead_worker_is_finished_without_sending_twi
     campaigns.queue_now(campaign.id, now=OPEN)
     # A worker claimed six rows, handed four to the gateway, which took two; then it died.
     died_at = datetime(2026, 11, 24, 9, 0)
-    claimed = sending._claim(campaign.id, 10, "dead-worker", "outbox", died_at)
+    claimed = [row.id for row in sending._claim(campaign.id, 10, "dead-worker", "outbox", died_at)]
     handed = sorted(sending._hand_over(claimed[:4]))
     from shopsms.gateways import OutgoingSms
     from shopsms.gateways.outbox import OutboxGateway
