@@ -7,24 +7,12 @@ import os
 import tempfile
 import time
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
+
+from bench._db import throwaway_database
 
 CLIENTS = int(os.environ.get("BENCH_DEMO_CLIENTS", "50000"))
 TARGET_SECONDS = 60
-
-
-def _database():
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        return f"sqlite:///{tempfile.mkdtemp(prefix='bench-demo-')}/demo.db", None
-    from shopsms.config import normalize_database_url
-
-    url = make_url(normalize_database_url(server))
-    name = f"shopsms_bench_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    return url.set(database=name).render_as_string(hide_password=False), (admin, name)
 
 
 def main():
@@ -34,20 +22,14 @@ def main():
     from shopsms import create_app, demo
     from shopsms.extensions import db
 
-    url, cleanup = _database()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": "redis://unused"})
-    try:
+    with throwaway_database("shopsms-bench-demo") as url:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": "redis://unused"})
         with app.app_context():
             upgrade()
             started = time.perf_counter()
             report = demo.seed(CLIENTS, seed=1)
             seconds = time.perf_counter() - started
             db.engine.dispose()
-    finally:
-        if cleanup:
-            admin, name = cleanup
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     print(
         json.dumps(
             {

@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 
+from bench._db import throwaway_database
+
 SIZES = [int(n) for n in os.environ.get("BENCH_SENDING_SIZES", "100000,1000000").split(",")]
 
 
@@ -128,36 +130,11 @@ def run_one(url, size):
     }
 
 
-def _database():
-    from sqlalchemy import create_engine, make_url, text
-
-    server = os.environ.get("DATABASE_URL")
-    if not server:
-        return f"sqlite:///{tempfile.mkdtemp(prefix='bench-send-db-')}/bench.db", None
-    from shopsms.config import normalize_database_url
-
-    url = make_url(normalize_database_url(server))
-    name = f"shopsms_bench_send_{os.getpid()}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return url.set(database=name).render_as_string(hide_password=False), drop
-
-
 def main():
     runs = []
     for size in SIZES:
-        url, drop = _database()
-        try:
+        with throwaway_database("shopsms-bench-send") as url:
             runs.append(run_one(url, size))
-        finally:
-            if drop:
-                drop()
     memory = [run["worker_peak_mib"] for run in runs]
     print(
         json.dumps(
