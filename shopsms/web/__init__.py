@@ -17,6 +17,7 @@ from . import (
     i18n,
     outbox,
     repairs,
+    replies,
     reports,
     settings,
 )
@@ -53,7 +54,7 @@ ROLE_LABELS = {
 def init_app(app):
     for module in (
         auth, home, i18n, composer, outbox, hooks,
-        clients, campaigns, repairs, reports, credits, settings,
+        clients, campaigns, repairs, reports, credits, settings, replies,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)

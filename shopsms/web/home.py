@@ -5,7 +5,7 @@ from flask_login import current_user
 from rq import Worker
 
 from ..queue import connect
-from ..services import dashboard
+from ..services import dashboard, replies
 from .helpers import render
 
 bp = Blueprint("home", __name__)
@@ -27,4 +27,5 @@ def index():
         "home/_summary.html",
         summary=dashboard.for_user(current_user),
         workers=_workers_running() if current_user.has_role("admin") else None,
+        unread_replies=replies.unread_count(current_user),
     )

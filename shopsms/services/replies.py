@@ -1,0 +1,50 @@
+"""« Réponses des clients »: what clients texted back, for staff to read."""
+
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..models import Client, InboundMessage, utcnow
+
+
+def _scoped(query, user):
+    # A store sees its clients' replies; head office also sees unknown numbers.
+    if user.has_role("admin"):
+        return query
+    return query.where(Client.store_id == user.store_id)
+
+
+def recent(user, *, limit=100):
+    query = (
+        select(InboundMessage, Client)
+        .outerjoin(Client, Client.id == InboundMessage.client_id)
+        .order_by(InboundMessage.id.desc())
+        .limit(limit)
+    )
+    return db.session.execute(_scoped(query, user)).all()
+
+
+def unread_count(user):
+    query = (
+        select(func.count(InboundMessage.id))
+        .outerjoin(Client, Client.id == InboundMessage.client_id)
+        .where(InboundMessage.read_at.is_(None))
+    )
+    return db.session.scalar(_scoped(query, user)) or 0
+
+
+def mark_read(user, message_id):
+    """Only a reply the user may see; returns whether one was marked."""
+    visible = _scoped(
+        select(InboundMessage.id)
+        .outerjoin(Client, Client.id == InboundMessage.client_id)
+        .where(InboundMessage.id == message_id),
+        user,
+    )
+    result = db.session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id.in_(visible.scalar_subquery()), InboundMessage.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
