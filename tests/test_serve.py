@@ -62,6 +62,8 @@ def test_serve_starts_web_worker_and_redis_then_ctrl_c_stops_them_all(migrated, 
                 assert time.monotonic() < deadline, "the web server did not come up"
                 time.sleep(0.3)
         assert "Connexion" in body
+        # Gateways' callbacks carry the hooks secret in the query: never in the access log.
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion?secret=Sekr3tValue").read()
         assert (tmp_path / "redis.sock").exists()
         descendants = _descendants(process.pid)
         assert len(descendants) >= 3  # redis-server, the worker, gunicorn and its workers
@@ -72,6 +74,7 @@ def test_serve_starts_web_worker_and_redis_then_ctrl_c_stops_them_all(migrated, 
     assert process.returncode == 0, output
     # A clean stop: no worker shouting that Redis vanished before it was done.
     assert "Traceback" not in output and "ConnectionError" not in output, output
+    assert "GET /connexion" in output and "Sekr3tValue" not in output
     time.sleep(0.5)
     assert [pid for pid in descendants if _alive(pid)] == []
     assert not (tmp_path / "redis.sock").exists()

@@ -94,7 +94,7 @@ def recipient_contexts(client_ids) -> Iterator[dict]:
         chunks = [ids[i : i + _IDS_PER_QUERY] for i in range(0, len(ids), _IDS_PER_QUERY)]
     for chunk in chunks:
         for civility, first_name, last_name, store in db.session.execute(
-            columns.where(Client.id.in_(chunk))
+            columns.where(Client.id.in_(chunk)).order_by(Client.id)  # the same order each time
         ):
             yield {
                 "civility": civility,
