@@ -86,13 +86,18 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
         campaign.status, campaign.started_at = "sending", campaign.started_at or now
         campaign.gateway, campaign.status_note = gateway.name, ""
     size = _per_gateway("batch_size", gateway.name, campaign.store_id) or 500
-    rows = _claim(campaign.id, size, f"{worker}:{uuid.uuid4().hex}", gateway.name, now)
+    # With a transactional gateway the claim, the submission and its record commit
+    # together, so the claim can write "submitted" at once (one UPDATE per batch) and
+    # anything skipped or refused below is corrected before the commit.
+    claimed_state = "submitted" if gateway.transactional else "pending"
+    token = f"{worker}:{uuid.uuid4().hex}"
+    rows = _claim(campaign.id, size, token, gateway.name, now, state=claimed_state)
     if not rows:
         db.session.commit()
         finish(campaign.id)
         return BatchResult(done=True)
     claimed = [row.id for row in rows]
-    skipped_ids = _check_again(campaign, claimed, now)
+    skipped_ids = _check_again(campaign, claimed, now, state=claimed_state)
     outgoing = [
         OutgoingSms(row.id, row.phone, row.text, campaign.sender_id, row.parts)
         for row in rows
@@ -101,8 +106,9 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
     skipped = len(skipped_ids)
     submitted = refused = 0
     if gateway.transactional:
-        _hand_over([m.message_id for m in outgoing])
-        submitted, refused = _record(gateway.submit(outgoing), now)
+        results = gateway.submit(outgoing)
+        refused = _refuse([r for r in results if not r.accepted], now, state="submitted")
+        submitted = len(results) - refused
         db.session.commit()
     else:
         db.session.commit()  # the claim and the skips are durable before anything leaves
@@ -137,10 +143,11 @@ def _hand_over(ids):
     )
 
 
-def _claim(campaign_id, size, token, gateway_name, now):
+def _claim(campaign_id, size, token, gateway_name, now, *, state="pending"):
     """Claim up to `size` pending rows in one statement; returns them (id, phone, text,
     parts). SKIP LOCKED lets workers claim side by side on PostgreSQL; SQLite runs one
-    writer at a time, and the guard in the UPDATE keeps a row from being claimed twice."""
+    writer at a time, and the guard in the UPDATE keeps a row from being claimed twice.
+    `state="submitted"` is for a transactional gateway (see send_next_batch)."""
     pending = (
         select(Message.id)
         .where(
@@ -156,41 +163,49 @@ def _claim(campaign_id, size, token, gateway_name, now):
     claimed = db.session.execute(
         update(Message)
         .where(Message.id.in_(pending.scalar_subquery()), Message.claimed_by.is_(None))
-        .values(claimed_by=token, claimed_at=now, gateway=gateway_name)
+        .values(
+            claimed_by=token,
+            claimed_at=now,
+            gateway=gateway_name,
+            state=state,
+            submitted_at=now if state == "submitted" else None,
+        )
         .returning(Message.id, Message.phone, Message.text, Message.parts)
         .execution_options(synchronize_session=False)
     ).all()
     return sorted(claimed, key=lambda row: row.id)
 
 
-def _skip(ids, reason, condition, now):
+def _skip(ids, reason, condition, now, state):
     return set(
         db.session.scalars(
             update(Message)
-            .where(Message.id.in_(ids), Message.state == "pending", condition)
-            .values(state="skipped", skip_reason=reason, done_at=now)
+            .where(Message.id.in_(ids), Message.state == state, condition)
+            .values(state="skipped", skip_reason=reason, done_at=now, submitted_at=None)
             .returning(Message.id)
             .execution_options(synchronize_session=False)
         )
     )
 
 
-def _check_again(campaign, ids, now):
-    """Consent and opt-outs can change between the draft and the send: check them now.
-    Returns the ids skipped."""
+def _check_again(campaign, ids, now, *, state="pending"):
+    """Consent and opt-outs can change between the draft and the send: check them now,
+    on the claimed rows (in `state`). Returns the ids skipped."""
     skipped = _skip(
         ids,
         "refuses_all",
         Message.client_id.in_(select(Client.id).where(Client.sms_refuses_all.is_(True))),
         now,
+        state,
     )
     if campaign.kind == MARKETING:
-        skipped |= _skip(ids, "optout", Message.phone.in_(select(OptOut.phone)), now)
+        skipped |= _skip(ids, "optout", Message.phone.in_(select(OptOut.phone)), now, state)
         skipped |= _skip(
             ids,
             "no_consent",
             Message.client_id.in_(select(Client.id).where(Client.sms_consent != "accepted")),
             now,
+            state,
         )
     return skipped
 
@@ -217,14 +232,19 @@ def _record(results, now):
                 .where(Message.id == result.message_id, Message.state == "submitting")
                 .values(state="submitted", gateway_ref=result.ref, submitted_at=now)
             )
-        elif not result.accepted:
-            db.session.execute(
-                update(Message)
-                .where(Message.id == result.message_id, Message.state == "submitting")
-                .values(state="failed", error=result.error[:200], done_at=now)
-            )
-    refused = sum(1 for r in results if not r.accepted)
+    refused = _refuse([r for r in results if not r.accepted], now, state="submitting")
     return len(results) - refused, refused
+
+
+def _refuse(results, now, *, state):
+    """The gateway said no: failed, with its reason, and not submitted (not charged)."""
+    for result in results:
+        db.session.execute(
+            update(Message)
+            .where(Message.id == result.message_id, Message.state == state)
+            .values(state="failed", error=result.error[:200], done_at=now, submitted_at=None)
+        )
+    return len(results)
 
 
 def finish(campaign_id):
