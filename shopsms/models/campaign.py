@@ -60,7 +60,8 @@ class Message(db.Model):
 
     __tablename__ = "messages"
     __table_args__ = (
-        Index("ix_messages_campaign_state", "campaign_id", "state"),
+        # With id last, a claim reads the next pending rows in order, no sort.
+        Index("ix_messages_campaign_state", "campaign_id", "state", "id"),
         Index("ix_messages_client_created", "client_id", "created_at"),
         Index("ix_messages_gateway_ref", "gateway", "gateway_ref"),
     )
