@@ -11,7 +11,7 @@ from ..models import Campaign, Client, Message, OptOut, RepairTicket, Store, utc
 from ..models.base import bulk_insert
 from ..sms import encoding, hours
 from ..sms.cost import final_text
-from . import audit, credits, settings
+from . import audit, costing, credits, settings
 
 MARKETING = "marketing"
 
@@ -53,9 +53,8 @@ def _contexts(client_ids, ticket_ids):
         chunk = client_ids[start : start + 5000]
         rows = db.session.execute(
             select(
-                Client.id, Client.civility, Client.first_name, Client.last_name,
-                Client.sms_number, Client.sms_consent, Client.sms_refuses_all,
-                Store.name.label("store"),
+                Client.id, Client.sms_number, Client.sms_consent, Client.sms_refuses_all,
+                *costing.PLACEHOLDER_COLUMNS,
             )
             .join(Store, Store.id == Client.store_id)
             .where(Client.id.in_(chunk))
@@ -121,14 +120,7 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
         client = clients.get(recipient.client_id)
         ticket = tickets.get(recipient.repair_ticket_id)
         phone = recipient.phone or (client.sms_number if client else None)
-        context = {}
-        if client is not None:
-            context = {
-                "civility": client.civility,
-                "first_name": client.first_name,
-                "last_name": client.last_name,
-                "store": client.store,
-            }
+        context = costing.placeholder_context(client) if client is not None else {}
         if ticket is not None:
             context |= {"number": ticket.number, "amount": ticket.amount_due}
         text = final_text(body, context, add_stop=add_stop, short_code=short_code)
@@ -273,10 +265,6 @@ def _enqueue(campaign):
     from ..jobs import enqueue_campaign
 
     enqueue_campaign(campaign.id, campaign.not_before)
-
-
-def when_paris(moment_utc):
-    return moment_utc.replace(tzinfo=UTC).astimezone(hours.PARIS) if moment_utc else None
 
 
 def to_utc(local_naive):

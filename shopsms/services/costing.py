@@ -81,27 +81,38 @@ class Preview:
         return len(self.mention) + 1 if self.add_stop else 0
 
 
+# What placeholders read of a client; campaigns freeze their messages from the same.
+PLACEHOLDER_COLUMNS = (
+    Client.civility,
+    Client.first_name,
+    Client.last_name,
+    Store.name.label("store"),
+)
+
+
+def placeholder_context(row):
+    return {
+        "civility": row.civility,
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "store": row.store,
+    }
+
+
 def recipient_contexts(client_ids) -> Iterator[dict]:
     """The placeholder context of each client, read in one query (a chunk of ids per
     query for very long lists): never a query per client."""
-    columns = select(Client.civility, Client.first_name, Client.last_name, Store.name).join(
-        Store, Store.id == Client.store_id
-    )
+    columns = select(*PLACEHOLDER_COLUMNS).join(Store, Store.id == Client.store_id)
     if isinstance(client_ids, Select):
         chunks = [client_ids]
     else:
         ids = list(dict.fromkeys(int(i) for i in client_ids))
         chunks = [ids[i : i + _IDS_PER_QUERY] for i in range(0, len(ids), _IDS_PER_QUERY)]
     for chunk in chunks:
-        for civility, first_name, last_name, store in db.session.execute(
+        for row in db.session.execute(
             columns.where(Client.id.in_(chunk)).order_by(Client.id)  # the same order each time
         ):
-            yield {
-                "civility": civility,
-                "first_name": first_name,
-                "last_name": last_name,
-                "store": store,
-            }
+            yield placeholder_context(row)
 
 
 def for_clients(body, client_ids, *, add_stop, store_id=None) -> Cost:

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Campaign
 from . import credits
+from .listings import scoped
 
 
 @dataclass(frozen=True)
@@ -16,22 +17,17 @@ class Dashboard:
     scheduled: list  # the next scheduled campaigns
 
 
-def _scoped(query, user):
-    # Head office sees the chain; a store's staff and manager see their store.
-    if user.has_role("admin"):
-        return query
-    return query.where(Campaign.store_id == user.store_id)
-
-
 def for_user(user, *, limit=5):
-    reports = _scoped(
+    reports = scoped(
         select(func.count(Campaign.id)).where(
             Campaign.finished_at.is_not(None), Campaign.closed_at.is_(None)
         ),
+        Campaign.store_id,
         user,
     )
-    scheduled = _scoped(
+    scheduled = scoped(
         select(Campaign).where(Campaign.status == "scheduled").order_by(Campaign.scheduled_at),
+        Campaign.store_id,
         user,
     ).limit(limit)
     return Dashboard(

@@ -4,13 +4,12 @@ from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import Client, InboundMessage, utcnow
+from .listings import scoped
 
 
 def _scoped(query, user):
     # A store sees its clients' replies; head office also sees unknown numbers.
-    if user.has_role("admin"):
-        return query
-    return query.where(Client.store_id == user.store_id)
+    return scoped(query, Client.store_id, user)
 
 
 def recent(user, *, limit=100):
