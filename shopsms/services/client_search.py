@@ -49,6 +49,14 @@ def _digits_only(column):
     return expression
 
 
+def too_short_for_a_phone(text):
+    """A phone being typed ("06 8") whose digits are still too few to be searched."""
+    digits = re.sub(r"\D", "", text or "")
+    return (
+        bool(digits) and not re.search(r"[^\d\s.+()-]", text) and (len(digits) < MIN_PHONE_DIGITS)
+    )
+
+
 def phone_fragments(digits):
     """The digit strings to look for: as typed, and in the other French writing
     (0612… ↔ 33612…), so that "+33 6 12" finds "06 12 …" and "0612" finds "+33 6 12 …"."""

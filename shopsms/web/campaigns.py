@@ -7,7 +7,6 @@ from flask_login import current_user
 
 from ..services import listings
 from .access import role_required
-from .clients import partial
 from .helpers import render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
@@ -40,7 +39,7 @@ def index():
     )
     return render(
         "campaigns/index.html",
-        partial("campaigns/_list.html"),
+        "campaigns/_list.html",
         results=results,
         status=status,
         # Poll only while something on the page is going out (Hypermedia Systems).

@@ -11,12 +11,6 @@ bp = Blueprint("clients", __name__, url_prefix="/clients")
 bp.add_app_template_filter(listings.paris, "paris")
 
 
-def partial(name):
-    """The partial for an htmx request, except when htmx restores a pushed URL from the
-    server after a history-cache miss: that request wants the whole page."""
-    return None if request.headers.get("HX-History-Restore-Request") == "true" else name
-
-
 @bp.get("/")
 @role_required("staff")
 def index():
@@ -24,4 +18,11 @@ def index():
     results = client_search.search(
         current_user, text, page=listings.page_number(request.args.get("page"))
     )
-    return render("clients/index.html", partial("clients/_results.html"), q=text, results=results)
+    return render(
+        "clients/index.html",
+        "clients/_results.html",
+        q=text,
+        results=results,
+        phone_too_short=client_search.too_short_for_a_phone(text),
+        min_phone_digits=client_search.MIN_PHONE_DIGITS,
+    )

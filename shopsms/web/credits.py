@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from ..services import credits, listings
 from .access import role_required
-from .clients import partial
 from .helpers import render
 
 bp = Blueprint("credits", __name__, url_prefix="/credits")
@@ -26,7 +25,7 @@ def index():
     results = listings.ledger(current_user, page=listings.page_number(request.args.get("page")))
     return render(
         "credits/index.html",
-        partial("credits/_list.html"),
+        "credits/_list.html",
         balance=credits.balance(),
         results=results,
         kind_labels=KIND_LABELS,

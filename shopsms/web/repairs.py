@@ -6,7 +6,6 @@ from flask_login import current_user
 
 from ..services import listings
 from .access import role_required
-from .clients import partial
 from .helpers import render
 
 bp = Blueprint("repairs", __name__, url_prefix="/sav")
@@ -53,7 +52,7 @@ def index():
     )
     return render(
         "repairs/index.html",
-        partial("repairs/_results.html"),
+        "repairs/_results.html",
         criteria=criteria,
         results=results,
         kind_labels=KIND_LABELS,

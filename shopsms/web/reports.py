@@ -6,7 +6,6 @@ from flask_login import current_user
 from ..services import listings
 from .access import role_required
 from .campaigns import KIND_LABELS
-from .clients import partial
 from .helpers import render
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
@@ -21,7 +20,7 @@ def index():
     )
     return render(
         "reports/index.html",
-        partial("reports/_list.html"),
+        "reports/_list.html",
         results=results,
         kind_labels=KIND_LABELS,
     )

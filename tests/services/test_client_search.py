@@ -133,3 +133,11 @@ def test_pages_of_fifty_in_one_query(app, make_client, store):
         assert third.rows[0].last_name == "NOM100"
         beyond = client_search.search(staff(store.id), "nom", page=9)
         assert beyond.rows == [] and beyond.total == 120
+
+
+def test_a_phone_typed_with_too_few_digits_is_told_apart_from_a_miss():
+    from shopsms.services.client_search import too_short_for_a_phone
+
+    assert too_short_for_a_phone("06 8") and too_short_for_a_phone("+33")
+    assert not too_short_for_a_phone("06 86") and not too_short_for_a_phone("Dupont")
+    assert not too_short_for_a_phone("") and not too_short_for_a_phone("Rue 12")

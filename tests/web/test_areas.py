@@ -308,3 +308,11 @@ def test_history_restore_gets_the_whole_page(client_as, chain):
     headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
     for url in ("/clients/?q=alp", "/campagnes/", "/sav/", "/rapports/", "/credits/"):
         assert "<html" in client_as("staff").get(url, headers=headers).text, url
+
+
+def test_a_short_phone_search_asks_for_more_digits(client_as, make_client):
+    make_client(tel1="06 86 98 79 73")
+    staff = client_as("staff")
+    assert "tapez au moins 4 chiffres" in staff.get("/clients/?q=06+8").text
+    found = staff.get("/clients/?q=06+86").text
+    assert "06 86 98 79 73" in found and "tapez au moins" not in found
