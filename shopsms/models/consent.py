@@ -1,0 +1,1 @@
+"""Consent proof (who, when, which store, how) for a client's SMS consent changes."""

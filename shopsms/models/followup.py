@@ -1,0 +1,1 @@
+"""Follow-up tasks from closed reports (« fiches à corriger »)."""

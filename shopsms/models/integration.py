@@ -1,0 +1,1 @@
+"""The point of sale's way in: import runs, column mappings and API tokens."""

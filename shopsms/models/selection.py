@@ -1,0 +1,1 @@
+"""Saved client selections (« sélections ») for campaigns."""
