@@ -27,7 +27,7 @@ from .models import (
     Workshop,
 )
 from .models.base import bulk_insert
-from .sms.phones import sms_number
+from .services.clients import derived_fields
 
 DEMO_PASSWORD = "shopsms-demo"
 
@@ -239,7 +239,7 @@ def _clients(rng, fake, stores, count, today, progress):
                 "country": "FR",
                 "tel1": tel1,
                 "tel2": tel2,
-                "sms_number": sms_number(tel1, tel2),
+                **derived_fields(tel1, tel2, last, first),
                 "email": fake.email() if rng.random() < 0.55 else "",
                 "birthday": birthday,
                 "birthday_md": birthday.month * 100 + birthday.day if birthday else None,

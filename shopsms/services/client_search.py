@@ -4,28 +4,40 @@ What staff type at the counter: the start of a last or first name, a city, a pos
 code, a client number, or part of a phone number written any way ("06 12 34",
 "0612", "+33 6 12", "0033 6 12"). Several words must all match ("dupont biarritz").
 
-Names, cities, postal codes and numbers are matched as prefixes with btree range
-conditions (see listings.prefix), which the indexes on last_name, city, postal_code and
-number serve. Phone digits are matched anywhere in a digits-only expression of tel1,
-tel2 and sms_number: a LIKE '%…%' that no btree index serves, so it reads the client
-rows of the store (staff) or of the chain (head office). That is a few milliseconds
-for tens of thousands of clients; for millions, store the digits in their own column
-with a trigram index (PostgreSQL pg_trgm, GIN) — a migration, not done here.
+Names are matched in `search_name` (services.clients.search_name: without accents, in
+capitals, every word of the names plus the last name run together), so "le gall",
+"LE GALL", "legall" and "gall" find « Le Gall », "leveque" finds « LÉVÊQUE » and
+"jean-pierre" finds « Jean-Pierre ». A typed word matches the start of the column or
+of one of its words: on PostgreSQL both are LIKEs served by a pg_trgm GIN index; on
+SQLite the first is a btree range and the second an `id IN (…)` over that one narrow
+column. Cities, postal codes and numbers are matched as prefixes with btree range
+conditions (see listings.prefix). Phone digits are matched anywhere in `phone_digits`
+(tel1 and tel2 as digits, national and international forms) the same two ways.
+
+Five bare digits ("64200") are a postal code or a client number, not a phone: a phone
+is searched from five digits only when typed with a separator or a prefix ("64 200",
+"+33 6", "0033 6") or with four or six digits and more.
+
+A short search ("d") can match most of a million clients: the list counts at most a
+thousand matches beyond the page shown ("plus de 1 000 clients") rather than all.
+bench/client_search.py measures it.
 """
 
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 
+from ..extensions import db
 from ..models import Client, Store
 from ..sms import phones
 from . import listings
+from .clients import name_words
 
 # What people type between the digits of a phone number.
 _PHONE_CHARS_RE = re.compile(r"[\d\s.\-+()/]+")
-_SEPARATORS = (" ", ".", "-", "+", "(", ")", "/")
 MIN_PHONE_DIGITS = 4  # fewer digits than that would match most of the file
+COUNT_CAP = 1000  # matches counted at most (beyond the next page)
 
 
 @dataclass(frozen=True)
@@ -42,13 +54,6 @@ class ClientLine:
     consent: str  # accepted, refused, unknown or refuses_all
 
 
-def _digits_only(column):
-    expression = column
-    for separator in _SEPARATORS:
-        expression = func.replace(expression, separator, "")
-    return expression
-
-
 def too_short_for_a_phone(text):
     """A phone being typed ("06 8") whose digits are still too few to be searched."""
     digits = re.sub(r"\D", "", text or "")
@@ -57,29 +62,25 @@ def too_short_for_a_phone(text):
     )
 
 
-def phone_fragments(digits):
-    """The digit strings to look for: as typed, and in the other French writing
-    (0612… ↔ 33612…), so that "+33 6 12" finds "06 12 …" and "0612" finds "+33 6 12 …"."""
-    found = [digits]
-    if digits.startswith("0033"):
-        found.append("0" + digits[4:])
-    elif digits.startswith("33") and len(digits) > 3:
-        found.append("0" + digits[2:])
-    elif digits.startswith("0") and not digits.startswith("00") and len(digits) > 1:
-        found.append("33" + digits[1:])
-    return found
+def phone_fragment(digits):
+    """The digits to look for in phone_digits, which holds every number in its national
+    ("0612…") and international ("33612…") forms: "0612" and "+33 6 12" are found as
+    typed; only the international call prefix of "0033 6 12" has to go. One LIKE."""
+    if digits.startswith("00") and len(digits) > 2:
+        return digits[2:]
+    return digits
+
+
+def _postgresql():
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _phone_condition(digits):
-    conditions = []
-    for fragment in phone_fragments(digits):
-        pattern = f"%{fragment}%"
-        conditions += [
-            _digits_only(Client.tel1).like(pattern),
-            _digits_only(Client.tel2).like(pattern),
-            func.coalesce(Client.sms_number, "").like(pattern),
-        ]
-    return or_(*conditions)
+    matches = Client.phone_digits.like(f"%{phone_fragment(digits)}%")
+    if _postgresql():
+        return matches  # the trigram index serves it as it is
+    # A subquery that needs only phone_digits and the rowid: a covering index scan.
+    return Client.id.in_(select(Client.id).where(matches))
 
 
 def _digits_condition(text):
@@ -87,15 +88,30 @@ def _digits_condition(text):
     conditions = [listings.prefix(Client.number, digits, cases=False)]
     if len(digits) <= 5:
         conditions.append(listings.prefix(Client.postal_code, digits, cases=False))
-    if len(digits) >= MIN_PHONE_DIGITS:
+    # "64200" typed as it is: a postal code (or a client number), not a phone.
+    bare_postal_code = len(digits) == 5 and text.strip() == digits
+    if len(digits) >= MIN_PHONE_DIGITS and not bare_postal_code:
         conditions.append(_phone_condition(digits))
     return or_(*conditions)
+
+
+def _name_condition(word):
+    """A normalised word ("GALL") starts the search name or one of its words."""
+    if _postgresql():
+        return or_(Client.search_name.like(f"{word}%"), Client.search_name.like(f"% {word}%"))
+    inner = Client.id.in_(select(Client.id).where(Client.search_name.like(f"% {word}%")))
+    return or_(listings.prefix(Client.search_name, word, cases=False), inner)
 
 
 def _word_condition(word):
     if _PHONE_CHARS_RE.fullmatch(word) and any(char.isdigit() for char in word):
         return _digits_condition(word)
+    # "jean-pierre", "o'neil": each part must start a word of the name.
+    names = [_name_condition(part) for part in name_words(word)]
     return or_(
+        and_(*names) if names else false(),
+        # Rows written in bulk before their search_name was filled are still found by
+        # the start of their names as typed (imports and the demo: see clients.py).
         listings.prefix(Client.last_name, word),
         listings.prefix(Client.first_name, word),
         listings.prefix(Client.city, word),
@@ -115,23 +131,58 @@ def condition(text):
     every_word = and_(*(_word_condition(word) for word in words))
     if len(words) == 1:
         return every_word
-    # "Le Gall", "De la Tour": a last name with spaces, typed as it is on the card.
-    return or_(every_word, listings.prefix(Client.last_name, text))
+    return or_(every_word, listings.prefix(Client.last_name, text))  # the same, in bulk rows
 
 
 def search(user, text="", *, page=1, per_page=listings.PER_PAGE):
     """The page of clients matching `text`, in name order, with the total of matches."""
-    query = (
-        select(Client, Store.name.label("store_name"))
-        .join(Store, Store.id == Client.store_id)
-        .order_by(Client.last_name, Client.first_name, Client.id)
-    )
     where = condition(text)
+    order = (Client.last_name, Client.first_name, Client.id)
+    # Narrow rows (the sort keys and the id) up to the cap, then the count and the page
+    # from those, before the page's 50 whole rows are read.
+    page = max(1, page)
+    cap = max(COUNT_CAP, (page + 1) * per_page)
+    # Sorting on an expression, not the column: otherwise both databases walk the name
+    # index in order to skip the sort and read rows one by one until `cap` match, which
+    # for a rare prefix, or a store's staff, is most of the table (seconds at a million
+    # clients). This way the matches come from the indexes (an OR of ranges, the phone
+    # digits' trigrams) and only they are sorted. bench/client_search.py measures both.
+    last_name = Client.last_name + ""
+    keys = (last_name.label("sort_name"), Client.first_name, Client.id)
+    matches = select(*keys).order_by(*keys)
     if where is not None:
-        query = query.where(where)
-    result = listings.paginate(listings.scoped(query, Client.store_id, user), page, per_page)
-    lines = [_line(row.Client, row.store_name) for row in result.rows]
-    return listings.Page(lines, result.number, result.per_page, result.total)
+        matches = matches.where(where)
+    matches = listings.scoped(matches, Client.store_id, user).limit(cap + 1).subquery()
+    on_page = (
+        select(matches.c.id, func.count().over().label("total_matches"))
+        .order_by(matches.c.sort_name, matches.c.first_name, matches.c.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Client, Store.name.label("store_name"), on_page.c.total_matches)
+        .join(on_page, on_page.c.id == Client.id)
+        .join(Store, Store.id == Client.store_id)
+        .order_by(*order)
+    ).all()
+    if rows:
+        total = rows[0].total_matches
+    elif page > 1:  # past the end of a list that shrank: say how many there are
+        total = db.session.scalar(select(func.count()).select_from(matches))
+    else:
+        total = 0
+    lines = [_line(row.Client, row.store_name) for row in rows]
+    return CappedPage(lines, page, per_page, min(total, cap), total > cap)
+
+
+@dataclass(frozen=True)
+class CappedPage(listings.Page):
+    more: bool = False  # there are more than `total` matches
+
+    @property
+    def has_next(self):
+        return self.more or self.number * self.per_page < self.total
 
 
 def _line(client, store_name):

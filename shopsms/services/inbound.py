@@ -3,12 +3,13 @@ off marketing, with the proof; anything else is kept for staff to read."""
 
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Client, InboundMessage, OptOut, utcnow
+from ..models import Client, InboundMessage, OptOut
 from ..sms import phones
 from . import audit
+from .consent import change_consent
 
 # "STOP", "stop svp", " Stop.", "STOP SMS", "STOP 36608": STOP leads the message.
 _STOP = re.compile(r"^\W*stop\b", re.IGNORECASE)
@@ -43,12 +44,8 @@ def _opt_out(phone, gateway_name, message, client_ids):
         db.session.add(
             OptOut(phone=phone, source="sms", gateway=gateway_name, inbound_message_id=message.id)
         )
-    if client_ids:
-        db.session.execute(
-            update(Client)
-            .where(Client.id.in_(client_ids))
-            .values(sms_consent="refused", updated_at=utcnow())
-        )
+    for client_id in client_ids:
+        change_consent(client_id, marketing="refused", how="stop", note=f"STOP reçu du {phone}")
     for client_id in client_ids:
         audit.record(
             "consent.stop",

@@ -7,10 +7,12 @@ Every check goes through `classify`, so that parsing rules live in one place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
+from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 
 EMPTY = "empty"
 INVALID = "invalid"
@@ -33,10 +35,61 @@ class PhoneClass:
     raw: str  # the input, stripped
 
 
+# The fast path: most numbers in a French client file are metropolitan mobiles written
+# one of a few ways. Parsing them with phonenumbers is two thirds of an import's time;
+# checking them against phonenumbers' own metadata gives the same answer (a property
+# test compares both paths).
+_SEPARATORS = re.compile(r"[\s.\-]")
+_FRENCH_FORMS = re.compile(r"(?:\+33|0033|0)(\d{9})")
+_LETTERS = re.compile(r"[^\W\d_]")
+
+
+def _fast_patterns():
+    metadata = PhoneMetadata.metadata_for_region("FR")
+    mobile = re.compile(metadata.mobile.national_number_pattern)
+    # Types phonenumbers checks before "mobile": a number matching one of them is not
+    # classified by the fast path.
+    before = (
+        metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
+        metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail,
+    )  # fmt: skip
+    others = [
+        re.compile(desc.national_number_pattern)
+        for desc in before
+        if desc is not None and desc.national_number_pattern
+    ]
+    return mobile, others
+
+
+_FR_MOBILE, _FR_OTHERS = _fast_patterns()
+
+
+def _fast_french_mobile(text: str) -> str | None:
+    """ "+33" and the 9 digits when `text` is plainly a metropolitan mobile, else None."""
+    match = _FRENCH_FORMS.fullmatch(_SEPARATORS.sub("", text))
+    if match is None:
+        return None
+    digits = match.group(1)
+    if not _FR_MOBILE.fullmatch(digits) or any(p.fullmatch(digits) for p in _FR_OTHERS):
+        return None
+    return "+33" + digits
+
+
+@lru_cache(maxsize=8192)
 def classify(raw: str | None, region: str = "FR") -> PhoneClass:
     text = (raw or "").strip()
     if not text:
         return PhoneClass(EMPTY, None, None, text)
+    if _LETTERS.search(text):
+        # phonenumbers reads letters as a keypad would ("O6…" → "66…"); at the counter a
+        # letter is a typo (an O for a zero), and a guess could text a stranger.
+        return PhoneClass(INVALID, None, None, text)
+    if region == "FR" and (e164 := _fast_french_mobile(text)) is not None:
+        return PhoneClass(MOBILE, e164, "FR", text)
+    return _classify_slow(text, region)
+
+
+def _classify_slow(text: str, region: str) -> PhoneClass:
     number = _parse_valid(text, region)
     if number is None:
         return PhoneClass(INVALID, None, None, text)

@@ -29,3 +29,13 @@ document.addEventListener("htmx:sendError", () => {
 document.addEventListener("htmx:afterRequest", (event) => {
   if (event.detail.successful) document.getElementById("htmx-error")?.setAttribute("hidden", "");
 });
+
+// A form marked data-once goes once: its buttons are disabled as it is sent (after the
+// submit event, so that the clicked button's name and value still go with it).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (event.defaultPrevented || !form.matches?.("form[data-once]")) return;
+  setTimeout(() => {
+    for (const button of form.querySelectorAll("button")) button.disabled = true;
+  }, 0);
+});

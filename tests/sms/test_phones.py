@@ -165,3 +165,10 @@ def test_reason_invalid_shows_what_was_typed():
 def test_reason_prefers_the_invalid_number_which_may_be_a_mistyped_mobile():
     assert no_sms_reason("01 23 45 67 89", "06 12 34 5") == "Numéro invalide : 06 12 34 5"
     assert no_sms_reason("06 12 34 5", "01 23 45 67 89") == "Numéro invalide : 06 12 34 5"
+
+
+@pytest.mark.parametrize("typed", ["O6 12 34 56 78", "06 12 34 56 7O", "06 FLEURS 12"])
+def test_a_letter_in_a_number_is_a_typo_never_a_guess(typed):
+    assert classify(typed).kind == "invalid"
+    assert sms_number(typed, "") is None
+    assert no_sms_reason(typed, "") == f"Numéro invalide : {typed}"

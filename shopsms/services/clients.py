@@ -1,0 +1,529 @@
+"""The client card: derived columns (SMS number, phone digits, search name), the card's
+facts, creating and editing a client, and the single SMS. Consent lives in
+services.consent, the GDPR export in services.gdpr.
+
+Anything that writes tel1/tel2 or the names (forms, import, API, demo) sets the derived
+columns through `derived_fields` (or `phone_fields` for the phones alone), so that the
+SMS number and the search never drift from the card. The ORM listener below does it for
+objects; a bulk INSERT/UPDATE through Core bypasses it and must merge those values in.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, func, inspect, select
+
+from ..extensions import db
+from ..models import CIVILITIES, Campaign, Client, Message, Purchase, Store, utcnow
+from ..sms import phones
+from . import audit, campaigns
+from .consent import change_consent, consent_history, opted_out  # noqa: F401 (re-exported)
+
+# --- Derived columns ------------------------------------------------------------------
+
+# The SMS core decides what a number is (phones.classify: one place for the parsing
+# rules, including "O6…" typed with a letter O being invalid, not guessed).
+classify = phones.classify
+
+
+def _digit_forms(phone):
+    """The digit strings one number is found by: as typed, international (E.164 without
+    +) and national ("06…") when it parses."""
+    forms = []
+    if phone.e164:
+        international = phone.e164[1:]
+        forms.append(international)
+        if international.startswith("33"):
+            forms.append("0" + international[2:])
+        else:  # overseas and foreign numbers are also typed the domestic way
+            forms.append("0" + _national_significant(phone.e164))
+    typed = re.sub(r"\D", "", phone.raw)
+    if typed and typed not in forms:
+        forms.append(typed)
+    return forms
+
+
+def _national_significant(e164):
+    return phonenumbers.national_significant_number(phonenumbers.parse(e164))
+
+
+def _digits_of(classified):
+    found = []
+    for phone in classified:
+        for form in _digit_forms(phone):
+            if form not in found:
+                found.append(form)
+    return " ".join(found)[:120]
+
+
+def phone_digits(tel1, tel2):
+    return _digits_of([classify(tel1), classify(tel2)])
+
+
+def phone_fields(tel1, tel2):
+    """The columns derived from tel1/tel2: where an SMS goes (tel1 if a mobile, else
+    tel2: the seed's rule), and what the phone search reads."""
+    classified = [classify(tel1), classify(tel2)]
+    mobile = next((p.e164 for p in classified if p.kind == phones.MOBILE), None)
+    return {"sms_number": mobile, "phone_digits": _digits_of(classified)}
+
+
+def name_words(text):
+    """ "Lévêque" → ["LEVEQUE"], "Le Gall" → ["LE", "GALL"], "O'Neil" → ["O", "NEIL"]:
+    without accents, in capitals, split on anything that is not a letter or a digit."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(char for char in text if not unicodedata.combining(char)).upper()
+    text = text.replace("Œ", "OE").replace("Æ", "AE").replace("ß", "SS")
+    return re.findall(r"[A-Z0-9]+", text)
+
+
+def search_name(last_name, first_name):
+    """What the name search reads: the last name run together ("LEGALL", so that it sorts
+    and is found as typed with or without its space), then every word of the last and
+    first names, and the first name run together ("JEANPIERRE")."""
+    last, first = name_words(last_name), name_words(first_name)
+    tokens = []
+    for token in ("".join(last), *last, "".join(first), *first):
+        if token and token not in tokens:
+            tokens.append(token)
+    return " ".join(tokens)[:200]
+
+
+def derived_fields(tel1, tel2, last_name, first_name):
+    """Every derived column of a client, for bulk writes that bypass the ORM listener."""
+    return phone_fields(tel1, tel2) | {"search_name": search_name(last_name, first_name)}
+
+
+def _changed(client, *names):
+    state = inspect(client)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+@event.listens_for(Client, "before_insert")
+def _derive_on_insert(mapper, connection, client):
+    # A Client written through the ORM without derived_fields (an older caller, a test
+    # fixture) still gets its SMS number and is still found.
+    for name, value in derived_fields(
+        client.tel1, client.tel2, client.last_name, client.first_name
+    ).items():
+        setattr(client, name, value)
+
+
+@event.listens_for(Client, "before_update")
+def _derive_on_update(mapper, connection, client):
+    # Only what the change touches: other columns (a consent, an SMS number set on
+    # purpose by a test of duplicates) are left as they are.
+    if _changed(client, "tel1", "tel2"):
+        for name, value in phone_fields(client.tel1, client.tel2).items():
+            setattr(client, name, value)
+    if _changed(client, "last_name", "first_name"):
+        client.search_name = search_name(client.last_name, client.first_name)
+
+
+# --- Reading a card -----------------------------------------------------------------
+
+
+class NotFound(LookupError):
+    """No such client, or not one this person may see (same answer: no leak)."""
+
+
+def get(user, client_id):
+    client = db.session.get(Client, client_id)
+    if client is None or not (user.has_role("admin") or client.store_id == user.store_id):
+        raise NotFound(client_id)
+    return client
+
+
+@dataclass(frozen=True)
+class History:
+    sales: int
+    revenue: Decimal  # incl. VAT
+    last_visit: date | None
+    last_store: str
+
+
+def history(client_id):
+    """« Historique »: number of sales, revenue incl. VAT, last visit (one indexed read)."""
+    row = db.session.execute(
+        select(
+            func.count(Purchase.id),
+            func.coalesce(func.sum(Purchase.amount), 0),
+            func.max(Purchase.date),
+        ).where(Purchase.client_id == client_id)
+    ).one()
+    last_store = ""
+    if row[2] is not None:
+        last_store = (
+            db.session.scalar(
+                select(Store.name)
+                .join(Purchase, Purchase.store_id == Store.id)
+                .where(Purchase.client_id == client_id)
+                .order_by(Purchase.date.desc(), Purchase.id.desc())
+                .limit(1)
+            )
+            or ""
+        )
+    return History(int(row[0]), Decimal(row[1]), row[2], last_store)
+
+
+def messages(client_id, limit=50):
+    """« Actions marketing »: the SMS this client was sent, newest first (all of them
+    with limit=None)."""
+    query = (
+        select(Message, Campaign.kind, Campaign.name, Campaign.created_by_id)
+        .join(Campaign, Campaign.id == Message.campaign_id)
+        .where(Message.client_id == client_id, Campaign.status != "draft")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return db.session.execute(query).all()
+
+
+# A delivery report later than this is not waited for on screen: a gateway that never
+# sends one would otherwise keep the card polling for as long as it stays open.
+REPORT_WAIT = timedelta(minutes=15)
+_IN_FLIGHT = ("pending", "submitting", "submitted")
+
+
+def awaiting_report(rows, *, now=None):
+    """Whether a recent message of the card may still change state (the list polls)."""
+    since = (now or utcnow()) - REPORT_WAIT
+    return any(row.Message.state in _IN_FLIGHT and row.Message.created_at >= since for row in rows)
+
+
+_WARNINGS = {
+    phones.INVALID: _l("Numéro invalide : vérifiez les chiffres."),
+    phones.LANDLINE: _l("Numéro fixe : pas d'envoi de SMS possible."),
+}
+
+
+@dataclass(frozen=True)
+class PhoneNote:
+    raw: str
+    display: str
+    kind: str  # empty, invalid, landline, mobile
+    warning: str  # what to fix, empty when fine
+
+
+@dataclass(frozen=True)
+class PhoneSummary:
+    """What the card and the form say of tel1/tel2, and where an SMS goes."""
+
+    notes: list
+    sms_number: str | None  # E.164
+
+
+def phone_summary(tel1, tel2):
+    notes = []
+    for raw in (tel1, tel2):
+        phone = classify(raw)
+        notes.append(
+            PhoneNote(phone.raw, phones.display(raw), phone.kind, _WARNINGS.get(phone.kind, ""))
+        )
+    return PhoneSummary(notes, phone_fields(tel1, tel2)["sms_number"])
+
+
+def phone_notes(tel1, tel2):
+    return phone_summary(tel1, tel2).notes
+
+
+def sms_block_reason(client):
+    """Why « Envoi d'un SMS » is not possible for this client, or None."""
+    if client.sms_refuses_all:
+        return "Le client refuse tout SMS : aucun message ne peut lui être envoyé."
+    if not client.sms_number:
+        return phones.no_sms_reason(client.tel1, client.tel2) or "Aucun numéro de portable"
+    return None
+
+
+# --- Creating and editing ------------------------------------------------------------
+
+TEXT_FIELDS = {
+    # name: (max length, required)
+    "last_name": (80, True),
+    "first_name": (80, False),
+    "address1": (120, False),
+    "address2": (120, False),
+    "postal_code": (10, False),
+    "city": (80, False),
+    "tel1": (30, False),
+    "tel2": (30, False),
+    "email": (120, False),
+    "company": (120, False),
+    "job_title": (80, False),
+    "work_phone": (30, False),
+    "salesperson": (80, False),
+    "fmr": (10, False),
+    "family_head": (80, False),
+    "works_council": (80, False),
+    "sector": (40, False),
+    "csp": (40, False),
+    "age_bracket": (20, False),
+    "hobby": (80, False),
+    "favourite_brands": (200, False),
+    "free1": (80, False),
+    "free2": (80, False),
+    "comment": (4000, False),
+    "extra_info": (4000, False),
+}
+BOOL_FIELDS = ("is_prospect", "blocked", "web_registered", "email_consent", "post_consent", "npai")
+MONEY_FIELDS = ("deposit", "credit_note", "credit", "discount_percent")
+FIELD_LABELS = {
+    "last_name": "Nom",
+    "first_name": "Prénom",
+    "postal_code": "Code postal",
+    "tel1": "Tél. 1",
+    "tel2": "Tél. 2",
+    "email": "E-mail",
+    "birthday": "Anniversaire",
+    "deposit": "Acompte",
+    "credit_note": "Avoir",
+    "credit": "Crédit",
+    "discount_percent": "% Remise",
+    "civility": "Genre",
+    "country": "Pays",
+}
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+class ClientInvalid(ValueError):
+    def __init__(self, errors):
+        self.errors = errors  # field name → French message
+        super().__init__("; ".join(errors.values()))
+
+
+@dataclass
+class ClientInput:
+    """What the form posted, kept as typed so that an error loses nothing."""
+
+    values: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_form(cls, form):
+        values = {name: (form.get(name) or "").strip() for name in TEXT_FIELDS}
+        values |= {name: bool(form.get(name)) for name in BOOL_FIELDS}
+        values |= {name: (form.get(name) or "").strip() for name in MONEY_FIELDS}
+        values["civility"] = (form.get("civility") or "").strip()
+        values["country"] = (form.get("country") or "FR").strip().upper()
+        values["birthday"] = (form.get("birthday") or "").strip()
+        values["sms_marketing"] = (form.get("sms_marketing") or "").strip()
+        values["sms_refuses_all"] = bool(form.get("sms_refuses_all"))
+        # The consent the edit form showed: only what the user changed from it is saved,
+        # so a STOP received while the form was open is not undone by a stale page.
+        values["shown_sms_marketing"] = form.get("shown_sms_marketing")
+        values["shown_sms_refuses_all"] = form.get("shown_sms_refuses_all")
+        return cls(values)
+
+    @classmethod
+    def from_client(cls, client):
+        values = {name: getattr(client, name) or "" for name in TEXT_FIELDS}
+        values |= {name: bool(getattr(client, name)) for name in BOOL_FIELDS}
+        values |= {name: _french_number(getattr(client, name)) for name in MONEY_FIELDS}
+        values |= {
+            "civility": client.civility,
+            "country": client.country,
+            "birthday": client.birthday.isoformat() if client.birthday else "",
+            "sms_marketing": client.sms_consent,
+            "sms_refuses_all": client.sms_refuses_all,
+            "shown_sms_marketing": client.sms_consent,
+            "shown_sms_refuses_all": "1" if client.sms_refuses_all else "0",
+        }
+        return cls(values)
+
+    def __getattr__(self, name):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _french_number(value):
+    if value is None:
+        return ""
+    return f"{value:.2f}".replace(".", ",")
+
+
+def _clean(data):
+    """The values to store, or ClientInvalid with what to fix, in French."""
+    values, errors = {}, {}
+    for name, (length, required) in TEXT_FIELDS.items():
+        text = data.values.get(name, "")
+        if required and not text:
+            errors[name] = f"Le champ « {FIELD_LABELS[name]} » est obligatoire."
+        elif len(text) > length:
+            errors[name] = f"{length} caractères au plus."
+        values[name] = text
+    for name in ("tel1", "tel2"):
+        kind = phones.classify(values[name]).kind
+        if kind == phones.INVALID:
+            errors[name] = (
+                f"« {values[name]} » n'est pas un numéro de téléphone valide : vérifiez les "
+                "chiffres (10 chiffres en France, ou +indicatif pour l'étranger)."
+            )
+    if values["email"] and not _EMAIL_RE.fullmatch(values["email"]):
+        errors["email"] = "Adresse e-mail invalide (exemple : prenom.nom@exemple.fr)."
+    french = data.values.get("country", "FR") == "FR"
+    if values["postal_code"] and french and not re.fullmatch(r"\d{5}", values["postal_code"]):
+        errors["postal_code"] = "Un code postal français a 5 chiffres."
+    for name in BOOL_FIELDS:
+        values[name] = bool(data.values.get(name))
+    for name in MONEY_FIELDS:
+        text = data.values.get(name, "").replace(" ", "").replace(",", ".") or "0"
+        try:
+            amount = Decimal(text).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            errors[name] = f"« {FIELD_LABELS[name]} » : un montant, par exemple 12,50."
+            continue
+        if name == "discount_percent" and not Decimal(0) <= amount <= Decimal(100):
+            errors[name] = "Le % de remise va de 0 à 100."
+        elif abs(amount) >= Decimal("100000000"):
+            errors[name] = "Montant trop grand."
+        values[name] = amount
+    civility = data.values.get("civility", "")
+    if civility and civility not in CIVILITIES:
+        errors["civility"] = "Choisissez Madame, Monsieur, Mademoiselle ou rien."
+    values["civility"] = civility
+    country = data.values.get("country", "FR") or "FR"
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        errors["country"] = "Le pays s'écrit en deux lettres (FR, BE, ES…)."
+    values["country"] = country
+    birthday = data.values.get("birthday", "")
+    values["birthday"] = None
+    if birthday:
+        try:
+            values["birthday"] = datetime.strptime(birthday, "%Y-%m-%d").date()
+        except ValueError:
+            errors["birthday"] = "Date d'anniversaire invalide (jj/mm/aaaa)."
+        else:
+            if values["birthday"] > date.today():
+                errors["birthday"] = "La date d'anniversaire est dans le futur."
+    if errors:
+        raise ClientInvalid(errors)
+    values["birthday_md"] = (
+        values["birthday"].month * 100 + values["birthday"].day if values["birthday"] else None
+    )
+    return values | phone_fields(values["tel1"], values["tel2"])
+
+
+def _next_number():
+    """The next « N° client »: one above the highest all-digits number, 7 digits."""
+    highest = db.session.scalar(
+        select(func.max(Client.number)).where(Client.number.between("0000000", "9999999"))
+    )
+    try:
+        return f"{int(highest or 0) + 1:07d}"
+    except ValueError:
+        return f"{db.session.scalar(select(func.count(Client.id))) + 1:07d}"
+
+
+def create(user, data, *, store_id=None):
+    """A new client of the person's store (head office chooses). Commits."""
+    values = _clean(data)
+    store_id = store_id if user.has_role("admin") and store_id else user.store_id
+    if store_id is None:
+        raise ClientInvalid({"store_id": "Choisissez le magasin de création du client."})
+    client = Client(number=_next_number(), store_id=store_id, **values)
+    db.session.add(client)
+    db.session.flush()
+    change_consent(client.id, **_consent_changes(data), how="counter", user_id=user.id,
+                   store_id=user.store_id)  # fmt: skip
+    audit.record("client.create", store_id=store_id, obj=client)
+    db.session.commit()
+    return client
+
+
+def update(user, client_id, data):
+    """Save the card. Consent changes are recorded with their proof. Commits."""
+    client = get(user, client_id)
+    values = _clean(data)
+    consent = _consent_changes(data)
+    for name, value in values.items():
+        setattr(client, name, value)
+    if consent.get("marketing") == "accepted" and opted_out(client):
+        db.session.rollback()
+        raise ClientInvalid(
+            {
+                "sms_marketing": (
+                    "Ce numéro a envoyé STOP : pour le réinscrire, utilisez « Accepte les SMS » "
+                    "sur la fiche et notez la demande du client."
+                )
+            }
+        )
+    change_consent(client.id, **consent, how="counter", user_id=user.id,
+                   store_id=user.store_id)  # fmt: skip
+    audit.record("client.update", store_id=client.store_id, obj=client)
+    db.session.commit()
+    return client
+
+
+def _consent_changes(data):
+    """The consent the form asks for, less what the user left as the form showed it."""
+    marketing = data.values.get("sms_marketing")
+    if marketing not in ("accepted", "refused", "unknown"):
+        marketing = None
+    refuses_all = bool(data.values.get("sms_refuses_all"))
+    shown_marketing = data.values.get("shown_sms_marketing")
+    shown_refuses_all = data.values.get("shown_sms_refuses_all")
+    if shown_marketing is not None and marketing == shown_marketing:
+        marketing = None
+    if shown_refuses_all is not None and refuses_all == (shown_refuses_all == "1"):
+        refuses_all = None
+    return {"marketing": marketing, "refuses_all": refuses_all}
+
+
+# --- The single SMS -----------------------------------------------------------------
+
+# A form's one-time key stays claimed this long: a second click, a reload that posts
+# again, or the same page posted twice a minute later sends nothing more.
+_ONCE_SECONDS = 24 * 3600
+
+
+class AlreadySent(Exception):
+    """This form was already posted: the SMS went (or is going) with the first one."""
+
+
+def claim_once(key):
+    """True the first time a form's one-time key is seen, False after. Redis SET NX: two
+    posts arriving together cannot both win, whichever worker takes them."""
+    from ..queue import get_redis
+
+    if not key or len(key) > 64:
+        return False
+    return bool(get_redis().set(f"shopsms:once:{key}", 1, nx=True, ex=_ONCE_SECONDS))
+
+
+def send_single(user, client_id, body, *, add_stop=False, once=None):
+    """« Envoi d'un SMS »: a service message to this client, sent now through the
+    campaign pipeline. Raises campaigns.CampaignError (French) when it cannot go, and
+    AlreadySent when `once` (a form's one-time key; None for a caller that is not a
+    form) is missing or was already used."""
+    client = get(user, client_id)
+    reason = sms_block_reason(client)
+    if reason:
+        raise campaigns.CampaignError(reason)
+    if not body.strip():  # checked before the key is spent: the user fixes and resends
+        raise campaigns.CampaignError("Le message est vide : écrivez le texte du SMS.")
+    if once is not None and not claim_once(once):
+        raise AlreadySent(client.id)
+    campaign = campaigns.draft(
+        "single",
+        body=body,
+        recipients=[campaigns.Recipient(client_id=client.id)],
+        store_id=client.store_id,
+        user_id=user.id,
+        add_stop=add_stop,
+        name=f"SMS à {client.display_name}"[:120],
+    )
+    try:
+        return campaigns.queue_now(campaign.id, user_id=user.id)
+    except Exception:
+        # Not sent: no draft left behind in the reports.
+        db.session.rollback()
+        campaigns.cancel(campaign.id, user_id=user.id)
+        raise
