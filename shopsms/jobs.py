@@ -80,7 +80,7 @@ def outbox_delivery_reports(message_ids):
 
 def sweep():
     """Every minute: the database says what must move; Redis may have forgotten it."""
-    from .services import sending
+    from .services import recipients, sending
 
     try:
         with app_context():
@@ -88,7 +88,12 @@ def sweep():
             resumed = sending.campaigns_to_resume()
             for campaign_id in resumed:
                 enqueue_campaign(campaign_id)
-            return {"resumed": resumed}
+            return {
+                "resumed": resumed,
+                "imports": _sweep_imports(),
+                # A campaign left at the recipient list for a week holds its rows for nothing.
+                "drafts_removed": recipients.delete_stale_drafts(days=7),
+            }
     finally:
         schedule_sweep(force=True)
 
@@ -116,3 +121,30 @@ class Worker(SimpleWorker):
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
         schedule_sweep()
+
+
+def _sweep_imports():
+    """Import runs left queued or running; a failure here must not stop the campaigns'."""
+    from .services import imports
+
+    try:
+        return imports.sweep()
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("import sweep failed")
+        return None
+
+
+def import_file(import_run_id, resume=False):
+    """Import one uploaded point-of-sale file (services.imports records the progress)
+    for a time budget, then hand over to a continuation job queued behind the others."""
+    from .services import imports
+
+    with app_context():
+        budget = current_app.config.get("IMPORT_JOB_SECONDS", 25)
+        run = imports.run(import_run_id, resume=resume, budget=budget)
+        if run is None:
+            return None
+        if run.status == "running":
+            imports.continue_later(run.id)
+        return {"rows_read": run.rows_read, "status": run.status}

@@ -12,7 +12,10 @@ CAMPAIGN_STATUSES = ("draft", "scheduled", "queued", "sending", "sent", "cancell
 MESSAGE_STATES = (
     "pending", "submitting", "submitted", "delivered", "failed", "expired", "skipped",
 )  # fmt: skip
-SKIP_REASONS = ("optout", "no_consent", "refuses_all", "no_mobile", "duplicate", "cancelled")
+SKIP_REASONS = (
+    "optout", "no_consent", "refuses_all", "no_mobile", "duplicate", "cancelled",
+    "removed",  # taken off the « Liste des destinataires » by hand
+)  # fmt: skip
 
 
 class Campaign(db.Model):
@@ -33,6 +36,8 @@ class Campaign(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     sender_id: Mapped[str] = mapped_column(String(11), default="")
     body: Mapped[str] = mapped_column(Text, default="")  # the template, before placeholders
+    # The selection a marketing campaign was built from (JSON of selection.Criteria).
+    criteria: Mapped[str] = mapped_column(Text, default="")
     add_stop: Mapped[bool] = mapped_column(default=False)
     recipients_count: Mapped[int] = mapped_column(default=0)
     credits_reserved: Mapped[int] = mapped_column(default=0)

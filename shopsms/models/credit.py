@@ -8,7 +8,8 @@ from .base import utcnow
 
 # Signed amounts: top-ups and refunds add, reservations take; a charge turns part of
 # a reservation into spent credits and is recorded for the reports, at amount 0.
-CREDIT_KINDS = ("topup", "reservation", "charge", "refund")
+# A release gives a reservation back when a scheduled campaign returns to draft.
+CREDIT_KINDS = ("topup", "reservation", "charge", "refund", "release")
 
 
 class CreditEntry(db.Model):

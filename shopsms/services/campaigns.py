@@ -36,6 +36,9 @@ class Recipient:
     client_id: int | None = None
     phone: str | None = None  # E.164; overrides the client's number
     repair_ticket_id: int | None = None
+    # Placeholder values without a client (a campaign's test SMS, rendered as its first
+    # recipient will read it but filed under no client).
+    context: dict | None = None
 
 
 def sending_window(store_id=None):
@@ -54,7 +57,7 @@ def _contexts(client_ids, ticket_ids):
         rows = db.session.execute(
             select(
                 Client.id, Client.sms_number, Client.sms_consent, Client.sms_refuses_all,
-                *costing.PLACEHOLDER_COLUMNS,
+                Client.store_id, *costing.PLACEHOLDER_COLUMNS,
             )
             .join(Store, Store.id == Client.store_id)
             .where(Client.id.in_(chunk))
@@ -95,6 +98,8 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
     """Freeze a sending: one message row per recipient, with its final text and parts."""
     if not body.strip():
         raise CampaignError("Le message est vide : écrivez le texte du SMS.")
+    if not settings.sms_enabled(store_id):  # « Activer le module SMS » (issue 8)
+        raise CampaignError(settings.SMS_DISABLED)
     add_stop = True if kind == MARKETING else bool(add_stop)  # the law, for marketing
     short_code = settings.get("stop_short_code", store_id)
     campaign = Campaign(
@@ -112,6 +117,7 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
     client_ids = [r.client_id for r in recipients if r.client_id]
     ticket_ids = [r.repair_ticket_id for r in recipients if r.repair_ticket_id]
     clients, tickets = _contexts(client_ids, ticket_ids)
+    _check_allowed(user_id, recipients, clients, tickets)
     phones = {r.phone or getattr(clients.get(r.client_id), "sms_number", None) for r in recipients}
     opted_out = _opted_out(p for p in phones if p) if kind == MARKETING else set()
     seen, rows = set(), []
@@ -120,17 +126,24 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
         client = clients.get(recipient.client_id)
         ticket = tickets.get(recipient.repair_ticket_id)
         phone = recipient.phone or (client.sms_number if client else None)
-        context = costing.placeholder_context(client) if client is not None else {}
+        if client is not None:
+            context = costing.placeholder_context(client)
+        else:
+            context = dict(recipient.context or {})
         if ticket is not None:
-            context |= {"number": ticket.number, "amount": ticket.amount_due}
+            # <MAGASIN> of a repair SMS: the store holding the repair, not the client's.
+            context |= {"number": ticket.number, "amount": ticket.amount_due,
+                        "store": ticket.store.name}  # fmt: skip
         text = final_text(body, context, add_stop=add_stop, short_code=short_code)
         if text not in measured:
             measured[text] = encoding.measure(text)[2]
         reason = skip_reason(kind, client, phone, opted_out)
-        if reason is None and phone in seen:
+        # One SMS per number, but each repair ticket of a client gets its own (its <NUM>).
+        key = (phone, recipient.repair_ticket_id)
+        if reason is None and key in seen:
             reason = "duplicate"
         if reason is None:
-            seen.add(phone)
+            seen.add(key)
         rows.append(
             {
                 "campaign_id": campaign.id,
@@ -147,6 +160,29 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
     campaign.recipients_count = len(rows)
     db.session.commit()
     return campaign
+
+
+def _check_allowed(user_id, recipients, clients, tickets):
+    """Staff and managers text their store's clients only (or the clients of their
+    store's repair tickets), whatever ids a screen posts; head office, anyone."""
+    from ..models import User
+
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or user.has_role("admin"):
+        return
+    for recipient in recipients:
+        client = clients.get(recipient.client_id)
+        ticket = tickets.get(recipient.repair_ticket_id)
+        if recipient.client_id and client is None:
+            raise CampaignError("Ce client n'existe pas.")
+        if client is None or client.store_id == user.store_id:
+            continue
+        if ticket is not None and ticket.store_id == user.store_id:
+            continue
+        raise CampaignError(
+            f"Le client « {client.last_name} {client.first_name} » n'est pas un client de votre "
+            "magasin : il ne peut pas recevoir ce message."
+        )
 
 
 def cost(campaign_id):
@@ -170,12 +206,37 @@ def _editable(campaign_id, *statuses):
     return campaign
 
 
+def claim_status(campaign_id, from_statuses, to_status, *, also=(), **values):
+    """Move a campaign from one of `from_statuses` to `to_status` in one conditional
+    UPDATE: of two requests (or a request and a worker) racing, only one wins. Says
+    whether this one did; the loaded Campaign is brought up to date. `also`: further
+    conditions the row must still meet."""
+    changed = db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status.in_(from_statuses), *also)
+        .values(status=to_status, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        return False
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is not None:
+        campaign.status = to_status
+        for name, value in values.items():
+            setattr(campaign, name, value)
+    return True
+
+
+ALREADY_GONE = "Cette campagne est déjà partie ou programmée : elle ne peut plus changer."
+
+
 def queue_now(campaign_id, *, user_id=None, now=None, accept_next_window=False):
     """Send as soon as a worker takes it. Marketing outside sending hours raises
     OutsideSendingHours (the screen offers the next allowed time) unless accepted."""
     campaign = _editable(campaign_id, "draft")
     now = now or utcnow()
     not_before = None
+    note = ""
     if campaign.kind == MARKETING:
         window = sending_window(campaign.store_id)
         if not hours.is_allowed(now, window):
@@ -183,39 +244,71 @@ def queue_now(campaign_id, *, user_id=None, now=None, accept_next_window=False):
             if not accept_next_window:
                 raise OutsideSendingHours(next_time)
             not_before = next_time.astimezone(UTC).replace(tzinfo=None)
-            campaign.status_note = (
-                f"En attente des heures d'envoi : départ le {next_time:%d/%m/%Y à %H:%M}."
-            )
+            note = f"En attente des heures d'envoi : départ le {next_time:%d/%m/%Y à %H:%M}."
+    # The claim comes before the reservation: a second click finds the campaign gone
+    # and reserves nothing.
+    if not claim_status(campaign.id, ("draft",), "queued", not_before=not_before,
+                        status_note=note):  # fmt: skip
+        raise CampaignError(ALREADY_GONE)
     credits.reserve(campaign.id, cost(campaign.id), store_id=campaign.store_id, user_id=user_id)
-    campaign.status = "queued"
-    campaign.not_before = not_before
-    audit.record("campaign.queue", store_id=campaign.store_id, obj=campaign)
+    _audit("campaign.queue", campaign, user_id=user_id)
     db.session.commit()
     _enqueue(campaign)
     return campaign
 
 
-def schedule(campaign_id, when_utc, *, user_id=None, now=None):
+def _audit(action, campaign, user=None, user_id=None):
+    if user is None and user_id:
+        from ..models import User
+
+        user = db.session.get(User, user_id)
+    audit.record(action, user=user, store_id=campaign.store_id, obj=campaign)
+
+
+def schedule(campaign_id, when_utc, *, user_id=None, now=None, user=None):
     """« Envoi différé »: at `when_utc` (naive UTC), in the future and, for marketing,
     within sending hours."""
     campaign = _editable(campaign_id, "draft")
     _check_when(campaign, when_utc, now or utcnow())
-    credits.reserve(campaign.id, cost(campaign.id), store_id=campaign.store_id, user_id=user_id)
-    campaign.status = "scheduled"
-    campaign.scheduled_at = campaign.not_before = when_utc
-    audit.record("campaign.schedule", store_id=campaign.store_id, obj=campaign)
+    if not claim_status(campaign.id, ("draft",), "scheduled", scheduled_at=when_utc,
+                        not_before=when_utc):  # fmt: skip
+        raise CampaignError(ALREADY_GONE)
+    credits.reserve(campaign.id, cost(campaign.id), store_id=campaign.store_id,
+                    user_id=user_id or getattr(user, "id", None))  # fmt: skip
+    _audit("campaign.schedule", campaign, user, user_id)
     db.session.commit()
     _enqueue(campaign)
     return campaign
 
 
-def reschedule(campaign_id, when_utc, *, now=None):
+def reschedule(campaign_id, when_utc, *, now=None, user=None):
+    """A scheduled campaign moves to another time; its reservation stays as it is (the
+    recipients and text are frozen, so the cost cannot change)."""
     campaign = _editable(campaign_id, "scheduled")
     _check_when(campaign, when_utc, now or utcnow())
-    campaign.scheduled_at = campaign.not_before = when_utc
-    audit.record("campaign.reschedule", store_id=campaign.store_id, obj=campaign)
+    if not claim_status(campaign.id, ("scheduled",), "scheduled", scheduled_at=when_utc,
+                        not_before=when_utc):  # fmt: skip
+        raise CampaignError(ALREADY_GONE)
+    _audit("campaign.reschedule", campaign, user)
     db.session.commit()
     _enqueue(campaign)
+    return campaign
+
+
+def unschedule(campaign_id, *, user_id=None, user=None):
+    """« Annuler la programmation »: a scheduled campaign goes back to draft and its
+    reserved credits come back at once; it can be sent or scheduled again."""
+    campaign = _editable(campaign_id, "scheduled")
+    user_id = user_id or getattr(user, "id", None)
+    # Under the ledger's lock, and only if this request moved the campaign (not a
+    # second click, not the worker starting it): the credits come back once.
+    credits._lock_ledger()
+    if not claim_status(campaign.id, ("scheduled",), "draft", scheduled_at=None,
+                        not_before=None, status_note=""):  # fmt: skip
+        raise CampaignError("Cette campagne n'est plus programmée (déjà partie ou déjà annulée).")
+    credits.release(campaign.id, store_id=campaign.store_id, user_id=user_id)
+    _audit("campaign.unschedule", campaign, user, user_id)
+    db.session.commit()
     return campaign
 
 
@@ -228,17 +321,20 @@ def _check_when(campaign, when_utc, now):
             raise OutsideSendingHours(hours.next_allowed(when_utc, window))
 
 
-def cancel(campaign_id, *, user_id=None):
+def cancel(campaign_id, *, user_id=None, user=None):
     """Stop what has not gone out yet; the credits not spent come back."""
     campaign = _editable(campaign_id, "draft", "scheduled", "queued", "sending")
+    # Conditional, like every change of status: a second click finds it cancelled.
+    if not claim_status(campaign.id, ("draft", "scheduled", "queued", "sending"), "cancelled",
+                        finished_at=utcnow()):  # fmt: skip
+        # Nothing changed: the caller's other work in this transaction stands.
+        raise CampaignError("Cet envoi est déjà terminé ou annulé.")
     db.session.execute(
         update(Message)
         .where(Message.campaign_id == campaign.id, Message.state == "pending")
         .values(state="skipped", skip_reason="cancelled", done_at=utcnow())
     )
-    campaign.status = "cancelled"
-    campaign.finished_at = utcnow()
-    audit.record("campaign.cancel", store_id=campaign.store_id, obj=campaign)
+    _audit("campaign.cancel", campaign, user, user_id)
     from .sending import in_flight
 
     if not in_flight(campaign.id):  # else the worker holding a batch settles it
@@ -267,7 +363,19 @@ def _enqueue(campaign):
     enqueue_campaign(campaign.id, campaign.not_before)
 
 
+NO_SUCH_TIME = "Cette heure n'existe pas ce jour-là (changement d'heure)."
+
+
 def to_utc(local_naive):
-    """A date and time typed in Europe/Paris, as the naive UTC the database stores."""
-    aware = local_naive.replace(tzinfo=hours.PARIS) if local_naive.tzinfo is None else local_naive
-    return aware.astimezone(UTC).replace(tzinfo=None)
+    """A date and time typed in Europe/Paris, as the naive UTC the database stores. A
+    time the clocks skip (spring) or pass twice (autumn) is refused rather than guessed."""
+    if local_naive.tzinfo is not None:
+        return local_naive.astimezone(UTC).replace(tzinfo=None)
+    first = local_naive.replace(tzinfo=hours.PARIS, fold=0)
+    second = local_naive.replace(tzinfo=hours.PARIS, fold=1)
+    utc = first.astimezone(UTC)
+    if utc != second.astimezone(UTC):
+        raise CampaignError(NO_SUCH_TIME)
+    if utc.astimezone(hours.PARIS).replace(tzinfo=None) != local_naive:
+        raise CampaignError(NO_SUCH_TIME)
+    return utc.replace(tzinfo=None)

@@ -5,11 +5,12 @@ the real text too long; here every count is made on the final text (expressions
 replaced, STOP added): of each recipient when they are known, else of an example client.
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from ..extensions import db
 from ..models import Client, Store
@@ -137,7 +138,7 @@ def example_context(store_id=None):
     return context
 
 
-def preview(body, *, add_stop, store_id=None, client_ids=()) -> Preview:
+def preview(body, *, add_stop, store_id=None, client_ids=(), signature=None) -> Preview:
     """The composer's counter, warnings and cost for `body`: on the recipients' final
     texts when client_ids (ids, or a Select of ids) are given, else on the example's."""
     body = body or ""
@@ -145,13 +146,26 @@ def preview(body, *, add_stop, store_id=None, client_ids=()) -> Preview:
     if not isinstance(client_ids, Select):
         client_ids = list(client_ids or ())
     example = not isinstance(client_ids, Select) and not client_ids
-    # Read once, measured twice (as typed, and with the special characters replaced).
-    contexts = [example_context(store_id)] if example else list(recipient_contexts(client_ids))
+    if isinstance(client_ids, Select):
+        # A campaign's recipients (tens of thousands): one row per distinct value of
+        # what the text uses, with its count, so a keystroke renders each text once.
+        fields = _fields_used(body)
+        if signature is None:
+            groups = _grouped_contexts(client_ids, fields)
+        else:
+            groups = grouped_contexts_cached(client_ids, fields, signature)
 
-    def estimate_for(template):
-        return cost.estimate(
-            template, contexts, add_stop=add_stop, short_code=short_code, max_parts=max_parts
-        )
+        def estimate_for(template):
+            return _weighted_estimate(template, groups, add_stop, short_code, max_parts)
+
+    else:
+        # Read once, measured twice (as typed, and with the special characters replaced).
+        contexts = [example_context(store_id)] if example else list(recipient_contexts(client_ids))
+
+        def estimate_for(template):
+            return cost.estimate(
+                template, contexts, add_stop=add_stop, short_code=short_code, max_parts=max_parts
+            )
 
     estimate = estimate_for(body)
     analysis = encoding.analyze(estimate.longest_text)
@@ -170,6 +184,103 @@ def preview(body, *, add_stop, store_id=None, client_ids=()) -> Preview:
         body_non_gsm=body_non_gsm,
         gsm_parts=estimate_for(encoding.to_gsm(body)).longest_parts if body_non_gsm else None,
         cost=Cost(estimate=estimate, available=credits.balance(), example=example),
+    )
+
+
+# Which client columns each expression reads (the others render from the ticket).
+_FIELDS = {
+    "GEN": ("civility",),
+    "CIV": ("civility",),
+    "NOM": ("civility", "first_name", "last_name"),
+    "NOMPROPRE": ("last_name",),
+    "PRENOM": ("first_name",),
+    "MAGASIN": ("store",),
+}
+_TAG_RE = re.compile(r"<([A-Z]+)>")
+
+
+def _fields_used(body):
+    used = []
+    for tag in _TAG_RE.findall(body or ""):
+        used += [field for field in _FIELDS.get(tag, ()) if field not in used]
+    return used
+
+
+# The composer asks for the cost at every pause in the typing: a campaign's recipients
+# are read once per (query, fields, set of rows) and kept for the next keystrokes.
+_GROUPS_CACHE: dict = {}
+_GROUPS_CACHE_SIZE = 4
+
+
+def grouped_contexts_cached(client_ids, fields, signature):
+    """_grouped_contexts, remembered while `signature` (what identifies the set of
+    recipients, e.g. count and sums of the rows' ids) stays the same."""
+    key = (str(client_ids.compile(compile_kwargs={"literal_binds": True})), tuple(fields),
+           signature)  # fmt: skip
+    groups = _GROUPS_CACHE.get(key)
+    if groups is None:
+        groups = _grouped_contexts(client_ids, fields)
+        while len(_GROUPS_CACHE) >= _GROUPS_CACHE_SIZE:
+            _GROUPS_CACHE.pop(next(iter(_GROUPS_CACHE)))
+        _GROUPS_CACHE[key] = groups
+    return groups
+
+
+def _grouped_contexts(client_ids, fields):
+    """[(context, recipients)] for the clients of a Select of ids, grouped on `fields`,
+    in the order of each group's first client (the order a full read would give)."""
+    columns = {
+        "civility": Client.civility,
+        "first_name": Client.first_name,
+        "last_name": Client.last_name,
+        "store": Store.name,
+    }
+    ids = client_ids.subquery()
+    query = select(*(columns[f] for f in fields), func.count()).select_from(Client)
+    query = query.join(ids, ids.c[0] == Client.id)
+    if "store" in fields:
+        query = query.join(Store, Store.id == Client.store_id)
+    if fields:
+        query = query.group_by(*(columns[f] for f in fields)).order_by(func.min(Client.id))
+    groups = []
+    for row in db.session.execute(query):
+        count = row[-1]
+        if count:
+            groups.append((dict(zip(fields, row[:-1], strict=True)), count))
+    return groups
+
+
+def _weighted_estimate(template, groups, add_stop, short_code, max_parts):
+    """cost.estimate over groups of recipients sharing a context."""
+    by_parts, credits_, recipients, over_limit, over_by, ucs2 = {}, 0, 0, 0, 0, 0
+    longest_text, longest_key = "", (0, 0)
+    measures = {}
+    for context, count in groups:
+        text = cost.final_text(template, context, add_stop=add_stop, short_code=short_code)
+        measured = measures.get(text)
+        if measured is None:
+            measured = measures[text] = encoding.measure(text)
+        encoding_name, units, parts = measured
+        recipients += count
+        credits_ += parts * count
+        by_parts[parts] = by_parts.get(parts, 0) + count
+        if encoding_name == encoding.UCS_2:
+            ucs2 += count
+        if parts > max_parts:
+            over_limit += count
+            over_by = max(over_by, cost.excess(encoding_name, units, parts, max_parts))
+        if (parts, units) > longest_key:
+            longest_text, longest_key = text, (parts, units)
+    return cost.Estimate(
+        credits=credits_,
+        recipients=recipients,
+        by_parts=dict(sorted(by_parts.items())),
+        longest_text=longest_text,
+        longest_parts=longest_key[0],
+        over_limit=over_limit,
+        over_by=over_by,
+        ucs2=ucs2,
+        max_parts=max_parts,
     )
 
 

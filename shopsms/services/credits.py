@@ -7,7 +7,9 @@ one writer at a time), so two campaigns racing for the last credits can never ta
 the balance below zero.
 """
 
-from sqlalchemy import func, insert, literal, select, text, update
+from urllib.parse import quote, urlencode
+
+from sqlalchemy import case, func, insert, literal, select, text, update
 
 from ..extensions import db
 from ..models import Campaign, CreditEntry, Message, utcnow
@@ -60,6 +62,32 @@ def reserve(campaign_id, amount, *, store_id=None, user_id=None):
         raise NotEnoughCredits(amount, balance())
 
 
+def _held(campaign_id):
+    """Credits the campaign holds: its reservations less what was released."""
+    return -(
+        db.session.scalar(
+            select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
+                CreditEntry.campaign_id == campaign_id,
+                CreditEntry.kind.in_(("reservation", "release")),
+            )
+        )
+        or 0
+    )
+
+
+def release(campaign_id, *, store_id=None, user_id=None):
+    """Give back everything the campaign holds (« Annuler la programmation »), as a
+    "release" line. The caller holds the ledger's lock and has moved the campaign out
+    of "scheduled" in the same transaction, so this happens once. Does not commit."""
+    held = _held(campaign_id)
+    if held > 0:
+        db.session.add(
+            CreditEntry(kind="release", amount=held, campaign_id=campaign_id, store_id=store_id,
+                        user_id=user_id, reference="Programmation annulée")
+        )  # fmt: skip
+    return held
+
+
 def settle(campaign_id):
     """Charge the parts submitted and refund the rest of the reservation, once."""
     claimed = db.session.execute(
@@ -70,14 +98,7 @@ def settle(campaign_id):
     if claimed.rowcount != 1:
         return  # another worker settled it
     campaign = db.session.get(Campaign, campaign_id)
-    reserved = -(
-        db.session.scalar(
-            select(func.coalesce(func.sum(CreditEntry.amount), 0)).where(
-                CreditEntry.campaign_id == campaign_id, CreditEntry.kind == "reservation"
-            )
-        )
-        or 0
-    )
+    reserved = _held(campaign_id)
     charged = (
         db.session.scalar(
             select(func.coalesce(func.sum(Message.parts), 0)).where(
@@ -106,3 +127,120 @@ def top_up(amount, *, reference="", user=None):
     audit.record("credits.topup", user=user, amount=amount, reference=reference)
     db.session.commit()
     return entry
+
+
+# --- what the « Crédits SMS » page shows beyond the ledger --------------------------------
+
+
+def _month_starts(now, months):
+    """The first instants (naive UTC) of the last `months` Paris months and of the next
+    one, oldest first, with their labels ("2026-01")."""
+    from datetime import UTC, datetime
+
+    from ..sms import hours
+
+    local = now.replace(tzinfo=UTC).astimezone(hours.PARIS)
+    year, month = local.year, local.month
+    starts = []
+    for _ in range(months + 1):
+        starts.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    starts.reverse()
+    starts = starts[1:] + [(local.year + (local.month == 12), local.month % 12 + 1)]
+    bounds = [
+        datetime(y, m, 1, tzinfo=hours.PARIS).astimezone(UTC).replace(tzinfo=None)
+        for y, m in starts
+    ]
+    labels = [f"{y:04d}-{m:02d}" for y, m in starts[:-1]]
+    return labels, bounds
+
+
+def monthly_consumption(user, *, months=12, now=None):
+    """Credits spent per month and per store over the last `months` Paris months, oldest
+    first: {"months": ["2026-01", …], "stores": [(name, [parts per month])], "max": n}.
+    Summed by the database: the month of each line is a CASE over the months' first
+    instants, the same SQL on SQLite and PostgreSQL."""
+    from ..models import Store
+    from .listings import scoped
+
+    labels, bounds = _month_starts(now or utcnow(), months)
+    month = case(
+        *((CreditEntry.created_at < bounds[i + 1], i) for i in range(len(labels))),
+        else_=None,
+    )
+    query = (
+        select(Store.name, month.label("month"), func.sum(CreditEntry.parts))
+        .outerjoin(Store, Store.id == CreditEntry.store_id)
+        .where(
+            CreditEntry.kind == "charge",
+            CreditEntry.created_at >= bounds[0],
+            CreditEntry.created_at < bounds[-1],
+        )
+        .group_by(Store.name, month)
+    )
+    totals = {}
+    for store_name, index, parts in db.session.execute(scoped(query, CreditEntry.store_id, user)):
+        if index is None:
+            continue
+        per_store = totals.setdefault(store_name or "Siège", [0] * len(labels))
+        per_store[index] += parts or 0
+    stores = sorted(totals.items())
+    top = max((sum(values[i] for _, values in stores) for i in range(len(labels))), default=0)
+    return {"months": labels, "stores": stores, "max": top}
+
+
+def low_balance(left=None):
+    """(balance, threshold) once the balance has reached the alert threshold, else None.
+    The threshold comes with the page's other settings (one read per request)."""
+    from . import settings
+
+    threshold = int(settings.page_values()["low_credit_threshold"] or 0)
+    if threshold <= 0:
+        return None
+    left = balance() if left is None else left
+    return (left, threshold) if left <= threshold else None
+
+
+MAX_TOP_UP = 10_000_000
+
+
+def parse_amount(raw):
+    """A whole, positive number of credits as typed ("5 000"), else None."""
+    try:
+        amount = int((raw or "").replace(" ", "").replace("\u202f", "").strip())
+    except ValueError:
+        return None
+    return amount if amount > 0 else None
+
+
+def validate_top_up(raw_amount, reference):
+    """(amount, {field: what is wrong}) for what head office typed; the screen words the
+    problems: "invalid", "too_high", "missing", "too_long"."""
+    errors = {}
+    amount = parse_amount(raw_amount)
+    if amount is None:
+        errors["amount"] = "invalid"
+    elif amount > MAX_TOP_UP:
+        errors["amount"] = "too_high"
+    if not reference:
+        errors["reference"] = "missing"
+    elif len(reference) > 120:
+        errors["reference"] = "too_long"
+    return amount, errors
+
+
+def topup_request_mailto(*, email, store_name, left, requested=None, who=""):
+    """« Demander une recharge »: the seed's "faites la demande en envoyant un mail",
+    prepared: a mailto: link with the subject and body written for the person."""
+    subject = f"Recharge de crédits SMS — {store_name}"
+    lines = [
+        "Bonjour,",
+        "",
+        f"Le magasin {store_name} demande une recharge du compte SMS.",
+        f"Solde actuel : {left} crédits.",
+    ]
+    if requested:
+        lines.append(f"Recharge souhaitée : {requested} crédits.")
+    lines += ["", "Merci,", who]
+    query = urlencode({"subject": subject, "body": "\n".join(lines).rstrip()}, quote_via=quote)
+    return f"mailto:{quote(email, safe='@')}?{query}"

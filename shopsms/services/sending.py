@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from ..extensions import db
 from ..gateways import OutgoingSms, get_gateway
@@ -83,8 +83,20 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
 
     gateway = gateway or get_gateway()
     if campaign.status != "sending":
-        campaign.status, campaign.started_at = "sending", campaign.started_at or now
-        campaign.gateway, campaign.status_note = gateway.name, ""
+        # Compare-and-set: « Annuler la programmation » may have moved it back to draft
+        # (credits released) since it was read; then this worker must not send it.
+        from .campaigns import claim_status
+
+        # Nor start one moved to a later time (« Reprogrammer ») since it was read.
+        due = or_(Campaign.not_before.is_(None), Campaign.not_before <= now)
+        started = claim_status(campaign.id, ("scheduled", "queued"), "sending", also=(due,),
+                               started_at=campaign.started_at or now, gateway=gateway.name,
+                               status_note="")  # fmt: skip
+        if not started:
+            db.session.rollback()
+            campaign = db.session.get(Campaign, campaign_id)
+            if campaign is None or campaign.status != "sending":
+                return BatchResult(done=True)
     size = _per_gateway("batch_size", gateway.name, campaign.store_id) or 500
     # With a transactional gateway the claim, the submission and its record commit
     # together, so the claim can write "submitted" at once (one UPDATE per batch) and

@@ -1,11 +1,30 @@
 """« Campagnes »: every sending of the store (the chain for head office), with a live
 progress bar while something is going out."""
 
-from flask import Blueprint, request
+from datetime import date, datetime, time
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import select
 
-from ..services import listings
+from .. import selection
+from ..extensions import db
+from ..models import Brand, Store
+from ..services import campaigns, credits, listings, recipients, selections
+from ..sms import phones
+from . import composer
 from .access import role_required
 from .helpers import render
 
@@ -48,3 +67,374 @@ def index():
         kind_labels=KIND_LABELS,
         status_labels=STATUS_LABELS,
     )
+
+
+# --- « Nouvelle campagne »: selection, recipient list, compose and send ---------------
+
+SMS_LABELS = {"all": _l("Tous"), "with": _l("Avec"), "without": _l("Sans")}
+TRI_LABELS = {"all": _l("Tous"), "yes": _l("Oui"), "no": _l("Non")}
+EXCLUSION_LABELS = {
+    "refuses_all": _l("refuse tout SMS"),
+    "no_mobile": _l("pas de portable"),
+    "no_consent": _l("sans accord SMS"),
+    "optout": _l("STOP SMS"),
+    "duplicate": _l("numéro en double"),
+    "removed": _l("retiré de la liste"),
+    "cancelled": _l("annulé"),
+}
+
+
+def _selection_page(criteria, values, *, errors=None, notice=None, replaces=None, status=200):
+    count = None
+    if not errors:
+        count = selection.count(criteria, db.session, store_id=recipients.store_scope(current_user))
+    return (
+        render(
+            "campaigns/new.html",
+            "campaigns/_count.html",
+            values=values,
+            errors=errors or {},
+            count=count,
+            notice=notice,
+            replaces=replaces,
+            stores=_stores(),
+            brands=list(db.session.execute(select(Brand.id, Brand.name).order_by(Brand.name))),
+            saved_selections=selections.visible(current_user),
+            sms_labels=SMS_LABELS,
+            tri_labels=TRI_LABELS,
+            exclusion_labels=EXCLUSION_LABELS,
+        ),
+        status,
+    )
+
+
+def _stores():
+    query = select(Store.id, Store.code, Store.name).order_by(Store.code)
+    if not current_user.has_role("admin"):
+        query = query.where(Store.id == current_user.store_id)
+    return list(db.session.execute(query))
+
+
+def _values_from(criteria):
+    """Form values showing these criteria (dates as the date inputs want them)."""
+    values = {}
+    for key, value in criteria.to_dict().items():
+        if key in ("birthday_from", "birthday_to"):
+            value = f"{value % 100:02d}/{value // 100:02d}"
+        values[key] = "" if value is None else str(value)
+    return values
+
+
+def _parse(form):
+    values = {key: (form.get(key) or "") for key in form}
+    try:
+        return selection.from_form(form), values, None
+    except selection.CriteriaErrors as error:
+        return None, values, error.errors
+
+
+@bp.get("/nouvelle")
+@role_required("staff")
+def new():
+    """« Sélection des filtres »: the criteria, with the live count under them."""
+    replaces = request.args.get("depuis", type=int)
+    saved_id = request.args.get("selection", type=int)
+    notice = None
+    if saved_id is not None:
+        try:
+            saved = selections.get(current_user, saved_id)
+        except selections.SelectionError as error:
+            return _selection_page(selection.Criteria(), {}, errors={"saved": str(error)})
+        criteria = selections.criteria(saved)
+        values = _values_from(criteria) | {"selection_name": saved.name}
+        notice = gettext("Sélection « %(name)s » ouverte.", name=saved.name)
+    elif replaces is not None:
+        try:
+            criteria = recipients.criteria_of(recipients.get(current_user, replaces, "draft"))
+        except campaigns.CampaignError:
+            return redirect(url_for("campaigns.new"))
+        values = _values_from(criteria)
+    else:
+        criteria, values, errors = _parse(request.args)
+        if errors:
+            return _selection_page(selection.Criteria(), values, errors=errors)
+    return _selection_page(criteria, values, notice=notice, replaces=replaces)
+
+
+@bp.get("/nouvelle/compte")
+@role_required("staff")
+def count():
+    """The live count, asked for as the criteria change."""
+    criteria, values, errors = _parse(request.args)
+    if errors:
+        return render_template("campaigns/_count.html", errors=errors, count=None, values=values,
+                               exclusion_labels=EXCLUSION_LABELS)  # fmt: skip
+    result = selection.count(criteria, db.session, store_id=recipients.store_scope(current_user))
+    return render_template("campaigns/_count.html", errors={}, count=result, values=values,
+                           exclusion_labels=EXCLUSION_LABELS)  # fmt: skip
+
+
+@bp.post("/nouvelle")
+@role_required("staff")
+def build():
+    """« Liste des clients »: freeze the selection into a draft campaign."""
+    criteria, values, errors = _parse(request.form)
+    replaces = request.form.get("replaces", type=int)
+    if errors:
+        return _selection_page(None, values, errors=errors, replaces=replaces, status=422)
+    if request.form.get("action") == "save":
+        try:
+            saved = selections.save(current_user, request.form.get("selection_name"), criteria)
+        except selections.SelectionError as error:
+            errors = {"selection_name": str(error)}
+            return _selection_page(criteria, values, errors=errors, replaces=replaces,
+                                   status=422)  # fmt: skip
+        notice = gettext("Sélection « %(name)s » enregistrée.", name=saved.name)
+        return _selection_page(criteria, values, notice=notice, replaces=replaces)
+    try:
+        campaign = recipients.draft_from_selection(
+            current_user, criteria, store_id=request.form.get("created_store_id", type=int),
+            replaces=replaces,
+        )  # fmt: skip
+    except campaigns.CampaignError as error:
+        return _selection_page(criteria, values, errors={"build": str(error)}, replaces=replaces,
+                               status=422)  # fmt: skip
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def _campaign_or_404(campaign_id, *statuses):
+    try:
+        return recipients.get(current_user, campaign_id, *statuses)
+    except campaigns.CampaignError:
+        abort(404)
+
+
+def _draft_context(campaign, *, body=None, sender_id=None, show="pending", page=1,
+                   error=None, offer=None, when=None):  # fmt: skip
+    body = campaign.body if body is None else body
+    return {
+        "campaign": campaign,
+        "composer": composer.context(
+            kind="marketing", body=body, store_id=campaign.store_id, campaign_id=campaign.id
+        ),
+        "sender_id": campaign.sender_id if sender_id is None else sender_id,
+        "summary": recipients.summary(campaign.id),
+        "results": recipients.page(campaign.id, show=show, number=page),
+        "show": show,
+        "error": error,
+        "offer": offer,
+        "when": when or {},
+        "test_phone": session.get("test_phone", ""),
+        "exclusion_labels": EXCLUSION_LABELS,
+        "display_phone": phones.display,
+        "phone_error": None,
+        "phone_row": None,
+    }
+
+
+@bp.get("/<int:campaign_id>")
+@role_required("staff")
+def show(campaign_id):
+    campaign = _campaign_or_404(campaign_id)
+    if campaign.status == "draft":
+        return render("campaigns/draft.html", **_draft_context(campaign))
+    return render("campaigns/show.html", "campaigns/_progress.html", **_status_context(campaign))
+
+
+def _status_context(campaign):
+    counts = campaigns.progress(campaign.id)
+    total = sum(counts.values()) - counts["skipped"]
+    done = sum(counts[s] for s in ("submitted", "delivered", "failed", "expired"))
+    return {
+        "campaign": campaign,
+        "counts": counts,
+        "done": done,
+        "total": total,
+        "status_labels": STATUS_LABELS,
+        "credits_reserved": campaigns.cost(campaign.id),
+    }
+
+
+@bp.get("/<int:campaign_id>/progression")
+@role_required("staff")
+def progress(campaign_id):
+    campaign = _campaign_or_404(campaign_id)
+    return render("campaigns/show.html", "campaigns/_progress.html", **_status_context(campaign))
+
+
+@bp.get("/<int:campaign_id>/destinataires")
+@role_required("staff")
+def recipient_list(campaign_id):
+    campaign = _campaign_or_404(campaign_id, "draft")
+    show_ = "skipped" if request.args.get("voir") == "exclus" else "pending"
+    context = _draft_context(
+        campaign, show=show_, page=listings.page_number(request.args.get("page"))
+    )
+    return render("campaigns/draft.html", "campaigns/_recipients.html", **context)
+
+
+def _after_row_change(campaign_id, **extra):
+    campaign = _campaign_or_404(campaign_id, "draft")
+    show_ = "skipped" if request.form.get("voir") == "exclus" else "pending"
+    context = (
+        _draft_context(campaign, show=show_, page=listings.page_number(request.form.get("page")))
+        | extra
+    )
+    response = make_response(render_template("campaigns/_recipients.html", **context))
+    # The composer's cost and the counts follow the list.
+    response.headers["HX-Trigger"] = "recipients-changed"
+    return response
+
+
+@bp.post("/<int:campaign_id>/destinataires/<int:message_id>/retirer")
+@role_required("staff")
+def remove(campaign_id, message_id):
+    try:
+        recipients.remove(current_user, campaign_id, message_id)
+    except campaigns.CampaignError as error:
+        return _after_row_change(campaign_id, error=str(error))
+    return _after_row_change(campaign_id)
+
+
+@bp.post("/<int:campaign_id>/destinataires/<int:message_id>/remettre")
+@role_required("staff")
+def restore(campaign_id, message_id):
+    try:
+        recipients.restore(current_user, campaign_id, message_id)
+    except campaigns.CampaignError as error:
+        return _after_row_change(campaign_id, phone_error=str(error), phone_row=message_id)
+    return _after_row_change(campaign_id)
+
+
+@bp.post("/<int:campaign_id>/destinataires/<int:message_id>/telephone")
+@role_required("staff")
+def correct_phone(campaign_id, message_id):
+    try:
+        recipients.correct_phone(
+            current_user, campaign_id, message_id, request.form.get("phone", ""),
+            update_card=bool(request.form.get("update_card")),
+        )  # fmt: skip
+    except campaigns.CampaignError as error:
+        return _after_row_change(campaign_id, phone_error=str(error), phone_row=message_id,
+                                 phone_typed=request.form.get("phone", ""))  # fmt: skip
+    return _after_row_change(campaign_id)
+
+
+def _typed():
+    return request.form.get("body", ""), (request.form.get("sender_id") or "").strip()
+
+
+def _draft_again(campaign, error, *, offer=None, status=422):
+    body, sender_id = _typed()
+    when = {"date": request.form.get("date", ""), "time": request.form.get("time", "")}
+    context = _draft_context(campaign, body=body, sender_id=sender_id, error=error,
+                             offer=offer, when=when)  # fmt: skip
+    return render_template("campaigns/draft.html", **context), status
+
+
+@bp.post("/<int:campaign_id>/envoyer")
+@role_required("staff")
+def send(campaign_id):
+    """« Envoyer »: now, or — outside sending hours — at the time the screen offered."""
+    campaign = _campaign_or_404(campaign_id)
+    if campaign.status != "draft":
+        flash(gettext("Cette campagne est déjà partie ou programmée."), "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    body, sender_id = _typed()
+    try:
+        recipients.send(current_user, campaign.id, body, sender_id,
+                        accept_next=request.form.get("accept_next") == "1")  # fmt: skip
+    except campaigns.OutsideSendingHours as error:
+        return _draft_again(campaign, str(error), offer=error.next_allowed, status=200)
+    except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
+        return _after_failed_send(campaign, str(error))
+    flash(gettext("Campagne envoyée : les SMS partent."), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+def _after_failed_send(campaign, error):
+    db.session.expire_all()
+    if db.session.get(type(campaign), campaign.id).status != "draft":
+        # Another click (or tab) sent or scheduled it meanwhile.
+        flash(error, "error")
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    return _draft_again(campaign, error)
+
+
+def _when_from(form):
+    try:
+        day = date.fromisoformat(form.get("date", ""))
+        moment = time.fromisoformat(form.get("time", ""))
+    except ValueError:
+        raise campaigns.CampaignError(
+            "Envoi différé : précisez la date et l'heure de l'envoi (jj/mm/aaaa, hh:mm)."
+        ) from None
+    return datetime.combine(day, moment)
+
+
+@bp.post("/<int:campaign_id>/differer")
+@role_required("staff")
+def defer(campaign_id):
+    """« Envoi différé »: at a date and time in the future (Europe/Paris)."""
+    campaign = _campaign_or_404(campaign_id)
+    was_scheduled = campaign.status == "scheduled"
+    body, sender_id = _typed()
+    try:
+        campaign = recipients.defer(current_user, campaign.id, body, sender_id,
+                                    _when_from(request.form))  # fmt: skip
+    except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
+        db.session.rollback()
+        if was_scheduled:
+            flash(str(error), "error")
+            return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+        return _after_failed_send(campaign, str(error))
+    when = campaign.scheduled_at
+    flash(gettext("Campagne programmée le %(when)s.", when=listings.paris(when)), "success")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.post("/<int:campaign_id>/annuler")
+@role_required("staff")
+def cancel(campaign_id):
+    """« Annuler la programmation » (back to draft, credits back) or « Annuler l'envoi »
+    (a scheduled campaign or one going out stops for good)."""
+    campaign = _campaign_or_404(campaign_id)
+    try:
+        if campaign.status == "scheduled" and request.form.get("action") != "stop":
+            recipients.unschedule(current_user, campaign.id)
+            flash(gettext("Programmation annulée : les crédits réservés sont rendus. La campagne "
+                          "est de nouveau un brouillon."), "success")  # fmt: skip
+        else:
+            recipients.cancel(current_user, campaign.id)
+            flash(gettext("Envoi annulé : les SMS non partis ne partiront pas."), "success")
+    except campaigns.CampaignError as error:
+        flash(str(error), "error")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+
+
+@bp.post("/<int:campaign_id>/quitter")
+@role_required("staff")
+def quit_draft(campaign_id):
+    """« Quitter » a draft: it is dropped with its list (nothing was sent)."""
+    try:
+        recipients.quit_draft(current_user, campaign_id)
+    except campaigns.CampaignError:
+        db.session.rollback()
+    return redirect(url_for("campaigns.index"))
+
+
+@bp.post("/<int:campaign_id>/test")
+@role_required("staff")
+def test_sms(campaign_id):
+    """« Envoyer un SMS de test » to one's own mobile, worded for the first recipient."""
+    campaign = _campaign_or_404(campaign_id, "draft")
+    raw = request.form.get("test_phone", "")
+    try:
+        number = recipients.send_test(current_user, campaign.id, raw, request.form.get("body", ""),
+                                      (request.form.get("sender_id") or "").strip())  # fmt: skip
+        session["test_phone"] = raw
+        message = gettext("SMS de test envoyé au %(phone)s.", phone=phones.display(number))
+        ok = True
+    except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
+        message, ok = str(error), False
+    return render_template("campaigns/_test_result.html", message=message, ok=ok)

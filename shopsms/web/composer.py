@@ -54,10 +54,12 @@ def context(
     saved="dialog",
     notice=None,
     autofocus=False,
+    campaign_id=None,
 ):
     """What _composer.html needs. `saved` is "dialog" (a button opens the saved messages)
-    or "inline" (a side panel, with F2 to save: the saved messages page)."""
-    composer = _core(kind, body, client_ids, store_id, add_stop, dom_id, saved)
+    or "inline" (a side panel, with F2 to save: the saved messages page). `campaign_id`:
+    a draft campaign whose recipients the cost is computed on (instead of client_ids)."""
+    composer = _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id)
     composer.update(
         placeholders=[(p, PLACEHOLDER_HELP.get(p.tag, p.description)) for p in PLACEHOLDERS],
         saved_area=saved_area(),
@@ -67,13 +69,23 @@ def context(
     return composer
 
 
-def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved):
+def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id=None):
     """What the counter (_preview.html) needs."""
     kind = kind if kind in KINDS else "service"
     forced = kind in STOP_FORCED
     add_stop = True if forced else bool(add_stop)
     store_id = _store_for(store_id)
     client_ids = list(client_ids)
+    recipients_query = recipients = None
+    if campaign_id is not None:
+        from ..services import campaigns, recipients
+
+        try:
+            recipients.get(current_user, campaign_id)
+        except campaigns.CampaignError:
+            abort(404)
+        client_ids = []
+        recipients_query = recipients.pending_client_ids(campaign_id)
     return {
         "id": dom_id if _DOM_ID_RE.fullmatch(dom_id or "") else "composer",
         "kind": kind,
@@ -81,10 +93,15 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved):
         "add_stop": add_stop,
         "stop_forced": forced,
         "client_ids": client_ids,
+        "campaign_id": campaign_id,
         "store_id": store_id,
         "saved": saved if saved in SAVED_MODES else "dialog",
         "preview": costing.preview(
-            body, add_stop=add_stop, store_id=store_id, client_ids=client_ids
+            body,
+            add_stop=add_stop,
+            store_id=store_id,
+            client_ids=recipients_query if recipients_query is not None else client_ids,
+            signature=recipients.signature(campaign_id) if recipients_query is not None else None,
         ),
         "example_name": costing.EXAMPLE_NAME,
         "char_label": char_label,
@@ -139,6 +156,7 @@ def _posted():
         "add_stop": bool(form.get("add_stop")),
         "dom_id": form.get("composer_id", "composer"),
         "saved": form.get("composer_saved", "dialog"),
+        "campaign_id": form.get("campaign_id", type=int),
     }
 
 

@@ -110,3 +110,15 @@
     }
   });
 })();
+
+// A form marked data-submit-once sends once: its buttons go disabled just after the
+// submission starts (not before, or the clicked button's name and value would be lost).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (!form.matches?.("[data-submit-once]") || event.defaultPrevented) return;
+  setTimeout(() => {
+    for (const button of form.querySelectorAll("button[type=submit], button:not([type])")) {
+      button.disabled = true;
+    }
+  }, 0);
+});

@@ -1,0 +1,585 @@
+"""A marketing campaign's « Liste des destinataires »: frozen from a selection into a
+draft, corrected by hand (a row removed or restored, a phone fixed), then given its
+text, rendered and costed for every recipient.
+
+Every function takes the acting user and refuses a campaign of another store (staff
+build campaigns for their store's clients only; head office for any store).
+"""
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, delete, func, insert, literal, not_, select, true, update
+
+from .. import selection
+from ..extensions import db
+from ..models import Campaign, Client, Message, OptOut, Store, utcnow
+from ..sms import encoding, phones, sender
+from ..sms.cost import final_text
+from . import audit, campaigns, costing, settings
+from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, skip_reason
+
+
+def store_scope(user):
+    """The store whose clients the user may select: None means the whole chain."""
+    return None if user.has_role("admin") else user.store_id
+
+
+def get(user, campaign_id, *statuses):
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or (not user.has_role("admin") and campaign.store_id != user.store_id):
+        raise CampaignError("Cet envoi n'existe pas ou n'est pas de votre magasin.")
+    if statuses and campaign.status not in statuses:
+        raise CampaignError("Cet envoi a déjà été programmé ou envoyé : il ne peut plus changer.")
+    return campaign
+
+
+def criteria_of(campaign):
+    try:
+        return selection.Criteria.from_dict(json.loads(campaign.criteria or "{}"))
+    except (ValueError, TypeError):
+        return selection.Criteria()
+
+
+def _opted_out(phones_):
+    found, phones_ = set(), list(phones_)
+    for start in range(0, len(phones_), 5000):
+        chunk = phones_[start : start + 5000]
+        found.update(db.session.scalars(select(OptOut.phone).where(OptOut.phone.in_(chunk))))
+    return found
+
+
+def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=None):
+    """Freeze the clients the criteria find into a draft: one message row each, pending
+    or skipped with the reason, written by one INSERT … SELECT (no row goes through
+    Python). Staff's selection is always their own store's clients."""
+    scope = store_scope(user)
+    campaign_store = scope if scope is not None else store_id
+    if not settings.sms_enabled(campaign_store):  # « Activer le module SMS »
+        raise CampaignError(settings.SMS_DISABLED)
+    if replaces is None:
+        replaces = _untouched_draft(user, criteria, campaign_store)
+    if replaces is not None:  # « Modifier les critères de sélection » on a draft
+        old = get(user, replaces, "draft")
+        _delete(old)
+    campaign = Campaign(
+        kind=MARKETING,
+        store_id=campaign_store,
+        created_by_id=user.id,
+        add_stop=True,
+        sender_id=settings.get("sender_id", campaign_store),
+        criteria=json.dumps(criteria.to_dict()),
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    db.session.execute(_insert_recipients(campaign.id, criteria, today=today, store_id=scope))
+    found = db.session.scalar(
+        select(func.count(Message.id)).where(Message.campaign_id == campaign.id)
+    )
+    if not found:
+        db.session.rollback()
+        raise CampaignError("Aucun client ne correspond à ces critères : élargissez la sélection.")
+    _refresh_count(campaign)
+    audit.record("campaign.draft", user=user, store_id=campaign_store, obj=campaign)
+    db.session.commit()
+    return campaign
+
+
+def _untouched_draft(user, criteria, store_id):
+    """The user's newest draft of the same selection that nothing was done to yet (no
+    text, no row removed by hand): building again replaces it rather than piling up
+    drafts, and its list is made afresh from today's cards."""
+    candidates = db.session.scalars(
+        select(Campaign.id)
+        .where(Campaign.status == "draft", Campaign.kind == MARKETING,
+               Campaign.created_by_id == user.id, Campaign.body == "",
+               Campaign.criteria == json.dumps(criteria.to_dict()),
+               Campaign.store_id.is_(None) if store_id is None else Campaign.store_id == store_id)
+        .order_by(Campaign.id.desc())
+        .limit(1)
+    ).all()  # fmt: skip
+    for campaign_id in candidates:
+        touched = db.session.scalar(
+            select(Message.id).where(Message.campaign_id == campaign_id,
+                                     Message.skip_reason == "removed").limit(1)
+        )  # fmt: skip
+        if touched is None and not _has_ledger_lines(campaign_id):
+            return campaign_id
+    return None
+
+
+def _has_ledger_lines(campaign_id):
+    from ..models import CreditEntry
+
+    line = select(CreditEntry.id).where(CreditEntry.campaign_id == campaign_id).limit(1)
+    return db.session.scalar(line) is not None
+
+
+def _delete(campaign):
+    """A draft and its rows go; one that once held credits (scheduled, then called back)
+    stays, cancelled, so its ledger lines keep naming it."""
+    from ..models.followup import FollowupTask
+
+    linked = _has_ledger_lines(campaign.id) or db.session.scalar(
+        select(FollowupTask.id).where(FollowupTask.campaign_id == campaign.id).limit(1)
+    )
+    if linked:
+        db.session.execute(
+            update(Message)
+            .where(Message.campaign_id == campaign.id, Message.state == "pending")
+            .values(state="skipped", skip_reason="cancelled")
+        )
+        campaign.status, campaign.finished_at = "cancelled", utcnow()
+        return False
+    db.session.execute(delete(Message).where(Message.campaign_id == campaign.id))
+    db.session.delete(campaign)
+    return True
+
+
+def quit_draft(user, campaign_id):
+    """« Quitter » a campaign not sent: the draft is dropped with its list."""
+    campaign = get(user, campaign_id, "draft")
+    if not claim_status(campaign.id, ("draft",), "draft"):
+        raise CampaignError(ALREADY_GONE)
+    audit.record("campaign.quit", user=user, store_id=campaign.store_id, obj=campaign)
+    _delete(campaign)
+    db.session.commit()
+
+
+def delete_stale_drafts(days=7, *, now=None):
+    """The nightly sweep: drafts nobody went back to for `days` days. Returns how many
+    were removed."""
+    from datetime import timedelta
+
+    limit = (now or utcnow()) - timedelta(days=days)
+    removed = 0
+    stale = db.session.scalars(
+        select(Campaign).where(Campaign.status == "draft", Campaign.created_at < limit)
+    ).all()
+    for campaign in stale:
+        removed += bool(_delete(campaign))
+    db.session.commit()
+    return removed
+
+
+def _insert_recipients(campaign_id, criteria, *, today, store_id):
+    """The reasons are those of campaigns.skip_reason, in the same order; a number
+    already given to an earlier client (by id) of the selection is a duplicate."""
+    where = selection.client_conditions(criteria, today=today, store_id=store_id)
+    refuses = Client.sms_refuses_all.is_(True)
+    no_mobile = Client.sms_number.is_(None)
+    no_consent = Client.sms_consent != "accepted"
+    opted = OptOut.id.is_not(None)
+    reachable = and_(not_(refuses), not_(no_mobile), not_(no_consent), not_(opted))
+    rank = func.row_number().over(
+        partition_by=(case((reachable, 1), else_=0), Client.sms_number), order_by=Client.id
+    )
+    reason = case(
+        (refuses, "refuses_all"),
+        (no_mobile, "no_mobile"),
+        (no_consent, "no_consent"),
+        (opted, "optout"),
+        (rank > 1, "duplicate"),
+        else_="",
+    )
+    found = (
+        select(
+            Client.id.label("client_id"),
+            func.coalesce(Client.sms_number, "").label("phone"),
+            reason.label("reason"),
+        )
+        .outerjoin(OptOut, OptOut.phone == Client.sms_number)
+        .where(true(), *where)
+        .subquery()
+    )
+    rows = select(
+        literal(campaign_id),
+        found.c.client_id,
+        found.c.phone,
+        literal(""),
+        literal(0),
+        case((found.c.reason == "", "pending"), else_="skipped"),
+        found.c.reason,
+        literal(""),
+        literal(""),
+        literal(utcnow()),
+    ).order_by(found.c.client_id)
+    columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason",
+               "error", "gateway", "created_at"]  # fmt: skip
+    return insert(Message).from_select(columns, rows, include_defaults=False)
+
+
+def pending_client_ids(campaign_id):
+    """The clients a draft will text, as a query (for the composer's exact cost)."""
+    return (
+        select(Message.client_id)
+        .where(Message.campaign_id == campaign_id, Message.state == "pending")
+        .order_by(Message.client_id)
+    )
+
+
+def signature(campaign_id):
+    """What identifies the draft's set of pending rows (read from the index alone):
+    the composer's cost is computed again only when it changes."""
+    pending = (Message.campaign_id == campaign_id, Message.state == "pending")
+    return tuple(
+        db.session.execute(
+            select(func.count(Message.id), func.sum(Message.id), func.max(Message.id),
+                   func.sum((Message.id % 10007) * (Message.id % 10007))).where(*pending)
+        ).one()
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Summary:
+    recipients: int
+    skipped: dict  # reason -> number
+    removed: int
+
+
+def summary(campaign_id):
+    counts = dict(
+        db.session.execute(
+            select(Message.skip_reason, func.count())
+            .where(Message.campaign_id == campaign_id, Message.state.in_(("pending", "skipped")))
+            .group_by(Message.skip_reason)
+        ).all()
+    )
+    pending = counts.pop("", 0)
+    removed = counts.pop("removed", 0)
+    return Summary(recipients=pending, skipped=counts, removed=removed)
+
+
+def page(campaign_id, *, show="pending", number=1, per_page=15):
+    """One page of the list: name, phone, store code, store (as StarMag shows it)."""
+    from .listings import paginate
+
+    query = (
+        select(
+            Message.id,
+            Message.phone,
+            Message.state,
+            Message.skip_reason,
+            Client.id.label("client_id"),
+            Client.last_name,
+            Client.first_name,
+            Client.tel1,
+            Store.code.label("store_code"),
+            Store.name.label("store_name"),
+        )
+        .join(Client, Client.id == Message.client_id)
+        .join(Store, Store.id == Client.store_id)
+        .where(Message.campaign_id == campaign_id)
+        .order_by(Client.last_name, Client.first_name, Message.id)
+    )
+    if show == "pending":
+        query = query.where(Message.state == "pending")
+    else:
+        query = query.where(Message.state == "skipped")
+    return paginate(query, number, per_page)
+
+
+def _message(campaign, message_id):
+    message = db.session.get(Message, message_id)
+    if message is None or message.campaign_id != campaign.id:
+        raise CampaignError("Ce destinataire n'est pas dans cet envoi.")
+    return message
+
+
+def _phone_taken(campaign_id, phone, message_id):
+    return db.session.scalar(
+        select(Message.id).where(
+            Message.campaign_id == campaign_id,
+            Message.state == "pending",
+            Message.phone == phone,
+            Message.id != message_id,
+        )
+    )
+
+
+def _refresh_count(campaign):
+    # As campaigns.draft counts: every row; the skipped ones (removed included) are
+    # told apart by their state (listings.done_share).
+    campaign.recipients_count = db.session.scalar(
+        select(func.count(Message.id)).where(Message.campaign_id == campaign.id)
+    )
+
+
+def remove(user, campaign_id, message_id):
+    campaign = get(user, campaign_id, "draft")
+    message = _message(campaign, message_id)
+    if message.state == "pending":
+        message.state, message.skip_reason = "skipped", "removed"
+    db.session.commit()
+    return message
+
+
+def restore(user, campaign_id, message_id):
+    """Put a removed (or once excluded) row back, if it can receive the message now."""
+    campaign = get(user, campaign_id, "draft")
+    message = _message(campaign, message_id)
+    if message.state != "skipped":
+        return message
+    client = db.session.get(Client, message.client_id)
+    if not message.phone and client is not None:
+        # The row had no mobile when the list was made: the card may have one now.
+        message.phone = client.sms_number or ""
+    reason = skip_reason(MARKETING, client, message.phone or None, _opted_out([message.phone]))
+    if reason is None and _phone_taken(campaign.id, message.phone, message.id):
+        reason = "duplicate"
+    if reason is not None:
+        db.session.rollback()
+        raise CampaignError(REASON_TEXT.get(reason, reason))
+    message.state, message.skip_reason = "pending", ""
+    if campaign.body:
+        _render([message], campaign)
+    db.session.commit()
+    return message
+
+
+def _release_duplicates(campaign, phone):
+    """The number left the list's pending rows: the first client skipped as its
+    duplicate gets the message instead (if it can still receive it)."""
+    if not phone or _phone_taken(campaign.id, phone, 0):
+        return
+    candidates = db.session.scalars(
+        select(Message)
+        .where(Message.campaign_id == campaign.id, Message.state == "skipped",
+               Message.skip_reason == "duplicate", Message.phone == phone)
+        .order_by(Message.client_id, Message.id)
+    ).all()  # fmt: skip
+    opted = _opted_out([phone])
+    for candidate in candidates:
+        client = db.session.get(Client, candidate.client_id)
+        if skip_reason(MARKETING, client, phone, opted) is None:
+            candidate.state, candidate.skip_reason = "pending", ""
+            if campaign.body:
+                _render([candidate], campaign)
+            return
+
+
+REASON_TEXT = {
+    "refuses_all": "Ce client refuse tout SMS.",
+    "no_mobile": "Pas de numéro de portable : corrigez le téléphone.",
+    "no_consent": "Ce client n'a pas donné son accord pour les SMS publicitaires.",
+    "optout": "Ce numéro a demandé STOP : il ne reçoit plus de SMS publicitaires.",
+    "duplicate": "Ce numéro reçoit déjà le message pour un autre client de la liste.",
+}
+
+
+def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
+    """Fix a recipient's number in the list; the client card changes only if asked."""
+    campaign = get(user, campaign_id, "draft")
+    message = _message(campaign, message_id)
+    number = phones.sms_number(raw, "")
+    if number is None:
+        reason = phones.no_sms_reason(raw, "") or "Numéro incorrect"
+        raise CampaignError(f"{reason} : tapez un numéro de portable, par exemple 06 12 34 56 78.")
+    client = db.session.get(Client, message.client_id)
+    old_phone, was_pending = message.phone, message.state == "pending"
+    message.phone = number
+    if message.state == "pending" or message.skip_reason in ("no_mobile", "duplicate", "optout"):
+        reason = skip_reason(MARKETING, client, number, _opted_out([number]))
+        if reason is None and _phone_taken(campaign.id, number, message.id):
+            reason = "duplicate"
+        message.state, message.skip_reason = ("skipped", reason) if reason else ("pending", "")
+        if message.state == "pending" and not was_pending and campaign.body:
+            _render([message], campaign)
+    db.session.flush()
+    if was_pending and old_phone != number:
+        _release_duplicates(campaign, old_phone)
+    if update_card and client is not None:
+        from .clients import phone_fields
+
+        client.tel1 = phones.display(number)
+        for name, value in phone_fields(client.tel1, client.tel2).items():
+            setattr(client, name, value)
+        audit.record("client.phone", user=user, obj=client, source="campaign")
+    db.session.commit()
+    return message
+
+
+def validate_sender(value):
+    errors = sender.validate_sender_id(value)
+    return errors[0] if errors else None
+
+
+def compose(user, campaign_id, body, sender_id, *, commit=True):
+    """Give the draft its text: every recipient's final text and parts, frozen."""
+    campaign = get(user, campaign_id, "draft")
+    if not (body or "").strip():
+        raise CampaignError("Le message est vide : écrivez le texte du SMS.")
+    error = validate_sender(sender_id)
+    if error:
+        raise CampaignError(f"Intitulé de l'expéditeur : {error}")
+    campaign.body, campaign.sender_id = body, sender_id
+    rows = db.session.execute(
+        select(Message.id, *costing.PLACEHOLDER_COLUMNS)
+        .join(Client, Client.id == Message.client_id)
+        .join(Store, Store.id == Client.store_id)
+        .where(Message.campaign_id == campaign.id, Message.state == "pending")
+    )
+    short_code = settings.get("stop_short_code", campaign.store_id)
+    mention = campaign.add_stop
+    # Rendered once per distinct context (most bodies use few placeholders), measured
+    # once per distinct text.
+    used = costing._fields_used(body)
+    rendered, measured, frozen = {}, {}, []
+    for row in rows:
+        key = tuple(getattr(row, field, None) for field in used) if used else ()
+        text = rendered.get(key)
+        if text is None:
+            context = costing.placeholder_context(row)
+            text = rendered[key] = final_text(body, context, add_stop=mention,
+                                              short_code=short_code)  # fmt: skip
+        parts = measured.get(text)
+        if parts is None:
+            parts = measured[text] = encoding.measure(text)[2]
+        frozen.append((row.id, text, parts))
+    _write_texts(frozen)
+    audit.record("campaign.compose", user=user, store_id=campaign.store_id, obj=campaign)
+    if commit:
+        db.session.commit()
+    return campaign
+
+
+def _write_texts(frozen):
+    """(message id, text, parts) for many rows: through a temporary table and one
+    UPDATE … FROM, rather than an UPDATE per row (COPY on PostgreSQL, a plain
+    executemany on SQLite). Deleting and inserting the rows again was measured slower
+    on PostgreSQL: every inserted row checks its foreign keys, an UPDATE of the text
+    does not."""
+    connection = db.session.connection()
+    cursor = connection.connection.dbapi_connection.cursor()
+    if connection.dialect.name == "postgresql":
+        cursor.execute(
+            "CREATE TEMPORARY TABLE frozen_texts (id integer PRIMARY KEY, text text, "
+            "parts smallint) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY frozen_texts (id, text, parts) FROM STDIN") as copy:
+            for row in frozen:
+                copy.write_row(row)
+        cursor.execute("ANALYZE frozen_texts")
+    else:
+        cursor.execute("DROP TABLE IF EXISTS temp.frozen_texts")
+        cursor.execute(
+            "CREATE TEMPORARY TABLE frozen_texts (id INTEGER PRIMARY KEY, text TEXT, parts INTEGER)"
+        )
+        cursor.executemany("INSERT INTO frozen_texts (id, text, parts) VALUES (?, ?, ?)", frozen)
+    cursor.execute(
+        "UPDATE messages SET text = frozen_texts.text, parts = frozen_texts.parts "
+        "FROM frozen_texts WHERE messages.id = frozen_texts.id"
+    )
+    if connection.dialect.name != "postgresql":
+        cursor.execute("DROP TABLE temp.frozen_texts")
+
+
+def _contexts(client_ids):
+    contexts = {}
+    for start in range(0, len(client_ids), 10_000):
+        chunk = client_ids[start : start + 10_000]
+        for row in db.session.execute(
+            select(Client.id, *costing.PLACEHOLDER_COLUMNS)
+            .join(Store, Store.id == Client.store_id)
+            .where(Client.id.in_(chunk))
+        ):
+            contexts[row.id] = costing.placeholder_context(row)
+    return contexts
+
+
+def _render(messages, campaign):
+    """Final text and parts of a few rows (a restored or corrected recipient)."""
+    short_code = settings.get("stop_short_code", campaign.store_id)
+    contexts = _contexts([m.client_id for m in messages])
+    for message in messages:
+        text = final_text(campaign.body, contexts.get(message.client_id, {}),
+                          add_stop=campaign.add_stop, short_code=short_code)  # fmt: skip
+        message.text, message.parts = text, encoding.measure(text)[2]
+
+
+# --- sending, with the acting user: the views only parse and call these -------------
+
+
+def send(user, campaign_id, body, sender_id, *, accept_next=False, now=None):
+    """« Envoyer »: the text frozen and the campaign claimed and queued in one
+    transaction (a second click finds it gone). Raises OutsideSendingHours, CampaignError
+    or credits.NotEnoughCredits, after rolling back."""
+    try:
+        compose(user, campaign_id, body, sender_id, commit=False)
+        return campaigns.queue_now(campaign_id, user_id=user.id, now=now,
+                                   accept_next_window=accept_next)  # fmt: skip
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def defer(user, campaign_id, body, sender_id, when_local, *, now=None):
+    """« Envoi différé » of a draft, or a new time for a scheduled campaign. `when_local`
+    is the naive Europe/Paris moment typed."""
+    try:
+        when = campaigns.to_utc(when_local)
+        campaign = get(user, campaign_id, "draft", "scheduled")
+        if campaign.status == "scheduled":
+            return campaigns.reschedule(campaign.id, when, now=now, user=user)
+        compose(user, campaign.id, body, sender_id, commit=False)
+        return campaigns.schedule(campaign.id, when, now=now, user=user)
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def unschedule(user, campaign_id):
+    campaign = get(user, campaign_id, "scheduled")
+    return campaigns.unschedule(campaign.id, user=user)
+
+
+def cancel(user, campaign_id):
+    campaign = get(user, campaign_id, "scheduled", "queued", "sending")
+    return campaigns.cancel(campaign.id, user=user)
+
+
+TEST_SMS_PER_HOUR = 5
+
+
+def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None):
+    """« Envoyer un SMS de test »: to the user's own mobile, worded as the first
+    recipient will read it, but filed under no client (it is not that client's SMS).
+    A few an hour per user: a test, not a way round the campaign's rules. Returns the
+    number (E.164)."""
+    from datetime import timedelta
+
+    from ..models import AuditEntry
+
+    campaign = get(user, campaign_id, "draft")
+    number = phones.sms_number(raw_phone, "")
+    if number is None:
+        raise CampaignError("Tapez votre numéro de portable, par exemple 06 12 34 56 78.")
+    since = (now or utcnow()) - timedelta(hours=1)
+    sent = db.session.scalar(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "campaign.test", AuditEntry.user_id == user.id,
+            AuditEntry.at >= since,
+        )
+    )  # fmt: skip
+    if sent >= TEST_SMS_PER_HOUR:
+        raise CampaignError(
+            f"Vous avez déjà envoyé {TEST_SMS_PER_HOUR} SMS de test cette heure-ci : "
+            "réessayez plus tard."
+        )
+    error = validate_sender(sender_id) if sender_id else None
+    if error:
+        raise CampaignError(f"Intitulé de l'expéditeur : {error}")
+    first = db.session.scalar(pending_client_ids(campaign.id).limit(1))
+    context = _contexts([first]).get(first, {}) if first else {}
+    try:
+        test = campaigns.draft(
+            "single", body=body, recipients=[campaigns.Recipient(phone=number, context=context)],
+            store_id=campaign.store_id, user_id=user.id, add_stop=campaign.add_stop,
+            sender_id=sender_id or None, name=f"Test de la campagne n° {campaign.id}",
+        )  # fmt: skip
+        audit.record("campaign.test", user=user, store_id=campaign.store_id, obj=test)
+        campaigns.queue_now(test.id, user_id=user.id)
+    except Exception:
+        db.session.rollback()
+        raise
+    return number
