@@ -6,8 +6,8 @@ Create Date: 2026-11-22 17:00:00
 
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -16,8 +16,10 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table("repair_tickets", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_message_id", sa.Integer(), nullable=True))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table("repair_tickets", schema=None) as batch_op:
+        batch_op.drop_column("last_message_id")

@@ -57,6 +57,9 @@ class RepairTicket(db.Model):
     collected_on: Mapped[date | None]  # « Sortie »
     notified_by: Mapped[str] = mapped_column(String(10), default="")  # « Prévenu par »: sms…
     notified_at: Mapped[datetime | None]
+    # The latest SMS about this ticket, whose state says whether it was delivered. No
+    # foreign key: messages already point to tickets, and a cycle would tangle table order.
+    last_message_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     client = relationship("Client")

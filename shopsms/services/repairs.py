@@ -1,0 +1,559 @@
+"""« Fiches SAV »: find, create and follow repair tickets, record the workshop return,
+and tell clients their repair is ready (the sending itself: services/repair_notices).
+
+Staff act on their store's tickets; head office on every store's.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, not_, or_, select
+from sqlalchemy.orm import joinedload
+
+from ..extensions import db
+from ..models import REPAIR_KINDS, Client, Message, RepairTicket, Store, Workshop
+from ..sms import hours
+from . import audit, campaigns, credits, listings, repair_notices
+
+log = logging.getLogger(__name__)
+
+STATUS_FILTERS = ("ready", "open", "at_workshop", "collected", "cancelled", "all")
+# The last SMS about a ticket ended so: the client was not told.
+UNTOLD_STATES = ("failed", "expired", "skipped")
+DATE_FIELDS = ("received_on", "sent_to_workshop_on", "returned_on", "collected_on")
+CENT = Decimal("0.01")
+
+
+class RepairError(ValueError):
+    """A French message that says what to fix."""
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """The seed's « Critères de recherche » of the « Liste des fiches SAV »."""
+
+    repairs: bool = True  # Rép., Garantie, Gratuit
+    quotes: bool = False  # Devis
+    status: str = "ready"  # « Disponibles » first: what the counter looks for
+    number: str = ""
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    client_number: str = ""
+    client_name: str = ""
+    notified: str = ""
+    sms: str = "all"
+    # « Critères de recherche de la fiche »
+    kind: str = ""
+    workshop_id: int | None = None
+    description: str = ""
+    # « Critères de recherche sur les dates »
+    date_field: str = "received_on"
+    date_from: date | None = None
+    date_to: date | None = None
+    # Ready since that date or before, and not told since: the reminder.
+    waiting_since: date | None = None
+
+
+def _told():
+    """« Prévenu par SMS »: an SMS went and its last one did not fail (needs the join on
+    the ticket's last message)."""
+    return and_(
+        RepairTicket.notified_by == "sms",
+        or_(Message.state.is_(None), Message.state.not_in(UNTOLD_STATES)),
+    )
+
+
+def _query(user, c):
+    query = (
+        select(
+            RepairTicket,
+            Client.number.label("client_number"),
+            Client.last_name,
+            Client.first_name,
+            Client.sms_number,
+            Client.sms_refuses_all,
+            Store.name.label("store_name"),
+            Workshop.name.label("workshop_name"),
+            Message.state.label("message_state"),
+        )
+        .join(Client, Client.id == RepairTicket.client_id)
+        .join(Store, Store.id == RepairTicket.store_id)
+        .outerjoin(Workshop, Workshop.id == RepairTicket.workshop_id)
+        .outerjoin(Message, Message.id == RepairTicket.last_message_id)
+        .order_by(RepairTicket.received_on.desc(), RepairTicket.id.desc())
+    )
+    kinds = []
+    if c.repairs:
+        kinds += ["repair", "warranty", "free"]
+    if c.quotes:
+        kinds.append("quote")
+    if c.kind in REPAIR_KINDS:
+        kinds = [k for k in kinds if k == c.kind]
+    query = query.where(RepairTicket.kind.in_(kinds))
+    if c.status in STATUS_FILTERS and c.status != "all":
+        query = query.where(RepairTicket.status == c.status)
+    number = c.number.replace(" ", "").strip()
+    if number:
+        query = query.where(listings.prefix(RepairTicket.number, number, cases=False))
+    if c.amount_min is not None:
+        query = query.where(RepairTicket.client_price >= c.amount_min)
+    if c.amount_max is not None:
+        query = query.where(RepairTicket.client_price <= c.amount_max)
+    if c.client_number.strip():
+        query = query.where(Client.number == c.client_number.strip())
+    if c.client_name.strip():
+        query = query.where(listings.prefix(Client.last_name, c.client_name.strip()))
+    if c.notified == "sms":
+        # The latest told first: what was just sent is at the top.
+        query = (
+            query.where(_told())
+            .order_by(None)
+            .order_by(RepairTicket.notified_at.desc(), RepairTicket.id.desc())
+        )
+    elif c.notified == "none":
+        query = query.where(not_(_told()))
+    if c.sms == "with":
+        query = query.where(Client.sms_number.is_not(None), Client.sms_refuses_all.is_(False))
+    elif c.sms == "without":
+        query = query.where(or_(Client.sms_number.is_(None), Client.sms_refuses_all.is_(True)))
+    if c.workshop_id:
+        query = query.where(RepairTicket.workshop_id == c.workshop_id)
+    if c.description.strip():
+        words = f"%{c.description.strip()}%"
+        query = query.where(
+            or_(
+                RepairTicket.item_description.ilike(words),
+                RepairTicket.work_description.ilike(words),
+            )
+        )
+    if c.date_field in DATE_FIELDS:
+        column = getattr(RepairTicket, c.date_field)
+        if c.date_from:
+            query = query.where(column >= c.date_from)
+        if c.date_to:
+            query = query.where(column <= c.date_to)
+    if c.waiting_since is not None:
+        query = query.where(RepairTicket.status == "ready", _waiting(user, c.waiting_since))
+    return listings.scoped(query, RepairTicket.store_id, user)
+
+
+def _waiting(user, since):
+    """Ready since `since` or earlier and not told since. Head office sees every store:
+    a store with its own delay (SAV tab) is reminded after that delay."""
+
+    def waiting(cutoff):
+        return and_(
+            RepairTicket.returned_on <= cutoff,
+            or_(
+                not_(_told()),
+                RepairTicket.notified_at.is_(None),
+                RepairTicket.notified_at < _paris_midnight_utc(cutoff),
+            ),
+        )
+
+    own = repair_notices.store_reminder_cutoffs() if user.has_role("admin") else {}
+    if not own:
+        return waiting(since)
+    return or_(
+        and_(RepairTicket.store_id.not_in(list(own)), waiting(since)),
+        *(
+            and_(RepairTicket.store_id == store_id, waiting(cutoff))
+            for store_id, cutoff in own.items()
+        ),
+    )
+
+
+def _paris_midnight_utc(day):
+    """notified_at is naive UTC; the day starts at midnight in the shops' time."""
+    moment = datetime.combine(day, time()).replace(tzinfo=hours.PARIS)
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def search(user, criteria, *, page=1, per_page=listings.PER_PAGE):
+    return listings.paginate(_query(user, criteria), page, per_page)
+
+
+# A batch is one sending; beyond this a selection is a campaign, not a counter job.
+BATCH_LIMIT = 2000
+
+
+def matching_ids(user, criteria, *, limit=BATCH_LIMIT):
+    """The ids of every ticket of the result (« envoi d'un lot »), in the list's order."""
+    ids_query = _query(user, criteria).with_only_columns(RepairTicket.id).limit(limit + 1)
+    ids = list(db.session.scalars(ids_query))
+    if len(ids) > limit:
+        raise RepairError(f"Plus de {limit} fiches : affinez les critères avant d'envoyer un lot.")
+    return ids
+
+
+def reminder_count(user, today=None):
+    """How many tickets wait for their client for longer than the SAV tab says."""
+    store_id = None if user.has_role("admin") else user.store_id
+    since, days = repair_notices.reminder_cutoff(store_id, today)
+    criteria = Criteria(status="ready", quotes=True, waiting_since=since)
+    total = listings.paginate(_query(user, criteria), 1, 1).total
+    return total, days, since
+
+
+# --- one ticket ---------------------------------------------------------------------------
+
+
+def get(user, ticket_id):
+    """The ticket if the person may act on it, else None."""
+    ticket = db.session.get(RepairTicket, ticket_id)
+    if ticket is None:
+        return None
+    if not user.has_role("admin") and ticket.store_id != user.store_id:
+        return None
+    return ticket
+
+
+def messages(ticket):
+    """Every SMS about the ticket, newest first: its state (delivered, failed…), when, and
+    its sending (campaign_id)."""
+    if ticket is None:
+        return []
+    return db.session.execute(
+        select(Message.id, Message.state, Message.campaign_id, Message.created_at)
+        .where(Message.repair_ticket_id == ticket.id)
+        .order_by(Message.id.desc())
+    ).all()
+
+
+def visible_ids(user, ticket_ids):
+    """The given ids the person may act on, in the given order."""
+    ids = [int(i) for i in ticket_ids]
+    if not ids:
+        return []
+    query = listings.scoped(
+        select(RepairTicket.id).where(RepairTicket.id.in_(ids)), RepairTicket.store_id, user
+    )
+    allowed = set(db.session.scalars(query))
+    return [i for i in dict.fromkeys(ids) if i in allowed]
+
+
+def workshops():
+    return list(db.session.scalars(select(Workshop).order_by(Workshop.code)))
+
+
+def stores(user):
+    """Where a new ticket may be recorded: head office chooses among every store."""
+    if not user.has_role("admin"):
+        return []
+    return list(db.session.scalars(select(Store).order_by(Store.name)))
+
+
+@dataclass
+class TicketForm:
+    """What the ticket form posts, already parsed (the view turns text into values)."""
+
+    number: str = ""
+    client_number: str = ""
+    kind: str = "repair"
+    item_description: str = ""
+    work_description: str = ""
+    client_price: Decimal | None = None
+    deposit: Decimal = Decimal("0")
+    workshop_id: int | None = None
+    interventions: str = ""
+    store_id: int | None = None  # head office only; else the person's store
+    errors: dict = field(default_factory=dict)
+
+
+def _find_client(user, number, errors):
+    """The client of that number the person may see: their store's, any for head office."""
+    query = select(Client).where(Client.number == number)
+    if not user.has_role("admin"):
+        query = query.where(Client.store_id == user.store_id)
+    client = db.session.scalars(query.limit(1)).first()
+    if client is None:
+        errors["client_number"] = (
+            f"Aucun client n° {number} dans votre magasin : vérifiez le numéro."
+            if not user.has_role("admin")
+            else f"Aucun client n° {number}."
+        )
+    return client
+
+
+def save(user, form, ticket_id=None):
+    """Create a ticket (ticket_id None) or change one. Returns the ticket, or raises
+    RepairError with form.errors filled (field → French message)."""
+    errors = dict(form.errors)
+    number = form.number.replace(" ", "").strip()
+    if not number:
+        errors["number"] = "Saisissez le numéro de la fiche."
+    ticket = None
+    if ticket_id is not None:
+        ticket = get(user, ticket_id)
+        if ticket is None:
+            raise RepairError("Cette fiche n'existe pas ou n'est pas de votre magasin.")
+    if number:
+        clash = db.session.scalar(select(RepairTicket.id).where(RepairTicket.number == number))
+        if clash is not None and (ticket is None or clash != ticket.id):
+            errors["number"] = f"La fiche n° {number} existe déjà : choisissez un autre numéro."
+    client = None
+    if not form.client_number.strip():
+        errors["client_number"] = "Saisissez le numéro du client."
+    else:
+        client = _find_client(user, form.client_number.strip(), errors)
+    if form.kind not in REPAIR_KINDS:
+        errors["kind"] = "Choisissez l'opération (réparation, garantie, gratuit ou devis)."
+    if not form.item_description.strip():
+        errors["item_description"] = "Décrivez l'article confié (descriptif)."
+    if form.workshop_id and db.session.get(Workshop, form.workshop_id) is None:
+        errors["workshop_id"] = "Cet atelier n'existe pas : choisissez-le dans la liste."
+    for name in ("client_price", "deposit"):
+        value = getattr(form, name)
+        if value is not None and value < 0:
+            errors[name] = "Un montant ne peut pas être négatif."
+    store_id = None
+    if ticket is None:
+        if not user.has_role("admin"):
+            store_id = user.store_id
+        elif form.store_id is not None:
+            if db.session.get(Store, form.store_id) is None:
+                errors["store_id"] = "Ce magasin n'existe pas : choisissez-le dans la liste."
+            store_id = form.store_id
+        elif client is not None:
+            store_id = client.store_id
+    if errors:
+        form.errors = errors
+        raise RepairError("La fiche n'est pas enregistrée : corrigez les champs signalés.")
+    if ticket is None:
+        ticket = RepairTicket(store_id=store_id, status="open")
+        db.session.add(ticket)
+    ticket.number = number
+    ticket.client_id = client.id
+    ticket.kind = form.kind
+    ticket.item_description = form.item_description.strip()[:200]
+    ticket.work_description = form.work_description.strip()[:200]
+    ticket.client_price = form.client_price
+    ticket.deposit = form.deposit or Decimal("0")
+    ticket.workshop_id = form.workshop_id or None
+    ticket.interventions = form.interventions.strip()
+    db.session.flush()
+    audit.record("repair.save", user=user, store_id=ticket.store_id, obj=ticket)
+    db.session.commit()
+    return ticket
+
+
+def send_to_workshop(user, ticket_id, workshop_id, on=None):
+    ticket = _acting_on(user, ticket_id)
+    if ticket.status not in ("open", "at_workshop"):
+        raise RepairError(
+            f"La fiche n° {ticket.number} n'est pas en magasin : elle ne peut pas partir."
+        )
+    if not workshop_id or db.session.get(Workshop, workshop_id) is None:
+        raise RepairError("Choisissez l'atelier.")
+    ticket.workshop_id = workshop_id
+    ticket.status = "at_workshop"
+    ticket.sent_to_workshop_on = on or date.today()
+    audit.record("repair.to_workshop", user=user, store_id=ticket.store_id, obj=ticket)
+    db.session.commit()
+    return ticket
+
+
+def mark_collected(user, ticket_id, on=None):
+    """« Sortie »: the client took the article back."""
+    ticket = _acting_on(user, ticket_id)
+    if ticket.status in ("collected", "cancelled"):
+        raise RepairError(f"La fiche n° {ticket.number} est déjà sortie ou annulée.")
+    ticket.status = "collected"
+    ticket.collected_on = on or date.today()
+    audit.record("repair.collect", user=user, store_id=ticket.store_id, obj=ticket)
+    db.session.commit()
+    return ticket
+
+
+def cancel(user, ticket_id):
+    """« Annuler la fiche »: recorded by mistake, or the client gave up the repair."""
+    ticket = _acting_on(user, ticket_id)
+    if ticket.status in ("collected", "cancelled"):
+        raise RepairError(f"La fiche n° {ticket.number} est déjà sortie ou annulée.")
+    ticket.status = "cancelled"
+    audit.record("repair.cancel", user=user, store_id=ticket.store_id, obj=ticket)
+    db.session.commit()
+    return ticket
+
+
+def _acting_on(user, ticket_id):
+    ticket = get(user, ticket_id)
+    if ticket is None:
+        raise RepairError("Cette fiche n'existe pas ou n'est pas de votre magasin.")
+    return ticket
+
+
+# --- « Retour atelier » -------------------------------------------------------------------
+
+
+def _with_people():
+    return select(RepairTicket).options(
+        joinedload(RepairTicket.client), joinedload(RepairTicket.store),
+        joinedload(RepairTicket.workshop),
+    )  # fmt: skip
+
+
+def find_for_return(user, number):
+    """The ticket typed or scanned on the workshop-return screen, or RepairError."""
+    number = (number or "").replace(" ", "").strip()
+    if not number:
+        raise RepairError("Saisissez ou scannez un numéro de fiche.")
+    query = listings.scoped(
+        _with_people().where(RepairTicket.number == number), RepairTicket.store_id, user
+    )
+    ticket = db.session.scalars(query).first()
+    if ticket is None:
+        raise RepairError(f"Aucune fiche n° {number} dans votre magasin.")
+    if ticket.status in ("collected", "cancelled"):
+        raise RepairError(f"La fiche n° {number} est déjà sortie ou annulée.")
+    return ticket
+
+
+def tickets_for_return(user, ticket_ids):
+    """The posted lines' tickets the person may act on, with client, store and workshop,
+    in one query; in the order posted."""
+    ids = list(dict.fromkeys(ticket_ids))
+    if not ids:
+        return []
+    query = listings.scoped(
+        _with_people().where(RepairTicket.id.in_(ids)), RepairTicket.store_id, user
+    )
+    found = {ticket.id: ticket for ticket in db.session.scalars(query).unique()}
+    return [found[i] for i in ids if i in found]
+
+
+def client_price(workshop_price, coefficient, typed=None):
+    """Price to the client: typed, else workshop price × coefficient (seed 2.5)."""
+    if typed is not None:
+        return typed.quantize(CENT, ROUND_HALF_UP)
+    if workshop_price is None or coefficient is None:
+        return None
+    return (workshop_price * coefficient).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class ReturnLine:
+    ticket_id: int
+    returned_on: date | None = None
+    workshop_id: int | None = None
+    workshop_comment: str = ""
+    workshop_price: Decimal | None = None
+    coefficient: Decimal | None = None
+    client_price: Decimal | None = None  # typed; None: computed
+    interventions: str = ""
+
+
+class ReturnErrors(RepairError):
+    """Some lines of the return are wrong: `lines` maps ticket id → field → message."""
+
+    def __init__(self, lines):
+        self.lines = lines
+        super().__init__("Corrigez les lignes signalées : rien n'est encore enregistré.")
+
+
+AMOUNT_LABELS = {
+    "workshop_price": "Prix atelier",
+    "coefficient": "Coefficient",
+    "client_price": "Prix client",
+}
+
+
+def check_return(lines):
+    """Per line, field → French message for what to fix (an empty dict: all is right)."""
+    chosen = {line.workshop_id for line in lines if line.workshop_id}
+    known = set()
+    if chosen:
+        known = set(db.session.scalars(select(Workshop.id).where(Workshop.id.in_(chosen))))
+    problems = {}
+    for line in lines:
+        errors = {}
+        if line.workshop_id and line.workshop_id not in known:
+            errors["workshop_id"] = (
+                "Atelier : cet atelier n'existe pas, choisissez-le dans la liste."
+            )
+        for name, label in AMOUNT_LABELS.items():
+            value = getattr(line, name)
+            if value is not None and value < 0:
+                errors[name] = f"{label} : un montant ne peut pas être négatif."
+        if errors:
+            problems[line.ticket_id] = errors
+    return problems
+
+
+def record_return(user, lines):
+    """The workshop sent these tickets back: they become « Disponibles ». Returns their
+    ids, in the order typed. Raises ReturnErrors (nothing recorded) when a line is wrong."""
+    if not lines:
+        raise RepairError("Saisissez au moins un numéro de fiche retournée par l'atelier.")
+    problems = check_return(lines)
+    if problems:
+        raise ReturnErrors(problems)
+    tickets = {t.id: t for t in tickets_for_return(user, [line.ticket_id for line in lines])}
+    done = []
+    for line in lines:
+        ticket = tickets.get(line.ticket_id)
+        if ticket is None:
+            raise RepairError("Cette fiche n'existe pas ou n'est pas de votre magasin.")
+        if ticket.status in ("collected", "cancelled"):
+            raise RepairError(f"La fiche n° {ticket.number} est déjà sortie ou annulée.")
+        _apply_return(ticket, line)
+        audit.record("repair.return", user=user, store_id=ticket.store_id, obj=ticket)
+        done.append(ticket.id)
+    db.session.commit()
+    return done
+
+
+def _apply_return(ticket, line):
+    ticket.status = "ready"
+    ticket.returned_on = line.returned_on or date.today()
+    if line.workshop_id:
+        ticket.workshop_id = line.workshop_id
+    ticket.workshop_comment = line.workshop_comment.strip()
+    ticket.workshop_price = line.workshop_price
+    ticket.coefficient = line.coefficient
+    price = client_price(line.workshop_price, line.coefficient, line.client_price)
+    if price is not None:
+        ticket.client_price = price
+    if line.interventions.strip():
+        ticket.interventions = line.interventions.strip()
+
+
+def default_coefficient(ticket):
+    if ticket.coefficient is not None:
+        return ticket.coefficient
+    if ticket.workshop is not None:
+        return ticket.workshop.default_coefficient
+    return None
+
+
+# --- for the API (issue 9) -----------------------------------------------------------------
+
+
+def ticket_ready(ticket_id, *, user_id=None):
+    """The point of sale says the ticket is back from the workshop: mark it « Disponible »
+    and, as its store's SAV tab says (workshop_return_mode), send the default message
+    through the campaign pipeline. Returns the campaign id, or None when no SMS goes (mode
+    "none", the client cannot receive one, or credits are short: the ticket then shows
+    as not told in the list)."""
+    ticket = db.session.get(RepairTicket, ticket_id)
+    if ticket is None:
+        raise RepairError("Cette fiche n'existe pas.")
+    if ticket.status in ("collected", "cancelled"):
+        raise RepairError(f"La fiche n° {ticket.number} est déjà sortie ou annulée.")
+    if ticket.status != "ready":
+        ticket.status = "ready"
+        ticket.returned_on = ticket.returned_on or date.today()
+        audit.record("repair.ready", store_id=ticket.store_id, obj=ticket, by="api")
+        db.session.commit()
+    mode, _message = repair_notices.workshop_return_default(ticket.store_id)
+    if mode == "none":
+        return None
+    try:
+        sent = repair_notices.notify([ticket.id], None, kind="workshop_return", user_id=user_id)
+    except (credits.NotEnoughCredits, campaigns.CampaignError) as error:
+        # The ticket stays « Disponible » and shows as not told in the list.
+        log.warning("repair ticket %s ready, no SMS: %s", ticket.number, error)
+        return None
+    return sent[0].id if sent else None

@@ -1,0 +1,75 @@
+// « Retour atelier »: the client price follows workshop price × coefficient while the
+// person has not typed one (the placeholder shows what will be recorded).
+(() => {
+  const parse = (text) => {
+    const value = Number.parseFloat((text || "").replace(/\s/g, "").replace(",", "."));
+    return Number.isFinite(value) ? value : null;
+  };
+  const format = (value) => value.toFixed(2).replace(".", ",");
+
+  document.addEventListener("input", (event) => {
+    const box = event.target.closest?.("[data-price]");
+    if (!box) return;
+    const price = parse(box.querySelector("[data-workshop-price]")?.value);
+    const coefficient = parse(box.querySelector("[data-coefficient]")?.value);
+    const client = box.querySelector("[data-client-price]");
+    if (client && price !== null && coefficient !== null) {
+      client.placeholder = format(Math.round(price * coefficient * 100) / 100);
+    }
+  });
+})();
+
+// A line is taken off the return before validating; nothing is recorded until then.
+document.addEventListener("click", (event) => {
+  const remove = event.target.closest?.("[data-remove-line]");
+  if (remove) remove.closest(".return-line")?.remove();
+});
+
+// After a number is added, the field is emptied for the next scan; a number that was
+// refused (its message goes to #return-error) stays typed, to be corrected.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt;
+  if (!form.matches?.("[data-return-scan]") || !event.detail.successful) return;
+  const input = form.querySelector('input[name="number"]');
+  if (event.detail.xhr.getResponseHeader("HX-Retarget")) {
+    input?.select();
+    return;
+  }
+  document.getElementById("return-error").replaceChildren();
+  form.reset();
+  input?.focus();
+});
+
+// « Envoyer » sends once: a second tap while the page loads would send the SMS twice.
+document.addEventListener("submit", (event) => {
+  if (!event.target.matches?.("#repair-send")) return;
+  const button = event.target.querySelector('button[type="submit"]');
+  if (button) setTimeout(() => { button.disabled = true; });
+});
+window.addEventListener("pageshow", (event) => {
+  if (!event.persisted) return;
+  for (const button of document.querySelectorAll('#repair-send button[type="submit"]')) {
+    button.disabled = false;
+  }
+});
+
+// « Retour atelier »: a scanner sends Enter after each number; in a line's field that
+// must not validate the whole return (only F2 or « Valider le retour » do).
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  const field = event.target;
+  if (!field.closest?.("[data-return-form]")) return;
+  if (field.matches("textarea, button, [type=submit]")) return;
+  event.preventDefault();
+});
+
+// Confirmations of the ticket card (« Marquer comme rendue », « Annuler la fiche »).
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest?.("[data-open-dialog]");
+  if (opener) {
+    document.getElementById(opener.dataset.openDialog)?.showModal();
+    return;
+  }
+  const closer = event.target.closest?.("[data-close-dialog]");
+  if (closer) closer.closest("dialog")?.close();
+});
