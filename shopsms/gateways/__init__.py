@@ -1,4 +1,5 @@
-"""SMS gateways: one protocol, chosen by SMS_GATEWAY (outbox, kannel, smpp).
+"""SMS gateways: one protocol, chosen by SMS_GATEWAY (outbox, kannel, smpp), which head
+office may override in « Paramètres » (gateway and credentials, kept in the database).
 
 A gateway only talks to the outside. The sending service claims the rows, records
 the answers and commits; delivery reports and inbound messages, whichever gateway
@@ -49,8 +50,32 @@ class Gateway(Protocol):
         """Work that must wait for the commit (the outbox's delivery reports)."""
 
 
+def settings_config():
+    """The configuration with head office's gateway settings applied over it; the plain
+    configuration when nobody set any (a new deployment, the tests of the peers)."""
+    from ..services import settings
+
+    return settings.gateway_config(current_app.config)
+
+
+def active_name():
+    """The gateway in service: head office's choice, else SMS_GATEWAY. Every page shows
+    it (the simulation banner), error pages included: a database that cannot answer
+    falls back to the configuration rather than break the page that reports it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..extensions import db
+
+    try:
+        return settings_config()["SMS_GATEWAY"]
+    except SQLAlchemyError:
+        db.session.rollback()
+        return current_app.config["SMS_GATEWAY"]
+
+
 def get_gateway(name=None) -> Gateway:
-    name = name or current_app.config["SMS_GATEWAY"]
+    config = settings_config()
+    name = name or config["SMS_GATEWAY"]
     if name == "outbox":
         from .outbox import OutboxGateway
 
@@ -58,9 +83,9 @@ def get_gateway(name=None) -> Gateway:
     if name == "kannel":
         from .kannel import KannelGateway
 
-        return KannelGateway.from_config(current_app.config)
+        return KannelGateway.from_config(config)
     if name == "smpp":
         from .smpp import SmppGateway
 
-        return SmppGateway.from_config(current_app.config)
+        return SmppGateway.from_config(config)
     raise ValueError(f"SMS_GATEWAY inconnu : {name!r} (outbox, kannel ou smpp)")

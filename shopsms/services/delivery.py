@@ -1,5 +1,6 @@
 """Delivery reports, whichever gateway brings them: one way to move a message on."""
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -9,6 +10,21 @@ from ..extensions import db
 from ..models import Message, OutboxMessage, utcnow
 
 FINAL_STATES = ("delivered", "failed", "expired")
+
+# A failure that a corrected client card would avoid: the number itself is wrong (it does
+# not exist, is invalid, is a landline or unknown to the operator). Anything else (the
+# phone off, the operator's own trouble, « Abonné absent ») is no reason to fix the card.
+# The gateways word their reasons in French (gateways/*); the SMPP names are kept too.
+_NUMBER_FAILURE = re.compile(
+    r"num[ée]ro[^.;]*\b(inexistant|invalide|inconnu|non attribu[ée]|fixe)"
+    r"|abonn[ée] inconnu|ESME_RINVDSTADR|RINVDSTADR|ESME_RINVDSTTON|RINVDSTTON",
+    re.IGNORECASE,
+)
+
+
+def is_number_failure(error):
+    """Whether a failed message's reason says the number is wrong (see _NUMBER_FAILURE)."""
+    return bool(error) and _NUMBER_FAILURE.search(error) is not None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ window function, so that no list costs a query per row or a second COUNT query.
 """
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -128,15 +128,61 @@ def done_share(row):
 # --- Rapports d'envoi non traités --------------------------------------------------------
 
 
+def finished():
+    """The one meaning of « terminé » for a report: the sending was sent out or cancelled
+    (both set finished_at). Only a finished report may be closed."""
+    return Campaign.finished_at.is_not(None)
+
+
+def is_finished(campaign):
+    return campaign.finished_at is not None
+
+
 def open_reports(user, *, page=1, per_page=25):
     author, columns = _campaign_columns()
     query = (
         select(*columns)
         .outerjoin(Store, Store.id == Campaign.store_id)
         .outerjoin(author, author.id == Campaign.created_by_id)
-        .where(Campaign.finished_at.is_not(None), Campaign.closed_at.is_(None))
+        .where(finished(), Campaign.closed_at.is_(None))
         .order_by(Campaign.finished_at.desc(), Campaign.id.desc())
     )
+    return paginate(scoped(query, Campaign.store_id, user), page, per_page)
+
+
+@dataclass(frozen=True)
+class ReportCriteria:
+    """The search among closed reports: finished between two Paris days, a store, a kind."""
+
+    date_from: object = None  # datetime.date
+    date_to: object = None
+    store_id: int | None = None
+    kind: str = ""
+
+
+def _paris_midnight_utc(day):
+    moment = datetime.combine(day, time()).replace(tzinfo=hours.PARIS)
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def closed_reports(user, criteria, *, page=1, per_page=25):
+    author, columns = _campaign_columns()
+    query = (
+        select(*columns)
+        .outerjoin(Store, Store.id == Campaign.store_id)
+        .outerjoin(author, author.id == Campaign.created_by_id)
+        .where(Campaign.closed_at.is_not(None))
+        .order_by(Campaign.finished_at.desc(), Campaign.id.desc())
+    )
+    if criteria.date_from:
+        query = query.where(Campaign.finished_at >= _paris_midnight_utc(criteria.date_from))
+    if criteria.date_to:
+        end = _paris_midnight_utc(criteria.date_to + timedelta(days=1))
+        query = query.where(Campaign.finished_at < end)
+    if criteria.store_id and user.has_role("admin"):
+        query = query.where(Campaign.store_id == criteria.store_id)
+    if criteria.kind:
+        query = query.where(Campaign.kind == criteria.kind)
     return paginate(scoped(query, Campaign.store_id, user), page, per_page)
 
 
@@ -193,8 +239,8 @@ def repair_tickets(user, criteria, *, page=1, per_page=PER_PAGE):
 
 
 def ledger(user, *, page=1, per_page=PER_PAGE):
-    """Newest first. A store sees its own lines and the chain's (top-ups), never another
-    store's; head office sees every line."""
+    """Newest first. A store sees its own lines and the chain's top-ups, never another
+    store's nor head office's own sendings; head office sees every line."""
     query = (
         select(
             CreditEntry,
@@ -207,9 +253,7 @@ def ledger(user, *, page=1, per_page=PER_PAGE):
         .order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
     )
     if not user.has_role("admin"):
-        query = query.where(
-            or_(CreditEntry.store_id == user.store_id, CreditEntry.store_id.is_(None))
-        )
+        query = query.where(or_(CreditEntry.store_id == user.store_id, CreditEntry.kind == "topup"))
     return paginate(query, page, per_page)
 
 

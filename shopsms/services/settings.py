@@ -1,15 +1,18 @@
 """« Paramètres »: chain-wide values, which a store may override for itself.
 
 A key that nobody has set reads its default from DEFAULTS, so a new deployment
-works without any configuration step.
+works without any configuration step. Secrets (gateway passwords) are stored like
+any value but never shown back and never written to the audit log.
 """
 
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Setting
+from ..models import Setting, Store
 from ..sms.stop import DEFAULT_SHORT_CODE
 from . import audit
+from .settings_rules import GATEWAYS, check_window, clean, clean_rate  # noqa: F401
 
 DEFAULTS = {
     # Shown on the client's phone; the seed's rules apply (sms.sender).
@@ -33,7 +36,73 @@ DEFAULTS = {
         "Merci de vous munir de votre ticket pour venir récupérer votre article."
     ),
     "repair_reminder_days": 15,
+    "repair_reminder_message": (
+        "Bonjour <GEN> <NOMPROPRE>, votre réparation <NUM> vous attend en magasin. "
+        "Merci de passer la récupérer avec votre ticket."
+    ),
+    # Odeis' « Liaison plate-forme de services » and its entity (the licence name).
+    "platform_link": True,
+    "platform_entity": "",
+    # The gateway in service; empty: the deployment's SMS_GATEWAY (environment).
+    "gateway": "",
+    # Gateway credentials; an empty value leaves the deployment's configuration in force.
+    "kannel_sendsms_url": "",
+    "kannel_username": "",
+    "kannel_password": "",
+    "kannel_smsc": "",
+    "smpp_host": "",
+    "smpp_port": 0,
+    "smpp_system_id": "",
+    "smpp_password": "",
+    "smpp_system_type": "",
 }
+
+SECRETS = frozenset({"kannel_password", "smpp_password"})
+
+# Values a store may hold for itself; the others are the chain's (head office).
+STORE_KEYS = frozenset({"sender_id", "sending_days", "sending_start", "sending_end", "max_parts"})
+
+# Where a gateway setting overrides the deployment's configuration.
+CONFIG_KEYS = {
+    "kannel_sendsms_url": "KANNEL_SENDSMS_URL",
+    "kannel_username": "KANNEL_USERNAME",
+    "kannel_password": "KANNEL_PASSWORD",
+    "kannel_smsc": "KANNEL_SMSC",
+    "smpp_host": "SMPP_HOST",
+    "smpp_port": "SMPP_PORT",
+    "smpp_system_id": "SMPP_SYSTEM_ID",
+    "smpp_password": "SMPP_PASSWORD",
+    "smpp_system_type": "SMPP_SYSTEM_TYPE",
+}
+
+
+SMS_DISABLED = (
+    "Le module SMS n'est pas activé pour ce magasin : demandez au siège de l'activer "
+    "(Paramètres > Magasins)."
+)
+PLATFORM_OFF = (
+    "La liaison plate-forme de services est coupée : aucun SMS ne peut partir. Le siège "
+    "peut la rétablir (Paramètres > Magasins)."
+)
+
+# What every page may read (the simulation banner, the low-credit banner) and every
+# sending checks: read together, once per request.
+_PAGE_KEYS = ("gateway", *CONFIG_KEYS, "low_credit_threshold", "platform_link")
+
+
+def page_values():
+    """_PAGE_KEYS' values, read once per request (put() forgets them); outside a
+    request (the workers) always read afresh, so a change is seen at once."""
+    if not has_request_context():
+        return get_many(_PAGE_KEYS)
+    if "shopsms_settings" not in g:
+        g.shopsms_settings = get_many(_PAGE_KEYS)
+    return g.shopsms_settings
+
+
+def _forget_page_values():
+    if has_request_context():
+        g.pop("shopsms_settings", None)
 
 
 def get(key, store_id=None):
@@ -51,23 +120,113 @@ def get(key, store_id=None):
     return values.get(None, DEFAULTS[key])
 
 
-def put(key, value, *, user=None, store_id=None, secret=False):
-    """Set a value and record who changed what; a secret's value never reaches the log."""
+def get_many(keys, store_id=None):
+    """get() for several keys in one query."""
+    keys = list(keys)
+    unknown = [key for key in keys if key not in DEFAULTS]
+    if unknown:
+        raise KeyError(f"unknown setting {unknown[0]!r}")
+    rows = db.session.execute(
+        select(Setting.key, Setting.store_id, Setting.value).where(
+            Setting.key.in_(keys), (Setting.store_id == store_id) | Setting.store_id.is_(None)
+        )
+    ).all()
+    chain = {row.key: row.value for row in rows if row.store_id is None}
+    own = {row.key: row.value for row in rows if row.store_id is not None}
+    return {key: own.get(key, chain.get(key, DEFAULTS[key])) for key in keys}
+
+
+def is_set(key, store_id=None):
+    """Whether someone set this key (for a store: its own value)."""
+    return (
+        db.session.scalar(
+            select(Setting.id).where(
+                Setting.key == key,
+                Setting.store_id.is_(None) if store_id is None else Setting.store_id == store_id,
+            )
+        )
+        is not None
+    )
+
+
+def put(key, value, *, user=None, store_id=None, secret=False, commit=True):
+    """Set a value and record who changed what; a secret's value never reaches the log.
+    Returns whether the value changed."""
     if key not in DEFAULTS:
         raise KeyError(f"unknown setting {key!r}")
+    secret = secret or key in SECRETS
     row = db.session.scalar(
         select(Setting).where(
             Setting.key == key,
             Setting.store_id.is_(None) if store_id is None else Setting.store_id == store_id,
         )
     )
-    old = row.value if row is not None else DEFAULTS[key]
+    if row is not None and row.value == value:
+        return False
+    old = row.value if row is not None else get(key, store_id)
     if row is None:
         row = Setting(key=key, store_id=store_id)
         db.session.add(row)
     row.value = value
     row.updated_by_id = getattr(user, "id", None)
+    _forget_page_values()
     change = {"key": key} if secret else {"key": key, "old": old, "new": value}
     audit.record("setting.change", user=user, store_id=store_id, **change)
-    db.session.commit()
-    return value
+    if commit:
+        db.session.commit()
+    return True
+
+
+def reset(key, *, user=None, store_id):
+    """A store goes back to the chain's value."""
+    row = db.session.scalar(select(Setting).where(Setting.key == key, Setting.store_id == store_id))
+    if row is None:
+        return False
+    audit.record("setting.reset", user=user, store_id=store_id, key=key,
+                 old=None if key in SECRETS else row.value)  # fmt: skip
+    db.session.delete(row)
+    _forget_page_values()
+    return True
+
+
+# --- the SMS module, store by store -------------------------------------------------------
+
+
+def sms_enabled(store_id):
+    """« Activer le module SMS »: head office's switch for a store (no store: head office,
+    always allowed). With the « Liaison plate-forme de services » off nothing may be
+    sent at all: that raises CampaignError with its own message (every sending asks here
+    before anything is reserved)."""
+    if not page_values()["platform_link"]:
+        from .campaigns import CampaignError
+
+        raise CampaignError(PLATFORM_OFF)
+    if store_id is None:
+        return True
+    enabled = db.session.scalar(select(Store.sms_enabled).where(Store.id == store_id))
+    return bool(enabled) if enabled is not None else True
+
+
+def set_sms_enabled(store_id, enabled, *, user=None, commit=True):
+    store = db.session.get(Store, store_id)
+    if store is None or store.sms_enabled == bool(enabled):
+        return False
+    store.sms_enabled = bool(enabled)
+    audit.record("store.sms_enabled", user=user, store_id=store_id, obj=store,
+                 enabled=bool(enabled))  # fmt: skip
+    if commit:
+        db.session.commit()
+    return True
+
+
+def gateway_config(config):
+    """The deployment's configuration with what head office set in « Paramètres »: the
+    gateway in service and its credentials (an empty setting keeps the configuration)."""
+    values = page_values()
+    merged = dict(config)
+    if values["gateway"]:
+        merged["SMS_GATEWAY"] = values["gateway"]
+    for key, config_key in CONFIG_KEYS.items():
+        if values[key]:
+            merged[config_key] = values[key]
+    return merged

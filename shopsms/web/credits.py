@@ -1,10 +1,14 @@
-"""« Crédits SMS »: the balance and the ledger that makes it."""
+"""« Crédits SMS »: the balance, the ledger that makes it, the consumption per month and
+store, head office's top-ups, and a prepared e-mail to ask for one."""
 
-from flask import Blueprint, request
+from flask import Blueprint, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
-from ..services import credits, listings
+from ..extensions import db
+from ..services import credits, listings, settings
 from .access import role_required
 from .helpers import render
 
@@ -16,17 +20,100 @@ KIND_LABELS = {
     "reservation": _l("Réservation"),
     "charge": _l("Consommation"),
     "refund": _l("Remboursement"),
+    "release": _l("Crédits rendus"),
 }
+
+
+@bp.app_context_processor
+def _low_credit():
+    """The low-balance banner of every page: computed at most once per request, and only
+    when a page asks (two small aggregate queries)."""
+
+    def low_credit():
+        if not current_user.is_authenticated:
+            return None
+        if "low_credit" not in g:
+            try:
+                g.low_credit = credits.low_balance()
+            except SQLAlchemyError:  # an error page must still render
+                db.session.rollback()
+                g.low_credit = None
+        return g.low_credit
+
+    return {"low_credit": low_credit}
+
+
+TOP_UP_ERRORS = {
+    ("amount", "invalid"): _l(
+        "Saisissez un nombre de crédits entier et positif, par exemple 5000."
+    ),
+    ("amount", "too_high"): _l("Montant trop élevé : 10 000 000 crédits au plus par recharge."),
+    ("reference", "missing"): _l(
+        "Saisissez la référence de la recharge (n° de facture ou de commande)."
+    ),
+    ("reference", "too_long"): _l("La référence fait 120 caractères au plus."),
+}
+
+
+def _page(status=200, **form):
+    raw_requested = request.args.get("demande", "").strip()
+    requested = credits.parse_amount(raw_requested)
+    requested_error = (
+        _("Recharge souhaitée : saisissez un nombre de crédits entier et positif.")
+        if raw_requested and requested is None
+        else ""
+    )
+    full_page = request.headers.get("HX-Request") != "true"
+    # One read of the balance and the settings for the page and its low-credit banner.
+    left = credits.balance()
+    g.low_credit = credits.low_balance(left)
+    email = settings.get("topup_email")
+    mailto = None
+    if email and "demande" in request.args and not requested_error:
+        store = current_user.store
+        mailto = credits.topup_request_mailto(
+            email=email,
+            store_name=store.name if store else _("Siège"),
+            left=left,
+            requested=requested,
+            who=current_user.full_name or current_user.username,
+        )
+    results = listings.ledger(current_user, page=listings.page_number(request.args.get("page")))
+    response = render(
+        "credits/index.html",
+        "credits/_list.html",
+        balance=left,
+        threshold=settings.page_values()["low_credit_threshold"],
+        results=results,
+        kind_labels=KIND_LABELS,
+        # A page click swaps the ledger only: the chart is not in it.
+        consumption=credits.monthly_consumption(current_user) if full_page else None,
+        topup_email=email,
+        requested=requested,
+        raw_requested=raw_requested,
+        requested_error=requested_error,
+        mailto=mailto,
+        form=form.get("form", {}),
+        errors=form.get("errors", {}),
+    )
+    return response, status
 
 
 @bp.get("/")
 @role_required("staff")
 def index():
-    results = listings.ledger(current_user, page=listings.page_number(request.args.get("page")))
-    return render(
-        "credits/index.html",
-        "credits/_list.html",
-        balance=credits.balance(),
-        results=results,
-        kind_labels=KIND_LABELS,
-    )
+    return _page()
+
+
+@bp.post("/recharger")
+@role_required("admin")
+def top_up():
+    raw_amount = request.form.get("amount", "")
+    reference = request.form.get("reference", "").strip()
+    amount, problems = credits.validate_top_up(raw_amount, reference)
+    if problems:
+        errors = {key: str(TOP_UP_ERRORS[key, problem]) for key, problem in problems.items()}
+        return _page(400, form={"amount": raw_amount, "reference": reference}, errors=errors)
+    credits.top_up(amount, reference=reference, user=current_user)
+    flash(_("Recharge de %(amount)d crédits enregistrée.", amount=amount), "success")
+    return redirect(url_for("credits.index"))

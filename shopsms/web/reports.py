@@ -1,15 +1,36 @@
-"""« Rapports d'envoi non traités »: finished sendings whose report nobody closed yet."""
+"""« Rapports d'envoi »: the reports not yet closed, one report's detail, closing them,
+the closed ones, and the « fiches à corriger » that closing leaves."""
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
-from ..services import listings
+from ..models import CAMPAIGN_KINDS, Store
+from ..services import followups as followup_tasks
+from ..services import listings, report_export, reports
 from .access import role_required
 from .campaigns import KIND_LABELS
 from .helpers import render
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
 bp.add_app_template_filter(listings.paris, "paris")
+
+STATE_FILTER_LABELS = {
+    "": _l("Tous"),
+    "delivered": _l("Délivrés"),
+    "failed": _l("Échecs"),
+    "pending": _l("En attente"),
+    "skipped": _l("Non envoyés"),
+}
+
+
+def _reason(message):
+    """reports.reason in the person's language (an operator's reason stays as it came)."""
+    if message.state == "skipped":
+        return _(reports.reason(message))
+    return reports.reason(message)
 
 
 @bp.get("/")
@@ -23,4 +44,190 @@ def index():
         "reports/_list.html",
         results=results,
         kind_labels=KIND_LABELS,
+        followups=followup_tasks.open_followups_count(current_user),
+        delivery_rate=reports.delivery_rate,
     )
+
+
+def _report_or_404(campaign_id):
+    row = reports.visible(current_user, campaign_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.get("/<int:campaign_id>")
+@role_required("staff")
+def detail(campaign_id):
+    row = _report_or_404(campaign_id)
+    state = request.args.get("etat", "")
+    state = state if state in reports.STATE_GROUPS else ""
+    page = listings.page_number(request.args.get("page"))
+    can_close = current_user.has_role("manager") and row.Campaign.closed_at is None
+    correctable, store_names = {}, {}
+    # A filter or page click swaps the list only: the closing dialog is not in it.
+    full_page = request.headers.get("HX-Request") != "true"
+    if can_close and full_page:
+        correctable = followup_tasks.correctable(campaign_id)
+    if correctable:
+        store_names = {
+            store.id: store.name
+            for store in Store.query.filter(Store.id.in_(list(correctable))).all()
+        }
+    return render(
+        "reports/detail.html",
+        "reports/_messages.html",
+        row=row,
+        campaign=row.Campaign,
+        counts=reports.counts(row),
+        rate=reports.delivery_rate(row),
+        finished=reports.is_finished(row.Campaign),
+        state=state,
+        state_filters=STATE_FILTER_LABELS,
+        messages=reports.messages(campaign_id, state=state, page=page),
+        reason=_reason,
+        kind_labels=KIND_LABELS,
+        can_close=can_close,
+        correctable=correctable,
+        store_names=store_names,
+    )
+
+
+def _attachment(campaign_id, state, extension):
+    suffix = f"-{state}" if state else ""
+    return {
+        "Content-Disposition": f'attachment; filename="rapport-{campaign_id}{suffix}.{extension}"'
+    }
+
+
+@bp.get("/<int:campaign_id>/export.csv")
+@role_required("staff")
+def export_csv(campaign_id):
+    _report_or_404(campaign_id)
+    state = request.args.get("etat", "")
+    state = state if state in reports.STATE_GROUPS else ""
+    body = report_export.to_csv(report_export.export_rows(campaign_id, state))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers=_attachment(campaign_id, state, "csv"),
+    )
+
+
+@bp.get("/<int:campaign_id>/export.xlsx")
+@role_required("staff")
+def export_xlsx(campaign_id):
+    _report_or_404(campaign_id)
+    state = request.args.get("etat", "")
+    state = state if state in reports.STATE_GROUPS else ""
+    body = report_export.to_xlsx(
+        report_export.export_rows(campaign_id, state), title=f"Rapport {campaign_id}"
+    )
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=_attachment(campaign_id, state, "xlsx"),
+    )
+
+
+@bp.post("/<int:campaign_id>/cloturer")
+@role_required("manager")
+def close(campaign_id):
+    _report_or_404(campaign_id)
+    try:
+        closed = reports.close(current_user, campaign_id)
+        added = 0
+        # Tasks come with the closing only: a report closed already adds none.
+        if closed and request.form.get("fiches") == "1":
+            added = followup_tasks.create_followups(current_user, campaign_id)
+    except reports.ReportError as error:
+        flash(str(error), "error")
+        return redirect(url_for("reports.detail", campaign_id=campaign_id))
+    if closed:
+        flash(_("Rapport n° %(id)d clôturé.", id=campaign_id), "success")
+    else:
+        flash(_("Ce rapport était déjà clôturé."), "info")
+    if added:
+        flash(
+            ngettext(
+                "%(num)d fiche à corriger ajoutée.", "%(num)d fiches à corriger ajoutées.", added
+            ),
+            "info",
+        )
+    return redirect(url_for("reports.index"))
+
+
+@bp.post("/tout-cloturer")
+@role_required("manager")
+def close_all():
+    count = reports.close_all(current_user)
+    if count:
+        flash(ngettext("%(num)d rapport clôturé.", "%(num)d rapports clôturés.", count), "success")
+    else:
+        flash(_("Aucun rapport terminé à clôturer."), "info")
+    return redirect(url_for("reports.index"))
+
+
+@bp.get("/clotures")
+@role_required("staff")
+def closed():
+    args = request.args
+    kind = args.get("type", "")
+    store_id = args.get("magasin", type=int)
+    criteria = listings.ReportCriteria(
+        date_from=reports.parse_day(args.get("du")),
+        date_to=reports.parse_day(args.get("au")),
+        store_id=store_id,
+        kind=kind if kind in CAMPAIGN_KINDS else "",
+    )
+    results = listings.closed_reports(
+        current_user, criteria, page=listings.page_number(args.get("page"))
+    )
+    return render(
+        "reports/closed.html",
+        "reports/_closed_list.html",
+        results=results,
+        criteria=criteria,
+        kind_labels=KIND_LABELS,
+        stores=listings.stores(current_user) if current_user.has_role("admin") else [],
+        bad_dates=[
+            args[name]
+            for name in ("du", "au")
+            if args.get(name) and not reports.parse_day(args[name])
+        ],
+    )
+
+
+@bp.get("/fiches-a-corriger")
+@role_required("staff")
+def followups():
+    done = request.args.get("faites") == "1"
+    store_id = request.args.get("magasin", type=int)
+    results = followup_tasks.followups(
+        current_user,
+        store_id=store_id,
+        done=done,
+        page=listings.page_number(request.args.get("page")),
+    )
+    return render(
+        "reports/followups.html",
+        "reports/_followups.html",
+        results=results,
+        done=done,
+        store_id=store_id,
+        stores=listings.stores(current_user) if current_user.has_role("admin") else [],
+        report_visible=followup_tasks.report_visible,
+    )
+
+
+@bp.post("/fiches-a-corriger/<int:task_id>/faite")
+@role_required("staff")
+def followup_done(task_id):
+    try:
+        followup_tasks.mark_done(current_user, task_id)
+    except reports.ReportError:
+        abort(404)
+    if request.headers.get("HX-Request") == "true":
+        return "", 200
+    flash(_("Fiche marquée comme corrigée."), "success")
+    return redirect(url_for("reports.followups"))

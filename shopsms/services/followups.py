@@ -1,0 +1,152 @@
+"""« Fiches à corriger »: the client cards a closed report says are wrong.
+
+Only a card that a correction would fix gives a task: no mobile number on it (a
+landline, an invalid or empty number) or a number the operator says is wrong
+(delivery.is_number_failure). A client absent or a phone off is not the card's fault.
+A card with a task still open is not listed again, whichever report finds it.
+"""
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Campaign, Client, Message, Store, utcnow
+from ..models.followup import FollowupTask
+from . import audit, listings
+from .delivery import is_number_failure
+from .reports import ReportError, visible
+
+
+def _candidates_query(campaign_id):
+    return (
+        select(
+            Message.client_id,
+            Message.state,
+            Message.error,
+            Client.store_id,
+            Client.tel1,
+            Client.tel2,
+        )  # fmt: skip
+        .join(Client, Client.id == Message.client_id)
+        .where(
+            Message.campaign_id == campaign_id,
+            or_(
+                and_(Message.state == "skipped", Message.skip_reason == "no_mobile"),
+                Message.state == "failed",
+            ),
+        )
+        .order_by(Message.id)
+    )
+
+
+def _correctable_rows(campaign_id):
+    """One row per card to correct, in the report's order (failures read by their reason)."""
+    seen = set()
+    for row in db.session.execute(_candidates_query(campaign_id)):
+        if row.client_id in seen:
+            continue
+        if row.state == "failed" and not is_number_failure(row.error):
+            continue
+        seen.add(row.client_id)
+        yield row
+
+
+def correctable(campaign_id):
+    """{store_id: number of cards to correct} for the closing dialog."""
+    result = {}
+    for row in _correctable_rows(campaign_id):
+        result[row.store_id] = result.get(row.store_id, 0) + 1
+    return result
+
+
+def _open_task_clients(client_ids):
+    found = set()
+    for start in range(0, len(client_ids), 1000):
+        found.update(db.session.scalars(
+            select(FollowupTask.client_id).where(
+                FollowupTask.client_id.in_(client_ids[start : start + 1000]),
+                FollowupTask.done_at.is_(None),
+            )
+        ))  # fmt: skip
+    return found
+
+
+def create_followups(user, campaign_id):
+    """Add the « fiches à corriger » of a report; a card already listed by this report, or
+    still open from another one, is not added again. Returns how many tasks were added."""
+    if visible(user, campaign_id) is None:
+        raise ReportError("Ce rapport n'existe pas.")
+    rows = list(_correctable_rows(campaign_id))
+    ids = [row.client_id for row in rows]
+    skip = _open_task_clients(ids)
+    skip.update(db.session.scalars(
+        select(FollowupTask.client_id).where(FollowupTask.campaign_id == campaign_id)
+    ))  # fmt: skip
+    added = 0
+    for row in rows:
+        if row.client_id in skip:
+            continue
+        if row.state == "skipped":
+            why = "Pas de numéro de portable : fixe, invalide ou vide"
+        else:
+            why = f"Échec : {row.error}"
+        phone = " / ".join(p for p in (row.tel1, row.tel2) if p)
+        db.session.add(FollowupTask(store_id=row.store_id, client_id=row.client_id,
+                                    campaign_id=campaign_id, phone=phone[:30],
+                                    reason=why[:200], created_by_id=user.id))  # fmt: skip
+        added += 1
+    if added:
+        audit.record("followup.create", user=user, campaign_id=campaign_id, count=added)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same report closed twice at once: the other one added them
+        db.session.rollback()
+        return 0
+    return added
+
+
+def followups(user, *, store_id=None, done=False, page=1, per_page=listings.PER_PAGE):
+    query = (
+        select(
+            FollowupTask,
+            Client.number.label("client_number"),
+            Client.first_name,
+            Client.last_name,
+            Store.name.label("store_name"),
+            Campaign.name.label("campaign_name"),
+            Campaign.created_at.label("campaign_created_at"),
+            Campaign.store_id.label("campaign_store_id"),
+        )  # fmt: skip
+        .join(Client, Client.id == FollowupTask.client_id)
+        .join(Store, Store.id == FollowupTask.store_id)
+        .join(Campaign, Campaign.id == FollowupTask.campaign_id)
+        .where(FollowupTask.done_at.is_not(None) if done else FollowupTask.done_at.is_(None))
+        .order_by(FollowupTask.created_at.desc(), FollowupTask.id.desc())
+    )
+    if store_id and user.has_role("admin"):
+        query = query.where(FollowupTask.store_id == store_id)
+    return listings.paginate(listings.scoped(query, FollowupTask.store_id, user), page, per_page)
+
+
+def report_visible(user, row):
+    """Whether this person may open the report a task came from (another store's sending
+    can list a card of theirs)."""
+    return user.has_role("admin") or row.campaign_store_id == user.store_id
+
+
+def open_followups_count(user):
+    query = select(func.count(FollowupTask.id)).where(FollowupTask.done_at.is_(None))
+    return db.session.scalar(listings.scoped(query, FollowupTask.store_id, user)) or 0
+
+
+def mark_done(user, task_id):
+    query = select(FollowupTask).where(FollowupTask.id == task_id)
+    task = db.session.scalar(listings.scoped(query, FollowupTask.store_id, user))
+    if task is None:
+        raise ReportError("Cette fiche à corriger n'existe pas.")
+    if task.done_at is None:
+        task.done_at = utcnow()
+        task.done_by_id = user.id
+        audit.record("followup.done", user=user, store_id=task.store_id, obj=task)
+        db.session.commit()
+    return task

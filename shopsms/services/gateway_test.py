@@ -1,0 +1,96 @@
+"""« Envoyer un SMS de test »: one SMS through the gateway in service, by the same
+pipeline as any sending (draft, credits, claim, submit), run at once so that the
+settings page can say what the gateway answered. Nothing goes to the workers' queue,
+and a test the gateway did not take leaves nothing behind: its campaign is cancelled
+and its credit comes back."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..gateways import get_gateway
+from ..models import Message, utcnow
+from ..sms import phones
+from . import audit, campaigns, credits, sending
+
+TEST_TEXT = "Test ShopSMS : la passerelle d'envoi fonctionne."
+# One message fits in one batch; a few more rounds cover a gateway answering in chunks.
+MAX_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class TestResult:
+    ok: bool
+    gateway: str
+    message: str
+    campaign_id: int | None = None
+
+
+def _queue(campaign, user):
+    """campaigns.queue_now without the workers' queue: this request sends it itself."""
+    credits.reserve(campaign.id, campaigns.cost(campaign.id), store_id=campaign.store_id,
+                    user_id=user.id)  # fmt: skip
+    campaign.status = "queued"
+    audit.record("campaign.queue", user=user, store_id=campaign.store_id, obj=campaign)
+    db.session.commit()
+
+
+def _abandon(campaign_id, why, user):
+    """The gateway did not take the SMS: the message failed, the campaign is cancelled and
+    its credit refunded (campaigns.cancel settles once nothing is in flight)."""
+    db.session.rollback()
+    db.session.execute(
+        update(Message)
+        .where(Message.campaign_id == campaign_id, Message.state.in_(("pending", "submitting")))
+        .values(
+            state="failed", error=why[:200], done_at=utcnow(), submitted_at=None, claimed_by=None
+        )  # fmt: skip
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        campaigns.cancel(campaign_id, user_id=user.id)
+    except campaigns.CampaignError:  # already finished by the pipeline itself
+        db.session.commit()
+
+
+def send(raw_phone, *, user):
+    number = phones.sms_number(raw_phone, "")
+    gateway = get_gateway()
+    if not number:
+        return TestResult(False, gateway.name, "Numéro de portable non reconnu : saisissez un "
+                          "mobile, par exemple 06 12 34 56 78.")  # fmt: skip
+    try:
+        campaign = campaigns.draft(
+            "single",
+            body=TEST_TEXT,
+            recipients=[campaigns.Recipient(phone=number)],
+            store_id=user.store_id,
+            user_id=user.id,
+            name="SMS de test (Paramètres)",
+        )
+        campaign_id = campaign.id
+        _queue(campaign, user)
+    except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
+        db.session.rollback()
+        return TestResult(False, gateway.name, str(error))
+    try:
+        for _round in range(MAX_ROUNDS):
+            result = sending.send_next_batch(campaign_id, gateway=gateway)
+            if result.done:
+                break
+            if result.held_until is not None:
+                raise RuntimeError("l'envoi est retenu (heures d'envoi ou envoi différé)")
+        else:
+            raise RuntimeError("pas de réponse après plusieurs essais")
+    except Exception as error:  # the gateway's own failure is the answer we report
+        # The gateways word their errors without secrets (see gateways/kannel.py _mask).
+        why = f"La passerelle n'a pas pris le SMS : {error}"
+        _abandon(campaign_id, why, user)
+        return TestResult(False, gateway.name, why, campaign_id)
+    message = db.session.scalar(select(Message).where(Message.campaign_id == campaign_id))
+    if message.state in ("submitted", "delivered", "submitting"):
+        ref = f" (référence {message.gateway_ref})" if message.gateway_ref else ""
+        return TestResult(True, gateway.name, f"SMS accepté par la passerelle{ref}.", campaign_id)
+    reason = message.error or message.skip_reason or message.state
+    return TestResult(False, gateway.name, f"SMS refusé : {reason}", campaign_id)

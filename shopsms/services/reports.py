@@ -1,0 +1,176 @@
+"""« Rapports d'envoi »: what became of each recipient of a sending, and closing it.
+
+A report is a campaign seen after the fact. Managers and head office close
+(« clôturer ») finished reports once read; closing one whose failures come from the
+client cards can leave « fiches à corriger » (services/followups.py). The exports are in
+services/report_export.py.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from ..extensions import db
+from ..models import Campaign, Client, Message, Store, utcnow
+from . import audit, listings
+
+# The filters of a report's detail: what a manager asks ("who did not get it?").
+STATE_GROUPS = {
+    "delivered": ("delivered",),
+    "failed": ("failed", "expired"),
+    "pending": ("pending", "submitting", "submitted"),
+    "skipped": ("skipped",),
+}
+
+
+def N_(text):
+    """Marks French text for the catalogue; the screens translate it (web/reports.py), the
+    exports, French documents, keep it as it is. Works without a request (workers)."""
+    return text
+
+
+# Why a recipient was not sent to (the operator's own reasons for failures arrive in
+# French from the gateways and are shown as they are).
+SKIP_REASON_LABELS = {
+    "optout": N_("A demandé STOP"),
+    "no_consent": N_("Pas de consentement aux SMS publicitaires"),
+    "refuses_all": N_("Refuse tout SMS"),
+    "no_mobile": N_("Pas de numéro de portable (fixe, invalide ou vide)"),
+    "duplicate": N_("Numéro déjà servi dans cet envoi"),
+    "cancelled": N_("Envoi annulé"),
+    "removed": N_("Retiré de la liste des destinataires"),
+}
+
+STATE_TEXT = {
+    "pending": N_("En attente"),
+    "submitting": N_("En cours d'envoi"),
+    "submitted": N_("Envoyé"),
+    "delivered": N_("Délivré"),
+    "failed": N_("Échec"),
+    "expired": N_("Expiré"),
+    "skipped": N_("Non envoyé"),
+}
+
+is_finished = listings.is_finished
+
+
+class ReportError(ValueError):
+    pass
+
+
+def visible(user, campaign_id):
+    """The report's row (campaign and its counts) if this person may read it, else None."""
+    author, columns = listings._campaign_columns()
+    query = (
+        select(*columns)
+        .outerjoin(Store, Store.id == Campaign.store_id)
+        .outerjoin(author, author.id == Campaign.created_by_id)
+        .where(Campaign.id == campaign_id, Campaign.status != "draft")
+    )
+    return db.session.execute(listings.scoped(query, Campaign.store_id, user)).first()
+
+
+def counts(row):
+    """The four figures a manager reads, from a report row."""
+    return {
+        "delivered": row.delivered,
+        "failed": row.failed + row.expired,
+        "pending": row.pending + row.submitted,
+        "skipped": row.skipped,
+    }
+
+
+def delivery_rate(row):
+    """Delivered among the SMS that went out, in %; None when none went out."""
+    sent = row.Campaign.recipients_count - row.skipped
+    return round(100 * row.delivered / sent) if sent > 0 else None
+
+
+def messages_query(campaign_id, state=""):
+    query = (
+        select(
+            Message,
+            Client.number.label("client_number"),
+            Client.civility,
+            Client.first_name,
+            Client.last_name,
+        )
+        .outerjoin(Client, Client.id == Message.client_id)
+        .where(Message.campaign_id == campaign_id)
+        .order_by(Message.id)
+    )
+    if state in STATE_GROUPS:
+        query = query.where(Message.state.in_(STATE_GROUPS[state]))
+    return query
+
+
+def messages(campaign_id, *, state="", page=1, per_page=listings.PER_PAGE):
+    return listings.paginate(messages_query(campaign_id, state), page, per_page)
+
+
+def reason(message):
+    """Why a message did not arrive, in French: the operator's words or the skip's."""
+    if message.state == "skipped":
+        return SKIP_REASON_LABELS.get(message.skip_reason, message.skip_reason)
+    return message.error or ""
+
+
+# --- closing ------------------------------------------------------------------------------
+
+
+def close(user, campaign_id):
+    """« Clôturer le rapport N »: managers and head office, finished sendings only.
+    Returns False when the report was already closed (by someone else, or twice)."""
+    row = visible(user, campaign_id)
+    if row is None:
+        raise ReportError("Ce rapport n'existe pas.")
+    campaign = row.Campaign
+    if not is_finished(campaign):
+        raise ReportError(
+            "Cet envoi n'est pas terminé : son rapport ne peut pas encore être clôturé."
+        )
+    # One conditional UPDATE: of two people closing at once, only one closes it.
+    closed = db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.closed_at.is_(None))
+        .values(closed_at=utcnow(), closed_by_id=user.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if closed != 1:
+        db.session.rollback()
+        return False
+    audit.record("report.close", user=user, store_id=campaign.store_id, obj=campaign)
+    db.session.commit()
+    return True
+
+
+def close_all(user):
+    """« Tout clôturer »: every finished, open report this person sees. Returns how many."""
+    query = select(Campaign.id).where(listings.finished(), Campaign.closed_at.is_(None))
+    ids = list(db.session.scalars(listings.scoped(query, Campaign.store_id, user)))
+    if not ids:
+        return 0
+    now = utcnow()
+    closed = 0
+    for start in range(0, len(ids), 1000):
+        closed += db.session.execute(
+            update(Campaign)
+            .where(Campaign.id.in_(ids[start : start + 1000]), Campaign.closed_at.is_(None))
+            .values(closed_at=now, closed_by_id=user.id)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    store_id = None if user.has_role("admin") else user.store_id
+    audit.record("report.close_all", user=user, store_id=store_id, count=closed)
+    db.session.commit()
+    return closed
+
+
+def parse_day(value):
+    """A date typed as JJ/MM/AAAA or given by a date input (AAAA-MM-JJ), else None."""
+    value = (value or "").strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None

@@ -1,0 +1,23 @@
+"""The « Journal des modifications » of the settings tabs: who changed what and when."""
+
+from sqlalchemy import select
+
+from ..models import AuditEntry, Store, User
+from .listings import paginate, scoped
+
+AUDITED_ACTIONS = (
+    "setting.change", "setting.reset", "store.sms_enabled", "credits.topup",
+    "report.close", "report.close_all",
+)  # fmt: skip
+
+
+def changes(user, *, page=1, per_page=50):
+    """Who changed what and when, newest first; a manager reads their store's lines."""
+    query = (
+        select(AuditEntry, User.username, User.full_name, Store.name.label("store_name"))
+        .outerjoin(User, User.id == AuditEntry.user_id)
+        .outerjoin(Store, Store.id == AuditEntry.store_id)
+        .where(AuditEntry.action.in_(AUDITED_ACTIONS))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
+    return paginate(scoped(query, AuditEntry.store_id, user), page, per_page)

@@ -1,0 +1,88 @@
+"""« Paramètres »: what a person typed → the value to store, or a French message saying
+what to fix. Pure: no database (services/settings.py stores, settings_forms.py saves)."""
+
+import re
+from datetime import time
+
+from ..sms.sender import validate_sender_id
+
+GATEWAYS = ("outbox", "kannel", "smpp")
+PLATFORM_ENTITY_MAX = 60
+
+_TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _int(raw, low, high, label):
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        return None, f"{label} : saisissez un nombre entier."
+    if not low <= value <= high:
+        return None, f"{label} : saisissez un nombre de {low} à {high}."
+    return value, ""
+
+
+def clean(key, raw):
+    """The value to store for what a person typed, or an error saying what to fix."""
+    raw = raw if isinstance(raw, list) else str(raw or "").strip()
+    if key == "sender_id":
+        errors = validate_sender_id(raw)
+        return (None, " ".join(errors)) if errors else (raw, "")
+    if key == "stop_short_code":
+        if not re.fullmatch(r"\d{4,6}", raw):
+            return None, "Numéro court STOP : de 4 à 6 chiffres, par exemple 36608."
+        return raw, ""
+    if key == "max_parts":
+        return _int(raw, 1, 10, "Parties par message")
+    if key in ("sending_start", "sending_end"):
+        if not _TIME_RE.match(raw):
+            return None, "Heure : saisissez-la au format HH:MM, par exemple 08:00."
+        return raw, ""
+    if key == "sending_days":
+        try:
+            days = sorted({int(day) for day in raw})
+        except ValueError:
+            days = []
+        if not days or any(not 0 <= day <= 6 for day in days):
+            return None, "Jours d'envoi : cochez au moins un jour."
+        return days, ""
+    if key == "low_credit_threshold":
+        return _int(raw, 0, 10_000_000, "Seuil d'alerte")
+    if key == "repair_reminder_days":
+        return _int(raw, 1, 365, "Relance")
+    if key == "topup_email":
+        if raw and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", raw):
+            return None, "E-mail pour les recharges : l'adresse n'est pas valide."
+        return raw, ""
+    if key == "gateway":
+        if raw not in GATEWAYS:
+            return None, "Passerelle : choisissez Simulation, Kannel ou SMPP."
+        return raw, ""
+    if key == "smpp_port":
+        if not raw:
+            return 0, ""
+        return _int(raw, 1, 65535, "Port SMPP")
+    if key == "kannel_sendsms_url":
+        if raw and not re.match(r"^https?://", raw):
+            return None, "Adresse Kannel : elle commence par http:// ou https://."
+        return raw, ""
+    if key == "platform_link":
+        return raw in ("1", "on", "true", "y"), ""
+    if key == "platform_entity":
+        if len(raw) > PLATFORM_ENTITY_MAX:
+            return None, (
+                f"Nom de l'entité : {PLATFORM_ENTITY_MAX} caractères au plus ({len(raw)} saisis)."
+            )
+        return raw, ""
+    return raw, ""
+
+
+def check_window(start, end):
+    """The end of the sending hours comes after their start."""
+    if time.fromisoformat(start) >= time.fromisoformat(end):
+        return "Heures d'envoi : l'heure de fin doit venir après l'heure de début."
+    return ""
+
+
+def clean_rate(raw, label, low, high):
+    return _int(raw, low, high, label)
