@@ -63,6 +63,62 @@ def seed_demo(clients, random_seed, if_empty):
         click.echo(f"  {username:<20} {role:<8} {store}")
 
 
+@demo_cli.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--clients", default=200, show_default=True, help="Nombre de clients.")
+def export_demo(folder, clients):
+    """Write point-of-sale export files (CSV, with bad rows) to try the import on."""
+    from .services.imports import demo_export
+
+    report = demo_export.write(folder, clients)
+    for path in report.files:
+        click.echo(path)
+    click.echo(
+        f"{report.clients} clients (+{report.bad_clients} lignes en erreur), "
+        f"{report.purchases} ventes (+{report.bad_purchases}), "
+        f"{report.repairs} fiches SAV (+{report.bad_repairs})."
+    )
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(["clients", "purchases", "repairs"]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--store", "store_code", help="Limiter l'import à ce magasin (code).")
+@with_appcontext
+def import_command(kind, path, store_code):
+    """Import a point-of-sale CSV file (clients, purchases or repairs) right away."""
+    import shutil
+
+    from sqlalchemy import select
+
+    from .models import Store
+    from .services import imports
+
+    store_id = None
+    if store_code:
+        store_id = db.session.scalar(select(Store.id).where(Store.code == store_code))
+        if store_id is None:
+            raise click.ClickException(f"Magasin inconnu « {store_code} ».")
+    # The run works on its own copy: the original file stays where it is.
+    copy = imports.import_path()
+    shutil.copyfile(path, copy)
+    try:
+        run = imports.start(copy, kind=kind, filename=os.path.basename(path), store_id=store_id)
+        imports.confirm(run.id, run.mapping, enqueue=False)
+    except imports.ImportError_ as error:
+        copy.unlink(missing_ok=True)
+        raise click.ClickException(str(error)) from error
+    run = imports.run(run.id)
+    if run.status == "failed":
+        raise click.ClickException(f"{run.error} (import n° {run.id})")
+    click.echo(
+        f"{run.rows_read} lignes lues : {run.rows_created} créées, {run.rows_updated} "
+        f"modifiées, {run.rows_unchanged} inchangées, {run.rows_rejected} rejetées."
+    )
+    if run.reject_path:
+        click.echo(f"Lignes rejetées : {run.reject_path}")
+
+
 @sms_cli.command("send")
 @click.option("--client", "client_number", help="N° du client (son numéro SMS est utilisé).")
 @click.option("--phone", help="Ou un numéro de portable, pour un SMS de test.")
@@ -201,5 +257,5 @@ def _stop_children(children, timeout=15):
 
 
 def init_app(app):
-    for command in (users_cli, demo_cli, sms_cli, smpp_cli, worker, serve):
+    for command in (users_cli, demo_cli, sms_cli, smpp_cli, worker, serve, import_command):
         app.cli.add_command(command)

@@ -73,6 +73,10 @@ def from_environment(instance):
         # How often the sweep runs, and when a claimed batch counts as abandoned.
         "SWEEP_SECONDS": _int("SWEEP_SECONDS", 60),
         "CLAIM_STALE_SECONDS": _int("CLAIM_STALE_SECONDS", 120),
+        # Largest client file « Import » accepts, and how long an import job works
+        # before handing the worker to SMS jobs (it then resumes in a new job).
+        "IMPORT_MAX_BYTES": _int("IMPORT_MAX_BYTES", 512 * 1024 * 1024),
+        "IMPORT_JOB_SECONDS": _int("IMPORT_JOB_SECONDS", 25),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "LANGUAGES": ("fr", "en"),

@@ -1,12 +1,14 @@
 """The web layer: one blueprint per area, shared error handling and navigation."""
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
+from .. import gateways
 from ..sms import phones
 from . import (
     access,
+    api,
     auth,
     campaigns,
     clients,
@@ -15,6 +17,7 @@ from . import (
     home,
     hooks,
     i18n,
+    integration,
     outbox,
     repairs,
     replies,
@@ -30,6 +33,7 @@ NAVIGATION = (
     (lazy_gettext("SAV"), "repairs.index", "staff"),
     (lazy_gettext("Rapports"), "reports.index", "staff"),
     (lazy_gettext("Crédits"), "credits.index", "staff"),
+    (lazy_gettext("Import"), "integration.imports", "manager"),
     (lazy_gettext("Paramètres"), "settings.index", "manager"),
 )
 
@@ -54,7 +58,7 @@ ROLE_LABELS = {
 def init_app(app):
     for module in (
         auth, home, i18n, composer, outbox, hooks,
-        clients, campaigns, repairs, reports, credits, settings, replies,
+        clients, campaigns, repairs, reports, credits, settings, replies, integration, api,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)
@@ -63,10 +67,26 @@ def init_app(app):
     for code in (403, 404, 500):
         app.register_error_handler(code, _error_page)
     app.context_processor(_layout_context)
+    # Templates ask current_app.view_functions whether another area's page exists yet.
+    app.jinja_env.globals["current_app"] = current_app
     app.jinja_env.filters["phone"] = phones.display
     app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
         format_datetime(value, fmt) if value else ""
     )
+
+
+class _Simulation:
+    """« Mode simulation », read only when a template asks (a partial does not) and at
+    most once per request: the gateway head office chose in « Paramètres », else
+    SMS_GATEWAY."""
+
+    def __bool__(self):
+        if "simulation" not in g:
+            g.simulation = gateways.active_name() == "outbox"
+        return g.simulation
+
+
+_SIMULATION = _Simulation()
 
 
 def _layout_context():
@@ -82,7 +102,7 @@ def _layout_context():
         "current_locale": str(get_locale()),
         "role_labels": ROLE_LABELS,
         "state_labels": STATE_LABELS,
-        "simulation": current_app.config["SMS_GATEWAY"] == "outbox",
+        "simulation": _SIMULATION,
     }
 
 

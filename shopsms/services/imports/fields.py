@@ -1,0 +1,446 @@
+"""What each file kind carries, and how one cell becomes one value (or a French reason).
+
+A cell is text as a point of sale writes it: French dates (31/12/2024), decimals with a
+comma (359,00), « Oui »/« Non », « Mme », « Rép. ». The API sends the same fields as
+JSON and goes through the same parsers, so both ways in accept and refuse alike.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+
+class CellError(ValueError):
+    pass
+
+
+class CellWarning(ValueError):
+    """The cell is left aside (stored as `value`) and the row imported with a warning."""
+
+    def __init__(self, message, value):
+        super().__init__(message)
+        self.value = value
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: object  # lazy French label
+    parse: object  # callable(text) -> value, raises CellError
+    required: bool = False
+    aliases: tuple = ()
+
+
+# Line breaks are fine in a comment; other control characters are garbage (and NUL is
+# refused by PostgreSQL).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+_FORMULA_QUOTED = re.compile(r"'[=+\-@]")
+
+
+def text(max_length):
+    def parse(value):
+        value = value.strip()
+        if _FORMULA_QUOTED.match(value):
+            value = value[1:]  # the reject file's guard against formulas, taken away
+        if _CONTROL.search(value):
+            raise CellError("Caractère de contrôle non accepté : retirez-le.")
+        if len(value) > max_length:
+            raise CellError(f"Trop long : {max_length} caractères au plus (ici {len(value)}).")
+        return value
+
+    parse.max_length = max_length  # the API's schema says it too
+    return parse
+
+
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
+
+
+def parse_date(value):
+    value = value.strip()
+    if not value:
+        return None
+    head = value.split(" ")[0].split("T")[0]  # "31/12/2024 10:30" → the day
+    # The usual French form without strptime (a tenth of an import's parsing time).
+    if (match := _DMY.fullmatch(head)) is not None:
+        day, month, year = map(int, match.groups())
+        try:
+            day = date(year, month, day)
+        except ValueError:
+            pass
+        else:
+            if date(1900, 1, 1) <= day <= date(2100, 12, 31):
+                return day
+    for fmt in _DATE_FORMATS:
+        try:
+            day = datetime.strptime(head, fmt).date()
+        except ValueError:
+            continue
+        if not date(1900, 1, 1) <= day <= date(2100, 12, 31):
+            break
+        return day
+    raise CellError(f"Date invalide « {value} » : attendu JJ/MM/AAAA, par exemple 31/12/2024.")
+
+
+def parse_birthday(value):
+    """A date of birth: « 12/05/45 » is 1945, not 2045; a future date is refused."""
+    day = parse_date(value)
+    if day is None:
+        return None
+    today = date.today()
+    if day > today and re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2}", value.strip().split(" ")[0]):
+        day = day.replace(year=day.year - 100) if (day.month, day.day) != (2, 29) else None
+        if day is None:
+            raise CellError(f"Date de naissance invalide « {value} » : écrivez l'année en entier.")
+    if day > today:
+        raise CellError(f"Date de naissance dans le futur « {value} » : vérifiez l'année.")
+    return day
+
+
+_THOUSANDS = re.compile(r"-?\d{1,3}(?:[.,]\d{3})+")
+
+
+def parse_amount(value):
+    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", value.strip())
+    if not cleaned:
+        return None
+    separators = [char for char in cleaned if char in ",."]
+    if len(set(separators)) == 2:  # 1.234,50 or 1,234.50: the last one is the decimal
+        decimal_mark = separators[-1]
+        whole, _, cents = cleaned.rpartition(decimal_mark)
+        if not _THOUSANDS.fullmatch(whole) or decimal_mark in whole:
+            raise CellError(f"Montant invalide « {value} » : attendu par exemple 1234,50.")
+        cleaned = re.sub(r"[.,]", "", whole) + "." + cents
+    elif len(separators) > 1:  # 1.234.567 : thousands only
+        if not _THOUSANDS.fullmatch(cleaned):
+            raise CellError(f"Montant invalide « {value} » : attendu par exemple 1234,50.")
+        cleaned = re.sub(r"[.,]", "", cleaned)
+    elif separators and _THOUSANDS.fullmatch(cleaned):
+        raise CellError(
+            f"Montant ambigu « {value} » : écrivez 1234,00 pour mille deux cent trente-quatre "
+            "euros, ou 1,23 pour un euro vingt-trois."
+        )
+    else:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or abs(amount) >= Decimal("100000000"):
+        raise CellError(f"Montant invalide « {value} » : attendu par exemple 359,00.")
+    return amount.quantize(Decimal("0.01"))
+
+
+_YES = {"oui", "o", "yes", "y", "1", "x", "vrai", "true", "on", "accepte", "accepted"}
+_NO = {"non", "n", "no", "0", "faux", "false", "off", "", "refuse", "refused"}
+
+
+def _plain(value):
+    value = value.strip().lower()
+    return (
+        value.replace("é", "e").replace("è", "e").replace("ê", "e").replace("à", "a")
+        .replace("û", "u").rstrip(".")
+    )  # fmt: skip
+
+
+def parse_bool(value):
+    plain = _plain(value)
+    if plain in _YES:
+        return True
+    if plain in _NO:
+        return False
+    raise CellError(f"Valeur « {value} » non comprise : attendu Oui ou Non.")
+
+
+def parse_optional_bool(value):
+    """Empty means "the file does not say": nothing changes."""
+    return None if not value.strip() else parse_bool(value)
+
+
+def parse_consent(value):
+    """« Oui » → accepted, « Non » → refused; empty or unknown says nothing (a new client
+    stays "unknown", so not reachable by marketing)."""
+    plain = _plain(value)
+    if plain in ("", "?", "inconnu", "unknown", "nsp"):
+        return None
+    if plain in _YES:
+        return "accepted"
+    if plain in _NO:
+        return "refused"
+    raise CellError(f"Consentement « {value} » non compris : attendu Oui, Non ou vide.")
+
+
+_CIVILITIES = {
+    "": "", "m": "Monsieur", "mr": "Monsieur", "monsieur": "Monsieur", "mme": "Madame",
+    "madame": "Madame", "mlle": "Mademoiselle", "melle": "Mademoiselle",
+    "mademoiselle": "Mademoiselle",
+}  # fmt: skip
+
+
+def parse_civility(value):
+    plain = _plain(value)
+    if plain in _CIVILITIES:
+        return _CIVILITIES[plain]
+    # « M. et Mme », « Dr », « Famille »: the client is still a client, only the
+    # civility stays empty (and the row says so).
+    raise CellWarning(
+        f"Civilité « {value} » non reprise (attendu M., Mme ou Mlle) : laissée vide.", ""
+    )
+
+
+_REPAIR_KINDS = {
+    "rep": "repair", "reparation": "repair", "repair": "repair", "garantie": "warranty",
+    "warranty": "warranty", "gratuit": "free", "free": "free", "devis": "quote",
+    "quote": "quote", "": "repair",
+}  # fmt: skip
+_REPAIR_STATUSES = {
+    "": "open", "open": "open", "ouvert": "open", "en cours": "open", "en magasin": "open",
+    "atelier": "at_workshop", "a l'atelier": "at_workshop", "envoye": "at_workshop",
+    "at_workshop": "at_workshop", "disponible": "ready", "pret": "ready", "ready": "ready",
+    "retour atelier": "ready", "rendu": "collected", "sorti": "collected",
+    "livre": "collected", "collected": "collected", "annule": "cancelled",
+    "cancelled": "cancelled",
+}  # fmt: skip
+
+
+def parse_repair_kind(value):
+    plain = _plain(value)
+    if plain in _REPAIR_KINDS:
+        return _REPAIR_KINDS[plain]
+    raise CellError(
+        f"Opération « {value} » non comprise : attendu Rép., Garantie, Gratuit ou Devis."
+    )
+
+
+def parse_repair_status(value):
+    plain = _plain(value)
+    if plain in _REPAIR_STATUSES:
+        return _REPAIR_STATUSES[plain]
+    raise CellError(
+        f"État « {value} » non compris : attendu En cours, Atelier, Disponible, Rendu ou Annulé."
+    )
+
+
+def parse_country(value):
+    value = value.strip().upper() or "FR"
+    if value in ("FRANCE",):
+        return "FR"
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise CellError(f"Pays « {value} » : attendu un code à deux lettres (FR, BE…).")
+    return value
+
+
+F = Field
+CLIENT_FIELDS = (
+    F(
+        "external_id",
+        _l("Identifiant"),
+        text(64),
+        True,
+        ("id", "idclient", "codeclient", "identifiant", "refclient", "externalid", "code"),
+    ),
+    F(
+        "number",
+        _l("N° client"),
+        text(20),
+        False,
+        ("numclient", "noclient", "numeroclient", "nclient", "number", "numero", "ncarte"),
+    ),
+    F(
+        "store",
+        _l("Magasin"),
+        text(10),
+        False,
+        ("magasin", "codemagasin", "mag", "boutique", "store", "codemag"),
+    ),
+    F("civility", _l("Civilité"), parse_civility, False, ("civilite", "civ", "titre")),
+    F("last_name", _l("Nom"), text(80), True, ("nom", "nomclient", "lastname")),
+    F("first_name", _l("Prénom"), text(80), False, ("prenom", "firstname")),
+    F("address1", _l("Adresse"), text(120), False, ("adresse", "adresse1", "rue")),
+    F(
+        "address2",
+        _l("Complément d'adresse"),
+        text(120),
+        False,
+        ("adresse2", "complementadresse", "complement"),
+    ),
+    F("postal_code", _l("Code postal"), text(10), False, ("cp", "codepostal", "postalcode")),
+    F("city", _l("Ville"), text(80), False, ("ville", "commune", "localite", "city")),
+    F("country", _l("Pays"), parse_country, False, ("pays", "country")),
+    F(
+        "tel1",
+        _l("Tél. 1"),
+        text(30),
+        False,
+        ("tel1", "tel", "telephone", "telephone1", "portable", "mobile", "gsm"),
+    ),
+    F("tel2", _l("Tél. 2"), text(30), False, ("tel2", "telephone2", "telfixe", "fixe")),
+    F(
+        "email",
+        _l("E-mail"),
+        text(120),
+        False,
+        ("email", "mail", "courriel", "adressemail", "adresseemail"),
+    ),
+    F(
+        "birthday",
+        _l("Date de naissance"),
+        parse_birthday,
+        False,
+        ("datenaissance", "datedenaissance", "naissance", "anniversaire", "birthday"),
+    ),
+    F(
+        "created_on",
+        _l("Date de création"),
+        parse_date,
+        False,
+        ("datecreation", "datedecreation", "creele", "createdon"),
+    ),
+    F("salesperson", _l("Vendeur"), text(80), False, ("vendeur", "vendeuse", "salesperson")),
+    F(
+        "sms_consent",
+        _l("Accord SMS"),
+        parse_consent,
+        False,
+        ("accordsms", "optinsms", "consentementsms", "sms", "smsconsent", "oksms"),
+    ),
+    F(
+        "sms_refuses_all",
+        _l("Refuse tout SMS"),
+        parse_optional_bool,
+        False,
+        ("refusetoutsms", "stoptoutsms", "smsrefusesall"),
+    ),
+    F(
+        "email_consent",
+        _l("Accord e-mail"),
+        parse_bool,
+        False,
+        ("accordemail", "optinemail", "accordmail", "emailconsent"),
+    ),
+    F(
+        "post_consent",
+        _l("Accord courrier"),
+        parse_bool,
+        False,
+        ("accordcourrier", "optincourrier", "postconsent"),
+    ),
+    F("npai", _l("NPAI"), parse_bool, False, ("npai",)),
+    F("is_prospect", _l("Prospect"), parse_bool, False, ("prospect", "isprospect")),
+    F(
+        "comment",
+        _l("Commentaire"),
+        text(2000),
+        False,
+        ("commentaire", "remarque", "remarques", "observations", "comment"),
+    ),
+)
+PURCHASE_FIELDS = (
+    F(
+        "external_id",
+        _l("Identifiant"),
+        text(64),
+        True,
+        ("id", "idvente", "identifiant", "externalid", "idticket", "idpassage"),
+    ),
+    F(
+        "client",
+        _l("Identifiant du client"),
+        text(64),
+        True,
+        ("idclient", "client", "codeclient", "refclient"),
+    ),
+    F("store", _l("Magasin"), text(10), False, ("magasin", "codemagasin", "mag", "store")),
+    F("date", _l("Date"), parse_date, True, ("date", "datevente", "dateticket", "datepassage")),
+    F(
+        "amount",
+        _l("Montant TTC"),
+        parse_amount,
+        True,
+        ("montant", "montantttc", "ttc", "total", "totalttc", "amount", "prix"),
+    ),
+    F("brand", _l("Marque"), text(80), False, ("marque", "brand", "fournisseur")),
+    F(
+        "ticket_number",
+        _l("N° ticket"),
+        text(30),
+        False,
+        ("numticket", "noticket", "nticket", "ticket", "numeroticket", "ticketnumber"),
+    ),
+)
+REPAIR_FIELDS = (
+    F("external_id", _l("Identifiant"), text(64), True,
+      ("id", "idfiche", "identifiant", "externalid", "idsav")),
+    F("number", _l("N° fiche"), text(20), True,
+      ("numfiche", "nofiche", "fiche", "numerofiche", "number", "numero", "nfiche")),
+    F("client", _l("Identifiant du client"), text(64), True,
+      ("idclient", "client", "codeclient", "refclient")),
+    F("store", _l("Magasin"), text(10), False, ("magasin", "codemagasin", "mag", "store")),
+    F("kind", _l("Opération"), parse_repair_kind, False, ("oper", "operation", "type", "kind")),
+    F("status", _l("État"), parse_repair_status, False, ("etat", "statut", "status")),
+    F("item_description", _l("Descriptif"), text(200), False,
+      ("descriptif", "article", "objet", "description")),
+    F("work_description", _l("Réparation"), text(200), False,
+      ("reparation", "travaux", "intervention")),
+    F("client_price", _l("Montant"), parse_amount, False,
+      ("montant", "prix", "prixclient", "montantttc")),
+    F("deposit", _l("Acompte"), parse_amount, False, ("acompte", "arrhes", "deposit")),
+    F("received_on", _l("Date de dépôt"), parse_date, False,
+      ("datedepot", "datededepot", "depot", "date", "datereception", "receivedon")),
+    F("returned_on", _l("Date de retour"), parse_date, False,
+      ("dateretour", "retour", "returnedon")),
+    F("collected_on", _l("Sortie"), parse_date, False, ("sortie", "datesortie", "collectedon")),
+    F("workshop_comment", _l("Commentaire atelier"), text(2000), False,
+      ("commentaireatelier", "commentaire", "remarque")),
+)  # fmt: skip
+FIELDS = {"clients": CLIENT_FIELDS, "purchases": PURCHASE_FIELDS, "repairs": REPAIR_FIELDS}
+KIND_LABELS = {
+    "clients": _l("Clients"),
+    "purchases": _l("Ventes / passages"),
+    "repairs": _l("Fiches SAV"),
+}
+
+
+def field_map(kind):
+    return {field.name: field for field in FIELDS[kind]}
+
+
+def french(label):
+    """The French text of a lazy label, usable outside a request (jobs, API)."""
+    with force_locale("fr"):
+        return str(label)
+
+
+def parse_row(kind, raw, warnings=None):
+    """raw: field → text. Returns (values, errors) with errors a list of (field, message);
+    only the fields present in `raw` are in values (an unmapped column changes nothing).
+    A cell left aside with a warning adds (field, message) to `warnings` when given,
+    else refuses the row."""
+    values, errors = {}, []
+    for field in FIELDS[kind]:
+        if field.name not in raw:
+            if field.required:
+                errors.append((field.name, f"Valeur obligatoire : « {french(field.label)} »."))
+            continue
+        cell = raw[field.name]
+        cell = "" if cell is None else str(cell)
+        if field.required and not cell.strip():
+            errors.append((field.name, f"Valeur obligatoire : « {french(field.label)} »."))
+            continue
+        try:
+            values[field.name] = field.parse(cell)
+        except CellWarning as warning:
+            if warnings is None:
+                errors.append((field.name, str(warning)))
+            else:
+                values[field.name] = warning.value
+                warnings.append((field.name, str(warning)))
+        except CellError as error:
+            errors.append((field.name, str(error)))
+    return values, errors

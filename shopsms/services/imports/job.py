@@ -1,0 +1,225 @@
+"""The import job: stream the file, upsert batch by batch, record progress as it goes.
+
+A run works for a time budget, then stops at a record boundary (the byte offset and
+line count are stored) and queues its own continuation, so that SMS jobs on the single
+worker interleave with a million-row import. The sweep takes care of the runs a dead
+worker or a Redis outage left behind, and of old files.
+"""
+
+import hashlib
+import logging
+import time
+from array import array
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ...extensions import db
+from ...models import utcnow
+from ...models.integration import ImportRun
+from . import _enqueue, _format, _row, column_label, import_dir, stuck
+from .reading import RowReader
+from .rejects import Rejects
+from .upsert import Scope, upsert
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 2000
+FAILED = (
+    "L'import s'est arrêté sur une erreur inattendue. Relancez-le ; si l'erreur revient, "
+    "contactez le support en indiquant le n° d'import."
+)
+STALE_RUNNING = "L'import s'est arrêté (le serveur a redémarré ?) : relancez-le."
+
+
+def _seen_path(run):
+    return import_dir() / f"vus-{run.id}.bin"
+
+
+def id_hash(external_id):
+    """64 bits of an external id: the run-wide duplicate check keeps these, not strings."""
+    return int.from_bytes(hashlib.blake2b(external_id.encode(), digest_size=8).digest(),
+                          "big", signed=True)  # fmt: skip
+
+
+class _Seen:
+    """External ids met earlier in the run, kept on disk between its jobs."""
+
+    def __init__(self, run, fresh):
+        self.path = _seen_path(run)
+        if fresh:
+            self.path.unlink(missing_ok=True)
+        stored = array("q")
+        if self.path.exists():
+            with open(self.path, "rb") as file:
+                stored.frombytes(file.read())
+        self.hashes = set(stored)
+        self.pending = array("q")
+
+    def __contains__(self, external_id):
+        return id_hash(external_id) in self.hashes
+
+    def add(self, external_id):
+        value = id_hash(external_id)
+        if value not in self.hashes:
+            self.hashes.add(value)
+            self.pending.append(value)
+
+    def forget_pending(self):
+        self.hashes.difference_update(self.pending)
+        self.pending = array("q")
+
+    def save(self):
+        with open(self.path, "ab") as file:
+            file.write(self.pending.tobytes())
+        self.pending = array("q")
+
+
+def _budget():
+    return current_app.config.get("IMPORT_JOB_SECONDS", 25)
+
+
+def run(run_id, *, resume=False, budget=None):
+    """Import run `run_id`: all of it (budget None), or for `budget` seconds then stop
+    with status "running" for a continuation (`resume=True`) to go on."""
+    import_run = db.session.get(ImportRun, run_id)
+    if import_run is None:
+        return None
+    if resume:
+        if import_run.status != "running":
+            return None
+    elif import_run.status not in ("queued", "failed"):
+        return None  # already done, running elsewhere, or abandoned
+    else:
+        import_run.status, import_run.started_at = "running", utcnow()
+        import_run.rows_read = import_run.rows_created = import_run.rows_updated = 0
+        import_run.rows_unchanged = import_run.rows_rejected = import_run.rows_warned = 0
+        import_run.bytes_done = import_run.lines_done = 0
+        if import_run.reject_path:
+            Path(import_run.reject_path).unlink(missing_ok=True)
+            import_run.reject_path = ""
+    import_run.progress_at = utcnow()
+    db.session.commit()
+    try:
+        paused = _work(import_run, fresh=not resume, budget=budget)
+    except Exception as error:
+        db.session.rollback()
+        log.exception("import run %s failed", run_id)
+        import_run = db.session.get(ImportRun, run_id)
+        import_run.status, import_run.finished_at = "failed", utcnow()
+        import_run.error = _failure_message(error)[:2000]
+        db.session.commit()
+        return import_run
+    if paused:
+        return import_run
+    import_run.status, import_run.finished_at = "done", utcnow()
+    import_run.bytes_done = import_run.size_bytes
+    Path(import_run.upload_path).unlink(missing_ok=True)
+    _seen_path(import_run).unlink(missing_ok=True)
+    db.session.commit()
+    return import_run
+
+
+def _failure_message(error):
+    if isinstance(error, FileNotFoundError):
+        return "Le fichier n'est plus sur le serveur : importez-le à nouveau."
+    if isinstance(error, OSError) and error.errno == 28:
+        return "Le disque du serveur est plein : prévenez le support, puis relancez l'import."
+    return FAILED
+
+
+def _work(import_run, *, fresh, budget):
+    """True when it stopped for the time budget, False when the file is done."""
+    deadline = None if budget is None else time.monotonic() + budget
+    scope = Scope(store_id=import_run.store_id, how="import", user_id=import_run.user_id)
+    rejects = Rejects(import_run, import_dir(), column_label)
+    seen = _Seen(import_run, fresh)
+    try:
+        where = {"offset": import_run.bytes_done, "lines": import_run.lines_done}
+        with RowReader(import_run.upload_path, _format(import_run), **where) as reader:
+            batch = []
+            for record in reader:
+                batch.append(record)
+                if len(batch) >= BATCH_SIZE:
+                    _flush(import_run, batch, scope, rejects, reader, seen)
+                    batch = []
+                    if deadline is not None and time.monotonic() > deadline:
+                        return True
+            _flush(import_run, batch, scope, rejects, reader, seen)
+    finally:
+        rejects.close()
+    return False
+
+
+def _flush(import_run, records, scope, rejects, reader, seen):
+    try:
+        outcome = _upsert(import_run, records, scope, seen)
+    except IntegrityError:
+        # Another writer (the API, a second import) created the same external id or
+        # brand between our read and our write: its rows exist now, so once more.
+        db.session.rollback()
+        seen.forget_pending()
+        outcome = _upsert(import_run, records, scope, seen)
+    rejects.write(outcome.rejected + outcome.warned)
+    import_run.rows_read += len(records)
+    import_run.rows_created += outcome.created
+    import_run.rows_updated += outcome.updated
+    import_run.rows_unchanged += outcome.unchanged
+    import_run.rows_rejected += len(outcome.rejected)
+    import_run.rows_warned += len(outcome.warned)
+    import_run.bytes_done, import_run.lines_done = reader.offset, reader.lines
+    import_run.progress_at = utcnow()
+    # The seen ids go to disk before the commit: a resumed run must know them all.
+    seen.save()
+    db.session.commit()
+    # The batch's clients are written: let the session forget them (bounded memory).
+    db.session.expunge_all()
+    db.session.add(import_run)
+
+
+def _upsert(import_run, records, scope, seen):
+    rows = [_row(import_run, import_run.mapping, record) for record in records]
+    return upsert(import_run.kind, rows, scope, seen=seen)
+
+
+def sweep():
+    """Called by the every-minute sweep: queue runs nobody picked up, fail runs whose
+    worker died, drop abandoned drafts and the files of old runs. Returns counts."""
+    config = current_app.config
+    now = utcnow()
+    stale = now - timedelta(minutes=config.get("IMPORT_STALE_MINUTES", 15))
+    counts = {"requeued": 0, "failed": 0, "drafts": 0, "files": 0}
+    for import_run in db.session.scalars(select(ImportRun).where(ImportRun.status == "queued")):
+        if stuck(import_run) and _enqueue(import_run.id):
+            import_run.progress_at = now
+            counts["requeued"] += 1
+    running = select(ImportRun).where(ImportRun.status == "running", ImportRun.progress_at < stale)
+    for import_run in db.session.scalars(running):
+        import_run.status, import_run.finished_at = "failed", now
+        import_run.error = STALE_RUNNING
+        counts["failed"] += 1
+    drafts = select(ImportRun).where(
+        ImportRun.status == "draft", ImportRun.created_at < now - timedelta(hours=24)
+    )
+    for import_run in db.session.scalars(drafts):
+        Path(import_run.upload_path).unlink(missing_ok=True)
+        db.session.delete(import_run)
+        counts["drafts"] += 1
+    keep = now - timedelta(days=config.get("IMPORT_KEEP_DAYS", 30))
+    old = select(ImportRun).where(
+        ImportRun.status.in_(("done", "failed")),
+        ImportRun.finished_at < keep,
+        (ImportRun.reject_path != "") | (ImportRun.upload_path != ""),
+    )
+    for import_run in db.session.scalars(old):
+        for path in (import_run.upload_path, import_run.reject_path):
+            if path:
+                Path(path).unlink(missing_ok=True)
+        _seen_path(import_run).unlink(missing_ok=True)
+        import_run.upload_path = import_run.reject_path = ""
+        counts["files"] += 1
+    db.session.commit()
+    return counts

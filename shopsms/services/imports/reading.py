@@ -1,0 +1,198 @@
+"""Reading point-of-sale CSV exports as they come: `;` or `,`, UTF-8 or Windows-1252,
+streamed row by row so that a file of a million clients never sits in memory.
+
+A bad byte never changes how the whole file reads: it becomes U+FFFD and only its row
+is refused (with its line number). Reading can start again at a byte offset, which is
+how an import hands the worker over to SMS jobs and resumes where it stopped.
+"""
+
+import codecs
+import contextlib
+import csv
+import io
+from dataclasses import dataclass
+
+SAMPLE_BYTES = 64 * 1024
+CHUNK_BYTES = 1024 * 1024
+MAX_FIELD = 1024 * 1024
+# A line longer than this (no line break at all: not a CSV) is refused, not buffered.
+MAX_LINE_BYTES = 4 * MAX_FIELD
+# A spreadsheet cell can be long (a comment); a single field is still bounded.
+csv.field_size_limit(MAX_FIELD)
+
+REPLACEMENT = "\ufffd"
+NOT_CSV = (
+    "Ce fichier n'est pas un fichier CSV (classeur Excel, PDF, image…). "
+    "Enregistrez le fichier au format CSV (séparateur point-virgule) depuis votre tableur, "
+    "puis importez-le."
+)
+
+
+class FileError(ValueError):
+    """The file cannot be read at all (not a CSV, no header): the message says why."""
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    encoding: str  # "utf-8-sig" or "cp1252"
+    delimiter: str  # ";" or ","
+    headers: list
+
+
+def detect_encoding(path):
+    """UTF-8 when the file starts with a BOM or when its non-ASCII text is mostly valid
+    UTF-8 (a stray byte in a UTF-8 file only spoils its own row), else Windows-1252 (what
+    French point-of-sale software writes). Streams: one chunk in memory."""
+    with open(path, "rb") as file:
+        if file.read(3) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        file.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        valid = invalid = 0
+        while chunk := file.read(CHUNK_BYTES):
+            text = decoder.decode(chunk)
+            if text.isascii():
+                continue
+            invalid += text.count(REPLACEMENT)
+            # Each valid multi-byte character reads as fewer characters than bytes.
+            valid += max(0, len(chunk) - len(text))
+        invalid += decoder.decode(b"", final=True).count(REPLACEMENT)
+    if invalid == 0 or valid >= invalid:
+        return "utf-8-sig"
+    return "cp1252"
+
+
+def detect_delimiter(sample):
+    first_line = sample.splitlines()[0] if sample else ""
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=";,").delimiter
+    except csv.Error:
+        # The header line alone decides: French exports use ';' because of "359,00".
+        return ";" if first_line.count(";") >= first_line.count(",") else ","
+
+
+def _looks_binary(raw):
+    # .xlsx/.ods/.docx are zip files; NUL bytes mean a binary file (or UTF-16).
+    return raw.startswith((b"PK\x03\x04", b"%PDF")) or b"\x00" in raw
+
+
+def detect(path):
+    with open(path, "rb") as file:
+        raw = file.read(SAMPLE_BYTES)
+    if _looks_binary(raw):
+        raise FileError(NOT_CSV)
+    encoding = detect_encoding(path)
+    # Cut at the last complete line so that the sniffer never sees half a row.
+    if len(raw) == SAMPLE_BYTES and b"\n" in raw:
+        raw = raw[: raw.rindex(b"\n")]
+    sample = raw.decode(encoding, errors="replace")
+    if not sample.strip():
+        raise FileError("Le fichier est vide.")
+    delimiter = detect_delimiter(sample)
+    try:
+        headers = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
+    except csv.Error as error:
+        raise FileError(f"{NOT_CSV} ({error})") from error
+    headers = [header.strip() for header in headers]
+    while len(headers) > 1 and not headers[-1]:
+        headers.pop()  # a trailing separator on every line is not a column
+    if not any(headers):
+        raise FileError("La première ligne doit contenir le nom des colonnes.")
+    if len(headers) < 2:
+        raise FileError("Une seule colonne trouvée : le séparateur doit être « ; » ou « , ».")
+    if any(REPLACEMENT in header for header in headers):
+        raise FileError(
+            "La première ligne (noms des colonnes) contient des caractères illisibles : "
+            "enregistrez le fichier en UTF-8 ou en CSV Windows."
+        )
+    return FileFormat(encoding=encoding, delimiter=delimiter, headers=headers)
+
+
+class _LongLine(csv.Error):
+    pass
+
+
+@dataclass
+class Record:
+    line: int  # the file's line where the record starts
+    cells: list | None  # None when the record could not be read (see `error`)
+    error: str = ""
+    last_line: int = 0
+
+
+class RowReader:
+    """Iterates Records after the header. `offset` is the byte offset just after the last
+    record returned and `lines` the lines read so far: both resume a later reading."""
+
+    def __init__(self, path, file_format, *, offset=0, lines=0):
+        self._binary = open(path, "rb")  # noqa: SIM115 — closed by close()/with
+        self._encoding = "utf-8" if file_format.encoding.startswith("utf-8") else "cp1252"
+        self.offset, self.lines = offset, lines
+        if offset:
+            self._binary.seek(offset)
+        self._reader = csv.reader(self._lines(), delimiter=file_format.delimiter)
+        if not offset:
+            self._skip_header()
+
+    def _skip_header(self):
+        with contextlib.suppress(csv.Error):
+            next(self._reader, None)
+        self.offset = self._binary.tell()
+
+    def _lines(self):
+        binary, encoding = self._binary, self._encoding
+        first = self.offset == 0
+        while True:
+            line = binary.readline(MAX_LINE_BYTES)
+            if not line:
+                return
+            self.lines += 1
+            if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
+                while (more := binary.readline(MAX_LINE_BYTES)) and not more.endswith(b"\n"):
+                    pass
+                raise _LongLine()
+            if first:
+                first = False
+                if line.startswith(codecs.BOM_UTF8):
+                    line = line[3:]
+            yield line.decode(encoding, errors="replace")
+
+    @property
+    def bytes_done(self):
+        return self.offset
+
+    def __iter__(self):
+        while True:
+            start = self.lines + 1
+            try:
+                cells = next(self._reader)
+            except StopIteration:
+                return
+            except _LongLine:
+                self.offset = self._binary.tell()
+                yield Record(start, None, "Ligne trop longue : ce n'est pas une ligne de CSV.",
+                             self.lines)  # fmt: skip
+                continue
+            except csv.Error:
+                # The csv module resets itself at the next record: read on.
+                self.offset = self._binary.tell()
+                yield Record(
+                    start, None,
+                    f"Valeur trop longue (plus de {MAX_FIELD // 1024} Kio) ou guillemet non "
+                    "fermé : vérifiez les guillemets de cette ligne.",
+                    self.lines,
+                )  # fmt: skip
+                continue
+            self.offset = self._binary.tell()
+            if not "".join(cells).strip():
+                continue  # blank lines are not rows
+            yield Record(start, cells, "", self.lines)
+
+    def close(self):
+        self._binary.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

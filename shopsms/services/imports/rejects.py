@@ -1,0 +1,56 @@
+"""The reject file: every refused row with its line, column and reason, then the row
+itself, so that the person fixes it in a spreadsheet and imports the file again."""
+
+import csv
+from pathlib import Path
+
+# A cell starting with one of these is a formula for a spreadsheet (CSV injection):
+# the reject file repeats what came in, so it must not run it. fields.text() takes the
+# quote away again when the corrected file comes back.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe(value):
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+class Rejects:
+    """Opened at the first refused row (appending when a run resumes), in UTF-8 with a
+    BOM and ';' so that a spreadsheet opens it."""
+
+    def __init__(self, run, folder, label):
+        self.run, self.folder, self.label = run, folder, label
+        self.file = None
+
+    def _open(self):
+        path = Path(self.run.reject_path or self.folder / f"rejets-{self.run.id}.csv")
+        fresh = not path.exists() or not self.run.reject_path
+        encoding = "utf-8-sig" if fresh else "utf-8"
+        self.file = open(path, "w" if fresh else "a", encoding=encoding, newline="")  # noqa: SIM115
+        self.writer = csv.writer(self.file, delimiter=";")
+        if fresh:
+            self.writer.writerow(["Ligne", "Colonne", "Motif", *map(safe, self.run.headers)])
+        self.run.reject_path = str(path)
+
+    def write(self, rows):
+        """Refused rows (their errors) and imported ones with a cell left aside (their
+        warnings), in line order."""
+        if not rows:
+            return
+        if self.file is None:
+            self._open()
+        for row in sorted(rows, key=lambda row: row.line):
+            problems = row.errors or row.warnings
+            columns = ", ".join(dict.fromkeys(self.label(self.run, f) for f, _ in problems if f))
+            reasons = " ; ".join(message for _, message in problems)
+            if not row.errors:
+                reasons = "Importée, sauf : " + reasons
+            cells = row.raw if isinstance(row.raw, list) else []
+            self.writer.writerow([row.line, safe(columns), safe(reasons), *map(safe, cells)])
+        self.file.flush()
+
+    def close(self):
+        if self.file is not None:
+            self.file.close()
+            self.file = None
