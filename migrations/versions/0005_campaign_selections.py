@@ -38,7 +38,7 @@ def upgrade():
     op.create_index(
         "ix_clients_consented_postal",
         "clients",
-        ["postal_code", "sms_number", "sms_refuses_all"],
+        ["postal_code", "id", "sms_number", "sms_refuses_all", "sms_consent"],
         unique=False,
         postgresql_where=consented,
         sqlite_where=consented,
