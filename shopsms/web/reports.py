@@ -100,34 +100,25 @@ def _attachment(campaign_id, state, extension):
     }
 
 
-@bp.get("/<int:campaign_id>/export.csv")
+# The two downloads differ only in how the same rows are written.
+EXPORTS = {
+    "csv": ("text/csv", lambda rows, campaign_id: report_export.to_csv(rows)),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        lambda rows, campaign_id: report_export.to_xlsx(rows, title=f"Rapport {campaign_id}"),
+    ),
+}
+
+
+@bp.get("/<int:campaign_id>/export.<any(csv, xlsx):fmt>")
 @role_required("staff")
-def export_csv(campaign_id):
+def export(campaign_id, fmt):
     _report_or_404(campaign_id)
     state = request.args.get("etat", "")
     state = state if state in reports.STATE_GROUPS else ""
-    body = report_export.to_csv(report_export.export_rows(campaign_id, state))
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers=_attachment(campaign_id, state, "csv"),
-    )
-
-
-@bp.get("/<int:campaign_id>/export.xlsx")
-@role_required("staff")
-def export_xlsx(campaign_id):
-    _report_or_404(campaign_id)
-    state = request.args.get("etat", "")
-    state = state if state in reports.STATE_GROUPS else ""
-    body = report_export.to_xlsx(
-        report_export.export_rows(campaign_id, state), title=f"Rapport {campaign_id}"
-    )
-    return Response(
-        body,
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=_attachment(campaign_id, state, "xlsx"),
-    )
+    mimetype, write = EXPORTS[fmt]
+    body = write(report_export.export_rows(campaign_id, state), campaign_id)
+    return Response(body, mimetype=mimetype, headers=_attachment(campaign_id, state, fmt))
 
 
 @bp.post("/<int:campaign_id>/cloturer")
