@@ -1,6 +1,7 @@
 """The campaign selection's live count against the best hand-written SQL for the same
 question, in the same run; then freezing a large selection into a draft (each text
-rendered and costed) and the composer's cost preview on it.
+rendered and costed), the composer's cost preview on it, and the moment its list
+becomes messages when the campaign starts.
 
 The selection: revenue on one brand over the last 12 months at least a value, no visit
 for 90 days, a postal prefix and SMS consent (« Avec »).
@@ -75,7 +76,9 @@ def _fill(clients, purchases, rng):
     rows = []
     for n in range(1, clients + 1):
         mobile = rng.random() < 0.85
-        consent = rng.choices(("accepted", "refused", "unknown"), (50, 20, 30))[0]
+        # 60 % consenting, 85 % with a mobile: « SMS : Avec » reaches just over 100,000
+        # of 200,000 clients, the size the freeze aim is given for.
+        consent = rng.choices(("accepted", "refused", "unknown"), (60, 15, 25))[0]
         rows.append(
             {
                 "number": f"{n:07d}",
@@ -224,12 +227,19 @@ def run(clients, purchases, runs, freeze):
                     )  # fmt: skip
 
                 _, preview_t = _time(preview, 5)
+                # Not part of the freeze: what the worker does once when the campaign
+                # starts, the list turned into messages (with their foreign keys).
+                started = time.perf_counter()
+                recipients.materialize(campaign.id)
+                db.session.commit()
+                materialized = time.perf_counter() - started
                 result["freeze"] = {
                     "recipients": frozen,
                     "draft_seconds": round(drafted, 2),
                     "compose_seconds": round(composed, 2),
                     "total_seconds": round(drafted + composed, 2),
                     "composer_preview": preview_t,
+                    "start_seconds": round(materialized, 2),
                 }
             db.session.remove()
             db.engine.dispose()

@@ -10,6 +10,7 @@ from .campaign import (
     MESSAGE_STATES,
     SKIP_REASONS,
     Campaign,
+    DraftRecipient,
     Message,
 )
 from .client import CIVILITIES, SMS_CONSENTS, Client
@@ -33,6 +34,7 @@ __all__ = [
     "Campaign",
     "Client",
     "CreditEntry",
+    "DraftRecipient",
     "InboundMessage",
     "MESSAGE_STATES",
     "Message",

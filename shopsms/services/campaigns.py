@@ -1,5 +1,7 @@
-"""A sending's life: drafted (recipients frozen as message rows), then queued now or
-scheduled, sent by the workers, possibly cancelled or moved before it starts."""
+"""A sending's life: drafted (recipients frozen as message rows; a marketing
+campaign's as the rows of its recipient list, which become messages when it starts),
+then queued now or scheduled, sent by the workers, possibly cancelled or moved before
+it starts."""
 
 from dataclasses import dataclass
 from datetime import UTC
@@ -7,7 +9,16 @@ from datetime import UTC
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Campaign, Client, Message, OptOut, RepairTicket, Store, utcnow
+from ..models import (
+    Campaign,
+    Client,
+    DraftRecipient,
+    Message,
+    OptOut,
+    RepairTicket,
+    Store,
+    utcnow,
+)
 from ..models.base import bulk_insert
 from ..sms import encoding, hours
 from ..sms.cost import final_text
@@ -186,15 +197,16 @@ def _check_allowed(user_id, recipients, clients, tickets):
 
 
 def cost(campaign_id):
-    """Credits the campaign's pending messages need."""
-    return (
-        db.session.scalar(
-            select(func.coalesce(func.sum(Message.parts), 0)).where(
-                Message.campaign_id == campaign_id, Message.state == "pending"
+    """Credits the campaign's pending messages need (a marketing campaign's are still
+    rows of its recipient list until it starts)."""
+    total = 0
+    for table in (Message, DraftRecipient):
+        total += db.session.scalar(
+            select(func.coalesce(func.sum(table.parts), 0)).where(
+                table.campaign_id == campaign_id, table.state == "pending"
             )
-        )
-        or 0
-    )
+        ) or 0  # fmt: skip
+    return total
 
 
 def _editable(campaign_id, *statuses):
@@ -329,6 +341,9 @@ def cancel(campaign_id, *, user_id=None, user=None):
                         finished_at=utcnow()):  # fmt: skip
         # Nothing changed: the caller's other work in this transaction stands.
         raise CampaignError("Cet envoi est déjà terminé ou annulé.")
+    from .recipients import materialize
+
+    materialize(campaign.id, cancelled=True)  # a list not yet sent shows in the report
     db.session.execute(
         update(Message)
         .where(Message.campaign_id == campaign.id, Message.state == "pending")
@@ -354,6 +369,13 @@ def progress(campaign_id):
         ("pending", "submitting", "submitted", "delivered", "failed", "expired", "skipped"), 0
     )
     counts.update(dict(rows.all()))
+    listed = db.session.execute(  # a campaign not started yet: its recipient list
+        select(DraftRecipient.state, func.count())
+        .where(DraftRecipient.campaign_id == campaign_id)
+        .group_by(DraftRecipient.state)
+    )
+    for state, number in listed:
+        counts[state] += number
     return counts
 
 

@@ -12,7 +12,16 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Campaign, Client, CreditEntry, Message, RepairTicket, Store, User
+from ..models import (
+    Campaign,
+    Client,
+    CreditEntry,
+    DraftRecipient,
+    Message,
+    RepairTicket,
+    Store,
+    User,
+)
 from ..sms import hours
 
 PER_PAGE = 50
@@ -75,13 +84,16 @@ def paris(moment_utc, fmt="%d/%m/%Y %H:%M"):
 
 
 def _count(campaign, *states):
-    """Messages of the campaign in these states: an index-only count on
-    ix_messages_campaign_state, evaluated inside the list's query."""
-    return (
-        select(func.count(Message.id))
-        .where(Message.campaign_id == campaign.id, Message.state.in_(states))
+    """Messages of the campaign in these states (with the rows of a recipient list not
+    sent yet): index-only counts on ix_messages_campaign_state and
+    ix_draft_recipients_campaign_state, evaluated inside the list's query."""
+    counts = [
+        select(func.count(table.id))
+        .where(table.campaign_id == campaign.id, table.state.in_(states))
         .scalar_subquery()
-    )
+        for table in (Message, DraftRecipient)
+    ]
+    return counts[0] + counts[1]
 
 
 def _campaign_columns():

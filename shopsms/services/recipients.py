@@ -9,11 +9,12 @@ build campaigns for their store's clients only; head office for any store).
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, delete, func, insert, literal, not_, select, true, update
+from sqlalchemy import and_, case, delete, func, insert, literal, not_, select, true
+from sqlalchemy import text as sql
 
 from .. import selection
 from ..extensions import db
-from ..models import Campaign, Client, Message, OptOut, Store, utcnow
+from ..models import Campaign, Client, DraftRecipient, Message, OptOut, Store, utcnow
 from ..sms import encoding, phones, sender
 from ..sms.cost import final_text
 from . import audit, campaigns, costing, settings
@@ -72,9 +73,12 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     )
     db.session.add(campaign)
     db.session.flush()
+    if db.session.connection().dialect.name == "postgresql":
+        # Finding duplicate numbers sorts the whole selection: in memory, not on disk.
+        db.session.execute(sql("SET LOCAL work_mem = '64MB'"))
     db.session.execute(_insert_recipients(campaign.id, criteria, today=today, store_id=scope))
     found = db.session.scalar(
-        select(func.count(Message.id)).where(Message.campaign_id == campaign.id)
+        select(func.count(DraftRecipient.id)).where(DraftRecipient.campaign_id == campaign.id)
     )
     if not found:
         db.session.rollback()
@@ -100,8 +104,8 @@ def _untouched_draft(user, criteria, store_id):
     ).all()  # fmt: skip
     for campaign_id in candidates:
         touched = db.session.scalar(
-            select(Message.id).where(Message.campaign_id == campaign_id,
-                                     Message.skip_reason == "removed").limit(1)
+            select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign_id,
+                                     DraftRecipient.skip_reason == "removed").limit(1)
         )  # fmt: skip
         if touched is None and not _has_ledger_lines(campaign_id):
             return campaign_id
@@ -124,16 +128,48 @@ def _delete(campaign):
         select(FollowupTask.id).where(FollowupTask.campaign_id == campaign.id).limit(1)
     )
     if linked:
-        db.session.execute(
-            update(Message)
-            .where(Message.campaign_id == campaign.id, Message.state == "pending")
-            .values(state="skipped", skip_reason="cancelled")
-        )
+        materialize(campaign.id, cancelled=True)
         campaign.status, campaign.finished_at = "cancelled", utcnow()
         return False
+    db.session.execute(delete(DraftRecipient).where(DraftRecipient.campaign_id == campaign.id))
     db.session.execute(delete(Message).where(Message.campaign_id == campaign.id))
     db.session.delete(campaign)
     return True
+
+
+def materialize(campaign_id, *, cancelled=False):
+    """The list's rows become the campaign's messages, in list order, and leave the
+    list: when the campaign starts sending (in the transaction that claims it), or when
+    it is cancelled (its pending rows then skipped, « cancelled »), so that its report
+    shows everyone. Rows are moved by one DELETE … RETURNING feeding one INSERT on
+    PostgreSQL, so that two callers could never both move the same row."""
+    now = utcnow()
+    columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason",
+               "error", "gateway", "created_at"]  # fmt: skip
+    mine = DraftRecipient.campaign_id == campaign_id
+    if db.session.connection().dialect.name == "postgresql":
+        moved = (
+            delete(DraftRecipient)
+            .where(mine)
+            .returning(*(getattr(DraftRecipient, name) for name in ["id", *columns[:7]]))
+            .cte("moved")
+        )
+        source = moved.c
+    else:  # one writer at a time: the DELETE below runs in the same transaction
+        moved, source = None, DraftRecipient.__table__.c
+    state, reason = source.state, source.skip_reason
+    if cancelled:
+        state = case((source.state == "pending", "skipped"), else_=source.state)
+        reason = case((source.state == "pending", "cancelled"), else_=source.skip_reason)
+    rows = select(
+        source.campaign_id, source.client_id, source.phone, source.text, source.parts,
+        state, reason, literal(""), literal(""), literal(now),
+    ).order_by(source.id)  # fmt: skip
+    if moved is None:
+        rows = rows.where(source.campaign_id == campaign_id)
+    db.session.execute(insert(Message).from_select(columns, rows, include_defaults=False))
+    if moved is None:
+        db.session.execute(delete(DraftRecipient).where(mine))
 
 
 def quit_draft(user, campaign_id):
@@ -200,32 +236,29 @@ def _insert_recipients(campaign_id, criteria, *, today, store_id):
         literal(0),
         case((found.c.reason == "", "pending"), else_="skipped"),
         found.c.reason,
-        literal(""),
-        literal(""),
-        literal(utcnow()),
     ).order_by(found.c.client_id)
-    columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason",
-               "error", "gateway", "created_at"]  # fmt: skip
-    return insert(Message).from_select(columns, rows, include_defaults=False)
+    columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason"]
+    return insert(DraftRecipient).from_select(columns, rows, include_defaults=False)
 
 
 def pending_client_ids(campaign_id):
     """The clients a draft will text, as a query (for the composer's exact cost)."""
     return (
-        select(Message.client_id)
-        .where(Message.campaign_id == campaign_id, Message.state == "pending")
-        .order_by(Message.client_id)
+        select(DraftRecipient.client_id)
+        .where(DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending")
+        .order_by(DraftRecipient.client_id)
     )
 
 
 def signature(campaign_id):
     """What identifies the draft's set of pending rows (read from the index alone):
     the composer's cost is computed again only when it changes."""
-    pending = (Message.campaign_id == campaign_id, Message.state == "pending")
+    row = DraftRecipient
+    pending = (row.campaign_id == campaign_id, row.state == "pending")
     return tuple(
         db.session.execute(
-            select(func.count(Message.id), func.sum(Message.id), func.max(Message.id),
-                   func.sum((Message.id % 10007) * (Message.id % 10007))).where(*pending)
+            select(func.count(row.id), func.sum(row.id), func.max(row.id),
+                   func.sum((row.id % 10007) * (row.id % 10007))).where(*pending)
         ).one()
     )  # fmt: skip
 
@@ -240,9 +273,12 @@ class Summary:
 def summary(campaign_id):
     counts = dict(
         db.session.execute(
-            select(Message.skip_reason, func.count())
-            .where(Message.campaign_id == campaign_id, Message.state.in_(("pending", "skipped")))
-            .group_by(Message.skip_reason)
+            select(DraftRecipient.skip_reason, func.count())
+            .where(
+                DraftRecipient.campaign_id == campaign_id,
+                DraftRecipient.state.in_(("pending", "skipped")),
+            )
+            .group_by(DraftRecipient.skip_reason)
         ).all()
     )
     pending = counts.pop("", 0)
@@ -256,10 +292,10 @@ def page(campaign_id, *, show="pending", number=1, per_page=15):
 
     query = (
         select(
-            Message.id,
-            Message.phone,
-            Message.state,
-            Message.skip_reason,
+            DraftRecipient.id,
+            DraftRecipient.phone,
+            DraftRecipient.state,
+            DraftRecipient.skip_reason,
             Client.id.label("client_id"),
             Client.last_name,
             Client.first_name,
@@ -267,20 +303,20 @@ def page(campaign_id, *, show="pending", number=1, per_page=15):
             Store.code.label("store_code"),
             Store.name.label("store_name"),
         )
-        .join(Client, Client.id == Message.client_id)
+        .join(Client, Client.id == DraftRecipient.client_id)
         .join(Store, Store.id == Client.store_id)
-        .where(Message.campaign_id == campaign_id)
-        .order_by(Client.last_name, Client.first_name, Message.id)
+        .where(DraftRecipient.campaign_id == campaign_id)
+        .order_by(Client.last_name, Client.first_name, DraftRecipient.id)
     )
     if show == "pending":
-        query = query.where(Message.state == "pending")
+        query = query.where(DraftRecipient.state == "pending")
     else:
-        query = query.where(Message.state == "skipped")
+        query = query.where(DraftRecipient.state == "skipped")
     return paginate(query, number, per_page)
 
 
 def _message(campaign, message_id):
-    message = db.session.get(Message, message_id)
+    message = db.session.get(DraftRecipient, message_id)
     if message is None or message.campaign_id != campaign.id:
         raise CampaignError("Ce destinataire n'est pas dans cet envoi.")
     return message
@@ -288,11 +324,11 @@ def _message(campaign, message_id):
 
 def _phone_taken(campaign_id, phone, message_id):
     return db.session.scalar(
-        select(Message.id).where(
-            Message.campaign_id == campaign_id,
-            Message.state == "pending",
-            Message.phone == phone,
-            Message.id != message_id,
+        select(DraftRecipient.id).where(
+            DraftRecipient.campaign_id == campaign_id,
+            DraftRecipient.state == "pending",
+            DraftRecipient.phone == phone,
+            DraftRecipient.id != message_id,
         )
     )
 
@@ -301,7 +337,7 @@ def _refresh_count(campaign):
     # As campaigns.draft counts: every row; the skipped ones (removed included) are
     # told apart by their state (listings.done_share).
     campaign.recipients_count = db.session.scalar(
-        select(func.count(Message.id)).where(Message.campaign_id == campaign.id)
+        select(func.count(DraftRecipient.id)).where(DraftRecipient.campaign_id == campaign.id)
     )
 
 
@@ -343,10 +379,10 @@ def _release_duplicates(campaign, phone):
     if not phone or _phone_taken(campaign.id, phone, 0):
         return
     candidates = db.session.scalars(
-        select(Message)
-        .where(Message.campaign_id == campaign.id, Message.state == "skipped",
-               Message.skip_reason == "duplicate", Message.phone == phone)
-        .order_by(Message.client_id, Message.id)
+        select(DraftRecipient)
+        .where(DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "skipped",
+               DraftRecipient.skip_reason == "duplicate", DraftRecipient.phone == phone)
+        .order_by(DraftRecipient.client_id, DraftRecipient.id)
     ).all()  # fmt: skip
     opted = _opted_out([phone])
     for candidate in candidates:
@@ -413,65 +449,84 @@ def compose(user, campaign_id, body, sender_id, *, commit=True):
     if error:
         raise CampaignError(f"Intitulé de l'expéditeur : {error}")
     campaign.body, campaign.sender_id = body, sender_id
-    rows = db.session.execute(
-        select(Message.id, *costing.PLACEHOLDER_COLUMNS)
-        .join(Client, Client.id == Message.client_id)
-        .join(Store, Store.id == Client.store_id)
-        .where(Message.campaign_id == campaign.id, Message.state == "pending")
-    )
-    short_code = settings.get("stop_short_code", campaign.store_id)
-    mention = campaign.add_stop
-    # Rendered once per distinct context (most bodies use few placeholders), measured
-    # once per distinct text.
-    used = costing._fields_used(body)
-    rendered, measured, frozen = {}, {}, []
-    for row in rows:
-        key = tuple(getattr(row, field, None) for field in used) if used else ()
-        text = rendered.get(key)
-        if text is None:
-            context = costing.placeholder_context(row)
-            text = rendered[key] = final_text(body, context, add_stop=mention,
-                                              short_code=short_code)  # fmt: skip
-        parts = measured.get(text)
-        if parts is None:
-            parts = measured[text] = encoding.measure(text)[2]
-        frozen.append((row.id, text, parts))
-    _write_texts(frozen)
+    texts = _render_all(campaign)
+    _write_texts(campaign, texts)
     audit.record("campaign.compose", user=user, store_id=campaign.store_id, obj=campaign)
     if commit:
         db.session.commit()
     return campaign
 
 
-def _write_texts(frozen):
-    """(message id, text, parts) for many rows: through a temporary table and one
-    UPDATE … FROM, rather than an UPDATE per row (COPY on PostgreSQL, a plain
-    executemany on SQLite). Deleting and inserting the rows again was measured slower
-    on PostgreSQL: every inserted row checks its foreign keys, an UPDATE of the text
-    does not."""
+def _render_all(campaign):
+    """{row id: (final text, parts)} of every pending row. Rendered once per distinct
+    context (most bodies use few placeholders), measured once per distinct text; the
+    loop runs 100,000 times for a big campaign, so it reads plain tuples and locals."""
+    fields = [column.key for column in costing.PLACEHOLDER_COLUMNS]
+    rows = db.session.execute(
+        select(DraftRecipient.id, *costing.PLACEHOLDER_COLUMNS)
+        .join(Client, Client.id == DraftRecipient.client_id)
+        .join(Store, Store.id == Client.store_id)
+        .where(DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "pending")
+    )
+    body, add_stop = campaign.body, campaign.add_stop
+    short_code = settings.get("stop_short_code", campaign.store_id)
+    used = [1 + fields.index(field) for field in costing._fields_used(body)]
+    rendered, measured, texts = {}, {}, {}
+    for row in rows:
+        key = tuple([row[i] for i in used])
+        text = rendered.get(key)
+        if text is None:
+            context = dict(zip(fields, row[1:], strict=True))
+            text = rendered[key] = final_text(body, context, add_stop=add_stop,
+                                              short_code=short_code)  # fmt: skip
+        parts = measured.get(text)
+        if parts is None:
+            parts = measured[text] = encoding.measure(text)[2]
+        texts[row[0]] = (text, parts)
+    return texts
+
+
+def _write_texts(campaign, texts):
+    """Every pending row gets its text. On PostgreSQL the rows are deleted and written
+    again with COPY, under the same ids: measured twice as fast as updating them in
+    place. The DELETE returns the rows as they are now, so a number corrected meanwhile
+    is kept, and a row restored meanwhile is rendered too. SQLite (one writer at a time)
+    updates them through a temporary table."""
     connection = db.session.connection()
     cursor = connection.connection.dbapi_connection.cursor()
     if connection.dialect.name == "postgresql":
         cursor.execute(
-            "CREATE TEMPORARY TABLE frozen_texts (id integer PRIMARY KEY, text text, "
-            "parts smallint) ON COMMIT DROP"
+            "DELETE FROM draft_recipients WHERE campaign_id = %s AND state = 'pending' "
+            "RETURNING id, client_id, phone",
+            (campaign.id,),
         )
-        with cursor.copy("COPY frozen_texts (id, text, parts) FROM STDIN") as copy:
-            for row in frozen:
-                copy.write_row(row)
-        cursor.execute("ANALYZE frozen_texts")
-    else:
-        cursor.execute("DROP TABLE IF EXISTS temp.frozen_texts")
-        cursor.execute(
-            "CREATE TEMPORARY TABLE frozen_texts (id INTEGER PRIMARY KEY, text TEXT, parts INTEGER)"
-        )
-        cursor.executemany("INSERT INTO frozen_texts (id, text, parts) VALUES (?, ?, ?)", frozen)
+        rows = cursor.fetchall()
+        late = [DraftRecipient(id=i, client_id=c) for i, c, _ in rows if i not in texts]
+        if late:
+            _render(late, campaign)
+            texts.update({row.id: (row.text, row.parts) for row in late})
+        campaign_id = campaign.id
+        with cursor.copy(
+            "COPY draft_recipients (id, campaign_id, client_id, phone, text, parts, state, "
+            "skip_reason) FROM STDIN"
+        ) as copy:
+            for row_id, client_id, phone in rows:
+                text, parts = texts[row_id]
+                copy.write_row((row_id, campaign_id, client_id, phone, text, parts, "pending", ""))
+        return
+    cursor.execute("DROP TABLE IF EXISTS temp.frozen_texts")
     cursor.execute(
-        "UPDATE messages SET text = frozen_texts.text, parts = frozen_texts.parts "
-        "FROM frozen_texts WHERE messages.id = frozen_texts.id"
+        "CREATE TEMPORARY TABLE frozen_texts (id INTEGER PRIMARY KEY, text TEXT, parts INTEGER)"
     )
-    if connection.dialect.name != "postgresql":
-        cursor.execute("DROP TABLE temp.frozen_texts")
+    cursor.executemany(
+        "INSERT INTO frozen_texts (id, text, parts) VALUES (?, ?, ?)",
+        [(row_id, text, parts) for row_id, (text, parts) in texts.items()],
+    )
+    cursor.execute(
+        "UPDATE draft_recipients SET text = frozen_texts.text, parts = frozen_texts.parts "
+        "FROM frozen_texts WHERE draft_recipients.id = frozen_texts.id"
+    )
+    cursor.execute("DROP TABLE temp.frozen_texts")
 
 
 def _contexts(client_ids):

@@ -97,6 +97,11 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
             campaign = db.session.get(Campaign, campaign_id)
             if campaign is None or campaign.status != "sending":
                 return BatchResult(done=True)
+        else:
+            from .recipients import materialize
+
+            # In the transaction that claimed it: whoever starts the campaign, once.
+            materialize(campaign.id)
     size = _per_gateway("batch_size", gateway.name, campaign.store_id) or 500
     # With a transactional gateway the claim, the submission and its record commit
     # together, so the claim can write "submitted" at once (one UPDATE per batch) and

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from shopsms import selection
 from shopsms.extensions import db
-from shopsms.models import Client, Message, OptOut, Store, User
+from shopsms.models import Client, DraftRecipient, Message, OptOut, Store, User
 from shopsms.services import campaigns, credits, recipients
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -51,12 +51,17 @@ def user(users, role):
 
 
 def reasons(campaign_id):
-    rows = db.session.execute(
-        select(Client.last_name, Message.state, Message.skip_reason)
-        .join(Client, Client.id == Message.client_id)
-        .where(Message.campaign_id == campaign_id)
-    )
-    return {name: reason or state for name, state, reason in rows}
+    """Each client's state or skip reason: in the recipient list until the campaign
+    starts, then in its messages."""
+    out = {}
+    for table in (DraftRecipient, Message):
+        rows = db.session.execute(
+            select(Client.last_name, table.state, table.skip_reason)
+            .join(Client, Client.id == table.client_id)
+            .where(table.campaign_id == campaign_id)
+        )
+        out.update({name: reason or state for name, state, reason in rows})
+    return out
 
 
 def test_a_draft_freezes_who_gets_it_and_why_not(users, people):
@@ -91,9 +96,9 @@ def test_the_list_is_corrected_by_hand(users, people):
     rows = {
         name: message_id
         for name, message_id in db.session.execute(
-            select(Client.last_name, Message.id)
-            .join(Client, Client.id == Message.client_id)
-            .where(Message.campaign_id == campaign.id)
+            select(Client.last_name, DraftRecipient.id)
+            .join(Client, Client.id == DraftRecipient.client_id)
+            .where(DraftRecipient.campaign_id == campaign.id)
         )
     }
     with pytest.raises(campaigns.CampaignError, match="portable"):
@@ -134,7 +139,8 @@ def test_compose_renders_every_text_and_the_cost_is_exact(users, people, credits
     db.session.rollback()
     recipients.compose(staff, campaign.id, "Bonjour <NOM>, soldes !", "BIJOUX64")
     texts = set(db.session.scalars(
-        select(Message.text).where(Message.campaign_id == campaign.id, Message.state == "pending")
+        select(DraftRecipient.text)
+        .where(DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "pending")
     ))  # fmt: skip
     assert texts == {"Bonjour Mme Sabine ARTOLA, soldes !\nSTOP 36608"}
     assert campaigns.cost(campaign.id) == 1
@@ -164,6 +170,17 @@ def test_a_scheduled_campaign_called_off_gives_its_credits_back(
             break
     assert db.session.get(Campaign_, campaign.id).status == "sent"
     assert credits.balance() == 49
+    # The list became the campaign's messages once, each client once, with its text.
+    assert not db.session.scalars(
+        select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign.id)
+    ).all()
+    sent = db.session.execute(
+        select(Message.client_id, Message.state, Message.text)
+        .where(Message.campaign_id == campaign.id)
+    ).all()  # fmt: skip
+    assert len(sent) == len({row.client_id for row in sent}) == 6
+    assert [row.text for row in sent if row.state == "submitted"] == ["Soldes !\nSTOP 36608"]
+    assert reasons(campaign.id)["BERGARA"] == "duplicate"  # the report tells why not
 
 
 def test_no_screen_can_text_another_stores_client(users, people):
@@ -307,6 +324,10 @@ def test_a_scheduled_campaign_can_be_cancelled_for_good(users, people, credits_a
     db.session.expire_all()
     assert db.session.get(Campaign_, campaign.id).status == "cancelled"
     assert credits.balance() == 50
+    # Its report lists everyone: the one it would have texted as cancelled.
+    assert reasons(campaign.id)["ARTOLA"] == "cancelled"
+    assert reasons(campaign.id)["ETCHE"] == "optout"
+    assert campaigns.progress(campaign.id)["skipped"] == 6
 
 
 def test_a_time_the_clocks_skip_or_repeat_is_refused():
@@ -323,9 +344,9 @@ def test_a_time_the_clocks_skip_or_repeat_is_refused():
 def rows_by_name(campaign_id):
     return dict(
         db.session.execute(
-            select(Client.last_name, Message.id)
-            .join(Client, Client.id == Message.client_id)
-            .where(Message.campaign_id == campaign_id)
+            select(Client.last_name, DraftRecipient.id)
+            .join(Client, Client.id == DraftRecipient.client_id)
+            .where(DraftRecipient.campaign_id == campaign_id)
         ).all()
     )
 
@@ -358,7 +379,7 @@ def test_restoring_a_row_reads_the_cards_number_of_today(users, people):
     recipients.restore(staff, campaign.id, rows["CHABAGNO"])
     db.session.expire_all()
     assert reasons(campaign.id)["CHABAGNO"] == "pending"
-    assert db.session.get(Message, rows["CHABAGNO"]).phone == "+33622334455"
+    assert db.session.get(DraftRecipient, rows["CHABAGNO"]).phone == "+33622334455"
 
 
 def test_forged_ids_are_refused(users, people, other_store):
@@ -397,7 +418,8 @@ def test_building_the_same_selection_again_reuses_the_untouched_draft(users, peo
     assert set(db.session.scalars(select(Campaign_.id))) == {second, third}
     recipients.quit_draft(staff, third)
     assert db.session.get(Campaign_, third) is None
-    assert not db.session.scalars(select(Message.id).where(Message.campaign_id == third)).all()
+    for table in (DraftRecipient, Message):
+        assert not db.session.scalars(select(table.id).where(table.campaign_id == third)).all()
 
 
 def test_the_sweep_removes_drafts_left_for_a_week(users, people):

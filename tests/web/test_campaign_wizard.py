@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shopsms.extensions import db
-from shopsms.models import Campaign, Message, Store
+from shopsms.models import Campaign, DraftRecipient, Message, Store
 from shopsms.services import settings
 from shopsms.services.users import create_user
 from tests.conftest import PASSWORD, AuthActions, csrf_token
@@ -191,7 +191,9 @@ def test_another_stores_campaign_is_out_of_reach(app, client_as, clients_64):
     assert other.get(f"/campagnes/{campaign_id}").status_code == 404
     page = other.get("/campagnes/nouvelle")
     with app.app_context():
-        message_id = db.session.scalar(select(Message.id).where(Message.campaign_id == campaign_id))
+        message_id = db.session.scalar(
+            select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign_id)
+        )
     removed = other.post(f"/campagnes/{campaign_id}/destinataires/{message_id}/retirer",
                          data={"csrf_token": csrf_token(page)})  # fmt: skip
     assert removed.status_code == 404
@@ -212,7 +214,9 @@ def test_the_composer_costs_the_drafts_recipients(app, client_as, clients_64, cr
     assert re.search(r'data-testid="credits-left">\s*8<', preview.text)
     with app.app_context():
         message_id = db.session.scalar(
-            select(Message.id).where(Message.campaign_id == campaign_id, Message.state == "pending")
+            select(DraftRecipient.id).where(
+                DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending"
+            )
         )
     removed = web.post(f"/campagnes/{campaign_id}/destinataires/{message_id}/retirer",
                        data={"csrf_token": csrf_token(page)}, headers=HTMX)  # fmt: skip
@@ -326,3 +330,4 @@ def test_quitting_a_draft_drops_it(app, client_as, clients_64):
     with app.app_context():
         assert db.session.scalar(select(func.count(Campaign.id))) == 0
         assert db.session.scalar(select(func.count(Message.id))) == 0
+        assert db.session.scalar(select(func.count(DraftRecipient.id))) == 0
