@@ -122,4 +122,8 @@ def _csrf_error(error):
 
 def _error_page(error):
     code = getattr(error, "code", 500)
+    if request.path.startswith(api.bp.url_prefix + "/"):
+        # An address the router refused before reaching the API (a line break in it,
+        # say): the client still gets the API's JSON, not a page.
+        return api._http_error(error)
     return render_template("errors/error.html", code=code), code
