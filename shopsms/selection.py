@@ -20,8 +20,23 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, false, func, literal, not_, or_, select, true
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
 from .models import Client, OptOut, Purchase
@@ -192,6 +207,43 @@ def from_form(form):
 
 
 # --- to SQL --------------------------------------------------------------------------
+#
+# The SQL's structure depends only on the criteria's shape (which are set, the
+# comparisons, the choices); their values are named parameters. The live count runs
+# again at each change in the form, mostly with new values in the same shape: the
+# statement built for a shape is kept (a small LRU cache, as few shapes are in use), so
+# SQLAlchemy finds its compiled SQL without building and walking a new expression.
+
+
+class _Shape(NamedTuple):
+    """What the SQL's structure depends on; the values are in the parameters."""
+
+    store: bool  # restricted to the user's store
+    created_store: bool
+    last_visit_store: bool
+    brand: bool
+    period_start: bool
+    period_end: bool
+    revenue_op: str | None  # None: no revenue criterion
+    visits_op: str | None
+    absent: bool
+    city: bool
+    postal_code: bool
+    birthday: str | None  # "range", or "wrap" from December to January
+    name: str | None  # "key", or "nothing" when the typed name has no letter to look for
+    sms: str
+    address_incomplete: str
+    npai: str
+
+    @property
+    def purchase_scope(self):
+        return (
+            self.revenue_op is not None
+            or self.visits_op is not None
+            or self.brand
+            or self.period_start
+            or self.period_end
+        )
 
 
 def _next_prefix(text):
@@ -200,18 +252,77 @@ def _next_prefix(text):
     return text[:-1] + chr(ord(text[-1]) + 1)
 
 
-def _purchase_scope(criteria):
+def _like_escaped(text):
+    # What startswith(..., autoescape=True) does, which needs the value in the SQL.
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def _shape_and_params(c, *, today, store_id):
+    """The criteria split into the SQL's shape and its parameters' values."""
+    params = {}
+    optional = {
+        "store_id": store_id,
+        "created_store_id": c.created_store_id,
+        "last_visit_store_id": c.last_visit_store_id,
+        "brand_id": c.brand_id,
+        "period_start": c.period_start,
+        "period_end": c.period_end,
+        "revenue": c.revenue,
+        "visits": c.visits,
+    }
+    params.update((key, value) for key, value in optional.items() if value is not None)
+    if c.absent_days is not None:
+        params["absent_since"] = (today or date.today()) - timedelta(days=c.absent_days)
+    if c.city:
+        params["city_lower"], params["city_upper"] = c.city.lower(), c.city.upper()
+    if c.postal_code:
+        params["postal_low"], params["postal_high"] = c.postal_code, _next_prefix(c.postal_code)
+    birthday = None
+    if c.birthday_from is not None and c.birthday_to is not None:
+        params["birthday_from"], params["birthday_to"] = c.birthday_from, c.birthday_to
+        birthday = "range" if c.birthday_from <= c.birthday_to else "wrap"
+    name = None
+    if c.name:
+        folded = name_key(c.name)
+        name = "key" if folded else "nothing"
+        if folded:
+            params["name_key"] = _like_escaped(folded)
+            params["name_lower"] = _like_escaped(c.name.lower())
+            params["name_upper"] = _like_escaped(c.name.upper())
+    shape = _Shape(
+        store=store_id is not None,
+        created_store=c.created_store_id is not None,
+        last_visit_store=c.last_visit_store_id is not None,
+        brand=c.brand_id is not None,
+        period_start=c.period_start is not None,
+        period_end=c.period_end is not None,
+        revenue_op=c.revenue_op if c.revenue is not None else None,
+        visits_op=c.visits_op if c.visits is not None else None,
+        absent=c.absent_days is not None,
+        city=bool(c.city),
+        postal_code=bool(c.postal_code),
+        birthday=birthday,
+        name=name,
+        sms=c.sms,
+        address_incomplete=c.address_incomplete,
+        npai=c.npai,
+    )
+    return shape, params
+
+
+def _purchase_scope(s, param):
     conditions = []
-    if criteria.brand_id is not None:
-        conditions.append(Purchase.brand_id == criteria.brand_id)
-    if criteria.period_start is not None:
-        conditions.append(Purchase.date >= criteria.period_start)
-    if criteria.period_end is not None:
-        conditions.append(Purchase.date <= criteria.period_end)
+    if s.brand:
+        conditions.append(Purchase.brand_id == param("brand_id"))
+    if s.period_start:
+        conditions.append(Purchase.date >= param("period_start"))
+    if s.period_end:
+        conditions.append(Purchase.date <= param("period_end"))
     return conditions
 
 
 def _uses_purchase_scope(criteria):
+    """_Shape.purchase_scope, on the criteria themselves (for the tests' oracle)."""
     return (
         criteria.revenue is not None
         or criteria.visits is not None
@@ -221,74 +332,83 @@ def _uses_purchase_scope(criteria):
     )
 
 
-def _aggregate_conditions(criteria, *, keep):
+def _aggregate_conditions(s, param, *, keep):
     """HAVING conditions on the scope's purchases. keep=True: what a client who bought in
     the scope must satisfy; keep=False: what excludes them (for « inférieur ou égal »)."""
     total, visits = func.sum(Purchase.amount), func.count(Purchase.id)
     out = []
-    if criteria.revenue is not None and (criteria.revenue_op == "gte") == keep:
-        value = literal(criteria.revenue, Purchase.amount.type)
+    if s.revenue_op is not None and (s.revenue_op == "gte") == keep:
+        value = param("revenue", type_=Purchase.amount.type)
         out.append(total >= value if keep else total > value)
-    if criteria.visits is not None and (criteria.visits_op == "gte") == keep:
-        out.append(visits >= criteria.visits if keep else visits > criteria.visits)
+    if s.visits_op is not None and (s.visits_op == "gte") == keep:
+        value = param("visits", type_=Integer)
+        out.append(visits >= value if keep else visits > value)
     return out
 
 
-def _simple_conditions(c, client, store_id):
+def _simple_conditions(s, client, param):
     """The criteria that read the client's own columns, on `client` (Client or an alias)."""
     where = []
-    if store_id is not None:
-        where.append(client.store_id == store_id)
-    if c.created_store_id is not None:
-        where.append(client.store_id == c.created_store_id)
-    if c.city:
+    if s.store:
+        where.append(client.store_id == param("store_id"))
+    if s.created_store:
+        where.append(client.store_id == param("created_store_id"))
+    if s.city:
         # SQLite's lower() folds ASCII only: files hold "Mérignac" or "MÉRIGNAC", so
         # compare both ways.
-        where.append(or_(func.lower(client.city) == c.city.lower(), client.city == c.city.upper()))
-    if c.postal_code:
-        where.append(client.postal_code >= c.postal_code)
-        where.append(client.postal_code < _next_prefix(c.postal_code))
-    if c.birthday_from is not None and c.birthday_to is not None:
-        low, high = c.birthday_from, c.birthday_to
-        if low <= high:
-            where.append(client.birthday_md.between(low, high))
-        else:  # from December to January
-            where.append(or_(client.birthday_md >= low, client.birthday_md <= high))
-    if c.name:
+        where.append(
+            or_(
+                func.lower(client.city) == param("city_lower", type_=String),
+                client.city == param("city_upper"),
+            )
+        )
+    if s.postal_code:
+        where.append(client.postal_code >= param("postal_low"))
+        where.append(client.postal_code < param("postal_high"))
+    if s.birthday == "range":
+        where.append(client.birthday_md.between(param("birthday_from"), param("birthday_to")))
+    elif s.birthday == "wrap":
+        where.append(
+            or_(
+                client.birthday_md >= param("birthday_from"),
+                client.birthday_md <= param("birthday_to"),
+            )
+        )
+    if s.name == "key":
         # The start of the last name, whatever the accents and capitals ("ét" finds
         # "Étchegaray" and "ETCHE"), read from the normalised search_name, which begins
         # with the last name run together: the same on SQLite (whose lower() folds ASCII
         # only) and on PostgreSQL.
-        folded = name_key(c.name)
         # A card written before search_name existed (empty) is still found, as before:
         # by its last name in the capitals typed or, for ASCII letters, in any case.
         unfolded = and_(
             client.search_name == "",
             or_(
-                func.lower(client.last_name).startswith(c.name.lower(), autoescape=True),
-                client.last_name.startswith(c.name.upper(), autoescape=True),
+                func.lower(client.last_name).startswith(
+                    param("name_lower", type_=String), escape="/"
+                ),
+                client.last_name.startswith(param("name_upper"), escape="/"),
             ),
         )
-        if folded:
-            where.append(or_(client.search_name.startswith(folded, autoescape=True), unfolded))
-        else:
-            where.append(false())
-    if c.sms == "with":
+        where.append(or_(client.search_name.startswith(param("name_key"), escape="/"), unfolded))
+    elif s.name == "nothing":
+        where.append(false())
+    if s.sms == "with":
         where.append(client.sms_consent == "accepted")
-    elif c.sms == "without":
+    elif s.sms == "without":
         where.append(client.sms_consent != "accepted")
     incomplete = or_(
         func.trim(client.address1) == "",
         func.trim(client.postal_code) == "",
         func.trim(client.city) == "",
     )
-    if c.address_incomplete == "yes":
+    if s.address_incomplete == "yes":
         where.append(incomplete)
-    elif c.address_incomplete == "no":
+    elif s.address_incomplete == "no":
         where.append(not_(incomplete))
-    if c.npai == "yes":
+    if s.npai == "yes":
         where.append(client.npai.is_(True))
-    elif c.npai == "no":
+    elif s.npai == "no":
         where.append(client.npai.is_(False))
     return where
 
@@ -301,13 +421,15 @@ def name_key(text):
     return "".join(name_words(text))
 
 
-def client_conditions(criteria, *, today=None, store_id=None):
-    """WHERE conditions on Client (and subqueries) for these criteria. `store_id`
-    restricts to one store's clients (staff see their store's only)."""
-    c = criteria
-    today = today or date.today()
-    where = _simple_conditions(c, Client, store_id)
-    if c.last_visit_store_id is not None:
+# Made once: SQLAlchemy adapts every column of an alias, which is slow to repeat.
+_SELECTED_CLIENT = aliased(Client, name="selected_client")
+
+
+def _build_conditions(s, param):
+    """WHERE conditions on Client (and subqueries) for this shape; param(name) gives the
+    parameter `name` (see _unbound and _bound)."""
+    where = _simple_conditions(s, Client, param)
+    if s.last_visit_store:
         last = (
             select(Purchase.store_id)
             .where(Purchase.client_id == Client.id)
@@ -315,28 +437,29 @@ def client_conditions(criteria, *, today=None, store_id=None):
             .limit(1)
             .scalar_subquery()
         )
-        where.append(last == c.last_visit_store_id)
-    if c.absent_days is not None:
+        where.append(last == param("last_visit_store_id"))
+    if s.absent:
         # "Not come for X days": no purchase since; a client who never bought counts
         # only once their card is older than X days (a card made yesterday is no lapsed
         # client).
-        since = today - timedelta(days=c.absent_days)
+        since = param("absent_since", type_=Date)
         recent = select(Purchase.id).where(Purchase.client_id == Client.id, Purchase.date > since)
         where.append(~recent.exists())
-        bought_in_scope = _uses_purchase_scope(c) and (
-            _aggregate_conditions(c, keep=True) or not _aggregate_conditions(c, keep=False)
+        bought_in_scope = s.purchase_scope and (
+            _aggregate_conditions(s, param, keep=True)
+            or not _aggregate_conditions(s, param, keep=False)
         )
         if not bought_in_scope:  # else the purchase criteria below already ask a purchase
             ever = select(Purchase.id).where(Purchase.client_id == Client.id)
             where.append(or_(Client.created_on <= since, ever.exists()))
-    if _uses_purchase_scope(c):
-        scope = _purchase_scope(c)
-        keep = _aggregate_conditions(c, keep=True)
-        drop = _aggregate_conditions(c, keep=False)
+    if s.purchase_scope:
+        scope = _purchase_scope(s, param)
+        keep = _aggregate_conditions(s, param, keep=True)
+        drop = _aggregate_conditions(s, param, keep=False)
         # The purchases are aggregated for the clients the other criteria keep (joined
         # first, as a hand-written query would), not for the whole file.
-        inner = aliased(Client, name="selected_client")
-        narrowed = _simple_conditions(c, inner, store_id)
+        inner = _SELECTED_CLIENT
+        narrowed = _simple_conditions(s, inner, param)
 
         def per_client():
             query = select(Purchase.client_id)
@@ -353,6 +476,28 @@ def client_conditions(criteria, *, today=None, store_id=None):
         if drop:
             where.append(Client.id.not_in(per_client().having(or_(*drop))))
     return where
+
+
+def _unbound(name, type_=None):
+    """For the cached statements: the value is required at each execution."""
+    return bindparam(name, type_=type_)
+
+
+def _bound(params):
+    """For client_conditions, whose callers embed the conditions in their own statements
+    and run them without parameters."""
+
+    def param(name, type_=None):
+        return bindparam(name, params[name], type_=type_)
+
+    return param
+
+
+def client_conditions(criteria, *, today=None, store_id=None):
+    """WHERE conditions on Client (and subqueries) for these criteria. `store_id`
+    restricts to one store's clients (staff see their store's only)."""
+    shape, params = _shape_and_params(criteria, today=today, store_id=store_id)
+    return _build_conditions(shape, _bound(params))
 
 
 def ids_query(criteria, *, today=None, store_id=None):
@@ -372,10 +517,8 @@ class Count:
         return sum(self.excluded.values())
 
 
-def count(criteria, session, *, today=None, store_id=None):
-    """The live count: clients found, reachable by a marketing SMS, and why the others
-    are not — one query."""
-    where = client_conditions(criteria, today=today, store_id=store_id)
+@lru_cache(maxsize=64)
+def _count_statement(s):
     refuses = Client.sms_refuses_all.is_(True)
     no_mobile = Client.sms_number.is_(None)
     no_consent = Client.sms_consent != "accepted"
@@ -387,7 +530,7 @@ def count(criteria, session, *, today=None, store_id=None):
         return func.coalesce(func.sum(case((and_(*earlier, before[index]), 1), else_=0)), 0)
 
     ok = and_(*(not_(x) for x in before))
-    statement = (
+    return (
         select(
             func.count(Client.id),
             first(0),
@@ -399,10 +542,16 @@ def count(criteria, session, *, today=None, store_id=None):
         )
         .select_from(Client)
         .outerjoin(OptOut, OptOut.phone == Client.sms_number)
-        .where(true(), *where)
+        .where(true(), *_build_conditions(s, _unbound))
     )
+
+
+def count(criteria, session, *, today=None, store_id=None):
+    """The live count: clients found, reachable by a marketing SMS, and why the others
+    are not — one query."""
+    shape, params = _shape_and_params(criteria, today=today, store_id=store_id)
     found, refuses_n, no_mobile_n, no_consent_n, opted_n, ok_n, distinct_n = session.execute(
-        statement
+        _count_statement(shape), params
     ).one()
     excluded = {
         "refuses_all": int(refuses_n),
