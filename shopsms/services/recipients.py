@@ -449,78 +449,86 @@ def compose(user, campaign_id, body, sender_id, *, commit=True):
     if error:
         raise CampaignError(f"Intitulé de l'expéditeur : {error}")
     campaign.body, campaign.sender_id = body, sender_id
-    texts = _render_all(campaign)
-    _write_texts(campaign, texts)
+    _freeze_texts(campaign)
     audit.record("campaign.compose", user=user, store_id=campaign.store_id, obj=campaign)
     if commit:
         db.session.commit()
     return campaign
 
 
-def _render_all(campaign):
-    """{row id: (final text, parts)} of every pending row. Rendered once per distinct
-    context (most bodies use few placeholders), measured once per distinct text; the
-    loop runs 100,000 times for a big campaign, so it reads plain tuples and locals."""
+def _text_maker(campaign):
+    """values of costing.PLACEHOLDER_COLUMNS → (final text, parts). A big campaign calls
+    it 100,000 times: each distinct context is rendered once (most bodies use few
+    placeholders), each distinct text measured once, from plain tuples and locals."""
     fields = [column.key for column in costing.PLACEHOLDER_COLUMNS]
-    rows = db.session.execute(
-        select(DraftRecipient.id, *costing.PLACEHOLDER_COLUMNS)
-        .join(Client, Client.id == DraftRecipient.client_id)
-        .join(Store, Store.id == Client.store_id)
-        .where(DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "pending")
-    )
     body, add_stop = campaign.body, campaign.add_stop
     short_code = settings.get("stop_short_code", campaign.store_id)
-    used = [1 + fields.index(field) for field in costing._fields_used(body)]
-    rendered, measured, texts = {}, {}, {}
-    for row in rows:
-        key = tuple([row[i] for i in used])
-        text = rendered.get(key)
-        if text is None:
-            context = dict(zip(fields, row[1:], strict=True))
-            text = rendered[key] = final_text(body, context, add_stop=add_stop,
-                                              short_code=short_code)  # fmt: skip
-        parts = measured.get(text)
-        if parts is None:
-            parts = measured[text] = encoding.measure(text)[2]
-        texts[row[0]] = (text, parts)
-    return texts
+    used = [fields.index(field) for field in costing._fields_used(body)]
+    rendered, measured = {}, {}
+
+    def make(values):
+        key = tuple([values[i] for i in used])
+        found = rendered.get(key)
+        if found is None:
+            context = dict(zip(fields, values, strict=True))
+            text = final_text(body, context, add_stop=add_stop, short_code=short_code)
+            parts = measured.get(text)
+            if parts is None:
+                parts = measured[text] = encoding.measure(text)[2]
+            found = rendered[key] = (text, parts)
+        return found
+
+    return make
 
 
-def _write_texts(campaign, texts):
-    """Every pending row gets its text. On PostgreSQL the rows are deleted and written
-    again with COPY, under the same ids: measured twice as fast as updating them in
-    place. The DELETE returns the rows as they are now, so a number corrected meanwhile
-    is kept, and a row restored meanwhile is rendered too. SQLite (one writer at a time)
-    updates them through a temporary table."""
+def _freeze_texts(campaign):
+    """Every pending row of the list gets its final text and parts.
+
+    PostgreSQL: the pending rows are deleted, their clients' fields read in the same
+    statement, and the rows written again by COPY under the same ids, with their text:
+    twice as fast as updating them in place. Reading the rows from the DELETE keeps a
+    number corrected meanwhile. SQLite (one writer at a time) updates them through a
+    temporary table."""
+    make = _text_maker(campaign)
+    campaign_id = campaign.id
+    pending = (DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending")
     connection = db.session.connection()
-    cursor = connection.connection.dbapi_connection.cursor()
     if connection.dialect.name == "postgresql":
-        cursor.execute(
-            "DELETE FROM draft_recipients WHERE campaign_id = %s AND state = 'pending' "
-            "RETURNING id, client_id, phone",
-            (campaign.id,),
+        gone = (
+            delete(DraftRecipient)
+            .where(*pending)
+            .returning(DraftRecipient.id, DraftRecipient.client_id, DraftRecipient.phone)
+            .cte("gone")
         )
-        rows = cursor.fetchall()
-        late = [DraftRecipient(id=i, client_id=c) for i, c, _ in rows if i not in texts]
-        if late:
-            _render(late, campaign)
-            texts.update({row.id: (row.text, row.parts) for row in late})
-        campaign_id = campaign.id
+        rows = db.session.execute(
+            select(gone.c.id, gone.c.client_id, gone.c.phone, *costing.PLACEHOLDER_COLUMNS)
+            .select_from(gone)
+            .outerjoin(Client, Client.id == gone.c.client_id)
+            .outerjoin(Store, Store.id == Client.store_id)
+        ).all()
+        cursor = connection.connection.dbapi_connection.cursor()
         with cursor.copy(
             "COPY draft_recipients (id, campaign_id, client_id, phone, text, parts, state, "
             "skip_reason) FROM STDIN"
         ) as copy:
-            for row_id, client_id, phone in rows:
-                text, parts = texts[row_id]
-                copy.write_row((row_id, campaign_id, client_id, phone, text, parts, "pending", ""))
+            for row in rows:
+                text, parts = make(row[3:])
+                copy.write_row((row[0], campaign_id, row[1], row[2], text, parts, "pending", ""))
         return
+    rows = db.session.execute(
+        select(DraftRecipient.id, *costing.PLACEHOLDER_COLUMNS)
+        .join(Client, Client.id == DraftRecipient.client_id)
+        .join(Store, Store.id == Client.store_id)
+        .where(*pending)
+    ).all()
+    cursor = connection.connection.dbapi_connection.cursor()
     cursor.execute("DROP TABLE IF EXISTS temp.frozen_texts")
     cursor.execute(
         "CREATE TEMPORARY TABLE frozen_texts (id INTEGER PRIMARY KEY, text TEXT, parts INTEGER)"
     )
     cursor.executemany(
         "INSERT INTO frozen_texts (id, text, parts) VALUES (?, ?, ?)",
-        [(row_id, text, parts) for row_id, (text, parts) in texts.items()],
+        [(row[0], *make(row[1:])) for row in rows],
     )
     cursor.execute(
         "UPDATE draft_recipients SET text = frozen_texts.text, parts = frozen_texts.parts "
