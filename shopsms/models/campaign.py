@@ -61,7 +61,8 @@ class Campaign(db.Model):
 
 
 class Message(db.Model):
-    """« SMS »: one recipient row of a campaign, frozen when the campaign is drafted."""
+    """« SMS »: one recipient row of a campaign, frozen when the campaign is drafted (a
+    marketing campaign's, from its DraftRecipient list when it starts)."""
 
     __tablename__ = "messages"
     __table_args__ = (
