@@ -43,7 +43,9 @@ def test_head_office_imports_the_demo_file_and_downloads_the_rejects(
     preview = page.locator("[data-testid=import-preview]")
     assert preview.locator("tbody tr").count() == 10
     assert "POS-C000001" in preview.inner_text()
-    # Changing a column refreshes the preview in place (htmx), without a reload.
+    # Changing a column refreshes the preview in place (htmx), without a reload; htmx
+    # (deferred) must have run first, or the change goes unheard on a loaded machine.
+    page.wait_for_load_state("load")
     page.locator("select[name=map-1]").select_option("")
     page.wait_for_function(f"!{HEAD}.innerText.includes('N° client')")
     page.locator("select[name=map-1]").select_option("number")
