@@ -119,3 +119,7 @@ class DraftRecipient(db.Model):
     parts: Mapped[int] = mapped_column(SmallInteger, default=0)
     state: Mapped[str] = mapped_column(String(10), default="pending")  # or "skipped"
     skip_reason: Mapped[str] = mapped_column(String(20), default="")
+
+    # Read like a Message by the report of a campaign not started yet.
+    error = ""
+    submitted_at = done_at = None

@@ -35,6 +35,17 @@ def get(user, campaign_id, *statuses):
     return campaign
 
 
+def _editing(user, campaign_id):
+    """The draft, locked for this transaction: a change to its list waits for a compose
+    or a send in progress (which rewrites the rows), then finds the campaign still a
+    draft or refuses. A change after « Envoyer » would alter what was paid for."""
+    campaign = get(user, campaign_id, "draft")
+    if not claim_status(campaign.id, ("draft",), "draft"):
+        db.session.rollback()
+        raise CampaignError(ALREADY_GONE)
+    return campaign
+
+
 def criteria_of(campaign):
     try:
         return selection.Criteria.from_dict(json.loads(campaign.criteria or "{}"))
@@ -193,7 +204,9 @@ def delete_stale_drafts(days=7, *, now=None):
         select(Campaign).where(Campaign.status == "draft", Campaign.created_at < limit)
     ).all()
     for campaign in stale:
-        removed += bool(_delete(campaign))
+        # Only if it is still a draft now (locked): not one sent from an old tab meanwhile.
+        if claim_status(campaign.id, ("draft",), "draft"):
+            removed += bool(_delete(campaign))
     db.session.commit()
     return removed
 
@@ -342,7 +355,7 @@ def _refresh_count(campaign):
 
 
 def remove(user, campaign_id, message_id):
-    campaign = get(user, campaign_id, "draft")
+    campaign = _editing(user, campaign_id)
     message = _message(campaign, message_id)
     if message.state == "pending":
         message.state, message.skip_reason = "skipped", "removed"
@@ -352,7 +365,7 @@ def remove(user, campaign_id, message_id):
 
 def restore(user, campaign_id, message_id):
     """Put a removed (or once excluded) row back, if it can receive the message now."""
-    campaign = get(user, campaign_id, "draft")
+    campaign = _editing(user, campaign_id)
     message = _message(campaign, message_id)
     if message.state != "skipped":
         return message
@@ -405,7 +418,7 @@ REASON_TEXT = {
 
 def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
     """Fix a recipient's number in the list; the client card changes only if asked."""
-    campaign = get(user, campaign_id, "draft")
+    campaign = _editing(user, campaign_id)
     message = _message(campaign, message_id)
     number = phones.sms_number(raw, "")
     if number is None:
@@ -442,7 +455,7 @@ def validate_sender(value):
 
 def compose(user, campaign_id, body, sender_id, *, commit=True):
     """Give the draft its text: every recipient's final text and parts, frozen."""
-    campaign = get(user, campaign_id, "draft")
+    campaign = _editing(user, campaign_id)
     if not (body or "").strip():
         raise CampaignError("Le message est vide : écrivez le texte du SMS.")
     error = validate_sender(sender_id)

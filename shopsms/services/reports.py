@@ -9,9 +9,10 @@ services/report_export.py.
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Campaign, Client, Message, Store, utcnow
+from ..models import Campaign, Client, DraftRecipient, Message, Store, utcnow
 from . import audit, listings
 
 # The filters of a report's detail: what a manager asks ("who did not get it?").
@@ -87,20 +88,27 @@ def delivery_rate(row):
 
 
 def messages_query(campaign_id, state=""):
+    """The report's rows. A campaign scheduled or queued, not started yet, still has
+    its recipient list instead of messages: its rows are read from there, under the
+    same name, so the page and the exports show who will get the SMS."""
+    table = Message
+    listed = select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign_id)
+    if db.session.scalar(listed.limit(1)) is not None:
+        table = aliased(DraftRecipient, name="Message")
     query = (
         select(
-            Message,
+            table,
             Client.number.label("client_number"),
             Client.civility,
             Client.first_name,
             Client.last_name,
         )
-        .outerjoin(Client, Client.id == Message.client_id)
-        .where(Message.campaign_id == campaign_id)
-        .order_by(Message.id)
+        .outerjoin(Client, Client.id == table.client_id)
+        .where(table.campaign_id == campaign_id)
+        .order_by(table.id)
     )
     if state in STATE_GROUPS:
-        query = query.where(Message.state.in_(STATE_GROUPS[state]))
+        query = query.where(table.state.in_(STATE_GROUPS[state]))
     return query
 
 

@@ -64,7 +64,7 @@ def init_app(app):
     app.before_request(access.require_login)
     app.after_request(_vary_on_htmx)
     app.register_error_handler(CSRFError, _csrf_error)
-    for code in (403, 404, 500):
+    for code in (403, 404, 405, 500):
         app.register_error_handler(code, _error_page)
     app.context_processor(_layout_context)
     # Templates ask current_app.view_functions whether another area's page exists yet.
@@ -122,8 +122,11 @@ def _csrf_error(error):
 
 def _error_page(error):
     code = getattr(error, "code", 500)
-    if request.path.startswith(api.bp.url_prefix + "/"):
+    prefix = api.bp.url_prefix
+    if request.path == prefix or request.path.startswith(prefix + "/"):
         # An address the router refused before reaching the API (a line break in it,
         # say): the client still gets the API's JSON, not a page.
         return api._http_error(error)
+    if code == 405:
+        return error  # a form posted to a page that only shows: Werkzeug's answer
     return render_template("errors/error.html", code=code), code

@@ -485,3 +485,78 @@ def test_two_call_offs_at_once_release_once_on_postgresql(app, users, people, cr
     assert sorted(outcomes) == ["refused", "released"]
     db.session.expire_all()
     assert credits.balance() == 50
+
+
+def test_a_scheduled_campaigns_report_lists_who_will_get_it(users, people, credits_available,
+                                                            redis_client):  # fmt: skip
+    from shopsms.services import report_export, reports
+
+    credits_available(50)
+    staff = user(users, "staff")
+    campaign = composed(staff)
+    campaigns.schedule(campaign.id, NOW + timedelta(days=1), user_id=staff.id, now=NOW)
+    page = reports.messages(campaign.id)
+    assert page.total == 6
+    names = {row.last_name: row.Message.state for row in page.rows}
+    assert names["ARTOLA"] == "pending" and names["ETCHE"] == "skipped"
+    waiting = reports.messages(campaign.id, state="pending").rows
+    assert [row.Message.text for row in waiting] == ["Soldes !\nSTOP 36608"]
+    exported = list(report_export.export_rows(campaign.id))
+    assert len(exported) == 6 and any("Soldes" in line[3] for line in exported)
+
+
+def test_the_list_cannot_change_once_sent(users, people, credits_available, redis_client):
+    credits_available(50)
+    staff = user(users, "staff")
+    campaign = composed(staff)
+    row = rows_by_name(campaign.id)["ETCHE"]  # skipped: STOP
+    artola = rows_by_name(campaign.id)["ARTOLA"]
+    campaigns.schedule(campaign.id, NOW + timedelta(days=1), user_id=staff.id, now=NOW)
+    reserved = credits.balance()
+    # An old tab on the draft: nothing it does may add a recipient nobody paid for.
+    for change in (
+        lambda: recipients.restore(staff, campaign.id, row),
+        lambda: recipients.remove(staff, campaign.id, artola),
+        lambda: recipients.correct_phone(staff, campaign.id, artola, "06 99 88 77 66"),
+        lambda: recipients.compose(staff, campaign.id, "Autre texte", "BIJOUX64"),
+    ):
+        with pytest.raises(campaigns.CampaignError):
+            change()
+        db.session.rollback()
+    assert recipients.summary(campaign.id).recipients == 1
+    assert campaigns.cost(campaign.id) == 50 - reserved
+
+
+def test_a_change_to_the_list_waits_for_a_compose_in_progress_on_postgresql(app, users, people):
+    import threading
+    import time
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: the race needs PostgreSQL")
+    staff = user(users, "staff")
+    campaign = composed(staff)
+    artola = rows_by_name(campaign.id)["ARTOLA"]
+    started, outcome = threading.Event(), []
+
+    def remove_meanwhile():
+        with app.app_context():
+            try:
+                started.wait()
+                recipients.remove(user(users, "staff"), campaign.id, artola)
+                outcome.append("removed")
+            except Exception as error:  # what the person would get: an error page
+                outcome.append(type(error).__name__)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=remove_meanwhile)
+    thread.start()
+    # A compose (or « Envoyer ») in progress here: the rows are being written again.
+    recipients.compose(staff, campaign.id, "Nouveau texte", "BIJOUX64", commit=False)
+    started.set()
+    time.sleep(0.5)
+    db.session.commit()
+    thread.join(30)
+    assert outcome == ["removed"]
+    db.session.expire_all()
+    assert reasons(campaign.id)["ARTOLA"] == "removed"
