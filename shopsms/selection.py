@@ -323,13 +323,7 @@ def _purchase_scope(s, param):
 
 def _uses_purchase_scope(criteria):
     """_Shape.purchase_scope, on the criteria themselves (for the tests' oracle)."""
-    return (
-        criteria.revenue is not None
-        or criteria.visits is not None
-        or criteria.brand_id is not None
-        or criteria.period_start is not None
-        or criteria.period_end is not None
-    )
+    return _shape_and_params(criteria, today=None, store_id=None)[0].purchase_scope
 
 
 def _aggregate_conditions(s, param, *, keep):

@@ -116,7 +116,7 @@ def _untouched_draft(user, criteria, store_id):
     for campaign_id in candidates:
         touched = db.session.scalar(
             select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign_id,
-                                     DraftRecipient.skip_reason == "removed").limit(1)
+                                            DraftRecipient.skip_reason == "removed").limit(1)
         )  # fmt: skip
         if touched is None and not _has_ledger_lines(campaign_id):
             return campaign_id
