@@ -312,3 +312,15 @@ def test_consent_by_api_names_its_token_and_never_undoes_a_stop(app, client, tok
     with app.app_context():
         k1 = db.session.scalar(select(Client).where(Client.external_id == "K1"))
         assert (k1.sms_consent, k1.sms_refuses_all) == ("refused", True)
+
+
+def test_an_empty_number_or_creation_date_keeps_the_cards_own(app, client, token):
+    key = token()
+    created = post(client, "/clients", key, {"items": [CLIENTS[0]]})
+    assert created.json["created"] == 1
+    again = post(client, "/clients", key,
+                 {"items": [CLIENTS[0] | {"created_on": None, "number": ""}]})  # fmt: skip
+    assert again.status_code == 200, again.json
+    with app.app_context():
+        card = db.session.scalar(select(Client).where(Client.external_id == "K1"))
+        assert card.created_on is not None and card.number == "K1"

@@ -197,8 +197,11 @@ def _client_columns(rows, existing):
                 row.columns["number"] = row.external_id[:20]
             if not row.columns.get("created_on"):
                 row.columns["created_on"] = date.today()
-        elif not row.columns.get("number", True):
-            del row.columns["number"]  # an empty cell never erases the card's number
+        else:
+            # An empty cell never erases the card's number or its creation date.
+            for name in ("number", "created_on"):
+                if not row.columns.get(name, True):
+                    del row.columns[name]
         if "tel1" in values or "tel2" in values or old is None:
             tel1 = row.columns.get("tel1", old.tel1 if old else "")
             tel2 = row.columns.get("tel2", old.tel2 if old else "")
