@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, not_, or_, select
+from sqlalchemy import and_, not_, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -395,8 +395,72 @@ def _with_people():
     )  # fmt: skip
 
 
-def find_for_return(user, number):
-    """The ticket typed or scanned on the workshop-return screen, or RepairError."""
+class NotAtWorkshop(RepairError):
+    """The ticket typed on the workshop return is not at a workshop. `can_notify_again`:
+    it is already « Disponible », and the person may still ask to tell its client again."""
+
+    def __init__(self, message, ticket, *, can_notify_again=False):
+        super().__init__(message)
+        self.ticket = ticket
+        self.can_notify_again = can_notify_again
+
+
+def _day(value):
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _last_message_state(ticket):
+    if ticket.last_message_id is None:
+        return None
+    return db.session.scalar(select(Message.state).where(Message.id == ticket.last_message_id))
+
+
+def return_refusal(ticket):
+    """Why this ticket cannot come back from the workshop (a French sentence that starts
+    with its number), or None when it is at a workshop. A ticket already « Disponible »
+    raises NotAtWorkshop with can_notify_again: its client was told, or should be."""
+    number = ticket.number
+    if ticket.status == "at_workshop":
+        return None
+    if ticket.status == "ready":
+        state = _last_message_state(ticket)
+        since = _day(ticket.returned_on)
+        if ticket.notified_by == "sms" and ticket.notified_at and state not in UNTOLD_STATES:
+            told = listings.paris(ticket.notified_at, "le %d/%m/%Y à %H:%M")
+            reason = f"Fiche {number} : déjà disponible, prévenue {told}."
+        elif ticket.notified_by == "sms" and ticket.notified_at:
+            told = listings.paris(ticket.notified_at, "du %d/%m/%Y à %H:%M")
+            reason = (
+                f"Fiche {number} : déjà disponible"
+                + (f" depuis le {since}" if since else "")
+                + f", mais le SMS {told} n'est pas arrivé au client."
+            )
+        else:
+            reason = (
+                f"Fiche {number} : déjà disponible"
+                + (f" depuis le {since}" if since else "")
+                + ", le client n'a pas encore été prévenu."
+            )
+        return NotAtWorkshop(reason, ticket, can_notify_again=True)
+    if ticket.status == "open":
+        reason = (
+            f"Fiche {number} : en magasin, elle n'est pas partie à l'atelier. "
+            "Enregistrez d'abord son envoi à l'atelier sur la fiche."
+        )
+    elif ticket.status == "collected":
+        when = _day(ticket.collected_on)
+        reason = f"Fiche {number} : déjà rendue au client" + (f" le {when}." if when else ".")
+    elif ticket.status == "cancelled":
+        reason = f"Fiche {number} : annulée, elle ne peut plus revenir de l'atelier."
+    else:
+        reason = f"Fiche {number} : elle n'est pas à l'atelier."
+    return NotAtWorkshop(reason, ticket)
+
+
+def find_for_return(user, number, *, again=False):
+    """The ticket typed or scanned on the workshop-return screen, or RepairError. Only a
+    ticket at a workshop comes back; one already « Disponible » only when the person
+    asked to tell its client again (`again`)."""
     number = (number or "").replace(" ", "").strip()
     if not number:
         raise RepairError("Saisissez ou scannez un numéro de fiche.")
@@ -406,8 +470,9 @@ def find_for_return(user, number):
     ticket = db.session.scalars(query).first()
     if ticket is None:
         raise RepairError(f"Aucune fiche n° {number} dans votre magasin.")
-    if ticket.status in ("collected", "cancelled"):
-        raise RepairError(f"La fiche n° {number} est déjà sortie ou annulée.")
+    refusal = return_refusal(ticket)
+    if refusal is not None and not (again and refusal.can_notify_again):
+        raise refusal
     return ticket
 
 
@@ -443,6 +508,8 @@ class ReturnLine:
     coefficient: Decimal | None = None
     client_price: Decimal | None = None  # typed; None: computed
     interventions: str = ""
+    # Already « Disponible »: nothing to record, the person asked to tell the client again.
+    again: bool = False
 
 
 class ReturnErrors(RepairError):
@@ -484,7 +551,9 @@ def check_return(lines):
 
 def record_return(user, lines):
     """The workshop sent these tickets back: they become « Disponibles ». Returns their
-    ids, in the order typed. Raises ReturnErrors (nothing recorded) when a line is wrong."""
+    ids, in the order typed, with those to tell again (`again` lines, left as they are).
+    Raises ReturnErrors (nothing recorded) when a line is wrong, NotAtWorkshop when a
+    ticket is no longer at a workshop (another tab or person recorded it meanwhile)."""
     if not lines:
         raise RepairError("Saisissez au moins un numéro de fiche retournée par l'atelier.")
     problems = check_return(lines)
@@ -495,9 +564,26 @@ def record_return(user, lines):
     for line in lines:
         ticket = tickets.get(line.ticket_id)
         if ticket is None:
+            db.session.rollback()
             raise RepairError("Cette fiche n'existe pas ou n'est pas de votre magasin.")
-        if ticket.status in ("collected", "cancelled"):
-            raise RepairError(f"La fiche n° {ticket.number} est déjà sortie ou annulée.")
+        refusal = return_refusal(ticket)
+        if line.again and refusal is not None and refusal.can_notify_again:
+            done.append(ticket.id)
+            continue
+        # Claimed in the database: of two returns of one ticket at the same moment, one
+        # records it, the other is refused (its client is told once).
+        claimed = db.session.execute(
+            update(RepairTicket)
+            .where(RepairTicket.id == ticket.id, RepairTicket.status == "at_workshop")
+            .values(status="ready")
+            .execution_options(synchronize_session=False)
+        )
+        if refusal is not None or claimed.rowcount != 1:
+            db.session.rollback()
+            db.session.refresh(ticket)
+            raise return_refusal(ticket) or RepairError(
+                f"Fiche {ticket.number} : elle n'est plus à l'atelier."
+            )
         _apply_return(ticket, line)
         audit.record("repair.return", user=user, store_id=ticket.store_id, obj=ticket)
         done.append(ticket.id)

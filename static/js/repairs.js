@@ -27,6 +27,18 @@ document.addEventListener("click", (event) => {
 
 // After a number is added, the field is emptied for the next scan; a number that was
 // refused (its message goes to #return-error) stays typed, to be corrected.
+// « Prévenir le client de nouveau » under a refusal: once the line is added, the refusal
+// goes and the field is ready for the next scan.
+document.addEventListener("htmx:afterRequest", (event) => {
+  const button = event.detail.elt;
+  if (!button.matches?.("[data-notify-again]") || !event.detail.successful) return;
+  if (event.detail.xhr.getResponseHeader("HX-Retarget")) return;
+  document.getElementById("return-error")?.replaceChildren();
+  const scan = document.querySelector("[data-return-scan]");
+  scan?.reset();
+  scan?.querySelector('input[name="number"]')?.focus();
+});
+
 document.addEventListener("htmx:afterRequest", (event) => {
   const form = event.detail.elt;
   if (!form.matches?.("[data-return-scan]") || !event.detail.successful) return;

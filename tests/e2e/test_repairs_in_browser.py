@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 from rq import SimpleWorker
+from sqlalchemy import select
 
 from shopsms.extensions import db
 from shopsms.models import RepairTicket, Workshop
@@ -173,3 +174,66 @@ def test_handing_back_a_repair_asks_to_confirm(app, live_server, page, users, re
     expect(page.get_by_text("Fiche n° 3156 rendue au client.")).to_be_visible()
     with app.app_context():
         assert db.session.get(RepairTicket, ticket_id).status == "collected"
+
+
+def test_workshop_return_refuses_a_ticket_already_available_unless_asked_to_tell_again(
+    app, live_server, page, users, store, make_client, returned_tickets, credits_available,
+    redis_client,
+):  # fmt: skip
+    from datetime import date, datetime
+
+    credits_available(20)
+    told = make_client(civility="Madame", first_name="Sabine", last_name="RFI",
+                       tel1="06 24 06 13 93")  # fmt: skip
+    with app.app_context():
+        db.session.add(
+            RepairTicket(
+                number="500347", client_id=told, store_id=store.id, status="ready",
+                item_description="Bague", returned_on=date(2026, 3, 11), notified_by="sms",
+                notified_at=datetime(2026, 3, 12, 9, 15),  # 10:15 in Paris
+            )
+        )  # fmt: skip
+        db.session.commit()
+    log_in(page, live_server, "/sav/retour-atelier")
+    page.get_by_label("N° fiche SAV").fill("500347")
+    page.keyboard.press("Enter")
+    refusal = page.get_by_test_id("return-refusal")
+    expect(refusal).to_contain_text(
+        "Fiche 500347 : déjà disponible, prévenue le 12/03/2026 à 10:15."
+    )
+    lines = page.get_by_test_id("return-line")
+    expect(lines).to_have_count(0)
+    scan(page, "3156")
+    expect(refusal).to_have_count(0)  # the next scan clears the refusal
+    page.keyboard.press("F2")
+    recap = page.get_by_test_id("recap-line")
+    expect(recap).to_have_count(1)
+    expect(recap).to_contain_text("3156")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.get_by_text("1 SMS envoyé")).to_be_visible()
+
+    # Asked for explicitly, the available ticket comes, its return left as recorded.
+    page.goto(live_server + "/sav/retour-atelier")
+    page.get_by_label("N° fiche SAV").fill("500347")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Prévenir le client de nouveau").click()
+    line = page.locator('[data-testid="return-line"][data-ticket="500347"]')
+    expect(line).to_contain_text("Déjà disponible")
+    expect(line).to_contain_text("Son client sera prévenu de nouveau.")
+    expect(page.get_by_test_id("return-refusal")).to_have_count(0)
+    expect(page.get_by_label("N° fiche SAV")).to_be_focused()
+    page.keyboard.press("F2")
+    expect(page.get_by_text("1 fiche déjà disponible : son client sera prévenu de nouveau.")) \
+        .to_be_visible()  # fmt: skip
+    expect(recap).to_have_count(1)
+    expect(recap).to_contain_text("Bonjour Madame Rfi, votre réparation 500347 est disponible")
+    page.get_by_role("button", name="Envoyer").click()
+    expect(page.get_by_text("1 SMS envoyé")).to_be_visible()
+    run_worker(app)
+    page.goto(live_server + "/telephone-de-test/")
+    phones = page.locator(".phone-list li")
+    expect(phones).to_have_count(2)
+    expect(phones.filter(has_text="06 24 06 13 93")).to_contain_text("1 SMS")
+    with app.app_context():
+        row = db.session.scalar(select(RepairTicket).where(RepairTicket.number == "500347"))
+        assert row.returned_on == date(2026, 3, 11)

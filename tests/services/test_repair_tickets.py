@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from shopsms.extensions import db
-from shopsms.models import Message, RepairTicket, User, Workshop
+from shopsms.models import Message, RepairTicket, User, Workshop, utcnow
 from shopsms.services import credits, repair_notices, repairs, settings
 from shopsms.services.sending import send_next_batch
 
@@ -203,8 +203,6 @@ def test_reminder_finds_ready_tickets_not_told_for_n_days(ctx, users, make_clien
     ticket(client_id, "1", status="ready", returned_on=old)
     ticket(client_id, "2", status="ready", returned_on=date.today() - timedelta(days=3))
     ticket(client_id, "3", status="collected", returned_on=old)
-    from shopsms.models import utcnow
-
     ticket(client_id, "4", status="ready", returned_on=old, notified_by="sms", notified_at=utcnow())
     staff = user("staff", users)
     total, days, since = repairs.reminder_count(staff)
@@ -417,3 +415,71 @@ def test_head_office_reminds_each_store_after_its_own_delay(ctx, users, store, m
     assert (total, days) == (1, 15)
     found = repairs.search(admin, repairs.Criteria(waiting_since=since)).rows
     assert [r.RepairTicket.number for r in found] == ["1001"]
+
+
+def test_workshop_return_refuses_a_ticket_not_at_a_workshop_with_its_reason(
+    ctx, users, make_client, ticket
+):
+    from datetime import datetime
+
+    client_id = make_client()
+    told = datetime(2026, 3, 12, 9, 15)  # UTC: 10:15 in Paris
+    ticket(client_id, "500347", status="ready", returned_on=date(2026, 3, 11),
+           notified_by="sms", notified_at=told)  # fmt: skip
+    ticket(client_id, "500348", status="ready", returned_on=date(2026, 3, 11))
+    ticket(client_id, "500349", status="open")
+    ticket(client_id, "500350", status="collected", collected_on=date(2026, 3, 20))
+    ticket(client_id, "500351", status="cancelled")
+    staff = user("staff", users)
+    expected = {
+        "500347": "Fiche 500347 : déjà disponible, prévenue le 12/03/2026 à 10:15.",
+        "500348": "Fiche 500348 : déjà disponible depuis le 11/03/2026, le client n'a pas "
+        "encore été prévenu.",
+        "500349": "Fiche 500349 : en magasin, elle n'est pas partie à l'atelier. Enregistrez "
+        "d'abord son envoi à l'atelier sur la fiche.",
+        "500350": "Fiche 500350 : déjà rendue au client le 20/03/2026.",
+        "500351": "Fiche 500351 : annulée, elle ne peut plus revenir de l'atelier.",
+    }
+    for number, message in expected.items():
+        with pytest.raises(repairs.NotAtWorkshop) as refused:
+            repairs.find_for_return(staff, number)
+        assert str(refused.value) == message
+        assert refused.value.can_notify_again == number.startswith(("500347", "500348"))
+    # Asked for explicitly: an available ticket comes, to tell its client again.
+    assert repairs.find_for_return(staff, "500347", again=True).number == "500347"
+    for number in ("500349", "500350", "500351"):
+        with pytest.raises(repairs.NotAtWorkshop):
+            repairs.find_for_return(staff, number, again=True)
+
+
+def test_a_ticket_told_again_keeps_its_return_and_one_returned_meanwhile_is_refused(
+    ctx, users, make_client, ticket
+):
+    client_id = make_client()
+    ready = ticket(client_id, "10", status="ready", returned_on=date(2026, 3, 11),
+                   client_price=Decimal("30"), notified_by="sms", notified_at=utcnow())  # fmt: skip
+    away = ticket(client_id, "11", status="at_workshop")
+    staff = user("staff", users)
+    done = repairs.record_return(
+        staff, [repairs.ReturnLine(ready, again=True), repairs.ReturnLine(away)]
+    )
+    assert done == [ready, away]
+    row = db.session.get(RepairTicket, ready)
+    assert (row.status, row.returned_on, row.client_price) == (
+        "ready", date(2026, 3, 11), Decimal("30.00"),
+    )  # fmt: skip
+
+    # Scanned in one tab, recorded meanwhile in another: the second return is refused
+    # and records nothing, so the client is not told twice.
+    late = ticket(client_id, "12", status="at_workshop")
+    fresh = ticket(client_id, "13", status="at_workshop")
+    db.session.execute(
+        RepairTicket.__table__.update().where(RepairTicket.id == late).values(status="ready")
+    )
+    db.session.commit()
+    with pytest.raises(repairs.NotAtWorkshop, match="Fiche 12 : déjà disponible"):
+        repairs.record_return(staff, [repairs.ReturnLine(fresh), repairs.ReturnLine(late)])
+    assert db.session.get(RepairTicket, fresh).status == "at_workshop"
+    # A line that does not say « again » never tells an available ticket's client.
+    with pytest.raises(repairs.NotAtWorkshop):
+        repairs.record_return(staff, [repairs.ReturnLine(ready)])

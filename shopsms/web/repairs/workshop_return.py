@@ -13,10 +13,11 @@ from ..access import role_required
 from . import bp, common, forms, parse_ids
 
 
-def _line_context(ticket, values=None, errors=None):
+def _line_context(ticket, values=None, errors=None, again=False):
     coefficient = repairs.default_coefficient(ticket)
     return {
         "ticket": ticket,
+        "again": again,
         "values": values or {},
         "line_errors": errors or {},
         "default_coefficient": coefficient,
@@ -48,17 +49,24 @@ def workshop_return():
 @bp.post("/retour-atelier/ligne")
 @role_required("staff")
 def return_line():
-    """One typed or scanned ticket number: its line, or what is wrong, said in place."""
+    """One typed or scanned ticket number: its line, or what is wrong, said in place. A
+    ticket already « Disponible » comes only when the person asks to tell its client
+    again (`again`, the button under the refusal)."""
     number = request.form.get("number", "")[:40]
+    again = request.form.get("again") == "1"
     try:
-        ticket = repairs.find_for_return(current_user, number)
+        ticket = repairs.find_for_return(current_user, number, again=again)
         if ticket.id in set(parse_ids(request.form.getlist("ticket_id"))):
             raise repairs.RepairError(
                 _("La fiche n° %(number)s est déjà dans la liste.", number=ticket.number)
             )
     except repairs.RepairError as error:
         return (
-            render_template("repairs/_return_error.html", error=str(error)),
+            render_template(
+                "repairs/_return_error.html",
+                error=str(error),
+                again_number=_again_number(error),
+            ),
             200,
             {"HX-Retarget": "#return-error", "HX-Reswap": "innerHTML"},
         )
@@ -66,21 +74,33 @@ def return_line():
         "repairs/_return_line.html",
         workshops=repairs.workshops(),
         today=date.today().isoformat(),
-        **_line_context(ticket),
+        **_line_context(ticket, again=ticket.status == "ready"),
         **common(),
     )
+
+
+def _again_number(error):
+    if isinstance(error, repairs.NotAtWorkshop) and error.can_notify_again:
+        return error.ticket.number
+    return None
 
 
 @bp.post("/retour-atelier")
 @role_required("staff")
 def record_return():
     tickets = repairs.tickets_for_return(current_user, parse_ids(request.form.getlist("ticket_id")))
+    again = set(parse_ids(request.form.getlist("again")))
     lines, typed = [], []
     for ticket in tickets:
         line, values, errors = forms.return_line(request.form, ticket.id)
+        line.again = ticket.id in again
         lines.append(line)
         typed.append((ticket, values, errors))
     failed = any(errors for _ticket, _values, errors in typed)
+
+    def rendered():
+        return [_line_context(t, v, e, again=t.id in again) for t, v, e in typed]
+
     if not failed and lines:
         try:
             done = repairs.record_return(current_user, lines)
@@ -89,22 +109,33 @@ def record_return():
                 errors.update(error.lines.get(_ticket.id, {}))
             failed = True
         except repairs.RepairError as error:
-            rendered = [_line_context(t, v, e) for t, v, e in typed]
-            return _page(rendered, str(error), 422)
+            return _page(rendered(), str(error), 422)
         else:
-            flash(
-                ngettext(
-                    "Retour atelier enregistré : %(num)d fiche disponible.",
-                    "Retour atelier enregistré : %(num)d fiches disponibles.",
-                    len(done),
-                ),
-                "success",
-            )
+            told_again = sum(1 for ticket_id in done if ticket_id in again)
+            returned = len(done) - told_again
+            if returned:
+                flash(
+                    ngettext(
+                        "Retour atelier enregistré : %(num)d fiche disponible.",
+                        "Retour atelier enregistré : %(num)d fiches disponibles.",
+                        returned,
+                    ),
+                    "success",
+                )
+            if told_again:
+                flash(
+                    ngettext(
+                        "%(num)d fiche déjà disponible : son client sera prévenu de nouveau.",
+                        "%(num)d fiches déjà disponibles : leurs clients seront prévenus de "
+                        "nouveau.",
+                        told_again,
+                    ),
+                    "info",
+                )
             return redirect(url_for("repairs.compose", ticket_id=done, retour=1))
-    rendered = [_line_context(t, v, e) for t, v, e in typed]
     error = (
         _("Corrigez les lignes signalées : rien n'est encore enregistré.")
         if failed
         else _("Saisissez au moins un numéro de fiche retournée par l'atelier.")
     )
-    return _page(rendered, error, 422)
+    return _page(rendered(), error, 422)
