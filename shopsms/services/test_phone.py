@@ -7,14 +7,19 @@ from ..models import InboundMessage, Message, OutboxMessage
 
 
 def numbers(limit=100):
-    """Phones that received something, the most recent first, with their last text."""
+    """Phones that received something, the most recent first, each with its last text and
+    how many SMS it holds (counted in the same grouping that finds the last one)."""
     last = (
-        select(OutboxMessage.phone, func.max(OutboxMessage.id).label("last_id"))
+        select(
+            OutboxMessage.phone,
+            func.max(OutboxMessage.id).label("last_id"),
+            func.count(OutboxMessage.id).label("received"),
+        )
         .group_by(OutboxMessage.phone)
         .subquery()
     )
     rows = db.session.execute(
-        select(OutboxMessage, func.count(OutboxMessage.id).over(partition_by=OutboxMessage.phone))
+        select(OutboxMessage, last.c.received)
         .join(last, last.c.last_id == OutboxMessage.id)
         .order_by(OutboxMessage.id.desc())
         .limit(limit)

@@ -1,3 +1,5 @@
+import re
+
 from sqlalchemy import select
 
 from shopsms.extensions import db
@@ -62,3 +64,21 @@ def test_the_test_phone_does_not_exist_with_a_real_gateway(app, client_as):
     app.config["SMS_GATEWAY"] = "kannel"
     assert client_as("staff").get("/telephone-de-test/").status_code == 404
     assert "Mode simulation" not in client_as("staff").get("/").text
+
+
+def test_the_number_list_counts_every_sms_a_phone_holds(
+    app, client_as, make_client, credits_available, redis_client
+):
+    credits_available(10)
+    four = make_client(tel1="06 12 34 56 78")
+    one = make_client(tel1="06 98 76 54 32")
+    for n in range(4):
+        send_one(app, four, f"Message {n + 1}")
+    send_one(app, one, "Seul message")
+    listing = client_as("staff").get("/telephone-de-test/").text
+    lines = re.findall(r'class="phone-line">(.*?)</a>', listing, re.S)
+    counts = {
+        re.search(r"<strong>(.*?)</strong>", line).group(1): re.search(r"(\d+) SMS", line).group(1)
+        for line in lines
+    }
+    assert counts == {"06 12 34 56 78": "4", "06 98 76 54 32": "1"}
