@@ -9,11 +9,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, not_, or_, select, update
+from sqlalchemy import and_, case, not_, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import REPAIR_KINDS, Client, Message, RepairTicket, Store, Workshop
+from ..models import (
+    REPAIR_KINDS,
+    Campaign,
+    Client,
+    DraftRecipient,
+    Message,
+    RepairTicket,
+    Store,
+    Workshop,
+)
 from ..sms import hours
 from . import audit, campaigns, credits, listings, repair_notices
 
@@ -54,6 +63,9 @@ class Criteria:
     date_to: date | None = None
     # Ready since that date or before, and not told since: the reminder.
     waiting_since: date | None = None
+    # « Respecter les critères de sélection »: only the clients of this client selection
+    # (a marketing draft's « Liste des destinataires », see current_selection).
+    selection_id: int | None = None
 
 
 def _told():
@@ -102,7 +114,15 @@ def _query(user, c):
     if c.amount_max is not None:
         query = query.where(RepairTicket.client_price <= c.amount_max)
     if c.client_number.strip():
-        query = query.where(Client.number == c.client_number.strip())
+        query = query.where(Client.number.in_(client_number_forms(c.client_number)))
+    if c.selection_id is not None:
+        # One probe of ix_draft_recipients_campaign_client per ticket the other criteria
+        # keep: the selection's size does not matter.
+        in_selection = select(DraftRecipient.id).where(
+            DraftRecipient.campaign_id == c.selection_id,
+            DraftRecipient.client_id == RepairTicket.client_id,
+        )
+        query = query.where(in_selection.exists())
     if c.client_name.strip():
         query = query.where(listings.prefix(Client.last_name, c.client_name.strip()))
     if c.notified == "sms":
@@ -137,6 +157,58 @@ def _query(user, c):
     if c.waiting_since is not None:
         query = query.where(RepairTicket.status == "ready", _waiting(user, c.waiting_since))
     return listings.scoped(query, RepairTicket.store_id, user)
+
+
+# A client number is a string (« 0000888 »); people type it without its leading zeros.
+_NUMBER_MAX = 20  # clients.number's length
+
+
+def client_number_forms(typed):
+    """The client numbers that `typed` may stand for: itself and, for digits, the same
+    number with any count of leading zeros (« 888 » finds « 0000888 », and the other way
+    round). A short list of exact values: the unique index on the number serves it."""
+    typed = typed.replace(" ", "").strip()[:_NUMBER_MAX]
+    if not typed.isdigit():
+        return [typed]
+    core = typed.lstrip("0")
+    if not core:
+        return ["0" * n for n in range(1, _NUMBER_MAX + 1)]
+    return [core.zfill(n) for n in range(len(core), _NUMBER_MAX + 1)]
+
+
+def current_selection(user):
+    """« Respecter les critères de sélection »: the person's current client selection, as
+    the seed means it (the selection last run, its list of clients kept): their newest
+    marketing draft, whose « Liste des destinataires » holds the clients its criteria
+    found. None when they have none."""
+    return db.session.scalars(
+        select(Campaign)
+        .where(
+            Campaign.status == "draft",
+            Campaign.kind == "marketing",
+            Campaign.created_by_id == user.id,
+        )
+        .order_by(Campaign.id.desc())
+        .limit(1)
+    ).first()
+
+
+def selection_for(user, campaign_id):
+    """The client selection (a marketing draft) the list may be restricted to, or
+    RepairError: it must still be a draft the person may see."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if (
+        campaign is None
+        or campaign.kind != "marketing"
+        or (not user.has_role("admin") and campaign.store_id != user.store_id)
+    ):
+        raise RepairError("Cette sélection de clients n'existe pas ou n'est pas de votre magasin.")
+    if campaign.status != "draft":
+        raise RepairError(
+            "Cette sélection de clients a été envoyée ou supprimée : refaites une sélection "
+            "(Campagnes) pour en respecter les critères."
+        )
+    return campaign
 
 
 def _waiting(user, since):
@@ -264,11 +336,19 @@ class TicketForm:
 
 def _find_client(user, number, errors):
     """The client of that number the person may see: their store's, any for head office."""
-    query = select(Client).where(Client.number == number)
+    query = select(Client).where(Client.number.in_(client_number_forms(number)))
     if not user.has_role("admin"):
         query = query.where(Client.store_id == user.store_id)
-    client = db.session.scalars(query.limit(1)).first()
-    if client is None:
+    # The number as typed first; « 888 » for « 0000888 » only when it is the only one.
+    found = db.session.scalars(
+        query.order_by(case((Client.number == number, 0), else_=1)).limit(2)
+    ).all()
+    client = found[0] if found and (len(found) == 1 or found[0].number == number) else None
+    if len(found) > 1 and client is None:
+        errors["client_number"] = (
+            f"Plusieurs clients ont le numéro {number} à des zéros près : tapez-le en entier."
+        )
+    elif client is None:
         errors["client_number"] = (
             f"Aucun client n° {number} dans votre magasin : vérifiez le numéro."
             if not user.has_role("admin")

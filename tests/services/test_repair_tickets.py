@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from shopsms.extensions import db
-from shopsms.models import Message, RepairTicket, User, Workshop, utcnow
+from shopsms.models import Message, RepairTicket, Store, User, Workshop, utcnow
 from shopsms.services import credits, repair_notices, repairs, settings
 from shopsms.services.sending import send_next_batch
 
@@ -483,3 +483,58 @@ def test_a_ticket_told_again_keeps_its_return_and_one_returned_meanwhile_is_refu
     # A line that does not say « again » never tells an available ticket's client.
     with pytest.raises(repairs.NotAtWorkshop):
         repairs.record_return(staff, [repairs.ReturnLine(ready)])
+
+
+def test_the_client_number_is_found_with_or_without_its_leading_zeros(
+    ctx, users, make_client, ticket
+):
+    ticket(make_client(number="0000888"), "1", status="ready")
+    ticket(make_client(number="0008880"), "2", status="ready")
+    ticket(make_client(number="A888"), "3", status="ready")
+    staff = user("staff", users)
+
+    def numbers(typed):
+        found = repairs.search(staff, repairs.Criteria(client_number=typed)).rows
+        return sorted(r.RepairTicket.number for r in found)
+
+    assert numbers("888") == ["1"]
+    assert numbers("0000888") == ["1"]
+    assert numbers("00888") == ["1"]
+    assert numbers("8880") == ["2"]
+    assert numbers("A888") == ["3"]
+    assert numbers("88") == []
+    assert repairs.client_number_forms("888")[:3] == ["888", "0888", "00888"]
+
+
+def test_the_sav_list_keeps_the_clients_of_the_current_selection(ctx, users, make_client, ticket):
+    from shopsms import selection
+    from shopsms.services import recipients
+
+    russello = make_client(last_name="RUSSELLO")
+    russo = make_client(last_name="RUSSO", tel1="")  # in the selection without a mobile
+    aslan = make_client(last_name="ASLAN")
+    ticket(russello, "519688", status="ready")
+    ticket(russo, "519689", status="ready")
+    ticket(aslan, "518187", status="ready")
+    staff = user("staff", users)
+    assert repairs.current_selection(staff) is None
+    draft = recipients.draft_from_selection(staff, selection.Criteria(name="RUSS"))
+    assert repairs.current_selection(staff).id == draft.id
+    criteria = repairs.Criteria(selection_id=draft.id)
+    found = sorted(r.RepairTicket.number for r in repairs.search(staff, criteria).rows)
+    assert found == ["519688", "519689"]
+    assert sorted(repairs.matching_ids(staff, criteria)) == sorted(
+        db.session.scalars(select(RepairTicket.id).where(RepairTicket.number.like("5196%")))
+    )
+    # Another store's selection, or one sent meanwhile, is refused with the reason.
+    make_client(last_name="RUSSEL", store_id=_other_store().id)
+    bayonne = db.session.scalar(select(Store.id).where(Store.code == "002"))
+    theirs = recipients.draft_from_selection(
+        user("admin", users), selection.Criteria(name="RUSS"), store_id=bayonne
+    )
+    with pytest.raises(repairs.RepairError, match="pas de votre magasin"):
+        repairs.selection_for(staff, theirs.id)
+    db.session.get(type(draft), draft.id).status = "queued"
+    db.session.commit()
+    with pytest.raises(repairs.RepairError, match="envoyée ou supprimée"):
+        repairs.selection_for(staff, draft.id)

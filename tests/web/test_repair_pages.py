@@ -510,3 +510,40 @@ def test_head_office_chooses_the_store_of_a_new_ticket(app, client_as, make_clie
     with app.app_context():
         assert db.session.scalar(select(RepairTicket.store_id)) == other_store
     assert "Magasin de la fiche" not in text(client_as("staff").get("/sav/fiches/nouvelle"))
+
+
+def test_the_list_respects_the_current_client_selection_and_finds_numbers_without_zeros(
+    app, client_as, users, make_client, ticket
+):
+    from shopsms import selection
+    from shopsms.models import User
+    from shopsms.services import recipients
+
+    ticket(make_client(last_name="RUSSELLO", number="0000888"), "519688")
+    ticket(make_client(last_name="ASLAN", number="0000889"), "518187")
+    staff = client_as("staff")
+    page = text(staff.get("/sav/"))
+    assert "Respecter les critères de sélection" in page
+    assert "Aucune sélection en cours : faites-en une dans Campagnes" in page
+    assert re.search(r'<input type="checkbox" id="repair-selection"[^>]*disabled', page)
+    with app.app_context():
+        person = db.session.get(User, users["staff"].id)
+        draft_id = recipients.draft_from_selection(person, selection.Criteria(name="RUSS")).id
+    page = text(staff.get("/sav/"))
+    assert "Sélection en cours : 1 destinataire, liste du" in page
+    assert f'name="selection" value="{draft_id}"' in page
+    base = "/sav/?criteres=1&reparations=1&statut=ready"
+    both = text(staff.get(base))
+    assert 'data-ticket="519688"' in both and 'data-ticket="518187"' in both
+    kept = text(staff.get(f"{base}&selection={draft_id}"))
+    assert 'data-ticket="519688"' in kept and 'data-ticket="518187"' not in kept
+    assert re.search(r'id="repair-selection"[^>]*checked', kept)
+    # The batch goes to the same tickets.
+    batch = staff.get(f"/sav/sms?lot=1&criteres=1&reparations=1&statut=ready&selection={draft_id}")
+    assert "519688" in batch.text and "518187" not in batch.text
+    refused = text(staff.get(f"{base}&selection=999999"))
+    assert "Cette sélection de clients n'existe pas ou n'est pas de votre magasin." in refused
+    assert 'data-ticket="518187"' in refused  # not restricted, and said so
+    for typed in ("888", "0000888", "00888"):
+        found = text(staff.get(f"{base}&client={typed}"))
+        assert 'data-ticket="519688"' in found and 'data-ticket="518187"' not in found

@@ -49,6 +49,7 @@ def criteria(args, user):
     date_field = args.get("date_sur", "received_on")
     kind = args.get("operation", "")
     waiting_since = _waiting_since(args, user)
+    selection_id = _selection(args, user, errors)
     if waiting_since is not None:
         status = "ready"  # « À relancer »: tickets waiting for their client, nothing else
     found = repairs.Criteria(
@@ -69,8 +70,28 @@ def criteria(args, user):
         date_from=parse_date(args.get("du"), "du", errors, _("Du")),
         date_to=parse_date(args.get("au"), "au", errors, _("Au")),
         waiting_since=waiting_since,
+        selection_id=selection_id,
     )
     return found, errors
+
+
+def _selection(args, user, errors):
+    """« Respecter les critères de sélection »: the selection's id, if it is one the
+    person may use (else a message, and the list is not restricted)."""
+    raw = args.get("selection", "").strip()
+    if not raw:
+        return None
+    selection_id = parse_id(raw)
+    try:
+        if selection_id is None:
+            raise repairs.RepairError(
+                _("Cette sélection de clients n'existe pas ou n'est pas de votre magasin.")
+            )
+        repairs.selection_for(user, selection_id)
+    except repairs.RepairError as error:
+        errors["selection"] = str(error)
+        return None
+    return selection_id
 
 
 def _waiting_since(args, user):

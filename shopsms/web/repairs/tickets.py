@@ -32,7 +32,11 @@ def index():
     if request.headers.get("HX-Request") != "true":
         # The reminder banner is outside the results: a keystroke search does not redo it.
         reminder, reminder_days, _since = repairs.reminder_count(current_user)
-        context = {"reminder": reminder, "reminder_days": reminder_days}
+        context = {
+            "reminder": reminder,
+            "reminder_days": reminder_days,
+            "selection": _selection(criteria),
+        }
     query = request.args.to_dict(flat=False)
     without_reminder = {k: v for k, v in query.items() if k not in ("relance", "page")}
     return render(
@@ -51,6 +55,14 @@ def index():
         **context,
         **common(),
     )
+
+
+def _selection(criteria):
+    """The client selection the « Respecter les critères de sélection » box stands for:
+    the one the list is restricted to, else the person's current one."""
+    if criteria.selection_id is not None:
+        return repairs.selection_for(current_user, criteria.selection_id)
+    return repairs.current_selection(current_user)
 
 
 def _render_ticket(ticket, form, status=200):
