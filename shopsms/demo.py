@@ -70,8 +70,7 @@ REPAIR_ITEMS = (
 TEMPLATES = (
     ("Retour atelier", None,
      "Bonjour <GEN> <NOMPROPRE>, votre réparation <NUM> est disponible en magasin. "
-     "Merci de vous munir de votre ticket pour venir récupérer votre article.\n"
-     "Bijouterie Showroom"),
+     "Merci de venir la chercher avec votre ticket.\n<MAGASIN>"),
     ("Anniversaire", None,
      "Joyeux anniversaire <PRENOM> ! -10 % sur tout le magasin ce mois-ci. <MAGASIN>"),
     ("Soirée privée", "001",

@@ -31,9 +31,11 @@ DEFAULTS = {
     "topup_email": "",
     # Repairs (SAV tab): « Prévenir les clients des retours atelier ».
     "workshop_return_mode": "proposed",  # none, proposed, imposed
+    # Signed with the store, as the seed asks of every message (operators may replace
+    # the sender id with a short number).
     "workshop_return_message": (
         "Bonjour <GEN> <NOMPROPRE>, votre réparation <NUM> est disponible en magasin. "
-        "Merci de vous munir de votre ticket pour venir récupérer votre article."
+        "Merci de venir la chercher avec votre ticket.\n<MAGASIN>"
     ),
     "repair_reminder_days": 15,
     "repair_reminder_message": (

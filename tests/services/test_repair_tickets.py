@@ -538,3 +538,22 @@ def test_the_sav_list_keeps_the_clients_of_the_current_selection(ctx, users, mak
     db.session.commit()
     with pytest.raises(repairs.RepairError, match="envoyée ou supprimée"):
         repairs.selection_for(staff, draft.id)
+
+
+def test_the_default_workshop_return_message_ends_with_the_store_and_fits_one_sms(
+    ctx, make_client, ticket, store, credits_available, redis_client
+):
+    db.session.get(Store, store.id).name = "Bijouterie Lumen Biarritz"
+    db.session.commit()
+    default = settings.get("workshop_return_message", store.id)
+    assert default.endswith("\n<MAGASIN>")
+    assert repair_notices.check_message(default, store.id) == ""
+    credits_available(5)
+    ticket_id = ticket(make_client(civility="Madame", last_name="FONTAINE"), "500347")
+    repair_notices.notify([ticket_id], None, kind="workshop_return")
+    message = db.session.scalar(select(Message))
+    assert message.text == (
+        "Bonjour Madame Fontaine, votre réparation 500347 est disponible en magasin. "
+        "Merci de venir la chercher avec votre ticket.\nBijouterie Lumen Biarritz"
+    )
+    assert message.parts == 1
