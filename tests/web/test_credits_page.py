@@ -142,3 +142,29 @@ def test_the_banner_shows_once_the_threshold_is_reached(app, client_as, credits_
     assert 'data-testid="low-credit"' in client.get("/").text
     credits_available(1)
     assert 'data-testid="low-credit"' not in client.get("/").text
+
+
+def test_consumption_lines_show_the_credits_actually_charged(
+    app, client_as, store, make_client, credits_available, redis_client
+):
+    from shopsms.services import campaigns
+    from shopsms.services.campaigns import Recipient
+    from shopsms.services.sending import finish, send_next_batch
+
+    credits_available(100)
+    long_text = "Votre commande est arrivée en magasin. " * 6  # 234 characters: 2 parts
+    recipients = [Recipient(client_id=make_client()) for _ in range(3)]
+    with app.app_context():
+        settings.put("max_parts", 2)
+        campaign = campaigns.draft(
+            "repair", body=long_text.strip(), recipients=recipients, store_id=store.id
+        )
+        campaigns.queue_now(campaign.id)
+        send_next_batch(campaign.id)
+        finish(campaign.id)
+        entry = db.session.scalar(select(CreditEntry).where(CreditEntry.kind == "charge"))
+        assert (entry.amount, entry.parts) == (0, 6)
+    ledger = client_as("manager").get("/credits/").text
+    row = ledger.split('data-testid="charged"')[1].split("</td>")[0]
+    assert "6 crédits" in row and "pris sur la réservation" in row
+    assert '<td class="num nowrap ">0</td>' not in ledger
