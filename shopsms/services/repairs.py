@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, not_, or_, select, update
+from sqlalchemy import and_, not_, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -336,19 +336,11 @@ class TicketForm:
 
 def _find_client(user, number, errors):
     """The client of that number the person may see: their store's, any for head office."""
-    query = select(Client).where(Client.number.in_(client_number_forms(number)))
+    query = select(Client).where(Client.number == number)
     if not user.has_role("admin"):
         query = query.where(Client.store_id == user.store_id)
-    # The number as typed first; « 888 » for « 0000888 » only when it is the only one.
-    found = db.session.scalars(
-        query.order_by(case((Client.number == number, 0), else_=1)).limit(2)
-    ).all()
-    client = found[0] if found and (len(found) == 1 or found[0].number == number) else None
-    if len(found) > 1 and client is None:
-        errors["client_number"] = (
-            f"Plusieurs clients ont le numéro {number} à des zéros près : tapez-le en entier."
-        )
-    elif client is None:
+    client = db.session.scalars(query.limit(1)).first()
+    if client is None:
         errors["client_number"] = (
             f"Aucun client n° {number} dans votre magasin : vérifiez le numéro."
             if not user.has_role("admin")
