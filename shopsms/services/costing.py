@@ -138,14 +138,18 @@ def example_context(store_id=None):
     return context
 
 
-def preview(body, *, add_stop, store_id=None, client_ids=(), signature=None) -> Preview:
+def preview(
+    body, *, add_stop, store_id=None, client_ids=(), signature=None, contexts=None
+) -> Preview:
     """The composer's counter, warnings and cost for `body`: on the recipients' final
-    texts when client_ids (ids, or a Select of ids) are given, else on the example's."""
+    texts when client_ids (ids, or a Select of ids) are given, or their placeholder
+    `contexts` themselves (a repair ticket's hold its number and amount), else on the
+    example's."""
     body = body or ""
     max_parts, short_code = _rules(store_id)
     if not isinstance(client_ids, Select):
         client_ids = list(client_ids or ())
-    example = not isinstance(client_ids, Select) and not client_ids
+    example = contexts is None and not isinstance(client_ids, Select) and not client_ids
     if isinstance(client_ids, Select):
         # A campaign's recipients (tens of thousands): one row per distinct value of
         # what the text uses, with its count, so a keystroke renders each text once.
@@ -160,7 +164,12 @@ def preview(body, *, add_stop, store_id=None, client_ids=(), signature=None) -> 
 
     else:
         # Read once, measured twice (as typed, and with the special characters replaced).
-        contexts = [example_context(store_id)] if example else list(recipient_contexts(client_ids))
+        if contexts is not None:
+            contexts = list(contexts)
+        elif example:
+            contexts = [example_context(store_id)]
+        else:
+            contexts = list(recipient_contexts(client_ids))
 
         def estimate_for(template):
             return cost.estimate(

@@ -55,11 +55,15 @@ def context(
     notice=None,
     autofocus=False,
     campaign_id=None,
+    ticket_ids=(),
 ):
     """What _composer.html needs. `saved` is "dialog" (a button opens the saved messages)
     or "inline" (a side panel, with F2 to save: the saved messages page). `campaign_id`:
-    a draft campaign whose recipients the cost is computed on (instead of client_ids)."""
-    composer = _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id)
+    a draft campaign whose recipients the cost is computed on (instead of client_ids).
+    `ticket_ids`: repair tickets whose clients the cost is computed on, each with its
+    ticket's number and amount (the SAV screen posts them with each request)."""
+    composer = _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id,
+                     ticket_ids)  # fmt: skip
     composer.update(
         placeholders=[(p, PLACEHOLDER_HELP.get(p.tag, p.description)) for p in PLACEHOLDERS],
         saved_area=saved_area(),
@@ -69,7 +73,8 @@ def context(
     return composer
 
 
-def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id=None):
+def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id=None,
+          ticket_ids=()):  # fmt: skip
     """What the counter (_preview.html) needs."""
     kind = kind if kind in KINDS else "service"
     forced = kind in STOP_FORCED
@@ -86,6 +91,7 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
             abort(404)
         client_ids = []
         recipients_query = recipients.pending_client_ids(campaign_id)
+    contexts = _ticket_contexts(ticket_ids) if ticket_ids else None
     return {
         "id": dom_id if _DOM_ID_RE.fullmatch(dom_id or "") else "composer",
         "kind": kind,
@@ -102,10 +108,20 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
             store_id=store_id,
             client_ids=recipients_query if recipients_query is not None else client_ids,
             signature=recipients.signature(campaign_id) if recipients_query is not None else None,
+            contexts=contexts,
         ),
         "example_name": costing.EXAMPLE_NAME,
         "char_label": char_label,
     }
+
+
+def _ticket_contexts(ticket_ids):
+    """The placeholder contexts of the tickets' clients who can receive an SMS, as the SAV
+    screen's ticket list renders them (the tickets the person may act on)."""
+    from ..services import repair_notices, repairs
+
+    visible = repairs.visible_ids(current_user, ticket_ids)
+    return [target.context for target in repair_notices.targets(visible) if target.reachable]
 
 
 def char_label(char):
@@ -157,6 +173,9 @@ def _posted():
         "dom_id": form.get("composer_id", "composer"),
         "saved": form.get("composer_saved", "dialog"),
         "campaign_id": form.get("campaign_id", type=int),
+        "ticket_ids": [
+            int(v) for v in form.getlist("ticket_id") if v.strip().isdigit() and len(v) <= 10
+        ][:2000],
     }
 
 
@@ -205,7 +224,11 @@ def replace():
         after=_parts(after),
     )
     composer["focus"] = True
-    return render_template("composer/_composer.html", composer=composer)
+    # A screen that shows the texts elsewhere too (the SAV's ticket list) refreshes them.
+    return (
+        render_template("composer/_composer.html", composer=composer),
+        {"HX-Trigger-After-Settle": "composer-replaced"},
+    )
 
 
 @bp.post("/composer/messages")

@@ -85,3 +85,12 @@ document.addEventListener("click", (event) => {
   const closer = event.target.closest?.("[data-close-dialog]");
   if (closer) closer.closest("dialog")?.close();
 });
+
+// The SMS screen's composer counts on the tickets' own clients, numbers and amounts,
+// as the ticket list beside it does: its requests carry the tickets of the sending.
+document.addEventListener("htmx:configRequest", (event) => {
+  const form = event.detail.elt.closest?.("#repair-send");
+  if (!form || !event.detail.path.startsWith("/composer/")) return;
+  const ids = [...form.querySelectorAll(':scope > input[name="ticket_id"]')].map((i) => i.value);
+  if (ids.length) event.detail.parameters.ticket_id = ids;
+});

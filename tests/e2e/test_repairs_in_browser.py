@@ -237,3 +237,37 @@ def test_workshop_return_refuses_a_ticket_already_available_unless_asked_to_tell
     with app.app_context():
         row = db.session.scalar(select(RepairTicket).where(RepairTicket.number == "500347"))
         assert row.returned_on == date(2026, 3, 11)
+
+
+def test_after_replacing_special_characters_both_panels_count_the_same(
+    app, live_server, page, users, store, make_client, credits_available, redis_client
+):
+    credits_available(20)
+    client_id = make_client(civility="Mademoiselle", first_name="Adélaïde",
+                            last_name="ETCHEVERRY-DUHALDE")  # fmt: skip
+    with app.app_context():
+        ticket = RepairTicket(number="5003471234", client_id=client_id, store_id=store.id,
+                              status="ready", item_description="Montre")  # fmt: skip
+        db.session.add(ticket)
+        db.session.commit()
+        ticket_id = ticket.id
+    log_in(page, live_server, f"/sav/sms?ticket_id={ticket_id}")
+    # 145 characters for the example client, 166 for this one once <NUM> and her name
+    # are in: the counter must be hers, as the ticket list's.
+    page.get_by_label("Message", exact=True).fill(
+        "Bonjour <GEN> <NOMPROPRE>, votre réparation <NUM> est prête : passez la chercher "
+        "avec votre ticket quand vous voulez, nous vous attendons. L’équipe"
+    )
+    line = page.get_by_test_id("recap-line")
+    expect(line).to_contain_text("(3 crédits)")
+    expect(page.get_by_test_id("parts")).to_have_text("3 SMS")
+    page.get_by_test_id("replace").click()
+    expect(page.get_by_text("Caractères spéciaux remplacés : 3 SMS → 2 SMS.")).to_be_visible()
+    expect(page.get_by_test_id("parts")).to_have_text("2 SMS")
+    expect(page.get_by_test_id("final-text")).to_contain_text(
+        "Bonjour Mademoiselle Etcheverry-Duhalde, votre réparation 5003471234"
+    )
+    expect(page.get_by_test_id("over-limit")).to_be_visible()
+    expect(line).to_contain_text("L'équipe (2 crédits)")
+    expect(page.get_by_test_id("recap-credits")).to_have_text("2")
+    expect(page.locator("#repair-recap [role=alert]")).to_contain_text("1 texte dépasse")

@@ -547,3 +547,25 @@ def test_the_list_respects_the_current_client_selection_and_finds_numbers_withou
     for typed in ("888", "0000888", "00888"):
         found = text(staff.get(f"{base}&client={typed}"))
         assert 'data-ticket="519688"' in found and 'data-ticket="518187"' not in found
+
+
+def test_the_composer_counts_on_the_tickets_clients_the_person_may_act_on(
+    app, client_as, make_client, ticket, other_store
+):
+    mine = ticket(make_client(civility="Madame", last_name="FONTAINE"), "3131")
+    theirs = ticket(make_client(store_id=other_store), "4141", store_id=other_store)
+    staff = client_as("staff")
+    token = csrf_token(staff.get(f"/sav/sms?ticket_id={mine}"))
+    form = {
+        "csrf_token": token,
+        "kind": "repair",
+        "body": "Bonjour <GEN> <NOMPROPRE>, fiche <NUM>.",
+    }
+    preview = text(staff.post("/composer/apercu", data=form | {"ticket_id": [mine]}))
+    assert "Bonjour Madame Fontaine, fiche 3131." in preview
+    assert "client exemple" not in preview
+    # Another store's ticket gives nothing away: no recipient, no text.
+    forged = text(staff.post("/composer/apercu", data=form | {"ticket_id": [theirs]}))
+    assert "4141" not in forged and "Aucun destinataire trouvé." in forged
+    replaced = staff.post("/composer/remplacer", data=form | {"ticket_id": [mine]})
+    assert replaced.headers["HX-Trigger-After-Settle"] == "composer-replaced"

@@ -46,6 +46,7 @@ def _send_context(ticket_ids, kind, posted=None, add_stop=False, error=None, wit
             add_stop=add_stop,
             dom_id="sav",
             autofocus=not body,
+            ticket_ids=ticket_ids,
         )
     return context
 
