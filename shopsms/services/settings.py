@@ -209,6 +209,22 @@ def sms_enabled(store_id):
     return bool(enabled) if enabled is not None else True
 
 
+def sending_off(store_ids=(), *, every_store=False):
+    """What stops every SMS before anyone types a word (the screens' banners): [("platform",
+    None)] when the « Liaison plate-forme de services » is off (nothing leaves, whatever
+    the store), else ("module", store name) for each of these stores (every store for
+    head office's overview) whose « Activer le module SMS » is off. One small query."""
+    if not page_values()["platform_link"]:
+        return [("platform", None)]
+    ids = [i for i in store_ids if i is not None]
+    if not ids and not every_store:
+        return []
+    query = select(Store.name).where(Store.sms_enabled.is_(False)).order_by(Store.name)
+    if not every_store:
+        query = query.where(Store.id.in_(ids))
+    return [("module", name) for name in db.session.scalars(query)]
+
+
 def set_sms_enabled(store_id, enabled, *, user=None, commit=True):
     store = db.session.get(Store, store_id)
     if store is None or store.sms_enabled == bool(enabled):

@@ -5,7 +5,7 @@ from flask_login import current_user
 from rq import Worker
 
 from ..queue import connect
-from ..services import dashboard, replies
+from ..services import dashboard, replies, settings
 from .helpers import render
 
 bp = Blueprint("home", __name__)
@@ -18,6 +18,25 @@ def _workers_running():
     except Exception:  # Redis down must not take the home page down with it
         current_app.logger.warning("Redis unreachable for the home page", exc_info=True)
         return None
+
+
+@bp.app_context_processor
+def _sending_off():
+    """For areas/_sending_off.html: what stops sending, for the stores a screen sends for
+    (default: the person's own; head office sees every store's)."""
+
+    def sending_off(store_ids=None):
+        if not current_user.is_authenticated:
+            return []
+        if store_ids is None:
+            if current_user.store_id is None:
+                return settings.sending_off(every_store=current_user.has_role("admin"))
+            store_ids = [current_user.store_id]
+        elif isinstance(store_ids, int):
+            store_ids = [store_ids]
+        return settings.sending_off(store_ids)
+
+    return {"sending_off": sending_off}
 
 
 @bp.get("/")

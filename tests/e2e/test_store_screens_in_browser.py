@@ -38,3 +38,21 @@ def test_the_test_phone_counts_every_sms_of_a_number(
     expect(line).to_contain_text("Message 4")
     line.click()
     expect(page.locator(".bubble.received")).to_have_count(4)
+
+
+def test_the_platform_switch_hint_says_what_its_position_does(live_server, page, users):
+    log_in(page, live_server, "siege", "/parametres/magasins")
+    switch = page.get_by_role("switch", name="Activer la « Liaison plate-forme de services »")
+    on, off = page.get_by_test_id("platform-hint-on"), page.get_by_test_id("platform-hint-off")
+    expect(switch).to_be_checked()
+    expect(on).to_be_visible()
+    expect(off).to_be_hidden()
+    switch.uncheck()  # said at once, before saving
+    expect(on).to_be_hidden()
+    expect(off).to_contain_text("Liaison coupée : aucun SMS ne part, quel que soit le magasin")
+    page.keyboard.press("F2")
+    expect(page.get_by_text("Paramètres enregistrés.")).to_be_visible()
+    expect(off).to_be_visible()
+    banner = page.get_by_test_id("sending-off")
+    page.goto(live_server + "/")
+    expect(banner).to_contain_text("La liaison plate-forme de services est coupée")

@@ -36,6 +36,11 @@ def _send_context(ticket_ids, kind, posted=None, add_stop=False, error=None, wit
         "error": error,
         "title": _title(kind, len(ticket_ids)),
         "unreachable_labels": UNREACHABLE_LABELS,
+        # The banner that says a store of the sending cannot send (areas/_sending_off).
+        "sending_store_ids": sorted(
+            {line.target.store_id for line in recap.lines}
+            | {target.store_id for target in recap.unreachable}
+        ),
         **common(),
     }
     if with_composer and mode != "imposed":
