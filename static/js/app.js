@@ -8,6 +8,10 @@ document.addEventListener("keydown", (event) => {
       event.preventDefault();
       return;
     }
+    if (closeMenus()) {
+      event.preventDefault();
+      return;
+    }
   }
   if (!["Escape", "F2", "F9"].includes(event.key)) return;
   const target = [...document.querySelectorAll(`[data-hotkey="${event.key}"]`)].find(
@@ -38,4 +42,32 @@ document.addEventListener("submit", (event) => {
   setTimeout(() => {
     for (const button of form.querySelectorAll("button")) button.disabled = true;
   }, 0);
+});
+
+// The header's menus: « Menu » on a narrow screen opens the areas over the page (with the
+// person's menu open inside); the person's menu opens on a tap. A tap elsewhere or Esc
+// closes them.
+const topbar = () => document.querySelector("[data-topbar]");
+function setMenu(open) {
+  const bar = topbar();
+  if (!bar) return;
+  bar.classList.toggle("is-open", open);
+  bar.querySelector("[data-menu-toggle]")?.setAttribute("aria-expanded", String(open));
+  const user = bar.querySelector("[data-user-menu]");
+  if (user && window.matchMedia("(max-width: 899px)").matches) user.open = open;
+}
+function closeMenus() {
+  const bar = topbar();
+  const user = bar?.querySelector("[data-user-menu][open]");
+  const wasOpen = Boolean(bar?.classList.contains("is-open") || user);
+  if (bar?.classList.contains("is-open")) setMenu(false);
+  if (user) user.open = false;
+  return wasOpen;
+}
+document.addEventListener("click", (event) => {
+  if (event.target.closest?.("[data-menu-toggle]")) {
+    setMenu(!topbar().classList.contains("is-open"));
+    return;
+  }
+  if (!event.target.closest?.(".topbar-menu")) closeMenus();
 });

@@ -56,3 +56,55 @@ def test_the_platform_switch_hint_says_what_its_position_does(live_server, page,
     banner = page.get_by_test_id("sending-off")
     page.goto(live_server + "/")
     expect(banner).to_contain_text("La liaison plate-forme de services est coupée")
+
+
+HEADER_BOTTOM = "document.querySelector('header.topbar').getBoundingClientRect().bottom"
+
+
+@pytest.mark.parametrize("username", ["vendeur", "gerant", "siege"])
+def test_the_header_stays_one_row_on_a_tablet_and_a_phone(
+    browser, live_server, users, credits_available, monkeypatch, username
+):
+    from shopsms import web
+
+    credits_available(10_000)  # no low-credit alert: the header alone is measured
+    # One more head-office area (the supervision page another issue adds) fits too.
+    extra = ("Supervision", "reports.closed", "admin")
+    monkeypatch.setattr(web, "NAVIGATION", (*web.NAVIGATION, extra))
+    for width, height, most in ((1024, 768, 100), (390, 844, 120)):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
+        page = context.new_page()
+        log_in(page, live_server, username)
+        expect(page.locator(".simulation-banner")).to_be_visible()  # counted in the height
+        bottom = page.evaluate(HEADER_BOTTOM)
+        assert bottom <= most, f"{username} at {width} px: header ends at {bottom} px"
+        areas = page.locator("header .areas a")
+        if width == 1024:
+            # Every area in sight, none scrolled out of the row.
+            assert page.evaluate(
+                "(() => { const a = document.querySelector('header .areas');"
+                " return a.scrollWidth <= a.clientWidth; })()"
+            )
+            logout = page.get_by_role("button", name="Déconnexion")
+            page.locator("header .user-menu > summary").click()  # the person's menu
+            expect(logout).to_be_visible()
+            page.keyboard.press("Escape")
+            expect(logout).to_be_hidden()
+            page.locator("header").get_by_role("link", name="SAV", exact=True).click()
+            expect(page).to_have_url(live_server + "/sav/")
+        else:
+            expect(areas.first).to_be_hidden()
+            page.get_by_role("button", name="Menu").click()
+            expect(
+                page.locator("header").get_by_role("link", name="SAV", exact=True)
+            ).to_be_visible()
+            expect(page.get_by_role("button", name="Déconnexion")).to_be_visible()
+            page.keyboard.press("Escape")
+            expect(areas.first).to_be_hidden()
+            page.get_by_role("button", name="Menu").click()
+            page.locator("header").get_by_role("link", name="SAV", exact=True).click()
+            expect(page).to_have_url(live_server + "/sav/")
+        assert page.evaluate(HEADER_BOTTOM) <= most  # the area's own page too
+        names = areas.all_inner_texts()
+        assert ("Supervision" in names) == (username == "siege")
+        context.close()
