@@ -108,3 +108,45 @@ def test_the_header_stays_one_row_on_a_tablet_and_a_phone(
         names = areas.all_inner_texts()
         assert ("Supervision" in names) == (username == "siege")
         context.close()
+
+
+def test_the_report_and_the_client_history_fit_without_sideways_scrolling(
+    app, browser, live_server, users, store, make_client, credits_available, redis_client
+):
+    credits_available(10_000)
+    long_text = (
+        "Bonjour <PRENOM>, votre commande de bracelet en cuir est arrivée au magasin : "
+        "passez quand vous voulez avec votre ticket. Bijouterie Biarritz"
+    )
+    ids = [
+        make_client(first_name="Marie-Christine", last_name="ETCHEVERRY-DUHALDE"),
+        make_client(first_name="Jean", last_name="DUPONT", tel1="06 00 00 00 01"),  # fails
+        make_client(first_name="Paul", last_name="FIXE", tel1="05 59 01 02 03"),  # skipped
+    ]
+    with app.app_context():
+        for _ in range(3):
+            campaign = campaigns.draft(
+                "repair", body=long_text, store_id=store.id,
+                recipients=[Recipient(client_id=i) for i in ids],
+            )  # fmt: skip
+            campaigns.queue_now(campaign.id)
+            send_next_batch(campaign.id)
+            campaign_id = campaign.id
+    fits = (
+        "[...document.querySelectorAll('.table-scroll')].every("
+        "s => s.scrollWidth <= s.clientWidth) && "
+        "document.documentElement.scrollWidth <= window.innerWidth"
+    )
+    for width, height in ((1024, 768), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
+        page = context.new_page()
+        log_in(page, live_server, "gerant")
+        page.goto(f"{live_server}/rapports/{campaign_id}")
+        rows = page.locator("#report-messages tbody tr")
+        expect(rows).to_have_count(3)
+        expect(rows.filter(has_text="FIXE")).to_contain_text("Pas de numéro de portable")
+        assert page.evaluate(fits), f"the report scrolls sideways at {width} px"
+        page.goto(f"{live_server}/clients/{ids[0]}")
+        expect(page.locator("#client-actions tbody tr")).to_have_count(3)
+        assert page.evaluate(fits), f"the client's history scrolls sideways at {width} px"
+        context.close()
