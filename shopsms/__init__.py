@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from . import config
+from . import config, plurals
 from .extensions import babel, csrf, db, htmx, login, migrate
 
 
@@ -30,6 +30,7 @@ def create_app(test_config=None):
     from .web import i18n
 
     babel.init_app(app, locale_selector=i18n.select_locale)
+    plurals.install(app)  # « 0 destinataire », « 1 caractère » in French
 
     from . import cli, web
 

@@ -13,6 +13,7 @@ from sqlalchemy import case, func, insert, literal, select, text, update
 
 from ..extensions import db
 from ..models import Campaign, CreditEntry, Message, utcnow
+from ..plurals import ngettext
 from . import audit
 
 # Any constant shared by every process of the deployment: it names the ledger's lock.
@@ -23,8 +24,14 @@ class NotEnoughCredits(Exception):
     def __init__(self, needed, available):
         self.needed, self.available = needed, available
         super().__init__(
-            f"Crédits insuffisants : cet envoi coûte {needed} crédit(s) et il en reste "
-            f"{available}. Rechargez le compte ou réduisez la sélection."
+            ngettext(
+                "Crédits insuffisants : cet envoi coûte %(num)d crédit et il en reste "
+                "%(available)d. Rechargez le compte ou réduisez la sélection.",
+                "Crédits insuffisants : cet envoi coûte %(num)d crédits et il en reste "
+                "%(available)d. Rechargez le compte ou réduisez la sélection.",
+                needed,
+                available=available,
+            )
         )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Client, Message, RepairTicket, Setting, Store, utcnow
+from ..plurals import ngettext
 from ..sms import cost, encoding, placeholders
 from . import audit, campaigns, costing, credits, settings
 from .campaigns import Recipient
@@ -321,9 +322,11 @@ def check_message(body, store_id=None):
     estimate = cost.estimate(body, [example], add_stop=False, short_code=short_code,
                              max_parts=max_parts)  # fmt: skip
     if estimate.over_limit:
-        return (
-            f"Le message dépasse {max_parts} SMS de {estimate.over_by} caractère(s) : "
-            "raccourcissez-le."
+        return ngettext(
+            "Le message dépasse %(parts)d SMS de %(num)d caractère : raccourcissez-le.",
+            "Le message dépasse %(parts)d SMS de %(num)d caractères : raccourcissez-le.",
+            estimate.over_by,
+            parts=max_parts,
         )
     return ""
 

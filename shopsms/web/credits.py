@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
+from ..plurals import ngettext
 from ..services import credits, listings, settings
 from .access import role_required
 from .helpers import render
@@ -115,5 +116,12 @@ def top_up():
         errors = {key: str(TOP_UP_ERRORS[key, problem]) for key, problem in problems.items()}
         return _page(400, form={"amount": raw_amount, "reference": reference}, errors=errors)
     credits.top_up(amount, reference=reference, user=current_user)
-    flash(_("Recharge de %(amount)d crédits enregistrée.", amount=amount), "success")
+    flash(
+        ngettext(
+            "Recharge de %(num)d crédit enregistrée.",
+            "Recharge de %(num)d crédits enregistrée.",
+            amount,
+        ),
+        "success",
+    )
     return redirect(url_for("credits.index"))

@@ -4,6 +4,8 @@ banners that say a store cannot send, and targets big enough for a finger."""
 import pytest
 from playwright.sync_api import expect
 
+from shopsms.extensions import db
+from shopsms.models import RepairTicket
 from shopsms.services import campaigns
 from shopsms.services.campaigns import Recipient
 from shopsms.services.sending import send_next_batch
@@ -150,3 +152,63 @@ def test_the_report_and_the_client_history_fit_without_sideways_scrolling(
         expect(page.locator("#client-actions tbody tr")).to_have_count(3)
         assert page.evaluate(fits), f"the client's history scrolls sideways at {width} px"
         context.close()
+
+
+# Everything a finger can touch; a box or a radio is touched through its label.
+SMALL_TARGETS = """() => {
+  const touchable = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
+    + '[role=button]';
+  const hidden = 'dialog:not([open]), details:not([open]) > :not(summary)';
+  const labelOf = (box) => box.closest('label')
+    || (box.id && document.querySelector(`label[for="${box.id}"]`));
+  const small = [];
+  for (const element of document.querySelectorAll(touchable)) {
+    let box = element.getBoundingClientRect();
+    if (!box.width || !box.height || element.closest(hidden)) continue;
+    if (element.matches('input[type=checkbox], input[type=radio]') && labelOf(element)) {
+      box = labelOf(element).getBoundingClientRect();
+    }
+    if (box.width < 44 || box.height < 44) {
+      const name = element.innerText || element.value || element.getAttribute('aria-label');
+      const size = `${Math.round(box.width)}×${Math.round(box.height)}`;
+      small.push(`${element.tagName.toLowerCase()} « ${(name || '').trim()} » ${size}`);
+    }
+  }
+  return small;
+}"""
+
+
+def test_every_target_on_the_store_screens_is_a_finger_wide(
+    app, browser, live_server, users, store, make_client, credits_available, redis_client
+):
+    credits_available(10_000)
+    client_id = make_client(number="0000888", last_name="VOISIN", first_name="Roland")
+    with app.app_context():
+        ticket = RepairTicket(number="500347", client_id=client_id, store_id=store.id,
+                              status="ready", item_description="Montre")  # fmt: skip
+        db.session.add(ticket)
+        campaign = campaigns.draft("single", body="Bonjour <PRENOM>", store_id=store.id,
+                                   recipients=[Recipient(client_id=client_id)])  # fmt: skip
+        campaigns.queue_now(campaign.id)
+        send_next_batch(campaign.id)
+        db.session.commit()
+        ticket_id, campaign_id = ticket.id, campaign.id
+    pages = [
+        "/", "/clients/", f"/clients/{client_id}", f"/clients/{client_id}/sms", "/sav/",
+        "/sav/retour-atelier", f"/sav/fiches/{ticket_id}", f"/sav/sms?ticket_id={ticket_id}",
+        "/rapports/", f"/rapports/{campaign_id}", "/credits/", "/telephone-de-test/",
+        "/telephone-de-test/+33612000001",
+    ]  # fmt: skip
+    context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="fr-FR")
+    page = context.new_page()
+    found = {}
+    for username in ("vendeur", "gerant", "siege"):
+        log_in(page, live_server, username)
+        for path in pages:
+            assert page.goto(live_server + path).status == 200, path
+            small = page.evaluate(SMALL_TARGETS)
+            if small:
+                found[f"{username} {path}"] = small
+        page.context.clear_cookies()
+    context.close()
+    assert found == {}

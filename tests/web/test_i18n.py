@@ -46,3 +46,33 @@ def test_a_person_can_switch_to_english_and_back(client_as):
     assert "SMS credits left" in english.text and '<html lang="en"' in english.text
     client.post("/langue/fr", data={"csrf_token": token})
     assert "Crédits SMS restants" in client.get("/").text
+
+
+def test_counts_take_the_french_singular_for_0_and_1_and_the_english_rule_in_english(app):
+    from flask import render_template_string
+
+    from shopsms.plurals import ngettext
+
+    template = '{{ ngettext("%(num)d fiche SAV", "%(num)d fiches SAV", n) }}'
+    with app.test_request_context():
+        said = [render_template_string(template, n=n) for n in (0, 1, 2, 12500)]
+        assert said == ["0 fiche SAV", "1 fiche SAV", "2 fiches SAV", "12500 fiches SAV"]
+        message = "Le message dépasse %(parts)d SMS de %(num)d caractère : raccourcissez-le."
+        plural = message.replace("caractère", "caractères")
+        assert ngettext(message, plural, 1, parts=1).endswith("de 1 caractère : raccourcissez-le.")
+        assert ngettext(message, plural, 2, parts=1).endswith("de 2 caractères : raccourcissez-le.")
+    with app.test_request_context(headers={"Cookie": ""}):
+        from flask import session
+
+        session["locale"] = "en"
+        said = [render_template_string(template, n=n) for n in (0, 1, 2)]
+        assert said == ["0 repair tickets", "1 repair ticket", "2 repair tickets"]
+
+
+def test_a_low_balance_of_one_credit_is_said_in_the_singular(app, client_as):
+    from shopsms.services import credits
+
+    with app.app_context():
+        credits.top_up(1, reference="tests")
+    page = client_as("staff").get("/").text
+    assert "il reste 1 crédit (seuil d'alerte : 500)." in page

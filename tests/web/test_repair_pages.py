@@ -569,3 +569,19 @@ def test_the_composer_counts_on_the_tickets_clients_the_person_may_act_on(
     assert "4141" not in forged and "Aucun destinataire trouvé." in forged
     replaced = staff.post("/composer/remplacer", data=form | {"ticket_id": [mine]})
     assert replaced.headers["HX-Trigger-After-Settle"] == "composer-replaced"
+
+
+def test_the_sav_buttons_say_their_keys_as_the_seed_does(client_as, make_client, ticket):
+    ticket_id = ticket(make_client(), "3156", status="at_workshop")
+    staff = client_as("staff")
+    pages = {
+        "/sav/": ["F2 – Rechercher"],
+        "/sav/retour-atelier": ["Échap – Fermer", "F2 – Valider le retour"],
+        f"/sav/sms?ticket_id={ticket_id}": ["Échap – Fermer", "F2 – Envoyer"],
+        f"/sav/fiches/{ticket_id}": ["Échap – Fermer", "F2 – Enregistrer"],
+    }
+    for path, labels in pages.items():
+        page = text(staff.get(path))
+        for label in labels:
+            key = "Escape" if label.startswith("Échap") else "F2"
+            assert re.search(rf'data-hotkey="{key}"[^>]*>{label}<', page), (path, label)

@@ -3,9 +3,9 @@ reminder. Which text goes (none, proposed, imposed) is repair_notices' rule."""
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
+from ...plurals import ngettext
 from ...services import campaigns, credits, repair_notices, repairs
 from .. import composer
 from ..access import role_required

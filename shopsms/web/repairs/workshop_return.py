@@ -5,9 +5,9 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
+from ...plurals import ngettext
 from ...services import repairs
 from ..access import role_required
 from . import bp, common, forms, parse_ids
