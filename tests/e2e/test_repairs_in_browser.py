@@ -223,8 +223,9 @@ def test_workshop_return_refuses_a_ticket_already_available_unless_asked_to_tell
     expect(page.get_by_test_id("return-refusal")).to_have_count(0)
     expect(page.get_by_label("N° fiche SAV")).to_be_focused()
     page.keyboard.press("F2")
-    expect(page.get_by_text("1 fiche déjà disponible : son client sera prévenu de nouveau.")) \
-        .to_be_visible()  # fmt: skip
+    expect(
+        page.get_by_text("1 fiche déjà disponible : son retour reste tel qu'enregistré")
+    ).to_be_visible()
     expect(recap).to_have_count(1)
     expect(recap).to_contain_text("Bonjour Madame Rfi, votre réparation 500347 est disponible")
     page.get_by_role("button", name="Envoyer").click()

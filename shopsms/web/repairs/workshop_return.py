@@ -66,6 +66,7 @@ def return_line():
                 "repairs/_return_error.html",
                 error=str(error),
                 again_number=_again_number(error),
+                again_told=_again_number(error) is not None and bool(error.ticket.notified_by),
             ),
             200,
             {"HX-Retarget": "#return-error", "HX-Reswap": "innerHTML"},
@@ -125,9 +126,10 @@ def record_return():
             if told_again:
                 flash(
                     ngettext(
-                        "%(num)d fiche déjà disponible : son client sera prévenu de nouveau.",
-                        "%(num)d fiches déjà disponibles : leurs clients seront prévenus de "
-                        "nouveau.",
+                        "%(num)d fiche déjà disponible : son retour reste tel qu'enregistré, "
+                        "son client sera prévenu.",
+                        "%(num)d fiches déjà disponibles : leurs retours restent tels "
+                        "qu'enregistrés, leurs clients seront prévenus.",
                         told_again,
                     ),
                     "info",
