@@ -4,7 +4,7 @@ by create_app) and for the code (`from shopsms.plurals import ngettext`), with o
 difference: the French texts are the catalogue's msgids, among which gettext chooses by
 the English rule (0 takes the plural), where French gives 0 and 1 the singular."""
 
-from flask import has_app_context
+from flask import has_request_context
 from flask_babel import get_locale, get_translations
 
 
@@ -22,7 +22,10 @@ def ngettext(singular, plural, num, **variables):
 
 
 def _french():
-    locale = get_locale() if has_app_context() else None
+    # Outside a request (a job, the CLI) nobody chose a language: the texts' own, French.
+    if not has_request_context():
+        return True
+    locale = get_locale()
     return locale is None or locale.language == "fr"
 
 

@@ -76,3 +76,13 @@ def test_a_low_balance_of_one_credit_is_said_in_the_singular(app, client_as):
         credits.top_up(1, reference="tests")
     page = client_as("staff").get("/").text
     assert "il reste 1 crédit (seuil d'alerte : 500)." in page
+
+
+def test_a_count_outside_a_request_is_said_in_french(app):
+    from shopsms.services.credits import NotEnoughCredits
+
+    with app.app_context():  # a job or the CLI: no person, no chosen language
+        assert str(NotEnoughCredits(1, 0)).startswith(
+            "Crédits insuffisants : cet envoi coûte 1 crédit "
+        )
+    assert "coûte 2 crédits et il en reste 0" in str(NotEnoughCredits(2, 0))
