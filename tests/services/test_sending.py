@@ -114,7 +114,7 @@ def test_not_enough_credits_is_a_clear_french_error_before_anything_is_sent(
 ):
     credits_available(1)
     campaign = draft("marketing", [make_client(), make_client()])
-    with pytest.raises(credits.NotEnoughCredits, match="coûte 2 crédit\\(s\\) et il en reste 1"):
+    with pytest.raises(credits.NotEnoughCredits, match="coûte 2 crédits et il en reste 1"):
         campaigns.queue_now(campaign.id, now=OPEN)
     db.session.rollback()
     assert db.session.get(Campaign, campaign.id).status == "draft"
