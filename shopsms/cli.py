@@ -190,14 +190,38 @@ def worker(burst):
 
 
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+WEB_THREADS = 8
+
+
+def gunicorn_options(workers=None, threads=WEB_THREADS):
+    """gthread workers: a request waits on the database or streams an export in its own
+    thread while the others keep serving short pages, and a slow client does not hold a
+    whole process (sync workers did both). One process per core uses the cores; the
+    threads cover the time spent waiting on PostgreSQL and Redis. The timeout only
+    watches the process's heartbeat, which a long request in a thread does not stop:
+    what is long (exports, freezing a list, imports) runs in jobs anyway."""
+    workers = workers or max(2, os.cpu_count() or 1)
+    return ["--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads)]
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-@click.option("--web-workers", default=2, show_default=True)
+@click.option(
+    "--web-workers",
+    type=int,
+    default=None,
+    help="Processus web (défaut : un par cœur, au moins 2).",
+)
+@click.option(
+    "--threads",
+    type=int,
+    default=WEB_THREADS,
+    show_default=True,
+    help="Requêtes servies en même temps par processus.",
+)
 @with_appcontext
-def serve(host, port, web_workers):
+def serve(host, port, web_workers, threads):
     """Everything on one machine: embedded Redis, one RQ worker, gunicorn. Ctrl-C stops all."""
     from .queue import EmbeddedRedis
 
@@ -208,7 +232,7 @@ def serve(host, port, web_workers):
         env["REDIS_URL"] = embedded.url
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     gunicorn = [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}"]
-    gunicorn += ["--workers", str(web_workers), "--access-logfile", "-"]
+    gunicorn += gunicorn_options(web_workers, threads) + ["--access-logfile", "-"]
     # Paths without their query strings: gateways' callbacks carry the hooks secret there.
     gunicorn += ["--access-logformat", ACCESS_LOG_FORMAT, "app:app"]
     children = [

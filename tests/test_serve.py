@@ -62,6 +62,12 @@ def test_serve_starts_web_worker_and_redis_then_ctrl_c_stops_them_all(migrated, 
                 assert time.monotonic() < deadline, "the web server did not come up"
                 time.sleep(0.3)
         assert "Connexion" in body
+        # A client that sends half a request and waits (a tablet on a weak Wi-Fi) must
+        # not hold the only web process: the next person's page still comes.
+        with socket.create_connection(("127.0.0.1", port)) as slow:
+            slow.sendall(b"GET /connexion HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion", timeout=10) as r:
+                assert r.status == 200
         # Gateways' callbacks carry the hooks secret in the query: never in the access log.
         urllib.request.urlopen(f"http://127.0.0.1:{port}/connexion?secret=Sekr3tValue").read()
         assert (tmp_path / "redis.sock").exists()
