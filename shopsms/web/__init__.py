@@ -19,6 +19,7 @@ from . import (
     i18n,
     integration,
     outbox,
+    redirects,
     repairs,
     replies,
     reports,
@@ -117,7 +118,7 @@ def _csrf_error(error):
         # htmx cannot recover a stale token by itself: reload the page for a fresh one.
         return "", 400, {"HX-Refresh": "true"}
     flash(lazy_gettext("La page avait expiré : recommencez, s'il vous plaît."), "warning")
-    return redirect(request.referrer or url_for("home.index"))
+    return redirect(redirects.back_to_referrer(request, url_for("home.index")))
 
 
 def _error_page(error):

@@ -8,6 +8,7 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from ..services import users
+from .redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -22,13 +23,6 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Rester connecté sur cet appareil"))
 
 
-def _safe_next(target):
-    # Only a path on this site: never send someone elsewhere after logging in.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("home.index")
-
-
 @bp.route("/connexion", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -38,7 +32,7 @@ def login():
         user = users.authenticate(form.username.data, form.password.data)
         if user is not None:
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
         flash(_l("Identifiant ou mot de passe incorrect."), "error")
     return render_template("auth/login.html", form=form)
 

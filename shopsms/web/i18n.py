@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
 from ..extensions import db
+from .redirects import back_to_referrer
 
 bp = Blueprint("i18n", __name__)
 
@@ -23,5 +24,4 @@ def switch(code):
         if current_user.is_authenticated:
             current_user.locale = code
             db.session.commit()
-    target = request.referrer or url_for("home.index")
-    return redirect(target)
+    return redirect(back_to_referrer(request, url_for("home.index")))
