@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Integer, and_, any_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
 from ..gateways import OutgoingSms, get_gateway
@@ -152,7 +153,7 @@ def _hand_over(ids):
     return set(
         db.session.scalars(
             update(Message)
-            .where(Message.id.in_(ids), Message.state == "pending")
+            .where(ids_in(Message.id, ids), Message.state == "pending")
             .values(state="submitting")
             .returning(Message.id)
             .execution_options(synchronize_session=False)
@@ -193,38 +194,41 @@ def _claim(campaign_id, size, token, gateway_name, now, *, state="pending"):
     return sorted(claimed, key=lambda row: row.id)
 
 
-def _skip(ids, reason, condition, now, state):
-    return set(
-        db.session.scalars(
-            update(Message)
-            .where(Message.id.in_(ids), Message.state == state, condition)
-            .values(state="skipped", skip_reason=reason, done_at=now, submitted_at=None)
-            .returning(Message.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
+def ids_in(column, ids):
+    """`column` is one of `ids`, as one array parameter on PostgreSQL (`= ANY(:ids)`):
+    psycopg then sends one value, not a list of 500 placeholders to expand and parse."""
+    if db.session.connection().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _check_again(campaign, ids, now, *, state="pending"):
     """Consent and opt-outs can change between the draft and the send: check them now,
-    on the claimed rows (in `state`). Returns the ids skipped."""
-    skipped = _skip(
-        ids,
-        "refuses_all",
-        Message.client_id.in_(select(Client.id).where(Client.sms_refuses_all.is_(True))),
-        now,
-        state,
+    on the claimed rows (in `state`), in one UPDATE joined to the clients and the
+    opt-out list. Returns the ids skipped."""
+    marketing = campaign.kind == MARKETING
+    reason = case(
+        (Client.sms_refuses_all.is_(True), "refuses_all"),
+        (and_(literal(marketing), OptOut.id.is_not(None)), "optout"),
+        (and_(literal(marketing), Client.sms_consent != "accepted"), "no_consent"),
+        else_=None,
     )
-    if campaign.kind == MARKETING:
-        skipped |= _skip(ids, "optout", Message.phone.in_(select(OptOut.phone)), now, state)
-        skipped |= _skip(
-            ids,
-            "no_consent",
-            Message.client_id.in_(select(Client.id).where(Client.sms_consent != "accepted")),
-            now,
-            state,
+    found = (
+        select(Message.id.label("id"), reason.label("reason"))
+        .outerjoin(Client, Client.id == Message.client_id)
+        .outerjoin(OptOut, OptOut.phone == Message.phone)
+        .where(ids_in(Message.id, ids))
+        .subquery()
+    )
+    return set(
+        db.session.scalars(
+            update(Message)
+            .where(Message.id == found.c.id, found.c.reason.is_not(None), Message.state == state)
+            .values(state="skipped", skip_reason=found.c.reason, done_at=now, submitted_at=None)
+            .returning(Message.id)
+            .execution_options(synchronize_session=False)
         )
-    return skipped
+    )
 
 
 def _record(results, now):
@@ -234,7 +238,7 @@ def _record(results, now):
         # keep its state, but it was submitted all the same.
         db.session.execute(
             update(Message)
-            .where(Message.id.in_(accepted))
+            .where(ids_in(Message.id, accepted))
             .values(
                 state=case((Message.state == "submitting", "submitted"), else_=Message.state),
                 submitted_at=func.coalesce(Message.submitted_at, now),
@@ -314,13 +318,13 @@ def recover_stale(*, gateway=None, now=None):
     if confirmed:
         db.session.execute(
             update(Message)
-            .where(Message.id.in_(confirmed), Message.state == "submitting")
+            .where(ids_in(Message.id, confirmed), Message.state == "submitting")
             .values(state="submitted", submitted_at=func.coalesce(Message.submitted_at, now))
         )
     if released:
         db.session.execute(
             update(Message)
-            .where(Message.id.in_(released), Message.state == "submitting")
+            .where(ids_in(Message.id, released), Message.state == "submitting")
             .values(state="pending", claimed_by=None, claimed_at=None)
         )
     db.session.commit()
