@@ -6,7 +6,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 
 # Named constraints, so that Alembic can alter them on SQLite and PostgreSQL alike.
 naming_convention = {
@@ -23,3 +24,23 @@ csrf = CSRFProtect()
 login = LoginManager()
 babel = Babel()
 htmx = Htmx()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite (the embedded default) in WAL mode, waiting for a writer rather than failing:
+    readers no longer block the writer nor the writer the readers, and a second writer
+    (a delivery report while a worker sends) waits its turn instead of « database is
+    locked ». Set on every connection: busy_timeout is per connection, not per file."""
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")  # the safe setting with WAL
+    finally:
+        cursor.close()
