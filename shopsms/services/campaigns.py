@@ -4,7 +4,7 @@ then queued now or scheduled, sent by the workers, possibly cancelled or moved b
 it starts."""
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -377,6 +377,39 @@ def progress(campaign_id):
     for state, number in listed:
         counts[state] += number
     return counts
+
+
+# A gateway keeps trying a message for up to 48 hours; past that, a report that never came
+# will not come, and the live page stops asking.
+REPORTS_AWAITED_FOR = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What the live send page still waits for."""
+
+    to_send: int  # rows not handed to the gateway yet: « Arrêter l'envoi » can stop them
+    reports_awaited: int  # handed over, their delivery report not in yet
+    polling: bool  # the page keeps asking for news
+    all_delivered: bool  # « tous reçus »
+
+
+def follow_up(campaign, counts, *, now=None):
+    """From progress(): a sending is followed until every delivery report is in, not
+    only until the last SMS left (« Envoyé » with half the reports still to come)."""
+    to_send = counts["pending"] + counts["submitting"]
+    awaited = counts["submitted"] + counts["submitting"]
+    going = campaign.status in ("queued", "sending")
+    recent = campaign.finished_at is None or (
+        (now or utcnow()) - campaign.finished_at < REPORTS_AWAITED_FOR
+    )
+    polling = going or (campaign.status == "sent" and awaited > 0 and recent)
+    sent = counts["submitted"] + counts["delivered"] + counts["failed"] + counts["expired"]
+    all_delivered = (
+        campaign.status == "sent" and sent > 0 and counts["delivered"] == sent and not to_send
+    )
+    return FollowUp(to_send=to_send if going else 0, reports_awaited=awaited,
+                    polling=polling, all_delivered=all_delivered)  # fmt: skip
 
 
 def _enqueue(campaign):

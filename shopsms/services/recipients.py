@@ -71,16 +71,18 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
         raise CampaignError(settings.SMS_DISABLED)
     if replaces is None:
         replaces = _untouched_draft(user, criteria, campaign_store)
+    typed = {"add_stop": True, "sender_id": settings.get("sender_id", campaign_store)}
     if replaces is not None:  # « Modifier les critères de sélection » on a draft
         old = get(user, replaces, "draft")
+        # The new list keeps what was typed for the old one (issue 14).
+        typed = {"body": old.body, "sender_id": old.sender_id, "add_stop": old.add_stop}
         _delete(old)
     campaign = Campaign(
         kind=MARKETING,
         store_id=campaign_store,
         created_by_id=user.id,
-        add_stop=True,
-        sender_id=settings.get("sender_id", campaign_store),
         criteria=json.dumps(criteria.to_dict()),
+        **typed,
     )
     db.session.add(campaign)
     db.session.flush()
@@ -446,6 +448,22 @@ def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
         audit.record("client.phone", user=user, obj=client, source="campaign")
     db.session.commit()
     return message
+
+
+TYPED_TEXT_MAX = 2000  # far above the longest SMS a campaign may send (10 parts)
+
+
+def keep_typed(user, campaign_id, body, sender_id):
+    """The draft keeps its text and sender as they are typed, until it is sent or
+    deleted: a refused « Envoyer », « Modifier les critères de sélection » or leaving the
+    page loses nothing. Nothing is checked here (that is for « Envoyer »); the recipients'
+    texts are frozen only when it is sent. The STOP mention is always on a marketing
+    draft (add_stop, set when it was made)."""
+    campaign = _editing(user, campaign_id)
+    campaign.body = (body or "").replace("\x00", "")[:TYPED_TEXT_MAX]
+    campaign.sender_id = (sender_id or "").replace("\x00", "").strip()[:11]
+    db.session.commit()
+    return campaign
 
 
 def validate_sender(value):

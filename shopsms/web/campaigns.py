@@ -154,6 +154,9 @@ def new():
         except campaigns.CampaignError:
             return redirect(url_for("campaigns.new"))
         values = _values_from(criteria)
+        if recipients.get(current_user, replaces).body:
+            notice = gettext("Le message déjà écrit est gardé : il reviendra avec la nouvelle "
+                             "liste des clients.")  # fmt: skip
     else:
         criteria, values, errors = _parse(request.args)
         if errors:
@@ -245,11 +248,13 @@ def _status_context(campaign):
     counts = campaigns.progress(campaign.id)
     total = sum(counts.values()) - counts["skipped"]
     done = sum(counts[s] for s in ("submitted", "delivered", "failed", "expired"))
+    follow = campaigns.follow_up(campaign, counts)
     return {
         "campaign": campaign,
         "counts": counts,
         "done": done,
         "total": total,
+        "follow": follow,
         "status_labels": STATUS_LABELS,
         "credits_reserved": campaigns.cost(campaign.id),
     }
@@ -326,10 +331,43 @@ def _typed():
 
 def _draft_again(campaign, error, *, offer=None, status=422):
     body, sender_id = _typed()
+    try:  # the refusal loses nothing: the draft keeps what was typed
+        recipients.keep_typed(current_user, campaign.id, body, sender_id)
+    except campaigns.CampaignError:
+        db.session.rollback()
     when = {"date": request.form.get("date", ""), "time": request.form.get("time", "")}
     context = _draft_context(campaign, body=body, sender_id=sender_id, error=error,
                              offer=offer, when=when)  # fmt: skip
     return render_template("campaigns/draft.html", **context), status
+
+
+@bp.post("/<int:campaign_id>/brouillon")
+@role_required("staff")
+def keep(campaign_id):
+    """What is typed on a draft, kept as it is typed (htmx, no answer to show)."""
+    _campaign_or_404(campaign_id)
+    body, sender_id = _typed()
+    try:
+        recipients.keep_typed(current_user, campaign_id, body, sender_id)
+    except campaigns.CampaignError:  # sent or deleted meanwhile: nothing left to keep
+        db.session.rollback()
+    return "", 204
+
+
+@bp.post("/<int:campaign_id>/criteres")
+@role_required("staff")
+def change_criteria(campaign_id):
+    """« Modifier les critères de sélection »: the text typed so far goes with the draft,
+    then back to its criteria."""
+    campaign = _campaign_or_404(campaign_id)
+    if campaign.status != "draft":
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    body, sender_id = _typed()
+    try:
+        recipients.keep_typed(current_user, campaign_id, body, sender_id)
+    except campaigns.CampaignError:
+        db.session.rollback()
+    return redirect(url_for("campaigns.new", depuis=campaign.id))
 
 
 @bp.post("/<int:campaign_id>/envoyer")

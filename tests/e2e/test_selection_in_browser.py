@@ -1,0 +1,140 @@
+"""Issue 14, the selection and the campaign screen as a store's staff use them: typed
+work kept, criteria checked as they are typed, the city found however it is written,
+and a sending followed until its last delivery report."""
+
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from shopsms.extensions import db
+from shopsms.models import Purchase
+from shopsms.services import settings
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+SHOTS = "/work/wt/shots/ui-selection"
+
+
+def log_in(page, live_server, target):
+    page.goto(live_server + "/connexion?next=" + target)
+    page.fill("#username", "vendeur")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("F2")
+    page.wait_for_url(live_server + target)
+
+
+def sending_hours(app, *, always):
+    with app.app_context():
+        if always:
+            settings.put("sending_days", [0, 1, 2, 3, 4, 5, 6])
+            settings.put("sending_start", "00:00")
+            settings.put("sending_end", "23:59")
+        else:  # not today (in Paris): « Envoyer » is refused, the next time offered
+            today = datetime.now(ZoneInfo("Europe/Paris")).weekday()
+            settings.put("sending_days", [day for day in range(7) if day != today])
+        db.session.commit()
+
+
+@pytest.fixture
+def mérignac(app, store, make_client):
+    """Four clients of Mérignac written four ways, one of Neuilly, one of Pessac."""
+    ids = {}
+    for last, city, tel in (
+        ("ARRIBE", "Mérignac", "06 21 00 00 01"),
+        ("BARADAT", "MERIGNAC", "06 21 00 00 02"),
+        ("CAZAUX", "merignac", "06 21 00 00 03"),
+        ("DARRIGADE", "MÉRIGNAC ", "06 21 00 00 04"),
+        ("ESTRADE", "Neuilly-sur-Seine", "06 21 00 00 05"),
+        ("FOURCADE", "Pessac", "06 21 00 00 06"),
+    ):
+        ids[last] = make_client(last_name=last, first_name="Anne", city=city, tel1=tel,
+                                postal_code="33700", address1="1 rue")  # fmt: skip
+    with app.app_context():
+        for client_id in ids.values():
+            db.session.add(Purchase(client_id=client_id, store_id=store.id,
+                                    date=date.today() - timedelta(days=10),
+                                    amount=Decimal("80")))  # fmt: skip
+        db.session.commit()
+    return ids
+
+
+def test_live_page_follows_the_reports_until_all_are_in(
+    app, live_server, page, users, mérignac, credits_available, worker
+):
+    """« Envoyé » is not the end: the page keeps asking until every delivery report is
+    in, says « tous reçus » without a reload, and « Arrêter l'envoi » goes once nothing
+    is left to stop."""
+    credits_available(50)
+    sending_hours(app, always=True)
+    log_in(page, live_server, "/campagnes/nouvelle")
+    page.get_by_label("Ville").fill("Pessac")
+    expect(page.get_by_test_id("found")).to_have_text("1 client trouvé")
+    page.wait_for_load_state("load")
+    page.keyboard.press("F2")
+    page.wait_for_url(re.compile(r"/campagnes/\d+$"))
+    page.get_by_label("Message", exact=True).fill("Soldes au magasin de Biarritz")
+    page.get_by_role("button", name="Envoyer F2").click()
+    expect(page.get_by_text("Campagne envoyée")).to_be_visible()
+    done = page.get_by_test_id("campaign-done")
+    expect(page.get_by_test_id("all-delivered")).to_have_text("tous reçus", timeout=30_000)
+    expect(done).to_contain_text("1 SMS partis sur 1")
+    expect(page.get_by_test_id("campaign-status")).to_have_text("Envoyé")
+    expect(page.get_by_role("button", name="Arrêter l'envoi")).to_have_count(0)
+    # Polling stopped with the last report: the section carries no trigger any more.
+    expect(page.locator("#campaign-progress")).not_to_have_attribute("hx-trigger", re.compile("."))
+    page.screenshot(path=f"{SHOTS}/live-page-all-delivered-1024.png", full_page=True)
+
+
+def test_draft_keeps_its_text_across_a_refused_send_and_a_criteria_change(
+    app, live_server, page, users, mérignac, credits_available
+):
+    credits_available(50)
+    sending_hours(app, always=False)
+    log_in(page, live_server, "/campagnes/nouvelle")
+    page.get_by_label("Ville").fill("Pessac")
+    expect(page.get_by_test_id("found")).to_have_text("1 client trouvé")
+    page.wait_for_load_state("load")
+    page.keyboard.press("F2")
+    page.wait_for_url(re.compile(r"/campagnes/\d+$"))
+    text = "Soldes -20% ce samedi. Bijouterie de Biarritz"
+    page.get_by_label("Message", exact=True).fill(text)
+    page.get_by_label("Intitulé de l'expéditeur").fill("BIJOUBIA")
+    page.get_by_role("button", name="Envoyer F2").click()
+    expect(page.get_by_test_id("send-error")).to_contain_text("heures d'envoi")
+    expect(page.get_by_label("Message", exact=True)).to_have_value(text)
+    # Kept on the draft, not only in the page: a reload finds it.
+    page.reload()
+    expect(page.get_by_label("Message", exact=True)).to_have_value(text)
+    expect(page.get_by_label("Intitulé de l'expéditeur")).to_have_value("BIJOUBIA")
+
+    # A word more, then « Modifier les critères de sélection » at once: nothing lost.
+    page.get_by_label("Message", exact=True).fill(text + " !")
+    page.get_by_role("button", name="Modifier les critères de sélection").click()
+    page.wait_for_url(re.compile(r"/campagnes/nouvelle\?depuis=\d+$"))
+    expect(page.get_by_text("Le message déjà écrit est gardé")).to_be_visible()
+    page.get_by_label("Ville").fill("")
+    page.get_by_label("Code postal").fill("33")
+    expect(page.get_by_test_id("found")).to_have_text("6 clients trouvés")
+    page.wait_for_load_state("load")
+    page.keyboard.press("F2")
+    page.wait_for_url(re.compile(r"/campagnes/\d+$"))
+    expect(page.get_by_test_id("recipients-count")).to_have_text("6 destinataires")
+    expect(page.get_by_label("Message", exact=True)).to_have_value(text + " !")
+    expect(page.get_by_label("Intitulé de l'expéditeur")).to_have_value("BIJOUBIA")
+    page.screenshot(path=f"{SHOTS}/draft-kept-1024.png", full_page=True)
+
+    # Typed, then the page left without a click: kept as it was typed.
+    draft = page.url
+    body = page.get_by_label("Message", exact=True)
+    body.click()
+    page.keyboard.press("Control+End")
+    with page.expect_response(re.compile(r"/brouillon$")):
+        page.keyboard.type(" Venez vite", delay=20)
+    page.goto(live_server + "/campagnes/")
+    page.goto(draft)
+    expect(page.get_by_label("Message", exact=True)).to_have_value(text + " ! Venez vite")
