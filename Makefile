@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
+SMSC_NODE := tests/peers/smsc_node
 
 .PHONY: run test lint pytest bench translations catalog browser peers clean
 
@@ -47,6 +48,12 @@ peers:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel kannel-extras; \
 	  else echo "Kannel is needed for the peer tests: sudo apt-get install kannel kannel-extras"; exit 1; fi; }
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	  else echo "Node.js is needed for the SMPP peer tests: sudo apt-get install nodejs npm"; exit 1; fi; }
+	@# The SMPP test SMSC runs on the npm smpp package, pinned by its lock file.
+	@test -d $(SMSC_NODE)/node_modules/smpp || npm ci --prefix $(SMSC_NODE) --no-audit --no-fund --silent
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)

@@ -70,6 +70,8 @@ def from_environment(instance):
         "SMPP_SYSTEM_ID": os.environ.get("SMPP_SYSTEM_ID", ""),
         "SMPP_PASSWORD": os.environ.get("SMPP_PASSWORD", ""),
         "SMPP_SYSTEM_TYPE": os.environ.get("SMPP_SYSTEM_TYPE", ""),
+        # Our own enquire_link on an idle link: SMSCs unbind sessions that stay silent.
+        "SMPP_ENQUIRE_SECONDS": _int("SMPP_ENQUIRE_SECONDS", 30),
         # How often the sweep runs, and when a claimed batch counts as abandoned.
         "SWEEP_SECONDS": _int("SWEEP_SECONDS", 60),
         "CLAIM_STALE_SECONDS": _int("CLAIM_STALE_SECONDS", 120),

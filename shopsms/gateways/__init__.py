@@ -28,10 +28,13 @@ class Submitted:
     message_id: int
     ref: str | None = None  # the gateway's own id, when it is not our message id
     error: str = ""  # refused: the reason, in French, for the report
+    # Not taken, nothing of it left (the operator asked us to slow down): it goes back
+    # to pending, for a later batch.
+    retry: bool = False
 
     @property
     def accepted(self):
-        return not self.error
+        return not self.error and not self.retry
 
 
 class Gateway(Protocol):

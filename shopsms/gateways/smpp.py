@@ -156,10 +156,6 @@ def refusal_reason(status):
     return f"Refusé par l'opérateur : {what} ({name})."
 
 
-class _RetryLater(Exception):
-    pass
-
-
 def _text(value):
     if isinstance(value, bytes):
         return value.decode("latin-1").rstrip("\x00")
@@ -188,6 +184,7 @@ class LinkSettings:
     password: str
     system_type: str = ""
     timeout: float = 10.0
+    enquire_every: float = 30.0  # our enquire_link on an idle link, seconds
 
     def __repr__(self):  # never print the password
         return f"LinkSettings({self.host}:{self.port}, system_id={self.system_id!r})"
@@ -200,7 +197,32 @@ class LinkSettings:
             system_id=config["SMPP_SYSTEM_ID"],
             password=config["SMPP_PASSWORD"],
             system_type=config.get("SMPP_SYSTEM_TYPE", ""),
+            enquire_every=float(config.get("SMPP_ENQUIRE_SECONDS", 30)),
         )
+
+
+# Why a bind failed, in words head office can act on (Paramètres › Passerelle).
+_BIND_REFUSALS = {
+    consts.SMPP_ESME_RINVPASWD: "mot de passe",
+    consts.SMPP_ESME_RINVSYSID: "identifiant (system_id) inconnu",
+    consts.SMPP_ESME_RINVSYSTYP: "system_type refusé",
+    consts.SMPP_ESME_RBINDFAIL: "liaison refusée par l'opérateur",
+    consts.SMPP_ESME_RALYBND: "compte déjà lié ailleurs",
+}
+
+
+def bind_refusal(error, settings):
+    """« Connexion SMPP refusée : mot de passe » and the like, for the campaign's note
+    and the supervision page; never the password itself."""
+    status = error.args[1] if isinstance(error, smpplib.exceptions.PDUError) and \
+        len(error.args) > 1 else None  # fmt: skip
+    if status in _BIND_REFUSALS:
+        what = _BIND_REFUSALS[status]
+    elif status is not None:
+        what = f"erreur {_STATUS_NAMES.get(status, hex(status))}"
+    else:
+        what = f"serveur {settings.host}:{settings.port} injoignable"
+    return f"Connexion SMPP refusée : {what}"
 
 
 def open_link(settings, mode):
@@ -220,70 +242,189 @@ def open_link(settings, mode):
             password=settings.password,
             system_type=settings.system_type,
         )
-    except LinkErrors as error:
+    except (*LinkErrors, TimeoutError) as error:
         client.disconnect()
         raise SmppUnavailable(
-            f"SMSC {settings.host}:{settings.port} injoignable ou liaison refusée "
-            f"({mode}, system_id {settings.system_id!r}) : {error or type(error).__name__}"
+            f"{bind_refusal(error, settings)} ({mode} vers {settings.host}:{settings.port}, "
+            f"system_id {settings.system_id!r})"
         ) from error
     return client
 
 
 def close_link(client):
     """Unbind and close; a peer that closes without unbind_resp is not an error."""
-    with contextlib.suppress(*LinkErrors):
+    with contextlib.suppress(*LinkErrors, TimeoutError):
         client.unbind()
     client.disconnect()
 
 
+class Unbound(smpplib.exceptions.ConnectionError):
+    """The SMSC ended the session (its unbind, answered)."""
+
+
 def answer_housekeeping(client, pdu):
-    """The SMSC's own requests on any link: enquire_link wants its answer."""
+    """The SMSC's own requests on any link: enquire_link wants its answer; an unbind
+    is answered and ends the session (raises Unbound)."""
     if pdu.command == "enquire_link":
         reply = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
         reply.sequence = pdu.sequence
         client.send_pdu(reply)
-    elif pdu.command not in ("enquire_link_resp", "unbind_resp"):
+    elif pdu.command == "unbind":
+        reply = smpplib.smpp.make_pdu("unbind_resp", client=client)
+        reply.sequence = pdu.sequence
+        client.send_pdu(reply)
+        raise Unbound("unbind demandé par le SMSC")
+    elif pdu.command not in ("enquire_link_resp", "unbind_resp", "generic_nack"):
         log.warning("SMPP : PDU %s inattendu, ignoré", pdu.command)
 
 
-class Transmitter:
-    """One bound transmitter, driven by one thread at a time (smpplib is not
-    thread-safe): submits lock-step, one part and its answer after the other."""
+def _readable(client, wait):
+    sock = client._socket
+    if sock is None:
+        raise smpplib.exceptions.ConnectionError("liaison fermée")
+    return bool(select.select([sock], [], [], wait)[0])
 
-    def __init__(self, settings):
+
+class Transmitter:
+    """One bound transmitter per process and settings, kept between batches.
+
+    smpplib is not thread-safe, so one thread at a time drives it, under `lock`: the
+    sending thread (submits lock-step, one part and its answer after the other) or,
+    while it is idle, the link's keeper thread, which answers the SMSC's enquire_link
+    and unbind as they come, sends our own enquire_link after `enquire_every` seconds
+    of silence, and binds again at once when the SMSC unbinds or drops the link. So the
+    link an idle worker holds is still bound when the next message comes; "alive" means
+    bound, never merely "answered something" (an unbound session answers
+    ESME_RINVBNDSTS and ignores what we send)."""
+
+    def __init__(self, settings, *, tick=0.2):
         self.settings = settings
         self.client = None
         self.lock = threading.Lock()
+        self.last_error = ""
+        self.pace = 0.0  # seconds between submits, learnt from ESME_RTHROTTLED
+        self._tick = tick
+        self._last_traffic = 0.0
+        self._last_submit = 0.0
+        self._closed = threading.Event()
+        self._keeper = None
+        self._rebind_at = 0.0
+        self._rebind_wait = 1.0
+
+    @property
+    def bound(self):
+        return self.client is not None
 
     def ensure_bound(self):
-        if self.client is not None and not self._alive():
-            self.drop()
+        """Under `lock`: read what the SMSC said while we were idle, then bind if the
+        link is not bound. Raises SmppUnavailable (its words for people) when refused."""
+        if self.client is not None:
+            try:
+                self._service()
+            except (*LinkErrors, TimeoutError) as error:
+                log.warning("SMPP : liaison perdue pendant l'attente (%s), nouvelle liaison",
+                            error or type(error).__name__)  # fmt: skip
+                self.drop()
         if self.client is None:
-            self.client = open_link(self.settings, "transmitter")
+            try:
+                self.client = open_link(self.settings, "transmitter")
+            except SmppUnavailable as error:
+                self.last_error = str(error)
+                raise
+            self.last_error = ""
+            self._last_traffic = time.monotonic()
+            log.info("SMPP : émetteur lié à %s:%d", self.settings.host, self.settings.port)
+        self._start_keeper()
 
-    def _alive(self):
+    def _service(self):
+        """Answer whatever the SMSC sent while nobody read (enquire_link, unbind)."""
+        while self.client is not None and _readable(self.client, 0):
+            pdu = self._read()
+            answer_housekeeping(self.client, pdu)
+
+    def _read(self):
         try:
-            probe = smpplib.smpp.make_pdu("enquire_link", client=self.client)
-            self.client.send_pdu(probe)
-            self._wait_for(probe.sequence)
-            return True
-        except LinkErrors:
-            return False
+            pdu = self.client.read_pdu()
+        except TimeoutError as error:
+            raise smpplib.exceptions.ConnectionError("PDU incomplet") from error
+        self._last_traffic = time.monotonic()
+        return pdu
 
     def submit_part(self, **fields):
-        """(command_status, message_id) for one submit_sm."""
+        """(command_status, message_id) for one submit_sm, at the learnt pace."""
+        wait = self._last_submit + self.pace - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         pdu = self.client.send_message(**fields)
+        self._last_submit = time.monotonic()
         answer = self._wait_for(pdu.sequence)
         return int(answer.status), _text(getattr(answer, "message_id", ""))
 
     def _wait_for(self, sequence):
         while True:
-            pdu = self.client.read_pdu()
-            if pdu.sequence == sequence and pdu.command != "enquire_link":
+            if not _readable(self.client, self.settings.timeout):
+                raise smpplib.exceptions.ConnectionError("pas de réponse du SMSC")
+            pdu = self._read()
+            if pdu.sequence == sequence and pdu.command.endswith("_resp"):
+                return pdu
+            if pdu.command == "generic_nack" and pdu.sequence == sequence:
                 return pdu
             answer_housekeeping(self.client, pdu)
 
+    def _enquire(self):
+        probe = smpplib.smpp.make_pdu("enquire_link", client=self.client)
+        self.client.send_pdu(probe)
+        answer = self._wait_for(probe.sequence)
+        if int(answer.status):  # ESME_RINVBNDSTS: the SMSC no longer holds our session
+            raise Unbound(f"enquire_link refusé ({_STATUS_NAMES.get(int(answer.status))})")
+
+    # --- the keeper thread ------------------------------------------------------------
+
+    def _start_keeper(self):
+        if self._keeper is None or not self._keeper.is_alive():
+            self._keeper = threading.Thread(target=self._keep, daemon=True,
+                                            name=f"smpp-keeper-{self.settings.port}")  # fmt: skip
+            self._keeper.start()
+
+    def _keep(self):
+        while not self._closed.wait(self._tick):
+            if not self.lock.acquire(timeout=self._tick):
+                continue  # a submit is using the link: it reads the SMSC itself
+            try:
+                if self._closed.is_set():
+                    return
+                self._keep_once()
+            finally:
+                self.lock.release()
+
+    def _keep_once(self):
+        now = time.monotonic()
+        if self.client is None:
+            if now < self._rebind_at:
+                return
+            try:
+                self.ensure_bound()
+                self._rebind_wait = 1.0
+            except SmppUnavailable as error:
+                log.warning("%s ; nouvel essai dans %.0f s", error, self._rebind_wait)
+                self._rebind_at = now + self._rebind_wait
+                self._rebind_wait = min(self._rebind_wait * 2, 60.0)
+            return
+        try:
+            if _readable(self.client, 0):
+                self._service()
+            elif now - self._last_traffic >= self.settings.enquire_every:
+                self._enquire()
+        except (*LinkErrors, TimeoutError) as error:
+            log.warning("SMPP : émetteur délié (%s), nouvelle liaison",
+                        error or type(error).__name__)  # fmt: skip
+            self.drop()
+            self._rebind_at = 0.0  # at once: the next message must find a bound link
+
+    # --- end ----------------------------------------------------------------------------
+
     def close(self):
+        self._closed.set()
         if self.client is not None:
             client, self.client = self.client, None
             close_link(client)
@@ -300,10 +441,19 @@ _transmitters_lock = threading.Lock()
 
 
 def transmitter_for(settings):
+    """This process's transmitter for these settings; a link kept for settings that
+    changed since (Paramètres › Passerelle) is unbound, so one account is bound once."""
     with _transmitters_lock:
+        stale = [link for key, link in _transmitters.items() if key != settings]
+        for link in stale:
+            del _transmitters[link.settings]
         if settings not in _transmitters:
             _transmitters[settings] = Transmitter(settings)
-        return _transmitters[settings]
+        link = _transmitters[settings]
+    for old in stale:
+        with old.lock:
+            old.close()
+    return link
 
 
 def close_transmitters():
@@ -314,10 +464,19 @@ def close_transmitters():
     for link in links:
         with link.lock:
             link.close()
+        if link._keeper is not None:
+            link._keeper.join(timeout=5)
 
 
 # A worker that exits unbinds politely, so the SMSC frees the session at once.
 atexit.register(close_transmitters)
+
+# ESME_RTHROTTLED: wait, then send the same PDU again, slower.
+THROTTLE_BACKOFF = (0.25, 0.5, 1.0, 2.0, 4.0)  # seconds, the last one repeated
+MAX_PACE = 2.0  # seconds between submits at the slowest the link learns
+# A message not begun yet is put back to pending (another batch takes it) rather than
+# hold the chunk past this many seconds of throttling: the batch never stalls.
+THROTTLE_BUDGET = 20.0
 
 
 class SmppGateway:
@@ -331,45 +490,67 @@ class SmppGateway:
     def from_config(cls, config):
         return cls(LinkSettings.from_config(config))
 
+    def link_state(self):
+        """(bound, last error) of this process's transmitter, for the supervision."""
+        link = transmitter_for(self.settings)
+        return link.bound, link.last_error
+
     def submit(self, messages: list[OutgoingSms]) -> list[Submitted]:
-        """Answers in order. When the link fails or the SMSC says "slow down", the
-        answers so far come back and the rest stay claimed: the sweep puts them back
-        to pending (a message whose answer was lost may go twice; none is lost)."""
+        """Answers in order. A message the SMSC asked us to hold back (throttling) comes
+        back as `retry` if none of its parts left. When the link fails, the answers so
+        far come back and the rest stay handed over: the sweep decides on them."""
         link = transmitter_for(self.settings)
         results = []
         with link.lock:
+            link.ensure_bound()
+            throttled = [0.0]  # seconds this call spent held back
             try:
-                link.ensure_bound()
                 for sms in messages:
-                    results.append(self._submit_one(link, sms))
-            except _RetryLater:
-                log.warning("SMPP : l'opérateur demande de ralentir, reprise plus tard")
-            except (SmppUnavailable, *LinkErrors) as error:
+                    if throttled[0] > THROTTLE_BUDGET:
+                        results.append(Submitted(sms.message_id, retry=True))
+                        continue
+                    results.append(self._submit_one(link, sms, throttled))
+            except (*LinkErrors, TimeoutError) as error:
                 link.drop()
+                log.warning("SMPP : liaison perdue après %d messages : %s", len(results), error)
                 if not results:
                     raise SmppUnavailable(f"Envoi SMPP interrompu : {error}") from error
-                log.warning("SMPP : liaison perdue après %d messages : %s", len(results), error)
         return results
 
-    def _submit_one(self, link, sms):
+    def _submit_one(self, link, sms, throttled):
         data_coding, esm_class, bodies = encode_parts(sms.text, sms.message_id)
         ref = None
         for index, body in enumerate(bodies):
-            status, ref = link.submit_part(
-                **_source(sms.sender_id),
-                dest_addr_ton=TON_INTERNATIONAL,
-                dest_addr_npi=NPI_ISDN,
-                destination_addr=sms.phone.lstrip("+"),
-                esm_class=esm_class,
-                data_coding=data_coding,
-                registered_delivery=1,
-                short_message=body,
-            )
-            if status in _RETRY_LATER and index == 0:
-                raise _RetryLater()
+            attempt = 0
+            while True:
+                status, ref = link.submit_part(
+                    **_source(sms.sender_id),
+                    dest_addr_ton=TON_INTERNATIONAL,
+                    dest_addr_npi=NPI_ISDN,
+                    destination_addr=sms.phone.lstrip("+"),
+                    esm_class=esm_class,
+                    data_coding=data_coding,
+                    registered_delivery=1,
+                    short_message=body,
+                )
+                if status not in _RETRY_LATER:
+                    break
+                if index == 0 and throttled[0] > THROTTLE_BUDGET:
+                    return Submitted(sms.message_id, retry=True)
+                # The same PDU again (same reference, same part number) after a pause,
+                # and the link slows down for good until the SMSC accepts again.
+                pause = THROTTLE_BACKOFF[min(attempt, len(THROTTLE_BACKOFF) - 1)]
+                link.pace = min(MAX_PACE, max(link.pace * 1.5, 0.05))
+                log.info("SMPP : %s, nouvel essai dans %.2f s (partie %d)",
+                         _STATUS_NAMES.get(status), pause, index + 1)  # fmt: skip
+                time.sleep(pause)
+                throttled[0] += pause
+                attempt += 1
             if status != 0:
                 # Parts already taken may reach the phone, but the message is incomplete.
                 return Submitted(sms.message_id, error=refusal_reason(status))
+            if attempt == 0:
+                link.pace *= 0.98  # the SMSC keeps up: speed up, slowly
         return Submitted(sms.message_id, ref=ref[:64] or None)
 
     def received(self, message_ids):

@@ -253,8 +253,18 @@ def _record(results, now):
                 .where(Message.id == result.message_id, Message.state == "submitting")
                 .values(state="submitted", gateway_ref=result.ref, submitted_at=now)
             )
-    refused = _refuse([r for r in results if not r.accepted], now, state="submitting")
-    return len(results) - refused, refused
+    held = [r.message_id for r in results if r.retry]
+    if held:
+        # Nothing of them left (the operator asked us to slow down): back to pending,
+        # unclaimed, for the next batch; never failed for it.
+        db.session.execute(
+            update(Message)
+            .where(ids_in(Message.id, held), Message.state == "submitting")
+            .values(state="pending", claimed_by=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+    refused = _refuse([r for r in results if r.error], now, state="submitting")
+    return len(results) - refused - len(held), refused
 
 
 def _refuse(results, now, *, state):

@@ -43,3 +43,30 @@ def kannel(app, live_server, tmp_path):
     finally:
         peer.stop()
         werkzeug_log.setLevel(level)
+
+
+@pytest.fixture
+def node_smsc(app):
+    """node_smsc(throttle=2, enquire_every=2000, …) → a started tests/peers/nodesmsc.py
+    SMSC, the app's gateway pointed at it (environment settings, as a deployment's).
+    Not skipped when node or its package is missing: `make peers` installs them."""
+    from shopsms.gateways.smpp import close_transmitters
+    from tests.peers.nodesmsc import NodeSmsc, missing
+
+    started = []
+
+    def start(**config):
+        why = missing()
+        if why:
+            pytest.fail(f"The SMPP test SMSC cannot run: {why}; it is not skipped on purpose.")
+        peer = NodeSmsc(**config).start()
+        started.append(peer)
+        app.config.update(SMS_GATEWAY="smpp", SMPP_HOST="127.0.0.1", SMPP_PORT=peer.port,
+                          SMPP_SYSTEM_ID=peer.config["system_id"],
+                          SMPP_PASSWORD=peer.config["password"])  # fmt: skip
+        return peer
+
+    yield start
+    close_transmitters()
+    for peer in started:
+        peer.stop()
