@@ -164,17 +164,24 @@ def new():
     return _selection_page(criteria, values, notice=notice, replaces=replaces)
 
 
+# The criteria whose field shows its own message (templates/campaigns/new.html).
+ERROR_FIELDS = ("revenue", "visits", "period_start", "period_end", "absent_days",
+                "postal_code", "birthday_from", "birthday_to")  # fmt: skip
+
+
 @bp.get("/nouvelle/compte")
 @role_required("staff")
 def count():
-    """The live count, asked for as the criteria change."""
+    """The live count, asked for as the criteria change; a criterion at fault is marked
+    on its field at once, with its message, and the others' marks are cleared."""
     criteria, values, errors = _parse(request.args)
-    if errors:
-        return render_template("campaigns/_count.html", errors=errors, count=None, values=values,
-                               exclusion_labels=EXCLUSION_LABELS)  # fmt: skip
-    result = selection.count(criteria, db.session, store_id=recipients.store_scope(current_user))
-    return render_template("campaigns/_count.html", errors={}, count=result, values=values,
-                           exclusion_labels=EXCLUSION_LABELS)  # fmt: skip
+    result = None
+    if not errors:
+        scope = recipients.store_scope(current_user)
+        result = selection.count(criteria, db.session, store_id=scope)
+    return render_template("campaigns/_count.html", errors=errors or {}, count=result,
+                           values=values, exclusion_labels=EXCLUSION_LABELS, oob=True,
+                           error_fields=ERROR_FIELDS)  # fmt: skip
 
 
 @bp.post("/nouvelle")

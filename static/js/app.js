@@ -71,3 +71,21 @@ document.addEventListener("click", (event) => {
   }
   if (!event.target.closest?.(".topbar-menu")) closeMenus();
 });
+
+// A field's message slot (id "<field>-error") filled or emptied by an out-of-band swap
+// (the campaign selection's live count): the field says so too.
+document.addEventListener("htmx:oobAfterSwap", (event) => {
+  const slot = event.target;
+  if (!slot?.id?.endsWith("-error") || !slot.classList?.contains("field-error")) return;
+  const field = document.getElementById(slot.id.slice(0, -"-error".length));
+  if (!field) return;
+  if (slot.textContent.trim()) {
+    field.setAttribute("aria-invalid", "true");
+    const described = (field.getAttribute("aria-describedby") || "").split(" ");
+    if (!described.includes(slot.id)) {
+      field.setAttribute("aria-describedby", [...described, slot.id].join(" ").trim());
+    }
+  } else {
+    field.removeAttribute("aria-invalid");
+  }
+});

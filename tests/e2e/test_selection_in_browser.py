@@ -138,3 +138,29 @@ def test_draft_keeps_its_text_across_a_refused_send_and_a_criteria_change(
     page.goto(live_server + "/campagnes/")
     page.goto(draft)
     expect(page.get_by_label("Message", exact=True)).to_have_value(text + " ! Venez vite")
+
+
+def test_a_wrong_criterion_is_marked_on_its_field_as_it_is_typed(
+    app, live_server, page, users, mérignac
+):
+    log_in(page, live_server, "/campagnes/nouvelle")
+    found = page.get_by_test_id("found")
+    expect(found).to_have_text("6 clients trouvés")
+    amount = page.get_by_label("Montant TTC (€)")
+    amount.fill("cent")
+    message = page.locator("#revenue-error")
+    expect(message).to_have_text("Chiffre d'affaires : tapez un montant, par exemple 150 ou 99,90.")
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_test_id("criteria-errors")).to_contain_text("tapez un montant")
+    page.get_by_label("Achats entre le").fill("2026-03-01")
+    page.get_by_label("et le", exact=True).first.fill("2026-02-01")
+    expect(page.locator("#period_end-error")).to_have_text("Période : la fin est avant le début.")
+    page.screenshot(path=f"{SHOTS}/criteria-errors-1024.png", full_page=True)
+    # Put right: the marks go, the count comes back.
+    amount.fill("50")
+    page.get_by_label("Achats entre le").fill("")
+    page.get_by_label("et le", exact=True).first.fill("")
+    expect(message).to_be_empty()
+    expect(page.locator("#period_end-error")).to_be_empty()
+    expect(amount).not_to_have_attribute("aria-invalid", "true")
+    expect(found).to_have_text("6 clients trouvés")
