@@ -118,6 +118,21 @@ class Worker(SimpleWorker):
     Its maintenance, every minute, puts the sweep back on the scheduler if a Redis
     flush or restart lost it."""
 
+    # Lost Redis: try again every 2 s (RQ backs off to 60 s, so sending resumed up to a
+    # minute after Redis came back).
+    max_connection_wait_time = 2.0
+
+    def subscribe(self):
+        """RQ's command channel (stop, kill a job), read by a thread that RQ lets wait 60 s
+        for each message. redis-py 8 joins that thread when the worker stops, and a thread
+        that saw its unsubscribe confirmed waits the full 60 s for a subscription that never
+        comes: every stop (a burst's end, SIGTERM) took a minute. Waits of 1 s instead."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
+
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
         schedule_sweep()

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
-from rq import SimpleWorker
 
 from shopsms.extensions import db
+from shopsms.jobs import Worker
 from shopsms.models import Brand, Message, Purchase
 from shopsms.queue import get_queue
 from shopsms.services import credits, settings
@@ -170,4 +170,4 @@ def test_build_correct_schedule_cancel_and_send_a_campaign(
 def _run_worker(app):
     with app.app_context():
         queue = get_queue()
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        Worker([queue], connection=queue.connection).work(burst=True)

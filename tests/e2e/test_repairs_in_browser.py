@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
-from rq import SimpleWorker
 from sqlalchemy import select
 
 from shopsms.extensions import db
+from shopsms.jobs import Worker
 from shopsms.models import RepairTicket, Workshop
 from shopsms.queue import get_queue
 from shopsms.services import settings
@@ -60,7 +60,7 @@ def scan(page, number):
 def run_worker(app):
     with app.app_context():
         queue = get_queue()
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        Worker([queue], connection=queue.connection).work(burst=True)
 
 
 def test_workshop_return_of_three_tickets_notifies_the_two_clients_with_a_mobile(

@@ -1,8 +1,8 @@
 import os
 
-from rq import SimpleWorker
 from rq.job import JobStatus
 
+from shopsms.jobs import Worker
 from shopsms.queue import EmbeddedRedis, get_queue
 
 
@@ -13,7 +13,7 @@ def add(a, b):
 def test_a_job_runs_through_the_real_redis(ctx, redis_client):
     job = get_queue().enqueue(add, 2, 3)
     assert redis_client.exists(job.key)
-    SimpleWorker([get_queue()], connection=redis_client).work(burst=True)
+    Worker([get_queue()], connection=redis_client).work(burst=True)
     job.refresh()
     assert job.get_status() == JobStatus.FINISHED
     assert job.return_value() == 5
