@@ -15,6 +15,8 @@ MESSAGE_STATES = (
 SKIP_REASONS = (
     "optout", "no_consent", "refuses_all", "no_mobile", "duplicate", "cancelled",
     "removed",  # taken off the « Liste des destinataires » by hand
+    "control",  # held out at random: the « groupe témoin » the results compare with
+    "pressure",  # « pression marketing »: the client had enough marketing SMS lately
 )  # fmt: skip
 
 
@@ -39,6 +41,16 @@ class Campaign(db.Model):
     # The selection a marketing campaign was built from (JSON of selection.Criteria).
     criteria: Mapped[str] = mapped_column(Text, default="")
     add_stop: Mapped[bool] = mapped_column(default=False)
+    # « Groupe témoin »: the share (%) of a marketing campaign's eligible recipients held
+    # out at random when its list is frozen (services/results.py).
+    control_share: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # A/B texts: « Variante B » (empty: one text) and the share (%) of recipients given it.
+    body_b: Mapped[str] = mapped_column(Text, default="")
+    split_b: Mapped[int] = mapped_column(SmallInteger, default=50)
+    # The « Résultats » last measured (JSON, services/results.py) and when: the page reads
+    # them rather than going over the sales on each view.
+    results: Mapped[str] = mapped_column(Text, default="")
+    results_at: Mapped[datetime | None]
     recipients_count: Mapped[int] = mapped_column(default=0)
     credits_reserved: Mapped[int] = mapped_column(default=0)
     scheduled_at: Mapped[datetime | None]  # UTC; « Envoi différé »
@@ -81,6 +93,7 @@ class Message(db.Model):
     parts: Mapped[int] = mapped_column(SmallInteger, default=0)
     state: Mapped[str] = mapped_column(String(10), default="pending")
     skip_reason: Mapped[str] = mapped_column(String(20), default="")
+    variant: Mapped[str] = mapped_column(String(1), default="")  # A/B texts: "A", "B" or ""
     error: Mapped[str] = mapped_column(String(200), default="")  # operator's reason
     gateway: Mapped[str] = mapped_column(String(10), default="")
     gateway_ref: Mapped[str | None] = mapped_column(String(64))  # the gateway's message id
@@ -125,6 +138,7 @@ class DraftRecipient(db.Model):
     parts: Mapped[int] = mapped_column(SmallInteger, default=0)
     state: Mapped[str] = mapped_column(String(10), default="pending")  # or "skipped"
     skip_reason: Mapped[str] = mapped_column(String(20), default="")
+    variant: Mapped[str] = mapped_column(String(1), default="")
 
     # Read like a Message by the report of a campaign not started yet.
     error = ""

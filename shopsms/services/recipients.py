@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Campaign, Client, DraftRecipient, Message, OptOut, Store, utcnow
 from ..sms import encoding, phones, sender
 from ..sms.cost import final_text
-from . import audit, campaigns, costing, settings
+from . import audit, campaigns, costing, results, settings
 from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, skip_reason
 
 
@@ -96,6 +96,8 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     if not found:
         db.session.rollback()
         raise CampaignError("Aucun client ne correspond à ces critères : élargissez la sélection.")
+    # After every exclusion, so that the texted and the held out are alike.
+    results.hold_out(campaign)
     _refresh_count(campaign)
     audit.record("campaign.draft", user=user, store_id=campaign_store, obj=campaign)
     db.session.commit()
@@ -283,6 +285,7 @@ class Summary:
     recipients: int
     skipped: dict  # reason -> number
     removed: int
+    control: int = 0  # the « groupe témoin »: held out, not excluded
 
 
 def summary(campaign_id):
@@ -298,7 +301,24 @@ def summary(campaign_id):
     )
     pending = counts.pop("", 0)
     removed = counts.pop("removed", 0)
-    return Summary(recipients=pending, skipped=counts, removed=removed)
+    control = counts.pop(results.CONTROL, 0)
+    return Summary(recipients=pending, skipped=counts, removed=removed, control=control)
+
+
+def set_control_share(user, campaign_id, raw):
+    """« Groupe témoin » of a draft: a share of 0 to 50 %, drawn again among the rows
+    to be texted (the same share on the same list gives the same group)."""
+    share, error = results.clean_share(raw)
+    if error:
+        raise CampaignError(error)
+    campaign = _editing(user, campaign_id)
+    held = results.hold_out(campaign, share)
+    audit.record("campaign.control_share", user=user, store_id=campaign.store_id, obj=campaign,
+                 share=share, held=held)  # fmt: skip
+    if campaign.body:
+        _freeze_texts(campaign)  # rows back from the control group need their text
+    db.session.commit()
+    return campaign
 
 
 def page(campaign_id, *, show="pending", number=1, per_page=15):
@@ -371,6 +391,9 @@ def restore(user, campaign_id, message_id):
     message = _message(campaign, message_id)
     if message.state != "skipped":
         return message
+    if message.skip_reason == results.CONTROL:
+        db.session.rollback()
+        raise CampaignError(REASON_TEXT[results.CONTROL])
     client = db.session.get(Client, message.client_id)
     if not message.phone and client is not None:
         # The row had no mobile when the list was made: the card may have one now.
@@ -415,6 +438,10 @@ REASON_TEXT = {
     "no_consent": "Ce client n'a pas donné son accord pour les SMS publicitaires.",
     "optout": "Ce numéro a demandé STOP : il ne reçoit plus de SMS publicitaires.",
     "duplicate": "Ce numéro reçoit déjà le message pour un autre client de la liste.",
+    "control": (
+        "Ce client est dans le groupe témoin : il ne reçoit pas le SMS, pour mesurer ce que "
+        "la campagne rapporte. Réduisez la part du groupe témoin pour en texter davantage."
+    ),
 }
 
 

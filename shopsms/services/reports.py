@@ -40,6 +40,8 @@ SKIP_REASON_LABELS = {
     "duplicate": N_("Numéro déjà servi dans cet envoi"),
     "cancelled": N_("Envoi annulé"),
     "removed": N_("Retiré de la liste des destinataires"),
+    "control": N_("Groupe témoin (tiré au hasard, ne reçoit pas le SMS)"),
+    "pressure": N_("Pression marketing"),
 }
 
 STATE_TEXT = {

@@ -28,6 +28,15 @@ DEFAULTS = {
     "batch_size": {"outbox": 1000, "kannel": 100, "smpp": 100},
     "messages_per_second": {"outbox": 0, "kannel": 50, "smpp": 50},  # 0: no limit
     "low_credit_threshold": 500,
+    # Campaign results (issue 21): the share (%) of a marketing campaign's eligible
+    # recipients held out as « groupe témoin » (each campaign may change it), and the
+    # days after a sending whose sales are counted in its results.
+    "control_share": 10,
+    "attribution_days": 14,
+    # « Pression marketing »: at most this many marketing SMS per client in this many
+    # days, whatever the store (0: no cap).
+    "pressure_max": 2,
+    "pressure_days": 7,
     "topup_email": "",
     # Repairs (SAV tab): « Prévenir les clients des retours atelier ».
     "workshop_return_mode": "proposed",  # none, proposed, imposed

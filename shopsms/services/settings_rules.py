@@ -48,6 +48,14 @@ def clean(key, raw):
         return days, ""
     if key == "low_credit_threshold":
         return _int(raw, 0, 10_000_000, "Seuil d'alerte")
+    if key == "control_share":
+        return _int(raw, 0, 50, "Groupe témoin (%)")
+    if key == "attribution_days":
+        return _int(raw, 1, 60, "Jours de mesure des résultats")
+    if key == "pressure_max":
+        return _int(raw, 0, 50, "Pression marketing : SMS au plus")
+    if key == "pressure_days":
+        return _int(raw, 1, 365, "Pression marketing : nombre de jours")
     if key == "repair_reminder_days":
         return _int(raw, 1, 365, "Relance")
     if key == "topup_email":

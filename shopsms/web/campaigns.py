@@ -22,7 +22,7 @@ from sqlalchemy import select
 from .. import selection
 from ..extensions import db
 from ..models import Brand, Store
-from ..services import campaigns, credits, listings, recipients, selections
+from ..services import campaigns, credits, listings, recipients, results, selections, settings
 from ..sms import phones
 from . import composer
 from .access import role_required
@@ -81,6 +81,8 @@ EXCLUSION_LABELS = {
     "duplicate": _l("numéro en double"),
     "removed": _l("retiré de la liste"),
     "cancelled": _l("annulé"),
+    "control": _l("groupe témoin"),
+    "pressure": _l("pression marketing"),
 }
 
 
@@ -103,9 +105,18 @@ def _selection_page(criteria, values, *, errors=None, notice=None, replaces=None
             sms_labels=SMS_LABELS,
             tri_labels=TRI_LABELS,
             exclusion_labels=EXCLUSION_LABELS,
+            split=_split(count),
         ),
         status,
     )
+
+
+def _split(count):
+    """« N destinataires · M en groupe témoin » of the live count, at the chain's share."""
+    if count is None or not count.reachable:
+        return None
+    store_id = recipients.store_scope(current_user)
+    return results.split_of(count.reachable, int(settings.get("control_share", store_id)))
 
 
 def _stores():
@@ -181,7 +192,7 @@ def count():
         result = selection.count(criteria, db.session, store_id=scope)
     return render_template("campaigns/_count.html", errors=errors or {}, count=result,
                            values=values, exclusion_labels=EXCLUSION_LABELS, oob=True,
-                           error_fields=ERROR_FIELDS)  # fmt: skip
+                           error_fields=ERROR_FIELDS, split=_split(result))  # fmt: skip
 
 
 @bp.post("/nouvelle")
@@ -329,6 +340,23 @@ def correct_phone(campaign_id, message_id):
     except campaigns.CampaignError as error:
         return _after_row_change(campaign_id, phone_error=str(error), phone_row=message_id,
                                  phone_typed=request.form.get("phone", ""))  # fmt: skip
+    return _after_row_change(campaign_id)
+
+
+@bp.post("/<int:campaign_id>/groupe-temoin")
+@role_required("staff")
+def control_share(campaign_id):
+    """« Groupe témoin (%) » of the draft: drawn again at the share typed."""
+    raw = request.form.get("control_share", "")
+    try:
+        recipients.set_control_share(current_user, campaign_id, raw)
+    except campaigns.CampaignError as error:
+        if not request.headers.get("HX-Request"):
+            flash(str(error), "error")
+            return redirect(url_for("campaigns.show", campaign_id=campaign_id))
+        return _after_row_change(campaign_id, control_error=str(error), control_typed=raw[:20])
+    if not request.headers.get("HX-Request"):
+        return redirect(url_for("campaigns.show", campaign_id=campaign_id))
     return _after_row_change(campaign_id)
 
 

@@ -1,0 +1,373 @@
+"""« Résultats »: did a marketing campaign bring clients into the stores?
+
+A marketing campaign holds out a random share of its eligible recipients, the « groupe
+témoin », when its list is frozen (after every exclusion, so that both groups are alike):
+they get no SMS and cost nothing. After the sending, the stores' own sales over the
+attribution window are compared between the clients texted and the control group:
+conversion, revenue, and the uplift with its 95 % confidence interval.
+
+The comparison is by intention to treat: every client the campaign meant to text counts
+as texted, even if the operator failed to deliver, since the control group was drawn
+from the same list before anyone knew who would be reached.
+"""
+
+import json
+import math
+import random
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from statistics import NormalDist
+
+from sqlalchemy import and_, case, func, literal, or_, select, update
+
+from ..extensions import db
+from ..models import Client, DraftRecipient, Message, Purchase, utcnow
+from ..sms import hours
+from . import settings
+
+CONTROL = "control"
+Z95 = NormalDist().inv_cdf(0.975)  # 1.959963984540054
+
+# Below these, the interval is too wide to say anything: « échantillon trop petit ».
+MIN_GROUP_CLIENTS = 100
+MIN_BUYERS = 10
+# Lists shorter than this get no control group unless one is asked for on the campaign.
+MIN_LIST = 200
+
+
+# --- the draw ------------------------------------------------------------------------------
+
+
+def clean_share(raw):
+    """A share typed on the campaign: the value, or a French message saying what to fix."""
+    return settings.clean("control_share", raw)
+
+
+def hold_out(campaign, share=None):
+    """Draw the « groupe témoin » among the draft's pending rows: `share` % of them (the
+    chain's setting when None), chosen by a generator seeded with the campaign, so the
+    same list always gives the same group. An earlier draw is put back first."""
+    default = share is None
+    if default:
+        share = int(settings.get("control_share", campaign.store_id))
+    mine = DraftRecipient.campaign_id == campaign.id
+    db.session.execute(
+        update(DraftRecipient)
+        .where(mine, DraftRecipient.state == "skipped", DraftRecipient.skip_reason == CONTROL)
+        .values(state="pending", skip_reason="")
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(
+        db.session.scalars(
+            select(DraftRecipient.id)
+            .where(mine, DraftRecipient.state == "pending")
+            .order_by(DraftRecipient.client_id, DraftRecipient.id)
+        )
+    )
+    if default and len(ids) < MIN_LIST:
+        # A handful of clients could never show an effect: all of them get the SMS,
+        # unless someone asks for a control group on this campaign.
+        share = 0
+    campaign.control_share = share
+    held = draw(campaign.id, ids, share)
+    for start in range(0, len(held), 10_000):
+        db.session.execute(
+            update(DraftRecipient)
+            .where(DraftRecipient.id.in_(held[start : start + 10_000]))
+            .values(state="skipped", skip_reason=CONTROL)
+            .execution_options(synchronize_session=False)
+        )
+    return len(held)
+
+
+def draw(campaign_id, ids, share):
+    """The ids (in a fixed order) held out: round(share % of them), reproducible."""
+    size = round(len(ids) * share / 100)
+    return sorted(random.Random(f"groupe-temoin:{campaign_id}").sample(ids, size))
+
+
+def split_of(recipients, share):
+    """(texted, held out) for a number of eligible recipients: the live summary's
+    « N destinataires · M en groupe témoin » before the list is frozen."""
+    held = round(recipients * share / 100) if recipients >= MIN_LIST else 0
+    return recipients - held, held
+
+
+# --- the statistics ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    estimate: float
+    low: float
+    high: float
+
+
+def proportion_difference(buyers1, n1, buyers0, n0):
+    """p1 − p0 with its 95 % Wald interval (statsmodels' confint_proportions_2indep,
+    method="wald")."""
+    p1, p0 = buyers1 / n1, buyers0 / n0
+    se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    diff = p1 - p0
+    return Interval(diff, diff - Z95 * se, diff + Z95 * se)
+
+
+def mean_difference(sum1, squares1, n1, sum0, squares0, n0):
+    """Difference of two means (revenue per client) with its 95 % interval, unequal
+    variances (Welch, normal approximation: the groups are hundreds of clients)."""
+    mean1, mean0 = sum1 / n1, sum0 / n0
+    var1 = max(0.0, (squares1 - n1 * mean1 * mean1) / (n1 - 1)) if n1 > 1 else 0.0
+    var0 = max(0.0, (squares0 - n0 * mean0 * mean0) / (n0 - 1)) if n0 > 1 else 0.0
+    se = math.sqrt(var1 / n1 + var0 / n0)
+    diff = mean1 - mean0
+    return Interval(diff, diff - Z95 * se, diff + Z95 * se)
+
+
+VERDICTS = {
+    "positive": "effet positif probable",
+    "negative": "effet négatif probable",
+    "none": "pas d'effet mesurable",
+    "small": "échantillon trop petit",
+}
+
+
+def verdict(texted, control, conversion):
+    """The plain-French reading of the conversion uplift's interval."""
+    if (
+        texted.clients < MIN_GROUP_CLIENTS
+        or control.clients < MIN_GROUP_CLIENTS
+        or texted.buyers + control.buyers < MIN_BUYERS
+    ):
+        return "small"
+    if conversion.low > 0:
+        return "positive"
+    if conversion.high < 0:
+        return "negative"
+    return "none"
+
+
+# --- the measure ---------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    name: str  # "texted", "control", "A", "B"
+    clients: int = 0
+    buyers: int = 0
+    revenue: float = 0.0
+    revenue_squares: float = 0.0  # Σ (revenue per client)², for the interval
+    tickets: int = 0
+    buyers_own_store: int = 0
+    buyers_other_store: int = 0
+    revenue_own_store: float = 0.0
+    cumulative: list = field(default_factory=list)  # buyers by the end of day 0, 1, …
+
+    @property
+    def conversion(self):
+        return self.buyers / self.clients if self.clients else None
+
+    @property
+    def basket(self):
+        return self.revenue / self.tickets if self.tickets else None
+
+    @property
+    def per_client(self):
+        return self.revenue / self.clients if self.clients else None
+
+    @property
+    def revenue_other_store(self):
+        return self.revenue - self.revenue_own_store
+
+
+@dataclass
+class Results:
+    campaign_id: int
+    start: date
+    days: int  # the attribution window
+    elapsed: int  # days of the window already over (≤ days)
+    texted: Group
+    control: Group
+    variants: list  # [Group A, Group B] for an A/B campaign, else []
+    credits: int
+    verdict: str = "small"
+    conversion: Interval | None = None
+    per_client: Interval | None = None
+    incremental_revenue: Interval | None = None
+    incremental_buyers: float | None = None
+    cost_per_incremental_buyer: float | None = None
+
+    @property
+    def provisional(self):
+        return self.elapsed < self.days
+
+    @property
+    def verdict_text(self):
+        return VERDICTS[self.verdict]
+
+    def to_json(self):
+        return json.dumps(asdict(self), default=str)
+
+    @classmethod
+    def from_json(cls, text):
+        data = json.loads(text)
+        data["start"] = date.fromisoformat(data["start"])
+        for key in ("texted", "control"):
+            data[key] = Group(**data[key])
+        data["variants"] = [Group(**group) for group in data["variants"]]
+        for key in ("conversion", "per_client", "incremental_revenue"):
+            if data[key] is not None:
+                data[key] = Interval(**data[key])
+        return cls(**data)
+
+
+def start_day(campaign):
+    """The day the sending began, in Paris: the first day of the window."""
+    began = campaign.started_at or campaign.finished_at or campaign.created_at
+    return hours._paris(began).date()
+
+
+def measurable(campaign):
+    return (
+        campaign is not None
+        and campaign.kind == "marketing"
+        and campaign.status in ("sending", "sent")
+        and campaign.control_share > 0
+    )
+
+
+def members(campaign_id):
+    """Who the campaign meant to text (any message not skipped) and its control group."""
+    group = case((Message.skip_reason == CONTROL, "control"), else_="texted")
+    return (
+        select(Message.client_id, group.label("grp"), Message.variant.label("variant"))
+        .where(
+            Message.campaign_id == campaign_id,
+            Message.client_id.is_not(None),
+            or_(Message.state != "skipped", Message.skip_reason == CONTROL),
+        )
+        .subquery()
+    )
+
+
+def measure(campaign, *, today=None, days=None):
+    """The campaign's results, read from the sales: one query per client group over the
+    purchases index (client, date)."""
+    days = days or int(settings.get("attribution_days"))
+    start = start_day(campaign)
+    today = today or hours._paris(utcnow()).date()
+    end = start + timedelta(days=days)
+    elapsed = max(0, min(days, (today - start).days))
+    who = members(campaign.id)
+    own_store = literal(campaign.store_id) if campaign.store_id is not None else Client.store_id
+    bought = and_(
+        Purchase.client_id == who.c.client_id, Purchase.date >= start, Purchase.date < end
+    )
+    in_own = Purchase.store_id == own_store
+    per_client = (
+        select(
+            who.c.grp,
+            who.c.variant,
+            func.min(Purchase.date).label("first_day"),
+            func.coalesce(func.sum(Purchase.amount), 0).label("revenue"),
+            func.count(Purchase.id).label("tickets"),
+            func.max(case((in_own, 1), else_=0)).label("own"),
+            func.max(case((and_(Purchase.id.is_not(None), ~in_own), 1), else_=0)).label("other"),
+            func.coalesce(func.sum(case((in_own, Purchase.amount), else_=0)), 0)
+            .label("own_revenue"),
+        )
+        .select_from(who)
+        .join(Client, Client.id == who.c.client_id)
+        .outerjoin(Purchase, bought)
+        .group_by(who.c.client_id, who.c.grp, who.c.variant)
+        .subquery()
+    )  # fmt: skip
+    revenue = per_client.c.revenue
+    totals = db.session.execute(
+        select(
+            per_client.c.grp,
+            per_client.c.variant,
+            func.count(),
+            func.count(per_client.c.first_day),
+            func.coalesce(func.sum(revenue), 0),
+            func.coalesce(func.sum(revenue * revenue), 0),
+            func.coalesce(func.sum(per_client.c.tickets), 0),
+            func.coalesce(func.sum(per_client.c.own), 0),
+            func.coalesce(func.sum(per_client.c.other), 0),
+            func.coalesce(func.sum(per_client.c.own_revenue), 0),
+        ).group_by(per_client.c.grp, per_client.c.variant)
+    ).all()
+    daily = db.session.execute(
+        select(per_client.c.grp, per_client.c.variant, per_client.c.first_day, func.count())
+        .where(per_client.c.first_day.is_not(None))
+        .group_by(per_client.c.grp, per_client.c.variant, per_client.c.first_day)
+    ).all()
+    groups = {"texted": Group("texted"), "control": Group("control")}
+    variants = {}
+    for grp, variant, clients, buyers, rev, squares, tickets, own, other, own_rev in totals:
+        targets = [groups[grp]]
+        if grp == "texted" and variant:
+            targets.append(variants.setdefault(variant, Group(variant)))
+        for target in targets:
+            target.clients += int(clients)
+            target.buyers += int(buyers)
+            target.revenue += float(rev)
+            target.revenue_squares += float(squares)
+            target.tickets += int(tickets)
+            target.buyers_own_store += int(own)
+            target.buyers_other_store += int(other)
+            target.revenue_own_store += float(own_rev)
+    by_day = {}
+    for grp, variant, first_day, number in daily:
+        if isinstance(first_day, str):  # SQLite's MIN() of a date
+            first_day = date.fromisoformat(first_day)
+        offset = (first_day - start).days
+        keys = [grp] + ([variant] if grp == "texted" and variant else [])
+        for key in keys:
+            by_day.setdefault(key, [0] * days)[offset] += int(number)
+    for key, group in [*groups.items(), *variants.items()]:
+        running, cumulative = 0, []
+        for number in by_day.get(key, [0] * days)[: max(elapsed, 1)]:
+            running += number
+            cumulative.append(running)
+        group.cumulative = cumulative
+    result = Results(
+        campaign_id=campaign.id, start=start, days=days, elapsed=elapsed,
+        texted=groups["texted"], control=groups["control"],
+        variants=[variants[k] for k in sorted(variants)], credits=spent(campaign.id),
+    )  # fmt: skip
+    _uplift(result)
+    return result
+
+
+def _uplift(result):
+    texted, control = result.texted, result.control
+    if texted.clients < 2 or control.clients < 2:
+        return
+    result.conversion = proportion_difference(
+        texted.buyers, texted.clients, control.buyers, control.clients
+    )
+    result.per_client = mean_difference(
+        texted.revenue, texted.revenue_squares, texted.clients,
+        control.revenue, control.revenue_squares, control.clients,
+    )  # fmt: skip
+    n = texted.clients
+    result.incremental_revenue = Interval(
+        *(n * value for value in (result.per_client.estimate, result.per_client.low,
+                                  result.per_client.high))
+    )  # fmt: skip
+    result.incremental_buyers = n * result.conversion.estimate
+    if result.incremental_buyers > 0:
+        result.cost_per_incremental_buyer = result.credits / result.incremental_buyers
+    result.verdict = verdict(texted, control, result.conversion)
+
+
+def spent(campaign_id):
+    """Credits the campaign's SMS cost: the parts submitted (as credits.settle charges)."""
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(Message.parts), 0)).where(
+                Message.campaign_id == campaign_id, Message.submitted_at.is_not(None)
+            )
+        )
+        or 0
+    )
