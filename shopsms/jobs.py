@@ -71,6 +71,21 @@ def send_campaign(campaign_id):
                 return "continued in a new job"
 
 
+def enqueue_report_export(token):
+    from .queue import get_queue
+
+    # A 1,000,000-row workbook takes minutes: longer than RQ's default job timeout.
+    return get_queue().enqueue(export_report, token, job_timeout=4 * 3600)
+
+
+def export_report(token):
+    """« Export Excel » of a large report (services.report_export records the progress)."""
+    from .services import report_export
+
+    with app_context():
+        return report_export.run_excel(token)
+
+
 def outbox_delivery_reports(message_ids):
     from .services import delivery
 
@@ -80,7 +95,7 @@ def outbox_delivery_reports(message_ids):
 
 def sweep():
     """Every minute: the database says what must move; Redis may have forgotten it."""
-    from .services import recipients, sending
+    from .services import recipients, report_export, sending
 
     try:
         with app_context():
@@ -93,6 +108,7 @@ def sweep():
                 "imports": _sweep_imports(),
                 # A campaign left at the recipient list for a week holds its rows for nothing.
                 "drafts_removed": recipients.delete_stale_drafts(days=7),
+                "exports_removed": report_export.delete_old_exports(),
             }
     finally:
         schedule_sweep(force=True)

@@ -3,15 +3,29 @@
 Cells hold what clients and staff typed (names, SMS texts, operators' reasons): a cell
 starting with = + - @ would run as a formula in a spreadsheet, and control characters
 (a GSM form feed…) are illegal in an .xlsx file. Every text cell goes through _safe().
+
+A report has up to 1,000,000 rows: nothing here holds them all. The CSV streams
+(PostgreSQL's own COPY writes it, with the same cell rules in SQL; elsewhere a csv writer
+over rows read in batches). An Excel file of more than EXCEL_DIRECT_ROWS rows is written
+by a job (openpyxl's write-only mode, to a file) whose progress the page polls, then
+downloaded.
 """
 
 import csv
 import io
+import os
+import secrets
+import time
 from datetime import UTC
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import case, func, literal, null, select
 
 from ..extensions import db
+from ..models import Client, Message
 from ..sms import hours, phones
-from .reports import STATE_TEXT, messages_query, reason
+from .reports import SKIP_REASON_LABELS, STATE_GROUPS, STATE_TEXT, report_table
 
 EXPORT_HEADER = (
     "N° client", "Client", "Numéro", "Texte envoyé", "Parties", "État", "Motif",
@@ -19,6 +33,12 @@ EXPORT_HEADER = (
 )  # fmt: skip
 _DATE_COLUMNS = (7, 8)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# openpyxl's ILLEGAL_CHARACTERS_RE in PostgreSQL's regular expressions (escapes left to
+# the regex: a literal cannot hold NUL, nor can a PostgreSQL text).
+_ILLEGAL_SQL = r"[\x01-\x08\x0b\x0c\x0e-\x1f]"
+_CSV_DATE = "%d/%m/%Y %H:%M"
+EXCEL_DIRECT_ROWS = 5000  # above this, « Export Excel » runs as a job
+BATCH = 2000
 
 
 def _illegal_characters():
@@ -45,49 +65,182 @@ def _paris_naive(moment_utc):
     return moment_utc.replace(tzinfo=UTC).astimezone(hours.PARIS).replace(tzinfo=None)
 
 
+def _columns(table):
+    """The raw columns of an export row (a recipient list has no times nor error)."""
+    is_draft = table is not Message
+    return (
+        Client.number.label("client_number"),
+        Client.first_name,
+        Client.last_name,
+        table.phone,
+        table.text,
+        table.parts,
+        table.state,
+        table.skip_reason,
+        (literal("") if is_draft else table.error).label("error"),
+        (null() if is_draft else table.submitted_at).label("submitted_at"),
+        (null() if is_draft else table.done_at).label("done_at"),
+    )
+
+
+def _query(campaign_id, state, columns_of):
+    table = report_table(campaign_id)
+    query = (
+        select(*columns_of(table))
+        .outerjoin(Client, Client.id == table.client_id)
+        .where(table.campaign_id == campaign_id)
+        .order_by(table.id)
+    )
+    if state in STATE_GROUPS:
+        query = query.where(table.state.in_(STATE_GROUPS[state]))
+    return query
+
+
+def _reason(row):
+    if row.state == "skipped":
+        return SKIP_REASON_LABELS.get(row.skip_reason, row.skip_reason)
+    return row.error or ""
+
+
 def export_rows(campaign_id, state=""):
-    """One tuple per recipient, in the report's order: texts made safe, phones in the
-    national format, times as naive Paris datetimes."""
-    query = messages_query(campaign_id, state).execution_options(yield_per=1000)
+    """One tuple per recipient, in the report's order, read in batches (a server-side
+    cursor on PostgreSQL): texts made safe, phones as `display_stored` writes them,
+    times as naive Paris datetimes."""
+    query = _query(campaign_id, state, _columns).execution_options(yield_per=BATCH)
     for row in db.session.execute(query):
-        message = row.Message
         name = " ".join(part for part in (row.first_name, row.last_name) if part)
         yield (
             _safe(row.client_number or ""),
             _safe(name),
-            _safe(phones.display(message.phone) if message.phone else ""),
-            _safe(message.text),
-            message.parts,
-            _safe(STATE_TEXT.get(message.state, message.state)),
-            _safe(reason(message)),
-            _paris_naive(message.submitted_at),
-            _paris_naive(message.done_at),
+            _safe(phones.display_stored(row.phone)),
+            _safe(row.text),
+            row.parts,
+            _safe(STATE_TEXT.get(row.state, row.state)),
+            _safe(_reason(row)),
+            _paris_naive(row.submitted_at),
+            _paris_naive(row.done_at),
         )
 
 
-def to_csv(rows):
-    """`;`-separated UTF-8 with a BOM: what French Excel opens as columns, accents intact."""
+# --- CSV ---------------------------------------------------------------------------------
+
+
+def _csv_lines(rows):
+    """The CSV text, a batch of lines at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(EXPORT_HEADER)
-    for row in rows:
+    for n, row in enumerate(rows, 1):
         writer.writerow(
             [
-                value.strftime("%d/%m/%Y %H:%M") if i in _DATE_COLUMNS and value else value
+                value.strftime(_CSV_DATE) if i in _DATE_COLUMNS and value else value
                 for i, value in enumerate(row)
             ]
         )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        if n % BATCH == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
-def to_xlsx(rows, title="Rapport"):
+def csv_chunks(campaign_id, state=""):
+    """`;`-separated UTF-8 with a BOM (what French Excel opens as columns, accents
+    intact), as a stream of byte chunks."""
+    yield "\ufeff".encode()
+    if db.engine.dialect.name == "postgresql":
+        header = io.StringIO()
+        csv.writer(header, delimiter=";", lineterminator="\r\n").writerow(EXPORT_HEADER)
+        yield header.getvalue().encode()
+        yield from _copy_chunks(campaign_id, state)
+        return
+    for text in _csv_lines(export_rows(campaign_id, state)):
+        yield text.encode()
+
+
+def to_csv(rows):
+    """The whole CSV of `rows` (export_rows) in memory: for small reports and tests."""
+    return ("\ufeff" + "".join(_csv_lines(rows))).encode("utf-8")
+
+
+def _sql_safe(text):
+    """_safe in SQL: control characters removed, a leading apostrophe before a formula."""
+    cleaned = func.regexp_replace(text, _ILLEGAL_SQL, "", "g")
+    guarded = case(
+        (func.left(cleaned, 1).in_(_FORMULA_STARTS), literal("'") + cleaned), else_=cleaned
+    )
+    return func.nullif(guarded, "")  # an empty cell unquoted, as the csv module writes it
+
+
+def _sql_paris(column):
+    local = func.timezone(hours.PARIS.key, func.timezone("UTC", column))
+    return func.to_char(local, "DD/MM/YYYY HH24:MI")
+
+
+def _sql_labels(column, labels):
+    return case(*((column == key, literal(text)) for key, text in labels.items()), else_=column)
+
+
+def _copy_columns(table):
+    raw = {column.name: column for column in _columns(table)}
+    phone = case(
+        (
+            raw["phone"].regexp_match(f"^{phones.FRENCH_E164.pattern}$"),
+            func.regexp_replace(
+                raw["phone"], f"^{phones.FRENCH_E164.pattern}$", phones.FRENCH_NATIONAL
+            ),
+        ),
+        else_=raw["phone"],
+    )
+    name = func.concat_ws(
+        " ", func.nullif(raw["first_name"], ""), func.nullif(raw["last_name"], "")
+    )
+    reason = case(
+        (raw["state"] == "skipped", _sql_labels(raw["skip_reason"], SKIP_REASON_LABELS)),
+        else_=func.coalesce(raw["error"], ""),
+    )
+    return (
+        _sql_safe(func.coalesce(raw["client_number"], "")),
+        _sql_safe(name),
+        _sql_safe(phone),
+        _sql_safe(raw["text"]),
+        raw["parts"],
+        _sql_safe(_sql_labels(raw["state"], STATE_TEXT)),
+        _sql_safe(reason),
+        _sql_paris(raw["submitted_at"]),
+        _sql_paris(raw["done_at"]),
+    )
+
+
+def copy_sql(campaign_id, state=""):
+    """PostgreSQL's COPY of the export's rows, cells as export_rows writes them."""
+    query = _query(campaign_id, state, _copy_columns)
+    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    return f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, DELIMITER ';')"
+
+
+def _copy_chunks(campaign_id, state):
+    sql = copy_sql(campaign_id, state)
+    connection = db.session.connection().connection.driver_connection
+    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for data in copy:
+            yield bytes(data)
+
+
+# --- Excel -------------------------------------------------------------------------------
+
+
+def write_xlsx(rows, target, title="Rapport", progress=None):
+    """openpyxl's write-only mode: rows go to a temporary file as they come, memory stays
+    flat. `progress(n)` is told every BATCH rows."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     sheet.append(list(EXPORT_HEADER))
-    for row in rows:
+    n = 0
+    for n, row in enumerate(rows, 1):
         cells = list(row)
         for i in _DATE_COLUMNS:
             if cells[i] is not None:
@@ -95,6 +248,107 @@ def to_xlsx(rows, title="Rapport"):
                 cell.number_format = "DD/MM/YYYY HH:MM"
                 cells[i] = cell
         sheet.append(cells)
+        if progress is not None and n % BATCH == 0:
+            progress(n)
+    workbook.save(target)
+    return n
+
+
+def to_xlsx(rows, title="Rapport"):
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(rows, buffer, title)
     return buffer.getvalue()
+
+
+# --- the export job -------------------------------------------------------------------------
+# Its progress is a live reading kept in Redis (the database stays the record of the
+# sending); a Redis flush loses only the reading, and the page then offers to start again.
+
+_KEY = "shopsms:export:{}"
+KEEP_SECONDS = 24 * 3600
+
+
+def export_dir():
+    path = Path(current_app.instance_path) / "exports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _redis():
+    from ..queue import get_redis
+
+    return get_redis()
+
+
+def start_excel(user, campaign_id, state, total):
+    """Record an Excel export of `total` rows for `user`; returns its token (the job is
+    queued by the caller: services do not import jobs)."""
+    token = secrets.token_urlsafe(16)
+    key = _KEY.format(token)
+    _redis().hset(
+        key,
+        mapping={
+            "user_id": user.id,
+            "campaign_id": campaign_id,
+            "state": state,
+            "total": total,
+            "done": 0,
+            "status": "queued",
+            "started": time.time(),
+            # Where the web process will look for it (the worker may run elsewhere: the
+            # instance folder is then a shared one).
+            "path": str(export_dir() / f"{token}.xlsx"),
+        },
+    )
+    _redis().expire(key, KEEP_SECONDS)
+    return token
+
+
+def export_status(token):
+    """The export's reading ({} when unknown or forgotten), numbers as ints."""
+    data = {k.decode(): v.decode() for k, v in _redis().hgetall(_KEY.format(token)).items()}
+    for name in ("user_id", "campaign_id", "total", "done"):
+        if name in data:
+            data[name] = int(data[name])
+    if data:
+        data["percent"] = 100 if data["status"] == "done" else (
+            min(99, 100 * data["done"] // data["total"]) if data["total"] else 0
+        )  # fmt: skip
+    return data
+
+
+def run_excel(token):
+    """The job: write the workbook to a temporary name, then move it into place."""
+    status = export_status(token)
+    if not status:
+        return "forgotten"
+    key = _KEY.format(token)
+    connection = _redis()
+    connection.hset(key, "status", "running")
+    target = Path(status["path"])
+    partial = target.with_suffix(".part")
+    try:
+        written = write_xlsx(
+            export_rows(status["campaign_id"], status["state"]),
+            partial,
+            title=f"Rapport {status['campaign_id']}",
+            progress=lambda n: connection.hset(key, "done", n),
+        )
+        os.replace(partial, target)
+    except Exception:
+        partial.unlink(missing_ok=True)
+        connection.hset(key, "status", "failed")
+        raise
+    connection.hset(key, mapping={"done": written, "status": "done"})
+    return written
+
+
+def delete_old_exports(seconds=KEEP_SECONDS):
+    """Files of exports older than a day (their readings expire with them)."""
+    limit = time.time() - seconds
+    removed = 0
+    for path in export_dir().glob("*.*"):
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

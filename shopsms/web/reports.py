@@ -1,12 +1,25 @@
 """« Rapports d'envoi »: the reports not yet closed, one report's detail, closing them,
 the closed ones, and the « fiches à corriger » that closing leaves."""
 
-from flask import Blueprint, Response, abort, flash, redirect, request, url_for
+import os
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
+from .. import jobs
 from ..models import CAMPAIGN_KINDS, Store
 from ..services import followups as followup_tasks
 from ..services import listings, report_export, reports
@@ -90,6 +103,8 @@ def detail(campaign_id):
         can_close=can_close,
         correctable=correctable,
         store_names=store_names,
+        rows_count=reports.rows_count(row, state),
+        excel_direct_rows=report_export.EXCEL_DIRECT_ROWS,
     )
 
 
@@ -100,25 +115,88 @@ def _attachment(campaign_id, state, extension):
     }
 
 
-# The two downloads differ only in how the same rows are written.
-EXPORTS = {
-    "csv": ("text/csv", lambda rows, campaign_id: report_export.to_csv(rows)),
-    "xlsx": (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        lambda rows, campaign_id: report_export.to_xlsx(rows, title=f"Rapport {campaign_id}"),
-    ),
-}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.get("/<int:campaign_id>/export.<any(csv, xlsx):fmt>")
+def _export_state():
+    state = request.values.get("etat", "")
+    return state if state in reports.STATE_GROUPS else ""
+
+
+@bp.get("/<int:campaign_id>/export.csv")
 @role_required("staff")
-def export(campaign_id, fmt):
+def export_csv(campaign_id):
+    """Streamed as it is read: a 1,000,000-row report starts downloading at once."""
     _report_or_404(campaign_id)
-    state = request.args.get("etat", "")
-    state = state if state in reports.STATE_GROUPS else ""
-    mimetype, write = EXPORTS[fmt]
-    body = write(report_export.export_rows(campaign_id, state), campaign_id)
-    return Response(body, mimetype=mimetype, headers=_attachment(campaign_id, state, fmt))
+    state = _export_state()
+    chunks = report_export.csv_chunks(campaign_id, state)
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers=_attachment(campaign_id, state, "csv"),
+    )
+
+
+@bp.get("/<int:campaign_id>/export.xlsx")
+@role_required("staff")
+def export_xlsx(campaign_id):
+    """A small report's workbook at once; a large one is prepared by a job (POST)."""
+    row = _report_or_404(campaign_id)
+    state = _export_state()
+    if reports.rows_count(row, state) > report_export.EXCEL_DIRECT_ROWS:
+        return redirect(url_for("reports.detail", campaign_id=campaign_id, etat=state or None))
+    body = report_export.to_xlsx(
+        report_export.export_rows(campaign_id, state), title=f"Rapport {campaign_id}"
+    )
+    return Response(body, mimetype=XLSX, headers=_attachment(campaign_id, state, "xlsx"))
+
+
+@bp.post("/<int:campaign_id>/export.xlsx")
+@role_required("staff")
+def start_xlsx(campaign_id):
+    row = _report_or_404(campaign_id)
+    state = _export_state()
+    token = report_export.start_excel(
+        current_user, campaign_id, state, reports.rows_count(row, state)
+    )
+    jobs.enqueue_report_export(token)
+    return redirect(url_for("reports.export_progress", campaign_id=campaign_id, token=token))
+
+
+def _export_or_404(campaign_id, token):
+    status = report_export.export_status(token)
+    if status and (status["campaign_id"], status["user_id"]) != (campaign_id, current_user.id):
+        abort(404)
+    return status
+
+
+@bp.get("/<int:campaign_id>/export/<token>")
+@role_required("staff")
+def export_progress(campaign_id, token):
+    row = _report_or_404(campaign_id)
+    return render(
+        "reports/export.html",
+        "reports/_export_progress.html",
+        campaign=row.Campaign,
+        token=token,
+        export=_export_or_404(campaign_id, token),
+    )
+
+
+@bp.get("/<int:campaign_id>/export/<token>/fichier")
+@role_required("staff")
+def export_file(campaign_id, token):
+    _report_or_404(campaign_id)
+    status = _export_or_404(campaign_id, token)
+    if status.get("status") != "done" or not os.path.exists(status["path"]):
+        abort(404)
+    state = status["state"]
+    return send_file(
+        status["path"],
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name=f"rapport-{campaign_id}{'-' + state if state else ''}.xlsx",
+    )
 
 
 @bp.post("/<int:campaign_id>/cloturer")

@@ -37,3 +37,19 @@ def test_the_fast_path_takes_the_common_forms():
         assert phones._fast_french_mobile(raw) is not None, raw
     for raw in ("0690 12 34 56", "05 59 24 00 00", "+33 (0)6 12 34 56 78", "0639 01 23 45"):
         assert phones._fast_french_mobile(raw) is None, raw
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.sampled_from("67"), st.text("0123456789", min_size=8, max_size=8))
+def test_stored_mobiles_read_as_display_writes_them(first, rest):
+    e164 = "+33" + first + rest
+    formatted = phones.display(e164)
+    if formatted.startswith("0"):  # a metropolitan number for phonenumbers too
+        assert phones.display_stored(e164) == formatted
+
+
+def test_stored_numbers_of_elsewhere_stay_as_stored():
+    assert phones.display_stored("+33612345678") == "06 12 34 56 78"
+    assert phones.display_stored("+590690123456") == "+590690123456"
+    assert phones.display_stored("+3361234567") == "+3361234567"
+    assert phones.display_stored("") == ""
