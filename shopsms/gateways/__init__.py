@@ -37,6 +37,16 @@ class Submitted:
         return not self.error and not self.retry
 
 
+class GatewayUnavailable(RuntimeError):
+    """The gateway cannot take messages now (refused bind, server out of reach) and
+    nothing handed to it left. `reason` is for people (« Connexion SMPP refusée : mot de
+    passe »), never a secret; str() adds what an operator needs to look it up."""
+
+    def __init__(self, reason, detail=""):
+        super().__init__(f"{reason} ({detail})" if detail else reason)
+        self.reason = reason
+
+
 class Gateway(Protocol):
     name: str
     # True when submitting writes in our own database transaction (the outbox), so the
@@ -51,6 +61,9 @@ class Gateway(Protocol):
 
     def after_commit(self) -> None:
         """Work that must wait for the commit (the outbox's delivery reports)."""
+
+    # Optional: `open()` makes the link ready before a batch is claimed (raises
+    # GatewayUnavailable), and `link_name` names it in services/link_status.py.
 
 
 def settings_config():

@@ -37,7 +37,7 @@ from sqlalchemy import select as sql_select
 
 from ..extensions import db
 from ..sms import encoding
-from . import OutgoingSms, Submitted
+from . import GatewayUnavailable, OutgoingSms, Submitted
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +57,13 @@ NPI_UNKNOWN, NPI_ISDN = 0x00, 0x01
 LinkErrors = (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError)
 
 
-class SmppUnavailable(RuntimeError):
+class SmppUnavailable(GatewayUnavailable):
     """The SMSC cannot be reached or refuses our bind: nothing was sent."""
+
+
+class SmppInterrupted(RuntimeError):
+    """The link failed during the first message of a call: whether it left is unknown
+    (its receipt will tell; the sweep decides on the rows meanwhile)."""
 
 
 # --- GSM 03.38 and UCS-2 --------------------------------------------------------------
@@ -245,8 +250,8 @@ def open_link(settings, mode):
     except (*LinkErrors, TimeoutError) as error:
         client.disconnect()
         raise SmppUnavailable(
-            f"{bind_refusal(error, settings)} ({mode} vers {settings.host}:{settings.port}, "
-            f"system_id {settings.system_id!r})"
+            bind_refusal(error, settings),
+            f"{mode} vers {settings.host}:{settings.port}, system_id {settings.system_id!r}",
         ) from error
     return client
 
@@ -490,10 +495,14 @@ class SmppGateway:
     def from_config(cls, config):
         return cls(LinkSettings.from_config(config))
 
-    def link_state(self):
-        """(bound, last error) of this process's transmitter, for the supervision."""
+    link_name = "smpp:transmitter"
+
+    def open(self):
+        """Bound before a batch is claimed: a refused bind (SmppUnavailable, worded for
+        people) then holds the campaign with nothing claimed."""
         link = transmitter_for(self.settings)
-        return link.bound, link.last_error
+        with link.lock:
+            link.ensure_bound()
 
     def submit(self, messages: list[OutgoingSms]) -> list[Submitted]:
         """Answers in order. A message the SMSC asked us to hold back (throttling) comes
@@ -514,7 +523,7 @@ class SmppGateway:
                 link.drop()
                 log.warning("SMPP : liaison perdue après %d messages : %s", len(results), error)
                 if not results:
-                    raise SmppUnavailable(f"Envoi SMPP interrompu : {error}") from error
+                    raise SmppInterrupted(f"Envoi SMPP interrompu : {error}") from error
         return results
 
     def _submit_one(self, link, sms, throttled):

@@ -80,7 +80,9 @@ def send(raw_phone, *, user):
             if result.done:
                 break
             if result.held_until is not None:
-                raise RuntimeError("l'envoi est retenu (heures d'envoi ou envoi différé)")
+                raise RuntimeError(
+                    result.reason or "l'envoi est retenu (heures d'envoi ou envoi différé)"
+                )
         else:
             raise RuntimeError("pas de réponse après plusieurs essais")
     except Exception as error:  # the gateway's own failure is the answer we report

@@ -23,10 +23,10 @@ from sqlalchemy import Integer, and_, any_, bindparam, case, func, literal, or_,
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
-from ..gateways import OutgoingSms, get_gateway
+from ..gateways import GatewayUnavailable, OutgoingSms, get_gateway
 from ..models import Campaign, Client, Message, OptOut, utcnow
 from ..sms import hours
-from . import credits, settings
+from . import credits, link_status, settings
 from .campaigns import MARKETING, sending_window, to_utc
 
 
@@ -43,6 +43,7 @@ class BatchResult:
     skipped: int = 0
     done: bool = False
     held_until: datetime | None = None  # naive UTC
+    reason: str = ""  # why it is held, when its gateway would not take it
 
 
 def in_flight(campaign_id):
@@ -83,6 +84,11 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
             return BatchResult(held_until=campaign.not_before)
 
     gateway = gateway or get_gateway()
+    try:
+        _open(gateway)
+    except GatewayUnavailable as error:
+        return _hold_for_link(campaign, gateway, error, now)
+    _clear_link_note(campaign.id)
     if campaign.status != "sending":
         # Compare-and-set: « Annuler la programmation » may have moved it back to draft
         # (credits released) since it was read; then this worker must not send it.
@@ -136,14 +142,77 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
             began = time.monotonic()
             handed = _hand_over([m.message_id for m in outgoing[start : start + chunk]])
             db.session.commit()  # "submitting" is on disk before the requests leave
-            ok, ko = _record(gateway.submit([m for m in outgoing if m.message_id in handed]),
-                             utcnow())  # fmt: skip
+            try:
+                answers = gateway.submit([m for m in outgoing if m.message_id in handed])
+            except GatewayUnavailable as error:  # nothing of this chunk left
+                _release(token, handed)
+                return _hold_for_link(campaign, gateway, error, now)
+            ok, ko = _record(answers, utcnow())
             db.session.commit()
             submitted, refused = submitted + ok, refused + ko
             if rate:  # at most `rate` messages a second on this link
                 time.sleep(max(0.0, len(handed) / rate - (time.monotonic() - began)))
     gateway.after_commit()
     return BatchResult(claimed=len(claimed), submitted=submitted, refused=refused, skipped=skipped)
+
+
+# A campaign held because its gateway refused us tries again after this many seconds;
+# the note says why, and it clears itself once the link is back.
+LINK_RETRY_SECONDS = 30
+LINK_NOTE_END = "l'envoi reprendra de lui-même dès que la connexion sera rétablie."
+
+
+def _open(gateway):
+    """Make the gateway's link ready; its reading goes to the supervision page."""
+    opener = getattr(gateway, "open", None)
+    if opener is None:
+        return
+    link = getattr(gateway, "link_name", gateway.name)
+    try:
+        opener()
+    except GatewayUnavailable as error:
+        link_status.record(link, False, error.reason)
+        raise
+    link_status.record(link, True, "liée")
+
+
+def _hold_for_link(campaign, gateway, error, now):
+    """Nothing left and nothing is lost: the campaign says why it waits (its staff see
+    « Connexion SMPP refusée : mot de passe ») and tries again in a while."""
+    db.session.rollback()
+    link_status.record(getattr(gateway, "link_name", gateway.name), False, error.reason)
+    note = f"{error.reason} : {LINK_NOTE_END}"
+    db.session.execute(
+        update(Campaign).where(Campaign.id == campaign.id).values(status_note=note[:200])
+    )
+    db.session.commit()
+    return BatchResult(held_until=now + timedelta(seconds=LINK_RETRY_SECONDS),
+                       reason=error.reason)  # fmt: skip
+
+
+def _release(token, handed):
+    """A batch the gateway would not take: its rows back to pending, unclaimed."""
+    db.session.execute(
+        update(Message)
+        .where(ids_in(Message.id, list(handed)), Message.state == "submitting")
+        .values(state="pending", claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Message)
+        .where(Message.claimed_by == token, Message.state == "pending")
+        .values(claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _clear_link_note(campaign_id):
+    db.session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status_note.endswith(LINK_NOTE_END))
+        .values(status_note="")
+    )
 
 
 def _hand_over(ids):

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from shopsms.extensions import db
 from shopsms.gateways import OutgoingSms, get_gateway
-from shopsms.gateways.smpp import Receiver, SmppUnavailable, close_transmitters
+from shopsms.gateways.smpp import Receiver, close_transmitters
 from shopsms.models import Campaign, Client, InboundMessage, Message, OptOut
 from shopsms.services import campaigns, credits, sending
 from shopsms.services.campaigns import Recipient
@@ -203,7 +203,7 @@ def test_a_refused_submit_fails_with_a_french_reason_and_costs_nothing(
     assert credits.balance() == 99  # the refused message was refunded
 
 
-def test_an_smsc_out_of_reach_fails_nothing_and_the_sweep_sends_it_later(
+def test_an_smsc_out_of_reach_fails_nothing_and_sending_resumes_when_it_is_up(
     app, make_client, credits_available
 ):
     credits_available(10)
@@ -214,22 +214,23 @@ def test_an_smsc_out_of_reach_fails_nothing_and_the_sweep_sends_it_later(
     campaign = campaigns.draft("single", body="Votre montre est prête.",
                                recipients=[Recipient(client_id=client_id)])  # fmt: skip
     campaigns.queue_now(campaign.id, now=OPEN)
-    with pytest.raises(SmppUnavailable) as raised:
-        sending.send_next_batch(campaign.id, now=OPEN)
-    assert "s3cret-pw" not in str(raised.value)
-    db.session.rollback()
-    assert message_of(client_id).state == "submitting"  # neither failed nor charged
+    held = sending.send_next_batch(campaign.id, now=OPEN)
+    assert held.held_until == OPEN + timedelta(seconds=sending.LINK_RETRY_SECONDS)
+    assert held.reason == f"Connexion SMPP refusée : serveur 127.0.0.1:{port} injoignable"
+    db.session.expire_all()
+    assert "s3cret-pw" not in db.session.get(Campaign, campaign.id).status_note
+    message = message_of(client_id)
+    assert (message.state, message.claimed_by) == ("pending", None)  # neither failed nor lost
 
     peer = SmscPeer(port=port).start()
     try:
-        later = OPEN + timedelta(minutes=5)
-        assert sending.recover_stale(now=later) == (0, 1)
-        assert sending.send_next_batch(campaign.id, now=later).submitted == 1
+        assert sending.send_next_batch(campaign.id, now=held.held_until).submitted == 1
     finally:
         close_transmitters()
         peer.stop()
     db.session.expire_all()
     assert message_of(client_id).state == "submitted"
+    assert db.session.get(Campaign, campaign.id).status_note == ""
     assert [sms.text for sms in peer.messages()] == ["Votre montre est prête."]
 
 

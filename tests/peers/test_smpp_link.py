@@ -189,3 +189,67 @@ def test_a_long_sms_throttled_on_part_2_reaches_the_phone_whole(
     refused = [s for s in smsc.submits if s.status]
     assert len(refused) == 3 and {s.udh for s in refused} == {sms.parts[1].udh}
     assert message.gateway_ref == sms.parts[-1].message_id
+
+
+# --- 3. a refused bind reaches the people, and sending resumes once it is fixed ------------
+
+
+def link_reading(name="smpp:transmitter"):
+    from shopsms.services import link_status
+
+    return next(e for e in link_status.current() if e["link"] == name)
+
+
+def test_a_wrong_password_is_said_on_the_campaign_and_fixing_it_sends(
+    node_smsc, make_client, credits_available
+):
+    from shopsms.models import Campaign
+    from shopsms.services import settings
+
+    smsc = node_smsc()
+    credits_available(10)
+    settings.put("smpp_password", "mauvais")  # Paramètres › Passerelle
+    campaign_id = queue([make_client(tel1="06 12 00 03 01")])
+
+    held = sending.send_next_batch(campaign_id, now=OPEN)
+    assert held.reason == "Connexion SMPP refusée : mot de passe"
+    assert smsc.of("bind", status=0x0E)  # ESME_RINVPASWD from the SMSC
+    db.session.expire_all()
+    campaign = db.session.get(Campaign, campaign_id)
+    assert campaign.status_note == (
+        "Connexion SMPP refusée : mot de passe : l'envoi reprendra de lui-même dès que la "
+        "connexion sera rétablie."
+    )
+    assert "mauvais" not in campaign.status_note and "s3cretpw" not in campaign.status_note
+    (message,) = messages(campaign_id)
+    assert (message.state, message.claimed_by) == ("pending", None)
+    reading = link_reading()
+    assert (reading["ok"], reading["detail"]) == (False, "Connexion SMPP refusée : mot de passe")
+
+    settings.put("smpp_password", "s3cretpw")  # head office fixes it
+    send_at = held.held_until
+    while not (result := sending.send_next_batch(campaign_id, now=send_at)).done:
+        assert result.held_until is None
+    db.session.expire_all()
+    (message,) = messages(campaign_id)
+    assert message.state == "submitted"
+    assert db.session.get(Campaign, campaign_id).status_note == ""
+    assert link_reading()["ok"] is True
+    assert [s.destination_addr for s in smsc.submits] == ["33612000301"]
+
+
+@pytest.mark.parametrize(
+    ("config", "reason"),
+    [
+        ({"bind_status": 0x0D}, "Connexion SMPP refusée : liaison refusée par l'opérateur"),
+        ({"system_id": "autre"}, "Connexion SMPP refusée : identifiant (system_id) inconnu"),
+    ],
+)
+def test_other_bind_refusals_are_worded(node_smsc, app, make_client, credits_available,
+                                        config, reason):  # fmt: skip
+    smsc = node_smsc()
+    smsc.set(**config)
+    credits_available(10)
+    campaign_id = queue([make_client(tel1="06 12 00 03 02")])
+    assert sending.send_next_batch(campaign_id, now=OPEN).reason == reason
+    assert smsc.submits == []

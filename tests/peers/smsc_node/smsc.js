@@ -1,7 +1,8 @@
 // A test SMSC on the npm `smpp` package (farhadi/node-smpp), driven by
 // tests/peers/nodesmsc.py: commands come as JSON lines on stdin, every PDU it sees or
 // sends is told as a JSON line on stdout. It behaves as aggregators do:
-// - one account (system_id, password); a wrong password is refused ESME_RINVPASWD;
+// - one account: an unknown system_id is refused ESME_RINVSYSID, a wrong password
+//   ESME_RINVPASWD;
 // - a submit rate limit: beyond `throttle` submits per second, ESME_RTHROTTLED;
 // - it probes idle sessions with enquire_link every `enquire_every` ms and unbinds a
 //   session that does not answer within `enquire_timeout` ms (Jasmin: 60 s, then unbind);
@@ -84,9 +85,8 @@ const server = smpp.createServer((session) => {
   for (const mode of ["transmitter", "receiver", "transceiver"]) {
     session.on("bind_" + mode, (pdu) => {
       let status = config.bind_status;
-      if (!status && (pdu.system_id !== config.system_id || pdu.password !== config.password)) {
-        status = smpp.ESME_RINVPASWD;
-      }
+      if (!status && pdu.system_id !== config.system_id) status = smpp.ESME_RINVSYSID;
+      if (!status && pdu.password !== config.password) status = smpp.ESME_RINVPASWD;
       tell({ event: "bind", session: id, mode, system_id: pdu.system_id, status });
       session.send(pdu.response({ command_status: status, system_id: "TESTSMSC" }));
       if (status) return session.close();
