@@ -145,9 +145,12 @@ def send_sms(client_number, phone, text, add_stop, wait_seconds):
         if number.kind != "mobile":
             raise click.ClickException(f"« {phone} » n'est pas un numéro de portable valide.")
         recipient, store_id = campaigns.Recipient(phone=number.e164), None
-    campaign = campaigns.draft(
-        "single", body=text, recipients=[recipient], store_id=store_id, add_stop=add_stop
-    )
+    try:
+        campaign = campaigns.draft(
+            "single", body=text, recipients=[recipient], store_id=store_id, add_stop=add_stop
+        )
+    except campaigns.CampaignError as error:  # empty, too long, module off: as the screens say
+        raise click.ClickException(str(error)) from error
     message = campaign_message(campaign.id)
     if message.state == "skipped":
         raise click.ClickException(f"SMS non envoyé : {message.skip_reason}.")

@@ -21,6 +21,13 @@ def ngettext(singular, plural, num, **variables):
     return choose(singular, plural, num) % variables
 
 
+def gettext(text, **variables):
+    """flask_babel.gettext, in French outside a request (a job, the CLI)."""
+    if not _french():
+        text = get_translations().ugettext(text)
+    return text % variables if variables else text
+
+
 def _french():
     # Outside a request (a job, the CLI) nobody chose a language: the texts' own, French.
     if not has_request_context():

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -51,6 +52,9 @@ class Campaign(db.Model):
     # them rather than going over the sales on each view.
     results: Mapped[str] = mapped_column(Text, default="")
     results_at: Mapped[datetime | None]
+    # « Écrire les noms sans accents dans ce SMS »: the card values go out in GSM-7
+    # (« Françoise » → « Francoise ») for this campaign only; the cards stay as they are.
+    gsm_names: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     recipients_count: Mapped[int] = mapped_column(default=0)
     credits_reserved: Mapped[int] = mapped_column(default=0)
     scheduled_at: Mapped[datetime | None]  # UTC; « Envoi différé »

@@ -20,8 +20,8 @@ from ..models import (
     utcnow,
 )
 from ..models.base import bulk_insert
-from ..sms import encoding, hours
-from ..sms.cost import final_text
+from ..sms import encoding, hours, stop
+from ..sms.cost import Overflow, final_text
 from . import audit, costing, credits, settings
 
 MARKETING = "marketing"
@@ -105,25 +105,16 @@ def skip_reason(kind, client, phone, opted_out):
 
 
 def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
-          sender_id=None, name=""):  # fmt: skip
-    """Freeze a sending: one message row per recipient, with its final text and parts."""
+          sender_id=None, name="", gsm_names=False):  # fmt: skip
+    """Freeze a sending: one message row per recipient, with its final text and parts.
+    A text longer than the store allows is refused before anything is written (the
+    composer's counter says the same words: costing.too_long_message)."""
     if not body.strip():
         raise CampaignError("Le message est vide : écrivez le texte du SMS.")
     if not settings.sms_enabled(store_id):  # « Activer le module SMS » (issue 8)
         raise CampaignError(settings.SMS_DISABLED)
     add_stop = True if kind == MARKETING else bool(add_stop)  # the law, for marketing
     short_code = settings.get("stop_short_code", store_id)
-    campaign = Campaign(
-        kind=kind,
-        name=name,
-        store_id=store_id,
-        created_by_id=user_id,
-        body=body,
-        add_stop=add_stop,
-        sender_id=sender_id or settings.get("sender_id", store_id),
-    )
-    db.session.add(campaign)
-    db.session.flush()
 
     client_ids = [r.client_id for r in recipients if r.client_id]
     ticket_ids = [r.repair_ticket_id for r in recipients if r.repair_ticket_id]
@@ -133,6 +124,7 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
     opted_out = _opted_out(p for p in phones if p) if kind == MARKETING else set()
     seen, rows = set(), []
     measured = {}
+    overflow = Overflow(costing.max_parts(store_id))
     for recipient in recipients:
         client = clients.get(recipient.client_id)
         ticket = tickets.get(recipient.repair_ticket_id)
@@ -145,9 +137,10 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
             # <MAGASIN> of a repair SMS: the store holding the repair, not the client's.
             context |= {"number": ticket.number, "amount": ticket.amount_due,
                         "store": ticket.store.name}  # fmt: skip
-        text = final_text(body, context, add_stop=add_stop, short_code=short_code)
+        text = final_text(body, context, add_stop=add_stop, short_code=short_code,
+                          gsm_names=gsm_names)  # fmt: skip
         if text not in measured:
-            measured[text] = encoding.measure(text)[2]
+            measured[text] = encoding.measure(text)
         reason = skip_reason(kind, client, phone, opted_out)
         # One SMS per number, but each repair ticket of a client gets its own (its <NUM>).
         key = (phone, recipient.repair_ticket_id)
@@ -155,22 +148,49 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
             reason = "duplicate"
         if reason is None:
             seen.add(key)
+            overflow.add(measured[text])
         rows.append(
             {
-                "campaign_id": campaign.id,
                 "client_id": recipient.client_id,
                 "repair_ticket_id": recipient.repair_ticket_id,
                 "phone": phone or "",
                 "text": text,
-                "parts": measured[text],
+                "parts": measured[text][2],
                 "state": "skipped" if reason else "pending",
                 "skip_reason": reason or "",
             }
         )
+    if overflow.over_limit:
+        raise CampaignError(too_long(overflow, add_stop=add_stop, short_code=short_code))
+    campaign = Campaign(
+        kind=kind,
+        name=name,
+        store_id=store_id,
+        created_by_id=user_id,
+        body=body,
+        add_stop=add_stop,
+        sender_id=sender_id or settings.get("sender_id", store_id),
+    )
+    db.session.add(campaign)
+    db.session.flush()
+    for row in rows:
+        row["campaign_id"] = campaign.id
     bulk_insert(Message, rows)
     campaign.recipients_count = len(rows)
     db.session.commit()
     return campaign
+
+
+def too_long(overflow, *, add_stop, short_code):
+    """The refusal of texts over the store's limit, as the composer words it."""
+    return costing.too_long_message(
+        over_limit=overflow.over_limit,
+        over_by=overflow.over_by,
+        recipients=overflow.recipients,
+        limit=overflow.limit,
+        max_parts=overflow.max_parts,
+        stop_units=len(stop.stop_mention(short_code)) + 1 if add_stop else 0,
+    )
 
 
 def _check_allowed(user_id, recipients, clients, tickets):

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select
 
 from ..extensions import db
 from ..models import Client, Store
+from ..plurals import gettext, ngettext
 from ..sms import cost, encoding, placeholders, stop
 from . import credits, settings
 
@@ -81,6 +82,77 @@ class Preview:
         """What the mention takes of the text's room (its line break included)."""
         return len(self.mention) + 1 if self.add_stop else 0
 
+    @property
+    def too_long(self):
+        """The counter's refusal, word for word what a send of this text answers."""
+        return too_long_message(
+            over_limit=self.over_limit,
+            over_by=self.over_by,
+            recipients=0 if self.cost.example else self.cost.estimate.recipients,
+            limit=self.limit,
+            max_parts=self.max_parts,
+            stop_units=self.stop_units,
+        )
+
+
+def _parts(count):
+    return gettext("%(num)d SMS", num=count)
+
+
+def too_long_message(*, over_limit, over_by, recipients, limit, max_parts, stop_units=0):
+    """The one refusal of a text longer than the store allows (« Parties par message au
+    plus »), for the composer's counter and every kind of sending (single SMS, campaign,
+    SAV, API, CLI): "" when nothing is over. `limit` is what max_parts parts hold in the
+    encoding of the text most over; `recipients` 0 or 1 speaks of « le message »."""
+    if not over_limit:
+        return ""
+    if recipients > 1:
+        who = ngettext(
+            "%(num)d destinataire a un texte trop long",
+            "%(num)d destinataires ont un texte trop long",
+            over_limit,
+        )
+        if over_limit > 1:
+            what = ngettext(
+                "jusqu'à %(num)d caractère de trop pour %(parts)s.",
+                "jusqu'à %(num)d caractères de trop pour %(parts)s.",
+                over_by,
+                parts=_parts(max_parts),
+            )
+        else:
+            what = ngettext(
+                "%(num)d caractère de trop pour %(parts)s.",
+                "%(num)d caractères de trop pour %(parts)s.",
+                over_by,
+                parts=_parts(max_parts),
+            )
+        said = gettext("%(who)s : %(what)s", who=who, what=what)
+    elif stop_units:
+        said = ngettext(
+            "Message trop long de %(num)d caractère : %(limit)d caractères au plus avec la "
+            "mention STOP (%(parts)s).",
+            "Message trop long de %(num)d caractères : %(limit)d caractères au plus avec la "
+            "mention STOP (%(parts)s).",
+            over_by,
+            limit=limit - stop_units,
+            parts=_parts(max_parts),
+        )
+    else:
+        said = ngettext(
+            "Message trop long de %(num)d caractère : %(limit)d caractères au plus (%(parts)s).",
+            "Message trop long de %(num)d caractères : %(limit)d caractères au plus (%(parts)s).",
+            over_by,
+            limit=limit,
+            parts=_parts(max_parts),
+        )
+    advice = gettext("Raccourcissez le texte ou retirez des expressions génériques.")
+    return f"{said} {advice}"
+
+
+def max_parts(store_id=None):
+    """« Parties par message au plus » of the store (the seeds' "160 caractères maxi" is 1)."""
+    return _rules(store_id)[0]
+
 
 # What placeholders read of a client; campaigns freeze their messages from the same.
 PLACEHOLDER_COLUMNS = (
@@ -139,7 +211,14 @@ def example_context(store_id=None):
 
 
 def preview(
-    body, *, add_stop, store_id=None, client_ids=(), signature=None, contexts=None
+    body,
+    *,
+    add_stop,
+    store_id=None,
+    client_ids=(),
+    signature=None,
+    contexts=None,
+    gsm_names=False,
 ) -> Preview:
     """The composer's counter, warnings and cost for `body`: on the recipients' final
     texts when client_ids (ids, or a Select of ids) are given, or their placeholder
@@ -159,8 +238,8 @@ def preview(
         else:
             groups = grouped_contexts_cached(client_ids, fields, signature)
 
-        def estimate_for(template):
-            return _weighted_estimate(template, groups, add_stop, short_code, max_parts)
+        def estimate_for(template, gsm_names=gsm_names):
+            return _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_names)
 
     else:
         # Read once, measured twice (as typed, and with the special characters replaced).
@@ -171,9 +250,14 @@ def preview(
         else:
             contexts = list(recipient_contexts(client_ids))
 
-        def estimate_for(template):
+        def estimate_for(template, gsm_names=gsm_names):
             return cost.estimate(
-                template, contexts, add_stop=add_stop, short_code=short_code, max_parts=max_parts
+                template,
+                contexts,
+                add_stop=add_stop,
+                short_code=short_code,
+                max_parts=max_parts,
+                gsm_names=gsm_names,
             )
 
     estimate = estimate_for(body)
@@ -259,13 +343,15 @@ def _grouped_contexts(client_ids, fields):
     return groups
 
 
-def _weighted_estimate(template, groups, add_stop, short_code, max_parts):
+def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_names=False):
     """cost.estimate over groups of recipients sharing a context."""
     by_parts, credits_, recipients, over_limit, over_by, ucs2 = {}, 0, 0, 0, 0, 0
     longest_text, longest_key = "", (0, 0)
     measures = {}
     for context, count in groups:
-        text = cost.final_text(template, context, add_stop=add_stop, short_code=short_code)
+        text = cost.final_text(
+            template, context, add_stop=add_stop, short_code=short_code, gsm_names=gsm_names
+        )
         measured = measures.get(text)
         if measured is None:
             measured = measures[text] = encoding.measure(text)

@@ -16,7 +16,7 @@ from .. import selection
 from ..extensions import db
 from ..models import Campaign, Client, DraftRecipient, Message, OptOut, Store, utcnow
 from ..sms import encoding, phones, sender
-from ..sms.cost import final_text
+from ..sms.cost import Overflow, final_text
 from . import audit, campaigns, costing, results, settings
 from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, skip_reason
 
@@ -507,19 +507,26 @@ def compose(user, campaign_id, body, sender_id, *, commit=True):
     if error:
         raise CampaignError(f"Intitulé de l'expéditeur : {error}")
     campaign.body, campaign.sender_id = body, sender_id
-    _freeze_texts(campaign)
+    overflow = _freeze_texts(campaign)
+    if overflow.over_limit:
+        # The rule and the words of every sending (campaigns.draft, the counter).
+        raise CampaignError(
+            campaigns.too_long(overflow, add_stop=campaign.add_stop, short_code=settings.get(
+                "stop_short_code", campaign.store_id))
+        )  # fmt: skip
     audit.record("campaign.compose", user=user, store_id=campaign.store_id, obj=campaign)
     if commit:
         db.session.commit()
     return campaign
 
 
-def _text_maker(campaign):
+def _text_maker(campaign, overflow=None):
     """values of costing.PLACEHOLDER_COLUMNS → (final text, parts). A big campaign calls
     it 100,000 times: each distinct context is rendered once (most bodies use few
-    placeholders), each distinct text measured once, from plain tuples and locals."""
+    placeholders), each distinct text measured once, from plain tuples and locals.
+    `overflow` (a cost.Overflow) counts the texts over the store's limit."""
     fields = [column.key for column in costing.PLACEHOLDER_COLUMNS]
-    body, add_stop = campaign.body, campaign.add_stop
+    body, add_stop, gsm_names = campaign.body, campaign.add_stop, campaign.gsm_names
     short_code = settings.get("stop_short_code", campaign.store_id)
     used = [fields.index(field) for field in costing._fields_used(body)]
     rendered, measured = {}, {}
@@ -529,12 +536,15 @@ def _text_maker(campaign):
         found = rendered.get(key)
         if found is None:
             context = dict(zip(fields, values, strict=True))
-            text = final_text(body, context, add_stop=add_stop, short_code=short_code)
-            parts = measured.get(text)
-            if parts is None:
-                parts = measured[text] = encoding.measure(text)[2]
-            found = rendered[key] = (text, parts)
-        return found
+            text = final_text(body, context, add_stop=add_stop, short_code=short_code,
+                              gsm_names=gsm_names)  # fmt: skip
+            measure = measured.get(text)
+            if measure is None:
+                measure = measured[text] = encoding.measure(text)
+            found = rendered[key] = (text, measure[2], measure)
+        if overflow is not None:
+            overflow.add(found[2])
+        return found[:2]
 
     return make
 
@@ -546,8 +556,9 @@ def _freeze_texts(campaign):
     statement, and the rows written again by COPY under the same ids, with their text:
     twice as fast as updating them in place. Reading the rows from the DELETE keeps a
     number corrected meanwhile. SQLite (one writer at a time) updates them through a
-    temporary table."""
-    make = _text_maker(campaign)
+    temporary table. Returns the cost.Overflow of the texts."""
+    overflow = Overflow(costing.max_parts(campaign.store_id))
+    make = _text_maker(campaign, overflow)
     campaign_id = campaign.id
     pending = (DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending")
     connection = db.session.connection()
@@ -572,7 +583,7 @@ def _freeze_texts(campaign):
             for row in rows:
                 text, parts = make(row[3:])
                 copy.write_row((row[0], campaign_id, row[1], row[2], text, parts, "pending", ""))
-        return
+        return overflow
     rows = db.session.execute(
         select(DraftRecipient.id, *costing.PLACEHOLDER_COLUMNS)
         .join(Client, Client.id == DraftRecipient.client_id)
@@ -593,6 +604,7 @@ def _freeze_texts(campaign):
         "FROM frozen_texts WHERE draft_recipients.id = frozen_texts.id"
     )
     cursor.execute("DROP TABLE temp.frozen_texts")
+    return overflow
 
 
 def _contexts(client_ids):
@@ -614,7 +626,8 @@ def _render(messages, campaign):
     contexts = _contexts([m.client_id for m in messages])
     for message in messages:
         text = final_text(campaign.body, contexts.get(message.client_id, {}),
-                          add_stop=campaign.add_stop, short_code=short_code)  # fmt: skip
+                          add_stop=campaign.add_stop, short_code=short_code,
+                          gsm_names=campaign.gsm_names)  # fmt: skip
         message.text, message.parts = text, encoding.measure(text)[2]
 
 
@@ -697,6 +710,7 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None):
             "single", body=body, recipients=[campaigns.Recipient(phone=number, context=context)],
             store_id=campaign.store_id, user_id=user.id, add_stop=campaign.add_stop,
             sender_id=sender_id or None, name=f"Test de la campagne n° {campaign.id}",
+            gsm_names=campaign.gsm_names,
         )  # fmt: skip
         audit.record("campaign.test", user=user, store_id=campaign.store_id, obj=test)
         campaigns.queue_now(test.id, user_id=user.id)
@@ -704,3 +718,14 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None):
         db.session.rollback()
         raise
     return number
+
+
+def set_gsm_names(user, campaign_id, on):
+    """« Écrire les noms sans accents dans ce SMS »: the draft keeps the choice, and its
+    messages are rendered with it (the client cards stay as they are)."""
+    campaign = _editing(user, campaign_id)
+    campaign.gsm_names = bool(on)
+    audit.record("campaign.gsm_names", user=user, store_id=campaign.store_id, obj=campaign,
+                 on=bool(on))  # fmt: skip
+    db.session.commit()
+    return campaign

@@ -220,9 +220,13 @@ def notify(ticket_ids, posted, *, kind="repair", user_id=None, add_stop=False):
         estimate = cost.estimate(body, [t.context for t in group], add_stop=add_stop,
                                  short_code=short_code, max_parts=max_parts)  # fmt: skip
         if estimate.over_limit:
+            # The one refusal every sending gives (campaigns.draft would say the same).
+            overflow = cost.Overflow(max_parts)
+            for target in group:
+                overflow.add(encoding.measure(cost.final_text(
+                    body, target.context, add_stop=add_stop, short_code=short_code)))  # fmt: skip
             raise campaigns.CampaignError(
-                f"Le message est trop long : {estimate.over_limit} texte(s) dépassent "
-                f"{max_parts} SMS. Raccourcissez le message."
+                campaigns.too_long(overflow, add_stop=add_stop, short_code=short_code)
             )
         needed += estimate.credits
         groups.append((store_id, body, group))

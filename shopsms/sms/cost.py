@@ -27,13 +27,43 @@ def final_text(
     *,
     add_stop: bool,
     short_code: str = stop.DEFAULT_SHORT_CODE,
+    gsm_names: bool = False,
 ) -> str:
-    """Exactly what one recipient receives; costing and sending both use it."""
+    """Exactly what one recipient receives; costing and sending both use it.
+    `gsm_names`: the card's values (names, store) are written in GSM-7 for this SMS
+    (« Françoise » → « Francoise »), the template as typed."""
     mention = stop.stop_mention(short_code) if add_stop else None
-    return _final_text(template, context, mention)
+    return _final_text(template, context, mention, gsm_names)
 
 
-def _final_text(template: str, context: Mapping, mention: str | None) -> str:
+def gsm_context(context: Mapping) -> dict:
+    """The context with its text values in their closest GSM-7 spelling, in either case:
+    expressions change the case (<PRENOM> makes « FRANÇOISE » « Françoise », and ç, unlike
+    Ç, is not GSM), so a letter goes when its upper or lower form is not GSM."""
+    return {
+        key: _gsm_any_case(value) if isinstance(value, str) else value
+        for key, value in context.items()
+    }
+
+
+def _gsm_any_case(value: str) -> str:
+    if encoding.is_gsm(value.lower()) and encoding.is_gsm(value.upper()):
+        return value
+    out = []
+    for char in value:
+        if encoding.is_gsm(char.lower()) and encoding.is_gsm(char.upper()):
+            out.append(char)
+            continue
+        plain = encoding.to_gsm(char.lower())
+        out.append(plain.upper() if char.isupper() else plain)
+    return "".join(out)
+
+
+def _final_text(
+    template: str, context: Mapping, mention: str | None, gsm_names: bool = False
+) -> str:
+    if gsm_names:
+        context = gsm_context(context)
     text = placeholders.render(template, context)
     if "\r" in text:
         # Browsers submit textareas with CRLF; a CR is a billed character nobody wants.
@@ -49,6 +79,32 @@ def excess(encoding_name: str, units: int, parts: int, max_parts: int) -> int:
     return max(1, units - encoding.capacity(encoding_name, max_parts))
 
 
+@dataclass
+class Overflow:
+    """The "too long" rule, counted as texts are rendered one by one (a sending that
+    freezes its texts itself): every kind of sending refuses a text of more than
+    max_parts parts, and says by how much with costing.too_long_message."""
+
+    max_parts: int
+    recipients: int = 0
+    over_limit: int = 0
+    over_by: int = 0
+    encoding: str = encoding.GSM_7  # of the text most over (its capacity is the limit shown)
+
+    def add(self, measured: tuple[str, int, int], count: int = 1) -> None:
+        encoding_name, units, parts = measured
+        self.recipients += count
+        if parts > self.max_parts:
+            self.over_limit += count
+            by = excess(encoding_name, units, parts, self.max_parts)
+            if by > self.over_by:
+                self.over_by, self.encoding = by, encoding_name
+
+    @property
+    def limit(self) -> int:
+        return encoding.capacity(self.encoding, self.max_parts)
+
+
 def estimate(
     template: str,
     contexts: Iterable[Mapping],
@@ -56,6 +112,7 @@ def estimate(
     add_stop: bool,
     short_code: str = stop.DEFAULT_SHORT_CODE,
     max_parts: int = 1,
+    gsm_names: bool = False,
 ) -> Estimate:
     mention = stop.stop_mention(short_code) if add_stop else None
     # Recipients often share a final text (same civility, no name in the template):
@@ -65,7 +122,7 @@ def estimate(
     recipients = credits = over_limit = over_by = ucs2 = 0
     longest_text, longest_key = "", (0, 0)
     for context in contexts:
-        text = _final_text(template, context, mention)
+        text = _final_text(template, context, mention, gsm_names)
         measured = measures.get(text)
         if measured is None:
             measured = measures[text] = encoding.measure(text)

@@ -82,11 +82,12 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
     store_id = _store_for(store_id)
     client_ids = list(client_ids)
     recipients_query = recipients = None
+    gsm_names = False
     if campaign_id is not None:
         from ..services import campaigns, recipients
 
         try:
-            recipients.get(current_user, campaign_id)
+            gsm_names = recipients.get(current_user, campaign_id).gsm_names
         except campaigns.CampaignError:
             abort(404)
         client_ids = []
@@ -109,7 +110,9 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
             client_ids=recipients_query if recipients_query is not None else client_ids,
             signature=recipients.signature(campaign_id) if recipients_query is not None else None,
             contexts=contexts,
+            gsm_names=gsm_names,
         ),
+        "gsm_names": gsm_names,
         "example_name": costing.EXAMPLE_NAME,
         "char_label": char_label,
     }

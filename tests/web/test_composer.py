@@ -135,9 +135,7 @@ def test_with_recipients_the_cost_is_exact(staff, app, store):
     assert shown(answer, "credits-needed") == "4"
     assert shown(answer, "credits-available") == "1 000"
     assert shown(answer, "credits-left") == "996"
-    assert (
-        "1 destinataire a un texte trop long : jusqu'à 8 caractères de trop pour 1 SMS." in answer
-    )
+    assert "1 destinataire a un texte trop long : 8 caractères de trop pour 1 SMS." in answer
     assert "Aperçu du texte le plus long" in answer
     assert 'data-over-limit="true"' in answer
 
