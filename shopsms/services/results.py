@@ -220,6 +220,29 @@ class Results:
         return cls(**data)
 
 
+# Sales come in from the stores for a while after the day they were made: results are
+# measured again while they may still change, and read from their snapshot otherwise.
+REFRESH_AFTER = timedelta(hours=1)
+LATE_SALES = timedelta(days=7)
+
+
+def current(campaign, *, now=None, today=None):
+    """The campaign's results: the snapshot when it is recent, or when its window had
+    long ended when it was taken; else measured now and kept."""
+    now = now or utcnow()
+    days = int(settings.get("attribution_days"))
+    if campaign.results and campaign.results_at is not None:
+        snapshot = Results.from_json(campaign.results)
+        window_end = snapshot.start + timedelta(days=snapshot.days)
+        final = hours._paris(campaign.results_at).date() >= window_end + LATE_SALES
+        if snapshot.days == days and (final or now - campaign.results_at < REFRESH_AFTER):
+            return snapshot
+    result = measure(campaign, today=today, days=days)
+    campaign.results, campaign.results_at = result.to_json(), now
+    db.session.commit()
+    return result
+
+
 def start_day(campaign):
     """The day the sending began, in Paris: the first day of the window."""
     began = campaign.started_at or campaign.finished_at or campaign.created_at

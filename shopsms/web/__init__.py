@@ -23,6 +23,7 @@ from . import (
     repairs,
     replies,
     reports,
+    results,
     settings,
 )
 
@@ -59,7 +60,8 @@ ROLE_LABELS = {
 def init_app(app):
     for module in (
         auth, home, i18n, composer, outbox, hooks,
-        clients, campaigns, repairs, reports, credits, settings, replies, integration, api,
+        clients, campaigns, repairs, reports, results, credits, settings, replies, integration,
+        api,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)

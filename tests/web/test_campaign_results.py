@@ -56,3 +56,30 @@ def test_the_draft_says_who_is_held_out_and_the_share_can_change(app, client_as,
             db.session.scalar(select(Campaign.control_share).where(Campaign.id == campaign_id))
             == 20
         )
+
+
+def test_the_results_page_reads_the_verdict_the_groups_and_the_chart(app, client_as):
+    from tests.services.test_results import sent_campaign
+
+    with app.app_context():
+        campaign_id = sent_campaign(1800, 200, texted_buyers=360, control_buyers=40).id
+    web = client_as("admin")
+    report = web.get(f"/rapports/{campaign_id}")
+    assert f'href="/resultats/{campaign_id}"' in report.text
+    page = web.get(f"/resultats/{campaign_id}")
+    assert page.status_code == 200
+    text = said(page.text)
+    assert "Pas d'effet mesurable" in text or "Pas d&#39;effet mesurable" in text
+    assert "Clients textés" in text and "Groupe témoin" in text
+    assert "1 800" in text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "<svg" in page.text and 'data-series="control"' in page.text
+    assert "J+13" in text
+
+
+def test_another_store_cannot_read_the_results(app, client_as):
+    from tests.services.test_results import sent_campaign
+
+    with app.app_context():
+        campaign_id = sent_campaign(300, 30, texted_buyers=10, control_buyers=1).id
+    assert client_as("manager").get(f"/resultats/{campaign_id}").status_code == 404
+    assert client_as("admin").get("/resultats/999999").status_code == 404

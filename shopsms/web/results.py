@@ -1,0 +1,79 @@
+"""« Résultats »: what a marketing campaign brought into the stores, against its
+« groupe témoin »."""
+
+from flask import Blueprint, abort
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..services import reports
+from ..services import results as campaign_results
+from .access import role_required
+from .helpers import render
+
+bp = Blueprint("results", __name__, url_prefix="/resultats")
+
+VERDICT_LABELS = {
+    "positive": _l("effet positif probable"),
+    "negative": _l("effet négatif probable"),
+    "none": _l("pas d'effet mesurable"),
+    "small": _l("échantillon trop petit"),
+}
+GROUP_LABELS = {
+    "texted": _l("Clients textés"),
+    "control": _l("Groupe témoin"),
+    "A": _l("Variante A"),
+    "B": _l("Variante B"),
+}
+
+
+def number(value, digits=0):
+    """A figure as the person's language writes it (« 1 234,5 »); « — » when unknown."""
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern)
+
+
+def percent(value, digits=1, sign=False):
+    if value is None:
+        return "—"
+    text = number(100 * value, digits)
+    return ("+" if sign and value > 0 else "") + text + " %"
+
+
+def euros(value, digits=0, sign=False):
+    if value is None:
+        return "—"
+    return ("+" if sign and value > 0 else "") + number(value, digits) + " €"
+
+
+def points(value, sign=True):
+    """A difference of two rates, in percentage points."""
+    if value is None:
+        return "—"
+    return ("+" if sign and value > 0 else "") + number(100 * value, 1) + " pt"
+
+
+@bp.get("/<int:campaign_id>")
+@role_required("staff")
+def detail(campaign_id):
+    row = reports.visible(current_user, campaign_id)
+    if row is None or row.Campaign.kind != "marketing":
+        abort(404)
+    campaign = row.Campaign
+    result = None
+    if campaign_results.measurable(campaign):
+        result = campaign_results.current(campaign)
+    return render(
+        "results/detail.html",
+        row=row,
+        campaign=campaign,
+        result=result,
+        verdict_labels=VERDICT_LABELS,
+        group_labels=GROUP_LABELS,
+        number=number,
+        percent=percent,
+        euros=euros,
+        points=points,
+    )
