@@ -680,12 +680,16 @@ class Receiver:
     Everything smpplib does happens in the thread that calls run(); stop() only sets a
     flag, which the loop sees within `tick` seconds, then it unbinds."""
 
-    def __init__(self, app, settings, *, mode="transceiver", tick=0.5, enquire_every=30,
-                 max_backoff=30, retry_delays=RETRY_DELAYS):  # fmt: skip
+    def __init__(self, app, settings=None, *, mode="transceiver", tick=0.5, enquire_every=30,
+                 max_backoff=30, retry_delays=RETRY_DELAYS, follow_every=5.0):  # fmt: skip
         self.app = app
         self.mode = mode
         self.retry_delays = retry_delays
+        # None: the workers' settings (environment, then Paramètres › Passerelle), read
+        # again every `follow_every` seconds so that a change is followed without restart.
+        self._fixed_settings = settings
         self.settings = settings
+        self.follow_every = follow_every
         self.tick = tick
         self.enquire_every = enquire_every
         self.max_backoff = max_backoff
@@ -695,23 +699,55 @@ class Receiver:
 
     @classmethod
     def from_app(cls, app, **options):
-        return cls(app, LinkSettings.from_config(app.config), **options)
+        return cls(app, None, **options)
 
     def stop(self, *_signal):
         self._stopping.set()
+
+    def current_settings(self):
+        """The settings the workers use now (they may have changed in Paramètres)."""
+        if self._fixed_settings is not None:
+            return self._fixed_settings
+        from . import settings_config
+
+        with self.app.app_context():
+            try:
+                return LinkSettings.from_config(settings_config())
+            finally:
+                db.session.remove()
+
+    def _status(self, ok, detail):
+        """This receiver's reading for the supervision page (services/link_status)."""
+        from ..services import link_status
+
+        with self.app.app_context():
+            link_status.record("smpp:receiver", ok, detail)
 
     def run(self):
         backoff = 1
         while not self._stopping.is_set():
             try:
+                self.settings = self.current_settings()
+                if not self.settings.system_id:
+                    raise SmppUnavailable(
+                        "Passerelle SMPP non configurée", "Paramètres › Passerelle ou SMPP_*"
+                    )
                 client = open_link(self.settings, self.mode)
             except SmppUnavailable as error:
                 log.warning("%s ; nouvel essai dans %d s", error, backoff)
+                self._status(False, f"Récepteur non lié : {error.reason}")
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+                continue
+            except Exception:  # the database that holds the settings: try again later
+                log.exception("SMPP : réglages de la passerelle illisibles")
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
             backoff = 1
             log.info("SMPP : lié (%s) à %s:%d", self.mode, self.settings.host, self.settings.port)
+            self._status(True, f"Récepteur lié ({self.mode}) à {self.settings.host}:"
+                               f"{self.settings.port}")  # fmt: skip
             try:
                 self._listen(client)
             except LinkErrors as error:
@@ -720,15 +756,19 @@ class Receiver:
                 )
                 client.disconnect()
                 self.bound.clear()
+                self._status(False, "Récepteur non lié : liaison perdue, reconnexion")
                 self._stopping.wait(backoff)
                 continue
             self.bound.clear()
             close_link(client)
+        if self.settings is not None:
+            self._status(False, "Récepteur arrêté")
         log.info("SMPP : récepteur arrêté")
 
     def _listen(self, client):
+        """Until stop(), or until the settings change (then run() binds anew)."""
         self.bound.set()
-        last_traffic = time.monotonic()
+        last_traffic = last_check = time.monotonic()
         while not self._stopping.is_set():
             # Wait on the socket rather than on a short read timeout: a timeout in the
             # middle of a PDU would leave smpplib out of step with the stream.
@@ -740,6 +780,18 @@ class Receiver:
                 client.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=client))
                 last_traffic = time.monotonic()
             self._retry_unmatched()
+            if time.monotonic() - last_check > self.follow_every:
+                last_check = time.monotonic()
+                if self._settings_changed():
+                    log.info("SMPP : réglages de la passerelle modifiés, nouvelle liaison")
+                    return
+
+    def _settings_changed(self):
+        try:
+            return self.current_settings() != self.settings
+        except Exception:  # the database is down: keep the link we have
+            log.exception("SMPP : réglages de la passerelle illisibles")
+            return False
 
     def _read_one(self, client):
         try:
@@ -793,13 +845,15 @@ smpp_cli = AppGroup("smpp", help="Passerelle SMPP : accusés de réception et SM
 
 @smpp_cli.command("receive")
 def receive_command():
-    """Stay bound as a receiver: delivery receipts and inbound SMS (STOP). SIGTERM or
-    Ctrl-C unbinds and stops."""
+    """Stay bound as a receiver: delivery receipts and inbound SMS (STOP), with the
+    workers' gateway settings (environment, then Paramètres › Passerelle), followed when
+    they change. SIGTERM or Ctrl-C unbinds and stops."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     receiver = Receiver.from_app(current_app._get_current_object())
     signal.signal(signal.SIGTERM, receiver.stop)
     signal.signal(signal.SIGINT, receiver.stop)
-    settings = receiver.settings
-    click.echo(f"Réception SMPP depuis {settings.host}:{settings.port} (Ctrl-C pour arrêter)")
+    settings = receiver.current_settings()
+    click.echo(f"Réception SMPP depuis {settings.host}:{settings.port}, réglages suivis "
+               "(Paramètres › Passerelle) ; Ctrl-C pour arrêter")  # fmt: skip
     receiver.run()

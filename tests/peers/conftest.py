@@ -55,12 +55,14 @@ def node_smsc(app):
 
     started = []
 
-    def start(**config):
+    def start(configure=True, **config):
         why = missing()
         if why:
             pytest.fail(f"The SMPP test SMSC cannot run: {why}; it is not skipped on purpose.")
         peer = NodeSmsc(**config).start()
         started.append(peer)
+        if not configure:  # the test sets Paramètres › Passerelle itself
+            return peer
         app.config.update(SMS_GATEWAY="smpp", SMPP_HOST="127.0.0.1", SMPP_PORT=peer.port,
                           SMPP_SYSTEM_ID=peer.config["system_id"],
                           SMPP_PASSWORD=peer.config["password"])  # fmt: skip

@@ -194,10 +194,18 @@ def test_a_long_sms_throttled_on_part_2_reaches_the_phone_whole(
 # --- 3. a refused bind reaches the people, and sending resumes once it is fixed ------------
 
 
-def link_reading(name="smpp:transmitter"):
+def link_reading(name="smpp:transmitter", *, ok=None, timeout=5):
+    """The newest reading of `name`; with `ok`, once there is one that says so."""
     from shopsms.services import link_status
 
-    return next(e for e in link_status.current() if e["link"] == name)
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [e for e in link_status.current() if e["link"] == name]
+        if found and (ok is None or found[0]["ok"] is ok):
+            return found[0]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no reading of {name} with ok={ok}: {found}")
+        time.sleep(0.05)
 
 
 def test_a_wrong_password_is_said_on_the_campaign_and_fixing_it_sends(
@@ -253,3 +261,68 @@ def test_other_bind_refusals_are_worded(node_smsc, app, make_client, credits_ava
     campaign_id = queue([make_client(tel1="06 12 00 03 02")])
     assert sending.send_next_batch(campaign_id, now=OPEN).reason == reason
     assert smsc.submits == []
+
+
+# --- 4. the receiver uses the workers' settings and follows them ---------------------------
+
+
+def configure_in_parametres(smsc):
+    from shopsms.services import settings
+
+    for key, value in (("gateway", "smpp"), ("smpp_host", "127.0.0.1"),
+                       ("smpp_port", smsc.port), ("smpp_system_id", smsc.config["system_id"]),
+                       ("smpp_password", smsc.config["password"])):  # fmt: skip
+        settings.put(key, value)
+
+
+def test_flask_smpp_receive_configured_only_in_parametres_hears_receipts_and_stop(
+    app, node_smsc, make_client, credits_available
+):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from shopsms.models import Client, OptOut
+
+    smsc = node_smsc(configure=False)
+    configure_in_parametres(smsc)
+    credits_available(10)
+    client_id = make_client(tel1="06 12 00 04 01")
+    # Nothing about SMPP in the environment: the SMSC is known from Paramètres only.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMPP_", "SMS_GATEWAY"))}
+    env |= {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "REDIS_URL": app.config["REDIS_URL"]}  # fmt: skip
+    command = [sys.executable, "-m", "flask", "--app", "app", "smpp", "receive"]
+    project = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        smsc.wait_for_bind("transceiver", timeout=20)
+        assert "Récepteur lié" in link_reading("smpp:receiver", ok=True)["detail"]
+
+        campaign_id = queue([client_id])
+        send(campaign_id)  # the worker's path reads Paramètres too
+        (message,) = messages(campaign_id)
+        assert smsc.answered(smsc.receipt(smsc.submits[-1])) == 0
+        wait_for_state(message, "delivered")
+        assert smsc.answered(smsc.inbound("33612000401", "STOP")) == 0
+        db.session.expire_all()
+        assert db.session.scalar(select(OptOut.phone)) == "+33612000401"
+        assert db.session.get(Client, client_id).sms_consent == "refused"
+
+        # Head office moves to another SMSC in Paramètres: followed without a restart.
+        other = node_smsc(configure=False)
+        configure_in_parametres(other)
+        other.wait_for_bind("transceiver", timeout=20)
+        smsc.wait_for(lambda e: e["event"] == "unbind" and e["by"] == "esme")
+        second = make_client(tel1="06 12 00 04 02")
+        assert other.answered(other.inbound("33612000402", "Stop merci")) == 0
+        db.session.expire_all()
+        assert db.session.get(Client, second).sms_consent == "refused"
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert process.returncode == 0, output
+    assert smsc.config["password"] not in output
+    assert link_reading("smpp:receiver", ok=False)["detail"] == "Récepteur arrêté"
