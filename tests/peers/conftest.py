@@ -14,6 +14,16 @@ from tests.peers import kannel as kannel_peer
 HOOKS_SECRET = "peer-tests-hooks-secret"
 
 
+@pytest.fixture(autouse=True)
+def long_messages_allowed(app):
+    """The peers are tested with concatenated SMS: head office allows 5 parts (the
+    chain's default is the seeds' one SMS, refused beyond by costing's one rule)."""
+    from shopsms.services import settings
+
+    with app.app_context():
+        settings.put("max_parts", 5)
+
+
 @pytest.fixture
 def kannel(app, live_server, tmp_path):
     missing = kannel_peer.missing_binaries()
