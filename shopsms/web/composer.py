@@ -56,12 +56,15 @@ def context(
     autofocus=False,
     campaign_id=None,
     ticket_ids=(),
+    pristine=None,
 ):
     """What _composer.html needs. `saved` is "dialog" (a button opens the saved messages)
     or "inline" (a side panel, with F2 to save: the saved messages page). `campaign_id`:
     a draft campaign whose recipients the cost is computed on (instead of client_ids).
     `ticket_ids`: repair tickets whose clients the cost is computed on, each with its
-    ticket's number and amount (the SAV screen posts them with each request)."""
+    ticket's number and amount (the SAV screen posts them with each request).
+    `pristine`: the text the screen proposed (a default message, a saved setting): Esc
+    asks « Abandonner le message ? » once the text differs from it (None: any text)."""
     composer = _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id,
                      ticket_ids)  # fmt: skip
     composer.update(
@@ -69,6 +72,7 @@ def context(
         saved_area=saved_area(),
         notice=notice,
         autofocus=autofocus,
+        pristine=pristine,
     )
     return composer
 

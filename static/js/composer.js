@@ -60,6 +60,46 @@
     if (closer) closer.closest("dialog")?.close();
   });
 
+  // Esc leaves a compose screen (its [data-hotkey="Escape"] link or button): with typed
+  // text it first asks « Abandonner le message ? ». Runs before app.js's shortcuts (capture
+  // on window); an open dialog or menu is closed by Esc as everywhere else.
+  let leaving = null;
+  const typed = (textarea) => {
+    const value = textarea.value.trim();
+    return value !== "" && value !== (textarea.dataset.pristine ?? "").trim();
+  };
+  const visibleHotkey = () =>
+    [...document.querySelectorAll('[data-hotkey="Escape"]')].find(
+      (element) => !element.disabled && element.offsetParent !== null,
+    );
+  window.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.key !== "Escape" || event.defaultPrevented) return;
+      if (document.querySelector("dialog[open]")) return;
+      if (document.querySelector("[data-topbar].is-open, [data-user-menu][open]")) return;
+      const textarea = [...document.querySelectorAll("[data-composer-body]")].find(typed);
+      const leave = textarea && visibleHotkey();
+      const dialog = leave && rootOf(textarea)?.querySelector("[data-composer-leave]");
+      if (!dialog) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      leaving = leave;
+      dialog.showModal();
+    },
+    true,
+  );
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest("[data-composer-abandon]")) return;
+    event.target.closest("dialog")?.close();
+    const leave = leaving;
+    leaving = null;
+    if (!leave) return;
+    // A submit button leaves through its form, without its own click confirmation.
+    if (leave.form && leave.type === "submit") leave.form.requestSubmit(leave);
+    else leave.click();
+  });
+
   // Enter in the name field saves, and never submits the form the composer sits in.
   document.addEventListener("keydown", (event) => {
     const name = event.target.closest?.("[data-composer-save-name]");

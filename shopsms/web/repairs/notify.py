@@ -22,6 +22,7 @@ def _kind(form):
 
 def _send_context(ticket_ids, kind, posted=None, add_stop=False, error=None, with_composer=True):
     mode, body = repair_notices.screen_mode(kind, ticket_ids)
+    proposed = body  # the screen's own text: leaving it untouched loses nothing
     if posted is not None and mode != "imposed":
         body = posted
     recap = repair_notices.recap(ticket_ids, posted, kind=kind, add_stop=add_stop)
@@ -52,6 +53,7 @@ def _send_context(ticket_ids, kind, posted=None, add_stop=False, error=None, wit
             dom_id="sav",
             autofocus=not body,
             ticket_ids=ticket_ids,
+            pristine=proposed,
         )
     return context
 

@@ -46,7 +46,11 @@ def settings_tab():
         errors=errors,
         mode_labels=MODE_LABELS,
         composer=composer.context(
-            kind="workshop_return", body=values["body"], store_id=store_id, dom_id="sav-settings"
+            kind="workshop_return",
+            body=values["body"],
+            store_id=store_id,
+            dom_id="sav-settings",
+            pristine=stored["workshop_return_message"],  # typed changes are asked about
         ),
     )
     return page, 422 if errors else 200
