@@ -3,12 +3,17 @@
 Every criterion is optional and they all combine (« tous les filtres sont cumulables »).
 Purchase criteria share one scope: the period (both bounds optional) and the brand
 (« ensemble du catalogue » when none). Within that scope:
-- revenue « supérieur ou égal » / « inférieur ou égal » to a value (a client who bought
-  nothing in the scope has a revenue of 0, so « inférieur ou égal » includes them);
+- revenue « supérieur ou égal » / « inférieur ou égal » to a value;
 - number of visits (purchases) at least / at most, the same way;
 - with neither, a period or a brand alone means « clients who bought in the period ».
+Purchase criteria keep only clients with at least one purchase in the scope, as a
+StarMag user reads « CA ≤ 100 € »; with `no_purchase_too` (a box on the screen), an
+« inférieur ou égal » also keeps the clients who bought nothing in the scope (their
+revenue and visits are 0).
 "No visit for X days" looks at every purchase, any store, any brand; a client who never
 bought counts once their card is older than X days.
+A store's staff select their store's clients: those whose card was created there and
+those who bought there (« magasin de vente »), see store_clients.
 
 tests/services/selection_oracle.py says the same in Python, for the tests that compare
 both.
@@ -68,6 +73,8 @@ class Criteria:
     sms: str = "all"
     address_incomplete: str = "all"
     npai: str = "all"
+    # « ≤ » also keeps the clients without any purchase in the scope (revenue 0, 0 visits).
+    no_purchase_too: bool = False
 
     def is_empty(self):
         return self == Criteria()
@@ -181,6 +188,7 @@ def from_form(form):
         except InvalidOperation:
             errors["revenue"] = "Chiffre d'affaires : tapez un montant, par exemple 150 ou 99,90."
     values["visits"] = integer("visits", "Nombre de passages")
+    values["no_purchase_too"] = form.get("no_purchase_too") in ("1", "on", "true")
     for op in ("revenue_op", "visits_op"):
         values[op] = form.get(op) if form.get(op) in COMPARISONS else "gte"
     values["absent_days"] = integer("absent_days", "Clients qui ne sont pas venus depuis", 1)
@@ -227,13 +235,18 @@ class _Shape(NamedTuple):
     revenue_op: str | None  # None: no revenue criterion
     visits_op: str | None
     absent: bool
-    city: bool
+    city: str | None  # "key", or "nothing" when the typed city has no letter to look for
     postal_code: bool
     birthday: str | None  # "range", or "wrap" from December to January
     name: str | None  # "key", or "nothing" when the typed name has no letter to look for
     sms: str
     address_incomplete: str
     npai: str
+    no_purchase_too: bool  # only when a « ≤ » is set
+
+    @property
+    def has_at_most(self):
+        return self.revenue_op == "lte" or self.visits_op == "lte"
 
     @property
     def purchase_scope(self):
@@ -273,8 +286,10 @@ def _shape_and_params(c, *, today, store_id):
     params.update((key, value) for key, value in optional.items() if value is not None)
     if c.absent_days is not None:
         params["absent_since"] = (today or date.today()) - timedelta(days=c.absent_days)
+    city = None
     if c.city:
-        params["city_lower"], params["city_upper"] = c.city.lower(), c.city.upper()
+        city = "key" if city_key(c.city) else "nothing"
+        params["city_key"] = city_key(c.city)
     if c.postal_code:
         params["postal_low"], params["postal_high"] = c.postal_code, _next_prefix(c.postal_code)
     birthday = None
@@ -299,13 +314,19 @@ def _shape_and_params(c, *, today, store_id):
         revenue_op=c.revenue_op if c.revenue is not None else None,
         visits_op=c.visits_op if c.visits is not None else None,
         absent=c.absent_days is not None,
-        city=bool(c.city),
+        city=city,
         postal_code=bool(c.postal_code),
         birthday=birthday,
         name=name,
         sms=c.sms,
         address_incomplete=c.address_incomplete,
         npai=c.npai,
+        no_purchase_too=c.no_purchase_too
+        and "lte"
+        in (
+            c.revenue_op if c.revenue is not None else None,
+            c.visits_op if c.visits is not None else None,
+        ),
     )
     return shape, params
 
@@ -328,9 +349,21 @@ def _uses_purchase_scope(criteria):
 
 def _aggregate_conditions(s, param, *, keep):
     """HAVING conditions on the scope's purchases. keep=True: what a client who bought in
-    the scope must satisfy; keep=False: what excludes them (for « inférieur ou égal »)."""
+    the scope must satisfy; keep=False: what excludes them (for « inférieur ou égal »).
+    Without no_purchase_too, every condition is a keep condition: the client must have
+    bought in the scope."""
     total, visits = func.sum(Purchase.amount), func.count(Purchase.id)
     out = []
+    if not s.no_purchase_too:
+        if not keep:
+            return out
+        if s.revenue_op is not None:
+            value = param("revenue", type_=Purchase.amount.type)
+            out.append(total >= value if s.revenue_op == "gte" else total <= value)
+        if s.visits_op is not None:
+            value = param("visits", type_=Integer)
+            out.append(visits >= value if s.visits_op == "gte" else visits <= value)
+        return out
     if s.revenue_op is not None and (s.revenue_op == "gte") == keep:
         value = param("revenue", type_=Purchase.amount.type)
         out.append(total >= value if keep else total > value)
@@ -344,18 +377,15 @@ def _simple_conditions(s, client, param):
     """The criteria that read the client's own columns, on `client` (Client or an alias)."""
     where = []
     if s.store:
-        where.append(client.store_id == param("store_id"))
+        where.append(client.id.in_(store_clients(param("store_id"))))
     if s.created_store:
         where.append(client.store_id == param("created_store_id"))
-    if s.city:
-        # SQLite's lower() folds ASCII only: files hold "Mérignac" or "MÉRIGNAC", so
-        # compare both ways.
-        where.append(
-            or_(
-                func.lower(client.city) == param("city_lower", type_=String),
-                client.city == param("city_upper"),
-            )
-        )
+    if s.city == "key":
+        # Without accents, capitals, spaces or hyphens, from the indexed city_key:
+        # "merignac" finds "Mérignac" and "MERIGNAC", the same on SQLite and PostgreSQL.
+        where.append(client.city_key == param("city_key", type_=String))
+    elif s.city == "nothing":
+        where.append(false())
     if s.postal_code:
         where.append(client.postal_code >= param("postal_low"))
         where.append(client.postal_code < param("postal_high"))
@@ -405,6 +435,29 @@ def _simple_conditions(s, client, param):
     elif s.npai == "no":
         where.append(client.npai.is_(False))
     return where
+
+
+# Aliases of their own: inside a query on clients or purchases, the subquery must not be
+# correlated to the outer query's tables.
+_STORE_CARD = aliased(Client, name="store_card")
+_STORE_SALE = aliased(Purchase, name="store_sale")
+
+
+def store_clients(store_id):
+    """A store's clients, as its staff select them: the cards created in the store, and
+    the clients who bought there (« magasin de vente »), wherever their card was made.
+    Two index reads (ix_clients_store_id, ix_purchases_store_client), whatever the size
+    of the file. `store_id` is a value or a bind parameter."""
+    created = select(_STORE_CARD.id).where(_STORE_CARD.store_id == store_id)
+    bought = select(_STORE_SALE.client_id).where(_STORE_SALE.store_id == store_id)
+    return created.union(bought)
+
+
+def city_key(text):
+    """A city as the « Ville » criterion compares it (services.clients.city_key)."""
+    from .services.clients import city_key as derive
+
+    return derive(text)
 
 
 def name_key(text):

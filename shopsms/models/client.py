@@ -23,6 +23,8 @@ class Client(db.Model):
         Index("ix_clients_first_name", "first_name"),
         Index("ix_clients_postal_code", "postal_code"),
         Index("ix_clients_city", "city"),
+        # « Ville » as the selection compares it (services.clients.city_key).
+        Index("ix_clients_city_key", "city_key"),
         Index("ix_clients_birthday_md", "birthday_md"),
         # "Part of a phone number": a trigram GIN index serves LIKE '%0612%' on
         # PostgreSQL; on SQLite the same name is a plain btree, which the search reads
@@ -55,6 +57,10 @@ class Client(db.Model):
     address2: Mapped[str] = mapped_column(String(120), default="")
     postal_code: Mapped[str] = mapped_column(String(10), default="")
     city: Mapped[str] = mapped_column(String(80), default="")
+    # The city without accents, capitals, spaces or hyphens ("Neuilly-sur-Seine" →
+    # "NEUILLYSURSEINE"): what the selection's « Ville » matches. Derived by
+    # services.clients.city_key, like search_name.
+    city_key: Mapped[str] = mapped_column(String(80), default="")
     country: Mapped[str] = mapped_column(String(2), default="FR")
     tel1: Mapped[str] = mapped_column(String(30), default="")
     tel2: Mapped[str] = mapped_column(String(30), default="")

@@ -26,6 +26,8 @@ class Purchase(db.Model):
         # A client's history and "no visit for X days".
         Index("ix_purchases_client_date", "client_id", "date"),
         Index("ix_purchases_store_date", "store_id", "date"),
+        # A store's clients include those who bought there (selection.store_clients).
+        Index("ix_purchases_store_client", "store_id", "client_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -94,9 +94,19 @@ def search_name(last_name, first_name):
     return " ".join(tokens)[:200]
 
 
-def derived_fields(tel1, tel2, last_name, first_name):
-    """Every derived column of a client, for bulk writes that bypass the ORM listener."""
-    return phone_fields(tel1, tel2) | {"search_name": search_name(last_name, first_name)}
+def city_key(city):
+    """What the selection's « Ville » compares: "Mérignac", "MERIGNAC " and "merignac"
+    → "MERIGNAC"; "Neuilly-sur-Seine" and "Neuilly sur Seine" → "NEUILLYSURSEINE"."""
+    return "".join(name_words(city))[:80]
+
+
+def derived_fields(tel1, tel2, last_name, first_name, city=None):
+    """Every derived column of a client, for bulk writes that bypass the ORM listener
+    (the city's key when the city is given)."""
+    out = phone_fields(tel1, tel2) | {"search_name": search_name(last_name, first_name)}
+    if city is not None:
+        out["city_key"] = city_key(city)
+    return out
 
 
 def _changed(client, *names):
@@ -109,7 +119,7 @@ def _derive_on_insert(mapper, connection, client):
     # A Client written through the ORM without derived_fields (an older caller, a test
     # fixture) still gets its SMS number and is still found.
     for name, value in derived_fields(
-        client.tel1, client.tel2, client.last_name, client.first_name
+        client.tel1, client.tel2, client.last_name, client.first_name, client.city or ""
     ).items():
         setattr(client, name, value)
 
@@ -123,6 +133,8 @@ def _derive_on_update(mapper, connection, client):
             setattr(client, name, value)
     if _changed(client, "last_name", "first_name"):
         client.search_name = search_name(client.last_name, client.first_name)
+    if _changed(client, "city"):
+        client.city_key = city_key(client.city)
 
 
 # --- Reading a card -----------------------------------------------------------------

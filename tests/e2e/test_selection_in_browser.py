@@ -164,3 +164,51 @@ def test_a_wrong_criterion_is_marked_on_its_field_as_it_is_typed(
     expect(page.locator("#period_end-error")).to_be_empty()
     expect(amount).not_to_have_attribute("aria-invalid", "true")
     expect(found).to_have_text("6 clients trouvés")
+
+
+def test_city_at_most_and_store_scope_on_the_selection_screen(
+    app, live_server, page, users, mérignac, make_client, store
+):
+    """« merignac » finds Mérignac however it was written; « ≤ » says whether clients
+    without a purchase count and lets the user choose; staff are told whose clients they
+    select (created in their store, or who bought there)."""
+    from shopsms.models import Store
+
+    make_client(last_name="GRACIET", city="Mérignac", tel1="06 21 00 00 07")  # never bought
+    with app.app_context():
+        pau = Store(code="003", name="Pau", city="Pau")
+        db.session.add(pau)
+        db.session.commit()
+        pau_id = pau.id
+    # Created in Pau, bought in Biarritz: one of Biarritz's clients too.
+    buyer = make_client(last_name="HARISPE", city="merignac", tel1="06 21 00 00 08",
+                        store_id=pau_id)  # fmt: skip
+    make_client(last_name="IRIGOYEN", city="Mérignac", tel1="06 21 00 00 09", store_id=pau_id)
+    with app.app_context():
+        sale = Purchase(client_id=buyer, store_id=store.id, amount=Decimal("40"),
+                        date=date.today() - timedelta(days=3))  # fmt: skip
+        db.session.add(sale)
+        db.session.commit()
+    log_in(page, live_server, "/campagnes/nouvelle")
+    expect(page.get_by_test_id("store-scope")).to_contain_text(
+        "les fiches créées à Biarritz et les clients qui y ont acheté"
+    )
+    found = page.get_by_test_id("found")
+    page.get_by_label("Ville").fill("merignac")
+    expect(found).to_have_text("6 clients trouvés")  # 4 + GRACIET + HARISPE, not IRIGOYEN
+    page.get_by_label("Ville").fill("Neuilly sur Seine")
+    expect(found).to_have_text("1 client trouvé")
+    page.get_by_label("Ville").fill("MERIGNAC")
+    expect(found).to_have_text("6 clients trouvés")
+
+    page.locator("#revenue_op").select_option("lte")
+    page.get_by_label("Montant TTC (€)").fill("100")
+    rule = page.get_by_test_id("no-purchase-rule")
+    expect(rule).to_contain_text("seuls les clients avec au moins un achat")
+    expect(found).to_have_text("5 clients trouvés")  # GRACIET never bought
+    page.get_by_label("inclure aussi les clients sans achat").check()
+    expect(rule).to_contain_text("les clients sans achat sur la période sont inclus")
+    expect(found).to_have_text("6 clients trouvés")
+    page.screenshot(path=f"{SHOTS}/selection-1024.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=f"{SHOTS}/selection-390.png", full_page=True)

@@ -4,7 +4,7 @@ the SQL of shopsms.selection is compared with."""
 from datetime import date, timedelta
 from decimal import Decimal
 
-from shopsms.selection import _uses_purchase_scope, name_key
+from shopsms.selection import _uses_purchase_scope, city_key, name_key
 
 
 def brute_force(criteria, clients, purchases, *, today=None, store_id=None):
@@ -29,7 +29,10 @@ def brute_force(criteria, clients, purchases, *, today=None, store_id=None):
     selected = []
     for client in clients:
         history = by_client.get(client.id, [])
-        if store_id is not None and client.store_id != store_id:
+        # A store's clients: created there, or who bought there (any date, any brand).
+        if store_id is not None and not (
+            client.store_id == store_id or any(p.store_id == store_id for p in history)
+        ):
             continue
         if c.created_store_id is not None and client.store_id != c.created_store_id:
             continue
@@ -39,7 +42,7 @@ def brute_force(criteria, clients, purchases, *, today=None, store_id=None):
             last = max(history, key=lambda p: (p.date, p.id))
             if last.store_id != c.last_visit_store_id:
                 continue
-        if c.city and (client.city or "").lower() != c.city.lower():
+        if c.city and not (city_key(c.city) and city_key(client.city) == city_key(c.city)):
             continue
         if c.postal_code and not (client.postal_code or "").startswith(c.postal_code):
             continue
@@ -75,7 +78,12 @@ def brute_force(criteria, clients, purchases, *, today=None, store_id=None):
         if _uses_purchase_scope(c):
             scoped = [p for p in history if in_scope(p)]
             total = sum((p.amount for p in scoped), Decimal(0))
-            if c.revenue is None and c.visits is None and not scoped:
+            at_most = (c.revenue is not None and c.revenue_op == "lte") or (
+                c.visits is not None and c.visits_op == "lte"
+            )
+            # Only clients who bought in the scope, unless « ≤ » is asked to keep the
+            # others too (their revenue and visits are 0).
+            if not scoped and not (c.no_purchase_too and at_most):
                 continue
             if c.revenue is not None and not compare(total, c.revenue_op, c.revenue):
                 continue

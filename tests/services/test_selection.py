@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 
 from shopsms import demo, selection
 from shopsms.extensions import db
@@ -79,7 +80,11 @@ def criteria_strategy(clients):
             visits=maybe(st.integers(0, 8)),
             visits_op=draw(st.sampled_from(selection.COMPARISONS)),
             absent_days=maybe(st.integers(1, 2000)),
-            city=draw(st.sampled_from(["", city, city.lower(), city.upper()])),
+            city=draw(
+                st.sampled_from(
+                    ["", city, city.lower(), city.upper(), city.replace("-", " ").lower()]
+                )
+            ),  # fmt: skip
             postal_code=draw(st.sampled_from(["", postal])),
             birthday_from=maybe(day_month),
             birthday_to=maybe(day_month),
@@ -87,6 +92,7 @@ def criteria_strategy(clients):
             sms=draw(st.sampled_from(selection.SMS_CHOICES)),
             address_incomplete=draw(st.sampled_from(selection.TRI_CHOICES)),
             npai=draw(st.sampled_from(selection.TRI_CHOICES)),
+            no_purchase_too=draw(st.booleans()),
         )
 
     return build()
@@ -124,6 +130,9 @@ def test_every_criterion_alone_selects_some_and_not_all():
         selection.Criteria(period_start=date(2025, 1, 1), period_end=date(2025, 12, 31)),
         selection.Criteria(absent_days=365),
         selection.Criteria(city="anglet"),
+        selection.Criteria(city="MERIGNAC"),
+        selection.Criteria(city="neuilly sur seine"),
+        selection.Criteria(revenue=Decimal(300), revenue_op="lte", no_purchase_too=True),
         selection.Criteria(postal_code="64"),
         selection.Criteria(postal_code="64200"),
         selection.Criteria(birthday_from=1215, birthday_to=115),  # across the new year
@@ -236,10 +245,15 @@ def test_edge_cases_agree_with_the_plain_filter(make_client, store):
     assert both(postal_code="2A") == {"noel"}
     assert both(postal_code="2") == {"noel", "janvier", "printemps"}
     assert both(postal_code="9") == {"bissextile"}
-    # "At most 100 €": those who bought little, and those who never bought.
-    assert both(revenue=Decimal(100), revenue_op="lte") == {
+    # "At most 100 €": those who bought little (as StarMag's « CA ≤ 100 € »), and, when
+    # asked, those who bought nothing too.
+    assert both(revenue=Decimal(100), revenue_op="lte") == {"printemps"}
+    assert both(revenue=Decimal(100), revenue_op="lte", no_purchase_too=True) == {
         "noel", "bissextile", "printemps", "nouveau"
     }  # fmt: skip
+    assert both(visits=1, visits_op="lte", period_start=date(2026, 1, 1)) == {"janvier"}
+    assert both(visits=1, visits_op="lte", period_start=date(2026, 1, 1),
+                no_purchase_too=True) == set(ids)  # fmt: skip
     assert both(revenue=Decimal(100)) == {"janvier"}
     assert both(name="et") == {"noel", "janvier"}
     assert both(name="ÉT") == {"noel", "janvier"}
@@ -248,3 +262,90 @@ def test_edge_cases_agree_with_the_plain_filter(make_client, store):
     assert both(name="ELO") == {"nouveau"}
     # Not come for 90 days: not the card made today, which never had the time to come.
     assert both(absent_days=90) == {"noel", "bissextile", "printemps"}
+
+
+def test_city_ignores_case_accents_spaces_and_hyphens(make_client):
+    ids = {
+        city: make_client(city=city)
+        for city in ("Mérignac", "MERIGNAC", "merignac", "MÉRIGNAC ", "Neuilly-sur-Seine",
+                     "NEUILLY SUR SEINE", "Pessac")
+    }  # fmt: skip
+    clients = list(db.session.scalars(select(Client).order_by(Client.id)))
+    purchases = []
+
+    def found(city):
+        criteria = selection.Criteria(city=city)
+        ids_ = _ids(criteria)
+        assert ids_ == brute_force(criteria, clients, purchases, today=TODAY)
+        return {name for name, client_id in ids.items() if client_id in ids_}
+
+    merignac = {"Mérignac", "MERIGNAC", "merignac", "MÉRIGNAC "}
+    for typed in ("merignac", "MERIGNAC", "Mérignac", " mérignac"):
+        assert found(typed) == merignac
+    neuilly = {"Neuilly-sur-Seine", "NEUILLY SUR SEINE"}
+    assert found("Neuilly sur Seine") == neuilly
+    assert found("neuilly-sur-seine") == neuilly
+    assert found("-") == set()
+    # A card whose city changes is found under its new city.
+    card = db.session.get(Client, ids["Pessac"])
+    card.city = "Mérignac"
+    db.session.commit()
+    assert found("merignac") == merignac | {"Pessac"}
+
+
+def _plan(statement):
+    """The engine's plan for a statement, as one lower-case string."""
+    compiled = statement.compile(db.engine, compile_kwargs={"literal_binds": True})
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(sql_text("SET LOCAL enable_seqscan = off"))
+        rows = db.session.execute(sql_text(f"EXPLAIN {compiled}")).all()
+        plan = " ".join(row[0] for row in rows)
+    else:
+        rows = db.session.execute(sql_text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+        plan = " ".join(str(row[-1]) for row in rows)
+    db.session.rollback()
+    return plan.lower()
+
+
+def test_city_and_store_scope_are_read_from_indexes(make_client, store):
+    make_client(city="Mérignac")
+    db.session.execute(sql_text("ANALYZE"))
+    db.session.commit()
+
+    def ids(criteria, store_id=None):  # as the live count asks: no order
+        where = selection.client_conditions(criteria, today=TODAY, store_id=store_id)
+        return select(Client.id).where(*where)
+
+    plan = _plan(ids(selection.Criteria(city="merignac")))
+    assert "ix_clients_city_key" in plan, plan
+    plan = _plan(ids(selection.Criteria(), store_id=store.id))
+    assert "ix_purchases_store_client" in plan, plan
+
+
+def test_a_store_selects_the_clients_who_bought_there(make_client, store):
+    """Staff of a store reach the clients created there and those who bought there."""
+    other = Store(code="099", name="Pau", city="Pau")
+    db.session.add(other)
+    db.session.commit()
+    here = make_client(last_name="ICI")
+    bought_here = make_client(last_name="ACHETEUR", store_id=other.id)
+    elsewhere = make_client(last_name="AILLEURS", store_id=other.id)
+    db.session.add_all([
+        Purchase(client_id=bought_here, store_id=store.id, date=date(2025, 3, 1),
+                 amount=Decimal("120")),
+        Purchase(client_id=elsewhere, store_id=other.id, date=date(2025, 3, 1),
+                 amount=Decimal("90")),
+    ])  # fmt: skip
+    db.session.commit()
+    clients = list(db.session.scalars(select(Client).order_by(Client.id)))
+    purchases = list(db.session.scalars(select(Purchase)))
+    for criteria in (selection.Criteria(), selection.Criteria(revenue=Decimal(100)),
+                     selection.Criteria(revenue=Decimal(100), revenue_op="lte",
+                                        no_purchase_too=True)):  # fmt: skip
+        assert _ids(criteria, store.id) == brute_force(
+            criteria, clients, purchases, today=TODAY, store_id=store.id
+        )
+    assert set(_ids(selection.Criteria(), store.id)) == {here, bought_here}
+    assert _ids(selection.Criteria(), other.id) == sorted([bought_here, elsewhere])
+    count = selection.count(selection.Criteria(), db.session, today=TODAY, store_id=store.id)
+    assert count.found == 2

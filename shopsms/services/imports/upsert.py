@@ -213,6 +213,12 @@ def _client_columns(rows, existing):
             first = row.columns.get("first_name", old.first_name if old else "")
             if old is None or (last, first) != (old.last_name, old.first_name):
                 row.columns["search_name"] = search_name(last, first)
+        if "city" in values or old is None:
+            from ..clients import city_key
+
+            city = row.columns.get("city", old.city if old else "")
+            if old is None or city != old.city:
+                row.columns["city_key"] = city_key(city)
 
 
 def _client_references(rows, scope):
