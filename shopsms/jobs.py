@@ -95,7 +95,7 @@ def outbox_delivery_reports(message_ids):
 
 def sweep():
     """Every minute: the database says what must move; Redis may have forgotten it."""
-    from .services import recipients, report_export, sending
+    from .services import campaigns, recipients, report_export, sending
 
     try:
         with app_context():
@@ -109,6 +109,7 @@ def sweep():
                 # A campaign left at the recipient list for a week holds its rows for nothing.
                 "drafts_removed": recipients.delete_stale_drafts(days=7),
                 "exports_removed": report_export.delete_old_exports(),
+                "count_rows_folded": campaigns.compact_counts(),
             }
     finally:
         schedule_sweep(force=True)

@@ -10,6 +10,7 @@ from .campaign import (
     MESSAGE_STATES,
     SKIP_REASONS,
     Campaign,
+    CampaignCount,
     DraftRecipient,
     Message,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "CIVILITIES",
     "CREDIT_KINDS",
     "Campaign",
+    "CampaignCount",
     "Client",
     "CreditEntry",
     "DraftRecipient",

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -147,3 +147,23 @@ class DraftRecipient(db.Model):
     # Read like a Message by the report of a campaign not started yet.
     error = ""
     submitted_at = done_at = None
+
+
+class CampaignCount(db.Model):
+    """A report's counts, kept as messages change state: how many rows of the campaign
+    (its messages and its recipient list) are in `state`, and their SMS parts. Written by
+    database triggers on messages and draft_recipients (migration 0015), in the
+    statement's own transaction, whoever writes: services, a bulk UPDATE, a sweep. Read
+    by summing the rows of a campaign and state: on PostgreSQL each statement appends
+    one row per (campaign, state) it changed, so that workers sending one campaign side
+    by side never wait on each other, and the sweep folds them (compact_counts); on
+    SQLite (one writer) the row is updated in place."""
+
+    __tablename__ = "campaign_counts"
+    __table_args__ = (Index("ix_campaign_counts_campaign_state", "campaign_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int]
+    state: Mapped[str] = mapped_column(String(10))
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+    parts: Mapped[int] = mapped_column(BigInteger, default=0)

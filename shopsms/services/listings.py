@@ -14,10 +14,9 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import (
     Campaign,
+    CampaignCount,
     Client,
     CreditEntry,
-    DraftRecipient,
-    Message,
     RepairTicket,
     Store,
     User,
@@ -83,17 +82,20 @@ def paris(moment_utc, fmt="%d/%m/%Y %H:%M"):
     return moment_utc.replace(tzinfo=UTC).astimezone(hours.PARIS).strftime(fmt)
 
 
-def _count(campaign, *states):
-    """Messages of the campaign in these states (with the rows of a recipient list not
-    sent yet): index-only counts on ix_messages_campaign_state and
-    ix_draft_recipients_campaign_state, evaluated inside the list's query."""
-    counts = [
-        select(func.count(table.id))
-        .where(table.campaign_id == campaign.id, table.state.in_(states))
+def _count(campaign, *states, column=None):
+    """Rows of the campaign (messages, or its recipient list not sent yet) in these
+    states, from the counts the database keeps (CampaignCount): a few index rows per
+    campaign, evaluated inside the list's query, whatever the campaign's size."""
+    column = CampaignCount.messages if column is None else column
+    return (
+        select(func.coalesce(func.sum(column), 0))
+        .where(CampaignCount.campaign_id == campaign.id, CampaignCount.state.in_(states))
         .scalar_subquery()
-        for table in (Message, DraftRecipient)
-    ]
-    return counts[0] + counts[1]
+    )
+
+
+# The states whose parts were handed to a gateway: what the campaign was charged.
+CHARGED_STATES = ("submitting", "submitted", "delivered", "failed", "expired")
 
 
 def _campaign_columns():
@@ -108,6 +110,7 @@ def _campaign_columns():
         _count(Campaign, "failed").label("failed"),
         _count(Campaign, "expired").label("expired"),
         _count(Campaign, "skipped").label("skipped"),
+        _count(Campaign, *CHARGED_STATES, column=CampaignCount.parts).label("credits"),
     )
     return author, columns
 
