@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 from .extensions import db
 from .models import (
     Brand,
+    Campaign,
     Client,
     CreditEntry,
+    Message,
     Purchase,
     RepairTicket,
     Store,
@@ -27,6 +29,7 @@ from .models import (
     Workshop,
 )
 from .models.base import bulk_insert
+from .services import results
 from .services.clients import derived_fields
 
 DEMO_PASSWORD = "shopsms-demo"
@@ -85,6 +88,7 @@ class SeedReport:
     clients: int = 0
     purchases: int = 0
     repair_tickets: int = 0
+    campaigns: int = 0
 
 
 def is_empty():
@@ -121,6 +125,8 @@ def seed(clients=2000, *, seed=2026, today=None, progress=None):
     report.purchases = _purchases(rng, client_ids, stores, brands, today, progress)
     report.repair_tickets = _repairs(rng, client_ids, workshops, today)
     db.session.commit()
+    report.campaigns, sales = _past_campaigns(rng, stores, brands, today)
+    report.purchases += sales
     return report
 
 
@@ -348,3 +354,107 @@ def _repairs(rng, client_ids, workshops, today):
     bulk_insert(RepairTicket, rows)
     db.session.commit()
     return len(rows)
+
+
+# Past marketing campaigns with their control group and the sales that followed, so that
+# « Résultats » shows something real at once: (days ago, store code or None for the
+# chain, name, text, control share %, how much more often a texted client buys within
+# the window than a held-out one). The first is the effect the issue names (12 % more
+# often); an invitation to a private sale does better; the last one is still running.
+PAST_CAMPAIGNS = (
+    (48, None, "Nouvelle collection", "<PRENOM>, la nouvelle collection est arrivée en "
+     "magasin : venez la découvrir ! <MAGASIN>", 20, 1.12),
+    (27, "001", "Soirée privée", "<NOM>, soirée privée jeudi 19h : nouveautés montres et "
+     "bijoux. Bijouterie Biarritz", 10, 1.0),
+    (5, None, "Ventes privées -20 %", "<PRENOM>, ventes privées : -20 % sur tout le "
+     "magasin jusqu'à samedi. <MAGASIN>", 15, 1.6),
+)  # fmt: skip
+# Share of the held-out clients who buy within 14 days anyway, and how the buying spreads
+# over the days after the sending (most of it in the first days).
+BASE_RATE = 0.14
+WINDOW = 14
+
+
+def _past_campaigns(rng, stores, brands, today):
+    from datetime import datetime, time
+
+    from .sms.cost import final_text
+    from .sms.encoding import measure
+
+    store_by_code = {s.code: s for s in stores}
+    store_names = {s.id: s.name for s in stores}
+    brand_ids = [b.id for b in brands]
+    made = sold = 0
+    for days_ago, code, name, body, share, effect in PAST_CAMPAIGNS:
+        store = store_by_code.get(code)
+        sent_on = today - timedelta(days=days_ago)
+        started = datetime.combine(sent_on, time(9, 30))  # 10:30 or 11:30 in Paris
+        campaign = Campaign(
+            kind="marketing", status="sent", name=name, store_id=store and store.id,
+            body=body, add_stop=True, sender_id="BIJOUX", control_share=share,
+            created_at=started - timedelta(hours=1), started_at=started,
+            finished_at=started + timedelta(minutes=4),
+            closed_at=started + timedelta(days=2) if days_ago > 20 else None,
+        )  # fmt: skip
+        db.session.add(campaign)
+        db.session.flush()
+        query = select(
+            Client.id, Client.sms_number, Client.store_id, Client.civility, Client.first_name,
+            Client.last_name,
+        ).where(
+            Client.sms_consent == "accepted", Client.sms_number.is_not(None),
+            Client.sms_refuses_all.is_(False),
+        )  # fmt: skip
+        if store is not None:
+            query = query.where(Client.store_id == store.id)
+        seen, eligible = set(), []
+        for row in db.session.execute(query.order_by(Client.id)):
+            if row.sms_number not in seen:
+                seen.add(row.sms_number)
+                eligible.append(row)
+        held = set(results.draw(campaign.id, [row.id for row in eligible], share))
+        rows, sales, spent = [], [], 0
+        for row in eligible:
+            client_id, number, home = row.id, row.sms_number, row.store_id
+            context = {"civility": row.civility, "first_name": row.first_name,
+                       "last_name": row.last_name, "store": store_names[home]}  # fmt: skip
+            text = final_text(body, context, add_stop=True)
+            parts = measure(text)[2]
+            control = client_id in held
+            spent += 0 if control else parts
+            rows.append({
+                "campaign_id": campaign.id, "client_id": client_id, "phone": number,
+                "text": text, "parts": parts,
+                "state": "skipped" if control else "delivered",
+                "skip_reason": "control" if control else "",
+                "submitted_at": None if control else started,
+                "done_at": started + timedelta(seconds=rng.randint(5, 240)),
+                "created_at": started, "gateway": "" if control else "outbox",
+            })  # fmt: skip
+            rate = BASE_RATE * (1 if control else effect)
+            if rng.random() < rate:
+                day = min(int(rng.expovariate(1 / 3.5)), WINDOW - 1)
+                when = sent_on + timedelta(days=day)
+                if when < today:
+                    sales.append({
+                        "client_id": client_id,
+                        "store_id": home if rng.random() < 0.8 else rng.choice(stores).id,
+                        "brand_id": rng.choice(brand_ids), "date": when,
+                        "amount": Decimal(min(round(rng.lognormvariate(4.6, 0.8), 2), 9999))
+                        .quantize(Decimal("0.01")),
+                        "ticket_number": _digits(rng, 8),
+                    })  # fmt: skip
+        bulk_insert(Message, rows)
+        bulk_insert(Purchase, sales)
+        sold += len(sales)
+        campaign.recipients_count = len(rows)
+        campaign.settled_at = campaign.finished_at
+        db.session.add_all([
+            CreditEntry(kind="reservation", amount=-spent, campaign_id=campaign.id,
+                        store_id=campaign.store_id, created_at=started),
+            CreditEntry(kind="charge", amount=0, parts=spent, campaign_id=campaign.id,
+                        store_id=campaign.store_id, created_at=campaign.finished_at),
+        ])  # fmt: skip
+        made += 1
+    db.session.commit()
+    return made, sold

@@ -21,7 +21,12 @@ def test_seed_builds_a_chain_that_looks_real(app):
         assert user.check_password(demo.DEMO_PASSWORD)
     statuses = set(db.session.scalars(select(RepairTicket.status)))
     assert statuses == set(REPAIR_STATUSES)
-    assert db.session.scalar(select(func.sum(CreditEntry.amount))) == 10_000
+    # The past campaigns' SMS were paid for out of the demo's 10,000 credits.
+    spent = db.session.scalar(
+        select(func.sum(CreditEntry.parts)).where(CreditEntry.kind == "charge")
+    )
+    assert spent > 0
+    assert db.session.scalar(select(func.sum(CreditEntry.amount))) == 10_000 - spent
 
     clients = list(db.session.scalars(select(Client)))
     with_mobile = [c for c in clients if c.sms_number]
@@ -53,3 +58,20 @@ def test_demo_command_refuses_a_database_with_data_and_says_why(runner):
     quiet = runner.invoke(args=["demo", "seed", "--if-empty"])
     assert quiet.exit_code == 0 and "non rechargée" in quiet.output
     assert db.session.scalar(select(func.count(Client.id))) == 50
+
+
+def test_seed_has_past_campaigns_with_control_groups_and_the_sales_that_followed(app):
+    from datetime import date
+
+    from shopsms.models import Campaign
+    from shopsms.services import results
+
+    demo.seed(clients=3000, seed=5, today=date(2026, 6, 1))
+    campaigns = list(db.session.scalars(select(Campaign).order_by(Campaign.started_at)))
+    assert len(campaigns) == 3 and all(results.measurable(c) for c in campaigns)
+    first, _, last = (results.measure(c, today=date(2026, 6, 1)) for c in campaigns)
+    assert first.control.clients == round(0.2 * (first.texted.clients + first.control.clients))
+    assert first.texted.buyers and first.control.buyers
+    assert not first.provisional
+    assert last.provisional and last.elapsed == 5
+    assert last.texted.conversion > last.control.conversion
