@@ -8,7 +8,7 @@ trigger per change, reading its transition tables (one aggregate per statement, 
 row), SQLite with row triggers.
 
 Revision ID: 0015
-Revises: 0018
+Revises: 0017
 Create Date: 2026-12-06 22:10:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
