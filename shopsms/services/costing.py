@@ -95,6 +95,27 @@ class Preview:
         )
 
 
+# <NUM> and <MONTANT> are a repair ticket's: a sending about no ticket (a client's SMS
+# from the card, a marketing campaign) would always leave them empty. A text written for
+# no sending in particular (« service »: saved messages) may serve a ticket.
+TICKET_TAGS = ("<NUM>", "<MONTANT>")
+TICKET_KINDS = ("repair", "workshop_return", "service")
+
+
+def placeholders_for(kind):
+    """The expressions a sending of this kind fills, as the composer offers them."""
+    if kind in TICKET_KINDS:
+        return list(placeholders.PLACEHOLDERS)
+    return [p for p in placeholders.PLACEHOLDERS if p.tag not in TICKET_TAGS]
+
+
+def always_empty(body, kind):
+    """Expressions of `body` that a sending of this kind always leaves empty."""
+    if kind in TICKET_KINDS or not body:
+        return []
+    return [tag for tag in TICKET_TAGS if tag in body]
+
+
 def _parts(count):
     return gettext("%(num)d SMS", num=count)
 

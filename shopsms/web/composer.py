@@ -16,7 +16,6 @@ from flask_login import current_user
 from ..models import CAMPAIGN_KINDS
 from ..services import costing, saved_messages
 from ..sms import encoding
-from ..sms.placeholders import PLACEHOLDERS
 from .access import role_required
 from .helpers import render
 
@@ -68,7 +67,10 @@ def context(
     composer = _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id,
                      ticket_ids)  # fmt: skip
     composer.update(
-        placeholders=[(p, PLACEHOLDER_HELP.get(p.tag, p.description)) for p in PLACEHOLDERS],
+        placeholders=[
+            (p, PLACEHOLDER_HELP.get(p.tag, p.description))
+            for p in costing.placeholders_for(composer["kind"])
+        ],
         saved_area=saved_area(),
         notice=notice,
         autofocus=autofocus,
@@ -117,6 +119,7 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
             gsm_names=gsm_names,
         ),
         "gsm_names": gsm_names,
+        "always_empty": costing.always_empty(body, kind),
         "example_name": costing.EXAMPLE_NAME,
         "char_label": char_label,
     }

@@ -1,0 +1,63 @@
+"""Each compose screen offers the generic expressions its sending fills: <NUM> and
+<MONTANT> (a repair ticket's) only where a ticket is concerned, and a text that carries
+them anyway is told they stay empty."""
+
+import re
+from html import unescape
+
+from shopsms.extensions import db
+from shopsms.models import RepairTicket
+from tests.conftest import csrf_token
+
+HX = {"HX-Request": "true"}
+
+
+def offered(html):
+    return re.findall(r'data-insert="&lt;([A-Z]+)&gt;"', html)
+
+
+def build(web, **criteria):
+    page = web.get("/campagnes/nouvelle")
+    response = web.post("/campagnes/nouvelle", data={"csrf_token": csrf_token(page), **criteria})
+    assert response.status_code == 302, response.text
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_num_and_montant_only_where_a_ticket_is_concerned(app, client_as, make_client, store):
+    client_id = make_client(tel1="06 11 00 00 01", postal_code="64200")
+    with app.app_context():
+        ticket = RepairTicket(number="500347", client_id=client_id, store_id=store.id,
+                              item_description="Montre", status="ready")  # fmt: skip
+        db.session.add(ticket)
+        db.session.commit()
+        ticket_id = ticket.id
+    web = client_as("staff")
+    everyday = ["GEN", "CIV", "NOM", "NOMPROPRE", "PRENOM", "MAGASIN"]
+    card_sms = web.get(f"/clients/{client_id}/sms").text
+    assert set(offered(card_sms)) == set(everyday)
+    campaign = web.get(f"/campagnes/{build(web, postal_code='64', action='build')}").text
+    assert set(offered(campaign)) == set(everyday)
+    sav = web.get(f"/sav/sms?ticket_id={ticket_id}").text
+    assert set(offered(sav)) == {*everyday, "NUM", "MONTANT"}
+    saved = web.get("/messages").text  # a saved message may serve a ticket
+    assert set(offered(saved)) == {*everyday, "NUM", "MONTANT"}
+
+
+def test_a_text_with_num_for_a_client_sms_is_told_it_stays_empty(client_as, make_client):
+    web = client_as("staff")
+    token = csrf_token(web.get("/messages"))
+    answer = web.post(
+        "/composer/apercu",
+        data={"body": "Votre fiche <NUM> : <MONTANT>.", "kind": "single"},
+        headers={**HX, "X-CSRFToken": token},
+    ).text
+    assert (
+        "Ces expressions restent toujours vides ici, l'envoi ne concerne pas une fiche SAV : "
+        "<NUM>, <MONTANT>." in unescape(answer)
+    )
+    sav = web.post(
+        "/composer/apercu",
+        data={"body": "Votre fiche <NUM>.", "kind": "repair"},
+        headers={**HX, "X-CSRFToken": token},
+    ).text
+    assert 'data-testid="always-empty"' not in sav
