@@ -31,6 +31,9 @@ class Submitted:
     # Not taken, nothing of it left (the operator asked us to slow down): it goes back
     # to pending, for a later batch.
     retry: bool = False
+    # A concatenated SMS whose parts the gateway names one by one (SMPP): their ids, in
+    # order; `ref` is then the last one's.
+    part_refs: tuple[str, ...] = ()
 
     @property
     def accepted(self):

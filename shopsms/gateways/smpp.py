@@ -11,9 +11,10 @@ enquire_link before each use and bound again when the SMSC dropped it.
 
 A long text goes as concatenated parts (8-bit UDH reference), cut by
 shopsms.sms.encoding.split so that what goes out is exactly what was costed and
-charged. The SMSC names each part with its own message id; we keep the LAST part's id
-as the message's gateway_ref (see Submitted below), so the message is "delivered" when
-the receipt for its last part comes back.
+charged. The SMSC names each part with its own message id and sends a receipt for each:
+the message's gateway_ref is the last part's id and every part is recorded
+(models.MessagePart), so the message is as good as its worst part
+(services/delivery.py): « Délivré » only when every part is.
 """
 
 import atexit
@@ -33,7 +34,6 @@ import smpplib.exceptions
 import smpplib.smpp
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select as sql_select
 
 from ..extensions import db
 from ..sms import encoding
@@ -528,7 +528,7 @@ class SmppGateway:
 
     def _submit_one(self, link, sms, throttled):
         data_coding, esm_class, bodies = encode_parts(sms.text, sms.message_id)
-        ref = None
+        ref, refs = None, []
         for index, body in enumerate(bodies):
             attempt = 0
             while True:
@@ -560,7 +560,9 @@ class SmppGateway:
                 return Submitted(sms.message_id, error=refusal_reason(status))
             if attempt == 0:
                 link.pace *= 0.98  # the SMSC keeps up: speed up, slowly
-        return Submitted(sms.message_id, ref=ref[:64] or None)
+            refs.append(ref[:64])
+        part_refs = tuple(refs) if len(refs) > 1 and all(refs) else ()
+        return Submitted(sms.message_id, ref=ref[:64] or None, part_refs=part_refs)
 
     def received(self, message_ids):
         return None  # SMPP cannot be asked; the receipts will tell
@@ -644,30 +646,20 @@ def inbound_text(pdu):
 
 
 def handle_deliver_sm(pdu):
-    """Apply one deliver_sm (inside an app context). Returns False when it is a receipt
-    for a message we do not know (yet): its submission may still be committing."""
+    """Apply one deliver_sm (inside an app context). A receipt for a reference not
+    committed yet is kept by services/delivery (EarlyReceipt) and applied when it is."""
     from ..services import delivery, inbound
 
     if not is_receipt(pdu):
         inbound.receive("smpp", sender_e164(pdu), inbound_text(pdu), to=_text(pdu.destination_addr))
-        return True
+        return
     receipt = parse_receipt(pdu)
     report = receipt.report() if receipt else None
-    if report is None:
-        return True  # an intermediate notification: nothing to record
-    return bool(delivery.record("smpp", [report])) or _known(report.ref)
-
-
-def _known(ref):
-    from ..models import Message
-
-    found = sql_select(Message.id).where(Message.gateway == "smpp", Message.gateway_ref == ref)
-    return db.session.scalar(found.limit(1)) is not None
+    if report is not None:  # None: an intermediate notification, nothing to record
+        delivery.record("smpp", [report])
 
 
 # --- the receiver process -------------------------------------------------------------
-
-RETRY_DELAYS = (1, 3, 10, 30, 60)  # seconds, for receipts that came before their commit
 
 
 class Receiver:
@@ -681,10 +673,9 @@ class Receiver:
     flag, which the loop sees within `tick` seconds, then it unbinds."""
 
     def __init__(self, app, settings=None, *, mode="transceiver", tick=0.5, enquire_every=30,
-                 max_backoff=30, retry_delays=RETRY_DELAYS, follow_every=5.0):  # fmt: skip
+                 max_backoff=30, follow_every=5.0):  # fmt: skip
         self.app = app
         self.mode = mode
-        self.retry_delays = retry_delays
         # None: the workers' settings (environment, then Paramètres › Passerelle), read
         # again every `follow_every` seconds so that a change is followed without restart.
         self._fixed_settings = settings
@@ -695,7 +686,6 @@ class Receiver:
         self.max_backoff = max_backoff
         self.bound = threading.Event()  # tests and logs: the link is up
         self._stopping = threading.Event()
-        self._unmatched = []  # [(due, attempt, pdu)]
 
     @classmethod
     def from_app(cls, app, **options):
@@ -779,7 +769,6 @@ class Receiver:
             elif time.monotonic() - last_traffic > self.enquire_every:
                 client.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=client))
                 last_traffic = time.monotonic()
-            self._retry_unmatched()
             if time.monotonic() - last_check > self.follow_every:
                 last_check = time.monotonic()
                 if self._settings_changed():
@@ -806,36 +795,24 @@ class Receiver:
         if pdu.command != "deliver_sm":
             answer_housekeeping(client, pdu)
             return
-        status = self._handle(pdu, attempt=0)
+        status = self._handle(pdu)
         reply = smpplib.smpp.make_pdu("deliver_sm_resp", client=client, status=status)
         reply.sequence = pdu.sequence
         client.send_pdu(reply)
 
-    def _handle(self, pdu, attempt):
+    def _handle(self, pdu):
         """deliver_sm_resp status: ROK once recorded and committed; a temporary error
         (the SMSC sends it again later) when our database failed."""
         try:
             with self.app.app_context():
                 try:
-                    matched = handle_deliver_sm(pdu)
+                    handle_deliver_sm(pdu)
                 finally:
                     db.session.remove()
         except Exception:
             log.exception("SMPP : deliver_sm non enregistré, l'opérateur le renverra")
             return consts.SMPP_ESME_RX_T_APPN
-        if not matched and attempt < len(self.retry_delays):
-            due = time.monotonic() + self.retry_delays[attempt]
-            self._unmatched.append((due, attempt + 1, pdu))
         return consts.SMPP_ESME_ROK
-
-    def _retry_unmatched(self):
-        now = time.monotonic()
-        due = [item for item in self._unmatched if item[0] <= now]
-        if not due:
-            return
-        self._unmatched = [item for item in self._unmatched if item[0] > now]
-        for _, attempt, pdu in due:
-            self._handle(pdu, attempt)
 
 
 # --- flask smpp receive ---------------------------------------------------------------

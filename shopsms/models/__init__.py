@@ -18,6 +18,7 @@ from .client import CIVILITIES, SMS_CONSENTS, Client
 from .credit import CREDIT_KINDS, CreditEntry
 from .optout import InboundMessage, OptOut
 from .outbox import OutboxMessage
+from .receipt import EarlyReceipt, MessagePart
 from .repair import REPAIR_KINDS, REPAIR_STATUSES, RepairTicket, Workshop
 from .sales import Brand, Purchase
 from .setting import Setting
@@ -37,9 +38,11 @@ __all__ = [
     "Client",
     "CreditEntry",
     "DraftRecipient",
+    "EarlyReceipt",
     "InboundMessage",
     "MESSAGE_STATES",
     "Message",
+    "MessagePart",
     "OptOut",
     "OutboxMessage",
     "Purchase",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Message, OutboxMessage, utcnow
+from ..models import EarlyReceipt, Message, MessagePart, OutboxMessage, utcnow
 
 FINAL_STATES = ("delivered", "failed", "expired")
 
@@ -37,8 +37,17 @@ class Report:
 
 def record(gateway_name, reports, *, now=None):
     """Apply reports; a message only moves forward, and only for the gateway that has it.
-    Returns how many messages changed."""
+    A report naming a part of a concatenated SMS moves the part, and the message as its
+    worst part says; one naming a reference not committed yet is kept (EarlyReceipt)
+    and applied when it lands. Returns how many messages changed."""
     now = now or utcnow()
+    changed = _record_ids(gateway_name, [r for r in reports if r.message_id is not None], now)
+    changed += _record_refs(gateway_name, [r for r in reports if r.message_id is None], now)
+    db.session.commit()
+    return changed
+
+
+def _record_ids(gateway_name, reports, now):
     groups = defaultdict(list)
     for report in reports:
         key = ("id", report.message_id) if report.message_id is not None else ("ref", report.ref)
@@ -51,8 +60,89 @@ def record(gateway_name, reports, *, now=None):
             for start in range(0, len(values), 1000):
                 changed += _apply(gateway_name, column, values[start : start + 1000], state,
                                   error, now)  # fmt: skip
-    db.session.commit()
     return changed
+
+
+def _record_refs(gateway_name, reports, now, *, keep_unknown=True):
+    reports = [r for r in reports if r.ref]
+    if not reports:
+        return 0
+    refs = list({r.ref for r in reports})
+    parts = {
+        part.gateway_ref: part
+        for part in db.session.scalars(
+            select(MessagePart).where(
+                MessagePart.gateway == gateway_name, MessagePart.gateway_ref.in_(refs)
+            )  # fmt: skip
+        )
+    }
+    whole = [r for r in reports if r.ref not in parts]
+    known = set(
+        db.session.scalars(
+            select(Message.gateway_ref).where(
+                Message.gateway == gateway_name,
+                Message.gateway_ref.in_([r.ref for r in whole]),
+            )
+        )
+    )
+    changed = _record_ids(gateway_name, [r for r in whole if r.ref in known], now)
+    for report in whole:
+        if report.ref not in known and keep_unknown and report.state in FINAL_STATES:
+            db.session.add(EarlyReceipt(gateway=gateway_name, gateway_ref=report.ref[:64],
+                                        state=report.state, error=report.error[:200],
+                                        received_at=now))  # fmt: skip
+    for report in reports:
+        if report.ref in parts:
+            changed += _apply_part(parts[report.ref], report, now)
+    return changed
+
+
+def _apply_part(part, report, now):
+    """One part's receipt: the message fails or expires with the first part that does
+    (the report says which), and is delivered when every part is."""
+    if report.state not in FINAL_STATES or part.state in FINAL_STATES:
+        return 0
+    part.state, part.error, part.done_at = report.state, report.error[:200], now
+    db.session.flush()
+    message = update(Message).where(
+        Message.id == part.message_id, Message.state.in_(("submitting", "submitted"))
+    )
+    if report.state != "delivered":
+        total = db.session.scalar(select(Message.parts).where(Message.id == part.message_id))
+        error = f"Partie {part.seq}/{total} : {report.error}" if report.error else \
+            f"Partie {part.seq}/{total} non délivrée"  # fmt: skip
+        statement = message.values(state=report.state, error=error[:200])
+    else:
+        waiting = db.session.scalar(
+            select(func.count(MessagePart.id)).where(
+                MessagePart.message_id == part.message_id, MessagePart.state != "delivered"
+            )
+        )
+        if waiting:
+            return 0
+        statement = message.values(state="delivered", error="")
+    statement = statement.values(done_at=now, submitted_at=func.coalesce(Message.submitted_at, now))
+    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+
+
+def apply_early(gateway_name, refs, *, now=None):
+    """Receipts that came before these references were recorded: apply them now (in the
+    caller's transaction, which has just written the references)."""
+    refs = [ref for ref in refs if ref]
+    if not refs:
+        return 0
+    early = db.session.scalars(
+        select(EarlyReceipt).where(
+            EarlyReceipt.gateway == gateway_name, EarlyReceipt.gateway_ref.in_(refs)
+        )  # fmt: skip
+    ).all()
+    if not early:
+        return 0
+    reports = [Report(state=e.state, ref=e.gateway_ref, error=e.error) for e in early]
+    for receipt in early:
+        db.session.delete(receipt)
+    db.session.flush()
+    return _record_refs(gateway_name, reports, now or utcnow(), keep_unknown=False)
 
 
 def _apply(gateway_name, column, values, state, error, now):

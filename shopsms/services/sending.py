@@ -19,14 +19,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, and_, any_, bindparam, case, func, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
 from ..gateways import GatewayUnavailable, OutgoingSms, get_gateway
-from ..models import Campaign, Client, Message, OptOut, utcnow
+from ..models import Campaign, Client, Message, MessagePart, OptOut, utcnow
 from ..sms import hours
-from . import credits, link_status, settings
+from . import credits, delivery, link_status, settings
 from .campaigns import MARKETING, sending_window, to_utc
 
 
@@ -147,7 +159,7 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
             except GatewayUnavailable as error:  # nothing of this chunk left
                 _release(token, handed)
                 return _hold_for_link(campaign, gateway, error, now)
-            ok, ko = _record(answers, utcnow())
+            ok, ko = _record(answers, utcnow(), gateway.name)
             db.session.commit()
             submitted, refused = submitted + ok, refused + ko
             if rate:  # at most `rate` messages a second on this link
@@ -300,7 +312,7 @@ def _check_again(campaign, ids, now, *, state="pending"):
     )
 
 
-def _record(results, now):
+def _record(results, now, gateway_name=""):
     accepted = [r.message_id for r in results if r.accepted and r.ref is None]
     if accepted:
         # A delivery report faster than our commit may have moved a row on already:
@@ -314,6 +326,7 @@ def _record(results, now):
             )
             .execution_options(synchronize_session=False)
         )
+    refs = []
     for result in results:
         if result.accepted and result.ref is not None:
             # The operator's id: its delivery receipts name the message by it (SMPP).
@@ -322,6 +335,17 @@ def _record(results, now):
                 .where(Message.id == result.message_id, Message.state == "submitting")
                 .values(state="submitted", gateway_ref=result.ref, submitted_at=now)
             )
+            refs.append(result.ref)
+        if result.accepted and result.part_refs:
+            # Each part has its receipt: the message is as good as its worst part.
+            db.session.execute(insert(MessagePart), [
+                {"message_id": result.message_id, "seq": seq, "gateway": gateway_name,
+                 "gateway_ref": ref, "state": "submitted", "error": ""}
+                for seq, ref in enumerate(result.part_refs, 1)
+            ])  # fmt: skip
+            refs.extend(result.part_refs)
+    if refs:
+        delivery.apply_early(gateway_name, refs, now=now)  # receipts faster than us
     held = [r.message_id for r in results if r.retry]
     if held:
         # Nothing of them left (the operator asked us to slow down): back to pending,

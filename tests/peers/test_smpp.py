@@ -18,7 +18,7 @@ from sqlalchemy import select
 from shopsms.extensions import db
 from shopsms.gateways import OutgoingSms, get_gateway
 from shopsms.gateways.smpp import Receiver, close_transmitters
-from shopsms.models import Campaign, Client, InboundMessage, Message, OptOut
+from shopsms.models import Campaign, Client, EarlyReceipt, InboundMessage, Message, OptOut
 from shopsms.services import campaigns, credits, sending
 from shopsms.services.campaigns import Recipient
 from tests.peers.smsc import SmscPeer, free_port
@@ -51,7 +51,7 @@ def smsc(app):
 @pytest.fixture
 def receiver(app, smsc):
     """The receiver loop in a thread, stopped (and unbound) after the test."""
-    loop = Receiver.from_app(app, tick=0.05, retry_delays=(0.2, 0.5))
+    loop = Receiver.from_app(app, tick=0.05)
     thread = threading.Thread(target=loop.run, daemon=True)
     thread.start()
     assert loop.bound.wait(5)
@@ -137,11 +137,12 @@ def test_delivery_receipts_end_delivered_failed_and_expired(smsc, receiver, make
     received = {sms.destination_addr: sms for sms in smsc.messages()}
 
     assert smsc.push_receipt(received["33612000001"].parts[-1], "DELIVRD") == 0
-    # A receipt for a part that is not the last one changes nothing...
+    # One part delivered of three: the message waits for the others...
     assert smsc.push_receipt(received["33612000002"].parts[0], "DELIVRD") == 0
     db.session.expire_all()
     assert message_of(ucs2).state == "submitted"
-    # ...the last part's decides; this SMSC writes it in the text only (no TLV).
+    # ...and one part undelivered fails it, naming the part; this SMSC writes it in the
+    # text only (no TLV).
     last = received["33612000002"].parts[-1]
     assert smsc.push_receipt(last, "UNDELIV", "001", tlvs=False) == 0
 
@@ -149,14 +150,14 @@ def test_delivery_receipts_end_delivered_failed_and_expired(smsc, receiver, make
     assert message_of(gsm).state == "delivered"
     failed = message_of(ucs2)
     assert failed.state == "failed"
-    assert failed.error == "Non délivré par l'opérateur (UNDELIV, err 001)"
+    assert failed.error == "Partie 3/3 : Non délivré par l'opérateur (UNDELIV, err 001)"
     assert message_of(long_gsm).state == "submitted"
     assert smsc.push_receipt(received["33612000003"].parts[-1], "EXPIRED") == 0
     db.session.expire_all()
     expired = message_of(long_gsm)
     assert (expired.state, expired.error) == (
         "expired",
-        "Téléphone injoignable pendant la durée de validité (EXPIRED, err 000)",
+        "Partie 2/2 : Téléphone injoignable pendant la durée de validité (EXPIRED, err 000)",
     )
 
 
@@ -173,15 +174,16 @@ def test_a_receipt_faster_than_our_commit_is_applied_once_the_row_is_known(
     db.session.commit()
     outgoing = [OutgoingSms(message.id, message.phone, message.text, "SHOPSMS", 1)]
     (answer,) = get_gateway().submit(outgoing)
-    # The SMSC reports before the worker has recorded the submission.
+    # The SMSC reports before the worker has recorded the submission: the receipt is
+    # kept in the database (not in the receiver's memory) and applied with the record.
     assert smsc.push_receipt(smsc.submits[-1], "DELIVRD") == 0
-    sending._record([answer], OPEN)
+    early = db.session.scalars(select(EarlyReceipt)).all()
+    assert [(e.gateway_ref, e.state) for e in early] == [(answer.ref, "delivered")]
+    sending._record([answer], OPEN, "smpp")
     db.session.commit()
-    deadline = time.monotonic() + 3
-    while message.state != "delivered" and time.monotonic() < deadline:
-        time.sleep(0.05)
-        db.session.expire_all()
+    db.session.expire_all()
     assert message.state == "delivered"
+    assert db.session.scalars(select(EarlyReceipt)).all() == []
 
 
 def test_a_refused_submit_fails_with_a_french_reason_and_costs_nothing(

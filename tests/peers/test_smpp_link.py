@@ -27,7 +27,7 @@ def receiver(app):
     loops = []
 
     def start():
-        loop = Receiver.from_app(app, tick=0.05, retry_delays=(0.2, 0.5))
+        loop = Receiver.from_app(app, tick=0.05)
         thread = threading.Thread(target=loop.run, daemon=True)
         thread.start()
         loops.append((loop, thread))
@@ -326,3 +326,39 @@ def test_flask_smpp_receive_configured_only_in_parametres_hears_receipts_and_sto
     assert process.returncode == 0, output
     assert smsc.config["password"] not in output
     assert link_reading("smpp:receiver", ok=False)["detail"] == "Récepteur arrêté"
+
+
+# --- 5. a concatenated SMS is as good as its worst part -----------------------------------
+
+
+def test_a_long_sms_whose_part_1_is_undelivered_is_not_delivered(
+    node_smsc, receiver, make_client, credits_available
+):
+    from shopsms.services import reports
+
+    smsc = node_smsc()
+    receiver()
+    credits_available(20)
+    body = "Bonjour, votre montre est prete en magasin. " * 8  # 3 parts
+    bad, good = make_client(tel1="06 12 00 05 01"), make_client(tel1="06 12 00 05 02")
+    campaign_id = queue([bad, good], body=body)
+    send(campaign_id)
+    whole = {sms.destination_addr: sms for sms in smsc.messages()}
+    failed, delivered = messages(campaign_id)
+
+    first, *rest = whole["33612000501"].parts
+    assert smsc.answered(smsc.receipt(first, "UNDELIV", "001")) == 0
+    for part in rest:  # the last parts arrive: the message stays failed
+        assert smsc.answered(smsc.receipt(part, "DELIVRD")) == 0
+    for part in whole["33612000502"].parts[:2]:
+        assert smsc.answered(smsc.receipt(part, "DELIVRD")) == 0
+    db.session.expire_all()
+    assert delivered.state == "submitted"  # two parts of three: not yet
+    assert smsc.answered(smsc.receipt(whole["33612000502"].parts[2], "DELIVRD")) == 0
+
+    db.session.expire_all()
+    assert (failed.state, failed.error) == (
+        "failed", "Partie 1/3 : Non délivré par l'opérateur (UNDELIV, err 001)"
+    )  # fmt: skip
+    assert reports.STATE_TEXT[failed.state] != "Délivré"
+    assert delivered.state == "delivered"
