@@ -182,14 +182,9 @@ def campaign_message(campaign_id):
 @with_appcontext
 def worker(burst):
     """Run one RQ worker with the scheduler (deferred sends) and the sweep."""
-    from .jobs import Worker, schedule_sweep
-    from .queue import QUEUE_NAME, get_redis
+    from .jobs import run_worker
 
-    schedule_sweep()
-    every = current_app.config["SWEEP_SECONDS"]
-    Worker([QUEUE_NAME], connection=get_redis(), maintenance_interval=every).work(
-        with_scheduler=True, burst=burst
-    )
+    run_worker(current_app._get_current_object(), burst=burst)
 
 
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'

@@ -72,9 +72,13 @@ def from_environment(instance):
         "SMPP_SYSTEM_TYPE": os.environ.get("SMPP_SYSTEM_TYPE", ""),
         # Our own enquire_link on an idle link: SMSCs unbind sessions that stay silent.
         "SMPP_ENQUIRE_SECONDS": _int("SMPP_ENQUIRE_SECONDS", 30),
-        # How often the sweep runs, and when a claimed batch counts as abandoned.
-        "SWEEP_SECONDS": _int("SWEEP_SECONDS", 60),
+        # How often each worker beats and the sweep runs, when a worker that stopped
+        # beating is dead (its claims released), and when any claim counts as abandoned.
+        "SWEEP_SECONDS": _int("SWEEP_SECONDS", 5),
+        "WORKER_DEAD_SECONDS": _int("WORKER_DEAD_SECONDS", 15),
         "CLAIM_STALE_SECONDS": _int("CLAIM_STALE_SECONDS", 120),
+        # How long a campaign job sends before handing over to a fresh job (fairness).
+        "CAMPAIGN_JOB_SECONDS": _int("CAMPAIGN_JOB_SECONDS", 50),
         # Largest client file « Import » accepts, and how long an import job works
         # before handing the worker to SMS jobs (it then resumes in a new job).
         "IMPORT_MAX_BYTES": _int("IMPORT_MAX_BYTES", 512 * 1024 * 1024),

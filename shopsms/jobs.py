@@ -1,22 +1,22 @@
 """RQ entry points: ids in, an app context around the service call, nothing else."""
 
 import contextlib
+import logging
 import os
 import socket
+import threading
 import time
-from datetime import UTC, timedelta
+from datetime import UTC
 
 from flask import current_app, has_app_context
 from rq import SimpleWorker
-from rq.job import Job
-from rq.registry import ScheduledJobRegistry
+from rq.exceptions import NoSuchJobError, StopRequested
+from rq.job import Job, JobStatus
 
 from .extensions import db
 from .models import utcnow
 
-SWEEP_JOB_ID = "shopsms-sweep"
-JOB_TIME_BUDGET = 50  # seconds a campaign job sends before handing over to a fresh job
-
+log = logging.getLogger("shopsms.jobs")
 _app = None
 
 
@@ -45,30 +45,53 @@ def _worker_name():
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _campaign_job_key(campaign_id):
+    return f"shopsms:campaign-job:{campaign_id}"
+
+
 def enqueue_campaign(campaign_id, not_before=None):
+    """Queue (or schedule) the campaign's job, and note its id: the sweep checks that job
+    to know whether Redis still has the campaign moving."""
     from .queue import get_queue
 
     queue = get_queue()
     if not_before is not None and not_before > utcnow():
-        return queue.enqueue_at(not_before.replace(tzinfo=UTC), send_campaign, campaign_id)
-    return queue.enqueue(send_campaign, campaign_id)
+        job = queue.enqueue_at(not_before.replace(tzinfo=UTC), send_campaign, campaign_id)
+    else:
+        job = queue.enqueue(send_campaign, campaign_id)
+    queue.connection.set(_campaign_job_key(campaign_id), job.id, ex=7 * 24 * 3600)
+    return job
 
 
 def send_campaign(campaign_id):
     from .services import sending
 
     with app_context():
-        deadline = time.monotonic() + JOB_TIME_BUDGET
+        started = time.monotonic()
+        deadline = started + current_app.config["CAMPAIGN_JOB_SECONDS"]
+        totals = {"batches": 0, "submitted": 0, "refused": 0, "skipped": 0}
+        outcome = "continued in a new job"
         while True:
             result = sending.send_next_batch(campaign_id, worker=_worker_name())
+            totals["batches"] += 1 if result.claimed else 0
+            for key in ("submitted", "refused", "skipped"):
+                totals[key] += getattr(result, key)
             if result.done:
-                return "done"
+                outcome = "done"
+                break
             if result.held_until is not None:
                 enqueue_campaign(campaign_id, result.held_until)
-                return f"held until {result.held_until:%Y-%m-%d %H:%M} UTC"
+                outcome = f"held until {result.held_until:%Y-%m-%d %H:%M} UTC"
+                break
             if time.monotonic() > deadline:  # let other campaigns' jobs in
                 enqueue_campaign(campaign_id)
-                return "continued in a new job"
+                break
+        log.info(
+            "job send_campaign campaign=%s batches=%d submitted=%d refused=%d skipped=%d "
+            "duration=%.2fs outcome=%s", campaign_id, totals["batches"], totals["submitted"],
+            totals["refused"], totals["skipped"], time.monotonic() - started, outcome,
+        )  # fmt: skip
+        return outcome
 
 
 def enqueue_report_export(token):
@@ -90,50 +113,119 @@ def outbox_delivery_reports(message_ids):
     from .services import delivery
 
     with app_context():
-        return delivery.record("outbox", delivery.outbox_reports(message_ids))
+        return delivery.outbox_report(message_ids)
+
+
+def _campaign_moving(connection, campaign_id, alive):
+    """Whether Redis still has a job for the campaign that will run: queued or scheduled,
+    or started by a worker that is still beating."""
+    job_id = connection.get(_campaign_job_key(campaign_id))
+    if not job_id:
+        return False
+    try:
+        job = Job.fetch(job_id.decode(), connection=connection)
+    except NoSuchJobError:
+        return False
+    status = job.get_status(refresh=False)
+    if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+        return True
+    if status == JobStatus.STARTED:
+        return (job.worker_name or "").rsplit("#", 1)[0] in alive
+    return False
 
 
 def sweep():
-    """Every minute: the database says what must move; Redis may have forgotten it."""
-    from .services import campaigns, recipients, report_export, sending
-
-    try:
-        with app_context():
-            sending.recover_stale()
-            resumed = sending.campaigns_to_resume()
-            for campaign_id in resumed:
-                enqueue_campaign(campaign_id)
-            return {
-                "resumed": resumed,
-                "imports": _sweep_imports(),
-                # A campaign left at the recipient list for a week holds its rows for nothing.
-                "drafts_removed": recipients.delete_stale_drafts(days=7),
-                "exports_removed": report_export.delete_old_exports(),
-                "count_rows_folded": campaigns.compact_counts(),
-            }
-    finally:
-        schedule_sweep(force=True)
-
-
-def schedule_sweep(*, force=False):
-    """Make sure the next sweep is on RQ's scheduler (once)."""
-    from .queue import get_queue
+    """The database says what must move; Redis may have forgotten it (a restart, a flush,
+    a killed worker). Run by the upkeep thread of one worker every SWEEP_SECONDS."""
+    from .queue import get_redis
+    from .services import delivery, sending, workers
 
     with app_context():
-        queue = get_queue()
-        registry = ScheduledJobRegistry(queue=queue)
-        if not force and SWEEP_JOB_ID in registry.get_job_ids():
-            return
-        with contextlib.suppress(Exception):
-            Job.fetch(SWEEP_JOB_ID, connection=queue.connection).delete()
-        every = timedelta(seconds=current_app.config["SWEEP_SECONDS"])
-        queue.enqueue_in(every, sweep, job_id=SWEEP_JOB_ID)
+        confirmed, released = sending.recover_stale()
+        reports = delivery.overdue_outbox_reports()
+        alive = workers.alive()
+        resumed = []
+        connection = get_redis()
+        for campaign_id in sending.campaigns_due():
+            if not _campaign_moving(connection, campaign_id, alive):
+                enqueue_campaign(campaign_id)
+                resumed.append(campaign_id)
+        if resumed or released or reports:
+            log.info("sweep resumed=%s released=%d confirmed=%d outbox_reports=%d",
+                     resumed, released, confirmed, reports)  # fmt: skip
+        return {"resumed": resumed, "released": released, "outbox_reports": reports}
+
+
+def minute_sweep():
+    """What can wait a minute: imports left running, old drafts, old heartbeats."""
+    from .services import campaigns, recipients, report_export, workers
+
+    with app_context():
+        workers.forget_old()
+        return {
+            "count_rows_folded": campaigns.compact_counts(),
+            "imports": _sweep_imports(),
+            # A campaign left at the recipient list for a week holds its rows for nothing.
+            "drafts_removed": recipients.delete_stale_drafts(days=7),
+            "exports_removed": report_export.delete_old_exports(),
+        }
+
+
+class Upkeep(threading.Thread):
+    """The worker's own clock, beside RQ's loop (which may wait minutes in a blocking
+    read, or for a Redis that is down): every SWEEP_SECONDS it writes the worker's
+    heartbeat and, if this worker leads, runs the sweep. A failing step (Redis down, a
+    database connection killed) is logged and tried again at the next tick."""
+
+    def __init__(self, app, name):
+        super().__init__(name="shopsms-upkeep", daemon=True)
+        self.app = app
+        self.worker_name = name
+        self.every = app.config["SWEEP_SECONDS"]
+        self.stopping = threading.Event()
+        self.ticks = 0
+
+    def run(self):
+        while not self.stopping.is_set():
+            self.tick()
+            self.stopping.wait(self.every)
+
+    def tick(self):
+        from .services import workers
+
+        self.ticks += 1
+        with self.app.app_context():
+            try:
+                workers.beat(self.worker_name)
+                if not workers.leads_the_sweep(self.worker_name):
+                    return
+                sweep()
+                if self.ticks % max(1, 60 // self.every) == 1:
+                    minute_sweep()
+            except Exception:
+                db.session.rollback()
+                log.warning("upkeep tick failed; next in %ss", self.every, exc_info=True)
+            finally:
+                db.session.remove()
+
+    def stop(self):
+        from .services import workers
+
+        self.stopping.set()
+        self.join(timeout=30)
+        with self.app.app_context():
+            try:
+                workers.stopped(self.worker_name)
+            except Exception:
+                log.warning("could not record the worker's stop", exc_info=True)
+            finally:
+                db.session.remove()
 
 
 class Worker(SimpleWorker):
     """Jobs run in the worker's process (no fork per job: batches are short and many).
-    Its maintenance, every minute, puts the sweep back on the scheduler if a Redis
-    flush or restart lost it."""
+    Its name is the heartbeat's (host:pid) and a round number after « # » (a worker
+    that lost Redis starts a new round under a new RQ name)."""
 
     # Lost Redis: try again every 2 s (RQ backs off to 60 s, so sending resumed up to a
     # minute after Redis came back).
@@ -150,9 +242,34 @@ class Worker(SimpleWorker):
             sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
         )
 
-    def run_maintenance_tasks(self):
-        super().run_maintenance_tasks()
-        schedule_sweep()
+
+def run_worker(app, *, burst=False):
+    """`flask worker`: the upkeep thread, and RQ's loop started again whenever it gives
+    up on a lost Redis, until a stop is asked (SIGTERM, Ctrl-C) or a burst ends."""
+    from .queue import QUEUE_NAME, get_redis
+
+    name = _worker_name()
+    upkeep = Upkeep(app, name)
+    upkeep.tick()  # alive, and swept once, before the first job
+    upkeep.start()
+    rounds = 0
+    try:
+        while True:
+            rounds += 1
+            worker = None
+            try:  # even making one talks to Redis
+                worker = Worker([QUEUE_NAME], connection=get_redis(), name=f"{name}#{rounds}")
+                worker.work(with_scheduler=True, burst=burst)
+            except Exception as error:
+                log.warning("worker round %d ended: %r", rounds, error)
+            if burst or getattr(worker, "_shutdown_requested_date", None) is not None:
+                return
+            try:
+                upkeep.stopping.wait(1)  # Redis away: try again
+            except StopRequested:  # SIGTERM between two rounds
+                return
+    finally:
+        upkeep.stop()
 
 
 def _sweep_imports():

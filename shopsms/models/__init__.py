@@ -25,9 +25,11 @@ from .setting import Setting
 from .store import Store
 from .template import Template
 from .user import ROLES, User
+from .worker import WorkerHeartbeat
 
 __all__ = [
     "AuditEntry",
+    "WorkerHeartbeat",
     "Brand",
     "CAMPAIGN_KINDS",
     "CAMPAIGN_STATUSES",

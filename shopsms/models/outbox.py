@@ -23,3 +23,6 @@ class OutboxMessage(db.Model):
     text: Mapped[str] = mapped_column(Text)
     parts: Mapped[int] = mapped_column(SmallInteger, default=1)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When its simulated delivery report is due; cleared once recorded. A report whose
+    # job was lost (a worker killed, Redis stopped or flushed) is made by the sweep.
+    report_due_at: Mapped[datetime | None] = mapped_column(index=True)

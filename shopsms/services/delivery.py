@@ -179,3 +179,56 @@ def outbox_reports(message_ids):
         state, reason = outcome(phone)
         reports.append(Report(state=state, message_id=message_id, error=reason))
     return reports
+
+
+def outbox_report(message_ids, *, now=None):
+    """The simulated operator's reports for these messages, recorded once: the report
+    due in the database is cleared in the same transaction."""
+    now = now or utcnow()
+    due = list(
+        db.session.scalars(
+            select(OutboxMessage.message_id).where(
+                OutboxMessage.message_id.in_(message_ids), OutboxMessage.report_due_at.is_not(None)
+            )
+        )
+    )
+    if not due:
+        return 0
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.message_id.in_(due))
+        .values(report_due_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return record("outbox", outbox_reports(due), now=now)
+
+
+def overdue_outbox_reports(*, late_by=5, limit=5000, now=None):
+    """Simulated reports whose job was lost (a worker killed, Redis stopped or flushed):
+    made now. Returns how many messages moved."""
+    from datetime import timedelta
+
+    now = now or utcnow()
+    moved = 0
+    while True:
+        ids = list(
+            db.session.scalars(
+                select(OutboxMessage.message_id)
+                .where(OutboxMessage.report_due_at < now - timedelta(seconds=late_by))
+                .order_by(OutboxMessage.report_due_at)
+                .limit(1000)
+            )
+        )
+        if not ids:
+            return moved
+        moved += outbox_report(ids, now=now)
+        limit -= len(ids)
+        if limit <= 0:
+            return moved
+
+
+def outbox_reports_waiting():
+    """How many simulated delivery reports are still due (« Supervision »)."""
+    return db.session.scalar(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.report_due_at.is_not(None))
+    )

@@ -141,14 +141,18 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
     ]
     skipped = len(skipped_ids)
     submitted = refused = 0
+    rate = _per_gateway("messages_per_second", gateway.name, campaign.store_id)
+    pause = 0.0
     if gateway.transactional:
+        began = time.monotonic()
         results = gateway.submit(outgoing)
         refused = _refuse([r for r in results if not r.accepted], now, state="submitted")
         submitted = len(results) - refused
         db.session.commit()
+        if rate:  # the simulation can be throttled like an operator's link
+            pause = max(0.0, len(outgoing) / rate - (time.monotonic() - began))
     else:
         db.session.commit()  # the claim and the skips are durable before anything leaves
-        rate = _per_gateway("messages_per_second", gateway.name, campaign.store_id)
         chunk = getattr(gateway, "chunk_size", 16)
         for start in range(0, len(outgoing), chunk):
             began = time.monotonic()
@@ -165,6 +169,7 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
             if rate:  # at most `rate` messages a second on this link
                 time.sleep(max(0.0, len(handed) / rate - (time.monotonic() - began)))
     gateway.after_commit()
+    time.sleep(pause)
     return BatchResult(claimed=len(claimed), submitted=submitted, refused=refused, skipped=skipped)
 
 
@@ -395,21 +400,25 @@ def recover_stale(*, gateway=None, now=None):
     over are confirmed if the gateway took them, else pending again.
     Returns (confirmed, released)."""
     now = now or utcnow()
-    cutoff = now - stale_after()
+    from .workers import claimed_by_a_living_worker, dead_after
+
+    # Abandoned: its worker stopped beating (a few seconds after it died), or, whoever
+    # made it, the claim is older than CLAIM_STALE_SECONDS.
+    abandoned = (Message.claimed_at < now - stale_after()) | (
+        (Message.claimed_at < now - dead_after()) & ~claimed_by_a_living_worker(now)
+    )
     unstarted = db.session.execute(
         update(Message)
         .where(
             Message.state == "pending",
             Message.claimed_by.is_not(None),
-            Message.claimed_at < cutoff,
+            abandoned,
         )
         .values(claimed_by=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     stale = list(
-        db.session.scalars(
-            select(Message.id).where(Message.state == "submitting", Message.claimed_at < cutoff)
-        )
+        db.session.scalars(select(Message.id).where(Message.state == "submitting", abandoned))
     )
     if not stale:
         db.session.commit()
@@ -451,6 +460,20 @@ def campaigns_to_resume(now=None):
                 Campaign.status.in_(("scheduled", "queued", "sending")),
                 (Campaign.not_before.is_(None)) | (Campaign.not_before <= now),
                 ~recent_claim,
+            )
+        )
+    )
+
+
+def campaigns_due(now=None):
+    """Campaigns that should be moving now: queued, sending, or deferred and due. The
+    sweep enqueues those whose job Redis lost (jobs.sweep checks the job)."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(Campaign.id).where(
+                Campaign.status.in_(("scheduled", "queued", "sending")),
+                (Campaign.not_before.is_(None)) | (Campaign.not_before <= now),
             )
         )
     )
