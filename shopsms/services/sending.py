@@ -445,26 +445,6 @@ def recover_stale(*, gateway=None, now=None):
     return len(confirmed), unstarted + len(released)
 
 
-def campaigns_to_resume(now=None):
-    """Campaigns due and not moving: deferred ones whose time came, and any whose
-    worker vanished (no claim for a while), for the sweep to enqueue again."""
-    now = now or utcnow()
-    recent_claim = (
-        select(Message.id)
-        .where(Message.campaign_id == Campaign.id, Message.claimed_at > now - stale_after())
-        .exists()
-    )
-    return list(
-        db.session.scalars(
-            select(Campaign.id).where(
-                Campaign.status.in_(("scheduled", "queued", "sending")),
-                (Campaign.not_before.is_(None)) | (Campaign.not_before <= now),
-                ~recent_claim,
-            )
-        )
-    )
-
-
 def campaigns_due(now=None):
     """Campaigns that should be moving now: queued, sending, or deferred and due. The
     sweep enqueues those whose job Redis lost (jobs.sweep checks the job)."""
