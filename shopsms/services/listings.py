@@ -8,7 +8,7 @@ window function, so that no list costs a query per row or a second COUNT query.
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import BigInteger, and_, cast, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -88,7 +88,7 @@ def _count(campaign, *states, column=None):
     campaign, evaluated inside the list's query, whatever the campaign's size."""
     column = CampaignCount.messages if column is None else column
     return (
-        select(func.coalesce(func.sum(column), 0))
+        select(cast(func.coalesce(func.sum(column), 0), BigInteger))  # not numeric
         .where(CampaignCount.campaign_id == campaign.id, CampaignCount.state.in_(states))
         .scalar_subquery()
     )

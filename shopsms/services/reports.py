@@ -6,13 +6,14 @@ client cards can leave « fiches à corriger » (services/followups.py). The exp
 services/report_export.py.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Campaign, Client, DraftRecipient, Message, Store, utcnow
+from ..models import Campaign, CampaignCount, Client, DraftRecipient, Message, Store, utcnow
 from . import audit, listings
 
 # The filters of a report's detail: what a manager asks ("who did not get it?").
@@ -114,9 +115,9 @@ def report_table(campaign_id):
     return Message
 
 
-def messages_query(campaign_id, state=""):
+def messages_query(campaign_id, state="", *, table=None):
     """The report's rows, in list order, with their clients' names."""
-    table = report_table(campaign_id)
+    table = report_table(campaign_id) if table is None else table
     query = (
         select(
             table,
@@ -134,8 +135,97 @@ def messages_query(campaign_id, state=""):
     return query
 
 
-def messages(campaign_id, *, state="", page=1, per_page=listings.PER_PAGE):
-    return listings.paginate(messages_query(campaign_id, state), page, per_page)
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a report's detail, found from the id it starts after (or ends before),
+    so that page 1,000 costs what page 1 costs; the total comes from the kept counts."""
+
+    rows: list
+    number: int  # 1-based, as carried by the links (the page a person reached)
+    per_page: int
+    total: int
+    next_after: int | None  # the « Suivant » link's id, when there is a next page
+    previous_before: int | None  # the « Précédent » link's id, when there is one
+
+    @property
+    def has_previous(self):
+        return self.previous_before is not None
+
+    @property
+    def has_next(self):
+        return self.next_after is not None
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+
+def _page_ids(table, campaign_id, states, *, after, before, limit):
+    """The ids of a page: per state, the `limit` next ids from the campaign's
+    (campaign_id, state, id) index, merged: a few index probes per page, whatever the
+    filter and however deep the page, and no index more on messages."""
+    backwards = before is not None
+    branches = []
+    for state in states:
+        query = select(table.id.label("id")).where(
+            table.campaign_id == campaign_id, table.state == state
+        )
+        if backwards:
+            query = query.where(table.id < before).order_by(table.id.desc())
+        else:
+            if after is not None:
+                query = query.where(table.id > after)
+            query = query.order_by(table.id)
+        branches.append(select(query.limit(limit).subquery()))
+    merged = union_all(*branches).subquery()
+    order = merged.c.id.desc() if backwards else merged.c.id
+    ids = list(db.session.scalars(select(merged.c.id).order_by(order).limit(limit)))
+    return sorted(ids)
+
+
+def messages(campaign_id, *, state="", total, number=1, after=None, before=None,
+             per_page=listings.PER_PAGE):  # fmt: skip
+    """A page of the report's rows in list order, by keyset: after the id `after`, or
+    before the id `before` (« Précédent »), else the first page."""
+    table = report_table(campaign_id)
+    if state in STATE_GROUPS:
+        states = STATE_GROUPS[state]
+    else:  # every state the campaign has rows in, new ones included
+        states = sorted(
+            set(
+                db.session.scalars(
+                    select(CampaignCount.state)
+                    .where(CampaignCount.campaign_id == campaign_id)
+                    .group_by(CampaignCount.state)
+                    .having(func.sum(CampaignCount.messages) > 0)
+                )
+            )
+        )
+    ids = _page_ids(table, campaign_id, states, after=after, before=before, limit=per_page + 1)
+    if before is not None:
+        more_before = len(ids) > per_page
+        ids = ids[-per_page:] if more_before else ids
+        more_after = True
+    else:
+        more_after = len(ids) > per_page
+        ids = ids[:per_page]
+        more_before = after is not None
+    rows = []
+    if ids:
+        rows = db.session.execute(
+            messages_query(campaign_id, state, table=table).where(table.id.in_(ids))
+        ).all()
+    if not rows:  # a page past the end (a list that shrank): start again
+        more_before = more_after = False
+    number = 1 if not more_before else max(2, number)
+    return KeysetPage(
+        rows=rows,
+        number=number,
+        per_page=per_page,
+        total=total,
+        next_after=ids[-1] if more_after and ids else None,
+        previous_before=ids[0] if more_before and ids else None,
+    )
 
 
 def reason(message):

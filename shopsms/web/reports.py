@@ -75,7 +75,12 @@ def detail(campaign_id):
     row = _report_or_404(campaign_id)
     state = request.args.get("etat", "")
     state = state if state in reports.STATE_GROUPS else ""
-    page = listings.page_number(request.args.get("page"))
+    # « Suivant » carries the last id shown (?apres=), « Précédent » the first (?avant=).
+    keyset = {}
+    for name, argument in (("after", "apres"), ("before", "avant")):
+        value = request.args.get(argument, "")
+        if value.isascii() and value.isdigit() and len(value) < 19:
+            keyset[name] = int(value)
     can_close = current_user.has_role("manager") and row.Campaign.closed_at is None
     correctable, store_names = {}, {}
     # A filter or page click swaps the list only: the closing dialog is not in it.
@@ -97,7 +102,13 @@ def detail(campaign_id):
         finished=reports.is_finished(row.Campaign),
         state=state,
         state_filters=STATE_FILTER_LABELS,
-        messages=reports.messages(campaign_id, state=state, page=page),
+        messages=reports.messages(
+            campaign_id,
+            state=state,
+            total=reports.rows_count(row, state),
+            number=listings.page_number(request.args.get("page")),
+            **keyset,
+        ),
         reason=_reason,
         kind_labels=KIND_LABELS,
         can_close=can_close,

@@ -174,3 +174,48 @@ def test_an_export_forgotten_by_the_queue_says_so_and_offers_to_start_again(
     campaign_id = add_campaign(app, store.id, [{"state": "delivered", "text": "x"}])
     page = client_as("staff").get(f"/rapports/{campaign_id}/export/inconnu").text
     assert "Cet export n'est plus disponible" in page and "Relancer l'export" in page
+
+
+def test_the_detail_pages_by_keyset_through_every_state_both_ways(app, users, store):
+    """Any filter, any depth: « Suivant » and « Précédent » walk the rows in list order,
+    each page read from the (campaign, state, id) index, a state added later included."""
+    from shopsms.services import reports
+
+    states = ["delivered", "failed", "skipped", "pending", "expired", "delivered", "unacked"]
+    campaign_id = add_campaign(
+        app, store.id, [{"state": states[n % 7], "text": f"SMS {n}"} for n in range(40)]
+    )
+    with app.app_context():
+        everyone = list(
+            db.session.scalars(
+                select(Message.id).where(Message.campaign_id == campaign_id).order_by(Message.id)
+            )
+        )
+        failed = [
+            m.id
+            for m in db.session.scalars(select(Message).order_by(Message.id))
+            if m.state in ("failed", "expired")
+        ]
+        for state, expected in (("", everyone), ("failed", failed)):
+            pages, after, number = [], None, 1
+            while True:
+                page = reports.messages(
+                    campaign_id, state=state, total=len(expected), number=number,
+                    after=after, per_page=3,
+                )  # fmt: skip
+                pages.append([row.Message.id for row in page.rows])
+                assert page.number == number and page.pages == -(-len(expected) // 3)
+                if not page.has_next:
+                    break
+                after, number = page.next_after, number + 1
+            assert [i for ids in pages for i in ids] == expected
+            # And back from the last page to the first.
+            before = pages[-1][0]
+            for number in range(len(pages) - 1, 0, -1):
+                page = reports.messages(
+                    campaign_id, state=state, total=len(expected), number=number,
+                    before=before, per_page=3,
+                )  # fmt: skip
+                assert [row.Message.id for row in page.rows] == pages[number - 1]
+                before = page.rows[0].Message.id
+            assert not page.has_previous
