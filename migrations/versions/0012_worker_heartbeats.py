@@ -2,7 +2,7 @@
 delivery reports still due (the sweep makes those whose job was lost)
 
 Revision ID: 0012
-Revises: 0015
+Revises: 0013
 Create Date: 2026-12-06 22:15:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0015"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
