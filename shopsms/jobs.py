@@ -8,6 +8,7 @@ import threading
 import time
 from datetime import UTC
 
+import redis
 from flask import current_app, has_app_context
 from rq import SimpleWorker
 from rq.exceptions import NoSuchJobError, StopRequested
@@ -55,11 +56,16 @@ def enqueue_campaign(campaign_id, not_before=None):
     from .queue import get_queue
 
     queue = get_queue()
-    if not_before is not None and not_before > utcnow():
-        job = queue.enqueue_at(not_before.replace(tzinfo=UTC), send_campaign, campaign_id)
-    else:
-        job = queue.enqueue(send_campaign, campaign_id)
-    queue.connection.set(_campaign_job_key(campaign_id), job.id, ex=7 * 24 * 3600)
+    try:
+        if not_before is not None and not_before > utcnow():
+            job = queue.enqueue_at(not_before.replace(tzinfo=UTC), send_campaign, campaign_id)
+        else:
+            job = queue.enqueue(send_campaign, campaign_id)
+        queue.connection.set(_campaign_job_key(campaign_id), job.id, ex=7 * 24 * 3600)
+    except redis.RedisError as error:
+        # The campaign is queued in the database: the sweep enqueues it once Redis is back.
+        log.warning("campaign %s left to the sweep: %r", campaign_id, error)
+        return None
     return job
 
 

@@ -8,6 +8,7 @@ server of its own that nobody stops.
 
 import contextlib
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -107,3 +108,45 @@ def get_redis():
 
 def get_queue():
     return Queue(QUEUE_NAME, connection=get_redis())
+
+
+class LocalKeys:
+    """What a web process keeps in its own memory while Redis is down: one-time keys and
+    per-minute counters, with their expiry. Per process, so weaker than Redis (another
+    web worker does not see them), but a double click or a runaway loop on one server is
+    still stopped, and nobody gets an error page because the queue is away."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._values = {}
+
+    def _expire(self, now):
+        if len(self._values) > 10_000:
+            self._values = {k: v for k, v in self._values.items() if v[1] > now}
+
+    def set_once(self, key, seconds):
+        now = time.monotonic()
+        with self._lock:
+            self._expire(now)
+            value = self._values.get(key)
+            if value is not None and value[1] > now:
+                return False
+            self._values[key] = (1, now + seconds)
+            return True
+
+    def incr(self, key, seconds):
+        now = time.monotonic()
+        with self._lock:
+            self._expire(now)
+            count, until = self._values.get(key, (0, now + seconds))
+            if until <= now:
+                count, until = 0, now + seconds
+            self._values[key] = (count + 1, until)
+            return count + 1
+
+    def delete(self, key):
+        with self._lock:
+            self._values.pop(key, None)
+
+
+local_keys = LocalKeys()

@@ -458,9 +458,11 @@ def follow_up(campaign, counts, *, now=None):
 
 
 def _enqueue(campaign):
+    """Hand the campaign to the queue. With Redis down it stays queued in the database
+    and the sweep sends it when Redis is back: `campaign.queue_down` tells the screen."""
     from ..jobs import enqueue_campaign
 
-    enqueue_campaign(campaign.id, campaign.not_before)
+    campaign.queue_down = enqueue_campaign(campaign.id, campaign.not_before) is None
 
 
 NO_SUCH_TIME = "Cette heure n'existe pas ce jour-là (changement d'heure)."

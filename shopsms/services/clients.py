@@ -503,11 +503,16 @@ class AlreadySent(Exception):
 def claim_once(key):
     """True the first time a form's one-time key is seen, False after. Redis SET NX: two
     posts arriving together cannot both win, whichever worker takes them."""
-    from ..queue import get_redis
+    import redis
+
+    from ..queue import get_redis, local_keys
 
     if not key or len(key) > 64:
         return False
-    return bool(get_redis().set(f"shopsms:once:{key}", 1, nx=True, ex=_ONCE_SECONDS))
+    try:
+        return bool(get_redis().set(f"shopsms:once:{key}", 1, nx=True, ex=_ONCE_SECONDS))
+    except redis.RedisError:  # Redis away: this process's memory (see LocalKeys)
+        return local_keys.set_once(f"shopsms:once:{key}", _ONCE_SECONDS)
 
 
 def send_single(user, client_id, body, *, add_stop=False, once=None):

@@ -3,6 +3,7 @@ tickets by external id, read a campaign's and a message's status, say a repair t
 is ready. A token per store or for head office (Authorization: Bearer …); errors are
 JSON with a French `message` and the failing `field`."""
 
+import contextlib
 import logging
 import time
 
@@ -97,16 +98,20 @@ def _authenticate():
 
 def _rate_limit(token_id):
     """A fixed one-minute window per token in Redis: enough to stop a runaway loop."""
-    from ..queue import get_redis
+    import redis
+
+    from ..queue import get_redis, local_keys
 
     per_minute = current_app.config.get("API_RATE_PER_MINUTE", RATE_PER_MINUTE)
     window = int(time.time() // 60)
     key = f"shopsms:api-rate:{token_id}:{window}"
-    redis = get_redis()
-    pipe = redis.pipeline()
-    pipe.incr(key)
-    pipe.expire(key, 120)
-    count = pipe.execute()[0]
+    try:
+        pipe = get_redis().pipeline()
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        count = pipe.execute()[0]
+    except redis.RedisError:  # Redis away: counted in this process (see LocalKeys)
+        count = local_keys.incr(key, 120)
     if count > per_minute:
         response = error(
             429, f"Trop de requêtes : {per_minute} par minute au plus. Réessayez dans un instant."
@@ -279,15 +284,24 @@ def _earlier_notice(ticket):
 
 def _claim_ready(ticket_id):
     """Two « ready » calls at the same moment: only one sends (a short Redis lock)."""
-    from ..queue import get_redis
+    import redis
 
-    return bool(get_redis().set(f"shopsms:api-ready:{ticket_id}", "1", nx=True, ex=30))
+    from ..queue import get_redis, local_keys
+
+    try:
+        return bool(get_redis().set(f"shopsms:api-ready:{ticket_id}", "1", nx=True, ex=30))
+    except redis.RedisError:
+        return local_keys.set_once(f"shopsms:api-ready:{ticket_id}", 30)
 
 
 def _release_ready(ticket_id):
-    from ..queue import get_redis
+    import redis
 
-    get_redis().delete(f"shopsms:api-ready:{ticket_id}")
+    from ..queue import get_redis, local_keys
+
+    local_keys.delete(f"shopsms:api-ready:{ticket_id}")
+    with contextlib.suppress(redis.RedisError):
+        get_redis().delete(f"shopsms:api-ready:{ticket_id}")
 
 
 def _campaign(campaign_id):

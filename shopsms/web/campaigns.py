@@ -415,13 +415,17 @@ def send(campaign_id):
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     body, sender_id = _typed()
     try:
-        recipients.send(current_user, campaign.id, body, sender_id,
-                        accept_next=request.form.get("accept_next") == "1")  # fmt: skip
+        sent = recipients.send(current_user, campaign.id, body, sender_id,
+                               accept_next=request.form.get("accept_next") == "1")  # fmt: skip
     except campaigns.OutsideSendingHours as error:
         return _draft_again(campaign, str(error), offer=error.next_allowed, status=200)
     except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
         return _after_failed_send(campaign, str(error))
-    flash(gettext("Campagne envoyée : les SMS partent."), "success")
+    if getattr(sent, "queue_down", False):
+        flash(gettext("Campagne enregistrée : la file d'envoi est momentanément indisponible, "
+                      "les SMS partiront dès son retour."), "info")  # fmt: skip
+    else:
+        flash(gettext("Campagne envoyée : les SMS partent."), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 

@@ -211,7 +211,7 @@ def sms(client_id):
     error = None
     if request.method == "POST" and block is None:
         try:
-            service.send_single(
+            sent = service.send_single(
                 current_user, client.id, body, add_stop=add_stop, once=request.form.get("once", "")
             )
         except service.AlreadySent:
@@ -220,7 +220,12 @@ def sms(client_id):
         except (campaigns.CampaignError, NotEnoughCredits) as problem:
             error = str(problem)
         else:
-            flash(_("SMS envoyé à %(name)s.", name=client.display_name), "success")
+            if getattr(sent, "queue_down", False):
+                flash(_("SMS enregistré pour %(name)s : la file d'envoi est momentanément "
+                        "indisponible, il partira dès son retour.", name=client.display_name),
+                      "info")  # fmt: skip
+            else:
+                flash(_("SMS envoyé à %(name)s.", name=client.display_name), "success")
             return redirect(url_for("clients.card", client_id=client.id), 303)
     page = render(
         "clients/sms.html",
