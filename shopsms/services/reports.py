@@ -183,7 +183,7 @@ def _page_ids(table, campaign_id, states, *, after, before, limit):
     return sorted(ids)
 
 
-def messages(campaign_id, *, state="", total, number=1, after=None, before=None,
+def messages(campaign_id, *, state="", total=None, number=1, after=None, before=None,
              per_page=listings.PER_PAGE):  # fmt: skip
     """A page of the report's rows in list order, by keyset: after the id `after`, or
     before the id `before` (« Précédent »), else the first page."""
@@ -199,6 +199,12 @@ def messages(campaign_id, *, state="", total, number=1, after=None, before=None,
                     .group_by(CampaignCount.state)
                     .having(func.sum(CampaignCount.messages) > 0)
                 )
+            )
+        )
+    if total is None:  # the kept counts of those states
+        total = db.session.scalar(
+            select(func.coalesce(func.sum(CampaignCount.messages), 0)).where(
+                CampaignCount.campaign_id == campaign_id, CampaignCount.state.in_(states)
             )
         )
     ids = _page_ids(table, campaign_id, states, after=after, before=before, limit=per_page + 1)
@@ -222,7 +228,7 @@ def messages(campaign_id, *, state="", total, number=1, after=None, before=None,
         rows=rows,
         number=number,
         per_page=per_page,
-        total=total,
+        total=int(total),
         next_after=ids[-1] if more_after and ids else None,
         previous_before=ids[0] if more_before and ids else None,
     )
