@@ -106,6 +106,94 @@ def skip_reason(kind, client, phone, opted_out):
     return None
 
 
+# --- « Pression marketing »: at most N marketing SMS per client in D days, every store ---
+
+PRESSURE = "pressure"
+# What counts as an SMS the client received: handed to the operator, or delivered.
+SENT_STATES = ("submitting", "submitted", "delivered")
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+           "septembre", "octobre", "novembre", "décembre")  # fmt: skip
+
+
+def pressure_cap():
+    """(N, D) of the chain's setting, or None when the cap is off (N = 0)."""
+    values = settings.get_many(("pressure_max", "pressure_days"))
+    most, days = int(values["pressure_max"]), int(values["pressure_days"])
+    return (most, days) if most > 0 else None
+
+
+def over_pressure(client_ids, *, now=None, except_campaign=None):
+    """{client id: (marketing SMS received, first of them, naive UTC)} for the clients of
+    `client_ids` (ids, or a SELECT of ids) who already had the cap's number of marketing
+    SMS in its days, whatever the store that sent them. Service messages do not count."""
+    cap = pressure_cap()
+    if cap is None:
+        return {}
+    most, days = cap
+    since = (now or utcnow()) - timedelta(days=days)
+    query = (
+        select(Message.client_id, func.count(), func.min(Message.created_at))
+        .join(Campaign, Campaign.id == Message.campaign_id)
+        .where(
+            Message.client_id.in_(client_ids),
+            Message.created_at >= since,
+            Message.state.in_(SENT_STATES),
+            Campaign.kind == MARKETING,
+        )
+        .group_by(Message.client_id)
+        .having(func.count() >= most)
+    )
+    if except_campaign is not None:
+        query = query.where(Message.campaign_id != except_campaign)
+    return {client_id: (sent, first) for client_id, sent, first in db.session.execute(query)}
+
+
+def pressure_reason(sent, first):
+    """The skip reason stored on the row (20 characters at most): « pressure:2:20260303 »."""
+    return f"{PRESSURE}:{min(sent, 99)}:{hours._paris(first):%Y%m%d}"
+
+
+def pressure_text(reason, *, capital=False):
+    """« pression marketing : déjà 2 SMS depuis le 3 mars » for a stored reason (with a
+    capital P to start a sentence)."""
+    text = _pressure_text(reason)
+    return text[0].upper() + text[1:] if capital else text
+
+
+def _pressure_text(reason):
+    try:
+        _, sent, day = reason.split(":")
+        month, day_of_month = int(day[4:6]), int(day[6:8])
+        when = f"{day_of_month}{'er' if day_of_month == 1 else ''} {_MONTHS[month - 1]}"
+        return f"pression marketing : déjà {int(sent)} SMS depuis le {when}"
+    except (ValueError, IndexError):
+        return "pression marketing"
+
+
+def skip_pressure(model, row_ids, over, *, state="pending", **values):
+    """Skip the rows (of `model`, Message or DraftRecipient, in `state`) whose client is
+    over the cap, each with its own reason; `row_ids` maps client id → row ids. Returns
+    the row ids skipped."""
+    by_reason = {}
+    for client_id, (sent, first) in over.items():
+        for row_id in row_ids.get(client_id, ()):
+            by_reason.setdefault(pressure_reason(sent, first), []).append(row_id)
+    skipped = set()
+    for reason, ids in by_reason.items():
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            skipped.update(
+                db.session.scalars(
+                    update(model)
+                    .where(model.id.in_(chunk), model.state == state)
+                    .values(state="skipped", skip_reason=reason, **values)
+                    .returning(model.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+    return skipped
+
+
 def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
           sender_id=None, name="", gsm_names=False):  # fmt: skip
     """Freeze a sending: one message row per recipient, with its final text and parts.

@@ -96,12 +96,55 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     if not found:
         db.session.rollback()
         raise CampaignError("Aucun client ne correspond à ces critères : élargissez la sélection.")
+    _skip_over_pressure(campaign)
     # After every exclusion, so that the texted and the held out are alike.
     results.hold_out(campaign)
     _refresh_count(campaign)
     audit.record("campaign.draft", user=user, store_id=campaign_store, obj=campaign)
     db.session.commit()
     return campaign
+
+
+def _skip_over_pressure(campaign):
+    """« Pression marketing »: the clients who already had their marketing SMS of the
+    period are skipped, with how many and since when (checked again at send time)."""
+    pending = select(DraftRecipient.client_id).where(
+        DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "pending"
+    )
+    over = campaigns.over_pressure(pending)
+    if not over:
+        return
+    rows = {}
+    for row_id, client_id in db.session.execute(
+        select(DraftRecipient.id, DraftRecipient.client_id).where(
+            DraftRecipient.campaign_id == campaign.id,
+            DraftRecipient.state == "pending",
+            DraftRecipient.client_id.in_(list(over)),
+        )
+    ):
+        rows.setdefault(client_id, []).append(row_id)
+    campaigns.skip_pressure(DraftRecipient, rows, over)
+
+
+def live_count(user, criteria, *, today=None):
+    """The selection screen's count: selection.count, with the clients over the marketing
+    pressure cap among the reachable counted as an exclusion of their own."""
+    store_id = store_scope(user)
+    count = selection.count(criteria, db.session, today=today, store_id=store_id)
+    if not count.reachable or campaigns.pressure_cap() is None:
+        return count
+    reachable = (
+        selection.ids_query(criteria, today=today, store_id=store_id)
+        .order_by(None)
+        .where(Client.sms_refuses_all.is_(False), Client.sms_number.is_not(None),
+               Client.sms_consent == "accepted")
+    )  # fmt: skip
+    over = len(campaigns.over_pressure(reachable))
+    if not over:
+        return count
+    excluded = dict(count.excluded) | {"pressure": over}
+    return selection.Count(found=count.found, reachable=max(0, count.reachable - over),
+                           excluded=excluded)  # fmt: skip
 
 
 def _untouched_draft(user, criteria, store_id):
@@ -299,6 +342,8 @@ def summary(campaign_id):
             .group_by(DraftRecipient.skip_reason)
         ).all()
     )
+    for reason in [r for r in counts if r.startswith(campaigns.PRESSURE + ":")]:
+        counts[campaigns.PRESSURE] = counts.get(campaigns.PRESSURE, 0) + counts.pop(reason)
     pending = counts.pop("", 0)
     removed = counts.pop("removed", 0)
     control = counts.pop(results.CONTROL, 0)
@@ -401,8 +446,14 @@ def restore(user, campaign_id, message_id):
     reason = skip_reason(MARKETING, client, message.phone or None, _opted_out([message.phone]))
     if reason is None and _phone_taken(campaign.id, message.phone, message.id):
         reason = "duplicate"
+    if reason is None:
+        over = campaigns.over_pressure([message.client_id])
+        if over:
+            reason = campaigns.pressure_reason(*over[message.client_id])
     if reason is not None:
         db.session.rollback()
+        if reason.startswith(campaigns.PRESSURE + ":"):
+            raise CampaignError(campaigns.pressure_text(reason, capital=True) + ".")
         raise CampaignError(REASON_TEXT.get(reason, reason))
     message.state, message.skip_reason = "pending", ""
     if campaign.body:

@@ -20,7 +20,7 @@ from datetime import UTC
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import case, func, literal, null, select
+from sqlalchemy import and_, case, func, literal, null, select
 
 from ..extensions import db
 from ..models import Client, Message
@@ -97,9 +97,9 @@ def _query(campaign_id, state, columns_of):
 
 
 def _reason(row):
-    if row.state == "skipped":
-        return SKIP_REASON_LABELS.get(row.skip_reason, row.skip_reason)
-    return row.error or ""
+    from .reports import reason
+
+    return reason(row)
 
 
 def export_rows(campaign_id, state=""):
@@ -196,6 +196,11 @@ def _copy_columns(table):
         " ", func.nullif(raw["first_name"], ""), func.nullif(raw["last_name"], "")
     )
     reason = case(
+        # « pressure:2:20260303 »: the export says the rule (the screen says the detail).
+        (
+            and_(raw["state"] == "skipped", raw["skip_reason"].startswith("pressure:")),
+            literal("Pression marketing"),
+        ),
         (raw["state"] == "skipped", _sql_labels(raw["skip_reason"], SKIP_REASON_LABELS)),
         else_=func.coalesce(raw["error"], ""),
     )

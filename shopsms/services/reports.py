@@ -237,6 +237,10 @@ def messages(campaign_id, *, state="", total=None, number=1, after=None, before=
 def reason(message):
     """Why a message did not arrive, in French: the operator's words or the skip's."""
     if message.state == "skipped":
+        if message.skip_reason.startswith("pressure:"):
+            from .campaigns import pressure_text
+
+            return pressure_text(message.skip_reason, capital=True)
         return SKIP_REASON_LABELS.get(message.skip_reason, message.skip_reason)
     return message.error or ""
 

@@ -39,7 +39,14 @@ from ..gateways import GatewayUnavailable, OutgoingSms, get_gateway
 from ..models import Campaign, Client, Message, MessagePart, OptOut, utcnow
 from ..sms import hours
 from . import credits, delivery, link_status, settings
-from .campaigns import MARKETING, sending_window, to_utc
+from .campaigns import (
+    MARKETING,
+    over_pressure,
+    pressure_cap,
+    sending_window,
+    skip_pressure,
+    to_utc,
+)
 
 
 def stale_after():
@@ -306,7 +313,7 @@ def _check_again(campaign, ids, now, *, state="pending"):
         .where(ids_in(Message.id, ids))
         .subquery()
     )
-    return set(
+    skipped = set(
         db.session.scalars(
             update(Message)
             .where(Message.id == found.c.id, found.c.reason.is_not(None), Message.state == state)
@@ -315,6 +322,18 @@ def _check_again(campaign, ids, now, *, state="pending"):
             .execution_options(synchronize_session=False)
         )
     )
+    if marketing and pressure_cap() is not None:
+        # « Pression marketing »: another campaign may have texted them since the draft.
+        rows = {}
+        for row_id, client_id in db.session.execute(
+            select(Message.id, Message.client_id).where(ids_in(Message.id, ids),
+                                                        Message.state == state)
+        ):  # fmt: skip
+            rows.setdefault(client_id, []).append(row_id)
+        over = over_pressure(list(rows), now=now, except_campaign=campaign.id)
+        skipped |= skip_pressure(Message, rows, over, state=state, done_at=now,
+                                 submitted_at=None)  # fmt: skip
+    return skipped
 
 
 def _record(results, now, gateway_name=""):

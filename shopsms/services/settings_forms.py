@@ -13,7 +13,10 @@ from .settings_rules import GATEWAYS, PLATFORM_ENTITY_MAX  # noqa: F401
 GENERAL_KEYS = (
     "sender_id", "stop_short_code", "sending_days", "sending_start", "sending_end",
     "max_parts", "low_credit_threshold", "topup_email",
+    "control_share", "attribution_days", "pressure_max", "pressure_days",
 )  # fmt: skip
+# Campaign results and « pression marketing » (issue 21).
+RESULTS_KEYS = ("control_share", "attribution_days", "pressure_max", "pressure_days")
 GATEWAY_TEXT_KEYS = (
     "kannel_sendsms_url", "kannel_username", "kannel_smsc",
     "smpp_host", "smpp_port", "smpp_system_id", "smpp_system_type",
@@ -61,6 +64,8 @@ def save_general(user, store, form):
     """The general tab, for the chain (store None) or one store's own values."""
     saved, cleaned = Saved(), {}
     for key in general_keys(store):
+        if key in RESULTS_KEYS and key not in form:
+            continue  # a form from before these settings keeps them as they are
         if key == "sending_days":
             raw = form.getlist(key)
             saved.form[key] = [int(day) for day in raw if day.isdigit()]

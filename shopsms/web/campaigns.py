@@ -89,7 +89,7 @@ EXCLUSION_LABELS = {
 def _selection_page(criteria, values, *, errors=None, notice=None, replaces=None, status=200):
     count = None
     if not errors:
-        count = selection.count(criteria, db.session, store_id=recipients.store_scope(current_user))
+        count = recipients.live_count(current_user, criteria)
     return (
         render(
             "campaigns/new.html",
@@ -188,8 +188,7 @@ def count():
     criteria, values, errors = _parse(request.args)
     result = None
     if not errors:
-        scope = recipients.store_scope(current_user)
-        result = selection.count(criteria, db.session, store_id=scope)
+        result = recipients.live_count(current_user, criteria)
     return render_template("campaigns/_count.html", errors=errors or {}, count=result,
                            values=values, exclusion_labels=EXCLUSION_LABELS, oob=True,
                            error_fields=ERROR_FIELDS, split=_split(result))  # fmt: skip
@@ -230,6 +229,14 @@ def _campaign_or_404(campaign_id, *statuses):
         abort(404)
 
 
+def _skip_label(reason):
+    """Why a row of the list is not texted, in words (« pression marketing : déjà 2 SMS
+    depuis le 3 mars » says how many and since when)."""
+    if reason.startswith(campaigns.PRESSURE + ":"):
+        return campaigns.pressure_text(reason)
+    return EXCLUSION_LABELS.get(reason, reason)
+
+
 def _draft_context(campaign, *, body=None, sender_id=None, show="pending", page=1,
                    error=None, offer=None, when=None):  # fmt: skip
     body = campaign.body if body is None else body
@@ -247,6 +254,7 @@ def _draft_context(campaign, *, body=None, sender_id=None, show="pending", page=
         "when": when or {},
         "test_phone": session.get("test_phone", ""),
         "exclusion_labels": EXCLUSION_LABELS,
+        "skip_label": _skip_label,
         "display_phone": phones.display,
         "phone_error": None,
         "phone_row": None,

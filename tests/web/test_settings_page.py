@@ -348,3 +348,21 @@ def test_a_failed_test_sms_leaves_nothing_running(app, client_as, credits_availa
         assert message.state == "failed"
         assert credits.balance() == 10  # the credit came back
         assert get_queue().count == 0
+
+
+def test_head_office_sets_the_control_group_and_the_marketing_pressure(app, client_as):
+    client = client_as("admin")
+    page = client.get("/parametres/").text
+    assert "Groupe témoin par défaut (en %)" in page
+    typed = {"control_share": "15", "attribution_days": "21", "pressure_max": "3",
+             "pressure_days": "10"}  # fmt: skip
+    response = client.post("/parametres/", data=GENERAL | typed | {"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    with app.app_context():
+        assert settings.get_many(list(typed)) == {key: int(v) for key, v in typed.items()}
+    page = client.get("/parametres/").text
+    bad = {"pressure_max": "-1", "attribution_days": "90", "csrf_token": csrf_token(page)}
+    wrong = client.post("/parametres/", data=GENERAL | typed | bad)
+    assert wrong.status_code == 400
+    assert "Jours de mesure des résultats : saisissez un nombre de 1 à 60." in wrong.text
+    assert 'value="90"' in wrong.text

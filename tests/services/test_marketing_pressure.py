@@ -1,0 +1,130 @@
+"""« Pression marketing »: at most N marketing SMS per client in D days, whatever the
+store that sent them; service messages neither capped nor counted."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from shopsms import selection
+from shopsms.extensions import db
+from shopsms.models import Campaign, Client, DraftRecipient, Message, Store, User, utcnow
+from shopsms.services import campaigns, recipients, settings
+from shopsms.services.sending import send_next_batch
+from shopsms.sms import hours, phones
+
+FRENCH_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                 "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
+
+
+@pytest.fixture
+def chain(ctx):
+    """Two stores; X (Pau) had a marketing SMS from Biarritz 3 days ago and one from Pau
+    yesterday; Y one marketing SMS and three service SMS; Z two marketing SMS 10 days ago."""
+    biarritz, pau = (
+        Store(code="001", name="Biarritz", city="Biarritz"),
+        Store(code="003", name="Pau", city="Pau"),
+    )
+    db.session.add_all([biarritz, pau])
+    db.session.flush()
+    people = {}
+    for i, (name, store) in enumerate((("X", pau), ("Y", biarritz), ("Z", pau))):
+        tel = f"06 30 00 00 0{i}"
+        client = Client(number=f"P{i}", last_name=name, first_name="Ana", store_id=store.id,
+                        tel1=tel, sms_number=phones.sms_number(tel, ""),
+                        sms_consent="accepted")  # fmt: skip
+        db.session.add(client)
+        people[name] = client
+    admin = User(username="siege", full_name="Siège", role="admin")
+    admin.set_password("x" * 12)
+    db.session.add(admin)
+    db.session.flush()
+    now = utcnow()
+
+    def sent(kind, store, client, days_ago):
+        campaign = Campaign(kind=kind, status="sent", store_id=store.id, body="Bonjour")
+        db.session.add(campaign)
+        db.session.flush()
+        db.session.add(Message(campaign_id=campaign.id, client_id=client.id,
+                               phone=client.sms_number, state="delivered", text="Bonjour", parts=1,
+                               created_at=now - timedelta(days=days_ago)))  # fmt: skip
+
+    sent("marketing", biarritz, people["X"], 3)
+    sent("marketing", pau, people["X"], 1)
+    sent("marketing", biarritz, people["Y"], 2)
+    for _ in range(3):
+        sent("repair", biarritz, people["Y"], 1)
+    sent("single", pau, people["Y"], 0)
+    sent("marketing", pau, people["Z"], 10)
+    sent("marketing", pau, people["Z"], 9)
+    db.session.commit()
+    return admin, people, now - timedelta(days=3)
+
+
+def _rows(campaign_id, model=DraftRecipient):
+    rows = db.session.execute(
+        select(Client.last_name, model.state, model.skip_reason)
+        .join(Client, Client.id == model.client_id)
+        .where(model.campaign_id == campaign_id)
+    )
+    return {name: (state, reason) for name, state, reason in rows}
+
+
+def test_a_client_texted_twice_this_week_by_two_stores_is_skipped_with_the_reason(chain):
+    admin, people, first = chain
+    count = recipients.live_count(admin, selection.Criteria())
+    assert count.excluded["pressure"] == 1 and count.reachable == 2
+    campaign = recipients.draft_from_selection(admin, selection.Criteria())
+    rows = _rows(campaign.id)
+    assert rows["Y"] == ("pending", "") and rows["Z"] == ("pending", "")
+    state, reason = rows["X"]
+    assert state == "skipped"
+    day = hours._paris(first).date()
+    assert campaigns.pressure_text(reason) == (
+        f"pression marketing : déjà 2 SMS depuis le {day.day}{'er' if day.day == 1 else ''} "
+        f"{FRENCH_MONTHS[day.month - 1]}"
+    )
+    summary = recipients.summary(campaign.id)
+    assert summary.recipients == 2 and summary.skipped == {"pressure": 1}
+    with pytest.raises(campaigns.CampaignError, match="Pression marketing : déjà 2 SMS"):
+        row = db.session.scalar(select(DraftRecipient.id).where(
+            DraftRecipient.campaign_id == campaign.id,
+            DraftRecipient.state == "skipped"))  # fmt: skip
+        recipients.restore(admin, campaign.id, row)
+
+
+def test_the_cap_is_checked_again_when_the_campaign_goes_out(chain, credits_available):
+    admin, people, _ = chain
+    campaign = recipients.draft_from_selection(admin, selection.Criteria())
+    recipients.compose(admin, campaign.id, "Soldes ce week-end", "BIJOUX")
+    # Meanwhile Biarritz texts Y again: Y reaches the cap before this one leaves.
+    other = Campaign(kind="marketing", status="sent", body="Nouveautés")
+    db.session.add(other)
+    db.session.flush()
+    db.session.add(Message(campaign_id=other.id, client_id=people["Y"].id, state="submitted",
+                           phone=people["Y"].sms_number, text="Nouveautés", parts=1))  # fmt: skip
+    db.session.commit()
+    credits_available(100)
+    settings.put("sending_days", [0, 1, 2, 3, 4, 5, 6])
+    settings.put("sending_start", "00:00")
+    settings.put("sending_end", "23:59")
+    campaigns.queue_now(campaign.id, user_id=admin.id)
+    while not send_next_batch(campaign.id).done:
+        pass
+    rows = _rows(campaign.id, Message)
+    assert rows["Z"][0] == "delivered" or rows["Z"][0] == "submitted"
+    assert rows["Y"][0] == "skipped" and rows["Y"][1].startswith("pressure:2:")
+    assert rows["X"][0] == "skipped"
+
+
+def test_service_messages_are_not_capped_and_the_cap_can_be_off(chain):
+    admin, people, _ = chain
+    settings.put("pressure_max", 0)
+    campaign = recipients.draft_from_selection(admin, selection.Criteria())
+    assert recipients.summary(campaign.id).recipients == 3
+    settings.put("pressure_max", 1)
+    single = campaigns.draft(
+        "single", body="Votre commande est arrivée",
+        recipients=[campaigns.Recipient(client_id=people["X"].id)],
+    )  # fmt: skip
+    assert _rows(single.id, Message)["X"] == ("pending", "")
