@@ -72,6 +72,21 @@ class Preview:
     body_non_gsm: tuple[str, ...]  # characters of the body itself that force Unicode
     gsm_parts: int | None  # parts once those characters are replaced, None if none
     cost: Cost
+    # Who is concerned (a campaign's recipients, LISTED at most, first clients first):
+    over_list: tuple = ()  # Concerned whose text is too long
+    card_ucs2: int = 0  # recipients in Unicode because of their card (the text is GSM)
+    card_ucs2_list: tuple = ()  # Concerned, with the card's characters that forced it
+    gsm_names: bool = False  # the card values go out in GSM-7 (a campaign's choice)
+    names_gsm_credits: int | None = None  # the cost with the card values in GSM-7
+
+    @property
+    def over_more(self):
+        """Recipients too long beyond the listed ones."""
+        return self.over_limit - sum(1 + c.others for c in self.over_list)
+
+    @property
+    def card_ucs2_more(self):
+        return self.card_ucs2 - sum(1 + c.others for c in self.card_ucs2_list)
 
     @property
     def empty(self):
@@ -175,6 +190,22 @@ def max_parts(store_id=None):
     return _rules(store_id)[0]
 
 
+# A campaign's warnings name the recipients concerned: the first ones, never all of them.
+LISTED = 20
+
+
+@dataclass(frozen=True)
+class Concerned:
+    """A recipient a warning is about, with what is wrong with their text."""
+
+    client_id: int
+    name: str
+    units: int  # the final text's characters (septets or UCS-2 units)
+    over_by: int  # beyond the limit, 0 when it fits
+    chars: tuple[str, ...]  # characters of the card that force Unicode
+    others: int  # further recipients with the same card values, hence the same text
+
+
 # What placeholders read of a client; campaigns freeze their messages from the same.
 PLACEHOLDER_COLUMNS = (
     Client.civility,
@@ -259,10 +290,17 @@ def preview(
         else:
             groups = grouped_contexts_cached(client_ids, fields, signature)
 
-        def estimate_for(template, gsm_names=gsm_names):
-            return _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_names)
+        # Only with a GSM text is a recipient's Unicode their card's doing.
+        samples = {"over": [], "ucs2": [], "ucs2_count": 0, "card": encoding.is_gsm(body)}
+
+        def estimate_for(template, gsm_names=gsm_names, samples=None):
+            return _weighted_estimate(
+                template, groups, add_stop, short_code, max_parts, gsm_names, samples
+            )
 
     else:
+        samples = None
+
         # Read once, measured twice (as typed, and with the special characters replaced).
         if contexts is not None:
             contexts = list(contexts)
@@ -281,9 +319,14 @@ def preview(
                 gsm_names=gsm_names,
             )
 
-    estimate = estimate_for(body)
+    estimate = estimate_for(body, samples=samples) if samples is not None else estimate_for(body)
     analysis = encoding.analyze(estimate.longest_text)
     body_non_gsm = encoding.analyze(body).non_gsm
+    listed = _concerned(samples) if samples else {"over": (), "ucs2": ()}
+    card_ucs2 = samples["ucs2_count"] if samples else 0
+    names_gsm_credits = None
+    if card_ucs2 and not gsm_names:
+        names_gsm_credits = estimate_for(body, gsm_names=True).credits
     return Preview(
         body=body,
         add_stop=add_stop,
@@ -298,7 +341,37 @@ def preview(
         body_non_gsm=body_non_gsm,
         gsm_parts=estimate_for(encoding.to_gsm(body)).longest_parts if body_non_gsm else None,
         cost=Cost(estimate=estimate, available=credits.balance(), example=example),
+        over_list=listed["over"],
+        card_ucs2=card_ucs2,
+        card_ucs2_list=listed["ucs2"],
+        gsm_names=gsm_names,
+        names_gsm_credits=names_gsm_credits,
     )
+
+
+def _concerned(samples):
+    """The samples' recipients named (one query on at most 2 × LISTED ids)."""
+    ids = {sample[0] for key in ("over", "ucs2") for sample in samples[key]}
+    names = {}
+    if ids:
+        rows = db.session.execute(
+            select(Client.id, Client.last_name, Client.first_name).where(Client.id.in_(ids))
+        )
+        names = {row.id: f"{row.last_name} {row.first_name}".strip() for row in rows}
+    return {
+        key: tuple(
+            Concerned(
+                client_id=client_id,
+                name=names.get(client_id, ""),
+                units=units,
+                over_by=over_by,
+                chars=chars,
+                others=count - 1,
+            )
+            for client_id, units, over_by, chars, count in samples[key]
+        )  # fmt: skip
+        for key in ("over", "ucs2")
+    }
 
 
 # Which client columns each expression reads (the others render from the ticket).
@@ -341,8 +414,9 @@ def grouped_contexts_cached(client_ids, fields, signature):
 
 
 def _grouped_contexts(client_ids, fields):
-    """[(context, recipients)] for the clients of a Select of ids, grouped on `fields`,
-    in the order of each group's first client (the order a full read would give)."""
+    """[(context, recipients, first client id)] for the clients of a Select of ids,
+    grouped on `fields`, in the order of each group's first client (the order a full read
+    would give)."""
     columns = {
         "civility": Client.civility,
         "first_name": Client.first_name,
@@ -356,20 +430,24 @@ def _grouped_contexts(client_ids, fields):
         query = query.join(Store, Store.id == Client.store_id)
     if fields:
         query = query.group_by(*(columns[f] for f in fields)).order_by(func.min(Client.id))
+    query = query.add_columns(func.min(Client.id))  # names the group in the warnings
     groups = []
     for row in db.session.execute(query):
-        count = row[-1]
+        count = row[-2]
         if count:
-            groups.append((dict(zip(fields, row[:-1], strict=True)), count))
+            groups.append((dict(zip(fields, row[:-2], strict=True)), count, row[-1]))
     return groups
 
 
-def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_names=False):
-    """cost.estimate over groups of recipients sharing a context."""
+def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_names=False,
+                       samples=None):  # fmt: skip
+    """cost.estimate over groups of recipients sharing a context. `samples` (a dict of
+    lists) receives the first LISTED groups too long and in Unicode, as (first client id,
+    units, over by, card characters, recipients), and the count of the latter."""
     by_parts, credits_, recipients, over_limit, over_by, ucs2 = {}, 0, 0, 0, 0, 0
     longest_text, longest_key = "", (0, 0)
     measures = {}
-    for context, count in groups:
+    for context, count, first_id in groups:
         text = cost.final_text(
             template, context, add_stop=add_stop, short_code=short_code, gsm_names=gsm_names
         )
@@ -384,7 +462,16 @@ def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_na
             ucs2 += count
         if parts > max_parts:
             over_limit += count
-            over_by = max(over_by, cost.excess(encoding_name, units, parts, max_parts))
+            by = cost.excess(encoding_name, units, parts, max_parts)
+            over_by = max(over_by, by)
+            if samples is not None and len(samples["over"]) < LISTED:
+                samples["over"].append((first_id, units, by, (), count))
+        if samples is not None and samples["card"] and encoding_name == encoding.UCS_2:
+            samples["ucs2_count"] += count
+            if len(samples["ucs2"]) < LISTED:
+                chars = encoding.analyze(text).non_gsm
+                by = cost.excess(encoding_name, units, parts, max_parts)
+                samples["ucs2"].append((first_id, units, by, chars, count))
         if (parts, units) > longest_key:
             longest_text, longest_key = text, (parts, units)
     return cost.Estimate(

@@ -241,6 +241,24 @@ def replace():
     )
 
 
+@bp.post("/composer/noms-gsm")
+@role_required("staff")
+def gsm_names():
+    """« Écrire les noms sans accents dans ce SMS » (or back): a campaign's choice, kept
+    with its draft; the whole composer comes back with the cost it gives."""
+    from ..services import campaigns, recipients
+
+    posted = _posted()
+    if posted["campaign_id"] is None:
+        abort(404)
+    try:
+        recipients.set_gsm_names(current_user, posted["campaign_id"],
+                                 request.form.get("gsm_names") == "1")  # fmt: skip
+    except campaigns.CampaignError:
+        abort(404)
+    return render_template("composer/_composer.html", composer=context(**posted))
+
+
 @bp.post("/composer/messages")
 @role_required("staff")
 def save():

@@ -148,3 +148,67 @@ def test_esc_on_the_sav_screen_asks_only_once_the_proposed_text_changed(
     question.get_by_role("button", name="Échap – Continuer la saisie").click()
     expect(question).to_be_hidden()
     expect(text).to_have_value(re.compile(r" Merci !$"))
+
+
+def test_a_campaign_names_who_is_too_long_and_writes_names_in_gsm_in_one_click(
+    app, live_server, page, users, make_client, credits_available
+):
+    from shopsms import selection
+    from shopsms.models import DraftRecipient, Message, User
+    from shopsms.services import recipients, settings
+
+    credits_available(100)
+    francoise = make_client(civility="Madame", first_name="FRANÇOISE", last_name="ARTOLA",
+                            tel1="06 11 00 00 01", postal_code="64200")  # fmt: skip
+    make_client(civility="Madame", first_name="ADÉLAÏDE", last_name="BERGARA",
+                tel1="06 11 00 00 02", postal_code="64200")  # fmt: skip
+    make_client(civility="Monsieur", first_name="MARC", last_name="DUPONT",
+                tel1="06 11 00 00 03", postal_code="64200")  # fmt: skip
+    with app.app_context():
+        for key, value in (("sending_days", [0, 1, 2, 3, 4, 5, 6]), ("sending_start", "00:00"),
+                           ("sending_end", "23:59")):  # fmt: skip
+            settings.put(key, value)
+        staff = db.session.get(User, users["staff"].id)
+        campaign_id = recipients.draft_from_selection(
+            staff, selection.Criteria(postal_code="64")
+        ).id
+    log_in(page, live_server, f"/campagnes/{campaign_id}")
+    text = page.get_by_label("Message", exact=True)
+    text.fill("Bonjour <PRENOM>, nos soldes d'hiver commencent samedi dans votre bijouterie.")
+
+    over = page.get_by_test_id("over-list")
+    expect(page.get_by_test_id("over-limit")).to_contain_text(
+        "2 destinataires ont un texte trop long : jusqu'à 19 caractères de trop pour 1 SMS."
+    )
+    expect(over.locator("li")).to_have_count(2)
+    expect(over.locator("li").first).to_have_text(
+        "ARTOLA FRANÇOISE : 89 caractères, 19 caractères de trop"
+    )
+    card = page.get_by_test_id("card-unicode")
+    expect(card).to_contain_text("2 destinataires reçoivent ce SMS en Unicode")
+    expect(card.get_by_test_id("card-unicode-list")).to_contain_text("ARTOLA FRANÇOISE ç")
+    expect(card.get_by_test_id("card-unicode-list")).to_contain_text("BERGARA ADÉLAÏDE ï")
+    expect(page.get_by_test_id("credits-needed")).to_have_text("5")
+
+    page.get_by_role("button", name="Écrire les noms sans accents dans ce SMS").click()
+    expect(page.get_by_test_id("gsm-names-on")).to_be_visible()
+    expect(page.get_by_test_id("over-limit")).to_have_count(0)
+    expect(page.get_by_test_id("card-unicode")).to_have_count(0)
+    expect(page.get_by_test_id("credits-needed")).to_have_text("3")
+    expect(text).to_have_value(
+        "Bonjour <PRENOM>, nos soldes d'hiver commencent samedi dans votre bijouterie."
+    )
+
+    page.keyboard.press("F2")
+    page.wait_for_url(f"{live_server}/campagnes/{campaign_id}")
+    expect(page.get_by_text("Campagne envoyée")).to_be_visible()
+    with app.app_context():
+        texts = {
+            row.client_id: row.text
+            for table in (Message, DraftRecipient)
+            for row in db.session.query(table).filter(table.campaign_id == campaign_id)
+        }
+        assert texts[francoise].startswith("Bonjour Francoise, nos soldes")
+        from shopsms.models import Client
+
+        assert db.session.get(Client, francoise).first_name == "FRANÇOISE"

@@ -61,3 +61,32 @@ def test_a_text_with_num_for_a_client_sms_is_told_it_stays_empty(client_as, make
         headers={**HX, "X-CSRFToken": token},
     ).text
     assert 'data-testid="always-empty"' not in sav
+
+
+def test_names_in_gsm_is_a_choice_of_ones_own_draft_only(app, client_as, make_client, store):
+    from shopsms.models import Campaign, Store
+
+    make_client(first_name="FRANÇOISE", tel1="06 11 00 00 01", postal_code="64200")
+    web = client_as("staff")
+    mine = build(web, postal_code="64", action="build")
+    with app.app_context():
+        other = Store(code="002", name="Bayonne")
+        db.session.add(other)
+        db.session.flush()
+        theirs = Campaign(kind="marketing", store_id=other.id, body="", status="draft")
+        db.session.add(theirs)
+        db.session.commit()
+        theirs_id = theirs.id
+    token = csrf_token(web.get(f"/campagnes/{mine}"))
+    headers = {**HX, "X-CSRFToken": token}
+    data = {"body": "Bonjour <PRENOM>", "kind": "marketing", "gsm_names": "1"}
+    refused = web.post("/composer/noms-gsm", data=data | {"campaign_id": theirs_id},
+                       headers=headers)  # fmt: skip
+    assert refused.status_code == 404
+    kept = web.post("/composer/noms-gsm", data=data | {"campaign_id": mine}, headers=headers)
+    assert kept.status_code == 200 and 'data-testid="gsm-names-on"' in kept.text
+    with app.app_context():
+        assert db.session.get(Campaign, mine).gsm_names is True
+        assert db.session.get(Campaign, theirs_id).gsm_names is False
+    # kept with the draft: the page shows it again
+    assert 'data-testid="gsm-names-on"' in web.get(f"/campagnes/{mine}").text
