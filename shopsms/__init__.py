@@ -19,6 +19,8 @@ def create_app(test_config=None):
     if test_config:
         app.config.update(test_config)
 
+    _logging(app.config["LOG_LEVEL"])
+
     from . import models  # noqa: F401  (registers the tables for Alembic and create_all)
 
     db.init_app(app)
@@ -37,3 +39,18 @@ def create_app(test_config=None):
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _logging(level):
+    """Our lines on stdout at LOG_LEVEL (systemd's journal and docker collect stdout);
+    a host that configured logging already (gunicorn --log-config, pytest) keeps its own."""
+    import logging
+    import sys
+
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        level = "INFO"
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    logging.getLogger("shopsms").setLevel(level)

@@ -83,6 +83,9 @@ def from_environment(instance):
         # before handing the worker to SMS jobs (it then resumes in a new job).
         "IMPORT_MAX_BYTES": _int("IMPORT_MAX_BYTES", 512 * 1024 * 1024),
         "IMPORT_JOB_SECONDS": _int("IMPORT_JOB_SECONDS", 25),
+        # Log lines on stdout (one per job and sweep; gunicorn's access log, one per
+        # request): DEBUG, INFO, WARNING or ERROR.
+        "LOG_LEVEL": (os.environ.get("LOG_LEVEL") or "INFO").upper(),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
         "LANGUAGES": ("fr", "en"),

@@ -14,6 +14,7 @@ from . import (
     clients,
     composer,
     credits,
+    health,
     home,
     hooks,
     i18n,
@@ -61,7 +62,7 @@ def init_app(app):
     for module in (
         auth, home, i18n, composer, outbox, hooks,
         clients, campaigns, repairs, reports, results, credits, settings, replies, integration,
-        api,
+        api, health,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)
