@@ -62,6 +62,22 @@ def sending_window(store_id=None):
     )
 
 
+def sending_moment(campaign, *, now=None):
+    """When « Envoyer » would send this draft, as naive UTC, and whether that is now:
+    now, or for marketing outside the sending hours the next allowed minute (None when
+    the window never opens)."""
+    now = now or utcnow()
+    if campaign.kind == MARKETING:
+        window = sending_window(campaign.store_id)
+        if not hours.is_allowed(now, window):
+            try:
+                moment = hours.next_allowed(now, window)
+            except ValueError:
+                return None, False
+            return moment.astimezone(UTC).replace(tzinfo=None), False
+    return now, True
+
+
 def _contexts(client_ids, ticket_ids):
     """Placeholder contexts and reachability facts, in two queries whatever the size."""
     clients = {}

@@ -2,6 +2,7 @@
 progress bar while something is going out."""
 
 from datetime import date, datetime, time
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -194,6 +195,30 @@ def count():
                            error_fields=ERROR_FIELDS, split=_split(result))  # fmt: skip
 
 
+FILTER_KEY = "selection_filter"  # the last criteria, for the reports' « Retour filtre »
+
+
+def _remember_filter(criteria):
+    session[FILTER_KEY] = urlencode(_values_from(criteria))
+
+
+def filter_url():
+    """« Retour filtre »: the selection screen with the criteria last used."""
+    query = session.get(FILTER_KEY, "")
+    return url_for("campaigns.new") + (f"?{query}" if query else "")
+
+
+@bp.get("/nouvelle/rapports")
+@role_required("staff")
+def to_reports():
+    """« Consulter les rapports » from the selection: the criteria are kept for the
+    reports screen's « Retour filtre »."""
+    criteria, _values, errors = _parse(request.args)
+    if not errors:
+        _remember_filter(criteria)
+    return redirect(url_for("reports.index"))
+
+
 @bp.post("/nouvelle")
 @role_required("staff")
 def build():
@@ -211,6 +236,7 @@ def build():
                                    status=422)  # fmt: skip
         notice = gettext("Sélection « %(name)s » enregistrée.", name=saved.name)
         return _selection_page(criteria, values, notice=notice, replaces=replaces)
+    _remember_filter(criteria)
     try:
         campaign = recipients.draft_from_selection(
             current_user, criteria, store_id=request.form.get("created_store_id", type=int),
@@ -240,8 +266,11 @@ def _skip_label(reason):
 def _draft_context(campaign, *, body=None, sender_id=None, show="pending", page=1,
                    error=None, offer=None, when=None):  # fmt: skip
     body = campaign.body if body is None else body
+    moment, now = campaigns.sending_moment(campaign)
     return {
         "campaign": campaign,
+        "send_moment": moment,
+        "send_now": now,
         "composer": composer.context(
             kind="marketing", body=body, store_id=campaign.store_id, campaign_id=campaign.id
         ),

@@ -24,7 +24,7 @@ from ..models import CAMPAIGN_KINDS, Store
 from ..services import followups as followup_tasks
 from ..services import listings, report_export, reports
 from .access import role_required
-from .campaigns import KIND_LABELS
+from .campaigns import KIND_LABELS, filter_url
 from .helpers import render
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
@@ -59,6 +59,7 @@ def index():
         kind_labels=KIND_LABELS,
         followups=followup_tasks.open_followups_count(current_user),
         delivery_rate=reports.delivery_rate,
+        filter_url=filter_url(),
     )
 
 

@@ -76,7 +76,7 @@ def test_live_page_follows_the_reports_until_all_are_in(
     expect(page.get_by_test_id("found")).to_have_text("1 client trouvé")
     page.wait_for_load_state("load")
     page.keyboard.press("F2")
-    page.wait_for_url(re.compile(r"/campagnes/\d+$"))
+    page.wait_for_url(re.compile(r"/campagnes/\d+$"), timeout=30_000)
     page.get_by_label("Message", exact=True).fill("Soldes au magasin de Biarritz")
     page.get_by_role("button", name="Envoyer F2").click()
     expect(page.get_by_text("Campagne envoyée")).to_be_visible()
@@ -100,7 +100,7 @@ def test_draft_keeps_its_text_across_a_refused_send_and_a_criteria_change(
     expect(page.get_by_test_id("found")).to_have_text("1 client trouvé")
     page.wait_for_load_state("load")
     page.keyboard.press("F2")
-    page.wait_for_url(re.compile(r"/campagnes/\d+$"))
+    page.wait_for_url(re.compile(r"/campagnes/\d+$"), timeout=30_000)
     text = "Soldes -20% ce samedi. Bijouterie de Biarritz"
     page.get_by_label("Message", exact=True).fill(text)
     page.get_by_label("Intitulé de l'expéditeur").fill("BIJOUBIA")
@@ -122,7 +122,7 @@ def test_draft_keeps_its_text_across_a_refused_send_and_a_criteria_change(
     expect(page.get_by_test_id("found")).to_have_text("6 clients trouvés")
     page.wait_for_load_state("load")
     page.keyboard.press("F2")
-    page.wait_for_url(re.compile(r"/campagnes/\d+$"))
+    page.wait_for_url(re.compile(r"/campagnes/\d+$"), timeout=30_000)
     expect(page.get_by_test_id("recipients-count")).to_have_text("6 destinataires")
     expect(page.get_by_label("Message", exact=True)).to_have_value(text + " !")
     expect(page.get_by_label("Intitulé de l'expéditeur")).to_have_value("BIJOUBIA")
@@ -212,3 +212,58 @@ def test_city_at_most_and_store_scope_on_the_selection_screen(
     page.screenshot(path=f"{SHOTS}/selection-1024.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=f"{SHOTS}/selection-390.png", full_page=True)
+
+
+def _in_view(page, locator):
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+
+
+def test_reports_and_back_to_the_filter_then_the_list_beside_the_text(
+    app, live_server, page, users, mérignac, make_client, credits_available
+):
+    """StarMag's buttons: « Consulter les rapports » from the selection, « Retour filtre »
+    back to it with its criteria; the « Liste des clients » screen with the list beside
+    the text zone and its credits, which stay in view while the list scrolls."""
+    sending_hours(app, always=True)
+    credits_available(100)
+    for n in range(20):
+        make_client(last_name=f"ZUBIRI{n:02d}", city="Mérignac", tel1=f"06 22 00 00 {n:02d}")
+    log_in(page, live_server, "/campagnes/nouvelle")
+    page.get_by_label("Ville").fill("merignac")
+    expect(page.get_by_test_id("found")).to_have_text("24 clients trouvés")
+    page.get_by_role("button", name="Consulter les rapports").click()
+    page.wait_for_url(live_server + "/rapports/")
+    page.get_by_role("button", name="Retour filtre").click()
+    page.wait_for_url(re.compile(r"/campagnes/nouvelle\?city=merignac"))
+    expect(page.get_by_label("Ville")).to_have_value("merignac")
+    expect(page.get_by_test_id("found")).to_have_text("24 clients trouvés")
+
+    page.wait_for_load_state("load")
+    page.keyboard.press("F2")
+    page.wait_for_url(re.compile(r"/campagnes/\d+$"), timeout=30_000)
+    paris_now = datetime.now(ZoneInfo("Europe/Paris"))
+    expect(page.get_by_test_id("send-moment")).to_contain_text(f"{paris_now:%d/%m/%Y}")
+    expect(page.get_by_test_id("send-moment")).to_contain_text("(maintenant)")
+    page.get_by_label("Message", exact=True).fill("Nouvelle collection au magasin de Biarritz")
+    expect(page.get_by_test_id("credits-needed")).to_have_text("24")
+
+    # 1024 px: side by side, and the text zone and buttons in view at the list's end.
+    listing = page.locator("#recipients")
+    form = page.locator("#campaign-form")
+    list_box, form_box = listing.bounding_box(), form.bounding_box()
+    assert list_box["x"] + list_box["width"] <= form_box["x"] + 1, (list_box, form_box)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.screenshot(path=f"{SHOTS}/recipient-list-1024-scrolled.png")
+    assert _in_view(page, page.get_by_label("Message", exact=True))
+    assert _in_view(page, page.get_by_role("button", name="Envoyer F2"))
+    assert _in_view(page, page.get_by_test_id("credits-left"))
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=f"{SHOTS}/recipient-list-1024.png")
+
+    # 390 px: stacked, the text under the list.
+    page.set_viewport_size({"width": 390, "height": 844})
+    list_box, form_box = listing.bounding_box(), form.bounding_box()
+    assert form_box["y"] >= list_box["y"] + list_box["height"] - 1, (list_box, form_box)
+    page.screenshot(path=f"{SHOTS}/recipient-list-390.png", full_page=True)
