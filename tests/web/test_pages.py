@@ -23,6 +23,10 @@ def test_no_page_answers_500_for_any_role(app, demo_chain, username):
             continue
         for headers in ({}, {"HX-Request": "true"}):
             response = client.get(rule.rule, headers=headers)
+            if rule.endpoint == "health.sante" and response.status_code == 503:
+                # The health probe's own answer (no worker beats in this test), not an error.
+                assert response.json["status"] == "degraded"
+                continue
             assert response.status_code < 500, (rule.rule, headers, response.text[:500])
         crawled.append(rule.rule)
     assert "/" in crawled
