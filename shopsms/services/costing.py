@@ -291,7 +291,8 @@ def preview(
             groups = grouped_contexts_cached(client_ids, fields, signature)
 
         # Only with a GSM text is a recipient's Unicode their card's doing.
-        samples = {"over": [], "ucs2": [], "ucs2_count": 0, "card": encoding.is_gsm(body)}
+        samples = {"over": [], "ucs2": [], "ucs2_count": 0, "card": encoding.is_gsm(body),
+                   "gsm_saving": 0}  # fmt: skip
 
         def estimate_for(template, gsm_names=gsm_names, samples=None):
             return _weighted_estimate(
@@ -326,7 +327,7 @@ def preview(
     card_ucs2 = samples["ucs2_count"] if samples else 0
     names_gsm_credits = None
     if card_ucs2 and not gsm_names:
-        names_gsm_credits = estimate_for(body, gsm_names=True).credits
+        names_gsm_credits = estimate.credits - samples["gsm_saving"]
     return Preview(
         body=body,
         add_stop=add_stop,
@@ -468,6 +469,12 @@ def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_na
                 samples["over"].append((first_id, units, by, (), count))
         if samples is not None and samples["card"] and encoding_name == encoding.UCS_2:
             samples["ucs2_count"] += count
+            if not gsm_names:
+                # Names in GSM-7 change only these texts (the others are GSM already):
+                # what they would save, measured on them alone.
+                plain = cost.final_text(template, context, add_stop=add_stop,
+                                        short_code=short_code, gsm_names=True)  # fmt: skip
+                samples["gsm_saving"] += (parts - encoding.measure(plain)[2]) * count
             if len(samples["ucs2"]) < LISTED:
                 chars = encoding.analyze(text).non_gsm
                 by = cost.excess(encoding_name, units, parts, max_parts)

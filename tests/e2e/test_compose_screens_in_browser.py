@@ -189,6 +189,7 @@ def test_a_campaign_names_who_is_too_long_and_writes_names_in_gsm_in_one_click(
     expect(card.get_by_test_id("card-unicode-list")).to_contain_text("ARTOLA FRANÇOISE ç")
     expect(card.get_by_test_id("card-unicode-list")).to_contain_text("BERGARA ADÉLAÏDE ï")
     expect(page.get_by_test_id("credits-needed")).to_have_text("5")
+    expect(page.get_by_test_id("gsm-names")).to_contain_text("(5 crédits → 3 crédits)")
 
     page.get_by_role("button", name="Écrire les noms sans accents dans ce SMS").click()
     expect(page.get_by_test_id("gsm-names-on")).to_be_visible()

@@ -136,6 +136,9 @@ def test_names_written_in_gsm_for_this_sms_only(users, make_client, credits_avai
     recipients.set_gsm_names(staff, campaign.id, True)
     after = costing.preview(body, add_stop=True, client_ids=ids, gsm_names=True)
     assert (after.cost.credits, after.cost.estimate.ucs2) == (2, 0)
+    assert before.names_gsm_credits == after.cost.credits  # the button's promise is kept
+    assert [c.name for c in before.card_ucs2_list] == ["ARTOLA FRANÇOISE"]
+    assert before.card_ucs2_list[0].chars == ("ç",)
     recipients.send(staff, campaign.id, body, "BIJOUX64", accept_next=True)
     texts = dict(db.session.execute(
         select(DraftRecipient.client_id, DraftRecipient.text).where(
