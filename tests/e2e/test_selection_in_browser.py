@@ -18,6 +18,34 @@ from tests.conftest import PASSWORD
 pytestmark = pytest.mark.browser
 
 SHOTS = "/work/wt/shots/ui-selection"
+# The criteria whose text does not fit their box: a label wider than its box, a select's
+# chosen option or an input's value or placeholder wider than the room inside it (a date
+# needs "00/00/0000" and its calendar button).
+CUT_TEXT = """() => {
+  const canvas = document.createElement("canvas").getContext("2d");
+  const width = (element, text) => {
+    const style = getComputedStyle(element);
+    canvas.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    return canvas.measureText(text).width;
+  };
+  const room = (element) => {
+    const style = getComputedStyle(element);
+    return element.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  };
+  const cut = [];
+  for (const label of document.querySelectorAll(".selection-grid label")) {
+    if (label.scrollWidth > label.clientWidth + 1) cut.push(`label ${label.textContent.trim()}`);
+  }
+  for (const field of document.querySelectorAll(".selection-grid select, .selection-grid input")) {
+    if (field.type === "radio" || field.type === "checkbox") continue;
+    const chosen = field.selectedOptions?.[0]?.text;
+    let text = field.tagName === "SELECT" ? chosen : field.value || field.placeholder;
+    let extra = 0;
+    if (field.type === "date") { text = "00/00/0000"; extra = 24; }
+    if (text && width(field, text) + extra > room(field) + 1) cut.push(`${field.id}: ${text}`);
+  }
+  return cut;
+}"""
 
 
 def log_in(page, live_server, target):
@@ -209,6 +237,10 @@ def test_city_at_most_and_store_scope_on_the_selection_screen(
     page.get_by_label("inclure aussi les clients sans achat").check()
     expect(rule).to_contain_text("les clients sans achat sur la période sont inclus")
     expect(found).to_have_text("6 clients trouvés")
+    # At 1024 px nothing of the criteria is cut: labels, the chosen option, placeholders
+    # and dates show whole.
+    cut = page.evaluate(CUT_TEXT)
+    assert cut == [], cut
     page.screenshot(path=f"{SHOTS}/selection-1024.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=f"{SHOTS}/selection-390.png", full_page=True)
