@@ -5,6 +5,7 @@ import os
 import re
 import tempfile
 import threading
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -74,6 +75,8 @@ def app(migrated, redis_url):
             "SQLALCHEMY_DATABASE_URI": migrated,
             "REDIS_URL": redis_url,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; the real one is scrypt
+            # Each test counts its own failed logins (they live in Redis for 15 minutes).
+            "LOGIN_THROTTLE_NAMESPACE": f"test-{uuid.uuid4().hex}:",
         }
     )
     yield app
@@ -245,8 +248,15 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="fr-FR")
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # The Content-Security-Policy must block nothing of ours: every browser test checks it.
+    blocked = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and blocked.append(message.text),
+    )
     yield page
     context.close()
+    assert not blocked, blocked
 
 
 # --- clients and credits for sending tests ----------------------------------------------

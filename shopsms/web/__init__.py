@@ -14,6 +14,7 @@ from . import (
     clients,
     composer,
     credits,
+    headers,
     health,
     home,
     hooks,
@@ -67,6 +68,7 @@ def init_app(app):
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)
     app.after_request(_vary_on_htmx)
+    headers.init_app(app)
     app.register_error_handler(CSRFError, _csrf_error)
     for code in (403, 404, 405, 500):
         app.register_error_handler(code, _error_page)

@@ -34,6 +34,33 @@ document.addEventListener("htmx:afterRequest", (event) => {
   if (event.detail.successful) document.getElementById("htmx-error")?.setAttribute("hidden", "");
 });
 
+// Behaviour that pages ask for by attribute, since the Content-Security-Policy runs no
+// inline handler: data-confirm asks before a button acts or a form goes, data-autosubmit
+// sends its form on change, data-select-on-focus selects its text, data-print prints.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("button[data-confirm], a[data-confirm]");
+  if (button && !window.confirm(button.dataset.confirm)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    return;
+  }
+  if (event.target.closest?.("[data-print]")) window.print();
+});
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches?.("form[data-confirm]") && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+});
+document.addEventListener("change", (event) => {
+  const field = event.target.closest?.("[data-autosubmit]");
+  if (field?.form) field.form.requestSubmit();
+});
+document.addEventListener("focusin", (event) => {
+  if (event.target.matches?.("[data-select-on-focus]")) event.target.select();
+});
+
 // A form marked data-once goes once: its buttons are disabled as it is sent (after the
 // submit event, so that the clicked button's name and value still go with it).
 document.addEventListener("submit", (event) => {

@@ -94,3 +94,17 @@ document.addEventListener("htmx:configRequest", (event) => {
   const ids = [...form.querySelectorAll(':scope > input[name="ticket_id"]')].map((i) => i.value);
   if (ids.length) event.detail.parameters.ticket_id = ids;
 });
+
+// The SAV SMS screen's recap follows the message and the STOP switch. The events are
+// named here rather than filtered in hx-trigger: a filter is code htmx would evaluate,
+// which the Content-Security-Policy forbids.
+document.addEventListener("input", (event) => {
+  if (event.target.form?.id === "repair-send" && event.target.name === "body") {
+    document.body.dispatchEvent(new Event("recap-text-changed"));
+  }
+});
+document.addEventListener("change", (event) => {
+  if (event.target.form?.id === "repair-send" && event.target.name === "add_stop") {
+    document.body.dispatchEvent(new Event("recap-stop-changed"));
+  }
+});

@@ -47,9 +47,9 @@ def test_head_office_imports_the_demo_file_and_downloads_the_rejects(
     # (deferred) must have run first, or the change goes unheard on a loaded machine.
     page.wait_for_load_state("load")
     page.locator("select[name=map-1]").select_option("")
-    page.wait_for_function(f"!{HEAD}.innerText.includes('N° client')")
+    page.wait_for_function(f"() => !{HEAD}.innerText.includes('N° client')")
     page.locator("select[name=map-1]").select_option("number")
-    page.wait_for_function(f"{HEAD}.innerText.includes('N° client')")
+    page.wait_for_function(f"() => {HEAD}.innerText.includes('N° client')")
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
 
     page.keyboard.press("F2")
