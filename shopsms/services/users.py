@@ -1,6 +1,10 @@
 """Creating users and checking logins."""
 
+import secrets
+
+from flask import current_app
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import ROLES, Store, User, utcnow
@@ -37,13 +41,56 @@ def create_user(username, password, role, store_code=None, full_name="", *, crea
     return user
 
 
+_dummy_hashes = {}
+
+
+def _dummy_check(password):
+    """Spend the time a real check takes, so that an unknown login answers as slowly as a
+    known one (else timing tells which logins exist)."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    check_password_hash(_dummy_hashes[method], password)
+
+
 def authenticate(username, password):
     """The active user with these credentials, or None; records the login."""
     username = (username or "").strip().lower()
     user = db.session.scalar(select(User).where(func.lower(User.username) == username))
-    if user is None or not user.active or not user.check_password(password or ""):
+    if user is None:
+        _dummy_check(password or "")
+        return None
+    if not user.check_password(password or "") or not user.active:
         return None
     user.last_login_at = utcnow()
     audit.record("user.login", user=user, obj=user)
+    db.session.commit()
+    return user
+
+
+def change_password(user_id, current_password, new_password, confirmation):
+    """The person's new password; every other session and remember-me cookie ends."""
+    user = db.session.get(User, user_id)
+    if not user.check_password(current_password or ""):
+        raise UserError("Le mot de passe actuel n'est pas le bon.")
+    if len(new_password or "") < 8:
+        raise UserError("Le nouveau mot de passe doit faire au moins 8 caractères.")
+    if new_password != confirmation:
+        raise UserError("Les deux saisies du nouveau mot de passe diffèrent : retapez-les.")
+    user.set_password(new_password)
+    user.end_sessions()
+    audit.record("user.password", user=user, obj=user)
+    db.session.commit()
+    return user
+
+
+def end_sessions(user_id, *, by=None):
+    """« Déconnecter partout »: every session and remember-me cookie of this person ends
+    (a logout does the same for the person who leaves)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise UserError("Cet utilisateur n'existe pas.")
+    user.end_sessions()
+    audit.record("user.sessions_ended", user=by or user, obj=user)
     db.session.commit()
     return user
