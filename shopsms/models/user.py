@@ -27,12 +27,21 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Carried by every session and remember-me cookie (get_id): raising it ends them all.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     store = relationship("Store")
 
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self):
+        """Every session and remember-me cookie of this person stops working."""
+        self.session_version = (self.session_version or 1) + 1
 
     def set_password(self, password):
         # Tests set a cheap method; production keeps werkzeug's default (scrypt).

@@ -18,8 +18,18 @@ PUBLIC_ENDPOINTS = {
 
 
 @login.user_loader
-def load_user(user_id):
-    return db.session.get(User, int(user_id))
+def load_user(session_id):
+    """The person of a session or remember-me cookie, while the cookie carries the
+    person's current session version (a logout, a password change or « Déconnecter
+    partout » raise it: older cookies then open nothing)."""
+    user_id, _, version = str(session_id).partition(":")
+    numbers = (user_id, version)
+    if not all(n.isascii() and n.isdigit() and len(n) <= 9 for n in numbers):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
 
 
 @login.unauthorized_handler

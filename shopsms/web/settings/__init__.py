@@ -204,4 +204,4 @@ def check_sender():
     )
 
 
-from . import gateway, stores  # noqa: E402, F401  (the other tabs' routes on this blueprint)
+from . import gateway, people, stores  # noqa: E402, F401  (the other tabs' routes on this blueprint)
