@@ -1,19 +1,55 @@
 """The « Téléphone de test »: what the simulation gateway's phones received."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from ..extensions import db
-from ..models import InboundMessage, Message, OutboxMessage
+from ..models import Campaign, Client, InboundMessage, Message, OutboxMessage
 
 
-def numbers(limit=100):
+def _visible(query, user):
+    """A store sees what went to its clients or from its own sendings (a test SMS to a
+    colleague's phone has no client); head office sees the chain. `query` selects from
+    OutboxMessage."""
+    if user is None or user.has_role("admin"):
+        return query
+    return (
+        query.join(Message, Message.id == OutboxMessage.message_id)
+        .join(Campaign, Campaign.id == Message.campaign_id)
+        .outerjoin(Client, Client.id == Message.client_id)
+        .where(or_(Client.store_id == user.store_id, Campaign.store_id == user.store_id))
+    )
+
+
+def may_see(phone, user):
+    """Whether this person may open this phone's thread (and answer from it)."""
+    if user.has_role("admin"):
+        return True
+    query = _visible(select(OutboxMessage.id).where(OutboxMessage.phone == phone), user)
+    if db.session.scalar(query.limit(1)) is not None:
+        return True
+    # A client of the store who has texted without having received anything yet.
+    return (
+        db.session.scalar(
+            select(Client.id)
+            .where(Client.sms_number == phone, Client.store_id == user.store_id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def numbers(user=None, limit=100):
     """Phones that received something, the most recent first, each with its last text and
-    how many SMS it holds (counted in the same grouping that finds the last one)."""
+    how many SMS it holds (counted in the same grouping that finds the last one); for a
+    store, its own clients' phones only."""
     last = (
-        select(
-            OutboxMessage.phone,
-            func.max(OutboxMessage.id).label("last_id"),
-            func.count(OutboxMessage.id).label("received"),
+        _visible(
+            select(
+                OutboxMessage.phone,
+                func.max(OutboxMessage.id).label("last_id"),
+                func.count(OutboxMessage.id).label("received"),
+            ),
+            user,
         )
         .group_by(OutboxMessage.phone)
         .subquery()

@@ -2,7 +2,9 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
+from ..inputs import has_invisible
 from ..services import inbound, test_phone
 from ..sms import phones
 from .helpers import render
@@ -18,11 +20,18 @@ def only_in_simulation():
 
 @bp.get("/")
 def index():
-    return render("outbox/index.html", numbers=test_phone.numbers())
+    return render("outbox/index.html", numbers=test_phone.numbers(current_user))
+
+
+def _phone_of_this_store(phone):
+    # Like a client card of another store: not found, rather than a hint that it exists.
+    if len(phone) > 20 or has_invisible(phone) or not test_phone.may_see(phone, current_user):
+        abort(404)
 
 
 @bp.get("/<phone>")
 def conversation(phone):
+    _phone_of_this_store(phone)
     items = test_phone.conversation(phone)
     return render(
         "outbox/conversation.html",
@@ -36,6 +45,7 @@ def conversation(phone):
 
 @bp.post("/<phone>/repondre")
 def reply(phone):
+    _phone_of_this_store(phone)
     text = request.form.get("text", "").strip()
     if not text:
         flash(_("Écrivez la réponse du client (par exemple STOP)."), "error")
