@@ -267,6 +267,7 @@ def test_reports_and_back_to_the_filter_then_the_list_beside_the_text(
     expect(page.get_by_test_id("found")).to_have_text("24 clients trouvés")
     page.get_by_role("button", name="Consulter les rapports").click()
     page.wait_for_url(live_server + "/rapports/")
+    page.screenshot(path=f"{SHOTS}/reports-retour-filtre-1024.png")
     page.get_by_role("button", name="Retour filtre").click()
     page.wait_for_url(re.compile(r"/campagnes/nouvelle\?city=merignac"))
     expect(page.get_by_label("Ville")).to_have_value("merignac")
@@ -282,6 +283,9 @@ def test_reports_and_back_to_the_filter_then_the_list_beside_the_text(
     expect(page.get_by_test_id("credits-needed")).to_have_text("24")
 
     # 1024 px: side by side, and the text zone and buttons in view at the list's end.
+    for target in (page.get_by_label("Message", exact=True), page.get_by_test_id("credits-left"),
+                   page.get_by_role("button", name="Envoyer F2")):  # fmt: skip
+        assert _in_view(page, target)
     listing = page.locator("#recipients")
     form = page.locator("#campaign-form")
     list_box, form_box = listing.bounding_box(), form.bounding_box()
