@@ -80,6 +80,8 @@ def from_environment(instance):
         "CLAIM_STALE_SECONDS": _int("CLAIM_STALE_SECONDS", 120),
         # How long a campaign job sends before handing over to a fresh job (fairness).
         "CAMPAIGN_JOB_SECONDS": _int("CAMPAIGN_JOB_SECONDS", 50),
+        # Workers that may send one campaign side by side (PostgreSQL; SQLite: one).
+        "SENDING_JOBS_PER_CAMPAIGN": _int("SENDING_JOBS_PER_CAMPAIGN", 4),
         # Largest client file « Import » accepts, and how long an import job works
         # before handing the worker to SMS jobs (it then resumes in a new job).
         "IMPORT_MAX_BYTES": _int("IMPORT_MAX_BYTES", 512 * 1024 * 1024),

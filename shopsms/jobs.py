@@ -50,17 +50,35 @@ def _campaign_job_key(campaign_id):
     return f"shopsms:campaign-job:{campaign_id}"
 
 
-def enqueue_campaign(campaign_id, not_before=None):
-    """Queue (or schedule) the campaign's job, and note its id: the sweep checks that job
-    to know whether Redis still has the campaign moving."""
+def side_by_side(queue):
+    """How many jobs send one campaign at once: on PostgreSQL as many as workers listen
+    (SENDING_JOBS_PER_CAMPAIGN at most), each claiming its own batches (SKIP LOCKED);
+    SQLite has one writer, so one."""
+    if db.engine.dialect.name != "postgresql":
+        return 1
+    try:
+        listening = SimpleWorker.count(queue=queue)
+    except Exception:  # Redis down: the enqueue below says so to its caller
+        listening = 1
+    return max(1, min(current_app.config["SENDING_JOBS_PER_CAMPAIGN"], listening))
+
+
+def enqueue_campaign(campaign_id, not_before=None, *, copies=None, share=None):
+    """Queue (or schedule) the campaign's jobs: `copies` of them (side_by_side by
+    default), each told the `share` of the link's rate it may use; note the last one's
+    id: the sweep checks that job to know whether Redis still has the campaign moving."""
     from .queue import get_queue
 
     queue = get_queue()
+    copies = copies or side_by_side(queue)
+    share = share or copies
     try:
-        if not_before is not None and not_before > utcnow():
-            job = queue.enqueue_at(not_before.replace(tzinfo=UTC), send_campaign, campaign_id)
-        else:
-            job = queue.enqueue(send_campaign, campaign_id)
+        for _ in range(copies):
+            if not_before is not None and not_before > utcnow():
+                at = not_before.replace(tzinfo=UTC)
+                job = queue.enqueue_at(at, send_campaign, campaign_id, share)
+            else:
+                job = queue.enqueue(send_campaign, campaign_id, share)
         queue.connection.set(_campaign_job_key(campaign_id), job.id, ex=7 * 24 * 3600)
     except redis.RedisError as error:
         # The campaign is queued in the database: the sweep enqueues it once Redis is back.
@@ -69,7 +87,9 @@ def enqueue_campaign(campaign_id, not_before=None):
     return job
 
 
-def send_campaign(campaign_id):
+def send_campaign(campaign_id, share=1):
+    """Send batches for a time budget. `share`: how many jobs send the campaign side by
+    side, so that together they keep to the link's messages per second."""
     from .services import sending
 
     with app_context():
@@ -78,7 +98,7 @@ def send_campaign(campaign_id):
         totals = {"batches": 0, "submitted": 0, "refused": 0, "skipped": 0}
         outcome = "continued in a new job"
         while True:
-            result = sending.send_next_batch(campaign_id, worker=_worker_name())
+            result = sending.send_next_batch(campaign_id, worker=_worker_name(), share=share)
             totals["batches"] += 1 if result.claimed else 0
             for key in ("submitted", "refused", "skipped"):
                 totals[key] += getattr(result, key)
@@ -86,11 +106,11 @@ def send_campaign(campaign_id):
                 outcome = "done"
                 break
             if result.held_until is not None:
-                enqueue_campaign(campaign_id, result.held_until)
+                enqueue_campaign(campaign_id, result.held_until, copies=1, share=share)
                 outcome = f"held until {result.held_until:%Y-%m-%d %H:%M} UTC"
                 break
             if time.monotonic() > deadline:  # let other campaigns' jobs in
-                enqueue_campaign(campaign_id)
+                enqueue_campaign(campaign_id, copies=1, share=share)
                 break
         log.info(
             "job send_campaign campaign=%s batches=%d submitted=%d refused=%d skipped=%d "
@@ -113,6 +133,16 @@ def export_report(token):
 
     with app_context():
         return report_export.run_excel(token)
+
+
+def prepare_campaign(campaign_id, user_id=None):
+    """« Envoyer » / « Envoi différé »: the texts, the cost, the reservation (services
+    .recipients.prepare); the campaign's sending jobs are queued by it."""
+    from .services import recipients
+
+    with app_context():
+        campaign = recipients.prepare(campaign_id, user_id)
+        return None if campaign is None else campaign.status
 
 
 def outbox_delivery_reports(message_ids):
@@ -144,7 +174,7 @@ def sweep():
     """The database says what must move; Redis may have forgotten it (a restart, a flush,
     a killed worker). Run by the upkeep thread of one worker every SWEEP_SECONDS."""
     from .queue import get_redis
-    from .services import delivery, sending, workers
+    from .services import delivery, recipients, sending, workers
 
     with app_context():
         confirmed, released = sending.recover_stale()
@@ -159,7 +189,9 @@ def sweep():
         if resumed or released or reports:
             log.info("sweep resumed=%s released=%d confirmed=%d outbox_reports=%d",
                      resumed, released, confirmed, reports)  # fmt: skip
-        return {"resumed": resumed, "released": released, "outbox_reports": reports}
+        preparations = recipients.resume_preparations()
+        return {"resumed": resumed, "released": released, "outbox_reports": reports,
+                "preparations": preparations}  # fmt: skip
 
 
 def minute_sweep():

@@ -301,3 +301,20 @@ def credits_available(app):
             credits.top_up(amount, reference="tests")
 
     return top_up
+
+
+def run_preparation(app, campaign_id):
+    """What a worker does after « Envoyer » / « Envoi différé »: the campaign's queued
+    preparation job, run here (its sending jobs stay queued). Returns its status."""
+    from shopsms.queue import get_queue
+
+    with app.app_context():
+        queue = get_queue()
+        name = "shopsms.jobs.prepare_campaign"
+        jobs = [job for job in queue.get_jobs()
+                if job.func_name == name and job.args[0] == campaign_id]  # fmt: skip
+        assert jobs, "« Envoyer » queued no preparation"
+        for job in jobs:
+            queue.remove(job)
+            status = job.func(*job.args, **job.kwargs)
+        return status

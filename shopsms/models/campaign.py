@@ -8,7 +8,11 @@ from ..extensions import db
 from .base import utcnow
 
 CAMPAIGN_KINDS = ("single", "marketing", "repair", "workshop_return")
-CAMPAIGN_STATUSES = ("draft", "scheduled", "queued", "sending", "sent", "cancelled")
+# preparing: « Envoyer » or « Envoi différé » clicked, a job giving every recipient their
+# final text and reserving the credits (services/recipients.prepare).
+CAMPAIGN_STATUSES = (
+    "draft", "preparing", "scheduled", "queued", "sending", "sent", "cancelled",
+)  # fmt: skip
 # submitting: handed to the gateway, its answer not yet recorded (see services/sending.py).
 MESSAGE_STATES = (
     "pending", "submitting", "submitted", "delivered", "failed", "expired", "skipped",
@@ -57,6 +61,10 @@ class Campaign(db.Model):
     gsm_names: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     recipients_count: Mapped[int] = mapped_column(default=0)
     credits_reserved: Mapped[int] = mapped_column(default=0)
+    # While preparing: rows given their final text, out of those to prepare.
+    prepared: Mapped[int] = mapped_column(default=0, server_default="0")
+    to_prepare: Mapped[int] = mapped_column(default=0, server_default="0")
+    prepared_at: Mapped[datetime | None]  # its last progress: the sweep resumes a stale one
     scheduled_at: Mapped[datetime | None]  # UTC; « Envoi différé »
     # Not sent before this (UTC): the deferred time, or the next sending-hours minute.
     not_before: Mapped[datetime | None]

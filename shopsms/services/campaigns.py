@@ -368,10 +368,12 @@ def claim_status(campaign_id, from_statuses, to_status, *, also=(), **values):
 ALREADY_GONE = "Cette campagne est déjà partie ou programmée : elle ne peut plus changer."
 
 
-def queue_now(campaign_id, *, user_id=None, now=None, accept_next_window=False):
+def queue_now(campaign_id, *, user_id=None, now=None, accept_next_window=False,
+              from_status="draft"):  # fmt: skip
     """Send as soon as a worker takes it. Marketing outside sending hours raises
-    OutsideSendingHours (the screen offers the next allowed time) unless accepted."""
-    campaign = _editable(campaign_id, "draft")
+    OutsideSendingHours (the screen offers the next allowed time) unless accepted.
+    `from_status`: "preparing" when the job that prepared it queues it."""
+    campaign = _editable(campaign_id, from_status)
     now = now or utcnow()
     not_before = None
     note = ""
@@ -385,7 +387,7 @@ def queue_now(campaign_id, *, user_id=None, now=None, accept_next_window=False):
             note = f"En attente des heures d'envoi : départ le {next_time:%d/%m/%Y à %H:%M}."
     # The claim comes before the reservation: a second click finds the campaign gone
     # and reserves nothing.
-    if not claim_status(campaign.id, ("draft",), "queued", not_before=not_before,
+    if not claim_status(campaign.id, (from_status,), "queued", not_before=not_before,
                         status_note=note):  # fmt: skip
         raise CampaignError(ALREADY_GONE)
     credits.reserve(campaign.id, cost(campaign.id), store_id=campaign.store_id, user_id=user_id)
@@ -403,12 +405,12 @@ def _audit(action, campaign, user=None, user_id=None):
     audit.record(action, user=user, store_id=campaign.store_id, obj=campaign)
 
 
-def schedule(campaign_id, when_utc, *, user_id=None, now=None, user=None):
+def schedule(campaign_id, when_utc, *, user_id=None, now=None, user=None, from_status="draft"):
     """« Envoi différé »: at `when_utc` (naive UTC), in the future and, for marketing,
     within sending hours."""
-    campaign = _editable(campaign_id, "draft")
+    campaign = _editable(campaign_id, from_status)
     _check_when(campaign, when_utc, now or utcnow())
-    if not claim_status(campaign.id, ("draft",), "scheduled", scheduled_at=when_utc,
+    if not claim_status(campaign.id, (from_status,), "scheduled", scheduled_at=when_utc,
                         not_before=when_utc):  # fmt: skip
         raise CampaignError(ALREADY_GONE)
     credits.reserve(campaign.id, cost(campaign.id), store_id=campaign.store_id,
@@ -552,7 +554,8 @@ def follow_up(campaign, counts, *, now=None):
     recent = campaign.finished_at is None or (
         (now or utcnow()) - campaign.finished_at < REPORTS_AWAITED_FOR
     )
-    polling = going or (campaign.status == "sent" and awaited > 0 and recent)
+    preparing = campaign.status == "preparing"
+    polling = going or preparing or (campaign.status == "sent" and awaited > 0 and recent)
     sent = counts["submitted"] + counts["delivered"] + counts["failed"] + counts["expired"]
     all_delivered = (
         campaign.status == "sent" and sent > 0 and counts["delivered"] == sent and not to_send

@@ -118,7 +118,7 @@ def _campaign_columns():
 # --- Campagnes --------------------------------------------------------------------------
 
 CAMPAIGN_STATUS_FILTERS = ("draft", "scheduled", "queued", "sending", "sent", "cancelled")
-ACTIVE_STATUSES = ("queued", "sending")
+ACTIVE_STATUSES = ("preparing", "queued", "sending")
 
 
 def campaigns(user, *, status="", page=1, per_page=25):

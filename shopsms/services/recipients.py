@@ -9,15 +9,15 @@ build campaigns for their store's clients only; head office for any store).
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, delete, func, insert, literal, not_, select, true
+from sqlalchemy import and_, case, delete, func, insert, literal, not_, select, true, update
 from sqlalchemy import text as sql
 
 from .. import selection
 from ..extensions import db
 from ..models import Campaign, Client, DraftRecipient, Message, OptOut, Store, utcnow
-from ..sms import encoding, phones, sender
+from ..sms import encoding, hours, phones, sender
 from ..sms.cost import Overflow, final_text
-from . import audit, campaigns, costing, results, settings
+from . import audit, campaigns, costing, credits, results, settings
 from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, skip_reason
 
 
@@ -600,18 +600,47 @@ def _text_maker(campaign, overflow=None):
     return make
 
 
-def _freeze_texts(campaign):
-    """Every pending row of the list gets its final text and parts.
+PREPARE_CHUNK = 20_000  # rows given their text per transaction while preparing
+
+
+def _freeze_texts(campaign, *, chunk=None, progress=None):
+    """Every pending row of the list gets its final text and parts: all at once, or
+    `chunk` rows per transaction (in id order), calling `progress(rows done)` after each
+    commit. Returns the cost.Overflow of the texts (those over the store's limit)."""
+    overflow = Overflow(costing.max_parts(campaign.store_id))
+    make = _text_maker(campaign, overflow)
+    done, after = 0, 0
+    while True:
+        upto = None
+        if chunk:
+            upto = db.session.scalar(
+                select(DraftRecipient.id)
+                .where(DraftRecipient.campaign_id == campaign.id,
+                       DraftRecipient.state == "pending", DraftRecipient.id > after)
+                .order_by(DraftRecipient.id)
+                .offset(chunk - 1)
+                .limit(1)
+            )  # fmt: skip
+        done += _freeze_range(campaign.id, make, after, upto)
+        if progress is not None:
+            progress(done)
+        if upto is None:
+            return overflow
+        after = upto
+
+
+def _freeze_range(campaign_id, make, after, upto):
+    """Rows of the list with after < id <= upto (no upper bound: None).
 
     PostgreSQL: the pending rows are deleted, their clients' fields read in the same
     statement, and the rows written again by COPY under the same ids, with their text:
     twice as fast as updating them in place. Reading the rows from the DELETE keeps a
     number corrected meanwhile. SQLite (one writer at a time) updates them through a
-    temporary table. Returns the cost.Overflow of the texts."""
-    overflow = Overflow(costing.max_parts(campaign.store_id))
-    make = _text_maker(campaign, overflow)
-    campaign_id = campaign.id
-    pending = (DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending")
+    temporary table."""
+    pending = [DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending",
+               DraftRecipient.id > after]  # fmt: skip
+    if upto is not None:
+        pending.append(DraftRecipient.id <= upto)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         gone = (
@@ -634,7 +663,7 @@ def _freeze_texts(campaign):
             for row in rows:
                 text, parts = make(row[3:])
                 copy.write_row((row[0], campaign_id, row[1], row[2], text, parts, "pending", ""))
-        return overflow
+        return len(rows)
     rows = db.session.execute(
         select(DraftRecipient.id, *costing.PLACEHOLDER_COLUMNS)
         .join(Client, Client.id == DraftRecipient.client_id)
@@ -655,7 +684,7 @@ def _freeze_texts(campaign):
         "FROM frozen_texts WHERE draft_recipients.id = frozen_texts.id"
     )
     cursor.execute("DROP TABLE temp.frozen_texts")
-    return overflow
+    return len(rows)
 
 
 def _contexts(client_ids):
@@ -686,31 +715,168 @@ def _render(messages, campaign):
 
 
 def send(user, campaign_id, body, sender_id, *, accept_next=False, now=None):
-    """« Envoyer »: the text frozen and the campaign claimed and queued in one
-    transaction (a second click finds it gone). Raises OutsideSendingHours, CampaignError
-    or credits.NotEnoughCredits, after rolling back."""
-    try:
-        compose(user, campaign_id, body, sender_id, commit=False)
-        return campaigns.queue_now(campaign_id, user_id=user.id, now=now,
-                                   accept_next_window=accept_next)  # fmt: skip
-    except Exception:
-        db.session.rollback()
-        raise
+    """« Envoyer »: what can be told at once is checked here (the text, the sender, the
+    sending hours, credits for one SMS per recipient at least); then the campaign is
+    « En préparation » and a job gives every recipient their final text, reserves the
+    exact cost and queues it (prepare). Raises OutsideSendingHours, CampaignError or
+    credits.NotEnoughCredits, after rolling back."""
+    return _start_preparing(user, campaign_id, body, sender_id, when=None,
+                            accept_next=accept_next, now=now)  # fmt: skip
 
 
 def defer(user, campaign_id, body, sender_id, when_local, *, now=None):
-    """« Envoi différé » of a draft, or a new time for a scheduled campaign. `when_local`
-    is the naive Europe/Paris moment typed."""
+    """« Envoi différé » of a draft (prepared by a job, as « Envoyer »), or a new time for
+    a scheduled campaign. `when_local` is the naive Europe/Paris moment typed."""
     try:
         when = campaigns.to_utc(when_local)
         campaign = get(user, campaign_id, "draft", "scheduled")
         if campaign.status == "scheduled":
             return campaigns.reschedule(campaign.id, when, now=now, user=user)
-        compose(user, campaign.id, body, sender_id, commit=False)
-        return campaigns.schedule(campaign.id, when, now=now, user=user)
     except Exception:
         db.session.rollback()
         raise
+    return _start_preparing(user, campaign.id, body, sender_id, when=when, now=now)
+
+
+def _start_preparing(user, campaign_id, body, sender_id, *, when, accept_next=False, now=None):
+    from ..models import User
+
+    try:
+        campaign = _editing(user, campaign_id)
+        if not (body or "").strip():
+            raise CampaignError("Le message est vide : écrivez le texte du SMS.")
+        error = validate_sender(sender_id)
+        if error:
+            raise CampaignError(f"Intitulé de l'expéditeur : {error}")
+        now = now or utcnow()
+        not_before = when
+        if when is not None:
+            campaigns._check_when(campaign, when, now)
+        else:
+            window = campaigns.sending_window(campaign.store_id)
+            if not hours.is_allowed(now, window):
+                next_time = hours.next_allowed(now, window)
+                if not accept_next:
+                    raise campaigns.OutsideSendingHours(next_time)
+                not_before = campaigns.to_utc(next_time)
+        available = credits.balance()
+        if available <= 0:  # the exact cost comes with the preparation; none left is sure
+            raise credits.NotEnoughCredits(max(1, campaign.recipients_count), available)
+        campaign.body, campaign.sender_id = body, sender_id
+        if not claim_status(campaign.id, ("draft",), "preparing", scheduled_at=when,
+                            not_before=not_before, status_note="", prepared=0,
+                            to_prepare=0, prepared_at=utcnow()):  # fmt: skip
+            raise CampaignError(ALREADY_GONE)
+        audit.record("campaign.send", user=db.session.get(User, user.id),
+                     store_id=campaign.store_id, obj=campaign)  # fmt: skip
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if not _enqueue_preparation(campaign.id, user.id):
+        # Redis is down: the sweep queues it as soon as it is back (no progress date).
+        claim_status(campaign.id, ("preparing",), "preparing", prepared_at=None)
+        db.session.commit()
+        campaign.queue_down = True
+    return campaign
+
+
+def _enqueue_preparation(campaign_id, user_id):
+    """Queue the preparation; with Redis down the campaign stays « En préparation » and
+    the sweep queues it again (preparations_to_resume)."""
+    import logging
+
+    from ..jobs import prepare_campaign
+    from ..queue import get_queue
+
+    try:
+        get_queue().enqueue(prepare_campaign, campaign_id, user_id, job_timeout=3600)
+    except Exception as error:
+        logging.getLogger(__name__).warning("campaign %s: preparation left to the sweep: %r",
+                                            campaign_id, error)  # fmt: skip
+        return False
+    return True
+
+
+PREPARATION_FAILED = (
+    "La préparation de l'envoi s'est arrêtée sur une erreur inattendue : rien n'est parti "
+    "et aucun crédit n'est pris. Cliquez de nouveau sur « Envoyer »."
+)
+
+
+def prepare(campaign_id, user_id=None):
+    """The job behind « Envoyer » and « Envoi différé »: every recipient's final text and
+    parts (chunk by chunk, the progress committed), then in one transaction the exact
+    cost reserved and the campaign queued or scheduled. A refusal (not enough credits,
+    outside sending hours by now) puts it back to draft with the reason, which the
+    draft page shows; nothing left and no credit taken."""
+    import logging
+
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status != "preparing":
+        return None
+    try:
+        to_prepare = summary(campaign_id).recipients
+
+        def progress(done):
+            db.session.execute(
+                update(Campaign)
+                .where(Campaign.id == campaign_id)
+                .values(prepared=done, to_prepare=to_prepare, prepared_at=utcnow())
+            )
+            db.session.commit()
+
+        progress(0)
+        overflow = _freeze_texts(campaign, chunk=PREPARE_CHUNK, progress=progress)
+        campaign = db.session.get(Campaign, campaign_id)
+        if overflow.over_limit:  # the composer said so already; the rule is kept here too
+            raise CampaignError(
+                campaigns.too_long(overflow, add_stop=campaign.add_stop, short_code=settings.get(
+                    "stop_short_code", campaign.store_id))
+            )  # fmt: skip
+        if campaign.scheduled_at is not None:
+            return campaigns.schedule(campaign.id, campaign.scheduled_at, user_id=user_id,
+                                      from_status="preparing")  # fmt: skip
+        # The hours were checked at the click: a window that closed while it was prepared
+        # holds it till the next one, with the note the page shows, as a late worker would.
+        return campaigns.queue_now(campaign.id, user_id=user_id, from_status="preparing",
+                                   accept_next_window=True)  # fmt: skip
+    except (CampaignError, credits.NotEnoughCredits) as error:
+        reason = str(error)
+    except Exception:
+        logging.getLogger(__name__).exception("campaign %s: preparation failed", campaign_id)
+        reason = PREPARATION_FAILED
+    db.session.rollback()
+    claim_status(campaign_id, ("preparing",), "draft", scheduled_at=None, not_before=None,
+                 status_note=reason[:200], prepared=0)  # fmt: skip
+    db.session.commit()
+    return db.session.get(Campaign, campaign_id)
+
+
+def resume_preparations(now=None):
+    """Campaigns left « En préparation » (Redis lost the job, its worker died): queued
+    again by the sweep. A preparation commits its progress every few seconds."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    now = now or utcnow()
+    stale = now - timedelta(seconds=current_app.config["CLAIM_STALE_SECONDS"])
+    left = db.session.execute(
+        select(Campaign.id, Campaign.created_by_id).where(
+            Campaign.status == "preparing",
+            Campaign.prepared_at.is_(None) | (Campaign.prepared_at < stale),
+        )
+    ).all()
+    resumed = []
+    for campaign_id, user_id in left:
+        if _enqueue_preparation(campaign_id, user_id):
+            db.session.execute(
+                update(Campaign).where(Campaign.id == campaign_id).values(prepared_at=now)
+            )
+            db.session.commit()
+            resumed.append(campaign_id)
+    return resumed
 
 
 def unschedule(user, campaign_id):

@@ -83,8 +83,9 @@ def _per_gateway(key, gateway_name, store_id):
     return value.get(gateway_name, 0) if isinstance(value, dict) else value
 
 
-def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
-    """Claim and send one batch of the campaign; say whether it is done or held."""
+def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
+    """Claim and send one batch of the campaign; say whether it is done or held. `share`:
+    how many workers send it side by side (each keeps to its part of the link's rate)."""
     now = now or utcnow()
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status not in ("scheduled", "queued", "sending"):
@@ -148,7 +149,8 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None):
     ]
     skipped = len(skipped_ids)
     submitted = refused = 0
-    rate = _per_gateway("messages_per_second", gateway.name, campaign.store_id)
+    # Side by side, each of `share` workers keeps to its part of the link's rate.
+    rate = _per_gateway("messages_per_second", gateway.name, campaign.store_id) / share
     pause = 0.0
     if gateway.transactional:
         began = time.monotonic()

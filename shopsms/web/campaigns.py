@@ -40,6 +40,7 @@ KIND_LABELS = {
 }
 STATUS_LABELS = {
     "draft": _l("Brouillon"),
+    "preparing": _l("En préparation"),
     "scheduled": _l("Programmé"),
     "queued": _l("En file"),
     "sending": _l("En cours"),
@@ -295,7 +296,9 @@ def _draft_context(campaign, *, body=None, sender_id=None, show="pending", page=
 def show(campaign_id):
     campaign = _campaign_or_404(campaign_id)
     if campaign.status == "draft":
-        return render("campaigns/draft.html", **_draft_context(campaign))
+        # The last « Envoyer » came back refused by its preparation: say why.
+        return render("campaigns/draft.html",
+                      **_draft_context(campaign, error=campaign.status_note or None))  # fmt: skip
     return render("campaigns/show.html", "campaigns/_progress.html", **_status_context(campaign))
 
 
@@ -319,6 +322,13 @@ def _status_context(campaign):
 @role_required("staff")
 def progress(campaign_id):
     campaign = _campaign_or_404(campaign_id)
+    prepared = request.args.get("preparation") and campaign.status != "preparing"
+    if (campaign.status == "draft" or prepared) and request.headers.get("HX-Request"):
+        # The preparation is over: the whole page again, with its buttons (« Annuler la
+        # programmation »…), or the draft saying why it was refused (credits, hours).
+        response = make_response("")
+        response.headers["HX-Redirect"] = url_for("campaigns.show", campaign_id=campaign.id)
+        return response
     return render("campaigns/show.html", "campaigns/_progress.html", **_status_context(campaign))
 
 
@@ -462,7 +472,8 @@ def send(campaign_id):
         flash(gettext("Campagne enregistrée : la file d'envoi est momentanément indisponible, "
                       "les SMS partiront dès son retour."), "info")  # fmt: skip
     else:
-        flash(gettext("Campagne envoyée : les SMS partent."), "success")
+        flash(gettext("Envoi en préparation : les SMS partent dès qu'il est prêt. Vous pouvez "
+                      "quitter cette page."), "success")  # fmt: skip
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
@@ -503,7 +514,11 @@ def defer(campaign_id):
             return redirect(url_for("campaigns.show", campaign_id=campaign.id))
         return _after_failed_send(campaign, str(error))
     when = campaign.scheduled_at
-    flash(gettext("Campagne programmée le %(when)s.", when=listings.paris(when)), "success")
+    if campaign.status == "preparing":
+        flash(gettext("Envoi différé en préparation : il sera programmé le %(when)s.",
+                      when=listings.paris(when)), "success")  # fmt: skip
+    else:
+        flash(gettext("Campagne programmée le %(when)s.", when=listings.paris(when)), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 

@@ -127,7 +127,9 @@ def test_build_correct_schedule_cancel_and_send_a_campaign(
     dialog.get_by_label("Date d'envoi").fill(tomorrow.isoformat())
     dialog.get_by_label("Heure d'envoi").fill("10:00")
     dialog.get_by_role("button", name="Valider").click()
-    expect(page.get_by_text(f"Campagne programmée le {tomorrow:%d/%m/%Y} 10:00")).to_be_visible()
+    expect(page.get_by_text(f"il sera programmé le {tomorrow:%d/%m/%Y} 10:00")).to_be_visible()
+    expect(page.get_by_test_id("campaign-status")).to_have_text("En préparation")
+    _run_worker(app)  # the preparation: texts, cost, reservation; the page reloads after it
     expect(page.get_by_test_id("campaign-status")).to_have_text("Programmé")
     assert balance(app) == 96
     # Two ways out: back to a draft, or cancelled for good.
@@ -144,11 +146,11 @@ def test_build_correct_schedule_cancel_and_send_a_campaign(
     page.wait_for_load_state("load")  # F2 is heard once app.js (deferred) runs
     expect(page.get_by_role("button", name="Envoyer F2")).to_be_enabled()
     page.keyboard.press("F2")
-    expect(page.get_by_text("Campagne envoyée")).to_be_visible()
+    expect(page.get_by_text("Envoi en préparation")).to_be_visible()
+    expect(page.get_by_test_id("preparation-bar")).to_be_visible()
+    _run_worker(app)  # RQ wants the main thread; the page keeps polling meanwhile
     bar = page.get_by_test_id("campaign-bar")
     expect(bar).to_have_attribute("max", "4")
-    expect(page.get_by_test_id("campaign-done")).to_contain_text("0 SMS partis sur 4")
-    _run_worker(app)  # RQ wants the main thread; the page keeps polling meanwhile
     expect(page.get_by_test_id("campaign-done")).to_contain_text("4 SMS partis sur 4")
     expect(bar).to_have_attribute("value", "4")
     expect(page.get_by_test_id("campaign-status")).to_have_text("Envoyé")

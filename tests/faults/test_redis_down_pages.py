@@ -72,15 +72,18 @@ def test_sending_while_redis_is_down_says_so_and_leaves_when_it_is_back(
     upsert = api.post("/api/v1/clients", headers=headers, json={"items": [card]})
     assert upsert.status_code == 200, upsert.text
     status = api.get(f"/api/v1/campaigns/{draft_id}", headers=headers)
-    assert status.status_code == 200 and status.json["status"] == "queued"
+    # « Envoyer » is prepared by a job (texts, cost, credits): queued once Redis is back.
+    assert status.status_code == 200 and status.json["status"] == "preparing"
 
     with app.app_context():
         queued = set(db.session.scalars(select(Campaign.id).where(Campaign.status == "queued")))
-        assert draft_id in queued and len(queued) == 2
+        assert draft_id not in queued and len(queued) == 1
     # Redis comes back: the sweep queues what the database holds, a worker sends it.
     redis_away.start()
     with app.app_context():
-        assert set(jobs.sweep()["resumed"]) == queued
+        swept = jobs.sweep()
+        assert set(swept["resumed"]) == queued and swept["preparations"] == [draft_id]
+        queued.add(draft_id)
         jobs.Worker([jobs_queue()], connection=jobs_queue().connection).work(burst=True)
         db.session.expire_all()
         states = db.session.scalars(

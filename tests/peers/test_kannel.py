@@ -370,3 +370,63 @@ def test_a_worker_killed_mid_campaign_then_restarted_sends_each_recipient_exactl
     assert credits.balance() == 100
     print(f"\nkilled with {at_kill}/{RECIPIENTS} at the SMSC and {left_claimed} rows claimed; "
           f"whole test {time.monotonic() - started:.1f} s")  # fmt: skip
+
+
+def _senders(campaign_id):
+    """The worker processes (host:pid) that claimed the campaign's sent rows."""
+    tokens = db.session.scalars(
+        select(Message.claimed_by)
+        .distinct()
+        .where(Message.campaign_id == campaign_id, Message.claimed_by.is_not(None))
+    )
+    return {token.rsplit(":", 1)[0] for token in tokens}
+
+
+def test_two_workers_send_one_campaign_side_by_side_and_one_killed_sends_nobody_twice(
+    app, kannel, start_worker, store, credits_available, redis_client
+):
+    from rq import Worker
+
+    from shopsms.queue import get_queue
+
+    credits_available(RECIPIENTS + 100)
+    client_ids = _many_clients(store.id, RECIPIENTS)
+    settings.put("batch_size", {"outbox": 1000, "kannel": 100, "smpp": 100})
+    # The link's 50 a second, shared: each of the two workers keeps to 25.
+    settings.put("messages_per_second", {"outbox": 0, "kannel": 50, "smpp": 50})
+    first, _ = start_worker("worker-1"), start_worker("worker-2")
+    wait_until(lambda: Worker.count(queue=get_queue()) == 2, seconds=30, what="two workers up")
+    campaign_id = draft_and_queue("repair", client_ids, "Votre commande est arrivée en magasin.",
+                                  now=utcnow())  # fmt: skip
+    postgresql = db.engine.dialect.name == "postgresql"
+    kannel.wait_for(lambda: len(kannel.lines()) >= RECIPIENTS // 2 + 25, timeout=90,
+                    what="half the campaign at the fake SMSC")  # fmt: skip
+    if postgresql:  # side by side; SQLite has one writer, so one job sends it
+        assert len(_senders(campaign_id)) == 2
+    kill_group(first, signal.SIGKILL)
+    first.wait()
+    at_kill = len(kannel.lines())
+    assert at_kill < RECIPIENTS, "the kill came after the campaign"
+    # The dead worker may hold RQ's scheduler lock (61 s): a restarted worker takes over.
+    redis_client.delete(RQScheduler.get_locking_key(QUEUE_NAME))
+    start_worker("worker-3")
+    wait_until(
+        lambda: (
+            fresh(select(Campaign.status).where(Campaign.id == campaign_id)) == "sent"
+            and campaigns.progress(campaign_id)["delivered"] == RECIPIENTS
+        ),
+        seconds=120,
+        what="the campaign sent and every delivery report in",
+    )
+    kannel.wait_for(kannel.all_at_smsc, what="fakesmsc printing what it got")
+    per_number = Counter(sms.to for sms in kannel.received())
+    assert len(per_number) == RECIPIENTS
+    twice = {number: n for number, n in per_number.items() if n != 1}
+    assert twice == {}, f"{len(twice)} recipients got more than one message"
+    charge = fresh(
+        select(CreditEntry).where(
+            CreditEntry.campaign_id == campaign_id, CreditEntry.kind == "charge"
+        )
+    )
+    assert charge.parts == RECIPIENTS
+    assert credits.balance() == 100

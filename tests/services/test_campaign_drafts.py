@@ -6,12 +6,14 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from shopsms import selection
 from shopsms.extensions import db
 from shopsms.models import Client, DraftRecipient, Message, OptOut, Store, User
 from shopsms.services import campaigns, credits, recipients
+from tests.conftest import run_preparation
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -274,7 +276,12 @@ def test_a_second_send_click_neither_reserves_nor_sends_again(users, people, cre
     staff = user(users, "staff")
     campaign = recipients.draft_from_selection(staff, selection.Criteria(postal_code="64"))
     recipients.send(staff, campaign.id, "Soldes !", "BIJOUX64", now=NOW)
+    assert db.session.get(Campaign_, campaign.id).status == "preparing"
+    assert credits.balance() == 50  # reserved by the preparation, at its exact cost
+    assert run_preparation(current_app, campaign.id) == "queued"
     assert credits.balance() == 49
+    with pytest.raises(campaigns.CampaignError):
+        recipients.send(staff, campaign.id, "Soldes !", "BIJOUX64", now=NOW)
     with pytest.raises(campaigns.CampaignError, match="déjà"):
         campaigns.queue_now(campaign.id, user_id=staff.id, now=NOW)
     with pytest.raises(campaigns.CampaignError):

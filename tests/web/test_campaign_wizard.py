@@ -12,7 +12,7 @@ from shopsms.extensions import db
 from shopsms.models import Campaign, DraftRecipient, Message, Store
 from shopsms.services import settings
 from shopsms.services.users import create_user
-from tests.conftest import PASSWORD, AuthActions, csrf_token
+from tests.conftest import PASSWORD, AuthActions, csrf_token, run_preparation
 
 HTMX = {"HX-Request": "true"}
 
@@ -138,6 +138,7 @@ def test_outside_sending_hours_send_offers_the_next_time(
     assert re.search(r"Envoyer le \d\d/\d\d/\d{4} à 08:00", response.text)
     response = web.post(f"/campagnes/{campaign_id}/envoyer", data=data | {"accept_next": "1"})
     assert response.status_code == 302
+    assert run_preparation(app, campaign_id) == "queued"
     with app.app_context():
         campaign = db.session.get(Campaign, campaign_id)
         assert campaign.status == "queued" and campaign.not_before is not None
@@ -238,6 +239,8 @@ def test_a_scheduled_campaign_is_moved_then_called_off(
     data = {"csrf_token": csrf_token(page), "body": "Soldes !", "sender_id": "BIJOUX",
             "date": day.isoformat(), "time": "10:00"}  # fmt: skip
     assert web.post(f"/campagnes/{campaign_id}/differer", data=data).status_code == 302
+    assert "En préparation" in web.get(f"/campagnes/{campaign_id}").text
+    assert run_preparation(app, campaign_id) == "scheduled"
     shown = web.get(f"/campagnes/{campaign_id}")
     assert "Programmé" in shown.text and "2 crédits réservés." in shown.text
     moved = web.post(f"/campagnes/{campaign_id}/differer", data=data | {"time": "11:30"},
@@ -265,6 +268,7 @@ def test_a_second_send_click_says_it_is_gone_and_takes_nothing(
     assert web.post(f"/campagnes/{campaign_id}/envoyer", data=data).status_code == 302
     again = web.post(f"/campagnes/{campaign_id}/envoyer", data=data, follow_redirects=True)
     assert "déjà partie ou programmée" in again.text
+    assert run_preparation(app, campaign_id) == "queued"
     web.post(f"/campagnes/{campaign_id}/differer",
              data=data | {"date": (date.today() + timedelta(days=2)).isoformat(),
                           "time": "10:00"})  # fmt: skip
@@ -303,6 +307,7 @@ def test_a_scheduled_campaign_is_cancelled_for_good(
             "date": (date.today() + timedelta(days=3)).isoformat(), "time": "10:00"}  # fmt: skip
     deferred = web.post(f"/campagnes/{campaign_id}/differer", data=data)
     assert deferred.status_code == 302, deferred.text
+    assert run_preparation(app, campaign_id) == "scheduled"
     shown = web.get(f"/campagnes/{campaign_id}")
     assert "Annuler la programmation" in shown.text and "Annuler l'envoi" in shown.text
     stopped = web.post(f"/campagnes/{campaign_id}/annuler", follow_redirects=True,
@@ -331,3 +336,71 @@ def test_quitting_a_draft_drops_it(app, client_as, clients_64):
         assert db.session.scalar(select(func.count(Campaign.id))) == 0
         assert db.session.scalar(select(func.count(Message.id))) == 0
         assert db.session.scalar(select(func.count(DraftRecipient.id))) == 0
+
+
+def test_envoyer_answers_at_once_and_the_live_page_follows_the_preparation(
+    app, client_as, clients_64, credits_available, always_open, redis_client
+):
+    credits_available(10)
+    web = client_as("staff")
+    campaign_id = build(web, postal_code="64", action="build")
+    page = web.get(f"/campagnes/{campaign_id}")
+    data = {"csrf_token": csrf_token(page), "body": "Soldes <PRENOM> !", "sender_id": "BIJOUX"}
+    sent = web.post(f"/campagnes/{campaign_id}/envoyer", data=data, follow_redirects=True)
+    assert "Envoi en préparation" in sent.text and "En préparation" in sent.text
+    assert 'data-testid="preparation-bar"' in sent.text and 'hx-trigger="every 1s"' in sent.text
+    with app.app_context():
+        assert db.session.get(Campaign, campaign_id).status == "preparing"
+        # The list is locked meanwhile: what is being paid for cannot change.
+        assert db.session.scalar(select(func.sum(DraftRecipient.parts))) == 0
+    assert run_preparation(app, campaign_id) == "queued"
+    poll = web.get(f"/campagnes/{campaign_id}/progression", headers=HTMX)
+    assert "En file" in poll.text and "0 SMS partis sur 2" in poll.text
+    with app.app_context():
+        from shopsms.services import credits
+
+        assert credits.balance() == 8
+
+
+def test_a_refusal_by_the_preparation_comes_back_to_the_draft_with_its_reason(
+    app, client_as, clients_64, credits_available, always_open, redis_client
+):
+    credits_available(1)  # two recipients: 2 credits, known once the texts are made
+    web = client_as("staff")
+    campaign_id = build(web, postal_code="64", action="build")
+    page = web.get(f"/campagnes/{campaign_id}")
+    body = "Soldes <PRENOM> ! " + "x" * 100
+    data = {"csrf_token": csrf_token(page), "body": body, "sender_id": "BIJOUX"}
+    assert web.post(f"/campagnes/{campaign_id}/envoyer", data=data).status_code == 302
+    assert run_preparation(app, campaign_id) == "draft"
+    poll = web.get(f"/campagnes/{campaign_id}/progression", headers=HTMX)
+    assert poll.headers["HX-Redirect"] == f"/campagnes/{campaign_id}"
+    shown = web.get(f"/campagnes/{campaign_id}")
+    assert "Liste des destinataires" in shown.text and 'data-testid="send-error"' in shown.text
+    assert "Crédits insuffisants : cet envoi coûte 2 crédits et il en reste 1." in shown.text
+    assert "x" * 100 in shown.text  # the text typed is kept
+    with app.app_context():
+        from shopsms.services import credits
+
+        assert credits.balance() == 1
+
+
+def test_a_preparation_redis_lost_is_queued_again_by_the_sweep(
+    app, client_as, clients_64, credits_available, always_open, redis_client
+):
+    from shopsms.models import utcnow
+    from shopsms.queue import get_queue
+    from shopsms.services import recipients
+
+    credits_available(10)
+    web = client_as("staff")
+    campaign_id = build(web, postal_code="64", action="build")
+    page = web.get(f"/campagnes/{campaign_id}")
+    data = {"csrf_token": csrf_token(page), "body": "Soldes !", "sender_id": "BIJOUX"}
+    assert web.post(f"/campagnes/{campaign_id}/envoyer", data=data).status_code == 302
+    with app.app_context():
+        get_queue().empty()  # the job lost (a Redis restart without its disk)
+        assert recipients.resume_preparations() == []  # not stale yet
+        later = utcnow() + timedelta(hours=1)
+        assert recipients.resume_preparations(now=later) == [campaign_id]
+    assert run_preparation(app, campaign_id) == "queued"
