@@ -144,6 +144,7 @@ class Line:
     text: str  # the final text this client receives
     parts: int
     imposed: bool  # the store's imposed message, not what was typed
+    over_by: int = 0  # characters beyond the store's limit (the one rule: cost.excess)
 
 
 @dataclass(frozen=True)
@@ -183,10 +184,12 @@ def recap(ticket_ids, posted, *, kind="repair", add_stop=False):
         for target in group:
             text = cost.final_text(body or "", target.context, add_stop=add_stop,
                                    short_code=short_code)  # fmt: skip
-            parts = encoding.analyze(text).segments
+            encoding_name, units, parts = encoding.measure(text)
             total += parts
             over_limit += parts > max_parts
-            lines.append(Line(target=target, text=text, parts=parts, imposed=mode == "imposed"))
+            over_by = cost.excess(encoding_name, units, parts, max_parts)
+            lines.append(Line(target=target, text=text, parts=parts, imposed=mode == "imposed",
+                              over_by=over_by))  # fmt: skip
     order = {t.ticket_id: i for i, t in enumerate(reachable)}
     lines.sort(key=lambda line: order[line.target.ticket_id])
     return Recap(

@@ -90,3 +90,25 @@ def test_names_in_gsm_is_a_choice_of_ones_own_draft_only(app, client_as, make_cl
         assert db.session.get(Campaign, theirs_id).gsm_names is False
     # kept with the draft: the page shows it again
     assert 'data-testid="gsm-names-on"' in web.get(f"/campagnes/{mine}").text
+
+
+def test_the_sav_list_marks_each_text_over_the_limit(app, client_as, make_client, store):
+    ids = []
+    with app.app_context():
+        for number, last in (("500347", "DUPONT"), ("500348", "ETCHEVERRY-DUHALDE")):
+            client_id = make_client(last_name=last, tel1=f"06 11 00 00 {number[-2:]}")
+            ticket = RepairTicket(number=number, client_id=client_id, store_id=store.id,
+                                  item_description="Montre", status="ready")  # fmt: skip
+            db.session.add(ticket)
+            db.session.commit()
+            ids.append(ticket.id)
+    web = client_as("staff")
+    page = web.get(f"/sav/sms?ticket_id={ids[0]}&ticket_id={ids[1]}")
+    # "Fiche 500347 prete, " (20) + 132 + " <NOMPROPRE>": 159 for Dupont, 171 for the other.
+    body = "Fiche <NUM> prete, " + "x" * 132 + " <NOMPROPRE>"
+    answer = unescape(web.post(
+        "/sav/sms/apercu", data={"body": body, "ticket_id": ids, "sav_kind": "repair"},
+        headers={**HX, "X-CSRFToken": csrf_token(page)},
+    ).text)  # fmt: skip
+    marks = re.findall(r'data-testid="recap-over">([^<]*)<', answer)
+    assert marks == ["11 caractères de trop"]
