@@ -21,7 +21,7 @@ from statistics import NormalDist
 from sqlalchemy import and_, case, func, literal, or_, select, update
 
 from ..extensions import db
-from ..models import Client, DraftRecipient, Message, Purchase, utcnow
+from ..models import Campaign, Client, DraftRecipient, Message, Purchase, utcnow
 from ..sms import hours
 from . import settings
 
@@ -394,3 +394,134 @@ def spent(campaign_id):
         )
         or 0
     )
+
+
+# --- « Résultats des campagnes »: the last 12 months, for managers and head office -------
+
+LIST_SORTS = ("date", "uplift", "revenue", "recipients")
+LIST_MONTHS = 12
+
+
+@dataclass
+class Line:
+    campaign_id: int
+    name: str
+    store: str
+    started_at: object  # naive UTC
+    result: Results | None
+
+
+def listing(user, *, store_id=None, sort="date", now=None):
+    """Every marketing campaign with a control group sent in the last 12 months that this
+    person sees, with its results as last measured (the results page measures them; a
+    campaign nobody opened yet is measured here, once). Sorted by `sort`, newest first or
+    largest first."""
+    from ..models import Store
+    from .listings import scoped
+
+    now = now or utcnow()
+    since = now - timedelta(days=365 * LIST_MONTHS // 12)
+    query = (
+        select(Campaign, Store.name)
+        .outerjoin(Store, Store.id == Campaign.store_id)
+        .where(
+            Campaign.kind == "marketing",
+            Campaign.status.in_(("sending", "sent")),
+            Campaign.control_share > 0,
+            Campaign.started_at >= since,
+        )
+    )
+    query = scoped(query, Campaign.store_id, user)
+    if store_id is not None:
+        query = query.where(Campaign.store_id == store_id)
+    lines = []
+    for campaign, store_name in db.session.execute(query):
+        result = Results.from_json(campaign.results) if campaign.results else current(campaign)
+        lines.append(Line(campaign.id, campaign.name, store_name or "", campaign.started_at,
+                          result))  # fmt: skip
+    keys = {
+        "date": lambda line: line.started_at,
+        "uplift": lambda line: line.result.conversion.estimate if line.result.conversion else -9,
+        "revenue": lambda line: (
+            line.result.incremental_revenue.estimate if line.result.incremental_revenue else -1e18
+        ),
+        "recipients": lambda line: line.result.texted.clients,
+    }
+    lines.sort(key=keys.get(sort, keys["date"]), reverse=True)
+    return lines
+
+
+LIST_HEADER = (
+    "N°", "Campagne", "Magasin", "Envoyée le", "Clients textés", "Groupe témoin",
+    "Taux d'achat textés (%)", "Taux d'achat témoin (%)", "Écart (points)",
+    "Écart IC 95 % bas", "Écart IC 95 % haut", "CA supplémentaire (€)",
+    "CA supplémentaire IC 95 % bas", "CA supplémentaire IC 95 % haut", "Verdict",
+    "Crédits dépensés", "Coût par acheteur supplémentaire (crédits)", "Provisoire",
+)  # fmt: skip
+
+
+def list_rows(lines):
+    """The list as plain rows (exports): figures as numbers, the verdict in words."""
+
+    def r(value, digits=2):
+        return None if value is None else round(value, digits)
+
+    for line in lines:
+        res = line.result
+        conversion, revenue = res.conversion, res.incremental_revenue
+        yield (
+            line.campaign_id, line.name, line.store or "Siège",
+            hours._paris(line.started_at).replace(tzinfo=None) if line.started_at else None,
+            res.texted.clients, res.control.clients,
+            r(100 * res.texted.conversion if res.texted.conversion is not None else None),
+            r(100 * res.control.conversion if res.control.conversion is not None else None),
+            r(100 * conversion.estimate) if conversion else None,
+            r(100 * conversion.low) if conversion else None,
+            r(100 * conversion.high) if conversion else None,
+            r(revenue.estimate) if revenue else None,
+            r(revenue.low) if revenue else None,
+            r(revenue.high) if revenue else None,
+            VERDICTS[res.verdict], res.credits, r(res.cost_per_incremental_buyer, 1),
+            f"J+{res.elapsed} sur {res.days}" if res.provisional else "",
+        )  # fmt: skip
+
+
+def list_csv(lines):
+    """`;`-separated UTF-8 with a BOM (French Excel), a line at a time."""
+    import csv
+    import io
+
+    from .report_export import _safe
+
+    yield "\ufeff".encode()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(LIST_HEADER)
+    for row in list_rows(lines):
+        writer.writerow([
+            value.strftime("%d/%m/%Y %H:%M") if hasattr(value, "strftime")
+            else str(value).replace(".", ",") if isinstance(value, float)
+            else _safe(value) if isinstance(value, str) else value
+            for value in row
+        ])  # fmt: skip
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def list_xlsx(lines):
+    """The list as an .xlsx file (openpyxl's write-only mode), as bytes."""
+    import io
+
+    from openpyxl import Workbook
+
+    from .report_export import _safe
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Résultats des campagnes")
+    sheet.append(list(LIST_HEADER))
+    for row in list_rows(lines):
+        sheet.append([_safe(value) for value in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

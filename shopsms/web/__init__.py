@@ -36,6 +36,7 @@ NAVIGATION = (
     (lazy_gettext("Campagnes"), "campaigns.index", "staff"),
     (lazy_gettext("SAV"), "repairs.index", "staff"),
     (lazy_gettext("Rapports"), "reports.index", "staff"),
+    (lazy_gettext("Résultats"), "results.index", "manager"),
     (lazy_gettext("Crédits"), "credits.index", "staff"),
     (lazy_gettext("Import"), "integration.imports", "manager"),
     (lazy_gettext("Paramètres"), "settings.index", "manager"),

@@ -1,12 +1,12 @@
 """« Résultats »: what a marketing campaign brought into the stores, against its
 « groupe témoin »."""
 
-from flask import Blueprint, abort
+from flask import Blueprint, Response, abort, request, stream_with_context
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..services import reports
+from ..services import listings, reports
 from ..services import results as campaign_results
 from .access import role_required
 from .helpers import render
@@ -77,3 +77,53 @@ def detail(campaign_id):
         euros=euros,
         points=points,
     )
+
+
+SORT_LABELS = {
+    "date": _l("Date d'envoi"),
+    "uplift": _l("Écart de taux d'achat"),
+    "revenue": _l("CA supplémentaire"),
+    "recipients": _l("Clients textés"),
+}
+
+
+def _list_arguments():
+    sort = request.args.get("tri", "date")
+    sort = sort if sort in campaign_results.LIST_SORTS else "date"
+    store_id = request.args.get("magasin", type=int) if current_user.has_role("admin") else None
+    return sort, store_id
+
+
+@bp.get("/")
+@role_required("manager")
+def index():
+    """« Résultats des campagnes »: the last 12 months, sortable, by store for head office."""
+    sort, store_id = _list_arguments()
+    lines = campaign_results.listing(current_user, store_id=store_id, sort=sort)
+    return render(
+        "results/index.html",
+        "results/_list.html",
+        lines=lines,
+        sort=sort,
+        store_id=store_id,
+        sort_labels=SORT_LABELS,
+        stores=listings.stores(current_user) if current_user.has_role("admin") else [],
+        verdict_labels=VERDICT_LABELS,
+        number=number,
+        percent=percent,
+        euros=euros,
+        points=points,
+    )
+
+
+@bp.get("/export.<any(csv, xlsx):fmt>")
+@role_required("manager")
+def export(fmt):
+    sort, store_id = _list_arguments()
+    lines = campaign_results.listing(current_user, store_id=store_id, sort=sort)
+    headers = {"Content-Disposition": f'attachment; filename="resultats-campagnes.{fmt}"'}
+    if fmt == "csv":
+        body = stream_with_context(campaign_results.list_csv(lines))
+        return Response(body, mimetype="text/csv", headers=headers)
+    mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(campaign_results.list_xlsx(lines), mimetype=mimetype, headers=headers)

@@ -83,3 +83,43 @@ def test_another_store_cannot_read_the_results(app, client_as):
         campaign_id = sent_campaign(300, 30, texted_buyers=10, control_buyers=1).id
     assert client_as("manager").get(f"/resultats/{campaign_id}").status_code == 404
     assert client_as("admin").get("/resultats/999999").status_code == 404
+
+
+def test_head_office_lists_sorts_filters_and_exports_the_results(app, client_as):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from shopsms.models import Store
+    from tests.services.test_results import sent_campaign
+
+    with app.app_context():
+        flat = sent_campaign(1800, 200, texted_buyers=360, control_buyers=40)
+        flat.name = '=HYPERLINK("x")'  # typed by a person: a text, never a formula
+        second = Campaign(kind="marketing", status="sent", store_id=flat.store_id, name="Soldes",
+                          control_share=10, started_at=flat.started_at, body="x")  # fmt: skip
+        db.session.add(second)
+        db.session.commit()
+        flat_id, store_id = flat.id, flat.store_id
+        other_store = db.session.scalar(select(Store.id).where(Store.id != store_id).limit(1))
+    web = client_as("admin")
+    page = web.get("/resultats/?tri=uplift")
+    assert page.status_code == 200
+    text = said(page.text).replace("&#39;", "'")
+    assert "pas d'effet mesurable" in text and "échantillon trop petit" in text
+    assert f'href="/resultats/{flat_id}"' in page.text
+    assert "0,0 pt[-5,8 pt ; +5,8 pt]" in text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Soldes" in text
+    empty = web.get(f"/resultats/?magasin={other_store}", headers=HTMX)
+    assert "<html" not in empty.text and "Aucune campagne avec groupe témoin" in empty.text
+    csv = web.get("/resultats/export.csv?tri=date")
+    assert csv.mimetype == "text/csv" and csv.data.startswith("\ufeff".encode())
+    lines = csv.data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("N°;Campagne;Magasin;Envoyée le")
+    assert any(line.startswith(f"{flat_id};\"'=HYPERLINK") and "pas d'effet mesurable" in line
+               for line in lines)  # fmt: skip
+    xlsx = web.get("/resultats/export.xlsx")
+    sheet = load_workbook(BytesIO(xlsx.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("N°", "Campagne") and len(rows) == 3
+    assert client_as("staff").get("/resultats/").status_code in (302, 403)
