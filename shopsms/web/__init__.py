@@ -27,6 +27,7 @@ from . import (
     reports,
     results,
     settings,
+    supervision,
 )
 
 # The product's navigation; an area shows once its blueprint is registered and the
@@ -64,7 +65,7 @@ def init_app(app):
     for module in (
         auth, home, i18n, composer, outbox, hooks,
         clients, campaigns, repairs, reports, results, credits, settings, replies, integration,
-        api, health,
+        api, health, supervision,
     ):  # fmt: skip
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)
