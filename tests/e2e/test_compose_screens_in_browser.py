@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from shopsms.extensions import db
 from shopsms.models import Campaign
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, run_preparation
 
 pytestmark = pytest.mark.browser
 
@@ -151,7 +151,7 @@ def test_esc_on_the_sav_screen_asks_only_once_the_proposed_text_changed(
 
 
 def test_a_campaign_names_who_is_too_long_and_writes_names_in_gsm_in_one_click(
-    app, live_server, page, users, make_client, credits_available
+    app, live_server, page, users, make_client, credits_available, redis_client
 ):
     from shopsms import selection
     from shopsms.models import DraftRecipient, Message, User
@@ -202,7 +202,8 @@ def test_a_campaign_names_who_is_too_long_and_writes_names_in_gsm_in_one_click(
 
     page.keyboard.press("F2")
     page.wait_for_url(f"{live_server}/campagnes/{campaign_id}")
-    expect(page.get_by_text("Campagne envoyée")).to_be_visible()
+    expect(page.get_by_text("Envoi en préparation")).to_be_visible()
+    assert run_preparation(app, campaign_id) == "queued"  # what a worker does next
     with app.app_context():
         texts = {
             row.client_id: row.text
