@@ -33,8 +33,8 @@ EXPORT_HEADER = (
 )  # fmt: skip
 _DATE_COLUMNS = (7, 8)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# openpyxl's ILLEGAL_CHARACTERS_RE in PostgreSQL's regular expressions (escapes left to
-# the regex: a literal cannot hold NUL, nor can a PostgreSQL text).
+# openpyxl's ILLEGAL_CHARACTERS_RE in PostgreSQL's regular expressions (a PostgreSQL text
+# cannot hold NUL).
 _ILLEGAL_SQL = r"[\x01-\x08\x0b\x0c\x0e-\x1f]"
 _CSV_DATE = "%d/%m/%Y %H:%M"
 EXCEL_DIRECT_ROWS = 5000  # above this, « Export Excel » runs as a job
@@ -163,9 +163,11 @@ def to_csv(rows):
     return ("\ufeff" + "".join(_csv_lines(rows))).encode("utf-8")
 
 
-def _sql_safe(text):
-    """_safe in SQL: control characters removed, a leading apostrophe before a formula."""
-    cleaned = func.regexp_replace(text, _ILLEGAL_SQL, "", "g")
+def _sql_safe(column, dirty):
+    """_safe in SQL, on a column of the inner query: control characters removed only on
+    the rare rows that hold one (`dirty`, one test per row for all its typed cells), then
+    a leading apostrophe before a formula."""
+    cleaned = case((dirty, func.regexp_replace(column, _ILLEGAL_SQL, "", "g")), else_=column)
     guarded = case(
         (func.left(cleaned, 1).in_(_FORMULA_STARTS), literal("'") + cleaned), else_=cleaned
     )
@@ -183,14 +185,27 @@ def _sql_labels(column, labels):
 
 def _copy_columns(table):
     raw = {column.name: column for column in _columns(table)}
+    # phones.display_stored without a regular expression: +33 6/7 and eight ASCII digits.
+    number = raw["phone"]
     phone = case(
         (
-            raw["phone"].regexp_match(f"^{phones.FRENCH_E164.pattern}$"),
-            func.regexp_replace(
-                raw["phone"], f"^{phones.FRENCH_E164.pattern}$", phones.FRENCH_NATIONAL
-            ),
+            (func.length(number) == 12)
+            & func.left(number, 4).in_(("+336", "+337"))
+            & (func.translate(func.substr(number, 5), "0123456789", "") == ""),
+            func.concat(
+                "0",
+                func.substr(number, 4, 1),
+                " ",
+                func.substr(number, 5, 2),
+                " ",
+                func.substr(number, 7, 2),
+                " ",
+                func.substr(number, 9, 2),
+                " ",
+                func.substr(number, 11, 2),
+            ),  # fmt: skip
         ),
-        else_=raw["phone"],
+        else_=number,
     )
     name = func.concat_ws(
         " ", func.nullif(raw["first_name"], ""), func.nullif(raw["last_name"], "")
@@ -204,22 +219,43 @@ def _copy_columns(table):
         (raw["state"] == "skipped", _sql_labels(raw["skip_reason"], SKIP_REASON_LABELS)),
         else_=func.coalesce(raw["error"], ""),
     )
+    client_number = func.coalesce(raw["client_number"], "")
+    text = func.coalesce(raw["text"], "")
     return (
-        _sql_safe(func.coalesce(raw["client_number"], "")),
-        _sql_safe(name),
-        _sql_safe(phone),
-        _sql_safe(raw["text"]),
-        raw["parts"],
-        _sql_safe(_sql_labels(raw["state"], STATE_TEXT)),
-        _sql_safe(reason),
-        _sql_paris(raw["submitted_at"]),
-        _sql_paris(raw["done_at"]),
+        table.id.label("id"),
+        client_number.label("client_number"),
+        name.label("name"),
+        phone.label("phone"),  # stored E.164: digits, never a control character
+        text.label("text"),
+        raw["parts"].label("parts"),
+        _sql_labels(raw["state"], STATE_TEXT).label("state"),  # our own labels
+        reason.label("reason"),
+        _sql_paris(raw["submitted_at"]).label("submitted_at"),
+        _sql_paris(raw["done_at"]).label("done_at"),
+        func.concat(client_number, name, text, reason).regexp_match(_ILLEGAL_SQL).label("dirty"),
     )
 
 
+_TYPED = ("client_number", "name", "text", "reason")
+_CELLS = ("client_number", "name", "phone", "text", "parts", "state", "reason")
+
+
 def copy_sql(campaign_id, state=""):
-    """PostgreSQL's COPY of the export's rows, cells as export_rows writes them."""
-    query = _query(campaign_id, state, _copy_columns)
+    """PostgreSQL's COPY of the export's rows, cells as export_rows writes them. The
+    cells are computed in an inner query (OFFSET 0 keeps PostgreSQL from folding it into
+    the outer one, which would compute each again for each use) and made safe outside."""
+    inner = _query(campaign_id, state, _copy_columns).offset(0).subquery()
+    dirty = inner.c.dirty
+    cells = []
+    for name in _CELLS:
+        column = inner.c[name]
+        if name in _TYPED:
+            cells.append(_sql_safe(column, dirty))
+        elif name == "phone":
+            cells.append(_sql_safe(column, literal(False)))
+        else:
+            cells.append(column)
+    query = select(*cells, inner.c.submitted_at, inner.c.done_at).order_by(inner.c.id)
     compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     return f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, DELIMITER ';')"
 
@@ -227,9 +263,14 @@ def copy_sql(campaign_id, state=""):
 def _copy_chunks(campaign_id, state):
     sql = copy_sql(campaign_id, state)
     connection = db.session.connection().connection.driver_connection
+    buffer = bytearray()
     with connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for data in copy:
-            yield bytes(data)
+        for data in copy:  # a row at a time: handed on in blocks, one write each
+            buffer += data
+            if len(buffer) >= 256 * 1024:
+                yield bytes(buffer)
+                buffer.clear()
+    yield bytes(buffer)
 
 
 # --- Excel -------------------------------------------------------------------------------

@@ -159,7 +159,7 @@ def display(number_or_raw: str | None, region: str = "FR") -> str:
 # A metropolitan mobile as stored (E.164) and its national form in pairs: what
 # `display` gives for it, without parsing (exports write one per row, 1,000,000 rows).
 # Overseas numbers are stored under their own country codes (+590, +262…).
-FRENCH_E164 = re.compile(r"\+33([67])(\d\d)(\d\d)(\d\d)(\d\d)")
+FRENCH_E164 = re.compile(r"\+33([67])(\d\d)(\d\d)(\d\d)(\d\d)", re.ASCII)
 FRENCH_NATIONAL = r"0\1 \2 \3 \4 \5"
 
 
