@@ -1,14 +1,24 @@
-"""Messages per second from "queued" to "submitted" through the outbox gateway with one
-worker, beside the limit measured in the same run (the same rows updated by primary key
-in batches, plain SQL), and the worker's peak memory at two sizes (it must stay flat).
+"""A real marketing campaign, from the « Envoyer » click to the last SMS handed to the
+outbox gateway, with 1 and 2 workers, against the limit measured in the same run (the
+same number of message rows updated by primary key in batches, plain SQL).
 
-DATABASE_URL picks the database (default a fresh SQLite file; on PostgreSQL a throw-away
-database on that server). BENCH_SENDING_SIZES="100000,1000000" sets the sizes.
-Aim: ≥ 10,000 messages/s on PostgreSQL, memory within 20 % between the two sizes.
+The chain: SIZE clients with their SMS numbers, 5 % without marketing consent, 1 % on
+the STOP list, 2 % sharing a number with the client before them. The campaign is built
+from a selection (the draft list), then sent by a POST to /campagnes/<id>/envoyer, the
+request the button makes: its preparation job renders every text, costs and reserves
+it, then real RQ workers (separate processes) claim and send its batches, with the
+send-time re-checks. Also: the « Envoyer » request's time on this draft against a
+100-recipient draft, and each worker's peak memory at every size (it must stay flat).
+
+DATABASE_URL picks the database (default a fresh SQLite file: one worker only, SQLite
+has one writer). BENCH_SENDING_SIZES="100000,1000000" sets the sizes.
+Aims (PostgreSQL): two_workers_speedup ≥ 1.5, ratio_to_limit ≥ 0.25, worker memory within
+20 % between sizes, envoyer_request_ratio_100k_over_100 ≤ 2.
 """
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -18,61 +28,107 @@ import time
 from bench._db import throwaway_database
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SENDING_SIZES", "100000,1000000").split(",")]
+SMALL = 100  # the small draft of the « Envoyer » request comparison
+PASSWORD = "bench-password-1234"
 
 
 def _app(url, redis_url):
     from shopsms import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url})
+    return create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url,
+                       "WTF_CSRF_ENABLED": False})  # fmt: skip
 
 
-def prepare(url, size, redis_url):
-    """A queued campaign of `size` messages (its own process: building rows takes memory)."""
+def seed(url, size, redis_url):
+    """The chain: one store, `size` clients (and SMALL more in postal code 99), head
+    office's login, credits, sending hours always open."""
     from flask_migrate import upgrade
 
     from shopsms.extensions import db
-    from shopsms.models import Campaign, Message
+    from shopsms.models import Client, OptOut, Store
     from shopsms.models.base import bulk_insert
-    from shopsms.services import campaigns, credits
+    from shopsms.services import credits, settings
+    from shopsms.services.users import create_user
 
     app = _app(url, redis_url)
     with app.app_context():
         upgrade()
-        credits.top_up(size, reference="bench")
-        campaign = Campaign(kind="single", name="bench", sender_id="BENCH")
-        db.session.add(campaign)
-        db.session.flush()
-        body = "Votre commande est prête. Bijouterie Showroom"
-        for start in range(0, size, 50_000):
-            rows = [
-                {"campaign_id": campaign.id, "phone": f"+3361{n:08d}", "text": body,
-                 "parts": 1, "state": "pending"}
-                for n in range(start, min(start + 50_000, size))
-            ]  # fmt: skip
-            bulk_insert(Message, rows)
-        campaign.recipients_count = size
+        store = Store(code="001", name="Biarritz")
+        db.session.add(store)
         db.session.commit()
-        campaigns.queue_now(campaign.id)
-        return {"campaign_id": campaign.id}
+        create_user("siege", PASSWORD, "admin")
+        settings.put("sending_days", [0, 1, 2, 3, 4, 5, 6])
+        settings.put("sending_start", "00:00")
+        settings.put("sending_end", "23:59")
+        credits.top_up(4 * (size + SMALL), reference="bench")
+        total = size + SMALL
+        for start in range(0, total, 50_000):
+            rows, optouts = [], []
+            for n in range(start, min(start + 50_000, total)):
+                number = n - 1 if n % 50 == 49 else n  # 2 %: the previous client's number
+                phone = f"+3361{number:07d}"
+                rows.append({
+                    "number": f"{n:09d}", "last_name": f"NOM{n % 997}", "first_name": "Amélie",
+                    "civility": "Madame", "store_id": store.id, "tel1": f"061{number:07d}",
+                    "sms_number": phone, "postal_code": "99100" if n >= size else "64200",
+                    "sms_consent": "unknown" if n % 20 == 7 else "accepted",
+                })  # fmt: skip
+                if n % 100 == 3:
+                    optouts.append({"phone": phone, "source": "sms"})
+            bulk_insert(Client, rows)
+            bulk_insert(OptOut, optouts)
+            db.session.commit()
+    return {"clients": total}
 
 
-def send(url, campaign_id, redis_url):
-    """What one worker does, alone in its process: its peak memory is the sending's."""
-    from shopsms.services import campaigns, sending
+def draft(url, redis_url, postal_code):
+    """Head office's selection → a marketing draft (the « Liste des destinataires »)."""
+    from shopsms import selection
+    from shopsms.extensions import db
+    from shopsms.models import User
+    from shopsms.services import recipients
 
     app = _app(url, redis_url)
     with app.app_context():
-        started = time.perf_counter()
-        while not sending.send_next_batch(campaign_id, worker="bench").done:
-            pass
-        seconds = time.perf_counter() - started
-        submitted = campaigns.progress(campaign_id)["submitted"]
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"submitted": submitted, "seconds": seconds, "peak_mib": peak_kib / 1024}
+        user = db.session.scalar(db.select(User).where(User.username == "siege"))
+        campaign = recipients.draft_from_selection(
+            user, selection.Criteria(postal_code=postal_code)
+        )
+        found = recipients.summary(campaign.id).recipients
+        return {"campaign_id": campaign.id, "recipients": found}
 
 
-def limit(url, redis_url):
-    """The same rows, updated by primary key in batches of the outbox batch size."""
+def _envoyer(app, campaign_id):
+    """The « Envoyer » POST of a logged-in head office, timed (ms)."""
+    web = app.test_client()
+    web.post("/connexion", data={"username": "siege", "password": PASSWORD})
+    web.get(f"/campagnes/{campaign_id}")  # the draft page the button is on
+    body = "Bonjour <PRENOM> <NOM>, -20 % sur toute la boutique ce week-end chez <MAGASIN>."
+    started = time.perf_counter()
+    answer = web.post(f"/campagnes/{campaign_id}/envoyer",
+                      data={"body": body, "sender_id": "BIJOUX"})  # fmt: skip
+    ms = (time.perf_counter() - started) * 1000
+    if answer.status_code != 302:
+        raise RuntimeError(f"« Envoyer » answered {answer.status_code}: {answer.text[:500]}")
+    return ms
+
+
+def worker(url, redis_url, instance):
+    """One RQ worker process (the app's Worker class), until the queue stays idle."""
+    os.environ.update(DATABASE_URL=url, REDIS_URL=redis_url, SHOPSMS_INSTANCE_PATH=instance)
+    from shopsms import jobs
+    from shopsms.queue import get_queue
+
+    app = _app(url, redis_url)
+    with app.app_context():
+        queue = get_queue()
+        jobs.Worker([queue], connection=queue.connection).work(max_idle_time=3)
+    return {"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def limit(url, redis_url, campaign_id):
+    """The campaign's message rows, updated by primary key in batches of the outbox
+    batch size: what the database alone can do."""
     from sqlalchemy import select, text
 
     from shopsms.extensions import db
@@ -82,7 +138,9 @@ def limit(url, redis_url):
     app = _app(url, redis_url)
     with app.app_context():
         batch = settings.get("batch_size")["outbox"]
-        ids = list(db.session.scalars(select(Message.id).order_by(Message.id)))
+        ids = list(db.session.scalars(
+            select(Message.id).where(Message.campaign_id == campaign_id).order_by(Message.id)
+        ))  # fmt: skip
         started = time.perf_counter()
         for start in range(0, len(ids), batch):
             in_list = ",".join(map(str, ids[start : start + batch]))
@@ -98,57 +156,132 @@ def limit(url, redis_url):
 def _child(call):
     child = subprocess.run(
         [sys.executable, "-c", f"import json, bench.sending_throughput as b; "
-         f"print(json.dumps({call}))"],
+         f"print('RESULT ' + json.dumps({call}))"],
         capture_output=True, text=True,
     )  # fmt: skip
-    if child.returncode:
-        raise RuntimeError(child.stderr[-2000:])
-    return json.loads(child.stdout.strip().splitlines()[-1])
+    found = re.findall(r"^RESULT (.*)$", child.stdout, re.M)
+    if child.returncode or not found:
+        raise RuntimeError(child.stderr[-3000:])
+    return json.loads(found[-1])
 
 
-def run_one(url, size):
+def _start_worker(url, redis_url, instance):
+    call = f"b.worker({url!r}, {redis_url!r}, {instance!r})"
+    return subprocess.Popen(
+        [sys.executable, "-c", f"import json, bench.sending_throughput as b; "
+         f"print('RESULT ' + json.dumps({call}))"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+
+
+def send_with(url, redis_url, instance, workers, campaign_id, app):
+    """« Envoyer » on the draft, `workers` workers already listening; seconds until the
+    campaign is sent, and the workers' peak memory."""
+    from rq import Worker
+
+    from shopsms.extensions import db
+    from shopsms.models import Campaign
+    from shopsms.queue import get_queue
+
+    processes = [_start_worker(url, redis_url, instance) for _ in range(workers)]
+    with app.app_context():
+        queue = get_queue()
+        deadline = time.monotonic() + 60
+        while Worker.count(queue=queue) < workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers did not start")
+            time.sleep(0.1)
+        started = time.perf_counter()
+        request_ms = _envoyer(app, campaign_id)
+        while True:
+            db.session.rollback()
+            status = db.session.scalar(db.select(Campaign.status).where(Campaign.id == campaign_id))
+            if status in ("sent", "draft", "cancelled"):
+                break
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        note = db.session.scalar(db.select(Campaign.status_note).where(Campaign.id == campaign_id))
+    if status != "sent":
+        raise RuntimeError(f"campaign {campaign_id} ended {status}: {note}")
+    peaks = []
+    for process in processes:
+        out, _ = process.communicate(timeout=120)
+        found = re.findall(r"^RESULT (.*)$", out, re.M)
+        peaks.append(json.loads(found[-1])["peak_mib"] if found else None)
+    return {"seconds": seconds, "request_ms": request_ms, "peaks": peaks}
+
+
+def run_one(url, size, postgresql):
+    from shopsms.extensions import db
+    from shopsms.models import Message
     from shopsms.queue import EmbeddedRedis
 
     instance = tempfile.mkdtemp(prefix="bench-send-")
     os.environ["SHOPSMS_INSTANCE_PATH"] = instance
     redis = EmbeddedRedis(instance).start()  # ours, shared by the children
     try:
-        campaign_id = _child(f"b.prepare({url!r}, {size}, {redis.url!r})")["campaign_id"]
-        sent = _child(f"b.send({url!r}, {campaign_id}, {redis.url!r})")
-        best = _child(f"b.limit({url!r}, {redis.url!r})")
+        _child(f"b.seed({url!r}, {size}, {redis.url!r})")
+        app = _app(url, redis.url)
+        result = {"clients": size}
+        # The request alone, on a 100-recipient draft (its sending is not timed).
+        small = _child(f"b.draft({url!r}, {redis.url!r}, '99')")
+        small_run = send_with(url, redis.url, instance, 1, small["campaign_id"], app)
+        for workers in (1, 2) if postgresql else (1,):
+            built = _child(f"b.draft({url!r}, {redis.url!r}, '64')")
+            run = send_with(url, redis.url, instance, workers, built["campaign_id"], app)
+            with app.app_context():
+                sent = db.session.scalar(
+                    db.select(db.func.count(Message.id)).where(
+                        Message.campaign_id == built["campaign_id"],
+                        Message.state.in_(("submitted", "delivered")),
+                    )
+                )
+            result[f"workers_{workers}"] = {
+                "recipients": built["recipients"], "submitted": sent,
+                "seconds": round(run["seconds"], 2),
+                "marketing_per_s": round(sent / run["seconds"]),
+                "envoyer_request_ms": round(run["request_ms"], 1),
+                "worker_peak_mib": [round(p, 1) for p in run["peaks"] if p],
+            }  # fmt: skip
+            campaign_id = built["campaign_id"]
+        best = _child(f"b.limit({url!r}, {redis.url!r}, {campaign_id})")
+        result["limit_rows_per_s"] = round(best["rows_per_second"])
+        result["envoyer_request_ms_100"] = round(small_run["request_ms"], 1)
     finally:
         redis.stop()
-    rate = sent["submitted"] / sent["seconds"]
-    return {
-        "recipients": size,
-        "submitted": sent["submitted"],
-        "seconds": round(sent["seconds"], 2),
-        "messages_per_second": round(rate),
-        "limit_rows_per_second": round(best["rows_per_second"]),
-        "share_of_limit": round(rate / best["rows_per_second"], 3),
-        "worker_peak_mib": round(sent["peak_mib"], 1),
-    }
+    return result
 
 
 def main():
+    from sqlalchemy import make_url
+
+    postgresql = bool(os.environ.get("DATABASE_URL"))
     runs = []
     for size in SIZES:
         with throwaway_database("shopsms-bench-send") as url:
-            runs.append(run_one(url, size))
-    memory = [run["worker_peak_mib"] for run in runs]
-    print(
-        json.dumps(
-            {
-                "benchmark": "sending_throughput",
-                "database": "postgresql" if os.environ.get("DATABASE_URL") else "sqlite",
-                "gateway": "outbox",
-                "runs": runs,
-                "memory_growth": round(max(memory) / min(memory) - 1, 3) if memory else None,
-                "aim_messages_per_second": 10_000,
-                "aim_memory_growth": 0.2,
-            }
-        )
-    )
+            runs.append(run_one(url, size, postgresql))
+            postgresql = make_url(url).get_backend_name() == "postgresql"
+    first = runs[0]
+    one = first["workers_1"]["marketing_per_s"]
+    two = first.get("workers_2", {}).get("marketing_per_s")
+    memory = [max(run["workers_1"]["worker_peak_mib"]) for run in runs]
+    print(json.dumps({
+        "benchmark": "sending_throughput",
+        "database": "postgresql" if postgresql else "sqlite",
+        "gateway": "outbox",
+        "load_average": os.getloadavg()[0],
+        "runs": runs,
+        "marketing_per_s": {"1": one, "2": two},
+        "two_workers_speedup": round(two / one, 2) if two else None,
+        "ratio_to_limit": round(max(one, two or 0) / first["limit_rows_per_s"], 3),
+        "worker_rss_mib": dict(zip(map(str, SIZES), memory, strict=True)),
+        "worker_rss_growth": round(max(memory) / min(memory) - 1, 3),
+        "envoyer_request_ms": first["workers_1"]["envoyer_request_ms"],
+        "envoyer_request_ratio_100k_over_100": round(
+            first["workers_1"]["envoyer_request_ms"] / first["envoyer_request_ms_100"], 2),
+        "aims": {"two_workers_speedup": 1.5, "ratio_to_limit": 0.25, "worker_rss_growth": 0.2,
+                 "envoyer_request_ratio_100k_over_100": 2},
+    }))  # fmt: skip
 
 
 if __name__ == "__main__":
