@@ -162,7 +162,7 @@ def send_sms(client_number, phone, text, add_stop, wait_seconds):
     deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         db.session.expire_all()
-        if campaign_message(campaign.id).state in ("delivered", "failed", "expired"):
+        if campaign_message(campaign.id).state in ("delivered", "failed", "expired", "no_receipt"):
             break
         time.sleep(0.5)
     message = campaign_message(campaign.id)

@@ -196,12 +196,13 @@ def sweep():
 
 def minute_sweep():
     """What can wait a minute: imports left running, old drafts, old heartbeats."""
-    from .services import campaigns, recipients, report_export, workers
+    from .services import campaigns, delivery, recipients, report_export, workers
 
     with app_context():
         workers.forget_old()
         return {
             "count_rows_folded": campaigns.compact_counts(),
+            "no_receipt": delivery.age_out(),  # « Sans accusé de réception »
             "imports": _sweep_imports(),
             # A campaign left at the recipient list for a week holds its rows for nothing.
             "drafts_removed": recipients.delete_stale_drafts(days=7),

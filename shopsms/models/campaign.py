@@ -16,6 +16,7 @@ CAMPAIGN_STATUSES = (
 # submitting: handed to the gateway, its answer not yet recorded (see services/sending.py).
 MESSAGE_STATES = (
     "pending", "submitting", "submitted", "delivered", "failed", "expired", "skipped",
+    "no_receipt",  # submitted, and no delivery receipt within the validity period
 )  # fmt: skip
 SKIP_REASONS = (
     "optout", "no_consent", "refuses_all", "no_mobile", "duplicate", "cancelled",

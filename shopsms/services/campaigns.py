@@ -495,7 +495,17 @@ def progress(campaign_id):
         .group_by(CampaignCount.state)
     )
     counts = dict.fromkeys(
-        ("pending", "submitting", "submitted", "delivered", "failed", "expired", "skipped"), 0
+        (
+            "pending",
+            "submitting",
+            "submitted",
+            "delivered",
+            "failed",
+            "expired",
+            "skipped",
+            "no_receipt",
+        ),
+        0,  # fmt: skip
     )
     counts.update({state: int(number) for state, number in rows if number})
     return counts
@@ -556,7 +566,7 @@ def follow_up(campaign, counts, *, now=None):
     )
     preparing = campaign.status == "preparing"
     polling = going or preparing or (campaign.status == "sent" and awaited > 0 and recent)
-    sent = counts["submitted"] + counts["delivered"] + counts["failed"] + counts["expired"]
+    sent = sum(counts[s] for s in ("submitted", "delivered", "failed", "expired", "no_receipt"))
     all_delivered = (
         campaign.status == "sent" and sent > 0 and counts["delivered"] == sent and not to_send
     )

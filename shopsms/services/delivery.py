@@ -3,13 +3,17 @@
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
-from ..models import EarlyReceipt, Message, MessagePart, OutboxMessage, utcnow
+from ..models import Campaign, EarlyReceipt, Message, MessagePart, OutboxMessage, utcnow
 
 FINAL_STATES = ("delivered", "failed", "expired")
+# Not heard of: a receipt that comes after all still says what became of the message.
+OPEN_STATES = ("submitting", "submitted", "no_receipt")
+NO_RECEIPT_ERROR = "Aucun accusé de réception de l'opérateur en {hours} h"
 
 # A failure that a corrected client card would avoid: the number itself is wrong (it does
 # not exist, is invalid, is a landline or unknown to the operator). Anything else (the
@@ -104,9 +108,8 @@ def _apply_part(part, report, now):
         return 0
     part.state, part.error, part.done_at = report.state, report.error[:200], now
     db.session.flush()
-    message = update(Message).where(
-        Message.id == part.message_id, Message.state.in_(("submitting", "submitted"))
-    )
+    message = update(Message).where(Message.id == part.message_id,
+                                     Message.state.in_(OPEN_STATES))  # fmt: skip
     if report.state != "delivered":
         total = db.session.scalar(select(Message.parts).where(Message.id == part.message_id))
         error = f"Partie {part.seq}/{total} : {report.error}" if report.error else \
@@ -154,7 +157,7 @@ def _apply(gateway_name, column, values, state, error, now):
             state="submitted", submitted_at=func.coalesce(Message.submitted_at, now)
         )
     elif state in FINAL_STATES:
-        statement = statement.where(Message.state.in_(("submitting", "submitted"))).values(
+        statement = statement.where(Message.state.in_(OPEN_STATES)).values(
             state=state,
             error=error,
             done_at=now,
@@ -232,3 +235,43 @@ def outbox_reports_waiting():
     return db.session.scalar(
         select(func.count(OutboxMessage.id)).where(OutboxMessage.report_due_at.is_not(None))
     )
+
+
+# Campaigns whose messages may still be waiting for a receipt: started within this long
+# before the validity period ended (the sweep runs every minute; a month covers any stop).
+AGE_OUT_LOOKBACK = timedelta(days=30)
+
+
+def age_out(*, now=None):
+    """« Sans accusé de réception »: submitted messages whose receipt has not come within
+    the validity period (setting receipt_wait_hours, 48 h) end in a state of their own,
+    not « Envoyé » for ever. Campaign by campaign, through the index of their states,
+    so the sweep's cost does not grow with the history. Early receipts never matched in
+    that time go too. Returns how many messages were aged out."""
+    from . import settings
+
+    now = now or utcnow()
+    hours = int(settings.get("receipt_wait_hours"))
+    cutoff = now - timedelta(hours=hours)
+    candidates = db.session.scalars(
+        select(Campaign.id).where(
+            Campaign.status.in_(("sending", "sent", "cancelled")),
+            Campaign.started_at < cutoff,
+            Campaign.started_at >= cutoff - AGE_OUT_LOOKBACK,
+        )
+    ).all()
+    aged = 0
+    for campaign_id in candidates:
+        aged += db.session.execute(
+            update(Message)
+            .where(
+                Message.campaign_id == campaign_id,
+                Message.state == "submitted",
+                Message.submitted_at < cutoff,
+            )
+            .values(state="no_receipt", done_at=now, error=NO_RECEIPT_ERROR.format(hours=hours))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    db.session.execute(delete(EarlyReceipt).where(EarlyReceipt.received_at < cutoff))
+    db.session.commit()
+    return aged

@@ -95,7 +95,7 @@ def _count(campaign, *states, column=None):
 
 
 # The states whose parts were handed to a gateway: what the campaign was charged.
-CHARGED_STATES = ("submitting", "submitted", "delivered", "failed", "expired")
+CHARGED_STATES = ("submitting", "submitted", "delivered", "failed", "expired", "no_receipt")
 
 
 def _campaign_columns():
@@ -110,6 +110,7 @@ def _campaign_columns():
         _count(Campaign, "failed").label("failed"),
         _count(Campaign, "expired").label("expired"),
         _count(Campaign, "skipped").label("skipped"),
+        _count(Campaign, "no_receipt").label("no_receipt"),
         _count(Campaign, *CHARGED_STATES, column=CampaignCount.parts).label("credits"),
     )
     return author, columns
@@ -136,7 +137,7 @@ def campaigns(user, *, status="", page=1, per_page=25):
 
 def done_share(row):
     """(messages handed to the gateway or finished, messages meant to go out)."""
-    done = row.submitted + row.delivered + row.failed + row.expired
+    done = row.submitted + row.delivered + row.failed + row.expired + row.no_receipt
     return done, max(0, row.Campaign.recipients_count - row.skipped)
 
 

@@ -22,6 +22,7 @@ STATE_GROUPS = {
     "failed": ("failed", "expired"),
     "pending": ("pending", "submitting", "submitted"),
     "skipped": ("skipped",),
+    "no_receipt": ("no_receipt",),
 }
 
 
@@ -53,6 +54,7 @@ STATE_TEXT = {
     "failed": N_("Échec"),
     "expired": N_("Expiré"),
     "skipped": N_("Non envoyé"),
+    "no_receipt": N_("Sans accusé de réception"),
 }
 
 is_finished = listings.is_finished
@@ -75,12 +77,13 @@ def visible(user, campaign_id):
 
 
 def counts(row):
-    """The four figures a manager reads, from a report row."""
+    """The figures a manager reads, from a report row."""
     return {
         "delivered": row.delivered,
         "failed": row.failed + row.expired,
         "pending": row.pending + row.submitted,
         "skipped": row.skipped,
+        "no_receipt": row.no_receipt,
     }
 
 

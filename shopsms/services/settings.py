@@ -28,6 +28,9 @@ DEFAULTS = {
     "batch_size": {"outbox": 1000, "kannel": 100, "smpp": 100},
     "messages_per_second": {"outbox": 0, "kannel": 50, "smpp": 50},  # 0: no limit
     "low_credit_threshold": 500,
+    # A submitted SMS whose delivery receipt has not come after this many hours (the
+    # validity period operators keep trying for) becomes « Sans accusé de réception ».
+    "receipt_wait_hours": 48,
     # Campaign results (issue 21): the share (%) of a marketing campaign's eligible
     # recipients held out as « groupe témoin » (each campaign may change it), and the
     # days after a sending whose sales are counted in its results.

@@ -51,6 +51,7 @@ STATE_LABELS = {
     "delivered": lazy_gettext("Délivré"),
     "failed": lazy_gettext("Échec"),
     "expired": lazy_gettext("Expiré"),
+    "no_receipt": lazy_gettext("Sans accusé de réception"),
     "skipped": lazy_gettext("Non envoyé"),
 }
 

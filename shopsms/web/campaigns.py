@@ -305,7 +305,7 @@ def show(campaign_id):
 def _status_context(campaign):
     counts = campaigns.progress(campaign.id)
     total = sum(counts.values()) - counts["skipped"]
-    done = sum(counts[s] for s in ("submitted", "delivered", "failed", "expired"))
+    done = sum(counts[s] for s in ("submitted", "delivered", "failed", "expired", "no_receipt"))
     follow = campaigns.follow_up(campaign, counts)
     return {
         "campaign": campaign,

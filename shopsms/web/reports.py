@@ -36,6 +36,7 @@ STATE_FILTER_LABELS = {
     "failed": _l("Échecs"),
     "pending": _l("En attente"),
     "skipped": _l("Non envoyés"),
+    "no_receipt": _l("Sans accusé de réception"),
 }
 
 

@@ -298,7 +298,8 @@ def test_flask_smpp_receive_configured_only_in_parametres_hears_receipts_and_sto
     process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)  # fmt: skip
     try:
-        smsc.wait_for_bind("transceiver", timeout=20)
+        # A cold `flask` start on a loaded machine takes a while: no timing is asserted.
+        smsc.wait_for_bind("transceiver", timeout=90)
         assert "Récepteur lié" in link_reading("smpp:receiver", ok=True)["detail"]
 
         campaign_id = queue([client_id])
@@ -314,7 +315,7 @@ def test_flask_smpp_receive_configured_only_in_parametres_hears_receipts_and_sto
         # Head office moves to another SMSC in Paramètres: followed without a restart.
         other = node_smsc(configure=False)
         configure_in_parametres(other)
-        other.wait_for_bind("transceiver", timeout=20)
+        other.wait_for_bind("transceiver", timeout=60)
         smsc.wait_for(lambda e: e["event"] == "unbind" and e["by"] == "esme")
         second = make_client(tel1="06 12 00 04 02")
         assert other.answered(other.inbound("33612000402", "Stop merci")) == 0
@@ -362,3 +363,41 @@ def test_a_long_sms_whose_part_1_is_undelivered_is_not_delivered(
     )  # fmt: skip
     assert reports.STATE_TEXT[failed.state] != "Délivré"
     assert delivered.state == "delivered"
+
+
+# --- 6. no receipt within the validity period: « Sans accusé de réception » -----------------
+
+
+def test_a_submitted_sms_without_receipt_after_48_hours_is_said_so(
+    app, node_smsc, receiver, make_client, credits_available, users
+):
+    from datetime import timedelta
+
+    from shopsms.models import User
+    from shopsms.services import delivery, listings, reports
+
+    smsc = node_smsc()
+    receiver()
+    credits_available(10)
+    lost, late = make_client(tel1="06 12 00 06 01"), make_client(tel1="06 12 00 06 02")
+    campaign_id = queue([lost, late])
+    send(campaign_id)  # the SMSC never reports on them
+    submitted = max(m.submitted_at for m in messages(campaign_id))
+    assert delivery.age_out(now=submitted + timedelta(hours=47)) == 0  # still within 48 h
+    assert delivery.age_out(now=submitted + timedelta(hours=48, minutes=1)) == 2
+
+    first, second = messages(campaign_id)
+    assert (first.state, first.error) == (
+        "no_receipt", "Aucun accusé de réception de l'opérateur en 48 h"
+    )  # fmt: skip
+    assert reports.STATE_TEXT[first.state] == "Sans accusé de réception"
+    head_office = db.session.get(User, users["admin"].id)
+    row = reports.visible(head_office, campaign_id)  # the report's row, as its page reads it
+    assert reports.counts(row)["no_receipt"] == 2 and reports.counts(row)["pending"] == 0
+    assert listings.done_share(row) == (2, 2)
+
+    # A receipt that comes after all still says what became of the message.
+    submit = next(s for s in smsc.submits if s.destination_addr == "33612000602")
+    assert smsc.answered(smsc.receipt(submit, "DELIVRD")) == 0
+    db.session.expire_all()
+    assert second.state == "delivered" and first.state == "no_receipt"
