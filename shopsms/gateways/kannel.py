@@ -16,7 +16,7 @@ from urllib.parse import quote, quote_plus
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..sms.encoding import is_gsm
+from ..sms.encoding import is_gsm, split
 from . import OutgoingSms, Submitted
 
 DLR_MASK = 31  # every report: delivered, not delivered, queued, reached / refused by the SMSC
@@ -80,13 +80,28 @@ class KannelGateway:
         signature = sign(self.hooks_secret, message_id)
         return f"{self.public_url}{HOOK_PATH}?id={message_id}&sig={signature}&status=%d&answer=%A"
 
-    def params(self, message: OutgoingSms):
+    def requests_for(self, message: OutgoingSms):
+        """One sendsms request per part, as we cut and charge them (sms.encoding.split:
+        never inside an escape or a surrogate pair). A long text carries its own
+        concatenation header (`udh`: 8-bit reference, total, sequence), so Kannel sends
+        each part as it is instead of cutting UCS-2 every 134 octets (which split emoji)."""
+        parts = split(message.text)
+        if len(parts) <= 1:
+            return [self.params(message)]
+        reference = message.message_id % 256
+        return [
+            self.params(message, text=part)
+            | {"udh": bytes([0x05, 0x00, 0x03, reference, len(parts), sequence])}
+            for sequence, part in enumerate(parts, 1)
+        ]
+
+    def params(self, message: OutgoingSms, *, text=None):
         params = {
             "username": self.username,
             "password": self.password,
             "from": message.sender_id,
             "to": message.phone,
-            "text": message.text,
+            "text": message.text if text is None else text,
             "dlr-mask": DLR_MASK,
             "dlr-url": self.dlr_url(message.message_id),
         }
@@ -112,9 +127,16 @@ class KannelGateway:
                 raise
 
     def _submit_one(self, message):
+        answer = None
+        for params in self.requests_for(message):
+            answer = self._request(message, params)
+            if answer.error:  # the parts after a refused one are not sent
+                return answer
+        return answer
+
+    def _request(self, message, params):
         try:
-            response = self.session.get(self.sendsms_url, params=self.params(message),
-                                        timeout=TIMEOUT)  # fmt: skip
+            response = self.session.get(self.sendsms_url, params=params, timeout=TIMEOUT)
         except requests.RequestException as error:
             # Kannel may or may not have it: its delivery report will say. Never mark
             # the message failed for a network blip.

@@ -430,3 +430,27 @@ def test_two_workers_send_one_campaign_side_by_side_and_one_killed_sends_nobody_
     )
     assert charge.parts == RECIPIENTS
     assert credits.balance() == 100
+
+
+def test_long_ucs2_texts_go_in_the_parts_we_cut_and_an_emoji_is_never_split(
+    kannel, make_client, credits_available
+):
+    """66 « ê », an emoji (a surrogate pair), 66 « ê »: 3 parts by our count and by 3GPP
+    TS 23.040 (« a UCS2 character must not be split in the middle »). Kannel cutting
+    every 134 octets sent 2, the emoji broken across them; we send our 3 with their
+    own concatenation header, each a valid UTF-16 string."""
+    credits_available(10)
+    client_id = make_client(tel1="06 10 00 00 09")
+    body = "ê" * 66 + "😀" + "ê" * 66
+    assert encoding.measure(body) == ("UCS-2", 134, 3)
+    campaign_id = draft_and_queue("single", [client_id], body)
+
+    send_all(campaign_id)
+
+    received = kannel.wait_for(lambda: kannel.received(), what="the three parts")
+    assert [(sms.text, sms.parts) for sms in received] == [(body, 3)]
+    parts = [kannel_peer.parse_message(line) for line in kannel.lines()]  # strict UTF-16
+    assert [udh[1:] for *_, udh in parts] == [(3, 1), (3, 2), (3, 3)]
+    assert ["😀" in text for *_, text, _udh in parts] == [False, True, False]
+    wait_until(lambda: set(states(campaign_id).values()) == {"delivered"}, what="reports")
+    assert credits.balance() == 10 - 3
