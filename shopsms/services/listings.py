@@ -118,7 +118,9 @@ def _campaign_columns():
 
 # --- Campagnes --------------------------------------------------------------------------
 
-CAMPAIGN_STATUS_FILTERS = ("draft", "scheduled", "queued", "sending", "sent", "cancelled")
+CAMPAIGN_STATUS_FILTERS = (
+    "draft", "preparing", "scheduled", "queued", "sending", "sent", "cancelled",
+)  # fmt: skip
 ACTIVE_STATUSES = ("preparing", "queued", "sending")
 
 
