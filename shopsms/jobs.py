@@ -135,6 +135,32 @@ def export_report(token):
         return report_export.run_excel(token)
 
 
+def enqueue_results(campaign_id):
+    """Measure a large campaign's results in the background (one job per campaign at a
+    time: a second view while it runs finds it queued)."""
+    from rq.exceptions import NoSuchJobError as _Missing
+
+    from .queue import get_queue
+
+    queue = get_queue()
+    job_id = f"shopsms-results-{campaign_id}"
+    try:
+        job = Job.fetch(job_id, connection=queue.connection)
+        if job.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.STARTED):
+            return job
+    except _Missing:
+        pass
+    return queue.enqueue(measure_results, campaign_id, job_id=job_id, job_timeout=3600)
+
+
+def measure_results(campaign_id):
+    """« Résultats » of a campaign whose sales take more than a page's time to read."""
+    from .services import results
+
+    with app_context():
+        return results.refresh(campaign_id)
+
+
 def prepare_campaign(campaign_id, user_id=None):
     """« Envoyer » / « Envoi différé »: the texts, the cost, the reservation (services
     .recipients.prepare); the campaign's sending jobs are queued by it."""

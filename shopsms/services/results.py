@@ -226,17 +226,42 @@ REFRESH_AFTER = timedelta(hours=1)
 LATE_SALES = timedelta(days=7)
 
 
-def current(campaign, *, now=None, today=None):
+# Above this many recipients the sales take longer than a page may: a job measures them
+# (jobs.measure_results) while the page shows the last figures, or says it is measuring.
+MEASURE_IN_JOB_ABOVE = 50_000
+
+
+def snapshot(campaign, *, now=None):
+    """(the results last kept or None, whether they are still good to show as final)."""
+    if not campaign.results or campaign.results_at is None:
+        return None, False
+    kept = Results.from_json(campaign.results)
+    window_end = kept.start + timedelta(days=kept.days)
+    final = hours._paris(campaign.results_at).date() >= window_end + LATE_SALES
+    fresh = (now or utcnow()) - campaign.results_at < REFRESH_AFTER
+    return kept, kept.days == int(settings.get("attribution_days")) and (final or fresh)
+
+
+def in_job(campaign):
+    return campaign.recipients_count > MEASURE_IN_JOB_ABOVE
+
+
+def refresh(campaign_id):
+    """The job: measure the campaign and keep the figures."""
+    campaign = db.session.get(Campaign, campaign_id)
+    if not measurable(campaign):
+        return None
+    return current(campaign, force=True).verdict
+
+
+def current(campaign, *, now=None, today=None, force=False):
     """The campaign's results: the snapshot when it is recent, or when its window had
     long ended when it was taken; else measured now and kept."""
     now = now or utcnow()
     days = int(settings.get("attribution_days"))
-    if campaign.results and campaign.results_at is not None:
-        snapshot = Results.from_json(campaign.results)
-        window_end = snapshot.start + timedelta(days=snapshot.days)
-        final = hours._paris(campaign.results_at).date() >= window_end + LATE_SALES
-        if snapshot.days == days and (final or now - campaign.results_at < REFRESH_AFTER):
-            return snapshot
+    kept, good = snapshot(campaign, now=now)
+    if good and not force:
+        return kept
     result = measure(campaign, today=today, days=days)
     campaign.results, campaign.results_at = result.to_json(), now
     db.session.commit()
@@ -436,16 +461,25 @@ def listing(user, *, store_id=None, sort="date", now=None):
         query = query.where(Campaign.store_id == store_id)
     lines = []
     for campaign, store_name in db.session.execute(query):
-        result = Results.from_json(campaign.results) if campaign.results else current(campaign)
+        kept, _ = snapshot(campaign, now=now)
+        # A large campaign nobody opened yet is measured by its page's job, not here.
+        result = kept or (None if in_job(campaign) else current(campaign))
         lines.append(Line(campaign.id, campaign.name, store_name or "", campaign.started_at,
                           result))  # fmt: skip
+
+    def uplift(line):
+        conversion = line.result and line.result.conversion
+        return conversion.estimate if conversion else -9
+
+    def revenue(line):
+        incremental = line.result and line.result.incremental_revenue
+        return incremental.estimate if incremental else -1e18
+
     keys = {
         "date": lambda line: line.started_at,
-        "uplift": lambda line: line.result.conversion.estimate if line.result.conversion else -9,
-        "revenue": lambda line: (
-            line.result.incremental_revenue.estimate if line.result.incremental_revenue else -1e18
-        ),
-        "recipients": lambda line: line.result.texted.clients,
+        "uplift": uplift,
+        "revenue": revenue,
+        "recipients": lambda line: line.result.texted.clients if line.result else -1,
     }
     lines.sort(key=keys.get(sort, keys["date"]), reverse=True)
     return lines
@@ -468,6 +502,15 @@ def list_rows(lines):
 
     for line in lines:
         res = line.result
+        if res is None:  # not measured yet (a large campaign nobody opened)
+            yield (
+                line.campaign_id,
+                line.name,
+                line.store or "Siège",
+                hours._paris(line.started_at).replace(tzinfo=None),
+                *([None] * 14),
+            )
+            continue
         conversion, revenue = res.conversion, res.incremental_revenue
         yield (
             line.campaign_id, line.name, line.store or "Siège",

@@ -62,14 +62,24 @@ def detail(campaign_id):
     if row is None or row.Campaign.kind != "marketing":
         abort(404)
     campaign = row.Campaign
-    result = None
+    result, measuring = None, False
     if campaign_results.measurable(campaign):
-        result = campaign_results.current(campaign)
+        if campaign_results.in_job(campaign):
+            result, good = campaign_results.snapshot(campaign)
+            if not good:
+                from ..jobs import enqueue_results
+
+                enqueue_results(campaign.id)
+                measuring = True
+        else:
+            result = campaign_results.current(campaign)
     return render(
         "results/detail.html",
+        "results/_detail.html",
         row=row,
         campaign=campaign,
         result=result,
+        measuring=measuring,
         verdict_labels=VERDICT_LABELS,
         group_labels=GROUP_LABELS,
         number=number,

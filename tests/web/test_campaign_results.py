@@ -123,3 +123,34 @@ def test_head_office_lists_sorts_filters_and_exports_the_results(app, client_as)
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:2] == ("N°", "Campagne") and len(rows) == 3
     assert client_as("staff").get("/resultats/").status_code in (302, 403)
+
+
+def test_a_large_campaigns_results_are_measured_by_a_job_the_page_polls(app, client_as,
+                                                                      monkeypatch):  # fmt: skip
+    from shopsms import jobs
+    from shopsms.services import results
+    from tests.services.test_results import sent_campaign
+
+    monkeypatch.setattr(results, "MEASURE_IN_JOB_ABOVE", 1000)
+    with app.app_context():
+        campaign = sent_campaign(1800, 200, texted_buyers=540, control_buyers=40)
+        campaign.recipients_count = 2000
+        db.session.commit()
+        campaign_id = campaign.id
+    web = client_as("admin")
+    waiting = web.get(f"/resultats/{campaign_id}")
+    assert "Calcul des résultats en cours" in waiting.text
+    assert 'hx-trigger="every 2s"' in waiting.text
+    listed = web.get("/resultats/")
+    assert "Pas encore mesurée" in listed.text
+    with app.app_context():
+        from rq.job import Job
+
+        from shopsms.queue import get_queue
+
+        job = Job.fetch(f"shopsms-results-{campaign_id}", connection=get_queue().connection)
+        assert job.func_name == "shopsms.jobs.measure_results"
+        assert jobs.measure_results(campaign_id) == "positive"
+    done = web.get(f"/resultats/{campaign_id}", headers=HTMX)
+    assert "<html" not in done.text and 'data-testid="verdict"' in done.text
+    assert "every 2s" not in done.text
