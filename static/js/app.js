@@ -116,3 +116,16 @@ document.addEventListener("htmx:oobAfterSwap", (event) => {
     field.removeAttribute("aria-invalid");
   }
 });
+
+// « Liste des clients »: the date and time chosen in « Envoi différé » become the date of
+// sending shown above the text, as StarMag's screen shows it.
+document.addEventListener("change", (event) => {
+  if (!event.target.matches?.("#defer-date, #defer-time")) return;
+  const shown = document.querySelector("[data-send-moment]");
+  const day = document.getElementById("defer-date")?.value;
+  const hour = document.getElementById("defer-time")?.value;
+  if (!shown || !day || !hour) return;
+  const [year, month, date] = day.split("-");
+  shown.querySelector("[data-send-moment-value]").textContent = `${date}/${month}/${year} ${hour}`;
+  shown.querySelector("[data-send-moment-note]").textContent = shown.dataset.deferredLabel;
+});

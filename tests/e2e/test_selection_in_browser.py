@@ -246,12 +246,6 @@ def test_city_at_most_and_store_scope_on_the_selection_screen(
     page.screenshot(path=f"{SHOTS}/selection-390.png", full_page=True)
 
 
-def _in_view(page, locator):
-    box = locator.bounding_box()
-    size = page.viewport_size
-    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
-
-
 def test_reports_and_back_to_the_filter_then_the_list_beside_the_text(
     app, live_server, page, users, mérignac, make_client, credits_available
 ):
@@ -285,18 +279,28 @@ def test_reports_and_back_to_the_filter_then_the_list_beside_the_text(
     # 1024 px: side by side, and the text zone and buttons in view at the list's end.
     for target in (page.get_by_label("Message", exact=True), page.get_by_test_id("credits-left"),
                    page.get_by_role("button", name="Envoyer F2")):  # fmt: skip
-        assert _in_view(page, target)
+        expect(target).to_be_in_viewport(ratio=1)
     listing = page.locator("#recipients")
     form = page.locator("#campaign-form")
     list_box, form_box = listing.bounding_box(), form.bounding_box()
     assert list_box["x"] + list_box["width"] <= form_box["x"] + 1, (list_box, form_box)
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.screenshot(path=f"{SHOTS}/recipient-list-1024-scrolled.png")
-    assert _in_view(page, page.get_by_label("Message", exact=True))
-    assert _in_view(page, page.get_by_role("button", name="Envoyer F2"))
-    assert _in_view(page, page.get_by_test_id("credits-left"))
+    expect(page.get_by_label("Message", exact=True)).to_be_in_viewport(ratio=1)
+    expect(page.get_by_role("button", name="Envoyer F2")).to_be_in_viewport(ratio=1)
+    expect(page.get_by_test_id("credits-left")).to_be_in_viewport(ratio=1)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=f"{SHOTS}/recipient-list-1024.png")
+
+    # A deferred time chosen: it is the date of sending shown.
+    page.get_by_role("button", name="Envoi différé").click()
+    dialog = page.get_by_role("dialog", name="Envoi des SMS en différé")
+    later = date.today() + timedelta(days=2)
+    dialog.get_by_label("Date d'envoi").fill(later.isoformat())
+    dialog.get_by_label("Heure d'envoi").fill("10:30")
+    dialog.get_by_role("button", name="Quitter").click()
+    expect(page.get_by_test_id("send-moment")).to_contain_text(f"{later:%d/%m/%Y} 10:30")
+    expect(page.get_by_test_id("send-moment")).to_contain_text("(envoi différé)")
 
     # 390 px: stacked, the text under the list.
     page.set_viewport_size({"width": 390, "height": 844})
