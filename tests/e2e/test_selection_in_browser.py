@@ -107,7 +107,7 @@ def test_live_page_follows_the_reports_until_all_are_in(
     page.wait_for_url(re.compile(r"/campagnes/\d+$"), timeout=30_000)
     page.get_by_label("Message", exact=True).fill("Soldes au magasin de Biarritz")
     page.get_by_role("button", name="Envoyer F2").click()
-    expect(page.get_by_text("Campagne envoyée")).to_be_visible()
+    expect(page.get_by_text("Envoi en préparation")).to_be_visible()
     done = page.get_by_test_id("campaign-done")
     expect(page.get_by_test_id("all-delivered")).to_have_text("tous reçus", timeout=30_000)
     expect(done).to_contain_text("1 SMS partis sur 1")
