@@ -114,7 +114,7 @@ def _envoyer(app, campaign_id):
 
 
 def worker(url, redis_url, instance):
-    """One RQ worker process (the app's Worker class), until the queue stays idle."""
+    """One RQ worker process (the app's Worker class), until it is told to stop."""
     os.environ.update(DATABASE_URL=url, REDIS_URL=redis_url, SHOPSMS_INSTANCE_PATH=instance)
     from shopsms import jobs
     from shopsms.queue import get_queue
@@ -122,7 +122,7 @@ def worker(url, redis_url, instance):
     app = _app(url, redis_url)
     with app.app_context():
         queue = get_queue()
-        jobs.Worker([queue], connection=queue.connection).work(max_idle_time=3)
+        jobs.Worker([queue], connection=queue.connection).work()  # till SIGTERM
     return {"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
@@ -204,6 +204,8 @@ def send_with(url, redis_url, instance, workers, campaign_id, app):
     if status != "sent":
         raise RuntimeError(f"campaign {campaign_id} ended {status}: {note}")
     peaks = []
+    for process in processes:
+        process.terminate()  # RQ's warm shutdown: the worker says its peak memory
     for process in processes:
         out, _ = process.communicate(timeout=120)
         found = re.findall(r"^RESULT (.*)$", out, re.M)
