@@ -116,6 +116,8 @@ def test_live_page_follows_the_reports_until_all_are_in(
     # Polling stopped with the last report: the section carries no trigger any more.
     expect(page.locator("#campaign-progress")).not_to_have_attribute("hx-trigger", re.compile("."))
     page.screenshot(path=f"{SHOTS}/live-page-all-delivered-1024.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=f"{SHOTS}/live-page-all-delivered-390.png", full_page=True)
 
 
 def test_draft_keeps_its_text_across_a_refused_send_and_a_criteria_change(
@@ -262,6 +264,9 @@ def test_reports_and_back_to_the_filter_then_the_list_beside_the_text(
     page.get_by_role("button", name="Consulter les rapports").click()
     page.wait_for_url(live_server + "/rapports/")
     page.screenshot(path=f"{SHOTS}/reports-retour-filtre-1024.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=f"{SHOTS}/reports-retour-filtre-390.png")
+    page.set_viewport_size({"width": 1024, "height": 768})
     page.get_by_role("button", name="Retour filtre").click()
     page.wait_for_url(re.compile(r"/campagnes/nouvelle\?city=merignac"))
     expect(page.get_by_label("Ville")).to_have_value("merignac")
