@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from .inputs import INT_MAX, parse_amount, parse_int
 from .models import Client, OptOut, Purchase
 
 SMS_CHOICES = ("all", "with", "without")  # « Tous » / « Avec » / « Sans »
@@ -111,6 +112,10 @@ class Criteria:
 # --- from a form --------------------------------------------------------------------
 
 
+# A century: further back than any sales history, and inside what dates can hold.
+ABSENT_DAYS_MAX = 36_500
+
+
 class CriteriaErrors(ValueError):
     def __init__(self, errors):
         self.errors = errors  # field name -> French message
@@ -139,19 +144,15 @@ def from_form(form):
     """Criteria from the selection form's fields; raises CriteriaErrors saying what to fix."""
     errors, values = {}, {}
 
-    def integer(name, label, minimum=0):
+    def integer(name, label, minimum=0, maximum=INT_MAX):
         raw = (form.get(name) or "").strip()
         if not raw:
             return None
         try:
-            number = int(raw)
-        except ValueError:
-            errors[name] = f"{label} : tapez un nombre entier."
+            return parse_int(raw, label, minimum=minimum, maximum=maximum)
+        except ValueError as error:
+            errors[name] = str(error)
             return None
-        if number < minimum:
-            errors[name] = f"{label} : {minimum} au moins."
-            return None
-        return number
 
     def a_date(name, label):
         raw = (form.get(name) or "").strip()
@@ -182,16 +183,16 @@ def from_form(form):
     raw = (form.get("revenue") or "").strip().replace(" ", "").replace(",", ".").rstrip("€")
     if raw:
         try:
-            values["revenue"] = Decimal(raw).quantize(Decimal("0.01"))
-            if values["revenue"] < 0:
-                raise InvalidOperation
-        except InvalidOperation:
-            errors["revenue"] = "Chiffre d'affaires : tapez un montant, par exemple 150 ou 99,90."
+            values["revenue"] = parse_amount(raw, "Chiffre d'affaires")
+        except ValueError as error:
+            errors["revenue"] = str(error)
     values["visits"] = integer("visits", "Nombre de passages")
     values["no_purchase_too"] = form.get("no_purchase_too") in ("1", "on", "true")
     for op in ("revenue_op", "visits_op"):
         values[op] = form.get(op) if form.get(op) in COMPARISONS else "gte"
-    values["absent_days"] = integer("absent_days", "Clients qui ne sont pas venus depuis", 1)
+    values["absent_days"] = integer(
+        "absent_days", "Clients qui ne sont pas venus depuis", 1, ABSENT_DAYS_MAX
+    )
     values["city"] = (form.get("city") or "").strip()
     postal = (form.get("postal_code") or "").strip().replace(" ", "").upper()
     if postal and not postal.isalnum():

@@ -389,6 +389,8 @@ def _clean(data):
         text = data.values.get(name, "").replace(" ", "").replace(",", ".") or "0"
         try:
             amount = Decimal(text).quantize(Decimal("0.01"))
+            if not amount.is_finite():  # NaN goes through quantize
+                raise InvalidOperation
         except InvalidOperation:
             errors[name] = f"« {FIELD_LABELS[name]} » : un montant, par exemple 12,50."
             continue

@@ -10,9 +10,13 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Store, Template
+from ..sms.encoding import MULTI_GSM
 from . import audit
 
 NAME_MAX = 80  # the column's size
+# The longest text any campaign may send: the « Parties par message » setting's top
+# (10) times a GSM-7 part; a longer saved message could never go out whole.
+BODY_MAX = 10 * MULTI_GSM
 
 
 class SavedMessageError(ValueError):
@@ -89,6 +93,15 @@ def save(user, name, body, *, shared=False, replace=False):
     if not body.strip():
         raise SavedMessageError(
             _l("Le message est vide : écrivez un texte avant de l'enregistrer.")
+        )
+    if len(body) > BODY_MAX:
+        raise SavedMessageError(
+            _l(
+                "Le message fait %(length)d caractères : %(max)d au plus, la longueur du plus "
+                "long SMS qu'une campagne peut envoyer.",
+                length=len(body),
+                max=BODY_MAX,
+            )
         )
     store_id = _scope(user, shared)
     existing = db.session.scalar(

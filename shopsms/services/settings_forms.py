@@ -4,6 +4,7 @@ message under each wrong field). Only what changed is written, each change audit
 
 from dataclasses import dataclass, field
 
+from .. import inputs
 from ..extensions import db
 from . import settings
 from .settings_rules import GATEWAYS, PLATFORM_ENTITY_MAX  # noqa: F401
@@ -68,7 +69,7 @@ def save_general(user, store, form):
             continue  # a form from before these settings keeps them as they are
         if key == "sending_days":
             raw = form.getlist(key)
-            saved.form[key] = [int(day) for day in raw if day.isdigit()]
+            saved.form[key] = inputs.ids(raw)
         else:
             raw = saved.form[key] = form.get(key, "")
         value, error = settings.clean(key, raw)
@@ -93,7 +94,7 @@ def save_stores(user, stores, form):
     saved.form = {
         "platform_link": form.get("platform_link", "") in ("1", "on"),
         "platform_entity": form.get("platform_entity", "").strip(),
-        "sms_enabled": {int(v) for v in form.getlist("sms_enabled") if v.isdigit()},
+        "sms_enabled": set(inputs.ids(form.getlist("sms_enabled"))),
     }
     entity, error = settings.clean("platform_entity", saved.form["platform_entity"])
     if error:

@@ -14,6 +14,7 @@ from . import (
     clients,
     composer,
     credits,
+    guard,
     headers,
     health,
     home,
@@ -63,6 +64,7 @@ ROLE_LABELS = {
 
 
 def init_app(app):
+    guard.init_app(app)  # first: its URL converter must be there when the rules are added
     for module in (
         auth, home, i18n, composer, outbox, hooks,
         clients, campaigns, repairs, reports, results, credits, settings, replies, integration,

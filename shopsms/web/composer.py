@@ -13,6 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import inputs
 from ..models import CAMPAIGN_KINDS
 from ..services import costing, saved_messages
 from ..sms import encoding
@@ -177,15 +178,13 @@ def _posted():
     return {
         "kind": form.get("kind", "service"),
         "body": form.get("body", ""),
-        "client_ids": [int(v) for v in form.getlist("client_id") if v.strip().isdigit()],
+        "client_ids": inputs.ids(form.getlist("client_id")),
         "store_id": form.get("store_id", type=int),
         "add_stop": bool(form.get("add_stop")),
         "dom_id": form.get("composer_id", "composer"),
         "saved": form.get("composer_saved", "dialog"),
         "campaign_id": form.get("campaign_id", type=int),
-        "ticket_ids": [
-            int(v) for v in form.getlist("ticket_id") if v.strip().isdigit() and len(v) <= 10
-        ][:2000],
+        "ticket_ids": inputs.ids(form.getlist("ticket_id"))[:2000],
     }
 
 

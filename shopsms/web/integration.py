@@ -20,6 +20,7 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import inputs
 from ..extensions import db
 from ..models.integration import ImportRun
 from ..services import api_tokens, imports, listings
@@ -243,7 +244,7 @@ def tokens():
     name = request.form.get("name", "")
     if current_user.has_role("admin"):
         store = request.form.get("store", "")
-        store_id = int(store) if store.isdigit() else None
+        store_id = next(iter(inputs.ids([store])), None)
     else:
         store_id = current_user.store_id
     try:

@@ -13,6 +13,8 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from ...inputs import strip_format
+
 
 class CellError(ValueError):
     pass
@@ -45,7 +47,7 @@ _FORMULA_QUOTED = re.compile(r"'[=+\-@]")
 
 def text(max_length):
     def parse(value):
-        value = value.strip()
+        value = strip_format(value).strip()
         if _FORMULA_QUOTED.match(value):
             value = value[1:]  # the reject file's guard against formulas, taken away
         if _CONTROL.search(value):

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ... import inputs
 from ...extensions import db
 from ...gateways import active_name
 from ...models import Store
@@ -58,7 +59,10 @@ def _target_store():
     or one store's own values (?magasin=)."""
     if not current_user.has_role("admin"):
         return db.session.get(Store, current_user.store_id)
-    store_id = request.values.get("magasin", type=int)
+    raw = request.values.get("magasin")
+    if raw is None:
+        return None
+    store_id = next(iter(inputs.ids([raw])), None)
     if store_id is None:
         return None
     store = db.session.get(Store, store_id)
