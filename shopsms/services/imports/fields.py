@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from ...inputs import strip_format
+from ...sms import phones
 
 
 class CellError(ValueError):
@@ -57,6 +58,25 @@ def text(max_length):
         return value
 
     parse.max_length = max_length  # the API's schema says it too
+    return parse
+
+
+def phone(max_length):
+    """A phone cell: kept as typed, with a warning when it is no phone number at all
+    (« abc », 13 digits): the client is imported, but nobody can text that number."""
+    as_text = text(max_length)
+
+    def parse(value):
+        value = as_text(value)
+        if value and phones.classify(value).kind == phones.INVALID:
+            raise CellWarning(
+                f"« {value} » n'est pas un numéro de téléphone : ce numéro ne pourra pas "
+                "recevoir de SMS (10 chiffres en France, ou +indicatif pour l'étranger).",
+                value,
+            )
+        return value
+
+    parse.max_length = max_length
     return parse
 
 
@@ -278,11 +298,11 @@ CLIENT_FIELDS = (
     F(
         "tel1",
         _l("Tél. 1"),
-        text(30),
+        phone(30),
         False,
         ("tel1", "tel", "telephone", "telephone1", "portable", "mobile", "gsm"),
     ),
-    F("tel2", _l("Tél. 2"), text(30), False, ("tel2", "telephone2", "telfixe", "fixe")),
+    F("tel2", _l("Tél. 2"), phone(30), False, ("tel2", "telephone2", "telfixe", "fixe")),
     F(
         "email",
         _l("E-mail"),

@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import csv
 import io
+import os
 from dataclasses import dataclass
 
 SAMPLE_BYTES = 64 * 1024
@@ -65,10 +66,27 @@ def detect_encoding(path):
 def detect_delimiter(sample):
     first_line = sample.splitlines()[0] if sample else ""
     try:
-        return csv.Sniffer().sniff(sample, delimiters=";,").delimiter
+        return csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
     except csv.Error:
-        # The header line alone decides: French exports use ';' because of "359,00".
-        return ";" if first_line.count(";") >= first_line.count(",") else ","
+        # The header line alone decides: French exports use ';' because of "359,00";
+        # Excel's « Texte Unicode » separates with tabs.
+        return max(";,\t", key=lambda sep: (first_line.count(sep), sep == ";"))
+
+
+def _utf16_to_utf8(path, raw):
+    """Excel's « Texte Unicode » is UTF-16 with a BOM: rewritten once as UTF-8 (with its
+    BOM), in chunks, so that the line reader and its resumable byte offsets work as for
+    any other file."""
+    encoding = "utf-16-le" if raw.startswith(codecs.BOM_UTF16_LE) else "utf-16-be"
+    decoder = codecs.getincrementaldecoder(encoding)("replace")
+    converted = f"{path}.utf8"
+    with open(path, "rb") as source, open(converted, "wb") as target:
+        source.seek(2)
+        target.write(codecs.BOM_UTF8)
+        while chunk := source.read(CHUNK_BYTES):
+            target.write(decoder.decode(chunk).encode("utf-8"))
+        target.write(decoder.decode(b"", final=True).encode("utf-8"))
+    os.replace(converted, path)
 
 
 def _looks_binary(raw):
@@ -79,6 +97,10 @@ def _looks_binary(raw):
 def detect(path):
     with open(path, "rb") as file:
         raw = file.read(SAMPLE_BYTES)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        _utf16_to_utf8(path, raw)
+        with open(path, "rb") as file:
+            raw = file.read(SAMPLE_BYTES)
     if _looks_binary(raw):
         raise FileError(NOT_CSV)
     encoding = detect_encoding(path)
