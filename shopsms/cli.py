@@ -16,6 +16,24 @@ from .gateways.smpp import smpp_cli
 users_cli = AppGroup("users", help="Comptes utilisateurs.")
 demo_cli = AppGroup("demo", help="Données de démonstration.")
 sms_cli = AppGroup("sms", help="Envoyer un SMS depuis le terminal.")
+secrets_cli = AppGroup("secrets", help="Mots de passe des passerelles, chiffrés en base.")
+
+
+@secrets_cli.command("rotate")
+def rotate_secrets():
+    """Encrypt every gateway password with a new key (also encrypts older clear values)."""
+    from sqlalchemy import select
+
+    from .models import Setting
+    from .services import secret_box
+    from .services.settings import SECRETS
+
+    rows = db.session.scalars(select(Setting).where(Setting.key.in_(SECRETS))).all()
+    done, _key = secret_box.rotate(rows)
+    db.session.commit()
+    secret_box.forget_old_keys()
+    where = "SETTINGS_KEYS" if current_app.config.get("SETTINGS_KEYS") else "instance/settings_key"
+    click.echo(f"{done} mot(s) de passe chiffré(s) avec la nouvelle clé ({where}).")
 
 
 @users_cli.command("create")
@@ -279,5 +297,14 @@ def _stop_children(children, timeout=15):
 
 
 def init_app(app):
-    for command in (users_cli, demo_cli, sms_cli, smpp_cli, worker, serve, import_command):
+    for command in (
+        users_cli,
+        demo_cli,
+        sms_cli,
+        secrets_cli,
+        smpp_cli,
+        worker,
+        serve,
+        import_command,
+    ):
         app.cli.add_command(command)

@@ -60,6 +60,9 @@ def from_environment(instance):
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
         "HOOKS_SECRET": os.environ.get("HOOKS_SECRET")
         or hmac.new(secret_key.encode(), b"shopsms-hooks", hashlib.sha256).hexdigest()[:32],
+        # Fernet keys for the gateway passwords kept in « Paramètres » (the first encrypts);
+        # without it, instance/settings_key (services/secret_box.py).
+        "SETTINGS_KEYS": os.environ.get("SETTINGS_KEYS", ""),
         "KANNEL_SENDSMS_URL": os.environ.get(
             "KANNEL_SENDSMS_URL", "http://127.0.0.1:13013/cgi-bin/sendsms"
         ),

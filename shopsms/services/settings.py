@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Setting, Store
 from ..sms.stop import DEFAULT_SHORT_CODE
-from . import audit
+from . import audit, secret_box
 from .settings_rules import GATEWAYS, check_window, clean, clean_rate  # noqa: F401
 
 DEFAULTS = {
@@ -128,10 +128,14 @@ def get(key, store_id=None):
             Setting.key == key, (Setting.store_id == store_id) | Setting.store_id.is_(None)
         )
     ).all()
-    values = {row.store_id: row.value for row in rows}
+    values = {row.store_id: _clear(key, row.value) for row in rows}
     if store_id is not None and store_id in values:
         return values[store_id]
     return values.get(None, DEFAULTS[key])
+
+
+def _clear(key, value):
+    return secret_box.decrypt(value) if key in SECRETS else value
 
 
 def get_many(keys, store_id=None):
@@ -145,8 +149,8 @@ def get_many(keys, store_id=None):
             Setting.key.in_(keys), (Setting.store_id == store_id) | Setting.store_id.is_(None)
         )
     ).all()
-    chain = {row.key: row.value for row in rows if row.store_id is None}
-    own = {row.key: row.value for row in rows if row.store_id is not None}
+    chain = {row.key: _clear(row.key, row.value) for row in rows if row.store_id is None}
+    own = {row.key: _clear(row.key, row.value) for row in rows if row.store_id is not None}
     return {key: own.get(key, chain.get(key, DEFAULTS[key])) for key in keys}
 
 
@@ -175,13 +179,14 @@ def put(key, value, *, user=None, store_id=None, secret=False, commit=True):
             Setting.store_id.is_(None) if store_id is None else Setting.store_id == store_id,
         )
     )
-    if row is not None and row.value == value:
+    if row is not None and _clear(key, row.value) == value:
         return False
-    old = row.value if row is not None else get(key, store_id)
+    old = _clear(key, row.value) if row is not None else get(key, store_id)
     if row is None:
         row = Setting(key=key, store_id=store_id)
         db.session.add(row)
-    row.value = value
+    # A gateway password is encrypted at rest (services/secret_box.py).
+    row.value = secret_box.encrypt(value) if key in SECRETS else value
     row.updated_by_id = getattr(user, "id", None)
     _forget_page_values()
     change = {"key": key} if secret else {"key": key, "old": old, "new": value}

@@ -1,7 +1,10 @@
 """« Import » of the point of sale's files, and « Paramètres > API » tokens."""
 
+import os
+import secrets
 from pathlib import Path
 
+import redis
 from flask import (
     Blueprint,
     abort,
@@ -23,6 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from .. import inputs
 from ..extensions import db
 from ..models.integration import ImportRun
+from ..queue import get_redis
 from ..services import api_tokens, imports, listings
 from ..services.imports import FIELDS, KIND_LABELS
 from .access import role_required
@@ -32,6 +36,8 @@ bp = Blueprint("integration", __name__)
 
 RECENT_RUNS = 20
 NEW_TOKEN_KEY = "integration.new_api_token"
+NEW_TOKEN_PREFIX = "shopsms:new-api-token:"
+NEW_TOKEN_SECONDS = 300
 
 
 def _limit_upload():
@@ -92,6 +98,7 @@ def import_page():
         else:
             path = imports.import_path()
             try:
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # client data
                 upload.save(path)
                 run = imports.start(
                     path, kind=kind, filename=upload.filename, user=current_user,
@@ -240,7 +247,7 @@ def _tokens_page(new_token=None, name="", status=200):
 def tokens():
     if request.method == "GET":
         # Shown once: the session holds it until this page has displayed it.
-        return _tokens_page(new_token=session.pop(NEW_TOKEN_KEY, None))
+        return _tokens_page(new_token=_take_new_token())
     name = request.form.get("name", "")
     if current_user.has_role("admin"):
         store = request.form.get("store", "")
@@ -254,9 +261,26 @@ def tokens():
         flash(str(error), "error")
         return _tokens_page(name=name, status=422)
     # Shown on the next page only (a refresh creates nothing): it is stored hashed,
-    # nobody can read it again.
-    session[NEW_TOKEN_KEY] = token
+    # nobody can read it again. Until then it waits in Redis for a few minutes, under a
+    # random handle the session holds: the (signed, not encrypted) cookie never carries it.
+    handle = secrets.token_urlsafe(24)
+    try:
+        get_redis().set(f"{NEW_TOKEN_PREFIX}{handle}", token, ex=NEW_TOKEN_SECONDS)
+    except (redis.RedisError, OSError):
+        return _tokens_page(new_token=token)  # Redis down: shown in this very answer
+    session[NEW_TOKEN_KEY] = handle
     return redirect(url_for("integration.tokens"), 303)
+
+
+def _take_new_token():
+    handle = session.pop(NEW_TOKEN_KEY, None)
+    if not handle:
+        return None
+    try:
+        token = get_redis().getdel(f"{NEW_TOKEN_PREFIX}{handle}")
+    except (redis.RedisError, OSError):
+        return None
+    return token.decode() if token else None
 
 
 @bp.post("/parametres/api/<int:token_id>/revoquer")

@@ -2,6 +2,7 @@
 itself, so that the person fixes it in a spreadsheet and imports the file again."""
 
 import csv
+import os
 from pathlib import Path
 
 # A cell starting with one of these is a formula for a spreadsheet (CSV injection):
@@ -27,6 +28,9 @@ class Rejects:
         path = Path(self.run.reject_path or self.folder / f"rejets-{self.run.id}.csv")
         fresh = not path.exists() or not self.run.reject_path
         encoding = "utf-8-sig" if fresh else "utf-8"
+        # Client data: readable by ShopSMS's own account only, whatever the umask.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
         self.file = open(path, "w" if fresh else "a", encoding=encoding, newline="")  # noqa: SIM115
         self.writer = csv.writer(self.file, delimiter=";")
         if fresh:
