@@ -4,7 +4,6 @@ listed by hand), NUL bytes, integers past what a column holds (in Arabic-Indic d
 too), NaN and infinities, bidi controls, and texts longer than any column: the answer is
 never a 500. Run on SQLite and on PostgreSQL (DATABASE_URL), where most of these failed."""
 
-import os
 import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -120,7 +119,7 @@ def _discover(app, browser, ids):
         if rule.endpoint.split(".")[0] in SKIPPED_BLUEPRINTS | {"hooks"}:
             continue
         url = _url(adapter, rule, ids)
-        response = browser.get(url)
+        response = browser.get(url, buffered=True)  # a streamed export is read, and closed
         if response.status_code != 200 or "html" not in response.content_type:
             continue
         parser = _Forms(url)
@@ -163,12 +162,6 @@ def _hostile_requests(app, browser, fields, ids):
                     yield f"{label} in the address", method, bad, {}, token
 
 
-@pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="on PostgreSQL the crawl meets GET /credits/ as head office failing with "
-    "DetachedInstanceError (User.store read after the session closed) and the test's "
-    "teardown then waits on that request's open transaction: to fix in the credits page",
-)
 @pytest.mark.parametrize("role", ["admin", "staff"])
 def test_no_input_makes_a_500(app, client_as, make_client, credits_available, role):
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a 500 is answered as a person would see it
@@ -184,11 +177,12 @@ def test_no_input_makes_a_500(app, client_as, make_client, credits_available, ro
     failures, sent = [], 0
     for label, method, url, data, token in _hostile_requests(app, browser, fields, ids):
         if method == "GET":
-            response = browser.get(url, query_string=data)
+            response = browser.get(url, query_string=data, buffered=True)
         else:
-            response = browser.post(url, data=dict(data, csrf_token=token))
+            response = browser.post(url, data=dict(data, csrf_token=token), buffered=True)
         sent += 1
-        if response.status_code >= 500:
+        degraded = response.status_code == 503 and url == "/sante"  # the probe's own answer
+        if response.status_code >= 500 and not degraded:
             cause = repr(errors[-1])[:160] if errors else ""
             failures.append(f"{method} {url} [{label}] → {response.status_code} {cause}")
         if response.status_code == 302 and "/connexion" in (response.location or ""):
