@@ -1,5 +1,6 @@
 """Faults during a sending, each caused for real: a worker SIGKILLed mid-campaign, Redis
-stopped for 30 s mid-send, Redis flushed under a deferred campaign. Real `flask worker`
+stopped for 30 s mid-send, Redis flushed under a deferred campaign, every database
+connection of the workers killed mid-send (PostgreSQL). Real `flask worker`
 processes, the test's own redis-server (never the machine's), the suite's database
 (PostgreSQL in CI). Each test prints its figure as one JSON line.
 
@@ -13,7 +14,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from shopsms.extensions import db
 from shopsms.models import Campaign, Client, Message, OutboxMessage, utcnow
@@ -203,3 +204,36 @@ def test_a_flushed_redis_does_not_hold_a_deferred_campaign(app, store, rig):
             **outcome)  # fmt: skip
     assert outcome["lost"] == 0 and outcome["duplicates"] == 0
     assert late <= GOAL_SECONDS
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="killing a connection from outside is a database server's fault",
+)
+def test_killed_database_connections_lose_nothing_and_sending_resumes(app, store, rig):
+    _server, processes = rig
+    count = 6000
+    processes.flask("worker")
+    campaign_id = _campaign(app, store, count)
+    _wait(lambda: _count(app, Message.campaign_id == campaign_id,
+                         Message.state != "pending") >= 600, 60, "sending started")  # fmt: skip
+    with app.app_context():
+        # Every other session on this database: the worker's, mid-transaction or idle.
+        killed = db.session.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+        db.session.commit()
+    killed_at = utcnow()
+    assert killed, "no worker connection to kill: the fault did not happen"
+    _wait(lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
+          120, "sending resumed")  # fmt: skip
+    resumed = (_first_submission_after(app, campaign_id, killed_at) - killed_at).total_seconds()
+    outcome = _outcome(app, campaign_id, count)
+    _figure("database connections killed", recipients=count, connections_killed=killed,
+            resumed_after_s=round(resumed, 1), **outcome)  # fmt: skip
+    assert outcome["lost"] == 0 and outcome["duplicates"] == 0
+    assert outcome["campaign"] == "sent"
+    assert resumed <= GOAL_SECONDS
