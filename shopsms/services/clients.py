@@ -145,8 +145,21 @@ class NotFound(LookupError):
 
 
 def get(user, client_id):
+    """A card this person may open: head office any; a store the cards made there and
+    those of the clients who bought there, as its selection reaches them
+    (selection.store_clients), so that every recipient a store texts has a card it can
+    open and correct."""
     client = db.session.get(Client, client_id)
-    if client is None or not (user.has_role("admin") or client.store_id == user.store_id):
+    if client is None:
+        raise NotFound(client_id)
+    if user.has_role("admin") or client.store_id == user.store_id:
+        return client
+    bought_here = db.session.scalar(
+        select(Purchase.id)
+        .where(Purchase.client_id == client.id, Purchase.store_id == user.store_id)
+        .limit(1)
+    )
+    if bought_here is None:
         raise NotFound(client_id)
     return client
 

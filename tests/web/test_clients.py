@@ -72,6 +72,27 @@ def test_staff_see_only_their_store_and_head_office_all(client_as, make_client, 
     assert client_as("staff").get("/clients/999999").status_code == 404
 
 
+def test_a_store_opens_the_card_of_a_client_who_bought_there(
+    app, client_as, make_client, store, other_store
+):
+    # The selection of a store reaches the clients who bought there (#14): their card
+    # opens too, or its recipient list would link to « introuvable ».
+    from datetime import date
+    from decimal import Decimal
+
+    from shopsms.models import Purchase
+
+    bought_here = make_client(store_id=other_store, last_name="ACHETEUR")
+    never_here = make_client(store_id=other_store, last_name="AILLEURS")
+    with app.app_context():
+        db.session.add(Purchase(client_id=bought_here, store_id=store.id,
+                                date=date(2026, 3, 1), amount=Decimal("12.50")))  # fmt: skip
+        db.session.commit()
+    staff = client_as("staff")
+    assert "ACHETEUR" in staff.get(f"/clients/{bought_here}").text
+    assert staff.get(f"/clients/{never_here}").status_code == 404
+
+
 def _form(page, **fields):
     data = {"csrf_token": csrf_token(page), "country": "FR", "sms_marketing": "unknown"}
     return data | fields
