@@ -110,7 +110,7 @@ def test_live_page_follows_the_reports_until_all_are_in(
     expect(page.get_by_text("Envoi en préparation")).to_be_visible()
     done = page.get_by_test_id("campaign-done")
     expect(page.get_by_test_id("all-delivered")).to_have_text("tous reçus", timeout=30_000)
-    expect(done).to_contain_text("1 SMS partis sur 1")
+    expect(done).to_contain_text("1 SMS parti sur 1")
     expect(page.get_by_test_id("campaign-status")).to_have_text("Envoyé")
     expect(page.get_by_role("button", name="Arrêter l'envoi")).to_have_count(0)
     # Polling stopped with the last report: the section carries no trigger any more.

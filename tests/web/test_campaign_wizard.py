@@ -355,7 +355,7 @@ def test_envoyer_answers_at_once_and_the_live_page_follows_the_preparation(
         assert db.session.scalar(select(func.sum(DraftRecipient.parts))) == 0
     assert run_preparation(app, campaign_id) == "queued"
     poll = web.get(f"/campagnes/{campaign_id}/progression", headers=HTMX)
-    assert "En file" in poll.text and "0 SMS partis sur 2" in poll.text
+    assert "En file" in poll.text and "0 SMS parti sur 2" in poll.text
     with app.app_context():
         from shopsms.services import credits
 
