@@ -549,14 +549,19 @@ def validate_sender(value):
     return errors[0] if errors else None
 
 
-def compose(user, campaign_id, body, sender_id, *, commit=True):
-    """Give the draft its text: every recipient's final text and parts, frozen."""
-    campaign = _editing(user, campaign_id)
+def _check_text_and_sender(body, sender_id):
+    """What a draft must have before its texts are written: a text and a valid sender."""
     if not (body or "").strip():
         raise CampaignError("Le message est vide : écrivez le texte du SMS.")
     error = validate_sender(sender_id)
     if error:
         raise CampaignError(f"Intitulé de l'expéditeur : {error}")
+
+
+def compose(user, campaign_id, body, sender_id, *, commit=True):
+    """Give the draft its text: every recipient's final text and parts, frozen."""
+    campaign = _editing(user, campaign_id)
+    _check_text_and_sender(body, sender_id)
     campaign.body, campaign.sender_id = body, sender_id
     overflow = _freeze_texts(campaign)
     if overflow.over_limit:
@@ -743,11 +748,7 @@ def _start_preparing(user, campaign_id, body, sender_id, *, when, accept_next=Fa
 
     try:
         campaign = _editing(user, campaign_id)
-        if not (body or "").strip():
-            raise CampaignError("Le message est vide : écrivez le texte du SMS.")
-        error = validate_sender(sender_id)
-        if error:
-            raise CampaignError(f"Intitulé de l'expéditeur : {error}")
+        _check_text_and_sender(body, sender_id)
         now = now or utcnow()
         not_before = when
         if when is not None:
