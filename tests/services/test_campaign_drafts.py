@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from shopsms import selection
 from shopsms.extensions import db
@@ -561,7 +561,17 @@ def test_a_change_to_the_list_waits_for_a_compose_in_progress_on_postgresql(app,
     # A compose (or « Envoyer ») in progress here: the rows are being written again.
     recipients.compose(staff, campaign.id, "Nouveau texte", "BIJOUX64", commit=False)
     started.set()
-    time.sleep(0.5)
+    # The other tab must be seen waiting on the draft's lock, not merely run later.
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+        deadline = time.monotonic() + 20
+        while not watcher.execute(waiting).scalar():
+            assert not outcome, f"the change did not wait for the compose: {outcome}"
+            assert time.monotonic() < deadline, "the change never waited for the compose"
+            time.sleep(0.05)
     db.session.commit()
     thread.join(30)
     assert outcome == ["removed"]
