@@ -84,22 +84,13 @@ def detail(campaign_id):
         if value.isascii() and value.isdigit() and len(value) < 19:
             keyset[name] = int(value)
     can_close = current_user.has_role("manager") and row.Campaign.closed_at is None
-    correctable, store_names = {}, {}
-    # A filter or page click swaps the list only: the closing dialog is not in it.
-    full_page = request.headers.get("HX-Request") != "true"
-    if can_close and full_page:
-        correctable = followup_tasks.correctable(campaign_id)
-    if correctable:
-        store_names = {
-            store.id: store.name
-            for store in Store.query.filter(Store.id.in_(list(correctable))).all()
-        }
+    counts = reports.counts(row)
     return render(
         "reports/detail.html",
         "reports/_messages.html",
         row=row,
         campaign=row.Campaign,
-        counts=reports.counts(row),
+        counts=counts,
         rate=reports.delivery_rate(row),
         finished=reports.is_finished(row.Campaign),
         state=state,
@@ -114,10 +105,33 @@ def detail(campaign_id):
         reason=_reason,
         kind_labels=KIND_LABELS,
         can_close=can_close,
-        correctable=correctable,
-        store_names=store_names,
+        # The kept counts say whether closing may leave cards to correct; which ones, per
+        # store, reads the failed rows, so the form loads that line apart (fiches below).
+        may_have_fiches=can_close and (counts["failed"] > 0 or counts["skipped"] > 0),
         rows_count=reports.rows_count(row, state),
         excel_direct_rows=report_export.EXCEL_DIRECT_ROWS,
+    )
+
+
+@bp.get("/<int:campaign_id>/fiches")
+@role_required("manager")
+def correctable_fiches(campaign_id):
+    """The closing form's « N fiches pour <magasin> » line, loaded once the page is shown:
+    it reads every failed row of the report, which the page itself must not."""
+    _report_or_404(campaign_id)
+    correctable = followup_tasks.correctable(campaign_id)
+    store_names = {}
+    if correctable:
+        store_names = {
+            store.id: store.name
+            for store in Store.query.filter(Store.id.in_(list(correctable))).all()
+        }
+    return render(
+        "reports/_correctable.html",
+        "reports/_correctable.html",
+        lazy=False,
+        correctable=correctable,
+        store_names=store_names,
     )
 
 

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from shopsms.extensions import db
 from shopsms.models import AuditEntry, Campaign, Message, Store, User
@@ -122,8 +122,11 @@ def test_a_manager_closes_a_report_and_it_leaves_the_list(app, client_as, report
     client = client_as("manager")
     page = client.get(f"/rapports/{report}").text
     assert f"Clôturer le rapport {report}" in page
-    assert "1 fiche pour Biarritz" not in page  # two cards to fix: the landline and unknown
-    assert "2 fiches pour Biarritz" in page
+    assert 'name="fiches" value="1" checked' in page  # offered before its line has loaded
+    line = client.get(f"/rapports/{report}/fiches", headers={"HX-Request": "true"}).text
+    assert "1 fiche pour Biarritz" not in line  # two cards to fix: the landline and unknown
+    assert "2 fiches pour Biarritz" in line and 'name="fiches"' in line
+    assert "<html" not in line
     response = client.post(f"/rapports/{report}/cloturer", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 302
     listing = client.get("/rapports/").text
@@ -297,3 +300,52 @@ def test_the_detail_lists_the_open_reports_rate_from_the_service(client_as, repo
     listing = client_as("manager").get("/rapports/").text
     # 1 delivered of the 3 that went out (one skipped): 33 %.
     assert 'data-rate="33"' in listing
+
+
+def _rows_read_by_the_page(app, client, url):
+    """Rows the full page reads through the session (each result counted, then replayed)."""
+    read = []
+
+    def count_rows(state):
+        frozen = state.invoke_statement().freeze()
+        read.append(len(frozen().all()))
+        return frozen()
+
+    with app.app_context():
+        event.listen(db.session, "do_orm_execute", count_rows)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(db.session, "do_orm_execute", count_rows)
+    return sum(read)
+
+
+def test_the_report_page_does_not_read_its_failed_rows(app, client_as, store, make_client):
+    """A manager's full page costs the same with 3 failures or 150: the « fiches à corriger »
+    line that reads them loads apart, and still counts them all."""
+    manager = client_as("manager")
+    read = {}
+    for failures in (3, 150):
+        clients = [make_client(tel1="06 00 00 00 01") for _ in range(failures)]
+        report = add_report(app, store.id, f"Échecs {failures}",
+                            [("delivered", {})] * 60
+                            + [("failed", {"client_id": client, "error": "Numéro inexistant"})
+                               for client in clients])  # fmt: skip
+        page = manager.get(f"/rapports/{report}").text
+        assert 'name="fiches" value="1" checked' in page
+        read[failures] = _rows_read_by_the_page(app, manager, f"/rapports/{report}")
+        line = manager.get(f"/rapports/{report}/fiches", headers={"HX-Request": "true"}).text
+        assert f"{failures} fiches pour Biarritz" in line
+    assert read[3] == read[150]
+
+
+def test_no_fiches_line_when_no_card_needs_correcting(app, client_as, store):
+    report = add_report(app, store.id, "Absents", [("failed", {"error": "Téléphone éteint"})])
+    manager = client_as("manager")
+    assert 'name="fiches"' in manager.get(f"/rapports/{report}").text
+    line = manager.get(f"/rapports/{report}/fiches", headers={"HX-Request": "true"}).text
+    assert 'name="fiches"' not in line  # the choice goes away: nothing to correct
+
+
+def test_staff_cannot_read_the_fiches_line(client_as, report):
+    assert client_as("staff").get(f"/rapports/{report}/fiches").status_code == 403
