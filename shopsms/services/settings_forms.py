@@ -15,9 +15,13 @@ GENERAL_KEYS = (
     "sender_id", "stop_short_code", "sending_days", "sending_start", "sending_end",
     "max_parts", "low_credit_threshold", "topup_email",
     "control_share", "attribution_days", "pressure_max", "pressure_days",
+    "receipt_wait_hours",
 )  # fmt: skip
-# Campaign results and « pression marketing » (issue 21).
-RESULTS_KEYS = ("control_share", "attribution_days", "pressure_max", "pressure_days")
+# Campaign results and « pression marketing » (issue 21), the wait for receipts (issue 18):
+# a form from before these settings keeps them as they are.
+RESULTS_KEYS = (
+    "control_share", "attribution_days", "pressure_max", "pressure_days", "receipt_wait_hours",
+)  # fmt: skip
 GATEWAY_TEXT_KEYS = (
     "kannel_sendsms_url", "kannel_username", "kannel_smsc",
     "smpp_host", "smpp_port", "smpp_system_id", "smpp_system_type",

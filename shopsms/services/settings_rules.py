@@ -56,6 +56,8 @@ def clean(key, raw):
         return _int(raw, 0, 50, "Pression marketing : SMS au plus")
     if key == "pressure_days":
         return _int(raw, 1, 365, "Pression marketing : nombre de jours")
+    if key == "receipt_wait_hours":
+        return _int(raw, 1, 720, "Attente des accusés de réception (heures)")
     if key == "repair_reminder_days":
         return _int(raw, 1, 365, "Relance")
     if key == "topup_email":

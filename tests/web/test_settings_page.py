@@ -366,3 +366,22 @@ def test_head_office_sets_the_control_group_and_the_marketing_pressure(app, clie
     assert wrong.status_code == 400
     assert "Jours de mesure des résultats : saisissez un nombre de 1 à 60." in wrong.text
     assert 'value="90"' in wrong.text
+
+
+def test_head_office_sets_how_long_receipts_are_waited_for(app, client_as):
+    # « Sans accusé de réception » comes after this many hours (#18), set on the page.
+    client = client_as("admin")
+    page = client.get("/parametres/").text
+    assert "Attente des accusés de réception (heures)" in page
+    typed = {"receipt_wait_hours": "24", "csrf_token": csrf_token(page)}
+    assert client.post("/parametres/", data=GENERAL | typed).status_code == 302
+    with app.app_context():
+        assert settings.get("receipt_wait_hours") == 24
+    page = client.get("/parametres/").text
+    zero = {"receipt_wait_hours": "0", "csrf_token": csrf_token(page)}
+    wrong = client.post("/parametres/", data=GENERAL | zero)
+    assert wrong.status_code == 400
+    assert "Attente des accusés de réception (heures) : saisissez un nombre de 1 à 720." in (
+        wrong.text.replace("&#39;", "'")
+    )
+    assert "Attente des accusés de réception" not in client_as("manager").get("/parametres/").text
