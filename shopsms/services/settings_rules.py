@@ -22,9 +22,24 @@ def _int(raw, low, high, label):
     return value, ""
 
 
+# The settings typed as a whole number: lowest, highest, the label the error names.
+WHOLE_NUMBERS = {
+    "max_parts": (1, 10, "Parties par message"),
+    "low_credit_threshold": (0, 10_000_000, "Seuil d'alerte"),
+    "control_share": (0, 50, "Groupe témoin (%)"),
+    "attribution_days": (1, 60, "Jours de mesure des résultats"),
+    "pressure_max": (0, 50, "Pression marketing : SMS au plus"),
+    "pressure_days": (1, 365, "Pression marketing : nombre de jours"),
+    "receipt_wait_hours": (1, 720, "Attente des accusés de réception (heures)"),
+    "repair_reminder_days": (1, 365, "Relance"),
+}
+
+
 def clean(key, raw):
     """The value to store for what a person typed, or an error saying what to fix."""
     raw = raw if isinstance(raw, list) else str(raw or "").strip()
+    if key in WHOLE_NUMBERS:
+        return _int(raw, *WHOLE_NUMBERS[key])
     if key == "sender_id":
         errors = validate_sender_id(raw)
         return (None, " ".join(errors)) if errors else (raw, "")
@@ -32,8 +47,6 @@ def clean(key, raw):
         if not re.fullmatch(r"\d{4,6}", raw):
             return None, "Numéro court STOP : de 4 à 6 chiffres, par exemple 36608."
         return raw, ""
-    if key == "max_parts":
-        return _int(raw, 1, 10, "Parties par message")
     if key in ("sending_start", "sending_end"):
         if not _TIME_RE.match(raw):
             return None, "Heure : saisissez-la au format HH:MM, par exemple 08:00."
@@ -46,20 +59,6 @@ def clean(key, raw):
         if not days or any(not 0 <= day <= 6 for day in days):
             return None, "Jours d'envoi : cochez au moins un jour."
         return days, ""
-    if key == "low_credit_threshold":
-        return _int(raw, 0, 10_000_000, "Seuil d'alerte")
-    if key == "control_share":
-        return _int(raw, 0, 50, "Groupe témoin (%)")
-    if key == "attribution_days":
-        return _int(raw, 1, 60, "Jours de mesure des résultats")
-    if key == "pressure_max":
-        return _int(raw, 0, 50, "Pression marketing : SMS au plus")
-    if key == "pressure_days":
-        return _int(raw, 1, 365, "Pression marketing : nombre de jours")
-    if key == "receipt_wait_hours":
-        return _int(raw, 1, 720, "Attente des accusés de réception (heures)")
-    if key == "repair_reminder_days":
-        return _int(raw, 1, 365, "Relance")
     if key == "topup_email":
         if raw and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", raw):
             return None, "E-mail pour les recharges : l'adresse n'est pas valide."
