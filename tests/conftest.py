@@ -234,7 +234,10 @@ def browser():
             "Chromium is needed for the browser tests: `make test` installs it as root "
             "(apt-get install chromium); it is not skipped on purpose."
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # What a user waits for may take as long as an action on a loaded CI machine.
+    expect.set_options(timeout=10_000)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

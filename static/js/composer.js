@@ -114,8 +114,11 @@
   function sync(root) {
     const preview = root.querySelector(".composer-preview");
     if (!preview) return;
+    // The text box is the truth for "empty": the preview answers 300 ms after the last key,
+    // and F2 pressed before it must not meet a button still disabled for an empty text.
+    const body = bodyOf(root);
     const state = {
-      empty: preview.dataset.empty === "true",
+      empty: body ? body.value.trim() === "" : preview.dataset.empty === "true",
       overLimit: preview.dataset.overLimit === "true",
       creditsShort: preview.dataset.creditsShort === "true",
     };
@@ -134,6 +137,16 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => syncAll(document));
+  document.addEventListener("input", (event) => {
+    const root = event.target.closest?.("[data-composer-body]") && rootOf(event.target);
+    if (root) sync(root);
+  });
+  // The new preview's verdict counts from the swap, not 20 ms later at the settle.
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const root = rootOf(event.detail.target?.isConnected ? event.detail.target : document.body);
+    if (root) sync(root);
+    else syncAll(document);
+  });
   document.addEventListener("htmx:afterSettle", (event) => {
     const target = event.detail.elt;
     if (!target?.isConnected) {
