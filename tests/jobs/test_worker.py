@@ -59,7 +59,7 @@ def flask(env, *args, timeout=60):
     )  # fmt: skip
 
 
-def wait_for(check, seconds=20):
+def wait_for(check, seconds=30):  # the promise: sending back within 30 s
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         db.session.expire_all()
