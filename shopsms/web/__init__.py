@@ -1,7 +1,7 @@
 """The web layer: one blueprint per area, shared error handling and navigation."""
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext
+from flask_babel import get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
 from .. import gateways
@@ -14,6 +14,7 @@ from . import (
     clients,
     composer,
     credits,
+    formats,
     guard,
     headers,
     health,
@@ -81,9 +82,7 @@ def init_app(app):
     # Templates ask current_app.view_functions whether another area's page exists yet.
     app.jinja_env.globals["current_app"] = current_app
     app.jinja_env.filters["phone"] = phones.display
-    app.jinja_env.filters["datetime"] = lambda value, fmt="short": (
-        format_datetime(value, fmt) if value else ""
-    )
+    formats.install(app)
 
 
 class _Simulation:

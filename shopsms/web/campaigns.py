@@ -25,12 +25,11 @@ from ..extensions import db
 from ..models import Brand, Store
 from ..services import campaigns, credits, listings, recipients, results, selections, settings
 from ..sms import phones
-from . import composer
+from . import composer, formats
 from .access import role_required
 from .helpers import render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
-bp.add_app_template_filter(listings.paris, "paris")
 
 KIND_LABELS = {
     "single": _l("Message client"),
@@ -516,9 +515,9 @@ def defer(campaign_id):
     when = campaign.scheduled_at
     if campaign.status == "preparing":
         flash(gettext("Envoi différé en préparation : il sera programmé le %(when)s.",
-                      when=listings.paris(when)), "success")  # fmt: skip
+                      when=formats.when(when)), "success")  # fmt: skip
     else:
-        flash(gettext("Campagne programmée le %(when)s.", when=listings.paris(when)), "success")
+        flash(gettext("Campagne programmée le %(when)s.", when=formats.when(when)), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 

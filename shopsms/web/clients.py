@@ -21,7 +21,6 @@ from .campaigns import KIND_LABELS
 from .helpers import render
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
-bp.add_app_template_filter(listings.paris, "paris")
 
 SKIP_LABELS = {
     "optout": _l("STOP SMS"),

@@ -14,7 +14,6 @@ from .access import role_required
 from .helpers import render
 
 bp = Blueprint("credits", __name__, url_prefix="/credits")
-bp.add_app_template_filter(listings.paris, "paris")
 
 KIND_LABELS = {
     "topup": _l("Recharge"),

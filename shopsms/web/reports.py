@@ -28,7 +28,6 @@ from .campaigns import KIND_LABELS, filter_url
 from .helpers import render
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
-bp.add_app_template_filter(listings.paris, "paris")
 
 STATE_FILTER_LABELS = {
     "": _l("Tous"),

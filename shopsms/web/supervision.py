@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint
 
-from ..services import listings, supervision
+from ..services import supervision
 from .access import role_required
 from .helpers import render
 
@@ -24,5 +24,4 @@ def index():
         "supervision/_panel.html",
         snap=supervision.snapshot(),
         from_epoch=_from_epoch,
-        paris=listings.paris,
     )

@@ -113,7 +113,7 @@ def test_head_office_tops_up_and_sees_it_in_balance_and_ledger(live_server, page
     page.get_by_text("Recharge de 5000 crédits enregistrée.").wait_for()
     assert page.get_by_test_id("balance").inner_text() == "5 000"
     assert page.get_by_role("cell", name="Facture 2026-031").is_visible()
-    assert page.get_by_role("cell", name="+5000").is_visible()
+    assert page.get_by_role("cell", name="+5 000").is_visible()
     assert page.get_by_test_id("low-credit").count() == 0
 
 

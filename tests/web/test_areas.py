@@ -284,7 +284,7 @@ def test_repairs_criteria(app, client_as, chain, store, make_client):
 def test_credits_balance_and_ledger_newest_first(app, client_as, chain):
     page = client_as("admin").get("/credits/").text
     assert 'data-testid="balance">992<' in page  # 1000 - 4 - 4
-    assert "Recharge" in page and "Réservation" in page and "+1000" in page and "-4" in page
+    assert "Recharge" in page and "Réservation" in page and "+1 000" in page and "-4" in page
     assert "Soldes magasin A" in page
     assert page.index("Recharge de mars") < page.index("ligne-a")  # newest first
 

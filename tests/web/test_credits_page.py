@@ -26,7 +26,7 @@ def test_head_office_tops_up_and_sees_it_in_balance_and_ledger(app, client_as):
     assert response.status_code == 302
     page = client.get("/credits/").text
     assert 'data-testid="balance">5 000<' in page
-    assert "Facture 2026-031" in page and "+5000" in page
+    assert "Facture 2026-031" in page and "+5 000" in page
     assert "Recharge de 5000 crédits enregistrée." in page
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "credits.topup"))

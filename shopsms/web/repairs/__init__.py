@@ -6,8 +6,6 @@ One blueprint, its views split by concern in the modules imported at the bottom.
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-from ...services import listings
-
 bp = Blueprint("repairs", __name__, url_prefix="/sav")
 
 # The seed's « Opér. » column.
@@ -75,20 +73,11 @@ def parse_ids(values):
     return [i for i in (parse_id(v) for v in values) if i is not None]
 
 
-def money(value):
-    """30,00 — the seed's amounts."""
-    if value is None:
-        return ""
-    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
-
-
 def common():
     return {
         "kind_labels": KIND_LABELS,
         "kind_names": KIND_NAMES,
         "status_labels": STATUS_LABELS,
-        "money": money,
-        "paris": listings.paris,
     }
 
 
