@@ -200,7 +200,7 @@ def sweep():
     """The database says what must move; Redis may have forgotten it (a restart, a flush,
     a killed worker). Run by the upkeep thread of one worker every SWEEP_SECONDS."""
     from .queue import get_redis
-    from .services import delivery, recipients, sending, workers
+    from .services import automatic, delivery, recipients, sending, workers
 
     with app_context():
         confirmed, released = sending.recover_stale()
@@ -216,8 +216,10 @@ def sweep():
             log.info("sweep resumed=%s released=%d confirmed=%d outbox_reports=%d",
                      resumed, released, confirmed, reports)  # fmt: skip
         preparations = recipients.resume_preparations()
+        # « Envois automatiques »: repairs just ready, today's runs that are due.
+        automatic_sends = automatic.tick(worker=_worker_name())
         return {"resumed": resumed, "released": released, "outbox_reports": reports,
-                "preparations": preparations}  # fmt: skip
+                "preparations": preparations, "automatic": automatic_sends}  # fmt: skip
 
 
 def minute_sweep():

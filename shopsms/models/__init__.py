@@ -1,7 +1,7 @@
 """The models, one module per aggregate; importing this package registers them all."""
 
 # Area modules whose names are imported from the module itself (models.consent…).
-from . import consent, followup, integration, selection  # noqa: F401
+from . import automatic, consent, followup, integration, selection  # noqa: F401
 from .audit import AuditEntry
 from .base import utcnow
 from .campaign import (

@@ -210,11 +210,12 @@ def skip_pressure(model, row_ids, over, *, state="pending", **values):
     return skipped
 
 
-def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
-          sender_id=None, name="", gsm_names=False):  # fmt: skip
-    """Freeze a sending: one message row per recipient, with its final text and parts.
-    A text longer than the store allows is refused before anything is written (the
-    composer's counter says the same words: costing.too_long_message)."""
+def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
+         gsm_names=False):  # fmt: skip
+    """The message rows a sending would freeze (dicts: client, ticket, phone, final text,
+    parts, state, skip reason), computed and checked without writing anything: draft()
+    writes them; an automatic send's next run shows them with their cost. Raises
+    CampaignError (empty text, SMS module off, a text over the store's limit)."""
     if not body.strip():
         raise CampaignError("Le message est vide : écrivez le texte du SMS.")
     if not settings.sms_enabled(store_id):  # « Activer le module SMS » (issue 8)
@@ -268,6 +269,21 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
         )
     if overflow.over_limit:
         raise CampaignError(too_long(overflow, add_stop=add_stop, short_code=short_code))
+    return rows
+
+
+def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
+          sender_id=None, name="", gsm_names=False, planned=None):  # fmt: skip
+    """Freeze a sending: one message row per recipient, with its final text and parts.
+    A text longer than the store allows is refused before anything is written (the
+    composer's counter says the same words: costing.too_long_message). `planned`: the
+    rows plan() gave for these same arguments, if the caller has them already."""
+    add_stop = True if kind == MARKETING else bool(add_stop)  # the law, for marketing
+    rows = planned
+    if rows is None:
+        rows = plan(kind, body=body, recipients=recipients, store_id=store_id, user_id=user_id,
+                    add_stop=add_stop, gsm_names=gsm_names)  # fmt: skip
+    rows = [dict(row) for row in rows]
     campaign = Campaign(
         kind=kind,
         name=name,

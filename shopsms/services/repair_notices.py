@@ -202,12 +202,13 @@ def recap(ticket_ids, posted, *, kind="repair", add_stop=False):
     )
 
 
-def notify(ticket_ids, posted, *, kind="repair", user_id=None, add_stop=False):
+def notify(ticket_ids, posted, *, kind="repair", user_id=None, add_stop=False, name=None):
     """Send about each ticket to its client, one sending per store (its sender id, its
     « Activer le module SMS », its imposed message), and mark the tickets « Prévenu par
     SMS ». Returns the campaigns, [] when no client can receive an SMS. Raises
     campaigns.CampaignError (empty or too long text, SMS module off) or
-    credits.NotEnoughCredits before anything is sent: nothing stays half-done."""
+    credits.NotEnoughCredits before anything is sent: nothing stays half-done. `name`:
+    the campaigns' name in the reports (default: the tickets' numbers)."""
     reachable = [t for t in targets(ticket_ids) if t.reachable]
     if not reachable:
         return []
@@ -247,7 +248,7 @@ def notify(ticket_ids, posted, *, kind="repair", user_id=None, add_stop=False):
             store_id=store_id,
             user_id=user_id,
             add_stop=add_stop,
-            name=_name(group),
+            name=name or _name(group),
         )
         try:
             campaigns.queue_now(campaign.id, user_id=user_id)

@@ -705,6 +705,11 @@ def ticket_ready(ticket_id, *, user_id=None):
         ticket.returned_on = ticket.returned_on or date.today()
         audit.record("repair.ready", store_id=ticket.store_id, obj=ticket, by="api")
         db.session.commit()
+    from . import automatic
+
+    if automatic.ready_is_on(ticket.store_id):
+        # « Réparation prête » is on: its notice, once, whichever path made it ready.
+        return automatic.notify_ready([ticket.id]).get(ticket.id)
     mode, _message = repair_notices.workshop_return_default(ticket.store_id)
     if mode == "none":
         return None
