@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from .. import access
 from ..extensions import db
 from ..models import Store, utcnow
 from ..models.integration import ApiToken
@@ -52,7 +53,7 @@ def revoke(token_id, *, user=None):
     row = db.session.get(ApiToken, token_id)
     if row is None:
         raise TokenError("Ce jeton n'existe pas.")
-    if user is not None and not user.has_role("admin") and row.store_id != user.store_id:
+    if user is not None and not access.may_see_store(user, row.store_id):
         raise TokenError("Ce jeton appartient à un autre magasin.")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
@@ -63,9 +64,7 @@ def revoke(token_id, *, user=None):
 
 def listed(user):
     query = select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
-    if not user.has_role("admin"):
-        query = query.where(ApiToken.store_id == user.store_id)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(access.scoped(query, ApiToken.store_id, user)))
 
 
 def authenticate(token):

@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy import text as sql
 
+from .. import access
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -321,7 +322,7 @@ def _check_allowed(user_id, recipients, clients, tickets):
     from ..models import User
 
     user = db.session.get(User, user_id) if user_id else None
-    if user is None or user.has_role("admin"):
+    if user is None or access.every_store(user):
         return
     for recipient in recipients:
         client = clients.get(recipient.client_id)

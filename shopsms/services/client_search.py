@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, false, func, or_, select
 
+from .. import access
 from ..extensions import db
 from ..models import Client, Store
 from ..sms import phones
@@ -152,7 +153,7 @@ def search(user, text="", *, page=1, per_page=listings.PER_PAGE):
     matches = select(*keys).order_by(*keys)
     if where is not None:
         matches = matches.where(where)
-    matches = listings.scoped(matches, Client.store_id, user).limit(cap + 1).subquery()
+    matches = access.scoped(matches, Client.store_id, user).limit(cap + 1).subquery()
     on_page = (
         select(matches.c.id, func.count().over().label("total_matches"))
         .order_by(matches.c.sort_name, matches.c.first_name, matches.c.id)

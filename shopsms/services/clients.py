@@ -18,6 +18,7 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, inspect, select
 
+from .. import access
 from ..extensions import db
 from ..models import CIVILITIES, Campaign, Client, Message, Purchase, Store, utcnow
 from ..sms import phones
@@ -152,7 +153,7 @@ def get(user, client_id):
     client = db.session.get(Client, client_id)
     if client is None:
         raise NotFound(client_id)
-    if user.has_role("admin") or client.store_id == user.store_id:
+    if access.may_see_store(user, client.store_id):
         return client
     bought_here = db.session.scalar(
         select(Purchase.id)
@@ -452,7 +453,7 @@ def _next_number():
 def create(user, data, *, store_id=None):
     """A new client of the person's store (head office chooses). Commits."""
     values = _clean(data)
-    store_id = store_id if user.has_role("admin") and store_id else user.store_id
+    store_id = access.requested_store(user, store_id) or user.store_id
     if store_id is None:
         raise ClientInvalid({"store_id": "Choisissez le magasin de création du client."})
     client = Client(number=_next_number(), store_id=store_id, **values)

@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 
 from sqlalchemy import case, func, insert, literal, select, text, update
 
+from .. import access
 from ..extensions import db
 from ..models import Campaign, CreditEntry, Message, utcnow
 from ..plurals import ngettext
@@ -168,7 +169,6 @@ def monthly_consumption(user, *, months=12, now=None):
     Summed by the database: the month of each line is a CASE over the months' first
     instants, the same SQL on SQLite and PostgreSQL."""
     from ..models import Store
-    from .listings import scoped
 
     labels, bounds = _month_starts(now or utcnow(), months)
     month = case(
@@ -186,7 +186,9 @@ def monthly_consumption(user, *, months=12, now=None):
         .group_by(Store.name, month)
     )
     totals = {}
-    for store_name, index, parts in db.session.execute(scoped(query, CreditEntry.store_id, user)):
+    for store_name, index, parts in db.session.execute(
+        access.scoped(query, CreditEntry.store_id, user)
+    ):
         if index is None:
             continue
         per_store = totals.setdefault(store_name or "Siège", [0] * len(labels))

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from .. import access
 from ..extensions import db
 from ..models import Campaign
 from . import credits
-from .listings import scoped
 
 
 @dataclass(frozen=True)
@@ -18,14 +18,14 @@ class Dashboard:
 
 
 def for_user(user, *, limit=5):
-    reports = scoped(
+    reports = access.scoped(
         select(func.count(Campaign.id)).where(
             Campaign.finished_at.is_not(None), Campaign.closed_at.is_(None)
         ),
         Campaign.store_id,
         user,
     )
-    scheduled = scoped(
+    scheduled = access.scoped(
         select(Campaign).where(Campaign.status == "scheduled").order_by(Campaign.scheduled_at),
         Campaign.store_id,
         user,

@@ -9,6 +9,7 @@ A card with a task still open is not listed again, whichever report finds it.
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import access
 from ..extensions import db
 from ..models import Campaign, Client, Message, Store, utcnow
 from ..models.followup import FollowupTask
@@ -123,25 +124,25 @@ def followups(user, *, store_id=None, done=False, page=1, per_page=listings.PER_
         .where(FollowupTask.done_at.is_not(None) if done else FollowupTask.done_at.is_(None))
         .order_by(FollowupTask.created_at.desc(), FollowupTask.id.desc())
     )
-    if store_id and user.has_role("admin"):
+    if access.requested_store(user, store_id):
         query = query.where(FollowupTask.store_id == store_id)
-    return listings.paginate(listings.scoped(query, FollowupTask.store_id, user), page, per_page)
+    return listings.paginate(access.scoped(query, FollowupTask.store_id, user), page, per_page)
 
 
 def report_visible(user, row):
     """Whether this person may open the report a task came from (another store's sending
     can list a card of theirs)."""
-    return user.has_role("admin") or row.campaign_store_id == user.store_id
+    return access.may_see_store(user, row.campaign_store_id)
 
 
 def open_followups_count(user):
     query = select(func.count(FollowupTask.id)).where(FollowupTask.done_at.is_(None))
-    return db.session.scalar(listings.scoped(query, FollowupTask.store_id, user)) or 0
+    return db.session.scalar(access.scoped(query, FollowupTask.store_id, user)) or 0
 
 
 def mark_done(user, task_id):
     query = select(FollowupTask).where(FollowupTask.id == task_id)
-    task = db.session.scalar(listings.scoped(query, FollowupTask.store_id, user))
+    task = db.session.scalar(access.scoped(query, FollowupTask.store_id, user))
     if task is None:
         raise ReportError("Cette fiche à corriger n'existe pas.")
     if task.done_at is None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import BigInteger, and_, cast, func, or_, select
 from sqlalchemy.orm import aliased
 
+from .. import access
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -58,13 +59,6 @@ def paginate(query, page=1, per_page=PER_PAGE):
     else:
         total = 0
     return Page(rows=rows, number=page, per_page=per_page, total=total)
-
-
-def scoped(query, column, user):
-    """Head office sees the chain; a store's staff and manager see their store."""
-    if user.has_role("admin"):
-        return query
-    return query.where(column == user.store_id)
 
 
 def page_number(value):
@@ -134,7 +128,7 @@ def campaigns(user, *, status="", page=1, per_page=25):
     )
     if status in CAMPAIGN_STATUS_FILTERS:
         query = query.where(Campaign.status == status)
-    return paginate(scoped(query, Campaign.store_id, user), page, per_page)
+    return paginate(access.scoped(query, Campaign.store_id, user), page, per_page)
 
 
 def done_share(row):
@@ -165,7 +159,7 @@ def open_reports(user, *, page=1, per_page=25):
         .where(finished(), Campaign.closed_at.is_(None))
         .order_by(Campaign.finished_at.desc(), Campaign.id.desc())
     )
-    return paginate(scoped(query, Campaign.store_id, user), page, per_page)
+    return paginate(access.scoped(query, Campaign.store_id, user), page, per_page)
 
 
 @dataclass(frozen=True)
@@ -197,11 +191,11 @@ def closed_reports(user, criteria, *, page=1, per_page=25):
     if criteria.date_to:
         end = _paris_midnight_utc(criteria.date_to + timedelta(days=1))
         query = query.where(Campaign.finished_at < end)
-    if criteria.store_id and user.has_role("admin"):
+    if access.requested_store(user, criteria.store_id):
         query = query.where(Campaign.store_id == criteria.store_id)
     if criteria.kind:
         query = query.where(Campaign.kind == criteria.kind)
-    return paginate(scoped(query, Campaign.store_id, user), page, per_page)
+    return paginate(access.scoped(query, Campaign.store_id, user), page, per_page)
 
 
 # --- Fiches SAV -------------------------------------------------------------------------
@@ -250,7 +244,7 @@ def repair_tickets(user, criteria, *, page=1, per_page=PER_PAGE):
         query = query.where(Client.sms_number.is_not(None))
     elif criteria.sms == "without":
         query = query.where(Client.sms_number.is_(None))
-    return paginate(scoped(query, RepairTicket.store_id, user), page, per_page)
+    return paginate(access.scoped(query, RepairTicket.store_id, user), page, per_page)
 
 
 # --- Crédits SMS -------------------------------------------------------------------------
@@ -270,7 +264,7 @@ def ledger(user, *, page=1, per_page=PER_PAGE):
         .outerjoin(Store, Store.id == CreditEntry.store_id)
         .order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc())
     )
-    if not user.has_role("admin"):
+    if not access.every_store(user):
         query = query.where(or_(CreditEntry.store_id == user.store_id, CreditEntry.kind == "topup"))
     return paginate(query, page, per_page)
 
@@ -279,7 +273,9 @@ def ledger(user, *, page=1, per_page=PER_PAGE):
 
 
 def stores(user):
-    return list(db.session.scalars(scoped(select(Store).order_by(Store.code), Store.id, user)))
+    return list(
+        db.session.scalars(access.scoped(select(Store).order_by(Store.code), Store.id, user))
+    )
 
 
 # --- shared ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, delete, func, insert, literal, not_, select, true, update
 from sqlalchemy import text as sql
 
-from .. import selection
+from .. import access, selection
 from ..extensions import db
 from ..models import Campaign, Client, DraftRecipient, Message, OptOut, Store, utcnow
 from ..sms import encoding, hours, phones, sender
@@ -21,14 +21,9 @@ from . import audit, campaigns, costing, credits, results, settings
 from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, skip_reason
 
 
-def store_scope(user):
-    """The store whose clients the user may select: None means the whole chain."""
-    return None if user.has_role("admin") else user.store_id
-
-
 def get(user, campaign_id, *statuses):
     campaign = db.session.get(Campaign, campaign_id)
-    if campaign is None or (not user.has_role("admin") and campaign.store_id != user.store_id):
+    if campaign is None or not access.may_see_store(user, campaign.store_id):
         raise CampaignError("Cet envoi n'existe pas ou n'est pas de votre magasin.")
     if statuses and campaign.status not in statuses:
         raise CampaignError("Cet envoi a déjà été programmé ou envoyé : il ne peut plus changer.")
@@ -65,7 +60,7 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     """Freeze the clients the criteria find into a draft: one message row each, pending
     or skipped with the reason, written by one INSERT … SELECT (no row goes through
     Python). Staff's selection is always their own store's clients."""
-    scope = store_scope(user)
+    scope = access.store_scope(user)
     campaign_store = scope if scope is not None else store_id
     if not settings.sms_enabled(campaign_store):  # « Activer le module SMS »
         raise CampaignError(settings.SMS_DISABLED)
@@ -129,7 +124,7 @@ def _skip_over_pressure(campaign):
 def live_count(user, criteria, *, today=None):
     """The selection screen's count: selection.count, with the clients over the marketing
     pressure cap among the reachable counted as an exclusion of their own."""
-    store_id = store_scope(user)
+    store_id = access.store_scope(user)
     count = selection.count(criteria, db.session, today=today, store_id=store_id)
     if not count.reachable or campaigns.pressure_cap() is None:
         return count

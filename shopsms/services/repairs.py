@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import and_, not_, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from .. import access
 from ..extensions import db
 from ..models import (
     REPAIR_KINDS,
@@ -156,7 +157,7 @@ def _query(user, c):
             query = query.where(column <= c.date_to)
     if c.waiting_since is not None:
         query = query.where(RepairTicket.status == "ready", _waiting(user, c.waiting_since))
-    return listings.scoped(query, RepairTicket.store_id, user)
+    return access.scoped(query, RepairTicket.store_id, user)
 
 
 # A client number is a string (« 0000888 »); people type it without its leading zeros.
@@ -200,7 +201,7 @@ def selection_for(user, campaign_id):
     if (
         campaign is None
         or campaign.kind != "marketing"
-        or (not user.has_role("admin") and campaign.store_id != user.store_id)
+        or not access.may_see_store(user, campaign.store_id)
     ):
         raise RepairError("Cette sélection de clients n'existe pas ou n'est pas de votre magasin.")
     if campaign.status != "draft":
@@ -225,7 +226,7 @@ def _waiting(user, since):
             ),
         )
 
-    own = repair_notices.store_reminder_cutoffs() if user.has_role("admin") else {}
+    own = repair_notices.store_reminder_cutoffs() if access.every_store(user) else {}
     if not own:
         return waiting(since)
     return or_(
@@ -262,7 +263,7 @@ def matching_ids(user, criteria, *, limit=BATCH_LIMIT):
 
 def reminder_count(user, today=None):
     """How many tickets wait for their client for longer than the SAV tab says."""
-    store_id = None if user.has_role("admin") else user.store_id
+    store_id = access.store_scope(user)
     since, days = repair_notices.reminder_cutoff(store_id, today)
     criteria = Criteria(status="ready", quotes=True, waiting_since=since)
     total = listings.paginate(_query(user, criteria), 1, 1).total
@@ -277,7 +278,7 @@ def get(user, ticket_id):
     ticket = db.session.get(RepairTicket, ticket_id)
     if ticket is None:
         return None
-    if not user.has_role("admin") and ticket.store_id != user.store_id:
+    if not access.may_see_store(user, ticket.store_id):
         return None
     return ticket
 
@@ -299,7 +300,7 @@ def visible_ids(user, ticket_ids):
     ids = [int(i) for i in ticket_ids]
     if not ids:
         return []
-    query = listings.scoped(
+    query = access.scoped(
         select(RepairTicket.id).where(RepairTicket.id.in_(ids)), RepairTicket.store_id, user
     )
     allowed = set(db.session.scalars(query))
@@ -312,7 +313,7 @@ def workshops():
 
 def stores(user):
     """Where a new ticket may be recorded: head office chooses among every store."""
-    if not user.has_role("admin"):
+    if not access.every_store(user):
         return []
     return list(db.session.scalars(select(Store).order_by(Store.name)))
 
@@ -336,14 +337,12 @@ class TicketForm:
 
 def _find_client(user, number, errors):
     """The client of that number the person may see: their store's, any for head office."""
-    query = select(Client).where(Client.number == number)
-    if not user.has_role("admin"):
-        query = query.where(Client.store_id == user.store_id)
+    query = access.scoped(select(Client).where(Client.number == number), Client.store_id, user)
     client = db.session.scalars(query.limit(1)).first()
     if client is None:
         errors["client_number"] = (
             f"Aucun client n° {number} dans votre magasin : vérifiez le numéro."
-            if not user.has_role("admin")
+            if not access.every_store(user)
             else f"Aucun client n° {number}."
         )
     return client
@@ -382,7 +381,7 @@ def save(user, form, ticket_id=None):
             errors[name] = "Un montant ne peut pas être négatif."
     store_id = None
     if ticket is None:
-        if not user.has_role("admin"):
+        if not access.every_store(user):
             store_id = user.store_id
         elif form.store_id is not None:
             if db.session.get(Store, form.store_id) is None:
@@ -536,7 +535,7 @@ def find_for_return(user, number, *, again=False):
     number = (number or "").replace(" ", "").strip()
     if not number:
         raise RepairError("Saisissez ou scannez un numéro de fiche.")
-    query = listings.scoped(
+    query = access.scoped(
         _with_people().where(RepairTicket.number == number), RepairTicket.store_id, user
     )
     ticket = db.session.scalars(query).first()
@@ -554,7 +553,7 @@ def tickets_for_return(user, ticket_ids):
     ids = list(dict.fromkeys(ticket_ids))
     if not ids:
         return []
-    query = listings.scoped(
+    query = access.scoped(
         _with_people().where(RepairTicket.id.in_(ids)), RepairTicket.store_id, user
     )
     found = {ticket.id: ticket for ticket in db.session.scalars(query).unique()}

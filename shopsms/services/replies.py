@@ -2,14 +2,14 @@
 
 from sqlalchemy import func, select, update
 
+from .. import access
 from ..extensions import db
 from ..models import Client, InboundMessage, utcnow
-from .listings import scoped
 
 
 def _scoped(query, user):
     # A store sees its clients' replies; head office also sees unknown numbers.
-    return scoped(query, Client.store_id, user)
+    return access.scoped(query, Client.store_id, user)
 
 
 def recent(user, *, limit=100):

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import aliased
 
+from .. import access
 from ..extensions import db
 from ..models import Campaign, CampaignCount, Client, DraftRecipient, Message, Store, utcnow
 from . import audit, listings
@@ -73,7 +74,7 @@ def visible(user, campaign_id):
         .outerjoin(author, author.id == Campaign.created_by_id)
         .where(Campaign.id == campaign_id, Campaign.status != "draft")
     )
-    return db.session.execute(listings.scoped(query, Campaign.store_id, user)).first()
+    return db.session.execute(access.scoped(query, Campaign.store_id, user)).first()
 
 
 def counts(row):
@@ -280,7 +281,7 @@ def close(user, campaign_id):
 def close_all(user):
     """« Tout clôturer »: every finished, open report this person sees. Returns how many."""
     query = select(Campaign.id).where(listings.finished(), Campaign.closed_at.is_(None))
-    ids = list(db.session.scalars(listings.scoped(query, Campaign.store_id, user)))
+    ids = list(db.session.scalars(access.scoped(query, Campaign.store_id, user)))
     if not ids:
         return 0
     now = utcnow()
@@ -292,7 +293,7 @@ def close_all(user):
             .values(closed_at=now, closed_by_id=user.id)
             .execution_options(synchronize_session=False)
         ).rowcount
-    store_id = None if user.has_role("admin") else user.store_id
+    store_id = access.store_scope(user)
     audit.record("report.close_all", user=user, store_id=store_id, count=closed)
     db.session.commit()
     return closed

@@ -20,6 +20,7 @@ from statistics import NormalDist
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
 
+from .. import access
 from ..extensions import db
 from ..models import Campaign, Client, DraftRecipient, Message, Purchase, utcnow
 from ..sms import hours
@@ -442,7 +443,6 @@ def listing(user, *, store_id=None, sort="date", now=None):
     campaign nobody opened yet is measured here, once). Sorted by `sort`, newest first or
     largest first."""
     from ..models import Store
-    from .listings import scoped
 
     now = now or utcnow()
     since = now - timedelta(days=365 * LIST_MONTHS // 12)
@@ -456,7 +456,7 @@ def listing(user, *, store_id=None, sort="date", now=None):
             Campaign.started_at >= since,
         )
     )
-    query = scoped(query, Campaign.store_id, user)
+    query = access.scoped(query, Campaign.store_id, user)
     if store_id is not None:
         query = query.where(Campaign.store_id == store_id)
     lines = []

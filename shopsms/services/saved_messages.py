@@ -8,6 +8,7 @@ head office (admin) reads and manages all of them, and alone may share a message
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from .. import access
 from ..extensions import db
 from ..models import Store, Template
 from ..sms.encoding import MULTI_GSM
@@ -38,7 +39,7 @@ class NotAllowed(SavedMessageError):
 def list_for(user):
     """What `user` may open: shared messages first, then by store, then by name."""
     query = select(Template).outerjoin(Store, Store.id == Template.store_id)
-    if not user.has_role("admin"):
+    if not access.every_store(user):
         query = query.where(Template.store_id.is_(None) | (Template.store_id == user.store_id))
     query = query.order_by(
         Template.store_id.is_not(None), Store.name, func.lower(Template.name), Template.id
@@ -62,12 +63,12 @@ def get(user, template_id):
 
 
 def can_read(user, template):
-    return user.has_role("admin") or template.store_id is None or template.store_id == user.store_id
+    return template.store_id is None or access.may_see_store(user, template.store_id)
 
 
 def can_change(user, template):
     """Replace or delete: a store's messages by its people, shared ones by head office."""
-    if user.has_role("admin"):
+    if access.every_store(user):
         return True
     return template.store_id is not None and template.store_id == user.store_id
 
@@ -163,7 +164,7 @@ def delete(user, template_id):
 
 def _scope(user, shared):
     """The store_id a new message gets."""
-    if user.has_role("admin"):
+    if access.every_store(user):
         # Head office without a store of its own can only write for the whole chain.
         return None if shared or user.store_id is None else user.store_id
     if shared:

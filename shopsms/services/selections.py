@@ -5,7 +5,7 @@ import json
 
 from sqlalchemy import or_, select
 
-from .. import selection
+from .. import access, selection
 from ..extensions import db
 from ..models.selection import SavedSelection
 from . import audit
@@ -17,7 +17,7 @@ class SelectionError(ValueError):
 
 def visible(user):
     query = select(SavedSelection).order_by(SavedSelection.name)
-    if not user.has_role("admin"):
+    if not access.every_store(user):
         query = query.where(
             or_(SavedSelection.store_id.is_(None), SavedSelection.store_id == user.store_id)
         )
@@ -47,7 +47,7 @@ def save(user, name, criteria_):
         raise SelectionError("Le nom de la sélection est trop long (80 caractères au plus).")
     if criteria_.is_empty():
         raise SelectionError("Choisissez au moins un critère avant d'enregistrer la sélection.")
-    store_id = None if user.has_role("admin") else user.store_id
+    store_id = access.store_scope(user)
     saved = db.session.scalar(
         select(SavedSelection).where(
             SavedSelection.name == name,
@@ -67,7 +67,7 @@ def save(user, name, criteria_):
 
 def delete(user, selection_id):
     saved = get(user, selection_id)
-    if not user.has_role("admin") and saved.store_id != user.store_id:
+    if not access.may_see_store(user, saved.store_id):
         raise SelectionError("Seul le siège peut supprimer une sélection partagée.")
     db.session.delete(saved)
     db.session.commit()

@@ -2,8 +2,9 @@
 
 from sqlalchemy import select
 
+from .. import access
 from ..models import AuditEntry, Store, User
-from .listings import paginate, scoped
+from .listings import paginate
 
 AUDITED_ACTIONS = (
     "setting.change", "setting.reset", "store.sms_enabled", "credits.topup",
@@ -20,4 +21,4 @@ def changes(user, *, page=1, per_page=50):
         .where(AuditEntry.action.in_(AUDITED_ACTIONS))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     )
-    return paginate(scoped(query, AuditEntry.store_id, user), page, per_page)
+    return paginate(access.scoped(query, AuditEntry.store_id, user), page, per_page)

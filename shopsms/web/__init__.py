@@ -5,6 +5,7 @@ from flask_babel import get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
 from .. import gateways
+from ..access import Capabilities
 from ..sms import phones
 from . import (
     access,
@@ -32,17 +33,18 @@ from . import (
     supervision,
 )
 
-# The product's navigation; an area shows once its blueprint is registered and the
-# person's role reaches it, so a menu never leads to a page that is not there.
+# The product's navigation; an area shows once its blueprint is registered and its
+# page lets the person in (access.may_open), so a menu never leads to a page that is
+# not there or answers 403.
 NAVIGATION = (
-    (lazy_gettext("Clients"), "clients.index", "staff"),
-    (lazy_gettext("Campagnes"), "campaigns.index", "staff"),
-    (lazy_gettext("SAV"), "repairs.index", "staff"),
-    (lazy_gettext("Rapports"), "reports.index", "staff"),
-    (lazy_gettext("Résultats"), "results.index", "manager"),
-    (lazy_gettext("Crédits"), "credits.index", "staff"),
-    (lazy_gettext("Import"), "integration.imports", "manager"),
-    (lazy_gettext("Paramètres"), "settings.index", "manager"),
+    (lazy_gettext("Clients"), "clients.index"),
+    (lazy_gettext("Campagnes"), "campaigns.index"),
+    (lazy_gettext("SAV"), "repairs.index"),
+    (lazy_gettext("Rapports"), "reports.index"),
+    (lazy_gettext("Résultats"), "results.index"),
+    (lazy_gettext("Crédits"), "credits.index"),
+    (lazy_gettext("Import"), "integration.imports"),
+    (lazy_gettext("Paramètres"), "settings.index"),
 )
 
 # What a message's state means to a person reading a report or the test phone.
@@ -102,13 +104,11 @@ _SIMULATION = _Simulation()
 def _layout_context():
     from flask_login import current_user
 
-    items = []
-    if current_user.is_authenticated:
-        for label, endpoint, role in NAVIGATION:
-            if endpoint in current_app.view_functions and current_user.has_role(role):
-                items.append((label, endpoint))
+    user = current_user if current_user.is_authenticated else None
+    can = Capabilities(user)
     return {
-        "navigation": items,
+        "navigation": [(label, endpoint) for label, endpoint in NAVIGATION if can.open(endpoint)],
+        "can": can,
         "current_locale": str(get_locale()),
         "role_labels": ROLE_LABELS,
         "state_labels": STATE_LABELS,

@@ -56,7 +56,8 @@ def require_login():
 
 
 def role_required(role):
-    """The view answers 403 to anyone below `role` (staff < manager < admin)."""
+    """The view answers 403 to anyone below `role` (staff < manager < admin); the role
+    stays on the view for shopsms.access.may_open (menus, tabs and links)."""
 
     def decorator(view):
         @wraps(view)
@@ -65,6 +66,7 @@ def role_required(role):
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.required_role = role
         return wrapped
 
     return decorator

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import selection
+from .. import access, selection
 from ..extensions import db
 from ..models import Brand, Store
 from ..services import campaigns, credits, listings, recipients, results, selections, settings
@@ -116,15 +116,13 @@ def _split(count):
     """« N destinataires · M en groupe témoin » of the live count, at the chain's share."""
     if count is None or not count.reachable:
         return None
-    store_id = recipients.store_scope(current_user)
+    store_id = access.store_scope(current_user)
     return results.split_of(count.reachable, int(settings.get("control_share", store_id)))
 
 
 def _stores():
     query = select(Store.id, Store.code, Store.name).order_by(Store.code)
-    if not current_user.has_role("admin"):
-        query = query.where(Store.id == current_user.store_id)
-    return list(db.session.execute(query))
+    return list(db.session.execute(access.scoped(query, Store.id, current_user)))
 
 
 def _values_from(criteria):

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import access
 from ..services import campaigns, client_search, listings
 from ..services import clients as service
 from ..services import consent as consents
@@ -132,7 +133,7 @@ def consent(client_id):
 
 
 def _stores():
-    return listings.stores(current_user) if current_user.has_role("admin") else []
+    return listings.stores(current_user) if access.every_store(current_user) else []
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import inputs
+from .. import access, inputs
 from ..models import CAMPAIGN_KINDS
 from ..services import costing, saved_messages
 from ..sms import encoding
@@ -151,7 +151,7 @@ def saved_area(*, name="", shared=False, status=None, error=None, duplicate=None
         "store_names": saved_messages.store_names(messages),
         "name": name,
         "shared": shared or _share_forced(),
-        "can_share": current_user.has_role("admin"),
+        "can_share": access.has(current_user, "share_messages"),
         "share_forced": _share_forced(),
         "status": status,
         "error": error,
@@ -162,12 +162,12 @@ def saved_area(*, name="", shared=False, status=None, error=None, duplicate=None
 
 def _share_forced():
     # Head office without a store of its own writes for the whole chain.
-    return current_user.has_role("admin") and current_user.store_id is None
+    return access.has(current_user, "share_messages") and current_user.store_id is None
 
 
 def _store_for(requested):
     """The store whose settings and name apply: one's own, any for head office."""
-    if current_user.has_role("admin"):
+    if access.every_store(current_user):
         return requested if requested is not None else current_user.store_id
     return current_user.store_id
 

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app
 from flask_login import current_user
 from rq import Worker
 
+from .. import access
 from ..queue import connect
 from ..services import dashboard, replies, settings
 from .helpers import render
@@ -30,7 +31,7 @@ def _sending_off():
             return []
         if store_ids is None:
             if current_user.store_id is None:
-                return settings.sending_off(every_store=current_user.has_role("admin"))
+                return settings.sending_off(every_store=access.every_store(current_user))
             store_ids = [current_user.store_id]
         elif isinstance(store_ids, int):
             store_ids = [store_ids]
@@ -45,6 +46,6 @@ def index():
         "home/index.html",
         "home/_summary.html",
         summary=dashboard.for_user(current_user),
-        workers=_workers_running() if current_user.has_role("admin") else None,
+        workers=_workers_running() if access.has(current_user, "watch_workers") else None,
         unread_replies=replies.unread_count(current_user),
     )

@@ -23,7 +23,7 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import inputs
+from .. import access, inputs
 from ..extensions import db
 from ..models.integration import ImportRun
 from ..queue import get_redis
@@ -65,23 +65,15 @@ def _too_large(error):
     return redirect(url_for("integration.imports"), 303)
 
 
-def _store_scope():
-    """Head office imports for the chain; a manager for their store only."""
-    return None if current_user.has_role("admin") else current_user.store_id
-
-
 def _recent_runs():
     query = select(ImportRun).order_by(ImportRun.created_at.desc(), ImportRun.id.desc())
-    if not current_user.has_role("admin"):
-        query = query.where(ImportRun.store_id == current_user.store_id)
+    query = access.scoped(query, ImportRun.store_id, current_user)
     return list(db.session.scalars(query.limit(RECENT_RUNS)))
 
 
 def _run_or_404(run_id):
     run = db.session.get(ImportRun, run_id)
-    if run is None or (
-        not current_user.has_role("admin") and run.store_id != current_user.store_id
-    ):
+    if run is None or not access.may_see_store(current_user, run.store_id):
         abort(404)
     return run
 
@@ -102,7 +94,7 @@ def import_page():
                 upload.save(path)
                 run = imports.start(
                     path, kind=kind, filename=upload.filename, user=current_user,
-                    store_id=_store_scope(),
+                    store_id=access.store_scope(current_user),
                 )  # fmt: skip
             except imports.ImportError_ as error:
                 flash(str(error), "error")
@@ -249,7 +241,7 @@ def tokens():
         # Shown once: the session holds it until this page has displayed it.
         return _tokens_page(new_token=_take_new_token())
     name = request.form.get("name", "")
-    if current_user.has_role("admin"):
+    if access.every_store(current_user):
         store = request.form.get("store", "")
         store_id = next(iter(inputs.ids([store])), None)
     else:

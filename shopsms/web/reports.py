@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import jobs
+from .. import access, jobs
 from ..models import CAMPAIGN_KINDS, Store
 from ..services import followups as followup_tasks
 from ..services import listings, report_export, reports
@@ -82,7 +82,7 @@ def detail(campaign_id):
         value = request.args.get(argument, "")
         if value.isascii() and value.isdigit() and len(value) < 19:
             keyset[name] = int(value)
-    can_close = current_user.has_role("manager") and row.Campaign.closed_at is None
+    can_close = access.has(current_user, "close_reports") and row.Campaign.closed_at is None
     counts = reports.counts(row)
     return render(
         "reports/detail.html",
@@ -284,7 +284,7 @@ def closed():
         results=results,
         criteria=criteria,
         kind_labels=KIND_LABELS,
-        stores=listings.stores(current_user) if current_user.has_role("admin") else [],
+        stores=listings.stores(current_user) if access.every_store(current_user) else [],
         bad_dates=[
             args[name]
             for name in ("du", "au")
@@ -310,7 +310,7 @@ def followups():
         results=results,
         done=done,
         store_id=store_id,
-        stores=listings.stores(current_user) if current_user.has_role("admin") else [],
+        stores=listings.stores(current_user) if access.every_store(current_user) else [],
         report_visible=followup_tasks.report_visible,
     )
 

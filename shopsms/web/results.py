@@ -6,6 +6,7 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import access
 from ..services import listings, reports
 from ..services import results as campaign_results
 from .access import role_required
@@ -100,7 +101,7 @@ SORT_LABELS = {
 def _list_arguments():
     sort = request.args.get("tri", "date")
     sort = sort if sort in campaign_results.LIST_SORTS else "date"
-    store_id = request.args.get("magasin", type=int) if current_user.has_role("admin") else None
+    store_id = access.requested_store(current_user, request.args.get("magasin", type=int))
     return sort, store_id
 
 
@@ -117,7 +118,7 @@ def index():
         sort=sort,
         store_id=store_id,
         sort_labels=SORT_LABELS,
-        stores=listings.stores(current_user) if current_user.has_role("admin") else [],
+        stores=listings.stores(current_user) if access.every_store(current_user) else [],
         verdict_labels=VERDICT_LABELS,
         number=number,
         percent=percent,

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 
+from ... import access
 from ...services import repair_notices, repairs
 from . import DATE_FIELDS, KIND_LABELS, NOTIFIED_OPTIONS, SMS_OPTIONS, STATUS_OPTIONS, parse_id
 
@@ -97,7 +98,7 @@ def _selection(args, user, errors):
 def _waiting_since(args, user):
     if not args.get("relance"):
         return None
-    store_id = None if user.has_role("admin") else user.store_id
+    store_id = access.store_scope(user)
     since, _days = repair_notices.reminder_cutoff(store_id)
     return since
 

@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from ... import access
 from ...services import repair_notices
 from .. import composer
 from ..access import role_required
@@ -22,7 +23,7 @@ FIELDS = {
 @bp.route("/parametres", methods=["GET", "POST"], endpoint="settings")
 @role_required("manager")
 def settings_tab():
-    store_id = None if current_user.has_role("admin") else current_user.store_id
+    store_id = access.store_scope(current_user)
     stored = repair_notices.current_settings(store_id)
     values = {name: stored[key] for name, key in FIELDS.items()}
     errors = {}

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ... import inputs
+from ... import access, inputs
 from ...extensions import db
 from ...gateways import active_name
 from ...models import Store
@@ -57,7 +57,7 @@ def public_values(store_id=None):
 def _target_store():
     """Whose values the general tab edits: a manager's store; for head office the chain,
     or one store's own values (?magasin=)."""
-    if not current_user.has_role("admin"):
+    if not access.every_store(current_user):
         return db.session.get(Store, current_user.store_id)
     raw = request.values.get("magasin")
     if raw is None:
@@ -106,7 +106,7 @@ def _general_page(store, form=None, errors=None, status=200):
 
 
 def _back_to_general(store):
-    magasin = store.id if store and current_user.has_role("admin") else None
+    magasin = store.id if store and access.every_store(current_user) else None
     return redirect(url_for("settings.index", magasin=magasin))
 
 
