@@ -1,5 +1,6 @@
 """What any text or number typed, imported or posted to ShopSMS must be, whatever its way
-in (a form, a query string, JSON, an imported cell): pure functions, no Flask.
+in (a form, a query string, JSON, an imported cell): pure functions that need no request;
+their messages are lazy strings, said in the person's language when shown.
 
 Control characters are dropped (tab and line breaks kept where text may hold them); so
 are bidi controls and zero-width characters, which can disguise a name and would switch
@@ -7,6 +8,10 @@ an SMS to the costlier Unicode. Integers stay inside what a database column hold
 
 import re
 from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+
+from . import formats
 
 # The largest value of an INTEGER column (PostgreSQL's int4, used for every id and count).
 INT_MAX = 2_147_483_647
@@ -48,18 +53,20 @@ def parse_int(raw, label, *, minimum=0, maximum=INT_MAX):
     try:
         number = int(raw)
     except ValueError:
-        raise ValueError(f"{label} : tapez un nombre entier.") from None
+        raise ValueError(_l("%(label)s : tapez un nombre entier.", label=label)) from None
     if number < minimum:
-        raise ValueError(f"{label} : {minimum} au moins.")
+        raise ValueError(_l("%(label)s : %(minimum)s au moins.", label=label, minimum=minimum))
     if number > maximum:
-        raise ValueError(f"{label} : {maximum:,} au plus.".replace(",", " "))
+        raise ValueError(
+            _l("%(label)s : %(num)s au plus.", label=label, num=formats.number(maximum))
+        )
     return number
 
 
 def parse_amount(raw, label, *, maximum=Decimal("99999999.99")):
     """A euro amount (« 99,90 », « 1 500 € »): finite, not negative, two decimals."""
     raw = (raw or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
-    message = f"{label} : tapez un montant, par exemple 150 ou 99,90."
+    message = _l("%(label)s : tapez un montant, par exemple 150 ou 99,90.", label=label)
     try:
         value = Decimal(raw.rstrip("€"))
     except InvalidOperation:
@@ -67,7 +74,9 @@ def parse_amount(raw, label, *, maximum=Decimal("99999999.99")):
     if not value.is_finite() or value < 0:
         raise ValueError(message)
     if value > maximum:
-        raise ValueError(f"{label} : {maximum:,.2f} € au plus.".replace(",", " "))
+        raise ValueError(
+            _l("%(label)s : %(amount)s € au plus.", label=label, amount=formats.money(maximum))
+        )
     return value.quantize(Decimal("0.01"))
 
 

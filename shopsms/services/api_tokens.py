@@ -8,6 +8,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import access
@@ -32,11 +33,11 @@ def create(name, *, store_id=None, user=None):
     """Returns (ApiToken, the token in clear: shown once, never again)."""
     name = (name or "").strip()
     if not name:
-        raise TokenError("Donnez un nom au jeton (par exemple « Caisse Biarritz »).")
+        raise TokenError(_l("Donnez un nom au jeton (par exemple « Caisse Biarritz »)."))
     if len(name) > 80:
-        raise TokenError("Le nom du jeton fait 80 caractères au plus.")
+        raise TokenError(_l("Le nom du jeton fait 80 caractères au plus."))
     if store_id is not None and db.session.get(Store, store_id) is None:
-        raise TokenError("Ce magasin n'existe pas.")
+        raise TokenError(_l("Ce magasin n'existe pas."))
     token = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         name=name, token_hash=digest(token), prefix=token[: len(PREFIX) + 6],
@@ -52,9 +53,9 @@ def create(name, *, store_id=None, user=None):
 def revoke(token_id, *, user=None):
     row = db.session.get(ApiToken, token_id)
     if row is None:
-        raise TokenError("Ce jeton n'existe pas.")
+        raise TokenError(_l("Ce jeton n'existe pas."))
     if user is not None and not access.may_see_store(user, row.store_id):
-        raise TokenError("Ce jeton appartient à un autre magasin.")
+        raise TokenError(_l("Ce jeton appartient à un autre magasin."))
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.record("api_token.revoke", user=user, store_id=row.store_id, obj=row, name=row.name)

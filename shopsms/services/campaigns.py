@@ -6,6 +6,7 @@ it starts."""
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy import text as sql
 
@@ -30,8 +31,20 @@ from . import audit, costing, credits, settings
 MARKETING = "marketing"
 
 
+# What a campaign's status means to a person (lists, the campaign page, its errors).
+STATUS_LABELS = {
+    "draft": _l("Brouillon"),
+    "preparing": _l("En préparation"),
+    "scheduled": _l("Programmé"),
+    "queued": _l("En file"),
+    "sending": _l("En cours"),
+    "sent": _l("Envoyé"),
+    "cancelled": _l("Annulé"),
+}
+
+
 class CampaignError(ValueError):
-    """A French message that says what to change."""
+    """A message that says what to change, in the person's language (a lazy string)."""
 
 
 class OutsideSendingHours(CampaignError):
@@ -218,7 +231,7 @@ def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
     writes them; an automatic send's next run shows them with their cost. Raises
     CampaignError (empty text, SMS module off, a text over the store's limit)."""
     if not body.strip():
-        raise CampaignError("Le message est vide : écrivez le texte du SMS.")
+        raise CampaignError(_l("Le message est vide : écrivez le texte du SMS."))
     if not settings.sms_enabled(store_id):  # « Activer le module SMS » (issue 8)
         raise CampaignError(settings.SMS_DISABLED)
     add_stop = True if kind == MARKETING else bool(add_stop)  # the law, for marketing
@@ -328,14 +341,18 @@ def _check_allowed(user_id, recipients, clients, tickets):
         client = clients.get(recipient.client_id)
         ticket = tickets.get(recipient.repair_ticket_id)
         if recipient.client_id and client is None:
-            raise CampaignError("Ce client n'existe pas.")
+            raise CampaignError(_l("Ce client n'existe pas."))
         if client is None or client.store_id == user.store_id:
             continue
         if ticket is not None and ticket.store_id == user.store_id:
             continue
         raise CampaignError(
-            f"Le client « {client.last_name} {client.first_name} » n'est pas un client de votre "
-            "magasin : il ne peut pas recevoir ce message."
+            _l(
+                "Le client « %(last_name)s %(first_name)s » n'est pas un client de votre "
+                "magasin : il ne peut pas recevoir ce message.",
+                last_name=client.last_name,
+                first_name=client.first_name,
+            )
         )
 
 
@@ -355,9 +372,14 @@ def cost(campaign_id):
 def _editable(campaign_id, *statuses):
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise CampaignError("Cet envoi n'existe pas.")
+        raise CampaignError(_l("Cet envoi n'existe pas."))
     if campaign.status not in statuses:
-        raise CampaignError(f"Cet envoi est déjà « {campaign.status} » : il ne peut plus changer.")
+        raise CampaignError(
+            _l(
+                "Cet envoi est déjà « %(status)s » : il ne peut plus changer.",
+                status=STATUS_LABELS.get(campaign.status, campaign.status),
+            )
+        )
     return campaign
 
 
@@ -382,7 +404,7 @@ def claim_status(campaign_id, from_statuses, to_status, *, also=(), **values):
     return True
 
 
-ALREADY_GONE = "Cette campagne est déjà partie ou programmée : elle ne peut plus changer."
+ALREADY_GONE = _l("Cette campagne est déjà partie ou programmée : elle ne peut plus changer.")
 
 
 def queue_now(campaign_id, *, user_id=None, now=None, accept_next_window=False,
@@ -462,7 +484,9 @@ def unschedule(campaign_id, *, user_id=None, user=None):
     credits._lock_ledger()
     if not claim_status(campaign.id, ("scheduled",), "draft", scheduled_at=None,
                         not_before=None, status_note=""):  # fmt: skip
-        raise CampaignError("Cette campagne n'est plus programmée (déjà partie ou déjà annulée).")
+        raise CampaignError(
+            _l("Cette campagne n'est plus programmée (déjà partie ou déjà annulée).")
+        )
     credits.release(campaign.id, store_id=campaign.store_id, user_id=user_id)
     _audit("campaign.unschedule", campaign, user, user_id)
     db.session.commit()
@@ -471,7 +495,9 @@ def unschedule(campaign_id, *, user_id=None, user=None):
 
 def _check_when(campaign, when_utc, now):
     if when_utc <= now:
-        raise CampaignError("La date d'envoi différé est passée : choisissez un moment à venir.")
+        raise CampaignError(
+            _l("La date d'envoi différé est passée : choisissez un moment à venir.")
+        )
     if campaign.kind == MARKETING:
         window = sending_window(campaign.store_id)
         if not hours.is_allowed(when_utc, window):
@@ -485,7 +511,7 @@ def cancel(campaign_id, *, user_id=None, user=None):
     if not claim_status(campaign.id, ("draft", "scheduled", "queued", "sending"), "cancelled",
                         finished_at=utcnow()):  # fmt: skip
         # Nothing changed: the caller's other work in this transaction stands.
-        raise CampaignError("Cet envoi est déjà terminé ou annulé.")
+        raise CampaignError(_l("Cet envoi est déjà terminé ou annulé."))
     from .recipients import materialize
 
     materialize(campaign.id, cancelled=True)  # a list not yet sent shows in the report
@@ -599,7 +625,7 @@ def _enqueue(campaign):
     campaign.queue_down = enqueue_campaign(campaign.id, campaign.not_before) is None
 
 
-NO_SUCH_TIME = "Cette heure n'existe pas ce jour-là (changement d'heure)."
+NO_SUCH_TIME = _l("Cette heure n'existe pas ce jour-là (changement d'heure).")
 
 
 def to_utc(local_naive):

@@ -301,19 +301,19 @@ TEXT_FIELDS = {
 BOOL_FIELDS = ("is_prospect", "blocked", "web_registered", "email_consent", "post_consent", "npai")
 MONEY_FIELDS = ("deposit", "credit_note", "credit", "discount_percent")
 FIELD_LABELS = {
-    "last_name": "Nom",
-    "first_name": "Prénom",
-    "postal_code": "Code postal",
-    "tel1": "Tél. 1",
-    "tel2": "Tél. 2",
-    "email": "E-mail",
-    "birthday": "Anniversaire",
-    "deposit": "Acompte",
-    "credit_note": "Avoir",
-    "credit": "Crédit",
-    "discount_percent": "% Remise",
-    "civility": "Genre",
-    "country": "Pays",
+    "last_name": _l("Nom"),
+    "first_name": _l("Prénom"),
+    "postal_code": _l("Code postal"),
+    "tel1": _l("Tél. 1"),
+    "tel2": _l("Tél. 2"),
+    "email": _l("E-mail"),
+    "birthday": _l("Anniversaire"),
+    "deposit": _l("Acompte"),
+    "credit_note": _l("Avoir"),
+    "credit": _l("Crédit"),
+    "discount_percent": _l("% Remise"),
+    "civility": _l("Genre"),
+    "country": _l("Pays"),
 }
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -321,7 +321,7 @@ _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 class ClientInvalid(ValueError):
     def __init__(self, errors):
         self.errors = errors  # field name → French message
-        super().__init__("; ".join(errors.values()))
+        super().__init__("; ".join(map(str, errors.values())))
 
 
 @dataclass
@@ -381,22 +381,23 @@ def _clean(data):
     for name, (length, required) in TEXT_FIELDS.items():
         text = data.values.get(name, "")
         if required and not text:
-            errors[name] = f"Le champ « {FIELD_LABELS[name]} » est obligatoire."
+            errors[name] = _l("Le champ « %(field)s » est obligatoire.", field=FIELD_LABELS[name])
         elif len(text) > length:
-            errors[name] = f"{length} caractères au plus."
+            errors[name] = _l("%(length)s caractères au plus.", length=length)
         values[name] = text
     for name in ("tel1", "tel2"):
         kind = phones.classify(values[name]).kind
         if kind == phones.INVALID:
-            errors[name] = (
-                f"« {values[name]} » n'est pas un numéro de téléphone valide : vérifiez les "
-                "chiffres (10 chiffres en France, ou +indicatif pour l'étranger)."
+            errors[name] = _l(
+                "« %(value)s » n'est pas un numéro de téléphone valide : vérifiez les "
+                "chiffres (10 chiffres en France, ou +indicatif pour l'étranger).",
+                value=values[name],
             )
     if values["email"] and not _EMAIL_RE.fullmatch(values["email"]):
-        errors["email"] = "Adresse e-mail invalide (exemple : prenom.nom@exemple.fr)."
+        errors["email"] = _l("Adresse e-mail invalide (exemple : prenom.nom@exemple.fr).")
     french = data.values.get("country", "FR") == "FR"
     if values["postal_code"] and french and not re.fullmatch(r"\d{5}", values["postal_code"]):
-        errors["postal_code"] = "Un code postal français a 5 chiffres."
+        errors["postal_code"] = _l("Un code postal français a 5 chiffres.")
     for name in BOOL_FIELDS:
         values[name] = bool(data.values.get(name))
     for name in MONEY_FIELDS:
@@ -406,20 +407,22 @@ def _clean(data):
             if not amount.is_finite():  # NaN goes through quantize
                 raise InvalidOperation
         except InvalidOperation:
-            errors[name] = f"« {FIELD_LABELS[name]} » : un montant, par exemple 12,50."
+            errors[name] = _l(
+                "« %(field)s » : un montant, par exemple 12,50.", field=FIELD_LABELS[name]
+            )
             continue
         if name == "discount_percent" and not Decimal(0) <= amount <= Decimal(100):
-            errors[name] = "Le % de remise va de 0 à 100."
+            errors[name] = _l("% Remise : de 0 à 100.")
         elif abs(amount) >= Decimal("100000000"):
-            errors[name] = "Montant trop grand."
+            errors[name] = _l("Montant trop grand.")
         values[name] = amount
     civility = data.values.get("civility", "")
     if civility and civility not in CIVILITIES:
-        errors["civility"] = "Choisissez Madame, Monsieur, Mademoiselle ou rien."
+        errors["civility"] = _l("Choisissez Madame, Monsieur, Mademoiselle ou rien.")
     values["civility"] = civility
     country = data.values.get("country", "FR") or "FR"
     if not re.fullmatch(r"[A-Z]{2}", country):
-        errors["country"] = "Le pays s'écrit en deux lettres (FR, BE, ES…)."
+        errors["country"] = _l("Le pays s'écrit en deux lettres (FR, BE, ES…).")
     values["country"] = country
     birthday = data.values.get("birthday", "")
     values["birthday"] = None
@@ -430,7 +433,7 @@ def _clean(data):
             errors["birthday"] = "Date d'anniversaire invalide (jj/mm/aaaa)."
         else:
             if values["birthday"] > date.today():
-                errors["birthday"] = "La date d'anniversaire est dans le futur."
+                errors["birthday"] = _l("La date d'anniversaire est dans le futur.")
     if errors:
         raise ClientInvalid(errors)
     values["birthday_md"] = (
@@ -455,7 +458,7 @@ def create(user, data, *, store_id=None):
     values = _clean(data)
     store_id = access.requested_store(user, store_id) or user.store_id
     if store_id is None:
-        raise ClientInvalid({"store_id": "Choisissez le magasin de création du client."})
+        raise ClientInvalid({"store_id": _l("Choisissez le magasin de création du client.")})
     client = Client(number=_next_number(), store_id=store_id, **values)
     db.session.add(client)
     db.session.flush()
@@ -477,7 +480,7 @@ def update(user, client_id, data):
         db.session.rollback()
         raise ClientInvalid(
             {
-                "sms_marketing": (
+                "sms_marketing": _l(
                     "Ce numéro a envoyé STOP : pour le réinscrire, utilisez « Accepte les SMS » "
                     "sur la fiche et notez la demande du client."
                 )
@@ -541,7 +544,7 @@ def send_single(user, client_id, body, *, add_stop=False, once=None):
     if reason:
         raise campaigns.CampaignError(reason)
     if not body.strip():  # checked before the key is spent: the user fixes and resends
-        raise campaigns.CampaignError("Le message est vide : écrivez le texte du SMS.")
+        raise campaigns.CampaignError(_l("Le message est vide : écrivez le texte du SMS."))
     if once is not None and not claim_once(once):
         raise AlreadySent(client.id)
     campaign = campaigns.draft(

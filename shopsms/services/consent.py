@@ -6,6 +6,7 @@ number on the opt-out list (services.inbound); only the client asking again at t
 counter, confirmed with a note, takes it off.
 """
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
@@ -110,8 +111,10 @@ def set_consent(user, client, choice, *, note="", confirm_stop=False):
     optout = opted_out(client) if choice == "accept" else None
     if optout is not None and not (confirm_stop and note):
         raise ConsentInvalid(
-            "Ce numéro a envoyé STOP : cochez que le client demande à recevoir de nouveau "
-            "les SMS et notez sa demande (par exemple « demandé au comptoir le 12/03 »)."
+            _l(
+                "Ce numéro a envoyé STOP : cochez que le client demande à recevoir de nouveau "
+                "les SMS et notez sa demande (par exemple « demandé au comptoir le 12/03 »)."
+            )
         )
     before = (client.sms_consent, bool(client.sms_refuses_all))
     changed = change_consent(

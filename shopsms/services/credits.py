@@ -9,6 +9,7 @@ the balance below zero.
 
 from urllib.parse import quote, urlencode
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, insert, literal, select, text, update
 
 from .. import access
@@ -129,7 +130,7 @@ def settle(campaign_id):
 
 def top_up(amount, *, reference="", user=None):
     if amount <= 0:
-        raise ValueError("Le montant d'une recharge doit être positif.")
+        raise ValueError(_l("Le montant d'une recharge doit être positif."))
     entry = CreditEntry(kind="topup", amount=amount, reference=reference, user_id=user and user.id)
     db.session.add(entry)
     audit.record("credits.topup", user=user, amount=amount, reference=reference)

@@ -6,6 +6,7 @@ landline, an invalid or empty number) or a number the operator says is wrong
 A card with a task still open is not listed again, whichever report finds it.
 """
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -76,7 +77,7 @@ def create_followups(user, campaign_id):
     """Add the « fiches à corriger » of a report; a card already listed by this report, or
     still open from another one, is not added again. Returns how many tasks were added."""
     if visible(user, campaign_id) is None:
-        raise ReportError("Ce rapport n'existe pas.")
+        raise ReportError(_l("Ce rapport n'existe pas."))
     rows = list(_correctable_rows(campaign_id))
     ids = [row.client_id for row in rows]
     skip = _open_task_clients(ids)
@@ -144,7 +145,7 @@ def mark_done(user, task_id):
     query = select(FollowupTask).where(FollowupTask.id == task_id)
     task = db.session.scalar(access.scoped(query, FollowupTask.store_id, user))
     if task is None:
-        raise ReportError("Cette fiche à corriger n'existe pas.")
+        raise ReportError(_l("Cette fiche à corriger n'existe pas."))
     if task.done_at is None:
         task.done_at = utcnow()
         task.done_by_id = user.id

@@ -9,6 +9,7 @@ build campaigns for their store's clients only; head office for any store).
 import json
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, delete, func, insert, literal, not_, select, true, update
 from sqlalchemy import text as sql
 
@@ -24,9 +25,11 @@ from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, ski
 def get(user, campaign_id, *statuses):
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or not access.may_see_store(user, campaign.store_id):
-        raise CampaignError("Cet envoi n'existe pas ou n'est pas de votre magasin.")
+        raise CampaignError(_l("Cet envoi n'existe pas ou n'est pas de votre magasin."))
     if statuses and campaign.status not in statuses:
-        raise CampaignError("Cet envoi a déjà été programmé ou envoyé : il ne peut plus changer.")
+        raise CampaignError(
+            _l("Cet envoi a déjà été programmé ou envoyé : il ne peut plus changer.")
+        )
     return campaign
 
 
@@ -90,7 +93,9 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     )
     if not found:
         db.session.rollback()
-        raise CampaignError("Aucun client ne correspond à ces critères : élargissez la sélection.")
+        raise CampaignError(
+            _l("Aucun client ne correspond à ces critères : élargissez la sélection.")
+        )
     _skip_over_pressure(campaign)
     # After every exclusion, so that the texted and the held out are alike.
     results.hold_out(campaign)
@@ -393,7 +398,7 @@ def page(campaign_id, *, show="pending", number=1, per_page=15):
 def _message(campaign, message_id):
     message = db.session.get(DraftRecipient, message_id)
     if message is None or message.campaign_id != campaign.id:
-        raise CampaignError("Ce destinataire n'est pas dans cet envoi.")
+        raise CampaignError(_l("Ce destinataire n'est pas dans cet envoi."))
     return message
 
 
@@ -498,7 +503,12 @@ def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
     number = phones.sms_number(raw, "")
     if number is None:
         reason = phones.no_sms_reason(raw, "") or "Numéro incorrect"
-        raise CampaignError(f"{reason} : tapez un numéro de portable, par exemple 06 12 34 56 78.")
+        raise CampaignError(
+            _l(
+                "%(reason)s : tapez un numéro de portable, par exemple 06 12 34 56 78.",
+                reason=reason,
+            )
+        )
     client = db.session.get(Client, message.client_id)
     old_phone, was_pending = message.phone, message.state == "pending"
     message.phone = number
@@ -547,10 +557,10 @@ def validate_sender(value):
 def _check_text_and_sender(body, sender_id):
     """What a draft must have before its texts are written: a text and a valid sender."""
     if not (body or "").strip():
-        raise CampaignError("Le message est vide : écrivez le texte du SMS.")
+        raise CampaignError(_l("Le message est vide : écrivez le texte du SMS."))
     error = validate_sender(sender_id)
     if error:
-        raise CampaignError(f"Intitulé de l'expéditeur : {error}")
+        raise CampaignError(_l("Intitulé de l'expéditeur : %(error)s", error=error))
 
 
 def compose(user, campaign_id, body, sender_id, *, commit=True):
@@ -900,7 +910,7 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None):
     campaign = get(user, campaign_id, "draft")
     number = phones.sms_number(raw_phone, "")
     if number is None:
-        raise CampaignError("Tapez votre numéro de portable, par exemple 06 12 34 56 78.")
+        raise CampaignError(_l("Tapez votre numéro de portable, par exemple 06 12 34 56 78."))
     since = (now or utcnow()) - timedelta(hours=1)
     sent = db.session.scalar(
         select(func.count(AuditEntry.id)).where(
@@ -910,12 +920,14 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None):
     )  # fmt: skip
     if sent >= TEST_SMS_PER_HOUR:
         raise CampaignError(
-            f"Vous avez déjà envoyé {TEST_SMS_PER_HOUR} SMS de test cette heure-ci : "
-            "réessayez plus tard."
+            _l(
+                "Vous avez déjà envoyé %(num)s SMS de test cette heure-ci : réessayez plus tard.",
+                num=TEST_SMS_PER_HOUR,
+            )
         )
     error = validate_sender(sender_id) if sender_id else None
     if error:
-        raise CampaignError(f"Intitulé de l'expéditeur : {error}")
+        raise CampaignError(_l("Intitulé de l'expéditeur : %(error)s", error=error))
     first = db.session.scalar(pending_client_ids(campaign.id).limit(1))
     context = _contexts([first]).get(first, {}) if first else {}
     try:

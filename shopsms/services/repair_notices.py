@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -217,7 +218,7 @@ def notify(ticket_ids, posted, *, kind="repair", user_id=None, add_stop=False, n
     for store_id, group in _by_store(reachable).items():
         _mode, body = body_for(kind, store_id, posted)
         if not (body or "").strip():
-            raise campaigns.CampaignError("Le message est vide : écrivez le texte du SMS.")
+            raise campaigns.CampaignError(_l("Le message est vide : écrivez le texte du SMS."))
         if not settings.sms_enabled(store_id):
             raise campaigns.CampaignError(f"{group[0].store_name} : {settings.SMS_DISABLED}")
         short_code, max_parts = _rules(store_id)
@@ -358,24 +359,26 @@ def clean_settings(form, store_id=None):
     }
     errors = {}
     if values["workshop_return_mode"] not in WORKSHOP_RETURN_MODES:
-        errors["workshop_return_mode"] = (
+        errors["workshop_return_mode"] = _l(
             "Choisissez comment prévenir les clients des retours atelier."
         )
     message = values["workshop_return_message"]
     if not message and values["workshop_return_mode"] != "none":
-        errors["workshop_return_message"] = (
+        errors["workshop_return_message"] = _l(
             "Écrivez le message des retours atelier ou choisissez « Pas de message par défaut »."
         )
     elif message and (problem := check_message(message, store_id)):
-        errors["workshop_return_message"] = f"Message des retours atelier : {problem}"
+        errors["workshop_return_message"] = _l(
+            "Message des retours atelier : %(problem)s", problem=problem
+        )
     days, error = settings.clean("repair_reminder_days", values["repair_reminder_days"])
     if error:
-        errors["repair_reminder_days"] = "Relance : tapez un nombre de jours entre 1 et 365."
+        errors["repair_reminder_days"] = _l("Relance : tapez un nombre de jours entre 1 et 365.")
     else:
         values["repair_reminder_days"] = days
     reminder = values["repair_reminder_message"]
     if not reminder:
-        errors["repair_reminder_message"] = "Écrivez le message de relance."
+        errors["repair_reminder_message"] = _l("Écrivez le message de relance.")
     elif problem := check_message(reminder, store_id):
         errors["repair_reminder_message"] = f"Message de relance : {problem}"
     return values, errors

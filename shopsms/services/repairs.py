@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, not_, or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -203,11 +204,15 @@ def selection_for(user, campaign_id):
         or campaign.kind != "marketing"
         or not access.may_see_store(user, campaign.store_id)
     ):
-        raise RepairError("Cette sélection de clients n'existe pas ou n'est pas de votre magasin.")
+        raise RepairError(
+            _l("Cette sélection de clients n'existe pas ou n'est pas de votre magasin.")
+        )
     if campaign.status != "draft":
         raise RepairError(
-            "Cette sélection de clients a été envoyée ou supprimée : refaites une sélection "
-            "(Campagnes) pour en respecter les critères."
+            _l(
+                "Cette sélection de clients a été envoyée ou supprimée : refaites une sélection "
+                "(Campagnes) pour en respecter les critères."
+            )
         )
     return campaign
 
@@ -257,7 +262,12 @@ def matching_ids(user, criteria, *, limit=BATCH_LIMIT):
     ids_query = _query(user, criteria).with_only_columns(RepairTicket.id).limit(limit + 1)
     ids = list(db.session.scalars(ids_query))
     if len(ids) > limit:
-        raise RepairError(f"Plus de {limit} fiches : affinez les critères avant d'envoyer un lot.")
+        raise RepairError(
+            _l(
+                "Plus de %(limit)s fiches : affinez les critères avant d'envoyer un lot.",
+                limit=limit,
+            )
+        )
     return ids
 
 
@@ -341,9 +351,9 @@ def _find_client(user, number, errors):
     client = db.session.scalars(query.limit(1)).first()
     if client is None:
         errors["client_number"] = (
-            f"Aucun client n° {number} dans votre magasin : vérifiez le numéro."
+            _l("Aucun client n° %(number)s dans votre magasin : vérifiez le numéro.", number=number)
             if not access.every_store(user)
-            else f"Aucun client n° {number}."
+            else _l("Aucun client n° %(number)s.", number=number)
         )
     return client
 
@@ -354,44 +364,46 @@ def save(user, form, ticket_id=None):
     errors = dict(form.errors)
     number = form.number.replace(" ", "").strip()
     if not number:
-        errors["number"] = "Saisissez le numéro de la fiche."
+        errors["number"] = _l("Saisissez le numéro de la fiche.")
     ticket = None
     if ticket_id is not None:
         ticket = get(user, ticket_id)
         if ticket is None:
-            raise RepairError("Cette fiche n'existe pas ou n'est pas de votre magasin.")
+            raise RepairError(_l("Cette fiche n'existe pas ou n'est pas de votre magasin."))
     if number:
         clash = db.session.scalar(select(RepairTicket.id).where(RepairTicket.number == number))
         if clash is not None and (ticket is None or clash != ticket.id):
-            errors["number"] = f"La fiche n° {number} existe déjà : choisissez un autre numéro."
+            errors["number"] = _l(
+                "La fiche n° %(number)s existe déjà : choisissez un autre numéro.", number=number
+            )
     client = None
     if not form.client_number.strip():
-        errors["client_number"] = "Saisissez le numéro du client."
+        errors["client_number"] = _l("Saisissez le numéro du client.")
     else:
         client = _find_client(user, form.client_number.strip(), errors)
     if form.kind not in REPAIR_KINDS:
-        errors["kind"] = "Choisissez l'opération (réparation, garantie, gratuit ou devis)."
+        errors["kind"] = _l("Choisissez l'opération (réparation, garantie, gratuit ou devis).")
     if not form.item_description.strip():
-        errors["item_description"] = "Décrivez l'article confié (descriptif)."
+        errors["item_description"] = _l("Décrivez l'article confié (descriptif).")
     if form.workshop_id and db.session.get(Workshop, form.workshop_id) is None:
-        errors["workshop_id"] = "Cet atelier n'existe pas : choisissez-le dans la liste."
+        errors["workshop_id"] = _l("Cet atelier n'existe pas : choisissez-le dans la liste.")
     for name in ("client_price", "deposit"):
         value = getattr(form, name)
         if value is not None and value < 0:
-            errors[name] = "Un montant ne peut pas être négatif."
+            errors[name] = _l("Un montant ne peut pas être négatif.")
     store_id = None
     if ticket is None:
         if not access.every_store(user):
             store_id = user.store_id
         elif form.store_id is not None:
             if db.session.get(Store, form.store_id) is None:
-                errors["store_id"] = "Ce magasin n'existe pas : choisissez-le dans la liste."
+                errors["store_id"] = _l("Ce magasin n'existe pas : choisissez-le dans la liste.")
             store_id = form.store_id
         elif client is not None:
             store_id = client.store_id
     if errors:
         form.errors = errors
-        raise RepairError("La fiche n'est pas enregistrée : corrigez les champs signalés.")
+        raise RepairError(_l("La fiche n'est pas enregistrée : corrigez les champs signalés."))
     if ticket is None:
         ticket = RepairTicket(store_id=store_id, status="open")
         db.session.add(ticket)
@@ -414,10 +426,13 @@ def send_to_workshop(user, ticket_id, workshop_id, on=None):
     ticket = _acting_on(user, ticket_id)
     if ticket.status not in ("open", "at_workshop"):
         raise RepairError(
-            f"La fiche n° {ticket.number} n'est pas en magasin : elle ne peut pas partir."
+            _l(
+                "La fiche n° %(number)s n'est pas en magasin : elle ne peut pas partir.",
+                number=ticket.number,
+            )
         )
     if not workshop_id or db.session.get(Workshop, workshop_id) is None:
-        raise RepairError("Choisissez l'atelier.")
+        raise RepairError(_l("Choisissez l'atelier."))
     ticket.workshop_id = workshop_id
     ticket.status = "at_workshop"
     ticket.sent_to_workshop_on = on or date.today()
@@ -430,7 +445,9 @@ def mark_collected(user, ticket_id, on=None):
     """« Sortie »: the client took the article back."""
     ticket = _acting_on(user, ticket_id)
     if ticket.status in ("collected", "cancelled"):
-        raise RepairError(f"La fiche n° {ticket.number} est déjà sortie ou annulée.")
+        raise RepairError(
+            _l("La fiche n° %(number)s est déjà sortie ou annulée.", number=ticket.number)
+        )
     ticket.status = "collected"
     ticket.collected_on = on or date.today()
     audit.record("repair.collect", user=user, store_id=ticket.store_id, obj=ticket)
@@ -442,7 +459,9 @@ def cancel(user, ticket_id):
     """« Annuler la fiche »: recorded by mistake, or the client gave up the repair."""
     ticket = _acting_on(user, ticket_id)
     if ticket.status in ("collected", "cancelled"):
-        raise RepairError(f"La fiche n° {ticket.number} est déjà sortie ou annulée.")
+        raise RepairError(
+            _l("La fiche n° %(number)s est déjà sortie ou annulée.", number=ticket.number)
+        )
     ticket.status = "cancelled"
     audit.record("repair.cancel", user=user, store_id=ticket.store_id, obj=ticket)
     db.session.commit()
@@ -452,7 +471,7 @@ def cancel(user, ticket_id):
 def _acting_on(user, ticket_id):
     ticket = get(user, ticket_id)
     if ticket is None:
-        raise RepairError("Cette fiche n'existe pas ou n'est pas de votre magasin.")
+        raise RepairError(_l("Cette fiche n'existe pas ou n'est pas de votre magasin."))
     return ticket
 
 
@@ -534,7 +553,7 @@ def find_for_return(user, number, *, again=False):
     asked to tell its client again (`again`)."""
     number = (number or "").replace(" ", "").strip()
     if not number:
-        raise RepairError("Saisissez ou scannez un numéro de fiche.")
+        raise RepairError(_l("Saisissez ou scannez un numéro de fiche."))
     query = access.scoped(
         _with_people().where(RepairTicket.number == number), RepairTicket.store_id, user
     )
@@ -608,13 +627,13 @@ def check_return(lines):
     for line in lines:
         errors = {}
         if line.workshop_id and line.workshop_id not in known:
-            errors["workshop_id"] = (
+            errors["workshop_id"] = _l(
                 "Atelier : cet atelier n'existe pas, choisissez-le dans la liste."
             )
         for name, label in AMOUNT_LABELS.items():
             value = getattr(line, name)
             if value is not None and value < 0:
-                errors[name] = f"{label} : un montant ne peut pas être négatif."
+                errors[name] = _l("%(label)s : un montant ne peut pas être négatif.", label=label)
         if errors:
             problems[line.ticket_id] = errors
     return problems
@@ -626,7 +645,7 @@ def record_return(user, lines):
     Raises ReturnErrors (nothing recorded) when a line is wrong, NotAtWorkshop when a
     ticket is no longer at a workshop (another tab or person recorded it meanwhile)."""
     if not lines:
-        raise RepairError("Saisissez au moins un numéro de fiche retournée par l'atelier.")
+        raise RepairError(_l("Saisissez au moins un numéro de fiche retournée par l'atelier."))
     problems = check_return(lines)
     if problems:
         raise ReturnErrors(problems)
@@ -636,7 +655,7 @@ def record_return(user, lines):
         ticket = tickets.get(line.ticket_id)
         if ticket is None:
             db.session.rollback()
-            raise RepairError("Cette fiche n'existe pas ou n'est pas de votre magasin.")
+            raise RepairError(_l("Cette fiche n'existe pas ou n'est pas de votre magasin."))
         refusal = return_refusal(ticket)
         if line.again and refusal is not None and refusal.can_notify_again:
             done.append(ticket.id)
@@ -696,9 +715,11 @@ def ticket_ready(ticket_id, *, user_id=None):
     as not told in the list)."""
     ticket = db.session.get(RepairTicket, ticket_id)
     if ticket is None:
-        raise RepairError("Cette fiche n'existe pas.")
+        raise RepairError(_l("Cette fiche n'existe pas."))
     if ticket.status in ("collected", "cancelled"):
-        raise RepairError(f"La fiche n° {ticket.number} est déjà sortie ou annulée.")
+        raise RepairError(
+            _l("La fiche n° %(number)s est déjà sortie ou annulée.", number=ticket.number)
+        )
     if ticket.status != "ready":
         ticket.status = "ready"
         ticket.returned_on = ticket.returned_on or date.today()

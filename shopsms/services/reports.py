@@ -9,6 +9,7 @@ services/report_export.py.
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import aliased
 
@@ -257,11 +258,11 @@ def close(user, campaign_id):
     Returns False when the report was already closed (by someone else, or twice)."""
     row = visible(user, campaign_id)
     if row is None:
-        raise ReportError("Ce rapport n'existe pas.")
+        raise ReportError(_l("Ce rapport n'existe pas."))
     campaign = row.Campaign
     if not is_finished(campaign):
         raise ReportError(
-            "Cet envoi n'est pas terminé : son rapport ne peut pas encore être clôturé."
+            _l("Cet envoi n'est pas terminé : son rapport ne peut pas encore être clôturé.")
         )
     # One conditional UPDATE: of two people closing at once, only one closes it.
     closed = db.session.execute(

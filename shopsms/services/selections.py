@@ -3,6 +3,7 @@ shared with every store; a store's are seen by that store only."""
 
 import json
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from .. import access, selection
@@ -27,7 +28,7 @@ def visible(user):
 def get(user, selection_id):
     saved = db.session.get(SavedSelection, selection_id)
     if saved is None or saved not in visible(user):
-        raise SelectionError("Cette sélection n'existe plus.")
+        raise SelectionError(_l("Cette sélection n'existe plus."))
     return saved
 
 
@@ -42,11 +43,11 @@ def save(user, name, criteria_):
     """Save (or replace, same name, same owner) a selection. Head office's are shared."""
     name = (name or "").strip()
     if not name:
-        raise SelectionError("Donnez un nom à la sélection pour l'enregistrer.")
+        raise SelectionError(_l("Donnez un nom à la sélection pour l'enregistrer."))
     if len(name) > 80:
-        raise SelectionError("Le nom de la sélection est trop long (80 caractères au plus).")
+        raise SelectionError(_l("Le nom de la sélection est trop long (80 caractères au plus)."))
     if criteria_.is_empty():
-        raise SelectionError("Choisissez au moins un critère avant d'enregistrer la sélection.")
+        raise SelectionError(_l("Choisissez au moins un critère avant d'enregistrer la sélection."))
     store_id = access.store_scope(user)
     saved = db.session.scalar(
         select(SavedSelection).where(
@@ -68,7 +69,7 @@ def save(user, name, criteria_):
 def delete(user, selection_id):
     saved = get(user, selection_id)
     if not access.may_see_store(user, saved.store_id):
-        raise SelectionError("Seul le siège peut supprimer une sélection partagée.")
+        raise SelectionError(_l("Seul le siège peut supprimer une sélection partagée."))
     db.session.delete(saved)
     db.session.commit()
     return saved

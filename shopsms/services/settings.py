@@ -6,6 +6,7 @@ any value but never shown back and never written to the audit log.
 """
 
 from flask import g, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -90,7 +91,7 @@ CONFIG_KEYS = {
 }
 
 
-SMS_DISABLED = (
+SMS_DISABLED = _l(
     "Le module SMS n'est pas activé pour ce magasin : demandez au siège de l'activer "
     "(Paramètres > Magasins)."
 )

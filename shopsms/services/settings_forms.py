@@ -4,6 +4,8 @@ message under each wrong field). Only what changed is written, each change audit
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
+
 from .. import inputs
 from ..extensions import db
 from . import settings
@@ -31,7 +33,7 @@ RATE_KEYS = (
     ("batch_size", 1, 10_000, "SMS par lot"),
     ("messages_per_second", 0, 10_000, "SMS par seconde"),
 )
-SECRET_NOT_SAVED = "Mot de passe non enregistré : saisissez-le de nouveau."
+SECRET_NOT_SAVED = _l("Mot de passe non enregistré : saisissez-le de nouveau.")
 
 
 @dataclass

@@ -4,6 +4,9 @@ what to fix. Pure: no database (services/settings.py stores, settings_forms.py s
 import re
 from datetime import time
 
+from flask_babel import lazy_gettext as _l
+
+from .. import formats
 from ..sms.sender import validate_sender_id
 
 GATEWAYS = ("outbox", "kannel", "smpp")
@@ -16,22 +19,27 @@ def _int(raw, low, high, label):
     try:
         value = int(str(raw).strip())
     except ValueError:
-        return None, f"{label} : saisissez un nombre entier."
+        return None, _l("%(label)s : saisissez un nombre entier.", label=label)
     if not low <= value <= high:
-        return None, f"{label} : saisissez un nombre de {low} à {high}."
+        return None, _l(
+            "%(label)s : saisissez un nombre de %(low)s à %(high)s.",
+            label=label,
+            low=formats.number(low),
+            high=formats.number(high),
+        )
     return value, ""
 
 
 # The settings typed as a whole number: lowest, highest, the label the error names.
 WHOLE_NUMBERS = {
-    "max_parts": (1, 10, "Parties par message"),
-    "low_credit_threshold": (0, 10_000_000, "Seuil d'alerte"),
-    "control_share": (0, 50, "Groupe témoin (%)"),
-    "attribution_days": (1, 60, "Jours de mesure des résultats"),
-    "pressure_max": (0, 50, "Pression marketing : SMS au plus"),
-    "pressure_days": (1, 365, "Pression marketing : nombre de jours"),
-    "receipt_wait_hours": (1, 720, "Attente des accusés de réception (heures)"),
-    "repair_reminder_days": (1, 365, "Relance"),
+    "max_parts": (1, 10, _l("Parties par message")),
+    "low_credit_threshold": (0, 10_000_000, _l("Seuil d'alerte")),
+    "control_share": (0, 50, _l("Groupe témoin (%)")),
+    "attribution_days": (1, 60, _l("Jours de mesure des résultats")),
+    "pressure_max": (0, 50, _l("Pression marketing : SMS au plus")),
+    "pressure_days": (1, 365, _l("Pression marketing : nombre de jours")),
+    "receipt_wait_hours": (1, 720, _l("Attente des accusés de réception (heures)")),
+    "repair_reminder_days": (1, 365, _l("Relance")),
 }
 
 
@@ -45,11 +53,11 @@ def clean(key, raw):
         return (None, " ".join(errors)) if errors else (raw, "")
     if key == "stop_short_code":
         if not re.fullmatch(r"\d{4,6}", raw):
-            return None, "Numéro court STOP : de 4 à 6 chiffres, par exemple 36608."
+            return None, _l("Numéro court STOP : de 4 à 6 chiffres, par exemple 36608.")
         return raw, ""
     if key in ("sending_start", "sending_end"):
         if not _TIME_RE.match(raw):
-            return None, "Heure : saisissez-la au format HH:MM, par exemple 08:00."
+            return None, _l("Heure : saisissez-la au format HH:MM, par exemple 08:00.")
         return raw, ""
     if key == "sending_days":
         try:
@@ -57,30 +65,32 @@ def clean(key, raw):
         except ValueError:
             days = []
         if not days or any(not 0 <= day <= 6 for day in days):
-            return None, "Jours d'envoi : cochez au moins un jour."
+            return None, _l("Jours d'envoi : cochez au moins un jour.")
         return days, ""
     if key == "topup_email":
         if raw and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", raw):
-            return None, "E-mail pour les recharges : l'adresse n'est pas valide."
+            return None, _l("E-mail pour les recharges : l'adresse n'est pas valide.")
         return raw, ""
     if key == "gateway":
         if raw not in GATEWAYS:
-            return None, "Passerelle : choisissez Simulation, Kannel ou SMPP."
+            return None, _l("Passerelle : choisissez Simulation, Kannel ou SMPP.")
         return raw, ""
     if key == "smpp_port":
         if not raw:
             return 0, ""
-        return _int(raw, 1, 65535, "Port SMPP")
+        return _int(raw, 1, 65535, _l("Port SMPP"))
     if key == "kannel_sendsms_url":
         if raw and not re.match(r"^https?://", raw):
-            return None, "Adresse Kannel : elle commence par http:// ou https://."
+            return None, _l("Adresse Kannel : elle commence par http:// ou https://.")
         return raw, ""
     if key == "platform_link":
         return raw in ("1", "on", "true", "y"), ""
     if key == "platform_entity":
         if len(raw) > PLATFORM_ENTITY_MAX:
-            return None, (
-                f"Nom de l'entité : {PLATFORM_ENTITY_MAX} caractères au plus ({len(raw)} saisis)."
+            return None, _l(
+                "Nom de l'entité : %(max)s caractères au plus (%(typed)s saisis).",
+                max=PLATFORM_ENTITY_MAX,
+                typed=len(raw),
             )
         return raw, ""
     return raw, ""
@@ -89,7 +99,7 @@ def clean(key, raw):
 def check_window(start, end):
     """The end of the sending hours comes after their start."""
     if time.fromisoformat(start) >= time.fromisoformat(end):
-        return "Heures d'envoi : l'heure de fin doit venir après l'heure de début."
+        return _l("Heures d'envoi : l'heure de fin doit venir après l'heure de début.")
     return ""
 
 

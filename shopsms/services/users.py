@@ -3,6 +3,7 @@
 import secrets
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,20 +19,28 @@ class UserError(ValueError):
 def create_user(username, password, role, store_code=None, full_name="", *, created_by=None):
     username = (username or "").strip().lower()
     if not username:
-        raise UserError("Indiquez un identifiant.")
+        raise UserError(_l("Indiquez un identifiant."))
     if role not in ROLES:
-        raise UserError(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.")
+        raise UserError(
+            _l(
+                "Rôle inconnu « %(role)s » : choisissez parmi %(roles)s.",
+                role=role,
+                roles=", ".join(ROLES),
+            )
+        )
     if len(password or "") < 6:
-        raise UserError("Le mot de passe doit faire au moins 6 caractères.")
+        raise UserError(_l("Le mot de passe doit faire au moins 6 caractères."))
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
-        raise UserError(f"L'identifiant « {username} » existe déjà.")
+        raise UserError(_l("L'identifiant « %(username)s » existe déjà.", username=username))
     store = None
     if store_code:
         store = db.session.scalar(select(Store).where(Store.code == store_code))
         if store is None:
-            raise UserError(f"Aucun magasin n'a le code « {store_code} ».")
+            raise UserError(
+                _l("Aucun magasin n'a le code « %(store_code)s ».", store_code=store_code)
+            )
     elif role != "admin":
-        raise UserError("Un vendeur ou un gérant doit être rattaché à un magasin (--store).")
+        raise UserError(_l("Un vendeur ou un gérant doit être rattaché à un magasin (--store)."))
     user = User(username=username, role=role, store=store, full_name=full_name)
     user.set_password(password)
     db.session.add(user)
@@ -72,11 +81,11 @@ def change_password(user_id, current_password, new_password, confirmation):
     """The person's new password; every other session and remember-me cookie ends."""
     user = db.session.get(User, user_id)
     if not user.check_password(current_password or ""):
-        raise UserError("Le mot de passe actuel n'est pas le bon.")
+        raise UserError(_l("Le mot de passe actuel n'est pas le bon."))
     if len(new_password or "") < 8:
-        raise UserError("Le nouveau mot de passe doit faire au moins 8 caractères.")
+        raise UserError(_l("Le nouveau mot de passe doit faire au moins 8 caractères."))
     if new_password != confirmation:
-        raise UserError("Les deux saisies du nouveau mot de passe diffèrent : retapez-les.")
+        raise UserError(_l("Les deux saisies du nouveau mot de passe diffèrent : retapez-les."))
     user.set_password(new_password)
     user.end_sessions()
     audit.record("user.password", user=user, obj=user)
@@ -89,7 +98,7 @@ def end_sessions(user_id, *, by=None):
     (a logout does the same for the person who leaves)."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise UserError("Cet utilisateur n'existe pas.")
+        raise UserError(_l("Cet utilisateur n'existe pas."))
     user.end_sessions()
     audit.record("user.sessions_ended", user=by or user, obj=user)
     db.session.commit()

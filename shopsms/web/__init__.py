@@ -4,7 +4,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask_babel import get_locale, lazy_gettext
 from flask_wtf.csrf import CSRFError
 
-from .. import gateways
+from .. import formats, gateways
 from ..access import Capabilities
 from ..sms import phones
 from . import (
@@ -15,7 +15,6 @@ from . import (
     clients,
     composer,
     credits,
-    formats,
     guard,
     headers,
     health,

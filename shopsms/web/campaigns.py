@@ -20,12 +20,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import access, selection
+from .. import access, formats, selection
 from ..extensions import db
 from ..models import Brand, Store
 from ..services import campaigns, credits, listings, recipients, results, selections, settings
 from ..sms import phones
-from . import composer, formats
+from . import composer
 from .access import role_required
 from .helpers import render
 
@@ -37,15 +37,7 @@ KIND_LABELS = {
     "repair": _l("SAV"),
     "workshop_return": _l("Retour atelier"),
 }
-STATUS_LABELS = {
-    "draft": _l("Brouillon"),
-    "preparing": _l("En préparation"),
-    "scheduled": _l("Programmé"),
-    "queued": _l("En file"),
-    "sending": _l("En cours"),
-    "sent": _l("Envoyé"),
-    "cancelled": _l("Annulé"),
-}
+STATUS_LABELS = campaigns.STATUS_LABELS
 
 
 @bp.get("/")
@@ -489,7 +481,7 @@ def _when_from(form):
         moment = time.fromisoformat(form.get("time", ""))
     except ValueError:
         raise campaigns.CampaignError(
-            "Envoi différé : précisez la date et l'heure de l'envoi (jj/mm/aaaa, hh:mm)."
+            _l("Envoi différé : précisez la date et l'heure de l'envoi (jj/mm/aaaa, hh:mm).")
         ) from None
     return datetime.combine(day, moment)
 
