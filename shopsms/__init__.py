@@ -3,7 +3,7 @@
 from flask import Flask
 
 from . import config, plurals
-from .extensions import babel, csrf, db, htmx, login, migrate
+from .extensions import babel, csrf, db, login, migrate
 
 
 def create_app(test_config=None):
@@ -27,7 +27,6 @@ def create_app(test_config=None):
     migrate.init_app(app, db, directory=str(config.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login.init_app(app)
-    htmx.init_app(app)
 
     from .web import i18n
 

@@ -5,7 +5,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 
@@ -23,7 +22,6 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login = LoginManager()
 babel = Babel()
-htmx = Htmx()
 
 
 @event.listens_for(Engine, "connect")

@@ -122,7 +122,7 @@ def _vary_on_htmx(response):
 
 
 def _csrf_error(error):
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         # htmx cannot recover a stale token by itself: reload the page for a fresh one.
         return "", 400, {"HX-Refresh": "true"}
     flash(lazy_gettext("La page avait expiré : recommencez, s'il vous plaît."), "warning")

@@ -35,7 +35,7 @@ def load_user(session_id):
 @login.unauthorized_handler
 def ask_for_login():
     target = url_for("auth.login", next=request.full_path.rstrip("?"))
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         # A session that ended under an htmx request: reload the whole page on the login
         # form rather than swap the form into a fragment.
         return "", 401, {"HX-Redirect": target}

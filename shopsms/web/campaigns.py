@@ -312,7 +312,7 @@ def _status_context(campaign):
 def progress(campaign_id):
     campaign = _campaign_or_404(campaign_id)
     prepared = request.args.get("preparation") and campaign.status != "preparing"
-    if (campaign.status == "draft" or prepared) and request.headers.get("HX-Request"):
+    if (campaign.status == "draft" or prepared) and request.htmx:
         # The preparation is over: the whole page again, with its buttons (« Annuler la
         # programmation »…), or the draft saying why it was refused (credits, hours).
         response = make_response("")
@@ -387,11 +387,11 @@ def control_share(campaign_id):
     try:
         recipients.set_control_share(current_user, campaign_id, raw)
     except campaigns.CampaignError as error:
-        if not request.headers.get("HX-Request"):
+        if not request.htmx:
             flash(str(error), "error")
             return redirect(url_for("campaigns.show", campaign_id=campaign_id))
         return _after_row_change(campaign_id, control_error=str(error), control_typed=raw[:20])
-    if not request.headers.get("HX-Request"):
+    if not request.htmx:
         return redirect(url_for("campaigns.show", campaign_id=campaign_id))
     return _after_row_change(campaign_id)
 

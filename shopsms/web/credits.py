@@ -63,7 +63,7 @@ def _page(status=200, **form):
         if raw_requested and requested is None
         else ""
     )
-    full_page = request.headers.get("HX-Request") != "true"
+    full_page = not request.htmx
     # One read of the balance and the settings for the page and its low-credit banner.
     left = credits.balance()
     g.low_credit = credits.low_balance(left)

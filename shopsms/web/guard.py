@@ -4,8 +4,9 @@ cleaned before any view reads it, and ids in URLs stay inside what the database 
 A view then never meets a NUL byte (PostgreSQL refuses them in text: a 500), a bidi
 override or a zero-width space; what was removed is said in French."""
 
-from flask import Request, flash, render_template, request
+from flask import flash, render_template, request
 from flask_babel import lazy_gettext as _l
+from htmx_flask.requests import HtmxAwareRequest
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
@@ -29,7 +30,10 @@ class BoundedArgs(ImmutableMultiDict):
         return value
 
 
-class ShopSMSRequest(Request):
+class ShopSMSRequest(HtmxAwareRequest):
+    """The product's request: bounded arguments, and request.htmx (htmx-flask) for what
+    htmx says of itself (HX-Request, HX-History-Restore-Request)."""
+
     parameter_storage_class = BoundedArgs
 
 

@@ -322,7 +322,7 @@ def followup_done(task_id):
         followup_tasks.mark_done(current_user, task_id)
     except reports.ReportError:
         abort(404)
-    if request.headers.get("HX-Request") == "true":
+    if request.htmx:
         return "", 200
     flash(_("Fiche marquée comme corrigée."), "success")
     return redirect(url_for("reports.followups"))

@@ -29,7 +29,7 @@ def index():
         current_user, criteria, page=listings.page_number(request.args.get("page"))
     )
     context = {}
-    if request.headers.get("HX-Request") != "true":
+    if not request.htmx:
         # The reminder banner is outside the results: a keystroke search does not redo it.
         reminder, reminder_days, _since = repairs.reminder_count(current_user)
         context = {
