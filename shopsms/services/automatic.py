@@ -27,6 +27,7 @@ from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from .. import access
 from ..extensions import db
 from ..models import Campaign, Client, Purchase, RepairTicket, Store, utcnow
 from ..models.automatic import (
@@ -845,6 +846,4 @@ def store_choices(user):
     """The stores whose automatic sends the person may see: their own, every one for
     head office."""
     query = select(Store.id, Store.name).order_by(Store.name)
-    if not user.has_role("admin"):
-        query = query.where(Store.id == user.store_id)
-    return list(db.session.execute(query))
+    return list(db.session.execute(access.scoped(query, Store.id, user)))
