@@ -16,9 +16,7 @@ from ..extensions import db
 from ..models import (
     Campaign,
     CampaignCount,
-    Client,
     CreditEntry,
-    RepairTicket,
     Store,
     User,
 )
@@ -196,55 +194,6 @@ def closed_reports(user, criteria, *, page=1, per_page=25):
     if criteria.kind:
         query = query.where(Campaign.kind == criteria.kind)
     return paginate(access.scoped(query, Campaign.store_id, user), page, per_page)
-
-
-# --- Fiches SAV -------------------------------------------------------------------------
-
-# The seed's status list, « Disponibles » first: what staff look for at the counter.
-REPAIR_STATUS_FILTERS = ("ready", "open", "at_workshop", "collected", "cancelled", "all")
-
-
-@dataclass(frozen=True)
-class RepairCriteria:
-    repairs: bool = True  # Rép., Garantie, Gratuit
-    quotes: bool = False  # Devis
-    status: str = "ready"
-    number: str = ""
-    client_name: str = ""
-    sms: str = "all"  # all, with, without
-
-
-def repair_tickets(user, criteria, *, page=1, per_page=PER_PAGE):
-    query = (
-        select(
-            RepairTicket,
-            Client.last_name,
-            Client.first_name,
-            Client.sms_number,
-            Store.name.label("store_name"),
-        )
-        .join(Client, Client.id == RepairTicket.client_id)
-        .join(Store, Store.id == RepairTicket.store_id)
-        .order_by(RepairTicket.received_on.desc(), RepairTicket.id.desc())
-    )
-    kinds = []
-    if criteria.repairs:
-        kinds += ["repair", "warranty", "free"]
-    if criteria.quotes:
-        kinds.append("quote")
-    query = query.where(RepairTicket.kind.in_(kinds))
-    if criteria.status in REPAIR_STATUS_FILTERS and criteria.status != "all":
-        query = query.where(RepairTicket.status == criteria.status)
-    number = criteria.number.replace(" ", "").strip()
-    if number:
-        query = query.where(prefix(RepairTicket.number, number))
-    if criteria.client_name.strip():
-        query = query.where(prefix(Client.last_name, criteria.client_name.strip()))
-    if criteria.sms == "with":
-        query = query.where(Client.sms_number.is_not(None))
-    elif criteria.sms == "without":
-        query = query.where(Client.sms_number.is_(None))
-    return paginate(access.scoped(query, RepairTicket.store_id, user), page, per_page)
 
 
 # --- Crédits SMS -------------------------------------------------------------------------

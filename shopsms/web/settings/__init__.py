@@ -44,8 +44,6 @@ STORE_KEY_LABELS = {
     "sending_end": _l("Heure de fin"),
     "max_parts": _l("Parties par message au plus"),
 }
-# Kept for the other tabs' code that imports it from here.
-CHAIN_KEYS = settings_forms.GENERAL_KEYS
 
 
 def public_values(store_id=None):
