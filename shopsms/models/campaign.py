@@ -61,7 +61,6 @@ class Campaign(db.Model):
     # (« Françoise » → « Francoise ») for this campaign only; the cards stay as they are.
     gsm_names: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     recipients_count: Mapped[int] = mapped_column(default=0)
-    credits_reserved: Mapped[int] = mapped_column(default=0)
     # While preparing: rows given their final text, out of those to prepare.
     prepared: Mapped[int] = mapped_column(default=0, server_default="0")
     to_prepare: Mapped[int] = mapped_column(default=0, server_default="0")
