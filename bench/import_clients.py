@@ -1,8 +1,11 @@
-"""Importing a point-of-sale client file of 1,000,000 rows (BENCH_IMPORT_ROWS): rows per
-second for a first import and for a second one of the same file (every row unchanged:
-what a nightly re-export costs), and the peak memory of the process, which must stay
-bounded (the file is streamed in batches, never loaded). Generates the CSV in a temp
-dir; prints JSON. DATABASE_URL picks the database (default a fresh SQLite file)."""
+"""Importing a point-of-sale client file through the real job (the path of « Importer »),
+at 100,000 and 1,000,000 rows (BENCH_IMPORT_SIZES): rows per second for a first import,
+for a second one of the same file (every row unchanged: what a nightly re-export costs),
+against a plain COPY of the same file into an unindexed table measured in the same run
+(`ratio_to_copy`, goal >= 0.3 on PostgreSQL), and the peak memory of the importing
+process at each size (each size in a process of its own; goal: within 20 %).
+Generates the CSV in a temp dir; prints JSON. DATABASE_URL picks the database (default
+a fresh SQLite file, where there is no COPY to compare with)."""
 
 import csv
 import json
@@ -10,28 +13,30 @@ import os
 import random
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from sqlalchemy import make_url
+from sqlalchemy import create_engine, make_url
 
 from bench._db import throwaway_database
 
-ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "1000000"))
+SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").split(",")]
 STORES = ("001", "002", "003")
 LAST = ("DUPONT", "ETCHEGARAY", "Bérard", "MOREAU", "LAFFITTE", "Iturralde")
 FIRST = ("Amélie", "Jean", "Hélène", "François", "Zoé", "Loïc")
+HEADERS = ["Code client", "N° client", "Magasin", "Civilité", "Nom", "Prénom", "Adresse",
+           "CP", "Ville", "Tél. 1", "E-mail", "Date de naissance", "Accord SMS"]  # fmt: skip
 
 
 def write_file(path, rows):
     rng = random.Random(1)
     with open(path, "w", encoding="utf-8", newline="") as file:
         out = csv.writer(file, delimiter=";")
-        out.writerow(["Code client", "N° client", "Magasin", "Civilité", "Nom", "Prénom",
-                      "Adresse", "CP", "Ville", "Tél. 1", "E-mail", "Date de naissance",
-                      "Accord SMS"])  # fmt: skip
+        out.writerow(HEADERS)
         for n in range(1, rows + 1):
             mobile = f"06{rng.randrange(10**8):08d}"
             out.writerow([
@@ -47,6 +52,30 @@ def peak_rss_mib():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def plain_copy_seconds(url, source):
+    """The raw limit: the same file COPYed as text into a table with no index."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            cursor = connection.connection.dbapi_connection.cursor()
+            columns = ", ".join(f"c{i} text" for i in range(len(HEADERS)))
+            cursor.execute(f"CREATE TABLE bench_plain_copy ({columns})")
+            started = time.perf_counter()
+            with (
+                cursor.copy(
+                    "COPY bench_plain_copy FROM STDIN (FORMAT csv, DELIMITER ';', HEADER)"
+                ) as copy,
+                open(source, "rb") as file,
+            ):
+                while chunk := file.read(1 << 20):
+                    copy.write(chunk)
+            seconds = time.perf_counter() - started
+            cursor.execute("DROP TABLE bench_plain_copy")
+    finally:
+        engine.dispose()
+    return seconds
+
+
 def import_once(imports, source):
     copy = imports.import_path()
     shutil.copyfile(source, copy)
@@ -56,11 +85,12 @@ def import_once(imports, source):
     run = imports.run(run.id)
     seconds = time.perf_counter() - started
     # Plain values: the next run's batches empty the session.
-    counts = ("rows_read", "rows_created", "rows_unchanged", "rows_rejected")
+    counts = ("rows_read", "rows_created", "rows_updated", "rows_unchanged", "rows_rejected")
     return SimpleNamespace(**{name: getattr(run, name) for name in counts}), seconds
 
 
-def main():
+def measure(rows):
+    """One size, in this process: the JSON of its figures."""
     folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
     os.environ.setdefault("SHOPSMS_INSTANCE_PATH", str(folder / "instance"))
     from flask_migrate import upgrade
@@ -72,10 +102,10 @@ def main():
 
     try:
         source = folder / "clients.csv"
-        started = time.perf_counter()
-        write_file(source, ROWS)
-        generated = time.perf_counter() - started
+        write_file(source, rows)
         with throwaway_database("shopsms-bench-import") as url:
+            database = make_url(url).get_backend_name()
+            copy_seconds = plain_copy_seconds(url, source) if database == "postgresql" else None
             app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": "redis://unused"})
             with app.app_context():
                 upgrade()
@@ -83,29 +113,63 @@ def main():
                     db.session.add(Store(code=code, name=f"Magasin {code}"))
                 db.session.commit()
                 rss_before = peak_rss_mib()
-                run, seconds = import_once(imports, source)
+                first, seconds = import_once(imports, source)
                 again, again_seconds = import_once(imports, source)
-                result = {
-                    "benchmark": "import_clients",
-                    "database": make_url(url).get_backend_name(),
-                    "rows": run.rows_read,
-                    "created": run.rows_created,
-                    "rejected": run.rows_rejected,
-                    "file_mib": round(source.stat().st_size / 2**20, 1),
-                    "generate_seconds": round(generated, 1),
-                    "seconds": round(seconds, 1),
-                    "rows_per_second": round(run.rows_read / seconds),
-                    "reimport_unchanged": again.rows_unchanged,
-                    "reimport_seconds": round(again_seconds, 1),
-                    "reimport_rows_per_second": round(again.rows_read / again_seconds),
-                    "peak_rss_mib_before_import": rss_before,
-                    "peak_rss_mib": peak_rss_mib(),
-                }
                 db.engine.dispose()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    rows_per_s = first.rows_read / seconds
+    figures = {
+        "rows": first.rows_read,
+        "created": first.rows_created,
+        "rejected": first.rows_rejected,
+        "seconds": round(seconds, 1),
+        "rows_per_s": round(rows_per_s),
+        "reimport_created": again.rows_created,
+        "reimport_updated": again.rows_updated,
+        "reimport_unchanged": again.rows_unchanged,
+        "reimport_rows_per_s": round(again.rows_read / again_seconds),
+        "peak_rss_mib_before_import": rss_before,
+        "peak_rss_mib": peak_rss_mib(),
+        "database": database,
+    }
+    if copy_seconds is not None:
+        figures["copy_rows_per_s"] = round(rows / copy_seconds)
+        figures["ratio_to_copy"] = round(rows_per_s * copy_seconds / rows, 3)
+    return figures
+
+
+def main():
+    by_size = {}
+    for rows in SIZES:
+        # A process per size: its peak RSS is that size's alone.
+        child = subprocess.run(
+            [sys.executable, "-m", "bench.import_clients", "--rows", str(rows)],
+            check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent,
+        )  # fmt: skip
+        by_size[rows] = json.loads(child.stdout.strip().splitlines()[-1])
+    largest, smallest = by_size[max(SIZES)], by_size[min(SIZES)]
+    result = {
+        "benchmark": "import_clients",
+        "database": largest["database"],
+        "rows": largest["rows"],
+        "rows_per_s": largest["rows_per_s"],
+        "copy_rows_per_s": largest.get("copy_rows_per_s"),
+        "ratio_to_copy": largest.get("ratio_to_copy"),
+        "ratio_to_copy_goal": 0.3,
+        "reimport_rows_per_s": largest["reimport_rows_per_s"],
+        "reimport_unchanged": largest["reimport_unchanged"],
+        "peak_rss_mib": {str(rows): figures["peak_rss_mib"] for rows, figures in by_size.items()},
+        "peak_rss_ratio_largest_over_smallest": round(
+            largest["peak_rss_mib"] / smallest["peak_rss_mib"], 2
+        ),
+        "sizes": by_size,
+    }
     print(json.dumps(result))
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--rows"]:
+        print(json.dumps(measure(int(sys.argv[2]))))
+    else:
+        main()

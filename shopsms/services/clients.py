@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
@@ -77,10 +78,19 @@ def phone_fields(tel1, tel2):
 def name_words(text):
     """ "Lévêque" → ["LEVEQUE"], "Le Gall" → ["LE", "GALL"], "O'Neil" → ["O", "NEIL"]:
     without accents, in capitals, split on anything that is not a letter or a digit."""
-    text = unicodedata.normalize("NFKD", text or "")
+    return list(_name_words(text or ""))
+
+
+@lru_cache(maxsize=16384)
+def _name_words(text):
+    # Cached: an import derives the names of a million clients, most of them repeated.
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char)).upper()
     text = text.replace("Œ", "OE").replace("Æ", "AE").replace("ß", "SS")
-    return re.findall(r"[A-Z0-9]+", text)
+    return tuple(_WORD.findall(text))
+
+
+_WORD = re.compile(r"[A-Z0-9]+")
 
 
 def search_name(last_name, first_name):

@@ -300,6 +300,7 @@ def test_duplicates_further_down_a_big_file_are_refused(chain, tmp_path, monkeyp
     from shopsms.services.imports import job
 
     monkeypatch.setattr(job, "BATCH_SIZE", 3)
+    monkeypatch.setattr(job, "PG_BATCH_SIZE", 3)
     lines = ["id;nom;magasin"] + [f"D{n};NOM{n};001" for n in range(7)] + ["D1;AUTRE;001"]
     run = run_file(write_bytes(tmp_path, ("\n".join(lines) + "\n").encode()), "clients")
     assert counts(run) == (8, 7, 0, 0, 1)
@@ -311,6 +312,7 @@ def test_a_time_budget_pauses_the_run_and_it_resumes_where_it_stopped(chain, tmp
     from shopsms.services.imports import job
 
     monkeypatch.setattr(job, "BATCH_SIZE", 4)
+    monkeypatch.setattr(job, "PG_BATCH_SIZE", 4)
     lines = ["id;nom;magasin"] + [f"P{n};NOM;001" for n in range(10)] + ["P1;DOUBLE;001"]
     copy = imports.import_path()
     copy.write_text("\n".join(lines) + "\n")
@@ -453,6 +455,7 @@ def test_the_job_hands_over_after_its_budget_and_queues_its_continuation(
     from shopsms.services.imports import job
 
     monkeypatch.setattr(job, "BATCH_SIZE", 2)
+    monkeypatch.setattr(job, "PG_BATCH_SIZE", 2)
     app.config["IMPORT_JOB_SECONDS"] = 0
     copy = imports.import_path()
     copy.write_text("id;nom;magasin\n" + "".join(f"J{n};N;001\n" for n in range(5)))
@@ -490,3 +493,27 @@ def test_a_run_confirmed_while_redis_is_down_waits_and_the_sweep_queues_it(
     db.session.commit()
     assert imports.sweep()["requeued"] == 1
     assert [job.args for job in get_queue().jobs] == [(run.id, False)]
+
+
+def test_a_file_with_one_phone_column_keeps_the_cards_other_number(chain, tmp_path):
+    """Tél. 1 without Tél. 2 (or Nom without Prénom) in the file: the SMS number and the
+    search words of an existing card also read the number and first name it keeps."""
+    both = write_bytes(
+        tmp_path,
+        "id;nom;prénom;magasin;tél. 1;tél. 2\nP1;MARTIN;Zoé;001;05 59 00 00 00;06 12 34 56 78\n"
+        .encode(),
+    )  # fmt: skip
+    run_file(both, "clients")
+    one_phone = write_bytes(
+        tmp_path, "id;nom;magasin;tél. 1\nP1;LEGALL;001;05 59 11 11 11\n".encode(), "one.csv"
+    )
+    run = run_file(one_phone, "clients")
+    assert counts(run) == (1, 0, 1, 0, 0)
+    client = db.session.scalar(select(Client).where(Client.external_id == "P1"))
+    assert (client.tel1, client.tel2, client.sms_number) == (
+        "05 59 11 11 11", "06 12 34 56 78", "+33612345678",
+    )  # fmt: skip
+    assert client.first_name == "Zoé" and "ZOE" in client.search_name.split()
+    assert "LEGALL" in client.search_name.split()
+    assert "0612345678" in client.phone_digits and "0559111111" in client.phone_digits
+    assert counts(run_file(one_phone, "clients")) == (1, 0, 0, 1, 0)

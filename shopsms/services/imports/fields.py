@@ -48,11 +48,16 @@ _FORMULA_QUOTED = re.compile(r"'[=+\-@]")
 
 def text(max_length):
     def parse(value):
-        value = strip_format(value).strip()
-        if _FORMULA_QUOTED.match(value):
+        if value.isprintable():
+            # The usual cell: no control, bidi or zero-width character (all of them are
+            # unprintable), so nothing to take away or refuse. An import's hot path.
+            value = value.strip()
+        else:
+            value = strip_format(value).strip()
+            if _CONTROL.search(value):
+                raise CellError("Caractère de contrôle non accepté : retirez-le.")
+        if value[:1] == "'" and _FORMULA_QUOTED.match(value):
             value = value[1:]  # the reject file's guard against formulas, taken away
-        if _CONTROL.search(value):
-            raise CellError("Caractère de contrôle non accepté : retirez-le.")
         if len(value) > max_length:
             raise CellError(f"Trop long : {max_length} caractères au plus (ici {len(value)}).")
         return value

@@ -7,9 +7,11 @@ worker or a Redis outage left behind, and of old files.
 """
 
 import hashlib
+import heapq
 import logging
 import time
 from array import array
+from bisect import bisect_left
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,14 +22,17 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import utcnow
 from ...models.integration import ImportRun
-from . import _enqueue, _format, _row, column_label, import_dir, stuck
+from . import _enqueue, _format, _row, column_label, import_dir, staging, stuck
 from .reading import RowReader
 from .rejects import Rejects
-from .upsert import Scope, upsert
+from .upsert import Outcome, Scope, screen, upsert
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
+# PostgreSQL writes a batch in a few set-based statements (staging.py): bigger batches
+# spread their fixed cost (the staging table, the commit) over more rows.
+PG_BATCH_SIZE = 10000
 FAILED = (
     "L'import s'est arrêté sur une erreur inattendue. Relancez-le ; si l'erreur revient, "
     "contactez le support en indiquant le n° d'import."
@@ -46,7 +51,11 @@ def id_hash(external_id):
 
 
 class _Seen:
-    """External ids met earlier in the run, kept on disk between its jobs."""
+    """External ids met earlier in the run, kept on disk between its jobs. In memory as
+    8-byte hashes in a sorted array (plus a set of the recent ones, merged into it now
+    and then), so that a 10-million-row file does not hold 10 million Python ints."""
+
+    RECENT = 100_000
 
     def __init__(self, run, fresh):
         self.path = _seen_path(run)
@@ -56,26 +65,36 @@ class _Seen:
         if self.path.exists():
             with open(self.path, "rb") as file:
                 stored.frombytes(file.read())
-        self.hashes = set(stored)
+        self.sorted = array("q", sorted(stored))
+        self.recent = set()
         self.pending = array("q")
 
+    def _known(self, value):
+        if value in self.recent:
+            return True
+        index = bisect_left(self.sorted, value)
+        return index < len(self.sorted) and self.sorted[index] == value
+
     def __contains__(self, external_id):
-        return id_hash(external_id) in self.hashes
+        return self._known(id_hash(external_id))
 
     def add(self, external_id):
         value = id_hash(external_id)
-        if value not in self.hashes:
-            self.hashes.add(value)
+        if not self._known(value):
+            self.recent.add(value)
             self.pending.append(value)
 
     def forget_pending(self):
-        self.hashes.difference_update(self.pending)
+        self.recent.difference_update(self.pending)
         self.pending = array("q")
 
     def save(self):
         with open(self.path, "ab") as file:
             file.write(self.pending.tobytes())
         self.pending = array("q")
+        if len(self.recent) > self.RECENT:
+            self.sorted = array("q", heapq.merge(self.sorted, sorted(self.recent)))
+            self.recent = set()
 
 
 def _budget():
@@ -141,9 +160,10 @@ def _work(import_run, *, fresh, budget):
         where = {"offset": import_run.bytes_done, "lines": import_run.lines_done}
         with RowReader(import_run.upload_path, _format(import_run), **where) as reader:
             batch = []
+            size = PG_BATCH_SIZE if _staged() else BATCH_SIZE
             for record in reader:
                 batch.append(record)
-                if len(batch) >= BATCH_SIZE:
+                if len(batch) >= size:
                     _flush(import_run, batch, scope, rejects, reader, seen)
                     batch = []
                     if deadline is not None and time.monotonic() > deadline:
@@ -180,9 +200,23 @@ def _flush(import_run, records, scope, rejects, reader, seen):
     db.session.add(import_run)
 
 
+def _staged():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def _upsert(import_run, records, scope, seen):
-    rows = [_row(import_run, import_run.mapping, record) for record in records]
-    return upsert(import_run.kind, rows, scope, seen=seen)
+    mapping = import_run.mapping
+    if not _staged():
+        rows = [_row(import_run, mapping, record) for record in records]
+        return upsert(import_run.kind, rows, scope, seen=seen)
+    # PostgreSQL: COPY into a staging table, then set-based statements (staging.py).
+    plan = staging.Plan(import_run.kind, mapping.values())
+    rows = [plan.derive(_row(import_run, mapping, record)) for record in records]
+    outcome = Outcome()
+    live = screen(rows, scope, outcome, seen=seen)
+    if live:
+        outcome.add(staging.write(plan, live, scope))
+    return outcome
 
 
 def sweep():

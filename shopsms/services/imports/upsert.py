@@ -65,6 +65,7 @@ class Row:
     columns: dict = field(default_factory=dict)
     external_id: str = ""
     warnings: list = field(default_factory=list)  # (field, message): imported, cell left aside
+    staged: list | None = None  # its staging-table values (PostgreSQL's import, staging.py)
 
 
 @dataclass
@@ -98,10 +99,10 @@ def phone_fields(tel1, tel2):
     return {key: value for key, value in derive(tel1, tel2).items() if key in columns}
 
 
-def upsert(kind, rows, scope, *, seen=None):
-    """`seen`: the external ids of the run's earlier batches (a container with `add`),
-    so that a duplicate further down a big file is refused too."""
-    outcome = Outcome()
+def screen(rows, scope, outcome, *, seen=None):
+    """The checks that need no stored row: the cells' errors, an external id twice in
+    the batch (or, with `seen`, earlier in the run), the store's code. Returns the rows
+    still accepted; the others go to `outcome.rejected`."""
     live = [row for row in rows if not row.errors]
     outcome.rejected.extend(row for row in rows if row.errors)
     stores = {code: id_ for id_, code in db.session.execute(select(Store.id, Store.code))}
@@ -124,7 +125,14 @@ def upsert(kind, rows, scope, *, seen=None):
     if seen is not None:
         for external_id in batch:
             seen.add(external_id)
-    live = _keep(live, outcome)
+    return _keep(live, outcome)
+
+
+def upsert(kind, rows, scope, *, seen=None):
+    """`seen`: the external ids of the run's earlier batches (a container with `add`),
+    so that a duplicate further down a big file is refused too."""
+    outcome = Outcome()
+    live = screen(rows, scope, outcome, seen=seen)
     model = MODELS[kind]
     # Plain rows, not ORM objects: a re-import compares every column of every row, and
     # building objects would cost more than the comparison.
