@@ -103,6 +103,7 @@ def test_the_header_stays_one_row_on_a_tablet_and_a_phone(
             page.get_by_role("button", name="Menu").click()
             page.locator("header").get_by_role("link", name="SAV", exact=True).click()
             expect(page).to_have_url(live_server + "/sav/")
+        page.wait_for_load_state()  # its style sheets in: measured as the user sees it
         assert page.evaluate(HEADER_BOTTOM) <= most  # the area's own page too
         assert "Supervision" not in areas.all_inner_texts()
         in_menu = page.locator("header .user-menu a[href='/supervision/']")
