@@ -394,7 +394,7 @@ def preview(setting, day, *, now=None, limit=200):
     result.recipients = sum(1 for row in rows if row["state"] == "pending")
     result.skipped = len(rows) - result.recipients
     result.cost = sum(row["parts"] for row in rows if row["state"] == "pending")
-    result.credit_problem = credit_refusal(result.cost)
+    result.credit_problem = credit_refusal(result.cost, ahead=True)
     names = {
         row.id: row
         for row in db.session.execute(
@@ -437,18 +437,23 @@ def _reminder_rows(setting, ticket_ids):
     return rows
 
 
-def credit_refusal(needed):
+def credit_refusal(needed, *, ahead=False):
     """Why a run costing `needed` credits must not start, or "": it would take the balance
-    under the low-credit threshold (or below zero)."""
+    under the low-credit threshold (or below zero). `ahead`: said of a run to come."""
     if needed <= 0:
         return ""
     left = credits.balance()
     threshold = max(0, int(settings.get("low_credit_threshold") or 0))
     if left - needed >= threshold:
         return ""
+    outcome = (
+        "Il ne partira pas si le compte n'est pas rechargé d'ici là."
+        if ahead
+        else "Il n'est pas parti : rechargez le compte."
+    )
     return (
         f"Crédits bas : cet envoi coûte {needed} crédits, il en reste {left} et le seuil "
-        f"d'alerte est de {threshold}. Il n'est pas parti : rechargez le compte."
+        f"d'alerte est de {threshold}. {outcome}"
     )
 
 
@@ -469,9 +474,15 @@ def next_run(setting, now=None):
 
 
 def skip_client(user, store_id, kind, day, client_id):
-    """« Ne pas envoyer cette fois »: the client is left out of that day's run only."""
-    if db.session.get(Client, client_id) is None:
-        raise AutomaticError("Ce client n'existe pas.")
+    """« Pas cette fois »: the client is left out of that day's run only. A client of the
+    store, or of one of its repair tickets."""
+    client = db.session.get(Client, client_id)
+    has_ticket = db.session.scalar(
+        select(RepairTicket.id).where(RepairTicket.client_id == client_id,
+                                      RepairTicket.store_id == store_id).limit(1)
+    )  # fmt: skip
+    if client is None or (client.store_id != store_id and has_ticket is None):
+        raise AutomaticError("Ce client n'est pas un client du magasin.")
     db.session.add(AutomaticSkip(store_id=store_id, kind=kind, day=day, client_id=client_id,
                                  created_by_id=getattr(user, "id", None)))  # fmt: skip
     try:

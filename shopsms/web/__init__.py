@@ -11,6 +11,7 @@ from . import (
     access,
     api,
     auth,
+    automatic,
     campaigns,
     clients,
     composer,
@@ -69,7 +70,8 @@ def init_app(app):
     guard.init_app(app)  # first: its URL converter must be there when the rules are added
     for module in (
         auth, home, i18n, composer, outbox, hooks,
-        clients, campaigns, repairs, reports, results, credits, settings, replies, integration,
+        clients, campaigns, automatic, repairs, reports, results, credits, settings, replies,
+        integration,
         api, health, supervision,
     ):  # fmt: skip
         app.register_blueprint(module.bp)

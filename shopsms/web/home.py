@@ -6,7 +6,7 @@ from rq import Worker
 
 from .. import access
 from ..queue import connect
-from ..services import dashboard, replies, settings
+from ..services import automatic, dashboard, replies, settings
 from .helpers import render
 
 bp = Blueprint("home", __name__)
@@ -48,4 +48,17 @@ def index():
         summary=dashboard.for_user(current_user),
         workers=_workers_running() if access.has(current_user, "watch_workers") else None,
         unread_replies=replies.unread_count(current_user),
+        automatic_next=_automatic_next(),
     )
+
+
+def _automatic_next():
+    """« Demain : 9 anniversaires, 3 relances »: the store's next automatic runs."""
+    if current_user.store_id is None:
+        return None
+    upcoming = automatic.upcoming(current_user.store_id)
+    if not upcoming:
+        return None
+    first = min(preview.day for preview in upcoming.values())
+    counts = {kind: p.recipients for kind, p in upcoming.items() if p.day == first}
+    return {"day": first, "today": automatic.today(), "counts": counts}

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...plurals import ngettext
-from ...services import repairs
+from ...services import automatic, repairs
 from ..access import role_required
 from . import bp, common, forms, parse_ids
 
@@ -134,7 +134,22 @@ def record_return():
                     ),
                     "info",
                 )
-            return redirect(url_for("repairs.compose", ticket_id=done, retour=1))
+            # « Réparation prête » on (Envois automatiques): told now, once, by the service.
+            told = automatic.notify_ready([i for i in done if i not in again])
+            sent = sum(1 for campaign_id in told.values() if campaign_id)
+            if sent:
+                flash(
+                    ngettext(
+                        "%(num)d client prévenu automatiquement (Envois automatiques).",
+                        "%(num)d clients prévenus automatiquement (Envois automatiques).",
+                        sent,
+                    ),
+                    "success",
+                )
+            left = [i for i in done if not told.get(i)]
+            if not left:
+                return redirect(url_for("repairs.index"))
+            return redirect(url_for("repairs.compose", ticket_id=left, retour=1))
     error = (
         _("Corrigez les lignes signalées : rien n'est encore enregistré.")
         if failed
