@@ -50,9 +50,10 @@ class Campaign(db.Model):
     # « Groupe témoin »: the share (%) of a marketing campaign's eligible recipients held
     # out at random when its list is frozen (services/results.py).
     control_share: Mapped[int] = mapped_column(SmallInteger, default=0)
-    # A/B texts: « Variante B » (empty: one text) and the share (%) of recipients given it.
+    # A/B texts: « Variante B » and the share (%) of the recipients given it; 0: one text
+    # (services/variants.py).
     body_b: Mapped[str] = mapped_column(Text, default="")
-    split_b: Mapped[int] = mapped_column(SmallInteger, default=50)
+    split_b: Mapped[int] = mapped_column(SmallInteger, default=0)
     # The « Résultats » last measured (JSON, services/results.py) and when: the page reads
     # them rather than going over the sales on each view.
     results: Mapped[str] = mapped_column(Text, default="")
@@ -162,10 +163,11 @@ class CampaignCount(db.Model):
     (its messages and its recipient list) are in `state`, and their SMS parts. Written by
     database triggers on messages and draft_recipients (migration 0015), in the
     statement's own transaction, whoever writes: services, a bulk UPDATE, a sweep. Read
-    by summing the rows of a campaign and state: on PostgreSQL each statement appends
-    one row per (campaign, state) it changed, so that workers sending one campaign side
-    by side never wait on each other, and the sweep folds them (compact_counts); on
-    SQLite (one writer) the row is updated in place."""
+    by summing the rows of a campaign and state (and variant, « A », « B » or ""): on
+    PostgreSQL each statement appends one row per (campaign, state, variant) it changed,
+    so that workers sending one campaign side by side never wait on each other, and the
+    sweep folds them (compact_counts); on SQLite (one writer) the row is updated in
+    place."""
 
     __tablename__ = "campaign_counts"
     __table_args__ = (Index("ix_campaign_counts_campaign_state", "campaign_id", "state"),)
@@ -173,5 +175,6 @@ class CampaignCount(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int]
     state: Mapped[str] = mapped_column(String(10))
+    variant: Mapped[str] = mapped_column(String(1), default="")  # A/B texts (migration 0021)
     messages: Mapped[int] = mapped_column(BigInteger, default=0)
     parts: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -565,14 +565,14 @@ def compact_counts():
             """
             WITH folded AS (
               DELETE FROM campaign_counts
-              WHERE (campaign_id, state) IN (
-                SELECT campaign_id, state FROM campaign_counts
-                GROUP BY campaign_id, state HAVING count(*) > 1)
-              RETURNING campaign_id, state, messages, parts),
+              WHERE (campaign_id, state, variant) IN (
+                SELECT campaign_id, state, variant FROM campaign_counts
+                GROUP BY campaign_id, state, variant HAVING count(*) > 1)
+              RETURNING campaign_id, state, variant, messages, parts),
             written AS (
-              INSERT INTO campaign_counts (campaign_id, state, messages, parts)
-              SELECT campaign_id, state, sum(messages), sum(parts) FROM folded
-              GROUP BY campaign_id, state
+              INSERT INTO campaign_counts (campaign_id, state, variant, messages, parts)
+              SELECT campaign_id, state, variant, sum(messages), sum(parts) FROM folded
+              GROUP BY campaign_id, state, variant
               HAVING sum(messages) <> 0 OR sum(parts) <> 0  -- a state left: no row
               RETURNING 1)
             SELECT (SELECT count(*) FROM folded) - (SELECT count(*) FROM written)

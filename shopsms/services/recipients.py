@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Campaign, Client, DraftRecipient, Message, OptOut, Store, utcnow
 from ..sms import encoding, hours, phones, sender
 from ..sms.cost import Overflow, final_text
-from . import audit, campaigns, costing, credits, results, settings
+from . import audit, campaigns, costing, credits, results, settings, variants
 from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, skip_reason
 
 
@@ -73,7 +73,8 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     if replaces is not None:  # « Modifier les critères de sélection » on a draft
         old = get(user, replaces, "draft")
         # The new list keeps what was typed for the old one (issue 14).
-        typed = {"body": old.body, "sender_id": old.sender_id, "add_stop": old.add_stop}
+        typed = {"body": old.body, "sender_id": old.sender_id, "add_stop": old.add_stop,
+                 "body_b": old.body_b, "split_b": old.split_b}  # fmt: skip
         _delete(old)
     campaign = Campaign(
         kind=MARKETING,
@@ -99,6 +100,7 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     _skip_over_pressure(campaign)
     # After every exclusion, so that the texted and the held out are alike.
     results.hold_out(campaign)
+    variants.assign(campaign)  # the texted only, the control group kept apart
     _refresh_count(campaign)
     audit.record("campaign.draft", user=user, store_id=campaign_store, obj=campaign)
     db.session.commit()
@@ -154,7 +156,7 @@ def _untouched_draft(user, criteria, store_id):
     candidates = db.session.scalars(
         select(Campaign.id)
         .where(Campaign.status == "draft", Campaign.kind == MARKETING,
-               Campaign.created_by_id == user.id, Campaign.body == "",
+               Campaign.created_by_id == user.id, Campaign.body == "", Campaign.body_b == "",
                Campaign.criteria == json.dumps(criteria.to_dict()),
                Campaign.store_id.is_(None) if store_id is None else Campaign.store_id == store_id)
         .order_by(Campaign.id.desc())
@@ -203,13 +205,13 @@ def materialize(campaign_id, *, cancelled=False):
     PostgreSQL, so that two callers could never both move the same row."""
     now = utcnow()
     columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason",
-               "error", "gateway", "created_at"]  # fmt: skip
+               "variant", "error", "gateway", "created_at"]  # fmt: skip
     mine = DraftRecipient.campaign_id == campaign_id
     if db.session.connection().dialect.name == "postgresql":
         moved = (
             delete(DraftRecipient)
             .where(mine)
-            .returning(*(getattr(DraftRecipient, name) for name in ["id", *columns[:7]]))
+            .returning(*(getattr(DraftRecipient, name) for name in ["id", *columns[:8]]))
             .cte("moved")
         )
         source = moved.c
@@ -221,7 +223,7 @@ def materialize(campaign_id, *, cancelled=False):
         reason = case((source.state == "pending", "cancelled"), else_=source.skip_reason)
     rows = select(
         source.campaign_id, source.client_id, source.phone, source.text, source.parts,
-        state, reason, literal(""), literal(""), literal(now),
+        state, reason, source.variant, literal(""), literal(""), literal(now),
     ).order_by(source.id)  # fmt: skip
     if moved is None:
         rows = rows.where(source.campaign_id == campaign_id)
@@ -301,20 +303,27 @@ def _insert_recipients(campaign_id, criteria, *, today, store_id):
     return insert(DraftRecipient).from_select(columns, rows, include_defaults=False)
 
 
-def pending_client_ids(campaign_id):
-    """The clients a draft will text, as a query (for the composer's exact cost)."""
-    return (
+def pending_client_ids(campaign_id, variant=None):
+    """The clients a draft will text (those of one variant of an A/B campaign), as a
+    query (for the composer's exact cost)."""
+    query = (
         select(DraftRecipient.client_id)
         .where(DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending")
         .order_by(DraftRecipient.client_id)
     )
+    if variant:
+        query = query.where(DraftRecipient.variant == variant)
+    return query
 
 
-def signature(campaign_id):
-    """What identifies the draft's set of pending rows (read from the index alone):
-    the composer's cost is computed again only when it changes."""
+def signature(campaign_id, variant=None):
+    """What identifies the draft's set of pending rows (read from the index alone; one
+    variant's, from the rows): the composer's cost is computed again only when it
+    changes."""
     row = DraftRecipient
     pending = (row.campaign_id == campaign_id, row.state == "pending")
+    if variant:
+        pending = (*pending, row.variant == variant)
     return tuple(
         db.session.execute(
             select(func.count(row.id), func.sum(row.id), func.max(row.id),
@@ -329,6 +338,7 @@ class Summary:
     skipped: dict  # reason -> number
     removed: int
     control: int = 0  # the « groupe témoin »: held out, not excluded
+    variants: dict | None = None  # A/B texts: {"A": rows, "B": rows} to be texted
 
 
 def summary(campaign_id):
@@ -347,7 +357,10 @@ def summary(campaign_id):
     pending = counts.pop("", 0)
     removed = counts.pop("removed", 0)
     control = counts.pop(results.CONTROL, 0)
-    return Summary(recipients=pending, skipped=counts, removed=removed, control=control)
+    split = variants.pending_counts(campaign_id)
+    split = {v: split[v] for v in variants.VARIANTS} if split["A"] or split["B"] else None
+    return Summary(recipients=pending, skipped=counts, removed=removed, control=control,
+                   variants=split)  # fmt: skip
 
 
 def set_control_share(user, campaign_id, raw):
@@ -358,6 +371,7 @@ def set_control_share(user, campaign_id, raw):
         raise CampaignError(error)
     campaign = _editing(user, campaign_id)
     held = results.hold_out(campaign, share)
+    variants.assign(campaign)  # drawn again among those texted now
     audit.record("campaign.control_share", user=user, store_id=campaign.store_id, obj=campaign,
                  share=share, held=held)  # fmt: skip
     if campaign.body:
@@ -425,9 +439,19 @@ def remove(user, campaign_id, message_id):
     campaign = _editing(user, campaign_id)
     message = _message(campaign, message_id)
     if message.state == "pending":
-        message.state, message.skip_reason = "skipped", "removed"
+        message.state, message.skip_reason, message.variant = "skipped", "removed", ""
+        _rebalance(campaign)
     db.session.commit()
     return message
+
+
+def _rebalance(campaign):
+    """A row left the list: the split of an A/B campaign back to its share exactly, the
+    rows moved given their new variant's text if texts were written."""
+    moved = variants.rebalance(campaign)
+    if moved and campaign.body:
+        _render(db.session.scalars(select(DraftRecipient).where(DraftRecipient.id.in_(moved))
+                                   ).all(), campaign)  # fmt: skip
 
 
 def restore(user, campaign_id, message_id):
@@ -456,6 +480,7 @@ def restore(user, campaign_id, message_id):
             raise CampaignError(campaigns.pressure_text(reason, capital=True) + ".")
         raise CampaignError(REASON_TEXT.get(reason, reason))
     message.state, message.skip_reason = "pending", ""
+    variants.place(campaign, [message])
     if campaign.body:
         _render([message], campaign)
     db.session.commit()
@@ -478,6 +503,7 @@ def _release_duplicates(campaign, phone):
         client = db.session.get(Client, candidate.client_id)
         if skip_reason(MARKETING, client, phone, opted) is None:
             candidate.state, candidate.skip_reason = "pending", ""
+            variants.place(campaign, [candidate])
             if campaign.body:
                 _render([candidate], campaign)
             return
@@ -517,11 +543,16 @@ def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
         if reason is None and _phone_taken(campaign.id, number, message.id):
             reason = "duplicate"
         message.state, message.skip_reason = ("skipped", reason) if reason else ("pending", "")
-        if message.state == "pending" and not was_pending and campaign.body:
-            _render([message], campaign)
+        if message.state == "pending" and not was_pending:
+            variants.place(campaign, [message])
+            if campaign.body:
+                _render([message], campaign)
+        elif message.state != "pending":
+            message.variant = ""
     db.session.flush()
     if was_pending and old_phone != number:
         _release_duplicates(campaign, old_phone)
+    _rebalance(campaign)
     if update_card and client is not None:
         from .clients import phone_fields
 
@@ -536,17 +567,61 @@ def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
 TYPED_TEXT_MAX = 2000  # far above the longest SMS a campaign may send (10 parts)
 
 
-def keep_typed(user, campaign_id, body, sender_id):
-    """The draft keeps its text and sender as they are typed, until it is sent or
-    deleted: a refused « Envoyer », « Modifier les critères de sélection » or leaving the
-    page loses nothing. Nothing is checked here (that is for « Envoyer »); the recipients'
-    texts are frozen only when it is sent. The STOP mention is always on a marketing
-    draft (add_stop, set when it was made)."""
+def keep_typed(user, campaign_id, body, sender_id, body_b=None):
+    """The draft keeps its texts (« Variante B » too, when given) and sender as they are
+    typed, until it is sent or deleted: a refused « Envoyer », « Modifier les critères de
+    sélection » or leaving the page loses nothing. Nothing is checked here (that is for
+    « Envoyer »); the recipients' texts are frozen only when it is sent. The STOP mention
+    is always on a marketing draft (add_stop, set when it was made)."""
     campaign = _editing(user, campaign_id)
     campaign.body = (body or "").replace("\x00", "")[:TYPED_TEXT_MAX]
     campaign.sender_id = (sender_id or "").replace("\x00", "").strip()[:11]
+    if body_b is not None:
+        campaign.body_b = body_b.replace("\x00", "")[:TYPED_TEXT_MAX]
     db.session.commit()
     return campaign
+
+
+def set_split(user, campaign_id, raw, *, body=None, body_b=None, sender_id=None):
+    """« Tester deux textes (A/B) »: `raw` the share of « Variante B » (%), or None to go
+    back to one text (« Variante B » is forgotten). The split is drawn again among the
+    rows to be texted; the texts typed so far are kept with it."""
+    if raw is None:
+        split = 0
+    else:
+        split, error = variants.clean_split(raw)
+        if error:
+            raise CampaignError(error)
+    campaign = _editing(user, campaign_id)
+    if body is not None:
+        campaign.body = body.replace("\x00", "")[:TYPED_TEXT_MAX]
+    if sender_id is not None:
+        campaign.sender_id = sender_id.replace("\x00", "").strip()[:11]
+    if body_b is not None:
+        campaign.body_b = body_b.replace("\x00", "")[:TYPED_TEXT_MAX]
+    if not split:
+        campaign.body_b = ""
+    campaign.split_b = split
+    chosen = variants.assign(campaign)
+    audit.record("campaign.split", user=user, store_id=campaign.store_id, obj=campaign,
+                 split_b=split, variant_b=chosen)  # fmt: skip
+    db.session.commit()
+    return db.session.get(Campaign, campaign_id)
+
+
+def split_cost(campaign, body, body_b):
+    """The confirmation of an A/B campaign: each variant's exact cost on its own
+    recipients' final texts, and the total (variants.SplitCost)."""
+    costs = []
+    for variant, text in zip(variants.VARIANTS, (body, body_b), strict=True):
+        preview = costing.preview(
+            text, add_stop=campaign.add_stop, store_id=campaign.store_id,
+            client_ids=pending_client_ids(campaign.id, variant),
+            signature=signature(campaign.id, variant), gsm_names=campaign.gsm_names,
+        )  # fmt: skip
+        estimate = preview.cost.estimate
+        costs.append(variants.VariantCost(variant, estimate.recipients, estimate.credits))
+    return variants.SplitCost(variants=tuple(costs), available=credits.balance())
 
 
 def validate_sender(value):
@@ -554,20 +629,28 @@ def validate_sender(value):
     return errors[0] if errors else None
 
 
-def _check_text_and_sender(body, sender_id):
-    """What a draft must have before its texts are written: a text and a valid sender."""
+def _check_text_and_sender(body, sender_id, body_b=None):
+    """What a draft must have before its texts are written: a text (two for an A/B
+    campaign: `body_b` not None) and a valid sender."""
     if not (body or "").strip():
         raise CampaignError(_l("Le message est vide : écrivez le texte du SMS."))
+    if body_b is not None and not body_b.strip():
+        raise CampaignError(
+            _l("La variante B est vide : écrivez son texte, ou revenez à un seul texte.")
+        )
     error = validate_sender(sender_id)
     if error:
         raise CampaignError(_l("Intitulé de l'expéditeur : %(error)s", error=error))
 
 
-def compose(user, campaign_id, body, sender_id, *, commit=True):
-    """Give the draft its text: every recipient's final text and parts, frozen."""
+def compose(user, campaign_id, body, sender_id, *, body_b=None, commit=True):
+    """Give the draft its text (its two texts, A/B): every recipient's final text and
+    parts, frozen."""
     campaign = _editing(user, campaign_id)
-    _check_text_and_sender(body, sender_id)
+    _check_text_and_sender(body, sender_id, _text_b(campaign, body_b))
     campaign.body, campaign.sender_id = body, sender_id
+    if variants.on(campaign):
+        campaign.body_b = body_b if body_b is not None else campaign.body_b
     overflow = _freeze_texts(campaign)
     if overflow.over_limit:
         # The rule and the words of every sending (campaigns.draft, the counter).
@@ -581,13 +664,34 @@ def compose(user, campaign_id, body, sender_id, *, commit=True):
     return campaign
 
 
-def _text_maker(campaign, overflow=None):
-    """values of costing.PLACEHOLDER_COLUMNS → (final text, parts). A big campaign calls
+def _text_b(campaign, body_b):
+    """« Variante B » to check before sending: what was posted, else what the draft
+    kept; None for a campaign with one text."""
+    if not variants.on(campaign):
+        return None
+    return campaign.body_b if body_b is None else body_b
+
+
+def _makers(campaign, overflow=None):
+    """{variant: _text_maker}: each row's text is that of its variant."""
+    make_a = _text_maker(campaign, overflow)
+    makers = {"": make_a, "A": make_a}
+    if variants.on(campaign):
+        makers["B"] = _text_maker(campaign, overflow, body=campaign.body_b)
+    else:
+        makers["B"] = make_a
+    return makers
+
+
+def _text_maker(campaign, overflow=None, *, body=None):
+    """values of costing.PLACEHOLDER_COLUMNS → (final text, parts) of `body` (the
+    campaign's own text by default). A big campaign calls
     it 100,000 times: each distinct context is rendered once (most bodies use few
     placeholders), each distinct text measured once, from plain tuples and locals.
     `overflow` (a cost.Overflow) counts the texts over the store's limit."""
     fields = [column.key for column in costing.PLACEHOLDER_COLUMNS]
-    body, add_stop, gsm_names = campaign.body, campaign.add_stop, campaign.gsm_names
+    body = campaign.body if body is None else body
+    add_stop, gsm_names = campaign.add_stop, campaign.gsm_names
     short_code = settings.get("stop_short_code", campaign.store_id)
     used = [fields.index(field) for field in costing._fields_used(body)]
     rendered, measured = {}, {}
@@ -618,7 +722,7 @@ def _freeze_texts(campaign, *, chunk=None, progress=None):
     `chunk` rows per transaction (in id order), calling `progress(rows done)` after each
     commit. Returns the cost.Overflow of the texts (those over the store's limit)."""
     overflow = Overflow(costing.max_parts(campaign.store_id))
-    make = _text_maker(campaign, overflow)
+    make = _makers(campaign, overflow)
     done, after = 0, 0
     while True:
         upto = None
@@ -639,8 +743,9 @@ def _freeze_texts(campaign, *, chunk=None, progress=None):
         after = upto
 
 
-def _freeze_range(campaign_id, make, after, upto):
-    """Rows of the list with after < id <= upto (no upper bound: None).
+def _freeze_range(campaign_id, makers, after, upto):
+    """Rows of the list with after < id <= upto (no upper bound: None), each given the
+    text of its variant (`makers`: variant → _text_maker).
 
     PostgreSQL: the pending rows are deleted, their clients' fields read in the same
     statement, and the rows written again by COPY under the same ids, with their text:
@@ -656,11 +761,22 @@ def _freeze_range(campaign_id, make, after, upto):
         gone = (
             delete(DraftRecipient)
             .where(*pending)
-            .returning(DraftRecipient.id, DraftRecipient.client_id, DraftRecipient.phone)
+            .returning(
+                DraftRecipient.id,
+                DraftRecipient.client_id,
+                DraftRecipient.phone,
+                DraftRecipient.variant,
+            )
             .cte("gone")
         )
         rows = db.session.execute(
-            select(gone.c.id, gone.c.client_id, gone.c.phone, *costing.PLACEHOLDER_COLUMNS)
+            select(
+                gone.c.id,
+                gone.c.client_id,
+                gone.c.phone,
+                gone.c.variant,
+                *costing.PLACEHOLDER_COLUMNS,
+            )
             .select_from(gone)
             .outerjoin(Client, Client.id == gone.c.client_id)
             .outerjoin(Store, Store.id == Client.store_id)
@@ -668,14 +784,15 @@ def _freeze_range(campaign_id, make, after, upto):
         cursor = connection.connection.dbapi_connection.cursor()
         with cursor.copy(
             "COPY draft_recipients (id, campaign_id, client_id, phone, text, parts, state, "
-            "skip_reason) FROM STDIN"
+            "skip_reason, variant) FROM STDIN"
         ) as copy:
             for row in rows:
-                text, parts = make(row[3:])
-                copy.write_row((row[0], campaign_id, row[1], row[2], text, parts, "pending", ""))
+                text, parts = makers[row[3]](row[4:])
+                copy.write_row((row[0], campaign_id, row[1], row[2], text, parts, "pending", "",
+                                row[3]))  # fmt: skip
         return len(rows)
     rows = db.session.execute(
-        select(DraftRecipient.id, *costing.PLACEHOLDER_COLUMNS)
+        select(DraftRecipient.id, DraftRecipient.variant, *costing.PLACEHOLDER_COLUMNS)
         .join(Client, Client.id == DraftRecipient.client_id)
         .join(Store, Store.id == Client.store_id)
         .where(*pending)
@@ -687,7 +804,7 @@ def _freeze_range(campaign_id, make, after, upto):
     )
     cursor.executemany(
         "INSERT INTO frozen_texts (id, text, parts) VALUES (?, ?, ?)",
-        [(row[0], *make(row[1:])) for row in rows],
+        [(row[0], *makers[row[1]](row[2:])) for row in rows],
     )
     cursor.execute(
         "UPDATE draft_recipients SET text = frozen_texts.text, parts = frozen_texts.parts "
@@ -715,7 +832,8 @@ def _render(messages, campaign):
     short_code = settings.get("stop_short_code", campaign.store_id)
     contexts = _contexts([m.client_id for m in messages])
     for message in messages:
-        text = final_text(campaign.body, contexts.get(message.client_id, {}),
+        body = variants.body_of(campaign, message.variant)
+        text = final_text(body, contexts.get(message.client_id, {}),
                           add_stop=campaign.add_stop, short_code=short_code,
                           gsm_names=campaign.gsm_names)  # fmt: skip
         message.text, message.parts = text, encoding.measure(text)[2]
@@ -724,17 +842,17 @@ def _render(messages, campaign):
 # --- sending, with the acting user: the views only parse and call these -------------
 
 
-def send(user, campaign_id, body, sender_id, *, accept_next=False, now=None):
+def send(user, campaign_id, body, sender_id, *, accept_next=False, now=None, body_b=None):
     """« Envoyer »: what can be told at once is checked here (the text, the sender, the
     sending hours, credits for one SMS per recipient at least); then the campaign is
     « En préparation » and a job gives every recipient their final text, reserves the
     exact cost and queues it (prepare). Raises OutsideSendingHours, CampaignError or
     credits.NotEnoughCredits, after rolling back."""
     return _start_preparing(user, campaign_id, body, sender_id, when=None,
-                            accept_next=accept_next, now=now)  # fmt: skip
+                            accept_next=accept_next, now=now, body_b=body_b)  # fmt: skip
 
 
-def defer(user, campaign_id, body, sender_id, when_local, *, now=None):
+def defer(user, campaign_id, body, sender_id, when_local, *, now=None, body_b=None):
     """« Envoi différé » of a draft (prepared by a job, as « Envoyer »), or a new time for
     a scheduled campaign. `when_local` is the naive Europe/Paris moment typed."""
     try:
@@ -745,15 +863,18 @@ def defer(user, campaign_id, body, sender_id, when_local, *, now=None):
     except Exception:
         db.session.rollback()
         raise
-    return _start_preparing(user, campaign.id, body, sender_id, when=when, now=now)
+    return _start_preparing(user, campaign.id, body, sender_id, when=when, now=now,
+                            body_b=body_b)  # fmt: skip
 
 
-def _start_preparing(user, campaign_id, body, sender_id, *, when, accept_next=False, now=None):
+def _start_preparing(user, campaign_id, body, sender_id, *, when, accept_next=False, now=None,
+                     body_b=None):  # fmt: skip
     from ..models import User
 
     try:
         campaign = _editing(user, campaign_id)
-        _check_text_and_sender(body, sender_id)
+        body_b = _text_b(campaign, body_b)
+        _check_text_and_sender(body, sender_id, body_b)
         now = now or utcnow()
         not_before = when
         if when is not None:
@@ -769,6 +890,8 @@ def _start_preparing(user, campaign_id, body, sender_id, *, when, accept_next=Fa
         if available <= 0:  # the exact cost comes with the preparation; none left is sure
             raise credits.NotEnoughCredits(max(1, campaign.recipients_count), available)
         campaign.body, campaign.sender_id = body, sender_id
+        if body_b is not None:
+            campaign.body_b = body_b
         if not claim_status(campaign.id, ("draft",), "preparing", scheduled_at=when,
                             not_before=not_before, status_note="", prepared=0,
                             to_prepare=0, prepared_at=utcnow()):  # fmt: skip
@@ -832,6 +955,9 @@ def prepare(campaign_id, user_id=None):
             )
             db.session.commit()
 
+        # The split exactly at its share on the list as it is now (each row keeps its
+        # variant: the same list gives the same split as the composer costed).
+        variants.rebalance(campaign)
         progress(0)
         overflow = _freeze_texts(campaign, chunk=PREPARE_CHUNK, progress=progress)
         campaign = db.session.get(Campaign, campaign_id)
@@ -898,11 +1024,11 @@ def cancel(user, campaign_id):
 TEST_SMS_PER_HOUR = 5
 
 
-def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None):
+def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None, body_b=None):
     """« Envoyer un SMS de test »: to the user's own mobile, worded as the first
-    recipient will read it, but filed under no client (it is not that client's SMS).
-    A few an hour per user: a test, not a way round the campaign's rules. Returns the
-    number (E.164)."""
+    recipient will read it, but filed under no client (it is not that client's SMS);
+    an A/B campaign's two texts, one SMS each. A few an hour per user: a test, not a way
+    round the campaign's rules. Returns the number (E.164)."""
     from datetime import timedelta
 
     from ..models import AuditEntry
@@ -930,15 +1056,21 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None):
         raise CampaignError(_l("Intitulé de l'expéditeur : %(error)s", error=error))
     first = db.session.scalar(pending_client_ids(campaign.id).limit(1))
     context = _contexts([first]).get(first, {}) if first else {}
+    texts = [(body, f"Test de la campagne n° {campaign.id}")]
+    body_b = _text_b(campaign, body_b)
+    if body_b is not None and body_b.strip():
+        texts = [(body, f"Test de la campagne n° {campaign.id} (variante A)"),
+                 (body_b, f"Test de la campagne n° {campaign.id} (variante B)")]  # fmt: skip
     try:
-        test = campaigns.draft(
-            "single", body=body, recipients=[campaigns.Recipient(phone=number, context=context)],
-            store_id=campaign.store_id, user_id=user.id, add_stop=campaign.add_stop,
-            sender_id=sender_id or None, name=f"Test de la campagne n° {campaign.id}",
-            gsm_names=campaign.gsm_names,
-        )  # fmt: skip
-        audit.record("campaign.test", user=user, store_id=campaign.store_id, obj=test)
-        campaigns.queue_now(test.id, user_id=user.id)
+        for text, name in texts:
+            test = campaigns.draft(
+                "single", body=text, recipients=[campaigns.Recipient(phone=number,
+                                                                     context=context)],
+                store_id=campaign.store_id, user_id=user.id, add_stop=campaign.add_stop,
+                sender_id=sender_id or None, name=name, gsm_names=campaign.gsm_names,
+            )  # fmt: skip
+            audit.record("campaign.test", user=user, store_id=campaign.store_id, obj=test)
+            campaigns.queue_now(test.id, user_id=user.id)
     except Exception:
         db.session.rollback()
         raise

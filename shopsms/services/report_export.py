@@ -30,6 +30,7 @@ from .reports import SKIP_REASON_LABELS, STATE_GROUPS, STATE_TEXT, report_table
 EXPORT_HEADER = (
     "N° client", "Client", "Numéro", "Texte envoyé", "Parties", "État", "Motif",
     "Envoyé le", "Terminé le",
+    "Variante",  # A/B texts: « A » or « B », empty for a campaign with one text
 )  # fmt: skip
 _DATE_COLUMNS = (7, 8)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -80,6 +81,7 @@ def _columns(table):
         (literal("") if is_draft else table.error).label("error"),
         (null() if is_draft else table.submitted_at).label("submitted_at"),
         (null() if is_draft else table.done_at).label("done_at"),
+        table.variant,
     )
 
 
@@ -119,6 +121,7 @@ def export_rows(campaign_id, state=""):
             _safe(_reason(row)),
             _paris_naive(row.submitted_at),
             _paris_naive(row.done_at),
+            row.variant or "",
         )
 
 
@@ -232,6 +235,7 @@ def _copy_columns(table):
         reason.label("reason"),
         _sql_paris(raw["submitted_at"]).label("submitted_at"),
         _sql_paris(raw["done_at"]).label("done_at"),
+        raw["variant"].label("variant"),  # "A", "B" or "": never a formula nor a control
         func.concat(client_number, name, text, reason).regexp_match(_ILLEGAL_SQL).label("dirty"),
     )
 
@@ -255,7 +259,8 @@ def copy_sql(campaign_id, state=""):
             cells.append(_sql_safe(column, literal(False)))
         else:
             cells.append(column)
-    query = select(*cells, inner.c.submitted_at, inner.c.done_at).order_by(inner.c.id)
+    query = select(*cells, inner.c.submitted_at, inner.c.done_at,
+                   func.nullif(inner.c.variant, "")).order_by(inner.c.id)  # fmt: skip
     compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     return f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, DELIMITER ';')"
 

@@ -162,6 +162,11 @@ class Group:
     buyers_other_store: int = 0
     revenue_own_store: float = 0.0
     cumulative: list = field(default_factory=list)  # buyers by the end of day 0, 1, …
+    # SMS handed to the operator and delivered (None for the control group, never texted)
+    sent: int | None = None
+    delivered: int | None = None
+    # A variant's conversion against the control group's (A/B texts), with its interval.
+    conversion_uplift: dict | None = None
 
     @property
     def conversion(self):
@@ -373,6 +378,7 @@ def measure(campaign, *, today=None, days=None):
         keys = [grp] + ([variant] if grp == "texted" and variant else [])
         for key in keys:
             by_day.setdefault(key, [0] * days)[offset] += int(number)
+    _sms_figures(campaign.id, groups["texted"], variants)
     for key, group in [*groups.items(), *variants.items()]:
         running, cumulative = 0, []
         for number in by_day.get(key, [0] * days)[: max(elapsed, 1)]:
@@ -388,10 +394,28 @@ def measure(campaign, *, today=None, days=None):
     return result
 
 
+def _sms_figures(campaign_id, texted, variants):
+    """The SMS sent and delivered, of the texted and of each variant, from the counts the
+    database keeps (no message read)."""
+    from .campaigns import progress
+    from .reports import SENT_STATES, variant_figures
+
+    counts = progress(campaign_id)
+    texted.sent = sum(counts[state] for state in SENT_STATES)
+    texted.delivered = counts["delivered"]
+    for figures in variant_figures(campaign_id):
+        group = variants.setdefault(figures.variant, Group(figures.variant))
+        group.sent, group.delivered = figures.sent, figures.delivered
+
+
 def _uplift(result):
     texted, control = result.texted, result.control
     if texted.clients < 2 or control.clients < 2:
         return
+    for variant in result.variants:
+        if variant.clients >= 2:
+            variant.conversion_uplift = asdict(proportion_difference(
+                variant.buyers, variant.clients, control.buyers, control.clients))  # fmt: skip
     result.conversion = proportion_difference(
         texted.buyers, texted.clients, control.buyers, control.clients
     )
@@ -491,7 +515,12 @@ LIST_HEADER = (
     "Écart IC 95 % bas", "Écart IC 95 % haut", "CA supplémentaire (€)",
     "CA supplémentaire IC 95 % bas", "CA supplémentaire IC 95 % haut", "Verdict",
     "Crédits dépensés", "Coût par acheteur supplémentaire (crédits)", "Provisoire",
+    # A/B texts: each variant's clients, SMS sent, conversion and gap with the control group
+    "Variante A : clients", "Variante A : SMS envoyés", "Variante A : taux d'achat (%)",
+    "Variante A : écart (points)", "Variante B : clients", "Variante B : SMS envoyés",
+    "Variante B : taux d'achat (%)", "Variante B : écart (points)",
 )  # fmt: skip
+VARIANT_COLUMNS = 8
 
 
 def list_rows(lines):
@@ -508,7 +537,7 @@ def list_rows(lines):
                 line.name,
                 line.store or "Siège",
                 hours._paris(line.started_at).replace(tzinfo=None),
-                *([None] * 14),
+                *([None] * (14 + VARIANT_COLUMNS)),
             )
             continue
         conversion, revenue = res.conversion, res.incremental_revenue
@@ -526,7 +555,25 @@ def list_rows(lines):
             r(revenue.high) if revenue else None,
             VERDICTS[res.verdict], res.credits, r(res.cost_per_incremental_buyer, 1),
             f"J+{res.elapsed} sur {res.days}" if res.provisional else "",
+            *_variant_cells(res, r),
         )  # fmt: skip
+
+
+def _variant_cells(res, r):
+    cells = []
+    by_name = {group.name: group for group in res.variants}
+    for name in ("A", "B"):
+        group = by_name.get(name)
+        if group is None:
+            cells += [None] * (VARIANT_COLUMNS // 2)
+            continue
+        gap = group.conversion_uplift
+        cells += [
+            group.clients, group.sent,
+            r(100 * group.conversion) if group.conversion is not None else None,
+            r(100 * gap["estimate"]) if gap else None,
+        ]  # fmt: skip
+    return cells
 
 
 def list_csv(lines):

@@ -23,7 +23,16 @@ from sqlalchemy import select
 from .. import access, formats, selection
 from ..extensions import db
 from ..models import Brand, Store
-from ..services import campaigns, credits, listings, recipients, results, selections, settings
+from ..services import (
+    campaigns,
+    credits,
+    listings,
+    recipients,
+    results,
+    selections,
+    settings,
+    variants,
+)
 from ..sms import phones
 from . import composer
 from .access import role_required
@@ -254,16 +263,36 @@ def _skip_label(reason):
 
 
 def _draft_context(campaign, *, body=None, sender_id=None, show="pending", page=1,
-                   error=None, offer=None, when=None):  # fmt: skip
+                   error=None, offer=None, when=None, body_b=None):  # fmt: skip
     body = campaign.body if body is None else body
+    body_b = campaign.body_b if body_b is None else body_b
     moment, now = campaigns.sending_moment(campaign)
+    ab = variants.on(campaign)
     return {
         "campaign": campaign,
         "send_moment": moment,
         "send_now": now,
         "composer": composer.context(
-            kind="marketing", body=body, store_id=campaign.store_id, campaign_id=campaign.id
-        ),
+            kind="marketing",
+            body=body,
+            store_id=campaign.store_id,
+            campaign_id=campaign.id,
+            variant="A" if ab else "",
+        ),  # fmt: skip
+        "ab": ab,
+        "composer_b": composer.context(
+            kind="marketing",
+            body=body_b,
+            store_id=campaign.store_id,
+            campaign_id=campaign.id,
+            variant="B",
+            dom_id="composer-b",
+        )
+        if ab
+        else None,  # fmt: skip
+        "split_cost": recipients.split_cost(campaign, body, body_b) if ab else None,
+        "split_min": variants.SPLIT_MIN,
+        "split_max": variants.SPLIT_MAX,
         "sender_id": campaign.sender_id if sender_id is None else sender_id,
         "summary": recipients.summary(campaign.id),
         "results": recipients.page(campaign.id, show=show, number=page),
@@ -400,15 +429,20 @@ def _typed():
     return request.form.get("body", ""), (request.form.get("sender_id") or "").strip()
 
 
+def _typed_b():
+    """« Variante B » as posted (None: the screen had one text)."""
+    return request.form.get("body_b")
+
+
 def _draft_again(campaign, error, *, offer=None, status=422):
     body, sender_id = _typed()
     try:  # the refusal loses nothing: the draft keeps what was typed
-        recipients.keep_typed(current_user, campaign.id, body, sender_id)
+        recipients.keep_typed(current_user, campaign.id, body, sender_id, _typed_b())
     except campaigns.CampaignError:
         db.session.rollback()
     when = {"date": request.form.get("date", ""), "time": request.form.get("time", "")}
     context = _draft_context(campaign, body=body, sender_id=sender_id, error=error,
-                             offer=offer, when=when)  # fmt: skip
+                             offer=offer, when=when, body_b=_typed_b())  # fmt: skip
     return render_template("campaigns/draft.html", **context), status
 
 
@@ -419,10 +453,46 @@ def keep(campaign_id):
     _campaign_or_404(campaign_id)
     body, sender_id = _typed()
     try:
-        recipients.keep_typed(current_user, campaign_id, body, sender_id)
+        recipients.keep_typed(current_user, campaign_id, body, sender_id, _typed_b())
     except campaigns.CampaignError:  # sent or deleted meanwhile: nothing left to keep
         db.session.rollback()
     return "", 204
+
+
+@bp.post("/<int:campaign_id>/variantes")
+@role_required("staff")
+def split(campaign_id):
+    """« Tester deux textes (A/B) », a new share for « Variante B », or « Revenir à un
+    seul texte »: the split drawn again, the texts typed kept; the page again."""
+    campaign = _campaign_or_404(campaign_id)
+    if campaign.status != "draft":
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
+    action = request.form.get("action", "")
+    raw = None
+    if action == "on":
+        raw = str(variants.SPLIT_DEFAULT)
+    elif action == "split":
+        raw = request.form.get("split_b", "")[:20]
+    body, sender_id = _typed()
+    try:
+        recipients.set_split(current_user, campaign.id, raw, body=body, sender_id=sender_id,
+                             body_b=_typed_b())  # fmt: skip
+    except campaigns.CampaignError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("campaigns.show", campaign_id=campaign.id) + "#ab-texts")
+
+
+@bp.post("/<int:campaign_id>/cout-ab")
+@role_required("staff")
+def split_cost(campaign_id):
+    """The A/B campaign's cost per variant and in total, as the two texts are typed."""
+    campaign = _campaign_or_404(campaign_id, "draft")
+    if not variants.on(campaign):
+        return "", 204
+    body = request.form.get("body", "")
+    cost = recipients.split_cost(campaign, body, _typed_b() or "")
+    return render_template("campaigns/_split_cost.html", campaign=campaign, split_cost=cost)
 
 
 @bp.post("/<int:campaign_id>/criteres")
@@ -435,7 +505,7 @@ def change_criteria(campaign_id):
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     body, sender_id = _typed()
     try:
-        recipients.keep_typed(current_user, campaign_id, body, sender_id)
+        recipients.keep_typed(current_user, campaign_id, body, sender_id, _typed_b())
     except campaigns.CampaignError:
         db.session.rollback()
     return redirect(url_for("campaigns.new", depuis=campaign.id))
@@ -452,7 +522,8 @@ def send(campaign_id):
     body, sender_id = _typed()
     try:
         sent = recipients.send(current_user, campaign.id, body, sender_id,
-                               accept_next=request.form.get("accept_next") == "1")  # fmt: skip
+                               accept_next=request.form.get("accept_next") == "1",
+                               body_b=_typed_b())  # fmt: skip
     except campaigns.OutsideSendingHours as error:
         return _draft_again(campaign, str(error), offer=error.next_allowed, status=200)
     except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
@@ -495,7 +566,7 @@ def defer(campaign_id):
     body, sender_id = _typed()
     try:
         campaign = recipients.defer(current_user, campaign.id, body, sender_id,
-                                    _when_from(request.form))  # fmt: skip
+                                    _when_from(request.form), body_b=_typed_b())  # fmt: skip
     except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
         db.session.rollback()
         if was_scheduled:
@@ -549,7 +620,8 @@ def test_sms(campaign_id):
     raw = request.form.get("test_phone", "")
     try:
         number = recipients.send_test(current_user, campaign.id, raw, request.form.get("body", ""),
-                                      (request.form.get("sender_id") or "").strip())  # fmt: skip
+                                      (request.form.get("sender_id") or "").strip(),
+                                      body_b=_typed_b())  # fmt: skip
         session["test_phone"] = raw
         message = gettext("SMS de test envoyé au %(phone)s.", phone=phones.display(number))
         ok = True

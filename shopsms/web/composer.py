@@ -57,6 +57,7 @@ def context(
     campaign_id=None,
     ticket_ids=(),
     pristine=None,
+    variant="",
 ):
     """What _composer.html needs. `saved` is "dialog" (a button opens the saved messages)
     or "inline" (a side panel, with F2 to save: the saved messages page). `campaign_id`:
@@ -64,9 +65,11 @@ def context(
     `ticket_ids`: repair tickets whose clients the cost is computed on, each with its
     ticket's number and amount (the SAV screen posts them with each request).
     `pristine`: the text the screen proposed (a default message, a saved setting): Esc
-    asks « Abandonner le message ? » once the text differs from it (None: any text)."""
+    asks « Abandonner le message ? » once the text differs from it (None: any text).
+    `variant`: "A" or "B", one text of an A/B campaign, costed on its own recipients and
+    posted as `body` (A) or `body_b` (B)."""
     composer = _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id,
-                     ticket_ids)  # fmt: skip
+                     ticket_ids, variant)  # fmt: skip
     composer.update(
         placeholders=[
             (p, PLACEHOLDER_HELP.get(p.tag, p.description))
@@ -80,9 +83,15 @@ def context(
     return composer
 
 
+VARIANTS = ("A", "B")
+# The field each text of an A/B campaign is posted in (the including form sends both).
+VARIANT_FIELDS = {"": "body", "A": "body", "B": "body_b"}
+
+
 def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id=None,
-          ticket_ids=()):  # fmt: skip
+          ticket_ids=(), variant=""):  # fmt: skip
     """What the counter (_preview.html) needs."""
+    variant = variant if variant in VARIANTS and campaign_id is not None else ""
     kind = kind if kind in KINDS else "service"
     forced = kind in STOP_FORCED
     add_stop = True if forced else bool(add_stop)
@@ -98,7 +107,7 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
         except campaigns.CampaignError:
             abort(404)
         client_ids = []
-        recipients_query = recipients.pending_client_ids(campaign_id)
+        recipients_query = recipients.pending_client_ids(campaign_id, variant)
     contexts = _ticket_contexts(ticket_ids) if ticket_ids else None
     return {
         "id": dom_id if _DOM_ID_RE.fullmatch(dom_id or "") else "composer",
@@ -108,6 +117,8 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
         "stop_forced": forced,
         "client_ids": client_ids,
         "campaign_id": campaign_id,
+        "variant": variant,
+        "field": VARIANT_FIELDS[variant],
         "store_id": store_id,
         "saved": saved if saved in SAVED_MODES else "dialog",
         "preview": costing.preview(
@@ -115,7 +126,9 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
             add_stop=add_stop,
             store_id=store_id,
             client_ids=recipients_query if recipients_query is not None else client_ids,
-            signature=recipients.signature(campaign_id) if recipients_query is not None else None,
+            signature=(
+                recipients.signature(campaign_id, variant) if recipients_query is not None else None
+            ),
             contexts=contexts,
             gsm_names=gsm_names,
         ),
@@ -175,9 +188,11 @@ def _store_for(requested):
 def _posted():
     """The composer's fields, as its hidden inputs post them."""
     form = request.form
+    variant = form.get("variant", "")
     return {
         "kind": form.get("kind", "service"),
-        "body": form.get("body", ""),
+        "body": form.get(VARIANT_FIELDS.get(variant, "body"), ""),
+        "variant": variant,
         "client_ids": inputs.ids(form.getlist("client_id")),
         "store_id": form.get("store_id", type=int),
         "add_stop": bool(form.get("add_stop")),

@@ -109,6 +109,7 @@ def detail(campaign_id):
         may_have_fiches=can_close and (counts["failed"] > 0 or counts["skipped"] > 0),
         rows_count=reports.rows_count(row, state),
         excel_direct_rows=report_export.EXCEL_DIRECT_ROWS,
+        variants=reports.variant_figures(campaign_id),
     )
 
 

@@ -124,9 +124,15 @@
     };
     const blocked = state.empty || state.overLimit || state.creditsShort;
     root.toggleAttribute("data-blocked", blocked);
-    const scope = root.closest("form") || document;
+    const form = root.closest("form");
+    const scope = form || document;
+    // A form with two texts (A/B) sends when neither blocks, nor their total's credits.
+    const held =
+      blocked ||
+      (form !== null &&
+        form.querySelector('[data-composer][data-blocked], [data-send-blocker][data-credits-short="true"]') !== null);
     const selector = root.dataset.sendButton || "[data-composer-send]";
-    for (const button of scope.querySelectorAll(selector)) button.disabled = blocked;
+    for (const button of scope.querySelectorAll(selector)) button.disabled = held;
     root.dispatchEvent(new CustomEvent("composer:state", { bubbles: true, detail: state }));
   }
 
@@ -134,6 +140,10 @@
     for (const root of container.querySelectorAll("[data-composer]")) sync(root);
     const root = container.closest?.("[data-composer]");
     if (root) sync(root);
+    // The total of an A/B campaign changed: its form's composers say again.
+    if (container.matches?.("[data-send-blocker]")) {
+      for (const other of container.closest("form")?.querySelectorAll("[data-composer]") ?? []) sync(other);
+    }
   }
 
   document.addEventListener("DOMContentLoaded", () => syncAll(document));

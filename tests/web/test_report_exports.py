@@ -65,7 +65,8 @@ def hostile_report(app, users, store, make_client):
         [
             {"client_id": formula, "phone": "+33612345678", "state": "delivered",
              "text": '=1+1 promo; "guillemets"\nligne 2', "parts": 2,
-             "submitted_at": datetime(2026, 7, 1, 10, 0), "done_at": datetime(2026, 7, 1, 10, 1)},
+             "submitted_at": datetime(2026, 7, 1, 10, 0), "done_at": datetime(2026, 7, 1, 10, 1),
+             "variant": "B"},
             {"client_id": plain, "phone": "+590690123456", "state": "failed",
              "text": "Bonjour", "error": "Numéro; inexistant",
              "submitted_at": datetime(2026, 1, 5, 23, 30)},
@@ -85,12 +86,12 @@ def test_csv_export_writes_each_cell_as_a_person_reads_it(client_as, hostile_rep
     assert rows[1:] == [
         [number, "'=HYPERLINK(\"x\") O'NEIL", "06 12 34 56 78",
          "'=1+1 promo; \"guillemets\"\nligne 2", "2", "Délivré", "",
-         "01/07/2026 12:00", "01/07/2026 12:01"],
+         "01/07/2026 12:00", "01/07/2026 12:01", "B"],
         [rows[2][0], "DUPONT", "'+590690123456", "Bonjour", "1", "Échec", "Numéro; inexistant",
-         "06/01/2026 00:30", ""],
+         "06/01/2026 00:30", "", ""],
         [rows[3][0], "DUPONT", "", "Bonjour", "0", "Non envoyé",
-         "Pas de numéro de portable (fixe, invalide ou vide)", "", ""],
-        ["", "", "07 00 00 00 00", "'-10 % sur tout", "1", "En attente", "", "", ""],
+         "Pas de numéro de portable (fixe, invalide ou vide)", "", "", ""],
+        ["", "", "07 00 00 00 00", "'-10 % sur tout", "1", "En attente", "", "", "", ""],
     ]  # fmt: skip
     assert number and not number.startswith("'")
 
