@@ -175,6 +175,6 @@ class CampaignCount(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int]
     state: Mapped[str] = mapped_column(String(10))
-    variant: Mapped[str] = mapped_column(String(1), default="")  # A/B texts (migration 0021)
+    variant: Mapped[str] = mapped_column(String(1), default="")  # A/B texts (migration 0022)
     messages: Mapped[int] = mapped_column(BigInteger, default=0)
     parts: Mapped[int] = mapped_column(BigInteger, default=0)

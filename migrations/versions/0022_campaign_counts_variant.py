@@ -9,8 +9,8 @@ messages. Every reader that sums a campaign's states over its rows is unchanged.
 campaigns.split_b is the share of the recipients given « Variante B »: 0 means one text.
 Campaigns drafted before had 50 with no second text: they get 0.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07 01:40:00
 
 """
@@ -18,8 +18,8 @@ Create Date: 2026-12-07 01:40:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
