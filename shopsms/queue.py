@@ -94,7 +94,8 @@ def connect(app):
     if client is None:
         url = app.config.get("REDIS_URL")
         if url:
-            client = redis.Redis.from_url(url)
+            # An unreachable host fails in seconds, not after the kernel's two minutes.
+            client = redis.Redis.from_url(url, socket_connect_timeout=5)
         else:
             # Outside `make run` (a shell, a one-off command): start one that outlives us.
             client = EmbeddedRedis(app.instance_path).start(daemonize=True).client()
@@ -104,6 +105,24 @@ def connect(app):
 
 def get_redis():
     return connect(current_app)
+
+
+def get_probe_redis(seconds=1):
+    """The same Redis for a health probe: every call gives up after `seconds`, so a frozen
+    server is reported instead of holding the request (the main client cannot have a read
+    timeout: the worker's blocking pops wait longer than any)."""
+    main = get_redis()
+    made_for, client = current_app.extensions.get("redis_probe", (None, None))
+    if made_for is not main:
+        pool = main.connection_pool
+        kwargs = dict(
+            pool.connection_kwargs, socket_timeout=seconds, socket_connect_timeout=seconds
+        )
+        client = redis.Redis(
+            connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+        )
+        current_app.extensions["redis_probe"] = (main, client)
+    return client
 
 
 def get_queue():

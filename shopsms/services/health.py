@@ -18,10 +18,10 @@ def _database():
 
 
 def _redis():
-    from ..queue import get_redis
+    from ..queue import get_probe_redis
 
     try:
-        get_redis().ping()
+        get_probe_redis().ping()
         return {"ok": True}
     except Exception as error:  # noqa: BLE001
         return {"ok": False, "error": type(error).__name__}

@@ -39,3 +39,21 @@ def test_health_says_what_is_wrong_without_a_login(app, client, redis_client, ma
     answer = client.get("/sante")
     assert answer.status_code == 503
     assert answer.json["redis"]["ok"] is False and answer.json["status"] == "degraded"
+
+
+def test_a_hung_redis_is_reported_not_waited_for(app, client):
+    """A Redis that accepts the connection and then never answers (a frozen server): the
+    probe gives up and says so, instead of holding the load balancer's request."""
+    import socket
+
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(8)  # the kernel accepts; nobody ever reads or answers
+    try:
+        app.config["REDIS_URL"] = f"redis://127.0.0.1:{hung.getsockname()[1]}/0"
+        app.extensions.pop("redis", None)
+        answer = client.get("/sante")
+        assert answer.status_code == 503
+        assert answer.json["redis"] == {"ok": False, "error": "TimeoutError"}
+    finally:
+        hung.close()
