@@ -17,6 +17,7 @@ from flask_babel import (
     format_decimal,
     format_time,
     get_locale,
+    gettext,
     to_user_timezone,
 )
 
@@ -102,7 +103,17 @@ def iso_time(value):
     return _local(value).strftime("%H:%M") if isinstance(value, datetime) else ""
 
 
+def said(value):
+    """A sentence of the pure core (shopsms.sms.said) in the person's language; any other
+    value as it is."""
+    msgid = getattr(value, "msgid", None)
+    if msgid is None:
+        return value
+    return gettext(msgid, **value.variables)
+
+
 FILTERS = {
+    "said": said,
     "number": number,
     "money": money,
     "signed": signed,

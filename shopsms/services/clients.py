@@ -19,7 +19,7 @@ import phonenumbers
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, inspect, select
 
-from .. import access
+from .. import access, formats
 from ..extensions import db
 from ..models import CIVILITIES, Campaign, Client, Message, Purchase, Store, utcnow
 from ..sms import phones
@@ -272,9 +272,10 @@ def phone_notes(tel1, tel2):
 def sms_block_reason(client):
     """Why « Envoi d'un SMS » is not possible for this client, or None."""
     if client.sms_refuses_all:
-        return "Le client refuse tout SMS : aucun message ne peut lui être envoyé."
+        return _l("Le client refuse tout SMS : aucun message ne peut lui être envoyé.")
     if not client.sms_number:
-        return phones.no_sms_reason(client.tel1, client.tel2) or "Aucun numéro de portable"
+        reason = phones.no_sms_reason(client.tel1, client.tel2)
+        return formats.said(reason) if reason else _l("Aucun numéro de portable")
     return None
 
 

@@ -192,7 +192,7 @@ def monthly_consumption(user, *, months=12, now=None):
     ):
         if index is None:
             continue
-        per_store = totals.setdefault(store_name or "Siège", [0] * len(labels))
+        per_store = totals.setdefault(store_name or str(_l("Siège")), [0] * len(labels))
         per_store[index] += parts or 0
     stores = sorted(totals.items())
     top = max((sum(values[i] for _, values in stores) for i in range(len(labels))), default=0)

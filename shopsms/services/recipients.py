@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, delete, func, insert, literal, not_, select, true, update
 from sqlalchemy import text as sql
 
-from .. import access, selection
+from .. import access, formats, selection
 from ..extensions import db
 from ..models import Campaign, Client, DraftRecipient, Message, OptOut, Store, utcnow
 from ..sms import encoding, hours, phones, sender
@@ -528,7 +528,7 @@ def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
     message = _message(campaign, message_id)
     number = phones.sms_number(raw, "")
     if number is None:
-        reason = phones.no_sms_reason(raw, "") or "Numéro incorrect"
+        reason = formats.said(phones.no_sms_reason(raw, "")) or _l("Numéro incorrect")
         raise CampaignError(
             _l(
                 "%(reason)s : tapez un numéro de portable, par exemple 06 12 34 56 78.",
@@ -626,7 +626,7 @@ def split_cost(campaign, body, body_b):
 
 def validate_sender(value):
     errors = sender.validate_sender_id(value)
-    return errors[0] if errors else None
+    return formats.said(errors[0]) if errors else None
 
 
 def _check_text_and_sender(body, sender_id, body_b=None):

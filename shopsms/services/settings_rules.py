@@ -50,7 +50,7 @@ def clean(key, raw):
         return _int(raw, *WHOLE_NUMBERS[key])
     if key == "sender_id":
         errors = validate_sender_id(raw)
-        return (None, " ".join(errors)) if errors else (raw, "")
+        return (None, " ".join(map(formats.said, errors))) if errors else (raw, "")
     if key == "stop_short_code":
         if not re.fullmatch(r"\d{4,6}", raw):
             return None, _l("Numéro court STOP : de 4 à 6 chiffres, par exemple 36608.")

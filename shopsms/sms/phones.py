@@ -14,6 +14,8 @@ from functools import cache, lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 
+from .said import N_
+
 EMPTY = "empty"
 INVALID = "invalid"
 LANDLINE = "landline"
@@ -151,11 +153,13 @@ def no_sms_reason(tel1: str | None, tel2: str | None, region: str = "FR") -> str
     # A mistyped number is the most useful to report: fixing it may give a mobile.
     for phone in phones:
         if phone.kind == INVALID:
-            return f"Numéro invalide : {phone.raw}"
+            return N_("Numéro invalide : %(number)s", number=phone.raw)
     for phone in phones:
         if phone.kind == LANDLINE:
-            return f"Numéro fixe, pas un portable : {display(phone.raw, region)}"
-    return "Aucun numéro de téléphone"
+            return N_(
+                "Numéro fixe, pas un portable : %(number)s", number=display(phone.raw, region)
+            )
+    return N_("Aucun numéro de téléphone")
 
 
 def display(number_or_raw: str | None, region: str = "FR") -> str:

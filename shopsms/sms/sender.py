@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from .said import N_
+
 MIN_LENGTH, MAX_LENGTH = 3, 11
 
-SENDER_ID_RULES = (
+SENDER_ID_RULES = N_(
     "L'intitulé de l'expéditeur est ce qui s'affiche à la place d'un numéro sur le "
     "téléphone du client. Il fait de 3 à 11 caractères : lettres sans accent, chiffres "
     "et « _ », sans espace ni autre signe, avec au moins une lettre. "
@@ -28,29 +30,39 @@ def validate_sender_id(value: str | None) -> list[str]:
     """French messages saying what to fix; an empty list when the sender id is valid."""
     value = value or ""
     if not value.strip():
-        return ["L'intitulé de l'expéditeur est obligatoire."]
+        return [N_("L'intitulé de l'expéditeur est obligatoire.")]
     if _looks_like_phone(value):
         # Length, spaces and "no letter" would all be true but beside the point.
         return [
-            "Un numéro de téléphone n'est pas accepté par les opérateurs : "
-            "utilisez le nom du magasin."
+            N_(
+                "Un numéro de téléphone n'est pas accepté par les opérateurs : "
+                "utilisez le nom du magasin."
+            )
         ]
     errors = []
     if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
         errors.append(
-            f"L'intitulé doit faire entre {MIN_LENGTH} et {MAX_LENGTH} caractères "
-            f"(actuellement {len(value)})."
+            N_(
+                "L'intitulé doit faire entre %(low)d et %(high)d caractères "
+                "(actuellement %(length)d).",
+                low=MIN_LENGTH,
+                high=MAX_LENGTH,
+                length=len(value),
+            )
         )
     if " " in value:
-        errors.append("Pas d'espace : remplacez-les par « _ ».")
+        errors.append(N_("Pas d'espace : remplacez-les par « _ »."))
     rejected = list(dict.fromkeys(char for char in value if not _ALLOWED_RE.fullmatch(char)))
     if rejected:
         errors.append(
-            f"Caractères non acceptés : {' '.join(rejected)}. Utilisez seulement des "
-            "lettres sans accent, des chiffres et « _ »."
+            N_(
+                "Caractères non acceptés : %(chars)s. Utilisez seulement des "
+                "lettres sans accent, des chiffres et « _ ».",
+                chars=" ".join(rejected),
+            )
         )
     if not _LETTER_RE.search(value):
-        errors.append("L'intitulé doit contenir au moins une lettre.")
+        errors.append(N_("L'intitulé doit contenir au moins une lettre."))
     return errors
 
 

@@ -6,7 +6,14 @@ from babel.messages.pofile import read_po
 from shopsms.config import PROJECT_ROOT
 from tests.conftest import csrf_token
 
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "N_": None,  # the pure core's sentences (shopsms.sms.said)
+}
 
 
 def _source_messages():

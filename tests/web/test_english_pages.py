@@ -1,0 +1,214 @@
+"""Issue 20: the whole UI in the person's language. Head office, a manager and a
+salesperson switch to English on the demo chain and open every page they can reach (the
+app's GET routes, then every link and htmx address those pages hold, with real ids): no
+French is left outside client data. French is told by its accents and its small words
+(« le », « des », « envoi »…); client data (names, cities, message texts, store names,
+what people typed) is taken out of the page first, read from the database."""
+
+import re
+from collections import defaultdict
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from shopsms import demo
+from shopsms.extensions import db
+from shopsms.models import (
+    Brand,
+    Campaign,
+    Client,
+    CreditEntry,
+    InboundMessage,
+    Message,
+    OutboxMessage,
+    RepairTicket,
+    Setting,
+    Store,
+    Template,
+    User,
+    Workshop,
+)
+from shopsms.models.automatic import AutomaticSend
+from shopsms.models.consent import ConsentChange
+from shopsms.models.integration import ApiToken, ImportRun
+from shopsms.models.selection import SavedSelection
+from shopsms.services import settings
+from tests.conftest import AuthActions, csrf_token
+
+# What people typed or imported, shown as it is whatever the language.
+DATA_COLUMNS = {
+    Client: None,  # every text column of the card
+    Store: ("name", "city"),
+    Brand: ("name",),
+    Workshop: ("name",),
+    User: ("username", "full_name"),
+    Template: ("name", "body"),
+    SavedSelection: ("name",),
+    CreditEntry: ("reference",),
+    ConsentChange: ("note",),
+    Campaign: ("name", "body", "body_b", "sender_id"),
+    Message: ("text",),
+    OutboxMessage: ("text",),
+    InboundMessage: ("text",),
+    ImportRun: ("filename",),
+    RepairTicket: ("item_description", "work_description", "interventions", "workshop_comment"),
+    ApiToken: ("name",),
+    AutomaticSend: ("body",),
+}
+ACCENTS = re.compile(r"[àâçéèêëîïôûùüÿœæÀÂÇÉÈÊËÎÏÔÛÙÜŸŒÆ«»]")
+WORDS = re.compile(
+    r"\b(le|la|les|des|du|une|est|sont|pas|avec|pour|sur|dans|aucune?|ou|et|au|aux|"
+    r"envois?|magasins?|fiches?|campagnes?|rapports?|paramètres|enregistrer|annuler|"
+    r"rechercher|oui|tous|toutes|nouveau|nouvelle|modifier|supprimer|jours?|heures?|mois|"
+    r"ce|cette|ces|vos|votre|nos|notre)\b",
+    re.IGNORECASE,
+)
+SKIPPED_PATHS = ("/deconnexion", "/static/", "/langue/", "/api/", "/hooks/", "/sante")
+PER_ENDPOINT = 4  # addresses opened per endpoint (the first ones found)
+ROLES = ["siege", "gerant.biarritz", "vendeur.biarritz"]
+
+
+class _Page(HTMLParser):
+    """The text a person reads (and hears: title, aria-label, placeholder, alt), and the
+    addresses the page leads to (links, htmx)."""
+
+    QUIET = {"script", "style", "textarea"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.texts, self.links, self._stack = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        void = tag in ("input", "br", "img", "meta", "link", "hr", "source", "wbr")
+        quiet = bool(self._stack and self._stack[-1]) or tag in self.QUIET
+        quiet = quiet or (attrs.get("lang") or "").startswith("fr")  # « Français »
+        quiet = quiet or attrs.get("translate") == "no"  # an SMS text as it will leave
+        if not void:
+            self._stack.append(quiet)
+        if not quiet:
+            for name in ("title", "aria-label", "placeholder", "alt"):
+                if attrs.get(name):
+                    self.texts.append(attrs[name])
+        for name in ("href", "hx-get"):
+            if attrs.get(name):
+                self.links.append((attrs[name], name == "hx-get"))
+
+    def handle_endtag(self, tag):
+        if self._stack:
+            self._stack.pop()
+
+    def handle_data(self, data):
+        if data.strip() and not (self._stack and self._stack[-1]):
+            self.texts.append(data)
+
+
+def _data_strings():
+    found = set()
+    for model, names in DATA_COLUMNS.items():
+        columns = [
+            column
+            for column in model.__table__.columns
+            if isinstance(column.type, (sa.String, sa.Text))
+            and (names is None or column.key in names)
+        ]
+        for column in columns:
+            for value in db.session.scalars(sa.select(column).distinct()):
+                if value and len(value.strip()) > 1:
+                    found.add(value.strip())
+                    found.update(line.strip() for line in value.splitlines() if line.strip())
+    # The stores' SMS texts (settings), as typed or by default.
+    for value in [*settings.DEFAULTS.values(), *db.session.scalars(sa.select(Setting.value))]:
+        if isinstance(value, str) and len(value.strip()) > 1:
+            found.add(value.strip())
+            found.update(line.strip() for line in value.splitlines() if line.strip())
+    # A name shown in capitals or in proper case (« M. JEAN DUPONT », « Dupont »).
+    found |= {value.upper() for value in found} | {value.title() for value in found}
+    return sorted(found, key=len, reverse=True)
+
+
+def _french(text, data):
+    text = " ".join(text.split())
+    for value in data:
+        if value in text:
+            text = text.replace(value, " ")
+    text = text.strip()
+    cut = text.removesuffix("...").removesuffix("…").strip()
+    if cut != text and any(value.startswith(cut) for value in data):
+        return None  # the start of a text of client data (« Bonjour <NOM>, votre… »)
+    if ACCENTS.search(text) or WORDS.search(text):
+        return text
+    return None
+
+
+def _english_client(app, username):
+    client = app.test_client()
+    assert AuthActions(client).login(username, demo.DEMO_PASSWORD).status_code == 302
+    token = csrf_token(client.get("/"))
+    client.post("/langue/en", data={"csrf_token": token}, headers={"Referer": "/"})
+    assert '<html lang="en"' in client.get("/").text
+    return client
+
+
+def _crawl(app, client):
+    """Every page and partial reached from the app's routes: (address, French found)."""
+    adapter = app.url_map.bind("localhost")
+    queue = [(rule.rule, False) for rule in app.url_map.iter_rules()
+             if "GET" in rule.methods and not rule.arguments]  # fmt: skip
+    seen, per_endpoint, opened, leftovers = set(), defaultdict(int), 0, []
+    with app.app_context():
+        data = _data_strings()
+    while queue:
+        url, partial = queue.pop(0)
+        parts = urlsplit(url)
+        if parts.netloc and parts.netloc != "localhost" or parts.scheme not in ("", "http"):
+            continue
+        path = parts.path or "/"
+        if path.startswith(SKIPPED_PATHS) or not path.startswith("/"):
+            continue
+        try:
+            endpoint, _ = adapter.match(path, method="GET")
+        except Exception:  # noqa: BLE001  (a form target, an address for POST only)
+            continue
+        if (path, parts.query, partial) in seen or per_endpoint[endpoint] >= PER_ENDPOINT:
+            continue
+        seen.add((path, parts.query, partial))
+        per_endpoint[endpoint] += 1
+        headers = {"HX-Request": "true"} if partial else {}
+        response = client.get(url, headers=headers, buffered=True)
+        opened += 1
+        if response.status_code != 200 or "html" not in response.content_type:
+            continue
+        page = _Page()
+        page.feed(response.text)
+        for text in page.texts:
+            french = _french(text, data)
+            if french:
+                leftovers.append(f"{url}{' (htmx)' if partial else ''}: {french[:120]}")
+        queue.extend(page.links)
+    return opened, per_endpoint, leftovers
+
+
+@pytest.fixture
+def demo_chain(app):
+    with app.app_context():
+        demo.seed(clients=60, seed=20)
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_in_english_has_no_french_outside_client_data(app, demo_chain, username):
+    client = _english_client(app, username)
+    opened, endpoints, leftovers = _crawl(app, client)
+    assert opened > 40 and len(endpoints) > 30, (opened, sorted(endpoints))  # it went everywhere
+    unique = sorted(set(leftovers))
+    assert not unique, f"{len(unique)} French texts on English pages:\n" + "\n".join(unique)
+
+
+def test_the_heuristics_see_french_and_let_client_data_through():
+    data = ["Hélène Dupré", "Biarritz"]
+    assert _french("Envoi prévu le 12/03", data)
+    assert _french("Aucun client", data)
+    assert _french("Client Hélène Dupré, Biarritz store", data) is None
+    assert _french("3 SMS sent on 12/7/26, 2:30 PM", data) is None
