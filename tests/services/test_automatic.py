@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from shopsms.extensions import db
-from shopsms.models import Campaign, Client, Message, Purchase, RepairTicket
+from shopsms.models import Campaign, Client, Message, Purchase, RepairTicket, utcnow
 from shopsms.models.automatic import AutomaticRun, AutomaticTicketNotice
 from shopsms.services import automatic, credits, settings
 from shopsms.sms import hours
@@ -226,3 +226,31 @@ def test_a_repair_that_becomes_ready_by_any_path_is_told_once(chain):
     campaign = db.session.get(Campaign, notice.campaign_id)
     assert campaign.kind == "workshop_return" and campaign.status == "queued"
     assert db.session.get(RepairTicket, new.id).notified_by == "sms"
+
+
+def test_a_run_claimed_twice_runs_once_and_a_dead_workers_run_is_finished_once(chain):
+    from shopsms.services import campaigns
+    from shopsms.services.campaigns import Recipient
+
+    first = a_client(chain.id, 1, birthday=date(1990, 3, 12))
+    second = a_client(chain.id, 2, birthday=date(1990, 3, 13))
+    db.session.commit()
+    setting = turn_on(chain.id, "birthday")
+    day = date(2027, 3, 12)
+    assert automatic.run_once(setting, day, now=paris(day, 11), worker="a") == "sent"
+    assert automatic.run_once(setting, day, now=paris(day, 11), worker="b") is None
+    # The next day a worker claims the run, drafts its campaign, and dies.
+    day = date(2027, 3, 13)
+    run = AutomaticRun(store_id=chain.id, kind="birthday", day=day, worker="gone:1",
+                       started_at=utcnow() - timedelta(minutes=10))  # fmt: skip
+    db.session.add(run)
+    db.session.commit()
+    left = campaigns.draft("marketing", body="Joyeux anniversaire", store_id=chain.id,
+                           recipients=[Recipient(client_id=second)],
+                           name=automatic.run_name("birthday", day))  # fmt: skip
+    assert automatic.resume_stale() == [run.id]  # its worker beats no more
+    assert automatic.resume_stale() == []
+    db.session.expire_all()
+    assert db.session.get(AutomaticRun, run.id).campaign_id == left.id
+    assert db.session.get(Campaign, left.id).status == "queued"
+    assert texted("birthday") == {date(2027, 3, 12): [first], day: [second]}
