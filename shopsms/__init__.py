@@ -33,11 +33,31 @@ def create_app(test_config=None):
     babel.init_app(app, locale_selector=i18n.select_locale)
     plurals.install(app)  # « 0 destinataire », « 1 caractère » in French
 
+    _connect_gateways(app)
+
     from . import cli, web
 
     web.init_app(app)
     cli.init_app(app)
     return app
+
+
+def _connect_gateways(app):
+    """What the gateways report goes to the services: they are given these callbacks
+    rather than import the services (which import them)."""
+    from . import gateways
+    from .services import background, delivery, inbound, link_status, settings
+
+    gateways.connect(
+        app,
+        gateways.Callbacks(
+            config=settings.gateway_config,
+            reports=delivery.record,
+            inbound=inbound.receive,
+            link_status=link_status.record,
+            reports_later=background.outbox_reports,
+        ),
+    )
 
 
 def _logging(level):

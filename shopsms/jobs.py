@@ -6,16 +6,27 @@ import os
 import socket
 import threading
 import time
-from datetime import UTC
 
-import redis
 from flask import current_app, has_app_context
 from rq import SimpleWorker
 from rq.exceptions import NoSuchJobError, StopRequested
 from rq.job import Job, JobStatus
 
+from . import create_app
 from .extensions import db
-from .models import utcnow
+from .queue import QUEUE_NAME, get_redis
+from .services import (
+    automatic,
+    background,
+    campaigns,
+    delivery,
+    imports,
+    recipients,
+    report_export,
+    results,
+    sending,
+    workers,
+)
 
 log = logging.getLogger("shopsms.jobs")
 _app = None
@@ -32,8 +43,6 @@ def app_context():
             db.session.remove()
         return
     if _app is None:
-        from . import create_app
-
         _app = create_app()
     with _app.app_context():
         try:
@@ -46,52 +55,9 @@ def _worker_name():
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _campaign_job_key(campaign_id):
-    return f"shopsms:campaign-job:{campaign_id}"
-
-
-def side_by_side(queue):
-    """How many jobs send one campaign at once: on PostgreSQL as many as workers listen
-    (SENDING_JOBS_PER_CAMPAIGN at most), each claiming its own batches (SKIP LOCKED);
-    SQLite has one writer, so one."""
-    if db.engine.dialect.name != "postgresql":
-        return 1
-    try:
-        listening = SimpleWorker.count(queue=queue)
-    except Exception:  # Redis down: the enqueue below says so to its caller
-        listening = 1
-    return max(1, min(current_app.config["SENDING_JOBS_PER_CAMPAIGN"], listening))
-
-
-def enqueue_campaign(campaign_id, not_before=None, *, copies=None, share=None):
-    """Queue (or schedule) the campaign's jobs: `copies` of them (side_by_side by
-    default), each told the `share` of the link's rate it may use; note the last one's
-    id: the sweep checks that job to know whether Redis still has the campaign moving."""
-    from .queue import get_queue
-
-    queue = get_queue()
-    copies = copies or side_by_side(queue)
-    share = share or copies
-    try:
-        for _ in range(copies):
-            if not_before is not None and not_before > utcnow():
-                at = not_before.replace(tzinfo=UTC)
-                job = queue.enqueue_at(at, send_campaign, campaign_id, share)
-            else:
-                job = queue.enqueue(send_campaign, campaign_id, share)
-        queue.connection.set(_campaign_job_key(campaign_id), job.id, ex=7 * 24 * 3600)
-    except redis.RedisError as error:
-        # The campaign is queued in the database: the sweep enqueues it once Redis is back.
-        log.warning("campaign %s left to the sweep: %r", campaign_id, error)
-        return None
-    return job
-
-
 def send_campaign(campaign_id, share=1):
     """Send batches for a time budget. `share`: how many jobs send the campaign side by
     side, so that together they keep to the link's messages per second."""
-    from .services import sending
-
     with app_context():
         started = time.monotonic()
         deadline = started + current_app.config["CAMPAIGN_JOB_SECONDS"]
@@ -106,11 +72,11 @@ def send_campaign(campaign_id, share=1):
                 outcome = "done"
                 break
             if result.held_until is not None:
-                enqueue_campaign(campaign_id, result.held_until, copies=1, share=share)
+                background.send_campaign(campaign_id, result.held_until, copies=1, share=share)
                 outcome = f"held until {result.held_until:%Y-%m-%d %H:%M} UTC"
                 break
             if time.monotonic() > deadline:  # let other campaigns' jobs in
-                enqueue_campaign(campaign_id, copies=1, share=share)
+                background.send_campaign(campaign_id, copies=1, share=share)
                 break
         log.info(
             "job send_campaign campaign=%s batches=%d submitted=%d refused=%d skipped=%d "
@@ -120,43 +86,14 @@ def send_campaign(campaign_id, share=1):
         return outcome
 
 
-def enqueue_report_export(token):
-    from .queue import get_queue
-
-    # A 1,000,000-row workbook takes minutes: longer than RQ's default job timeout.
-    return get_queue().enqueue(export_report, token, job_timeout=4 * 3600)
-
-
 def export_report(token):
     """« Export Excel » of a large report (services.report_export records the progress)."""
-    from .services import report_export
-
     with app_context():
         return report_export.run_excel(token)
 
 
-def enqueue_results(campaign_id):
-    """Measure a large campaign's results in the background (one job per campaign at a
-    time: a second view while it runs finds it queued)."""
-    from rq.exceptions import NoSuchJobError as _Missing
-
-    from .queue import get_queue
-
-    queue = get_queue()
-    job_id = f"shopsms-results-{campaign_id}"
-    try:
-        job = Job.fetch(job_id, connection=queue.connection)
-        if job.get_status(refresh=True) in (JobStatus.QUEUED, JobStatus.STARTED):
-            return job
-    except _Missing:
-        pass
-    return queue.enqueue(measure_results, campaign_id, job_id=job_id, job_timeout=3600)
-
-
 def measure_results(campaign_id):
     """« Résultats » of a campaign whose sales take more than a page's time to read."""
-    from .services import results
-
     with app_context():
         return results.refresh(campaign_id)
 
@@ -164,16 +101,12 @@ def measure_results(campaign_id):
 def prepare_campaign(campaign_id, user_id=None):
     """« Envoyer » / « Envoi différé »: the texts, the cost, the reservation (services
     .recipients.prepare); the campaign's sending jobs are queued by it."""
-    from .services import recipients
-
     with app_context():
         campaign = recipients.prepare(campaign_id, user_id)
         return None if campaign is None else campaign.status
 
 
 def outbox_delivery_reports(message_ids):
-    from .services import delivery
-
     with app_context():
         return delivery.outbox_report(message_ids)
 
@@ -181,7 +114,7 @@ def outbox_delivery_reports(message_ids):
 def _campaign_moving(connection, campaign_id, alive):
     """Whether Redis still has a job for the campaign that will run: queued or scheduled,
     or started by a worker that is still beating."""
-    job_id = connection.get(_campaign_job_key(campaign_id))
+    job_id = connection.get(background.campaign_job_key(campaign_id))
     if not job_id:
         return False
     try:
@@ -199,9 +132,6 @@ def _campaign_moving(connection, campaign_id, alive):
 def sweep():
     """The database says what must move; Redis may have forgotten it (a restart, a flush,
     a killed worker). Run by the upkeep thread of one worker every SWEEP_SECONDS."""
-    from .queue import get_redis
-    from .services import automatic, delivery, recipients, sending, workers
-
     with app_context():
         confirmed, released = sending.recover_stale()
         reports = delivery.overdue_outbox_reports()
@@ -210,7 +140,7 @@ def sweep():
         connection = get_redis()
         for campaign_id in sending.campaigns_due():
             if not _campaign_moving(connection, campaign_id, alive):
-                enqueue_campaign(campaign_id)
+                background.send_campaign(campaign_id)
                 resumed.append(campaign_id)
         if resumed or released or reports:
             log.info("sweep resumed=%s released=%d confirmed=%d outbox_reports=%d",
@@ -224,8 +154,6 @@ def sweep():
 
 def minute_sweep():
     """What can wait a minute: imports left running, old drafts, old heartbeats."""
-    from .services import campaigns, delivery, recipients, report_export, workers
-
     with app_context():
         workers.forget_old()
         return {
@@ -258,8 +186,6 @@ class Upkeep(threading.Thread):
             self.stopping.wait(self.every)
 
     def tick(self):
-        from .services import workers
-
         self.ticks += 1
         with self.app.app_context():
             try:
@@ -276,8 +202,6 @@ class Upkeep(threading.Thread):
                 db.session.remove()
 
     def stop(self):
-        from .services import workers
-
         self.stopping.set()
         self.join(timeout=30)
         with self.app.app_context():
@@ -313,8 +237,6 @@ class Worker(SimpleWorker):
 def run_worker(app, *, burst=False):
     """`flask worker`: the upkeep thread, and RQ's loop started again whenever it gives
     up on a lost Redis, until a stop is asked (SIGTERM, Ctrl-C) or a burst ends."""
-    from .queue import QUEUE_NAME, get_redis
-
     name = _worker_name()
     upkeep = Upkeep(app, name)
     upkeep.tick()  # alive, and swept once, before the first job
@@ -341,8 +263,6 @@ def run_worker(app, *, burst=False):
 
 def _sweep_imports():
     """Import runs left queued or running; a failure here must not stop the campaigns'."""
-    from .services import imports
-
     try:
         return imports.sweep()
     except Exception:
@@ -354,8 +274,6 @@ def _sweep_imports():
 def import_file(import_run_id, resume=False):
     """Import one uploaded point-of-sale file (services.imports records the progress)
     for a time budget, then hand over to a continuation job queued behind the others."""
-    from .services import imports
-
     with app_context():
         budget = current_app.config.get("IMPORT_JOB_SECONDS", 25)
         run = imports.run(import_run_id, resume=resume, budget=budget)

@@ -3,11 +3,15 @@ office may override in « Paramètres » (gateway and credentials, kept in the d
 
 A gateway only talks to the outside. The sending service claims the rows, records
 the answers and commits; delivery reports and inbound messages, whichever gateway
-brings them, go through services/delivery.py and services/inbound.py.
+brings them, go through services/delivery.py and services/inbound.py, which the
+gateways reach through the Callbacks create_app gives them: a gateway never imports
+a service.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import timedelta
+from typing import Any, Protocol
 
 from flask import current_app
 
@@ -38,6 +42,41 @@ class Submitted:
     @property
     def accepted(self):
         return not self.error and not self.retry
+
+
+@dataclass(frozen=True)
+class Report:
+    """A delivery report, whichever gateway brings it (services/delivery.record)."""
+
+    state: str  # submitted (reached the operator), delivered, failed or expired
+    message_id: int | None = None  # our id, when the gateway echoes it (outbox, Kannel)
+    ref: str | None = None  # the gateway's id, when it names messages its own way (SMPP)
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """What the gateways hand back to the rest of ShopSMS, given by create_app."""
+
+    # The configuration with head office's gateway settings applied over it.
+    config: Callable[[Mapping], dict]
+    # Delivery reports: (gateway name, [Report]).
+    reports: Callable[[str, list[Report]], Any]
+    # An inbound SMS: (gateway name, sender, text, to=…).
+    inbound: Callable[..., Any]
+    # A link's state for the supervision page: (link, ok, detail).
+    link_status: Callable[..., Any]
+    # The outbox's simulated reports of these message ids, that long after the commit.
+    reports_later: Callable[[list[int], timedelta], Any]
+
+
+def connect(app, callbacks: Callbacks) -> None:
+    app.extensions["shopsms.gateways"] = callbacks
+
+
+def callbacks() -> Callbacks:
+    """The app's callbacks (inside an app context)."""
+    return current_app.extensions["shopsms.gateways"]
 
 
 class GatewayUnavailable(RuntimeError):
@@ -72,9 +111,7 @@ class Gateway(Protocol):
 def settings_config():
     """The configuration with head office's gateway settings applied over it; the plain
     configuration when nobody set any (a new deployment, the tests of the peers)."""
-    from ..services import settings
-
-    return settings.gateway_config(current_app.config)
+    return callbacks().config(current_app.config)
 
 
 def active_name():

@@ -7,16 +7,14 @@ Test range (documented in the README): 06 00 00 00 01 to 06 00 00 00 49 fail as
 delivered.
 """
 
-import logging
 from datetime import timedelta
 
-import redis
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
 from ..models.base import bulk_insert
-from . import OutgoingSms, Submitted
+from . import OutgoingSms, Submitted, callbacks
 
 TEST_RANGE_PREFIX = "+336000000"
 REPORT_DELAY_SECONDS = 1
@@ -74,14 +72,6 @@ class OutboxGateway:
     def after_commit(self):
         if not self._taken:
             return
-        from ..jobs import outbox_delivery_reports
-        from ..queue import get_queue
-
         taken, self._taken = self._taken, []
-        try:
-            get_queue().enqueue_in(
-                timedelta(seconds=REPORT_DELAY_SECONDS), outbox_delivery_reports, taken
-            )
-        except redis.RedisError:
-            # Redis is away: the reports are due in the database, the sweep makes them.
-            logging.getLogger(__name__).warning("outbox reports left to the sweep (Redis)")
+        # Redis away: the reports are due in the database, the sweep makes them.
+        callbacks().reports_later(taken, timedelta(seconds=REPORT_DELAY_SECONDS))

@@ -37,7 +37,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..sms import encoding
-from . import GatewayUnavailable, OutgoingSms, Submitted
+from . import GatewayUnavailable, OutgoingSms, Report, Submitted, callbacks, settings_config
 
 log = logging.getLogger(__name__)
 
@@ -602,8 +602,6 @@ class Receipt:
 
     def report(self):
         """The delivery.Report, or None for a state that is not final (ENROUTE…)."""
-        from ..services.delivery import Report
-
         if self.stat not in _OUTCOMES:
             return None
         state, reason = _OUTCOMES[self.stat]
@@ -648,15 +646,15 @@ def inbound_text(pdu):
 def handle_deliver_sm(pdu):
     """Apply one deliver_sm (inside an app context). A receipt for a reference not
     committed yet is kept by services/delivery (EarlyReceipt) and applied when it is."""
-    from ..services import delivery, inbound
-
     if not is_receipt(pdu):
-        inbound.receive("smpp", sender_e164(pdu), inbound_text(pdu), to=_text(pdu.destination_addr))
+        callbacks().inbound(
+            "smpp", sender_e164(pdu), inbound_text(pdu), to=_text(pdu.destination_addr)
+        )
         return
     receipt = parse_receipt(pdu)
     report = receipt.report() if receipt else None
     if report is not None:  # None: an intermediate notification, nothing to record
-        delivery.record("smpp", [report])
+        callbacks().reports("smpp", [report])
 
 
 # --- the receiver process -------------------------------------------------------------
@@ -698,8 +696,6 @@ class Receiver:
         """The settings the workers use now (they may have changed in Paramètres)."""
         if self._fixed_settings is not None:
             return self._fixed_settings
-        from . import settings_config
-
         with self.app.app_context():
             try:
                 return LinkSettings.from_config(settings_config())
@@ -708,10 +704,8 @@ class Receiver:
 
     def _status(self, ok, detail):
         """This receiver's reading for the supervision page (services/link_status)."""
-        from ..services import link_status
-
         with self.app.app_context():
-            link_status.record("smpp:receiver", ok, detail)
+            callbacks().link_status("smpp:receiver", ok, detail)
 
     def run(self):
         backoff = 1

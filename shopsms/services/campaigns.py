@@ -26,7 +26,7 @@ from ..models import (
 from ..models.base import bulk_insert
 from ..sms import encoding, hours, stop
 from ..sms.cost import Overflow, final_text
-from . import audit, costing, credits, settings
+from . import audit, background, costing, credits, settings
 
 MARKETING = "marketing"
 
@@ -620,9 +620,7 @@ def follow_up(campaign, counts, *, now=None):
 def _enqueue(campaign):
     """Hand the campaign to the queue. With Redis down it stays queued in the database
     and the sweep sends it when Redis is back: `campaign.queue_down` tells the screen."""
-    from ..jobs import enqueue_campaign
-
-    campaign.queue_down = enqueue_campaign(campaign.id, campaign.not_before) is None
+    campaign.queue_down = background.send_campaign(campaign.id, campaign.not_before) is None
 
 
 NO_SUCH_TIME = _l("Cette heure n'existe pas ce jour-là (changement d'heure).")

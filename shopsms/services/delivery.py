@@ -2,12 +2,12 @@
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
+from ..gateways import Report
 from ..models import Campaign, EarlyReceipt, Message, MessagePart, OutboxMessage, utcnow
 
 FINAL_STATES = ("delivered", "failed", "expired")
@@ -29,14 +29,6 @@ _NUMBER_FAILURE = re.compile(
 def is_number_failure(error):
     """Whether a failed message's reason says the number is wrong (see _NUMBER_FAILURE)."""
     return bool(error) and _NUMBER_FAILURE.search(error) is not None
-
-
-@dataclass(frozen=True)
-class Report:
-    state: str  # submitted (reached the operator), delivered, failed or expired
-    message_id: int | None = None  # our id, when the gateway echoes it (outbox, Kannel)
-    ref: str | None = None  # the gateway's id, when it names messages its own way (SMPP)
-    error: str = ""
 
 
 def record(gateway_name, reports, *, now=None):

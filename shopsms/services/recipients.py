@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Campaign, Client, DraftRecipient, Message, OptOut, Store, utcnow
 from ..sms import encoding, hours, phones, sender
 from ..sms.cost import Overflow, final_text
-from . import audit, campaigns, costing, credits, results, settings, variants
+from . import audit, background, campaigns, costing, credits, results, settings, variants
 from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, skip_reason
 
 
@@ -913,18 +913,7 @@ def _start_preparing(user, campaign_id, body, sender_id, *, when, accept_next=Fa
 def _enqueue_preparation(campaign_id, user_id):
     """Queue the preparation; with Redis down the campaign stays « En préparation » and
     the sweep queues it again (preparations_to_resume)."""
-    import logging
-
-    from ..jobs import prepare_campaign
-    from ..queue import get_queue
-
-    try:
-        get_queue().enqueue(prepare_campaign, campaign_id, user_id, job_timeout=3600)
-    except Exception as error:
-        logging.getLogger(__name__).warning("campaign %s: preparation left to the sweep: %r",
-                                            campaign_id, error)  # fmt: skip
-        return False
-    return True
+    return background.prepare_campaign(campaign_id, user_id)
 
 
 PREPARATION_FAILED = (

@@ -19,10 +19,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import access, jobs
+from .. import access
 from ..models import CAMPAIGN_KINDS, Store
+from ..services import background, listings, report_export, reports
 from ..services import followups as followup_tasks
-from ..services import listings, report_export, reports
 from .access import role_required
 from .campaigns import KIND_LABELS, filter_url
 from .helpers import render
@@ -186,7 +186,7 @@ def start_xlsx(campaign_id):
     token = report_export.start_excel(
         current_user, campaign_id, state, reports.rows_count(row, state)
     )
-    jobs.enqueue_report_export(token)
+    background.export_report(token)
     return redirect(url_for("reports.export_progress", campaign_id=campaign_id, token=token))
 
 

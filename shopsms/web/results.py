@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import access
-from ..services import listings, reports
+from ..services import background, listings, reports
 from ..services import results as campaign_results
 from .access import role_required
 from .helpers import render
@@ -68,9 +68,7 @@ def detail(campaign_id):
         if campaign_results.in_job(campaign):
             result, good = campaign_results.snapshot(campaign)
             if not good:
-                from ..jobs import enqueue_results
-
-                enqueue_results(campaign.id)
+                background.measure_results(campaign.id)
                 measuring = True
         else:
             result = campaign_results.current(campaign)

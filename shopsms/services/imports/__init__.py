@@ -18,6 +18,7 @@ from flask import current_app
 from ...extensions import db
 from ...models import Store, utcnow
 from ...models.integration import IMPORT_KINDS, ImportRun
+from .. import background
 from . import mapping as mappings
 from .fields import FIELDS, KIND_LABELS, field_map, french, parse_row
 from .reading import REPLACEMENT, FileError, FileFormat, RowReader, detect
@@ -174,15 +175,7 @@ def confirm(run_id, mapping, *, enqueue=True):
 def _enqueue(run_id, *, resume=False):
     """Queue the job; when Redis is down the run stays « En attente » and the sweep
     queues it again (every minute), so the person is never left with an error page."""
-    from ...jobs import import_file
-    from ...queue import get_queue
-
-    try:
-        get_queue().enqueue(import_file, run_id, resume, job_timeout=600)
-    except Exception:
-        log.exception("import run %s not queued (the sweep will retry)", run_id)
-        return False
-    return True
+    return background.import_file(run_id, resume)
 
 
 def abandon(run_id):
