@@ -451,9 +451,11 @@ def credit_refusal(needed, *, ahead=False):
         if ahead
         else "Il n'est pas parti : rechargez le compte."
     )
+    # Kept with the run as written (French, like the services' other messages).
+    cost_text = f"cet envoi coûte {needed} crédit{'s' if needed > 1 else ''}"
     return (
-        f"Crédits bas : cet envoi coûte {needed} crédits, il en reste {left} et le seuil "
-        f"d'alerte est de {threshold}. {outcome}"
+        f"Crédits bas : {cost_text}, il en reste {left} et le seuil d'alerte est de "
+        f"{threshold}. {outcome}"
     )
 
 
@@ -858,3 +860,18 @@ def store_choices(user):
     head office."""
     query = select(Store.id, Store.name).order_by(Store.name)
     return list(db.session.execute(access.scoped(query, Store.id, user)))
+
+
+def held_for_credits(store_id=None, *, now=None):
+    """Today's runs that did not start for want of credits (a store's, or the chain's
+    when store_id is None), with their store's name and the credits each needed: the
+    home page's banner and head office's supervision say why."""
+    query = (
+        select(AutomaticRun, Store.name)
+        .join(Store, Store.id == AutomaticRun.store_id)
+        .where(AutomaticRun.day == today(now), AutomaticRun.status == "no_credits")
+        .order_by(Store.name, AutomaticRun.kind)
+    )
+    if store_id is not None:
+        query = query.where(AutomaticRun.store_id == store_id)
+    return list(db.session.execute(query))

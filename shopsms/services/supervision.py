@@ -12,7 +12,7 @@ from sqlalchemy import exists, func, select
 
 from ..extensions import db
 from ..models import Campaign, Message, WorkerHeartbeat, utcnow
-from . import delivery, health, link_status, workers
+from . import automatic, delivery, health, link_status, workers
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Snapshot:
     reports_waiting: int = 0
     oldest_pending_seconds: int | None = None
     now: datetime | None = None
+    held_runs: list = field(default_factory=list)  # (automatic run, store name)
 
 
 def snapshot(now=None):
@@ -49,6 +50,7 @@ def snapshot(now=None):
         reports_waiting=delivery.outbox_reports_waiting(),
         oldest_pending_seconds=health.oldest_pending_seconds(now),
         now=now,
+        held_runs=automatic.held_for_credits(now=now),
     )
 
 

@@ -49,7 +49,19 @@ def index():
         workers=_workers_running() if access.has(current_user, "watch_workers") else None,
         unread_replies=replies.unread_count(current_user),
         automatic_next=_automatic_next(),
+        automatic_held=_automatic_held(),
     )
+
+
+def _automatic_held():
+    """Today's automatic runs of the person's store held back for credits: what they would
+    have cost, and why (the home page's banner, with the recharge request prepared)."""
+    if current_user.store_id is None:
+        return []
+    from .automatic import KIND_LABELS
+
+    held = automatic.held_for_credits(current_user.store_id)
+    return [(KIND_LABELS.get(run.kind, run.kind), run) for run, _store in held]
 
 
 def _automatic_next():

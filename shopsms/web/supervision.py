@@ -7,6 +7,7 @@ from flask import Blueprint
 
 from ..services import supervision
 from .access import role_required
+from .automatic import KIND_LABELS
 from .helpers import render
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
@@ -24,4 +25,5 @@ def index():
         "supervision/_panel.html",
         snap=supervision.snapshot(),
         from_epoch=_from_epoch,
+        automatic_kind_labels=KIND_LABELS,
     )

@@ -107,3 +107,25 @@ def test_a_workshop_return_with_repair_ready_on_tells_the_client_at_once(
         told = db.session.get(RepairTicket, ticket_id)
         assert told.status == "ready" and told.notified_by == "sms"
         assert credits.balance() < 100
+
+
+def test_a_run_held_for_credits_is_said_on_the_home_page_and_in_supervision(
+    app, client_as, make_client, credits_available, store
+):
+    credits_available(10)  # under the default alert threshold (500)
+    today = automatic.today()
+    make_client(first_name="Anne", birthday_md=today.month * 100 + today.day)
+    with app.app_context():
+        values, errors = automatic.clean("birthday", {
+            "enabled": "1", "body": "Joyeux anniversaire <PRENOM>", "send_time": "00:00",
+            "days": "0"}, store.id)  # fmt: skip
+        assert not errors
+        automatic.save(None, store.id, "birthday", values)
+        assert automatic.run_due() == {(store.id, "birthday"): "no_credits"}
+    home = text(client_as("manager").get("/"))
+    assert "« Anniversaire » du" in home and "n'est pas parti" in home
+    assert "cet envoi coûte 1 crédit, il en reste 10 et le seuil d'alerte est de 500" in home
+    assert "/credits/?demande=1" in home  # the recharge request, prepared
+    supervision = text(client_as("admin").get("/supervision/"))
+    assert "Envois automatiques non partis aujourd'hui" in supervision
+    assert "Biarritz" in supervision and "Anniversaire" in supervision
