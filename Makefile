@@ -17,6 +17,7 @@ test: $(VENV)/.test-installed translations browser peers lint pytest
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy  # shopsms/sms, shopsms/services, shopsms/access.py ([tool.mypy] in pyproject.toml)
 
 pytest: $(VENV)/.test-installed translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

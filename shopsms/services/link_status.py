@@ -18,7 +18,8 @@ import redis
 from ..queue import get_redis
 
 KEY = "shopsms:links"
-_last_written = {}  # link → (ok, detail, monotonic time): to write changes, not every call
+# link → (ok, detail, monotonic time): to write changes, not every call
+_last_written: dict[str, tuple] = {}
 REWRITE_SECONDS = 30
 
 

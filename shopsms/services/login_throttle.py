@@ -18,7 +18,7 @@ MAX_PER_ACCOUNT = 10
 # An address may be a whole store behind one router: more room than one account gets.
 MAX_PER_ADDRESS = 50
 
-_memory = {}
+_memory: dict[str, deque] = {}
 _memory_lock = threading.Lock()
 
 

@@ -50,7 +50,7 @@ def create_user(username, password, role, store_code=None, full_name="", *, crea
     return user
 
 
-_dummy_hashes = {}
+_dummy_hashes: dict[str, str] = {}
 
 
 def _dummy_check(password):

@@ -3,6 +3,7 @@ public holiday. Service messages (repairs, one message to a client) are not held
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -20,7 +21,7 @@ class Window:
     end: time
 
     @classmethod
-    def from_settings(cls, days, start, end):
+    def from_settings(cls, days: Iterable[int], start: str, end: str) -> Window:
         return cls(frozenset(days), time.fromisoformat(start), time.fromisoformat(end))
 
 
@@ -28,7 +29,7 @@ DEFAULT_WINDOW = Window.from_settings([0, 1, 2, 3, 4, 5], "08:00", "20:00")
 
 
 @lru_cache(maxsize=16)
-def _french_holidays(year):
+def _french_holidays(year: int) -> holidays.HolidayBase:
     return holidays.France(years=year)
 
 

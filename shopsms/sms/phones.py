@@ -46,8 +46,10 @@ _FRENCH_FORMS = re.compile(r"(?:\+33|0033|0)(\d{9})")
 _LETTERS = re.compile(r"[^\W\d_]")
 
 
-def _fast_patterns():
+def _fast_patterns() -> tuple[re.Pattern, list[re.Pattern]]:
     metadata = PhoneMetadata.metadata_for_region("FR")
+    assert metadata is not None and metadata.mobile is not None
+    assert metadata.mobile.national_number_pattern is not None  # France has mobiles
     mobile = re.compile(metadata.mobile.national_number_pattern)
     # Types phonenumbers checks before "mobile": a number matching one of them is not
     # classified by the fast path.
@@ -105,10 +107,12 @@ def _overseas_pattern(overseas: str) -> re.Pattern:
     """The national numbers of every region sharing `overseas`'s country code (+590 is
     Guadeloupe, Saint-Barthélemy and Saint-Martin): a quick no before a parse."""
     code = phonenumbers.country_code_for_region(overseas)
-    patterns = [
-        PhoneMetadata.metadata_for_region(other).general_desc.national_number_pattern
-        for other in phonenumbers.region_codes_for_country_code(code)
-    ]
+    patterns = []
+    for other in phonenumbers.region_codes_for_country_code(code):
+        metadata = PhoneMetadata.metadata_for_region(other)
+        # Every region of a country code has its metadata and its national pattern.
+        assert metadata is not None and metadata.general_desc is not None
+        patterns.append(metadata.general_desc.national_number_pattern)
     return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
 
 

@@ -68,7 +68,7 @@ def civility_short(context: Mapping) -> str:
 
 
 @lru_cache(maxsize=64)
-def _civilities(raw) -> tuple[str, str]:
+def _civilities(raw: str) -> tuple[str, str]:
     """(full, short) for a civility as stored; an unknown one is used as it is."""
     civility = str(raw or "").strip()
     full = _FULL_CIVILITY.get(civility.lower(), civility)
@@ -85,7 +85,7 @@ _CENT = Decimal("0.01")
 _FRENCH_NUMBER = str.maketrans({",": " ", ".": ","})
 
 
-def format_amount(amount) -> str:
+def format_amount(amount: object) -> str:
     """French money format: Decimal("1234.5") -> "1 234,50 €"."""
     if amount is None or amount == "":
         return ""

@@ -13,11 +13,11 @@ class Said(str):
     msgid: str
     variables: dict
 
-    def __new__(cls, msgid: str, **variables) -> Said:
+    def __new__(cls, msgid: str, **variables: object) -> Said:
         said = super().__new__(cls, msgid % variables if variables else msgid)
         said.msgid, said.variables = msgid, variables
         return said
 
 
-def N_(msgid: str, **variables) -> Said:  # noqa: N802  (Babel's name for a marked text)
+def N_(msgid: str, **variables: object) -> Said:  # noqa: N802  (Babel's name for a marked text)
     return Said(msgid, **variables)

@@ -39,7 +39,7 @@ def validate_sender_id(value: str | None) -> list[str]:
                 "utilisez le nom du magasin."
             )
         ]
-    errors = []
+    errors: list[str] = []
     if not MIN_LENGTH <= len(value) <= MAX_LENGTH:
         errors.append(
             N_(
