@@ -6,6 +6,8 @@ and its credit comes back."""
 
 from dataclasses import dataclass
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..extensions import db
@@ -58,8 +60,11 @@ def send(raw_phone, *, user):
     number = phones.sms_number(raw_phone, "")
     gateway = get_gateway()
     if not number:
-        return TestResult(False, gateway.name, "Numéro de portable non reconnu : saisissez un "
-                          "mobile, par exemple 06 12 34 56 78.")  # fmt: skip
+        return TestResult(
+            False,
+            gateway.name,
+            _l("Numéro de portable non reconnu : saisissez un mobile, par exemple 06 12 34 56 78."),
+        )
     try:
         campaign = campaigns.draft(
             "single",
@@ -87,12 +92,19 @@ def send(raw_phone, *, user):
             raise RuntimeError("pas de réponse après plusieurs essais")
     except Exception as error:  # the gateway's own failure is the answer we report
         # The gateways word their errors without secrets (see gateways/kannel.py _mask).
-        why = f"La passerelle n'a pas pris le SMS : {error}"
-        _abandon(campaign_id, why, user)
+        why = _l("La passerelle n'a pas pris le SMS : %(error)s", error=error)
+        with force_locale("fr"):  # the message's own record stays in French, as the others
+            _abandon(campaign_id, str(why), user)
         return TestResult(False, gateway.name, why, campaign_id)
     message = db.session.scalar(select(Message).where(Message.campaign_id == campaign_id))
     if message.state in ("submitted", "delivered", "submitting"):
-        ref = f" (référence {message.gateway_ref})" if message.gateway_ref else ""
-        return TestResult(True, gateway.name, f"SMS accepté par la passerelle{ref}.", campaign_id)
+        said = (
+            _l("SMS accepté par la passerelle (référence %(ref)s).", ref=message.gateway_ref)
+            if message.gateway_ref
+            else _l("SMS accepté par la passerelle.")
+        )
+        return TestResult(True, gateway.name, said, campaign_id)
     reason = message.error or message.skip_reason or message.state
-    return TestResult(False, gateway.name, f"SMS refusé : {reason}", campaign_id)
+    return TestResult(
+        False, gateway.name, _l("SMS refusé : %(reason)s", reason=reason), campaign_id
+    )

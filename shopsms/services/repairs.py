@@ -559,7 +559,7 @@ def find_for_return(user, number, *, again=False):
     )
     ticket = db.session.scalars(query).first()
     if ticket is None:
-        raise RepairError(f"Aucune fiche n° {number} dans votre magasin.")
+        raise RepairError(_l("Aucune fiche n° %(number)s dans votre magasin.", number=number))
     refusal = return_refusal(ticket)
     if refusal is not None and not (again and refusal.can_notify_again):
         raise refusal

@@ -95,7 +95,7 @@ SMS_DISABLED = _l(
     "Le module SMS n'est pas activé pour ce magasin : demandez au siège de l'activer "
     "(Paramètres > Magasins)."
 )
-PLATFORM_OFF = (
+PLATFORM_OFF = _l(
     "La liaison plate-forme de services est coupée : aucun SMS ne peut partir. Le siège "
     "peut la rétablir (Paramètres > Magasins)."
 )

@@ -36,6 +36,7 @@ from shopsms.models.integration import ApiToken, ImportRun
 from shopsms.models.selection import SavedSelection
 from shopsms.services import settings
 from tests.conftest import AuthActions, csrf_token
+from tests.web.security.test_hostile_input import _discover, _url
 
 # What people typed or imported, shown as it is whatever the language.
 DATA_COLUMNS = {
@@ -68,6 +69,11 @@ WORDS = re.compile(
 SKIPPED_PATHS = ("/deconnexion", "/static/", "/langue/", "/api/", "/hooks/", "/sante")
 PER_ENDPOINT = 4  # addresses opened per endpoint (the first ones found)
 ROLES = ["siege", "gerant.biarritz", "vendeur.biarritz"]
+# Forms not sent: they end the session, change the language or log in.
+NOT_POSTED = {"auth.logout", "auth.sign_out_everywhere", "settings.end_sessions", "i18n.switch",
+              "auth.login"}  # fmt: skip
+# What each field of a form gets: nothing, a word, a negative number.
+MISTYPED = ("", "x", "-1")
 
 
 class _Page(HTMLParser):
@@ -204,6 +210,57 @@ def test_every_page_in_english_has_no_french_outside_client_data(app, demo_chain
     assert opened > 40 and len(endpoints) > 30, (opened, sorted(endpoints))  # it went everywhere
     unique = sorted(set(leftovers))
     assert not unique, f"{len(unique)} French texts on English pages:\n" + "\n".join(unique)
+
+
+def _ids():
+    """One of each thing a form's address names, of the Biarritz store (everyone's here)."""
+    store = db.session.scalar(sa.select(Store.id).where(Store.code == "001"))
+    first = {
+        "campaign_id": sa.select(Campaign.id).where(Campaign.store_id == store),
+        "client_id": sa.select(Client.id).where(Client.store_id == store),
+        "ticket_id": sa.select(RepairTicket.id).where(RepairTicket.store_id == store),
+        "template_id": sa.select(Template.id),
+    }
+    ids = {name: db.session.scalar(query.order_by("id").limit(1)) for name, query in first.items()}
+    ids["message_id"] = db.session.scalar(
+        sa.select(Message.id).where(Message.campaign_id == ids["campaign_id"]).limit(1)
+    )
+    return ids
+
+
+@pytest.mark.parametrize("username", ["siege", "vendeur.biarritz"])
+def test_every_form_mistyped_in_english_answers_in_english(app, demo_chain, username):
+    """The services' and the forms' messages: every form the pages hold, posted empty, with
+    a word, with a negative number; the answer (after its redirect) has no French."""
+    with app.app_context():
+        ids = _ids()
+    client = _english_client(app, username)
+    fields = _discover(app, client, ids)
+    adapter = app.url_map.bind("localhost")
+    token, leftovers, posted = csrf_token(client.get("/")), [], 0
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in NOT_POSTED:
+            continue
+        if rule.endpoint.split(".")[0] in ("api", "hooks") or (rule.endpoint, "POST") not in fields:
+            continue
+        names = fields[(rule.endpoint, "POST")] - {"csrf_token"}
+        for value in MISTYPED:
+            form = {name: value for name in names} | {"csrf_token": token}
+            response = client.post(_url(adapter, rule, ids), data=form, buffered=True)
+            posted += 1
+            if response.status_code in (302, 303):
+                response = client.get(response.location, buffered=True)
+            if "html" not in (response.content_type or ""):
+                continue
+            with app.app_context():
+                data = _data_strings()  # the form may have made some (« SMS à … »)
+            page = _Page()
+            page.feed(response.text)
+            found = filter(None, (_french(text, data) for text in page.texts))
+            leftovers += [f"{rule.endpoint} [{value!r}]: {french[:120]}" for french in found]
+    assert posted > 40, posted  # the forms found (17 or more, 3 times each)
+    unique = sorted(set(leftovers))
+    assert not unique, f"{len(unique)} French texts in English answers:\n" + "\n".join(unique)
 
 
 def test_the_heuristics_see_french_and_let_client_data_through():
