@@ -27,3 +27,31 @@ def throwaway_database(prefix):
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def backend_cpu_seconds(connection):
+    """CPU seconds used so far by the PostgreSQL backends connected to `connection`'s
+    database (the server runs on this machine: read from /proc), or None when that
+    cannot be read (SQLite, another host). With the client's own CPU, what a run cost
+    whatever else the machine was doing."""
+    if connection.dialect.name != "postgresql":
+        return None
+    pids = connection.execute(
+        text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+    ).scalars()
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in list(pids):
+        try:
+            with open(f"/proc/{pid}/stat") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def own_cpu_seconds():
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import create_engine, make_url
 
-from bench._db import throwaway_database
+from bench._db import backend_cpu_seconds, own_cpu_seconds, throwaway_database
 
 SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").split(",")]
 STORES = ("001", "002", "003")
@@ -60,6 +60,7 @@ def plain_copy_seconds(url, source):
             cursor = connection.connection.dbapi_connection.cursor()
             columns = ", ".join(f"c{i} text" for i in range(len(HEADERS)))
             cursor.execute(f"CREATE TABLE bench_plain_copy ({columns})")
+            cpu = own_cpu_seconds() + backend_cpu_seconds(connection)
             started = time.perf_counter()
             with (
                 cursor.copy(
@@ -70,10 +71,19 @@ def plain_copy_seconds(url, source):
                 while chunk := file.read(1 << 20):
                     copy.write(chunk)
             seconds = time.perf_counter() - started
+            cpu = own_cpu_seconds() + backend_cpu_seconds(connection) - cpu
             cursor.execute("DROP TABLE bench_plain_copy")
     finally:
         engine.dispose()
-    return seconds
+    return seconds, cpu
+
+
+def _cpu():
+    """This process's CPU and its database backends' (None on SQLite)."""
+    from shopsms.extensions import db
+
+    backends = backend_cpu_seconds(db.session.connection())
+    return own_cpu_seconds() + (backends or 0)
 
 
 def import_once(imports, source):
@@ -81,12 +91,14 @@ def import_once(imports, source):
     shutil.copyfile(source, copy)
     run = imports.start(copy, kind="clients", filename="clients.csv")
     imports.confirm(run.id, run.mapping, enqueue=False)
+    cpu = _cpu()
     started = time.perf_counter()
     run = imports.run(run.id)
     seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu
     # Plain values: the next run's batches empty the session.
     counts = ("rows_read", "rows_created", "rows_updated", "rows_unchanged", "rows_rejected")
-    return SimpleNamespace(**{name: getattr(run, name) for name in counts}), seconds
+    return SimpleNamespace(cpu=cpu, **{name: getattr(run, name) for name in counts}), seconds
 
 
 def measure(rows):
@@ -105,7 +117,9 @@ def measure(rows):
         write_file(source, rows)
         with throwaway_database("shopsms-bench-import") as url:
             database = make_url(url).get_backend_name()
-            copy_seconds = plain_copy_seconds(url, source) if database == "postgresql" else None
+            copy_seconds = copy_cpu = None
+            if database == "postgresql":
+                copy_seconds, copy_cpu = plain_copy_seconds(url, source)
             app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": "redis://unused"})
             with app.app_context():
                 upgrade()
@@ -133,9 +147,16 @@ def measure(rows):
         "peak_rss_mib": peak_rss_mib(),
         "database": database,
     }
+    # CPU (this process and its PostgreSQL backends): what the import costs whatever else
+    # the machine runs (a busy 2-core machine stretches wall-clock times, not these).
+    figures["cpu_s"] = round(first.cpu, 1)
+    figures["reimport_cpu_s"] = round(again.cpu, 1)
     if copy_seconds is not None:
         figures["copy_rows_per_s"] = round(rows / copy_seconds)
         figures["ratio_to_copy"] = round(rows_per_s * copy_seconds / rows, 3)
+        figures["copy_cpu_s"] = round(copy_cpu, 2)
+        figures["ratio_to_copy_cpu"] = round(copy_cpu / first.cpu, 3)
+    figures["load_average"] = os.getloadavg()[0]
     return figures
 
 
@@ -157,6 +178,9 @@ def main():
         "copy_rows_per_s": largest.get("copy_rows_per_s"),
         "ratio_to_copy": largest.get("ratio_to_copy"),
         "ratio_to_copy_goal": 0.3,
+        "ratio_to_copy_cpu": largest.get("ratio_to_copy_cpu"),
+        "cpu_count": os.cpu_count(),
+        "load_average": largest["load_average"],
         "reimport_rows_per_s": largest["reimport_rows_per_s"],
         "reimport_unchanged": largest["reimport_unchanged"],
         "peak_rss_mib": {str(rows): figures["peak_rss_mib"] for rows, figures in by_size.items()},

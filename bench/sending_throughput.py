@@ -7,8 +7,11 @@ the STOP list, 2 % sharing a number with the client before them. The campaign is
 from a selection (the draft list), then sent by a POST to /campagnes/<id>/envoyer, the
 request the button makes: its preparation job renders every text, costs and reserves
 it, then real RQ workers (separate processes) claim and send its batches, with the
-send-time re-checks. Also: the « Envoyer » request's time on this draft against a
-100-recipient draft, and each worker's peak memory at every size (it must stay flat).
+send-time re-checks. Each worker count gets a fresh chain of its own (same tables, same
+data), and the run says how many cores the workers and PostgreSQL kept busy: on a
+2-core machine two workers plus the database cannot use more than two. Also: the
+« Envoyer » request's time on this draft against a 100-recipient draft, and each
+worker's peak memory at every size (it must stay flat).
 
 DATABASE_URL picks the database (default a fresh SQLite file: one worker only, SQLite
 has one writer). BENCH_SENDING_SIZES="100000,1000000" sets the sizes.
@@ -25,7 +28,7 @@ import sys
 import tempfile
 import time
 
-from bench._db import throwaway_database
+from bench._db import backend_cpu_seconds, throwaway_database
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SENDING_SIZES", "100000,1000000").split(",")]
 SMALL = 100  # the small draft of the « Envoyer » request comparison
@@ -123,7 +126,8 @@ def worker(url, redis_url, instance):
     with app.app_context():
         queue = get_queue()
         jobs.Worker([queue], connection=queue.connection).work()  # till SIGTERM
-    return {"peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"peak_mib": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
 
 
 def limit(url, redis_url, campaign_id):
@@ -174,9 +178,18 @@ def _start_worker(url, redis_url, instance):
     )  # fmt: skip
 
 
+def _database_cpu_seconds(app):
+    from shopsms.extensions import db
+
+    with app.app_context():
+        seconds = backend_cpu_seconds(db.session.connection())
+        db.session.rollback()
+    return seconds
+
+
 def send_with(url, redis_url, instance, workers, campaign_id, app):
     """« Envoyer » on the draft, `workers` workers already listening; seconds until the
-    campaign is sent, and the workers' peak memory."""
+    campaign is sent, the workers' peak memory and CPU, and the database's CPU."""
     from rq import Worker
 
     from shopsms.extensions import db
@@ -191,6 +204,7 @@ def send_with(url, redis_url, instance, workers, campaign_id, app):
             if time.monotonic() > deadline:
                 raise RuntimeError("the workers did not start")
             time.sleep(0.1)
+        database_cpu = _database_cpu_seconds(app)
         started = time.perf_counter()
         request_ms = _envoyer(app, campaign_id)
         while True:
@@ -203,17 +217,30 @@ def send_with(url, redis_url, instance, workers, campaign_id, app):
         note = db.session.scalar(db.select(Campaign.status_note).where(Campaign.id == campaign_id))
     if status != "sent":
         raise RuntimeError(f"campaign {campaign_id} ended {status}: {note}")
-    peaks = []
+    # The workers' backends are still connected: their CPU since the click.
+    database_cpu_after = _database_cpu_seconds(app)
+    if database_cpu is not None and database_cpu_after is not None:
+        database_cpu = database_cpu_after - database_cpu
+    else:
+        database_cpu = None
+    peaks, cpu = [], []
     for process in processes:
         process.terminate()  # RQ's warm shutdown: the worker says its peak memory
     for process in processes:
         out, _ = process.communicate(timeout=120)
         found = re.findall(r"^RESULT (.*)$", out, re.M)
         peaks.append(json.loads(found[-1])["peak_mib"] if found else None)
-    return {"seconds": seconds, "request_ms": request_ms, "peaks": peaks}
+        cpu.append(json.loads(found[-1])["cpu_s"] if found else None)
+    return {"seconds": seconds, "request_ms": request_ms, "peaks": peaks, "cpu": cpu,
+            "database_cpu": database_cpu}  # fmt: skip
 
 
-def run_one(url, size, postgresql):
+def run_one(size, workers):
+    """A fresh chain of `size` clients in a database of its own, its campaign sent with
+    `workers` workers: every worker count meets the same tables (the second campaign
+    is never sent over the first one's message rows)."""
+    from sqlalchemy import make_url
+
     from shopsms.extensions import db
     from shopsms.models import Message
     from shopsms.queue import EmbeddedRedis
@@ -222,15 +249,16 @@ def run_one(url, size, postgresql):
     os.environ["SHOPSMS_INSTANCE_PATH"] = instance
     redis = EmbeddedRedis(instance).start()  # ours, shared by the children
     try:
-        _child(f"b.seed({url!r}, {size}, {redis.url!r})")
-        app = _app(url, redis.url)
-        result = {"clients": size}
-        # The request alone, on a 100-recipient draft (its sending is not timed); the
-        # first one warms the app up (templates, connections), the second is timed.
-        for _ in range(2):
-            small = _child(f"b.draft({url!r}, {redis.url!r}, '99')")
-            small_run = send_with(url, redis.url, instance, 1, small["campaign_id"], app)
-        for workers in (1, 2) if postgresql else (1,):
+        with throwaway_database("shopsms-bench-send") as url:
+            postgresql = make_url(url).get_backend_name() == "postgresql"
+            _child(f"b.seed({url!r}, {size}, {redis.url!r})")
+            app = _app(url, redis.url)
+            result = {"clients": size, "workers": workers, "postgresql": postgresql}
+            # The request alone, on a 100-recipient draft (its sending is not timed); the
+            # first one warms the app up (templates, connections), the second is timed.
+            for _ in range(2):
+                small = _child(f"b.draft({url!r}, {redis.url!r}, '99')")
+                small_run = send_with(url, redis.url, instance, 1, small["campaign_id"], app)
             built = _child(f"b.draft({url!r}, {redis.url!r}, '64')")
             run = send_with(url, redis.url, instance, workers, built["campaign_id"], app)
             with app.app_context():
@@ -240,49 +268,58 @@ def run_one(url, size, postgresql):
                         Message.state.in_(("submitted", "delivered")),
                     )
                 )
-            result[f"workers_{workers}"] = {
+            workers_cpu = sum(c for c in run["cpu"] if c)
+            result |= {
                 "recipients": built["recipients"], "submitted": sent,
                 "seconds": round(run["seconds"], 2),
                 "marketing_per_s": round(sent / run["seconds"]),
                 "envoyer_request_ms": round(run["request_ms"], 1),
+                "envoyer_request_ms_100": round(small_run["request_ms"], 1),
                 "worker_peak_mib": [round(p, 1) for p in run["peaks"] if p],
+                # Where the time went: the workers' own CPU and PostgreSQL's backends'
+                # (this database's) over the sending, in cores busy on average.
+                "workers_cpu_s": round(workers_cpu, 1),
+                "database_cpu_s": run["database_cpu"] and round(run["database_cpu"], 1),
+                "cores_busy": round(
+                    (workers_cpu + (run["database_cpu"] or 0)) / run["seconds"], 2
+                ),
             }  # fmt: skip
-            campaign_id = built["campaign_id"]
-        best = _child(f"b.limit({url!r}, {redis.url!r}, {campaign_id})")
-        result["limit_rows_per_s"] = round(best["rows_per_second"])
-        result["envoyer_request_ms_100"] = round(small_run["request_ms"], 1)
+            if workers == 1:
+                best = _child(f"b.limit({url!r}, {redis.url!r}, {built['campaign_id']})")
+                result["limit_rows_per_s"] = round(best["rows_per_second"])
+            with app.app_context():
+                db.engine.dispose()
     finally:
         redis.stop()
     return result
 
 
 def main():
-    from sqlalchemy import make_url
-
     postgresql = bool(os.environ.get("DATABASE_URL"))
     runs = []
     for size in SIZES:
-        with throwaway_database("shopsms-bench-send") as url:
-            runs.append(run_one(url, size, postgresql))
-            postgresql = make_url(url).get_backend_name() == "postgresql"
-    first = runs[0]
-    one = first["workers_1"]["marketing_per_s"]
-    two = first.get("workers_2", {}).get("marketing_per_s")
-    memory = [max(run["workers_1"]["worker_peak_mib"]) for run in runs]
+        for workers in (1, 2) if postgresql else (1,):
+            runs.append(run_one(size, workers))
+    first = {run["workers"]: run for run in runs if run["clients"] == SIZES[0]}
+    one = first[1]["marketing_per_s"]
+    two = first[2]["marketing_per_s"] if 2 in first else None
+    memory = [max(run["worker_peak_mib"]) for run in runs if run["workers"] == 1]
     print(json.dumps({
         "benchmark": "sending_throughput",
         "database": "postgresql" if postgresql else "sqlite",
         "gateway": "outbox",
+        "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg()[0],
         "runs": runs,
         "marketing_per_s": {"1": one, "2": two},
         "two_workers_speedup": round(two / one, 2) if two else None,
-        "ratio_to_limit": round(max(one, two or 0) / first["limit_rows_per_s"], 3),
+        "cores_busy": {"1": first[1]["cores_busy"], "2": two and first[2]["cores_busy"]},
+        "ratio_to_limit": round(max(one, two or 0) / first[1]["limit_rows_per_s"], 3),
         "worker_rss_mib": dict(zip(map(str, SIZES), memory, strict=True)),
         "worker_rss_growth": round(max(memory) / min(memory) - 1, 3),
-        "envoyer_request_ms": first["workers_1"]["envoyer_request_ms"],
+        "envoyer_request_ms": first[1]["envoyer_request_ms"],
         "envoyer_request_ratio_100k_over_100": round(
-            first["workers_1"]["envoyer_request_ms"] / first["envoyer_request_ms_100"], 2),
+            first[1]["envoyer_request_ms"] / first[1]["envoyer_request_ms_100"], 2),
         "aims": {"two_workers_speedup": 1.5, "ratio_to_limit": 0.25, "worker_rss_growth": 0.2,
                  "envoyer_request_ratio_100k_over_100": 2},
     }))  # fmt: skip

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
-from ..models.base import bulk_insert
+from ..models.base import any_of, bulk_insert
 from . import OutgoingSms, Submitted, callbacks
 
 TEST_RANGE_PREFIX = "+336000000"
@@ -64,7 +64,7 @@ class OutboxGateway:
             chunk = message_ids[start : start + 1000]
             found.update(
                 db.session.scalars(
-                    select(OutboxMessage.message_id).where(OutboxMessage.message_id.in_(chunk))
+                    select(OutboxMessage.message_id).where(any_of(OutboxMessage.message_id, chunk))
                 )
             )
         return found

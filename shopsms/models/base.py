@@ -2,9 +2,18 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import Integer, any_, bindparam, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
+
+
+def any_of(column, ids):
+    """`column` is one of `ids`, as one array parameter on PostgreSQL (`= ANY(:ids)`):
+    psycopg then sends one value, not a list of 1,000 placeholders to expand and parse."""
+    if db.session.connection().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def utcnow():

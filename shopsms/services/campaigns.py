@@ -68,11 +68,13 @@ class Recipient:
     context: dict | None = None
 
 
-def sending_window(store_id=None):
+def sending_window(store_id=None, values=None):
+    """The store's sending hours; `values`: its settings when the caller read them
+    already (sending_days, sending_start, sending_end)."""
+    if values is None:
+        values = settings.get_many(("sending_days", "sending_start", "sending_end"), store_id)
     return hours.Window.from_settings(
-        settings.get("sending_days", store_id),
-        settings.get("sending_start", store_id),
-        settings.get("sending_end", store_id),
+        values["sending_days"], values["sending_start"], values["sending_end"]
     )
 
 
@@ -145,18 +147,22 @@ _MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao
            "septembre", "octobre", "novembre", "décembre")  # fmt: skip
 
 
-def pressure_cap():
-    """(N, D) of the chain's setting, or None when the cap is off (N = 0)."""
-    values = settings.get_many(("pressure_max", "pressure_days"))
-    most, days = int(values["pressure_max"]), int(values["pressure_days"])
+def pressure_cap(most=None, days=None):
+    """(N, D) of the chain's setting, or None when the cap is off (N = 0). `most`,
+    `days`: the settings' values when the caller read them already."""
+    if most is None:
+        values = settings.get_many(("pressure_max", "pressure_days"))
+        most, days = values["pressure_max"], values["pressure_days"]
+    most, days = int(most), int(days)
     return (most, days) if most > 0 else None
 
 
-def over_pressure(client_ids, *, now=None, except_campaign=None):
+def over_pressure(client_ids, *, now=None, except_campaign=None, cap=False):
     """{client id: (marketing SMS received, first of them, naive UTC)} for the clients of
     `client_ids` (ids, or a SELECT of ids) who already had the cap's number of marketing
-    SMS in its days, whatever the store that sent them. Service messages do not count."""
-    cap = pressure_cap()
+    SMS in its days, whatever the store that sent them. Service messages do not count.
+    `cap`: pressure_cap() when the caller has it."""
+    cap = pressure_cap() if cap is False else cap
     if cap is None:
         return {}
     most, days = cap

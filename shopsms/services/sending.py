@@ -20,10 +20,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import (
-    Integer,
     and_,
-    any_,
-    bindparam,
     case,
     func,
     insert,
@@ -32,11 +29,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
 from ..gateways import GatewayUnavailable, OutgoingSms, get_gateway
 from ..models import Campaign, Client, Message, MessagePart, OptOut, utcnow
+from ..models.base import any_of
 from ..sms import hours
 from . import credits, delivery, link_status, settings
 from .campaigns import (
@@ -78,8 +75,15 @@ def in_flight(campaign_id):
     )
 
 
-def _per_gateway(key, gateway_name, store_id):
-    value = settings.get(key, store_id)
+# What one batch reads of the settings: in one query (they were seven), every batch, so
+# that a change is seen at once.
+_BATCH_SETTINGS = (
+    "sending_days", "sending_start", "sending_end", "batch_size", "messages_per_second",
+    "pressure_max", "pressure_days",
+)  # fmt: skip
+
+
+def _per_gateway(value, gateway_name):
     return value.get(gateway_name, 0) if isinstance(value, dict) else value
 
 
@@ -92,8 +96,9 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
         return BatchResult(done=True)
     if campaign.not_before and campaign.not_before > now:
         return BatchResult(held_until=campaign.not_before)
+    values = settings.get_many(_BATCH_SETTINGS, campaign.store_id)
     if campaign.kind == MARKETING:
-        window = sending_window(campaign.store_id)
+        window = sending_window(values=values)
         if not hours.is_allowed(now, window):
             resume = hours.next_allowed(now, window)
             campaign.not_before = to_utc(resume)
@@ -129,7 +134,7 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
 
             # In the transaction that claimed it: whoever starts the campaign, once.
             materialize(campaign.id)
-    size = _per_gateway("batch_size", gateway.name, campaign.store_id) or 500
+    size = _per_gateway(values["batch_size"], gateway.name) or 500
     # With a transactional gateway the claim, the submission and its record commit
     # together, so the claim can write "submitted" at once (one UPDATE per batch) and
     # anything skipped or refused below is corrected before the commit.
@@ -141,7 +146,8 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
         finish(campaign.id)
         return BatchResult(done=True)
     claimed = [row.id for row in rows]
-    skipped_ids = _check_again(campaign, claimed, now, state=claimed_state)
+    cap = (values["pressure_max"], values["pressure_days"])
+    skipped_ids = _check_again(campaign, claimed, now, state=claimed_state, cap=cap)
     outgoing = [
         OutgoingSms(row.id, row.phone, row.text, campaign.sender_id, row.parts)
         for row in rows
@@ -150,7 +156,7 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
     skipped = len(skipped_ids)
     submitted = refused = 0
     # Side by side, each of `share` workers keeps to its part of the link's rate.
-    rate = _per_gateway("messages_per_second", gateway.name, campaign.store_id) / share
+    rate = _per_gateway(values["messages_per_second"], gateway.name) / share
     pause = 0.0
     if gateway.transactional:
         began = time.monotonic()
@@ -291,18 +297,14 @@ def _claim(campaign_id, size, token, gateway_name, now, *, state="pending"):
     return sorted(claimed, key=lambda row: row.id)
 
 
-def ids_in(column, ids):
-    """`column` is one of `ids`, as one array parameter on PostgreSQL (`= ANY(:ids)`):
-    psycopg then sends one value, not a list of 500 placeholders to expand and parse."""
-    if db.session.connection().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
-    return column.in_(ids)
+ids_in = any_of  # one array parameter on PostgreSQL (models.base)
 
 
-def _check_again(campaign, ids, now, *, state="pending"):
+def _check_again(campaign, ids, now, *, state="pending", cap=None):
     """Consent and opt-outs can change between the draft and the send: check them now,
     on the claimed rows (in `state`), in one UPDATE joined to the clients and the
-    opt-out list. Returns the ids skipped."""
+    opt-out list. Returns the ids skipped. `cap`: the pressure settings (pressure_max,
+    pressure_days) when the caller read them already."""
     marketing = campaign.kind == MARKETING
     reason = case(
         (Client.sms_refuses_all.is_(True), "refuses_all"),
@@ -326,17 +328,26 @@ def _check_again(campaign, ids, now, *, state="pending"):
             .execution_options(synchronize_session=False)
         )
     )
-    if marketing and pressure_cap() is not None:
+    cap = pressure_cap() if cap is None else pressure_cap(*cap)
+    if marketing and cap is not None:
         # « Pression marketing »: another campaign may have texted them since the draft.
-        rows = {}
-        for row_id, client_id in db.session.execute(
-            select(Message.id, Message.client_id).where(ids_in(Message.id, ids),
-                                                        Message.state == state)
-        ):  # fmt: skip
-            rows.setdefault(client_id, []).append(row_id)
-        over = over_pressure(list(rows), now=now, except_campaign=campaign.id)
-        skipped |= skip_pressure(Message, rows, over, state=state, done_at=now,
-                                 submitted_at=None)  # fmt: skip
+        # The clients as a sub-SELECT of the claimed rows (no list of ids to expand),
+        # and their rows read only when one of them is over the cap (seldom).
+        claimed = (ids_in(Message.id, ids), Message.state == state)
+        over = over_pressure(
+            select(Message.client_id).where(*claimed), now=now, except_campaign=campaign.id,
+            cap=cap,
+        )  # fmt: skip
+        if over:
+            rows = {}
+            for row_id, client_id in db.session.execute(
+                select(Message.id, Message.client_id).where(
+                    *claimed, Message.client_id.in_(list(over))
+                )
+            ):
+                rows.setdefault(client_id, []).append(row_id)
+            skipped |= skip_pressure(Message, rows, over, state=state, done_at=now,
+                                     submitted_at=None)  # fmt: skip
     return skipped
 
 
