@@ -63,21 +63,74 @@ def parse_int(raw, label, *, minimum=0, maximum=INT_MAX):
     return number
 
 
+class AmountUnreadable(ValueError):
+    """Not an amount. `ambiguous`: « 1.234 » or « 1,234 », a thousand or a decimal?
+    `too_large`: a hundred million or more, whatever its sign."""
+
+    def __init__(self, ambiguous=False, too_large=False, separators=False):
+        super().__init__("ambiguous" if ambiguous else "too large" if too_large else "unreadable")
+        self.ambiguous, self.too_large = ambiguous, too_large
+        # The thousands and decimal marks did not fit (« 1.23,4 »), rather than the number.
+        self.unreadable_number = not (ambiguous or separators)
+
+
+_THOUSANDS = re.compile(r"-?\d{1,3}(?:[.,]\d{3})+")
+_AMOUNT_NOISE = re.compile(r"[\s\u00a0\u202f€]")
+AMOUNT_LIMIT = Decimal("100000000")
+
+
+def read_amount(raw):
+    """The one reading of an amount, for the forms, the import and the API: « 12,50 € »,
+    « 12.5 », « 1 234,50 », « 1.234,50 », « 1,234.50 », « 1.234.567 », « -3 »; spaces of
+    any kind and the euro sign are ignored. Two decimals (rounded half even, as Decimal
+    does); None when nothing was typed. Raises AmountUnreadable, ambiguous for « 1.234 »
+    (a thousand, or one euro twenty-three?). Whether it may be negative is the caller's."""
+    cleaned = _AMOUNT_NOISE.sub("", raw or "")
+    if not cleaned:
+        return None
+    separators = [char for char in cleaned if char in ",."]
+    if len(set(separators)) == 2:  # 1.234,50 or 1,234.50: the last one is the decimal
+        decimal_mark = separators[-1]
+        whole, _, cents = cleaned.rpartition(decimal_mark)
+        if not _THOUSANDS.fullmatch(whole) or decimal_mark in whole:
+            raise AmountUnreadable(separators=True)
+        cleaned = re.sub(r"[.,]", "", whole) + "." + cents
+    elif len(separators) > 1:  # 1.234.567: thousands only
+        if not _THOUSANDS.fullmatch(cleaned):
+            raise AmountUnreadable(separators=True)
+        cleaned = re.sub(r"[.,]", "", cleaned)
+    elif separators and _THOUSANDS.fullmatch(cleaned):
+        raise AmountUnreadable(ambiguous=True)
+    else:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise AmountUnreadable() from None
+    if not amount.is_finite():
+        raise AmountUnreadable()
+    if abs(amount) >= AMOUNT_LIMIT:
+        raise AmountUnreadable(too_large=True)
+    return amount.quantize(Decimal("0.01"))
+
+
 def parse_amount(raw, label, *, maximum=Decimal("99999999.99")):
-    """A euro amount (« 99,90 », « 1 500 € »): finite, not negative, two decimals."""
-    raw = (raw or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    """A euro amount typed in a form (« 99,90 », « 1 500 € », read by read_amount):
+    not negative, two decimals; ValueError with the message to show."""
     message = _l("%(label)s : tapez un montant, par exemple 150 ou 99,90.", label=label)
     try:
-        value = Decimal(raw.rstrip("€"))
-    except InvalidOperation:
-        raise ValueError(message) from None
-    if not value.is_finite() or value < 0:
+        value = read_amount(raw)
+    except AmountUnreadable as error:
+        if not error.too_large or (raw or "").lstrip().startswith("-"):
+            raise ValueError(message) from None
+        value = AMOUNT_LIMIT
+    if value is None or value < 0:
         raise ValueError(message)
     if value > maximum:
         raise ValueError(
             _l("%(label)s : %(amount)s € au plus.", label=label, amount=formats.money(maximum))
         )
-    return value.quantize(Decimal("0.01"))
+    return value
 
 
 def ids(values):

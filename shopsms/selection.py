@@ -180,7 +180,7 @@ def from_form(form):
         and values["period_start"] > values["period_end"]
     ):
         errors["period_end"] = "Période : la fin est avant le début."
-    raw = (form.get("revenue") or "").strip().replace(" ", "").replace(",", ".").rstrip("€")
+    raw = (form.get("revenue") or "").strip()
     if raw:
         try:
             values["revenue"] = parse_amount(raw, "Chiffre d'affaires")

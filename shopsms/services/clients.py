@@ -12,14 +12,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, inspect, select
 
-from .. import access, formats
+from .. import access, formats, inputs
 from ..extensions import db
 from ..models import CIVILITIES, Campaign, Client, Message, Purchase, Store, utcnow
 from ..sms import phones
@@ -412,20 +412,17 @@ def _clean(data):
     for name in BOOL_FIELDS:
         values[name] = bool(data.values.get(name))
     for name in MONEY_FIELDS:
-        text = data.values.get(name, "").replace(" ", "").replace(",", ".") or "0"
-        try:
-            amount = Decimal(text).quantize(Decimal("0.01"))
-            if not amount.is_finite():  # NaN goes through quantize
-                raise InvalidOperation
-        except InvalidOperation:
-            errors[name] = _l(
-                "« %(field)s » : un montant, par exemple 12,50.", field=FIELD_LABELS[name]
+        try:  # « 12,50 € » as in the import and the repair form
+            amount = inputs.read_amount(data.values.get(name, "")) or Decimal("0.00")
+        except inputs.AmountUnreadable as error:
+            errors[name] = (
+                _l("Montant trop grand.")
+                if error.too_large
+                else _l("« %(field)s » : un montant, par exemple 12,50.", field=FIELD_LABELS[name])
             )
             continue
         if name == "discount_percent" and not Decimal(0) <= amount <= Decimal(100):
             errors[name] = _l("% Remise : de 0 à 100.")
-        elif abs(amount) >= Decimal("100000000"):
-            errors[name] = _l("Montant trop grand.")
         values[name] = amount
     civility = data.values.get("civility", "")
     if civility and civility not in CIVILITIES:

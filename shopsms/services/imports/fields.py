@@ -8,11 +8,11 @@ JSON and goes through the same parsers, so both ways in accept and refuse alike.
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from ... import inputs
 from ...inputs import strip_format
 from ...sms import phones
 
@@ -130,38 +130,19 @@ def parse_birthday(value):
     return day
 
 
-_THOUSANDS = re.compile(r"-?\d{1,3}(?:[.,]\d{3})+")
-
-
 def parse_amount(value):
-    cleaned = re.sub(r"[\s\u00a0\u202f€]", "", value.strip())
-    if not cleaned:
-        return None
-    separators = [char for char in cleaned if char in ",."]
-    if len(set(separators)) == 2:  # 1.234,50 or 1,234.50: the last one is the decimal
-        decimal_mark = separators[-1]
-        whole, _, cents = cleaned.rpartition(decimal_mark)
-        if not _THOUSANDS.fullmatch(whole) or decimal_mark in whole:
-            raise CellError(f"Montant invalide « {value} » : attendu par exemple 1234,50.")
-        cleaned = re.sub(r"[.,]", "", whole) + "." + cents
-    elif len(separators) > 1:  # 1.234.567 : thousands only
-        if not _THOUSANDS.fullmatch(cleaned):
-            raise CellError(f"Montant invalide « {value} » : attendu par exemple 1234,50.")
-        cleaned = re.sub(r"[.,]", "", cleaned)
-    elif separators and _THOUSANDS.fullmatch(cleaned):
-        raise CellError(
-            f"Montant ambigu « {value} » : écrivez 1234,00 pour mille deux cent trente-quatre "
-            "euros, ou 1,23 pour un euro vingt-trois."
-        )
-    else:
-        cleaned = cleaned.replace(",", ".")
+    """inputs.read_amount, the reading the forms and the API share, with the import's
+    messages (the cell, what was expected)."""
     try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or abs(amount) >= Decimal("100000000"):
-        raise CellError(f"Montant invalide « {value} » : attendu par exemple 359,00.")
-    return amount.quantize(Decimal("0.01"))
+        return inputs.read_amount(value)
+    except inputs.AmountUnreadable as error:
+        if error.ambiguous:
+            raise CellError(
+                f"Montant ambigu « {value} » : écrivez 1234,00 pour mille deux cent trente-quatre "
+                "euros, ou 1,23 pour un euro vingt-trois."
+            ) from None
+        example = "359,00" if error.unreadable_number else "1234,50"
+        raise CellError(f"Montant invalide « {value} » : attendu par exemple {example}.") from None
 
 
 _YES = {"oui", "o", "yes", "y", "1", "x", "vrai", "true", "on", "accepte", "accepted"}

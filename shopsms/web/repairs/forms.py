@@ -2,28 +2,22 @@
 message for what is mistyped (the services check the rules)."""
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from ... import access
+from ... import access, inputs
 from ...services import repair_notices, repairs
 from . import DATE_FIELDS, KIND_LABELS, NOTIFIED_OPTIONS, SMS_OPTIONS, STATUS_OPTIONS, parse_id
 
 
 def parse_amount(text, field, errors, label):
-    text = (text or "").strip().replace(" ", "").replace("\u202f", "").replace("€", "")
-    if not text:
-        return None
+    """An amount as inputs.read_amount reads it (« 30 », « 30,00 € », « 1 234,50 »)."""
     try:
-        value = Decimal(text.replace(",", "."))
-    except InvalidOperation:
+        return inputs.read_amount(text)
+    except inputs.AmountUnreadable:
         errors[field] = _("%(label)s : tapez un nombre, par exemple 30,00.", label=label)
         return None
-    if not value.is_finite() or abs(value) >= Decimal("100000000"):
-        errors[field] = _("%(label)s : tapez un nombre, par exemple 30,00.", label=label)
-        return None
-    return value
 
 
 def parse_date(text, field, errors, label):
