@@ -2,9 +2,17 @@
 same run (goal: results p95 ≤ 2 × report detail p95), on the demo chain (its past
 campaigns have control groups and the sales that followed; BENCH_RESULTS_CLIENTS, default
 50,000). Both pages are asked through the app as head office would, for the chain-wide
-campaign, the largest; the results' first view measures the sales (reported apart, with
-the raw limit: one hand-written aggregate over the same purchases), later views read the
-snapshot the page keeps. Prints one JSON line. DATABASE_URL picks the database."""
+campaign, the largest.
+
+The page keeps the figures it measured (a snapshot, good for an hour): a view after
+another reads them and costs next to nothing. Timing only those flattered the page (the
+ratio once read 0.9 for a page that, uncached, goes over the sales). So each run first
+forgets the snapshot and times the uncached path, what the first person to open the page
+waits for (above results.MEASURE_IN_JOB_ABOVE recipients: the page, the job measuring,
+and the page again), then times a cached view, then the report; the goal is judged on the
+uncached path, the cached one is reported beside it, labelled. The raw limit: one
+hand-written aggregate over the same purchases. Prints one JSON line. DATABASE_URL picks
+the database."""
 
 import json
 import os
@@ -13,7 +21,7 @@ import tempfile
 import time
 from datetime import timedelta
 
-from sqlalchemy import make_url, select, text
+from sqlalchemy import make_url, select, text, update
 
 from bench._db import throwaway_database
 
@@ -82,17 +90,44 @@ def main():
         first = web.get(f"/resultats/{campaign_id}")
         cold = time.perf_counter() - began
         assert first.status_code == 200 and 'data-testid="verdict"' in first.text
-        timings = {"results": [], "report": []}
+        timings = {"uncached": [], "cached": [], "report": []}
+
+        def forget():
+            with app.app_context():
+                db.session.execute(
+                    update(Campaign).where(Campaign.id == campaign_id)
+                    .values(results="", results_at=None)
+                )  # fmt: skip
+                db.session.commit()
+                db.session.remove()
+
+        def timed(path):
+            began = time.perf_counter()
+            answer = web.get(path)
+            assert answer.status_code == 200, (path, answer.status_code)
+            return time.perf_counter() - began, answer
+
+        in_job = 0
         for _ in range(RUNS):
-            for name, path in (("results", f"/resultats/{campaign_id}"),
-                               ("report", f"/rapports/{campaign_id}")):  # fmt: skip
-                began = time.perf_counter()
-                answer = web.get(path)
-                timings[name].append(time.perf_counter() - began)
-                assert answer.status_code == 200, (path, answer.status_code)
+            forget()
+            seconds, answer = timed(f"/resultats/{campaign_id}")
+            if 'data-testid="verdict"' not in answer.text:  # a job measures it: run it here
+                in_job += 1
+                with app.app_context():
+                    began = time.perf_counter()
+                    results.refresh(campaign_id)
+                    seconds += time.perf_counter() - began
+                    db.session.remove()
+                again, answer = timed(f"/resultats/{campaign_id}")
+                seconds += again
+            assert 'data-testid="verdict"' in answer.text
+            timings["uncached"].append(seconds)
+            timings["cached"].append(timed(f"/resultats/{campaign_id}")[0])
+            timings["report"].append(timed(f"/rapports/{campaign_id}")[0])
         with app.app_context():
             db.engine.dispose()
-    results_p95, report_p95 = _p95(timings["results"]), _p95(timings["report"])
+    results_p95, report_p95 = _p95(timings["uncached"]), _p95(timings["report"])
+    cached_p95 = _p95(timings["cached"])
     print(
         json.dumps(
             {
@@ -101,8 +136,17 @@ def main():
                 "clients": CLIENTS,
                 "campaign_recipients": recipients,
                 "runs": RUNS,
-                "results_p50_ms": round(1000 * statistics.median(timings["results"]), 1),
-                "results_p95_ms": round(1000 * results_p95, 1),
+                # The uncached path: the snapshot forgotten before each run (what the goal
+                # is judged on).
+                "results_uncached_p50_ms": round(
+                    1000 * statistics.median(timings["uncached"]), 1
+                ),  # fmt: skip
+                "results_uncached_p95_ms": round(1000 * results_p95, 1),
+                "results_uncached_in_job": in_job,
+                # A later view within the hour: the snapshot read.
+                "results_cached_p50_ms": round(1000 * statistics.median(timings["cached"]), 1),
+                "results_cached_p95_ms": round(1000 * cached_p95, 1),
+                "ratio_cached_p95": round(cached_p95 / report_p95, 2),
                 "report_detail_p50_ms": round(1000 * statistics.median(timings["report"]), 1),
                 "report_detail_p95_ms": round(1000 * report_p95, 1),
                 "ratio_p95": round(results_p95 / report_p95, 2),
