@@ -639,8 +639,10 @@ def _queue(run, campaign, now):
             campaigns.queue_now(campaign.id, now=now, accept_next_window=True)
         except credits.NotEnoughCredits as error:
             db.session.rollback()
+            needed = campaigns.cost(campaign.id)
             campaigns.cancel(campaign.id)
-            return _finish(run, "no_credits", note=str(error)[:300], campaign_id=campaign.id)
+            return _finish(run, "no_credits", note=str(error)[:300], campaign_id=campaign.id,
+                           cost=needed)  # fmt: skip
     pending = campaigns.cost(campaign.id)
     counts = campaigns.progress(campaign.id)
     return _finish(run, "sent", campaign_id=campaign.id, cost=pending,
@@ -707,6 +709,38 @@ def run_due(now=None, *, worker=""):
     for setting in due:
         done[(setting.store_id, setting.kind)] = run_once(setting, day, now=now, worker=worker)
     return done
+
+
+def retry_held(now=None, *, worker=""):
+    """Today's runs held back for credits that the balance now covers (a top-up since):
+    run by one worker (the row is taken back from « no_credits »), never yesterday's."""
+    now = now or utcnow()
+    paused = chain_paused()
+    held = db.session.scalars(
+        select(AutomaticRun).where(AutomaticRun.day == today(now),
+                                   AutomaticRun.status == "no_credits")
+    ).all()  # fmt: skip
+    retried = []
+    for run in held:
+        setting = card(run.store_id, run.kind)
+        # A run whose cost was not known when held stays held: never retried blind.
+        if not active(setting, paused) or run.cost <= 0 or credit_refusal(run.cost):
+            continue
+        # started_at is the real clock, as a campaign's created_at: the campaign cancelled
+        # when the run was held is not adopted again.
+        taken = db.session.execute(
+            update(AutomaticRun)
+            .where(AutomaticRun.id == run.id, AutomaticRun.status == "no_credits")
+            .values(status="started", started_at=utcnow(), finished_at=None, worker=worker,
+                    note="", campaign_id=None)
+        )  # fmt: skip
+        db.session.commit()
+        if taken.rowcount != 1:
+            continue
+        db.session.refresh(run)
+        _perform(run, setting, now)
+        retried.append(run.id)
+    return retried
 
 
 def resume_stale(now=None):
@@ -844,6 +878,7 @@ def tick(now=None, *, worker=""):
     for name, step in (
         ("ready", lambda: notify_ready(now=now)),
         ("runs", lambda: run_due(now, worker=worker)),
+        ("retried", lambda: retry_held(now, worker=worker)),
         ("resumed", lambda: resume_stale(now)),
     ):
         try:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shopsms.extensions import db
 from shopsms.models import Campaign, Client, Message, Purchase, RepairTicket, utcnow
@@ -183,6 +183,42 @@ def test_a_run_that_would_go_under_the_low_credit_threshold_does_not_start_and_s
     assert credits.balance() == left
     automatic.tick(paris(date(2027, 3, 12), 15))  # the same day again: still once
     assert db.session.scalar(select(AutomaticRun.status)) == "no_credits"
+    assert texted("birthday") == {}
+
+
+def test_a_run_held_for_credits_goes_once_the_same_day_after_a_top_up_never_the_next(chain):
+    for n in range(3):
+        a_client(chain.id, n + 1, birthday=date(1990, 3, 12))
+    db.session.commit()
+    turn_on(chain.id, "birthday")
+    settings.put("low_credit_threshold", credits.balance() - 1)  # 3 SMS: 2 under it
+    automatic.tick(paris(date(2027, 3, 12), 10, 5))
+    assert db.session.scalar(select(AutomaticRun.status)) == "no_credits"
+    credits.top_up(1)  # still 1 under: still held, nothing drafted
+    automatic.tick(paris(date(2027, 3, 12), 10, 30))
+    assert db.session.scalar(select(AutomaticRun.status)) == "no_credits"
+    assert db.session.scalar(select(func.count()).select_from(Campaign)) == 0
+    credits.top_up(100)
+    automatic.tick(paris(date(2027, 3, 12), 11))
+    automatic.tick(paris(date(2027, 3, 12), 11, 1))  # a second sweep: still once
+    run = db.session.scalar(select(AutomaticRun))
+    assert run.status == "sent" and run.note == ""
+    assert texted("birthday") == {date(2027, 3, 12): sorted(
+        db.session.scalars(select(Client.id).where(Client.store_id == chain.id)).all()
+    )}  # fmt: skip
+    assert automatic.held_for_credits(chain.id, now=paris(date(2027, 3, 12), 11)) == []
+
+
+def test_a_run_held_yesterday_is_not_sent_today_after_a_top_up(chain):
+    a_client(chain.id, 1, birthday=date(1990, 3, 12))
+    db.session.commit()
+    turn_on(chain.id, "birthday")
+    settings.put("low_credit_threshold", credits.balance())
+    automatic.tick(paris(date(2027, 3, 12), 11))
+    credits.top_up(100)
+    automatic.tick(paris(date(2027, 3, 13), 11))
+    assert db.session.scalar(select(AutomaticRun.status)) == "no_credits"
+    assert texted("birthday") == {}
 
 
 def test_head_office_pauses_a_kind_for_the_chain(chain):
