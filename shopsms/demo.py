@@ -29,7 +29,7 @@ from .models import (
     Workshop,
 )
 from .models.base import bulk_insert
-from .services import results
+from .services import results, variants
 from .services.clients import derived_fields
 
 DEMO_PASSWORD = "shopsms-demo"
@@ -369,6 +369,12 @@ PAST_CAMPAIGNS = (
     (5, None, "Ventes privées -20 %", "<PRENOM>, ventes privées : -20 % sur tout le "
      "magasin jusqu'à samedi. <MAGASIN>", 15, 1.6),
 )  # fmt: skip
+# A/B texts: the last one also tried a second text on half of its texted clients (name:
+# « Variante B », its share %, its effect as above).
+PAST_VARIANT_B = {
+    "Ventes privées -20 %": ("<PRENOM>, -20 % sur tout jusqu'à samedi pour nos clients "
+                             "fidèles. <MAGASIN>", 50, 1.3),
+}  # fmt: skip
 # Share of the held-out clients who buy within 14 days anyway, and how the buying spreads
 # over the days after the sending (most of it in the first days).
 BASE_RATE = 0.14
@@ -413,25 +419,32 @@ def _past_campaigns(rng, stores, brands, today):
                 seen.add(row.sms_number)
                 eligible.append(row)
         held = set(results.draw(campaign.id, [row.id for row in eligible], share))
+        in_b, body_b, effect_b = set(), "", effect
+        if name in PAST_VARIANT_B:
+            body_b, split_b, effect_b = PAST_VARIANT_B[name]
+            campaign.body_b, campaign.split_b = body_b, split_b
+            texted = [row.id for row in eligible if row.id not in held]
+            in_b = set(variants.draw(campaign.id, texted, split_b))
         rows, sales, spent = [], [], 0
         for row in eligible:
             client_id, number, home = row.id, row.sms_number, row.store_id
             context = {"civility": row.civility, "first_name": row.first_name,
                        "last_name": row.last_name, "store": store_names[home]}  # fmt: skip
-            text = final_text(body, context, add_stop=True)
-            parts = measure(text)[2]
             control = client_id in held
+            variant = "" if control or not body_b else ("B" if client_id in in_b else "A")
+            text = final_text(body_b if variant == "B" else body, context, add_stop=True)
+            parts = measure(text)[2]
             spent += 0 if control else parts
             rows.append({
                 "campaign_id": campaign.id, "client_id": client_id, "phone": number,
                 "text": text, "parts": parts,
                 "state": "skipped" if control else "delivered",
-                "skip_reason": "control" if control else "",
+                "skip_reason": "control" if control else "", "variant": variant,
                 "submitted_at": None if control else started,
                 "done_at": started + timedelta(seconds=rng.randint(5, 240)),
                 "created_at": started, "gateway": "" if control else "outbox",
             })  # fmt: skip
-            rate = BASE_RATE * (1 if control else effect)
+            rate = BASE_RATE * (1 if control else effect_b if variant == "B" else effect)
             if rng.random() < rate:
                 day = min(int(rng.expovariate(1 / 3.5)), WINDOW - 1)
                 when = sent_on + timedelta(days=day)

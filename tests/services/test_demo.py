@@ -75,3 +75,7 @@ def test_seed_has_past_campaigns_with_control_groups_and_the_sales_that_followed
     assert not first.provisional
     assert last.provisional and last.elapsed == 5
     assert last.texted.conversion > last.control.conversion
+    # Its A/B texts (issue 21): half of the texted each, with their SMS and buyers.
+    a, b = last.variants
+    assert (a.name, b.name) == ("A", "B") and abs(a.clients - b.clients) <= 1
+    assert a.sent == a.clients and b.sent == b.clients and a.buyers and b.buyers
