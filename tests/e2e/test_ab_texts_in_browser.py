@@ -127,7 +127,7 @@ def test_two_texts_costed_per_variant_sent_and_read_per_variant(
     variants = page.get_by_test_id("report-variants")
     expect(variants.get_by_test_id("report-variant-A")).to_contain_text("108")
     expect(variants.get_by_test_id("report-variant-B")).to_contain_text("216")
-    _shot(page, "ab-report", TABLET)
+    _shot(page, "ab-report", TABLET, ".report-summary")
     _shot(page, "ab-report", PHONE, ".report-variants")
     page.set_viewport_size(TABLET)
 
