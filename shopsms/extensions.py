@@ -34,6 +34,10 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    from .sms.cost import shape
+
+    # A draft's rows are grouped by the shape of their card (sms.cost.shape), in SQL.
+    dbapi_connection.create_function("cost_shape", 1, shape, deterministic=True)
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA busy_timeout = 30000")

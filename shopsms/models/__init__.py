@@ -11,6 +11,7 @@ from .campaign import (
     SKIP_REASONS,
     Campaign,
     CampaignCount,
+    DraftGroup,
     DraftRecipient,
     Message,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "CampaignCount",
     "Client",
     "CreditEntry",
+    "DraftGroup",
     "DraftRecipient",
     "EarlyReceipt",
     "InboundMessage",

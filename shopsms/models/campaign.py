@@ -141,7 +141,11 @@ class DraftRecipient(db.Model):
         # in the selection? One probe per ticket, whatever the selection's size. Rows come
         # in client order, so the index grows at its right edge.
         Index("ix_draft_recipients_campaign_client", "campaign_id", "client_id"),
-    )
+        # A group's first client still on the list (the composer's warnings name them).
+        Index("ix_draft_recipients_pending_grp", "campaign_id", "grp", "client_id",
+              postgresql_where=sa.text("state = 'pending'"),
+              sqlite_where=sa.text("state = 'pending'")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int]
@@ -152,10 +156,37 @@ class DraftRecipient(db.Model):
     state: Mapped[str] = mapped_column(String(10), default="pending")  # or "skipped"
     skip_reason: Mapped[str] = mapped_column(String(20), default="")
     variant: Mapped[str] = mapped_column(String(1), default="")
+    # What the client's card costs in a text (issue 15): [store id, civility, first name
+    # and last name shaped by sms.cost.shape] as JSON, written when the row is made, so
+    # that the list's DraftGroup counts stay exact whatever happens to the row.
+    grp: Mapped[str] = mapped_column(Text, default="")
 
     # Read like a Message by the report of a campaign not started yet.
     error = ""
     submitted_at = done_at = None
+
+
+class DraftGroup(db.Model):
+    """How many pending rows of a draft's list share a card shape (DraftRecipient.grp)
+    and variant: the composer's exact cost is counted on these few rows at each pause in
+    the typing, not on the 100,000 recipients. Written by database triggers on
+    draft_recipients (migration 0020) in the transaction of every change of the list:
+    the selection made, a row removed, restored, corrected, held out, frozen. A group
+    keeps the lowest client id it ever had (the warnings name that client, if still on
+    the list); groups that fell to 0 stay until the list goes."""
+
+    __tablename__ = "draft_groups"
+    __table_args__ = (
+        Index("ix_draft_groups_campaign_variant_grp", "campaign_id", "variant", "grp",
+              unique=True),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int]
+    variant: Mapped[str] = mapped_column(String(1), default="")
+    grp: Mapped[str] = mapped_column(Text, default="")
+    recipients: Mapped[int] = mapped_column(default=0)
+    first_client_id: Mapped[int]
 
 
 class CampaignCount(db.Model):

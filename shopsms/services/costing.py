@@ -5,6 +5,8 @@ the real text too long; here every count is made on the final text (expressions
 replaced, STOP added): of each recipient when they are known, else of an example client.
 """
 
+import dataclasses
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Select, func, select
 
 from ..extensions import db
-from ..models import Client, Store
+from ..models import Client, DraftGroup, Store
 from ..plurals import gettext, ngettext
 from ..sms import cost, encoding, placeholders, stop
 from . import credits, settings
@@ -268,27 +270,32 @@ def preview(
     add_stop,
     store_id=None,
     client_ids=(),
-    signature=None,
+    campaign_id=None,
+    variant=None,
     contexts=None,
     gsm_names=False,
 ) -> Preview:
     """The composer's counter, warnings and cost for `body`: on the recipients' final
-    texts when client_ids (ids, or a Select of ids) are given, or their placeholder
+    texts when client_ids (ids, or a Select of ids) are given, or a draft's list
+    (`campaign_id`: its DraftGroup rows, whatever its size; one `variant`'s of an A/B
+    campaign), or their placeholder
     `contexts` themselves (a repair ticket's hold its number and amount), else on the
     example's."""
     body = body or ""
     max_parts, short_code = _rules(store_id)
     if not isinstance(client_ids, Select):
         client_ids = list(client_ids or ())
-    example = contexts is None and not isinstance(client_ids, Select) and not client_ids
-    if isinstance(client_ids, Select):
+    grouped = campaign_id is not None or isinstance(client_ids, Select)
+    example = contexts is None and not grouped and not client_ids
+    if grouped:
         # A campaign's recipients (tens of thousands): one row per distinct value of
-        # what the text uses, with its count, so a keystroke renders each text once.
+        # what the text uses (a draft: per shape of it), with its count, so a keystroke
+        # renders each text once.
         fields = _fields_used(body)
-        if signature is None:
-            groups = _grouped_contexts(client_ids, fields)
+        if campaign_id is not None:
+            groups = draft_groups(campaign_id, fields, variant)
         else:
-            groups = grouped_contexts_cached(client_ids, fields, signature)
+            groups = _grouped_contexts(client_ids, fields)
 
         # Only with a GSM text is a recipient's Unicode their card's doing.
         samples = {"over": [], "ucs2": [], "ucs2_count": 0, "card": encoding.is_gsm(body),
@@ -322,6 +329,14 @@ def preview(
 
     estimate = estimate_for(body, samples=samples) if samples is not None else estimate_for(body)
     analysis = encoding.analyze(estimate.longest_text)
+    text = estimate.longest_text
+    if campaign_id is not None and samples.get("longest"):
+        # Measured on a shape (« Aaaa »): shown as its first client's card writes it.
+        real = list(recipient_contexts([samples["longest"]]))
+        if real:
+            text = cost.final_text(body, real[0], add_stop=add_stop, short_code=short_code,
+                                   gsm_names=gsm_names)  # fmt: skip
+            estimate = dataclasses.replace(estimate, longest_text=text)
     body_non_gsm = encoding.analyze(body).non_gsm
     listed = _concerned(samples) if samples else {"over": (), "ucs2": ()}
     card_ucs2 = samples["ucs2_count"] if samples else 0
@@ -333,7 +348,7 @@ def preview(
         add_stop=add_stop,
         mention=stop.stop_mention(short_code),
         max_parts=max_parts,
-        text=estimate.longest_text,
+        text=text,
         analysis=analysis,
         limit=encoding.capacity(analysis.encoding, max_parts),
         over_by=estimate.over_by,
@@ -394,24 +409,34 @@ def _fields_used(body):
     return used
 
 
-# The composer asks for the cost at every pause in the typing: a campaign's recipients
-# are read once per (query, fields, set of rows) and kept for the next keystrokes.
-_GROUPS_CACHE: dict = {}
-_GROUPS_CACHE_SIZE = 4
-
-
-def grouped_contexts_cached(client_ids, fields, signature):
-    """_grouped_contexts, remembered while `signature` (what identifies the set of
-    recipients, e.g. count and sums of the rows' ids) stays the same."""
-    key = (str(client_ids.compile(compile_kwargs={"literal_binds": True})), tuple(fields),
-           signature)  # fmt: skip
-    groups = _GROUPS_CACHE.get(key)
-    if groups is None:
-        groups = _grouped_contexts(client_ids, fields)
-        while len(_GROUPS_CACHE) >= _GROUPS_CACHE_SIZE:
-            _GROUPS_CACHE.pop(next(iter(_GROUPS_CACHE)))
-        _GROUPS_CACHE[key] = groups
-    return groups
+def draft_groups(campaign_id, fields, variant=None):
+    """A draft's pending recipients as [(context, recipients, first client id)], one per
+    value of `fields` in the shapes of their cards (sms.cost.shape: texts measured on a
+    shape cost what the card's would), in the order of each group's first client; read
+    from its DraftGroup rows (a few hundred, whatever the list's size), which the
+    database keeps as the list changes (the first client of a group still on it)."""
+    query = select(DraftGroup.grp, DraftGroup.recipients, DraftGroup.first_client_id).where(
+        DraftGroup.campaign_id == campaign_id, DraftGroup.recipients > 0
+    )
+    if variant:
+        query = query.where(DraftGroup.variant == variant)
+    rows = db.session.execute(query).all()
+    stores = {}
+    if "store" in fields:
+        stores = dict(db.session.execute(select(Store.id, Store.name)).all())
+    merged = {}
+    for grp, count, first_id in rows:
+        store_id, civility, first_name, last_name = json.loads(grp)
+        context = {"civility": civility, "first_name": first_name, "last_name": last_name,
+                   "store": stores.get(store_id, "")}  # fmt: skip
+        key = tuple([context[field] for field in fields])
+        found = merged.get(key)
+        if found is None:
+            merged[key] = [context, count, first_id]
+        else:
+            found[1] += count
+            found[2] = min(found[2], first_id)
+    return sorted((tuple(group) for group in merged.values()), key=lambda group: group[2])
 
 
 def _grouped_contexts(client_ids, fields):
@@ -440,21 +465,124 @@ def _grouped_contexts(client_ids, fields):
     return groups
 
 
+class _Lengths:
+    """The measure of a group's text without rendering it, from what each name adds to
+    the text, when that is enough: the names not empty, without edge spaces, line breaks
+    or the punctuation that empty expressions' spacing looks at, and the text either
+    without characters of two units or in one part. Then a text's length is the
+    template's (with its civility, store and STOP, « A » for the names) plus what each
+    name's expressions add (measured once per name, on the template's expressions
+    alone), its encoding GSM-7 if all of these are, and its parts follow from its units.
+    A recount then costs a few additions per group; a name that cannot be told this way
+    is rendered in full."""
+
+    def __init__(self, template, render, add_stop, short_code, gsm_names):
+        self.render, self.gsm_names = render, gsm_names
+        tags = [f"<{tag}>" for tag in _TAG_RE.findall(template or "")]
+        self.tags = " ".join(tag for tag in tags if tag in placeholders.KNOWN_TAGS)
+        # The STOP mention goes after the text unless the text already ends with it.
+        self.mention_end = stop.stop_mention(short_code)[-1] if add_stop else None
+        self.usable = self.mention_end not in ("A", "a")
+        self.bases, self.pieces, self.ones, self.unused = {}, {}, {}, {}
+        self.probe_of = {
+            "first_name": lambda v: {"first_name": v, "last_name": "A"},
+            "last_name": lambda v: {"first_name": "A", "last_name": v},
+        }
+
+    def measure(self, context):
+        """(encoding, units, parts), or None when the text has to be rendered."""
+        if not self.usable:
+            return None
+        first = self._piece("first_name", context.get("first_name"))
+        last = self._piece("last_name", context.get("last_name"))
+        if first is None or last is None:
+            return None
+        key = (context.get("civility"), context.get("store"))
+        base = self.bases.get(key)
+        if base is None:
+            base = self.bases[key] = _text_units(
+                self.render(dict(context, first_name="A", last_name="A"))
+            )
+        length = base[0] + first[0] + last[0]
+        if base[1] and first[1] and last[1]:
+            name, doubles, single, multi = encoding.GSM_7, base[2] + first[2] + last[2], 160, 153
+        else:
+            name, doubles, single, multi = encoding.UCS_2, base[3] + first[3] + last[3], 70, 67
+        units = length + doubles
+        if units <= single:
+            return name, units, 1
+        if doubles:  # where the parts are cut depends on where those characters are
+            return None
+        return name, units, -(-units // multi)
+
+    def _piece(self, field, value):
+        """(characters added, GSM-7, escape pairs, surrogate pairs) by the value in the
+        template's expressions, against « A »; None if it cannot be told this way."""
+        found = self.pieces.get((field, value), False)
+        if found is not False:
+            return found
+        found, one = None, self.ones.get(field)
+        if one is None:
+            one = self.ones[field] = self._probe(field, "A")
+            self.unused[field] = one == self._probe(field, "AA")
+        if self.unused[field]:
+            found = (0, True, 0, 0)  # a name the template does not use
+        elif value.__class__ is str and value and value == value.strip() and not (
+            _UNTOLD.intersection(value) or value[-1] == self.mention_end
+        ):  # fmt: skip
+            counted, plain = _text_units(self._probe(field, value)), _text_units(one)
+            found = (counted[0] - plain[0], counted[1], counted[2] - plain[2],
+                     counted[3] - plain[3])  # fmt: skip
+        self.pieces[(field, value)] = found
+        return found
+
+    def _probe(self, field, value):
+        context = {"civility": "", "store": "", **self.probe_of[field](value)}
+        return cost.final_text(self.tags, context, add_stop=False, gsm_names=self.gsm_names)
+
+
+# Characters of a name that the text's spacing or line breaks depend on.
+_UNTOLD = frozenset("\r\n\ue000,.;:!?)\u2026")
+
+
+def _text_units(text):
+    """(characters, GSM-7, escape pairs if GSM-7, surrogate pairs)."""
+    gsm = encoding.is_gsm(text)
+    escapes = encoding.measure(text)[1] - len(text) if gsm else 0
+    astral = sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text), gsm, escapes, astral
+
+
 def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_names=False,
                        samples=None):  # fmt: skip
     """cost.estimate over groups of recipients sharing a context. `samples` (a dict of
     lists) receives the first LISTED groups too long and in Unicode, as (first client id,
     units, over by, card characters, recipients), and the count of the latter."""
     by_parts, credits_, recipients, over_limit, over_by, ucs2 = {}, 0, 0, 0, 0, 0
-    longest_text, longest_key = "", (0, 0)
+    longest_context, longest_key = None, (0, 0)
     measures = {}
-    for context, count, first_id in groups:
-        text = cost.final_text(
+
+    def render(context):
+        return cost.final_text(
             template, context, add_stop=add_stop, short_code=short_code, gsm_names=gsm_names
         )
-        measured = measures.get(text)
+
+    def render_gsm(context):
+        return cost.final_text(
+            template, context, add_stop=add_stop, short_code=short_code, gsm_names=True
+        )
+
+    lengths = _Lengths(template, render, add_stop, short_code, gsm_names)
+    lengths_gsm = _Lengths(template, render_gsm, add_stop, short_code, True)
+    card = samples is not None and samples["card"]
+    for context, count, first_id in groups:
+        text = None
+        measured = lengths.measure(context)
         if measured is None:
-            measured = measures[text] = encoding.measure(text)
+            text = render(context)
+            measured = measures.get(text)
+            if measured is None:
+                measured = measures[text] = encoding.measure(text)
         encoding_name, units, parts = measured
         recipients += count
         credits_ += parts * count
@@ -467,25 +595,28 @@ def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_na
             over_by = max(over_by, by)
             if samples is not None and len(samples["over"]) < LISTED:
                 samples["over"].append((first_id, units, by, (), count))
-        if samples is not None and samples["card"] and encoding_name == encoding.UCS_2:
+        if card and encoding_name == encoding.UCS_2:
             samples["ucs2_count"] += count
             if not gsm_names:
                 # Names in GSM-7 change only these texts (the others are GSM already):
                 # what they would save, measured on them alone.
-                plain = cost.final_text(template, context, add_stop=add_stop,
-                                        short_code=short_code, gsm_names=True)  # fmt: skip
-                samples["gsm_saving"] += (parts - encoding.measure(plain)[2]) * count
+                plain = lengths_gsm.measure(context)
+                if plain is None:
+                    plain = encoding.measure(render_gsm(context))
+                samples["gsm_saving"] += (parts - plain[2]) * count
             if len(samples["ucs2"]) < LISTED:
-                chars = encoding.analyze(text).non_gsm
+                chars = encoding.analyze(text if text is not None else render(context)).non_gsm
                 by = cost.excess(encoding_name, units, parts, max_parts)
                 samples["ucs2"].append((first_id, units, by, chars, count))
         if (parts, units) > longest_key:
-            longest_text, longest_key = text, (parts, units)
+            longest_context, longest_key = context, (parts, units)
+            if samples is not None:
+                samples["longest"] = first_id
     return cost.Estimate(
         credits=credits_,
         recipients=recipients,
         by_parts=dict(sorted(by_parts.items())),
-        longest_text=longest_text,
+        longest_text=render(longest_context) if longest_context is not None else "",
         longest_parts=longest_key[0],
         over_limit=over_limit,
         over_by=over_by,

@@ -10,14 +10,27 @@ import json
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, delete, func, insert, literal, not_, select, true, update
+from sqlalchemy import (
+    Text,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    not_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy import text as sql
 
 from .. import access, formats, selection
 from ..extensions import db
-from ..models import Campaign, Client, DraftRecipient, Message, OptOut, Store, utcnow
+from ..models import Campaign, Client, DraftGroup, DraftRecipient, Message, OptOut, Store, utcnow
 from ..sms import encoding, hours, phones, sender
-from ..sms.cost import Overflow, final_text
+from ..sms.cost import PLAIN, SHAPE_LETTERS, Overflow, final_text
 from . import audit, background, campaigns, costing, credits, results, settings, variants
 from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, skip_reason
 
@@ -88,7 +101,15 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     if db.session.connection().dialect.name == "postgresql":
         # Finding duplicate numbers sorts the whole selection: in memory, not on disk.
         db.session.execute(sql("SET LOCAL work_mem = '64MB'"))
-    db.session.execute(_insert_recipients(campaign.id, criteria, today=today, store_id=scope))
+    db.session.execute(
+        _insert_recipients(
+            campaign.id,
+            criteria,
+            today=today,
+            store_id=scope,
+            dialect=db.session.connection().dialect.name,
+        )
+    )
     found = db.session.scalar(
         select(func.count(DraftRecipient.id)).where(DraftRecipient.campaign_id == campaign.id)
     )
@@ -192,6 +213,7 @@ def _delete(campaign):
         campaign.status, campaign.finished_at = "cancelled", utcnow()
         return False
     db.session.execute(delete(DraftRecipient).where(DraftRecipient.campaign_id == campaign.id))
+    db.session.execute(delete(DraftGroup).where(DraftGroup.campaign_id == campaign.id))
     db.session.execute(delete(Message).where(Message.campaign_id == campaign.id))
     db.session.delete(campaign)
     return True
@@ -230,6 +252,7 @@ def materialize(campaign_id, *, cancelled=False):
     db.session.execute(insert(Message).from_select(columns, rows, include_defaults=False))
     if moved is None:
         db.session.execute(delete(DraftRecipient).where(mine))
+    db.session.execute(delete(DraftGroup).where(DraftGroup.campaign_id == campaign_id))
 
 
 def quit_draft(user, campaign_id):
@@ -260,9 +283,33 @@ def delete_stale_drafts(days=7, *, now=None):
     return removed
 
 
-def _insert_recipients(campaign_id, criteria, *, today, store_id):
+def card_shape(dialect):
+    """DraftRecipient.grp of a client, in SQL: [store id, civility, first name, last
+    name] with the names shaped as sms.cost.shape does (PostgreSQL's translate, SQLite's
+    cost_shape function: extensions.py), as JSON."""
+    if dialect == "postgresql":
+
+        def shaped(column):
+            value = func.coalesce(column, "")
+            core = func.btrim(value, " ")
+            plain = "^[" + PLAIN.replace("-", "") + "-]*$"
+            return case(
+                (core.op("~")(plain), func.repeat("A", func.char_length(core))),
+                else_=func.translate(value, SHAPE_LETTERS, "A" * len(SHAPE_LETTERS)),
+            )
+
+        first, last = shaped(Client.first_name), shaped(Client.last_name)
+        pack = func.json_build_array
+    else:
+        first, last = func.cost_shape(Client.first_name), func.cost_shape(Client.last_name)
+        pack = func.json_array
+    return cast(pack(Client.store_id, func.coalesce(Client.civility, ""), first, last), Text)
+
+
+def _insert_recipients(campaign_id, criteria, *, today, store_id, dialect):
     """The reasons are those of campaigns.skip_reason, in the same order; a number
-    already given to an earlier client (by id) of the selection is a duplicate."""
+    already given to an earlier client (by id) of the selection is a duplicate. Each
+    row has its card's shape (card_shape), which the list's groups count."""
     where = selection.client_conditions(criteria, today=today, store_id=store_id)
     refuses = Client.sms_refuses_all.is_(True)
     no_mobile = Client.sms_number.is_(None)
@@ -285,6 +332,7 @@ def _insert_recipients(campaign_id, criteria, *, today, store_id):
             Client.id.label("client_id"),
             func.coalesce(Client.sms_number, "").label("phone"),
             reason.label("reason"),
+            card_shape(dialect).label("grp"),
         )
         .outerjoin(OptOut, OptOut.phone == Client.sms_number)
         .where(true(), *where)
@@ -298,8 +346,10 @@ def _insert_recipients(campaign_id, criteria, *, today, store_id):
         literal(0),
         case((found.c.reason == "", "pending"), else_="skipped"),
         found.c.reason,
+        found.c.grp,
     ).order_by(found.c.client_id)
-    columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason"]
+    columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason",
+               "grp"]  # fmt: skip
     return insert(DraftRecipient).from_select(columns, rows, include_defaults=False)
 
 
@@ -314,22 +364,6 @@ def pending_client_ids(campaign_id, variant=None):
     if variant:
         query = query.where(DraftRecipient.variant == variant)
     return query
-
-
-def signature(campaign_id, variant=None):
-    """What identifies the draft's set of pending rows (read from the index alone; one
-    variant's, from the rows): the composer's cost is computed again only when it
-    changes."""
-    row = DraftRecipient
-    pending = (row.campaign_id == campaign_id, row.state == "pending")
-    if variant:
-        pending = (*pending, row.variant == variant)
-    return tuple(
-        db.session.execute(
-            select(func.count(row.id), func.sum(row.id), func.max(row.id),
-                   func.sum((row.id % 10007) * (row.id % 10007))).where(*pending)
-        ).one()
-    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -616,8 +650,7 @@ def split_cost(campaign, body, body_b):
     for variant, text in zip(variants.VARIANTS, (body, body_b), strict=True):
         preview = costing.preview(
             text, add_stop=campaign.add_stop, store_id=campaign.store_id,
-            client_ids=pending_client_ids(campaign.id, variant),
-            signature=signature(campaign.id, variant), gsm_names=campaign.gsm_names,
+            campaign_id=campaign.id, variant=variant, gsm_names=campaign.gsm_names,
         )  # fmt: skip
         estimate = preview.cost.estimate
         costs.append(variants.VariantCost(variant, estimate.recipients, estimate.credits))
@@ -765,6 +798,7 @@ def _freeze_range(campaign_id, makers, after, upto):
                 DraftRecipient.id,
                 DraftRecipient.client_id,
                 DraftRecipient.phone,
+                DraftRecipient.grp,
                 DraftRecipient.variant,
             )
             .cte("gone")
@@ -774,6 +808,7 @@ def _freeze_range(campaign_id, makers, after, upto):
                 gone.c.id,
                 gone.c.client_id,
                 gone.c.phone,
+                gone.c.grp,
                 gone.c.variant,
                 *costing.PLACEHOLDER_COLUMNS,
             )
@@ -784,12 +819,12 @@ def _freeze_range(campaign_id, makers, after, upto):
         cursor = connection.connection.dbapi_connection.cursor()
         with cursor.copy(
             "COPY draft_recipients (id, campaign_id, client_id, phone, text, parts, state, "
-            "skip_reason, variant) FROM STDIN"
+            "skip_reason, grp, variant) FROM STDIN"
         ) as copy:
             for row in rows:
-                text, parts = makers[row[3]](row[4:])
+                text, parts = makers[row[4]](row[5:])
                 copy.write_row((row[0], campaign_id, row[1], row[2], text, parts, "pending", "",
-                                row[3]))  # fmt: skip
+                                row[3], row[4]))  # fmt: skip
         return len(rows)
     rows = db.session.execute(
         select(DraftRecipient.id, DraftRecipient.variant, *costing.PLACEHOLDER_COLUMNS)

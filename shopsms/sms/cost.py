@@ -148,3 +148,31 @@ def estimate(
         ucs2=ucs2,
         max_parts=max_parts,
     )
+
+
+# A campaign's exact cost is counted on groups of recipients whose card values cost the
+# same whatever the template (issue 15), the value's shape:
+# - a value of plain characters (PLAIN: one septet, and one UCS-2 unit, in both cases, in
+#   GSM-7 already, not a punctuation mark the empty expressions' spacing looks at) is
+#   « A » as many times as it has characters once its edge spaces go: proper case,
+#   words and GSM-7 names change none of its lengths;
+# - any other value keeps its characters, its ASCII letters written « A » (one septet in
+#   either case, word characters, unchanged by to_gsm): accents, digits, spaces, emoji
+#   stay where they are, so words, proper case, empty values and the parts' cut points
+#   are those of the value.
+# Two values of one shape give texts of the same encoding, units and parts.
+SHAPE_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+PLAIN = SHAPE_LETTERS + " '-éÉüÜöÖäÄñÑåÅæÆøØ"
+_SHAPE = str.maketrans(SHAPE_LETTERS, "A" * len(SHAPE_LETTERS))
+PLAIN_SET = frozenset(PLAIN)
+
+
+def shape(value: str | None) -> str:
+    """The value as it costs: « Jean », « LUC » and « Le Gall » -> « AAAA », « AAA »,
+    « AAAAAAA »; « Françoise » -> « AAAAçAAAA ». Rendering the shape gives a text
+    measured as the value's (measure())."""
+    value = value or ""
+    core = value.strip(" ")
+    if PLAIN_SET.issuperset(core):
+        return "A" * len(core)
+    return value.translate(_SHAPE)

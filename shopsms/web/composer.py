@@ -97,7 +97,6 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
     add_stop = True if forced else bool(add_stop)
     store_id = _store_for(store_id)
     client_ids = list(client_ids)
-    recipients_query = recipients = None
     gsm_names = False
     if campaign_id is not None:
         from ..services import campaigns, recipients
@@ -107,7 +106,6 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
         except campaigns.CampaignError:
             abort(404)
         client_ids = []
-        recipients_query = recipients.pending_client_ids(campaign_id, variant)
     contexts = _ticket_contexts(ticket_ids) if ticket_ids else None
     return {
         "id": dom_id if _DOM_ID_RE.fullmatch(dom_id or "") else "composer",
@@ -125,10 +123,9 @@ def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id
             body,
             add_stop=add_stop,
             store_id=store_id,
-            client_ids=recipients_query if recipients_query is not None else client_ids,
-            signature=(
-                recipients.signature(campaign_id, variant) if recipients_query is not None else None
-            ),
+            client_ids=client_ids,
+            campaign_id=campaign_id,
+            variant=variant,
             contexts=contexts,
             gsm_names=gsm_names,
         ),

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from shopsms import selection
 from shopsms.extensions import db
@@ -199,28 +199,104 @@ def test_no_screen_can_text_another_stores_client(users, people):
         recipients.get(SimpleNamespace(has_role=lambda r: False, store_id=-1), other.id)
 
 
-@pytest.mark.parametrize(
-    "body",
-    ["Soldes !", "Bonjour <NOM>, soldes !", "<GEN> <NOMPROPRE>, à <MAGASIN> : -20 % " * 3,
-     "Bonjour <PRENOM> ç"],
-)  # fmt: skip
-def test_the_composer_costs_a_draft_as_it_costs_its_clients_one_by_one(users, make_client, body):
-    from shopsms.services import costing
+# Cards whose shapes (sms.cost.shape) are alike or nearly: accents, lower-case ç and
+# capital È that proper case turns over, an emoji, a two-septet €, an empty first name.
+CARDS = [
+    ("Madame", "Sabine", "ARTOLA"), ("Monsieur", "Jean-Baptiste", "DE LA FONTAINE-DUVAL"),
+    ("Madame", "Sabine", "ARTOLA"), ("", "Françoise", "ÉTCHEGARAY"), ("Monsieur", "", "Li"),
+    ("Mme", "FRANÇOISE", "LÈBRE"), ("M.", "Zoé 🌸", "O'NEIL"), ("Mlle", "Inès", "ÈVE [€]"),
+    ("M", "Marc", "DUPONT"), ("M", "Luc", "MARTIN"), ("Madame", "Sabine", "ETCHE"),
+]  # fmt: skip
+BODIES = [
+    "Soldes !", "Bonjour <NOM>, soldes !", "<GEN> <NOMPROPRE>, à <MAGASIN> : -20 % " * 3,
+    "Bonjour <PRENOM> ç", "x" * 120 + " <PRENOM> <NOM>", "<CIV> <NOM> " + "y" * 140 + "<PRENOM>",
+]  # fmt: skip
 
-    for n, (civility, first, last) in enumerate(
-        [("Madame", "Sabine", "ARTOLA"), ("Monsieur", "Jean-Baptiste", "DE LA FONTAINE-DUVAL"),
-         ("Madame", "Sabine", "ARTOLA"), ("", "Françoise", "ÉTCHEGARAY"), ("Monsieur", "", "Li")]
-    ):  # fmt: skip
+
+def _draft_of_cards(users, make_client):
+    for n, (civility, first, last) in enumerate(CARDS):
         make_client(civility=civility, first_name=first, last_name=last,
                     tel1=f"06 11 22 33 {n:02d}")  # fmt: skip
-    staff = user(users, "staff")
-    campaign = recipients.draft_from_selection(staff, selection.Criteria())
-    query = recipients.pending_client_ids(campaign.id)
-    ids = list(db.session.scalars(query))
-    grouped = costing.preview(body, add_stop=True, client_ids=query)
-    one_by_one = costing.preview(body, add_stop=True, client_ids=ids)
-    assert grouped.cost.estimate == one_by_one.cost.estimate
+    return recipients.draft_from_selection(user(users, "staff"), selection.Criteria())
+
+
+def _same_cost_as_one_by_one(campaign_id, body, gsm_names=False):
+    """The composer's cost of the draft (its groups) is that of its pending clients read
+    one by one, warnings and the text shown included."""
+    from shopsms.services import costing
+
+    ids = list(db.session.scalars(recipients.pending_client_ids(campaign_id)))
+    grouped = costing.preview(body, add_stop=True, campaign_id=campaign_id, gsm_names=gsm_names)
+    one_by_one = costing.preview(body, add_stop=True, client_ids=ids, gsm_names=gsm_names)
+    selected = costing.preview(body, add_stop=True, gsm_names=gsm_names,
+                               client_ids=recipients.pending_client_ids(campaign_id))  # fmt: skip
+    assert grouped.cost.estimate == one_by_one.cost.estimate == selected.cost.estimate, body
+    assert grouped.text == one_by_one.text
     assert grouped.gsm_parts == one_by_one.gsm_parts
+    assert (grouped.card_ucs2, grouped.names_gsm_credits) == (
+        selected.card_ucs2, selected.names_gsm_credits)  # fmt: skip
+
+    # The same recipients warned about, with the same figures (a group may gather
+    # cards of the same shape that the Select's reading lists apart).
+    def warned(preview):
+        out = {}
+        for c in preview.card_ucs2_list + preview.over_list:
+            key = (c.units, c.over_by, c.chars)
+            out[key] = out.get(key, 0) + 1 + c.others
+        return out
+
+    assert warned(grouped) == warned(selected)
+    named = {c.client_id for c in grouped.card_ucs2_list + grouped.over_list}
+    assert named <= set(ids)  # whoever a warning names is on the list
+    return grouped
+
+
+@pytest.mark.parametrize("body", BODIES)
+def test_the_composer_costs_a_draft_as_it_costs_its_clients_one_by_one(users, make_client, body):
+    campaign = _draft_of_cards(users, make_client)
+    _same_cost_as_one_by_one(campaign.id, body)
+    _same_cost_as_one_by_one(campaign.id, body, gsm_names=True)
+
+
+def test_the_drafts_groups_follow_every_change_of_its_list(users, make_client):
+    """The groups the composer counts on are kept by the database: after each hand edit
+    (removed, restored, a number corrected into a duplicate and back, a control group
+    drawn, the texts frozen) the cost is still that of the list read one by one."""
+    from shopsms.models import DraftGroup
+
+    campaign = _draft_of_cards(users, make_client)
+    staff = user(users, "staff")
+    body = BODIES[-1]
+    rows = dict(db.session.execute(
+        select(DraftRecipient.client_id, DraftRecipient.id)
+        .where(DraftRecipient.campaign_id == campaign.id).order_by(DraftRecipient.client_id)
+    ).all())  # fmt: skip
+    first, *others = rows.values()
+    full = _same_cost_as_one_by_one(campaign.id, body).cost.estimate.recipients
+    recipients.remove(staff, campaign.id, first)
+    after = _same_cost_as_one_by_one(campaign.id, body)
+    assert after.cost.estimate.recipients == full - 1
+    recipients.remove(staff, campaign.id, others[6])  # the emoji's group was its alone
+    _same_cost_as_one_by_one(campaign.id, body)
+    recipients.restore(staff, campaign.id, first)
+    assert _same_cost_as_one_by_one(campaign.id, body).cost.estimate.recipients == full - 1
+    twin = db.session.get(DraftRecipient, others[0]).phone
+    recipients.correct_phone(staff, campaign.id, others[1], twin)  # now a duplicate
+    _same_cost_as_one_by_one(campaign.id, body)
+    recipients.correct_phone(staff, campaign.id, others[1], "06 99 00 00 01")
+    _same_cost_as_one_by_one(campaign.id, body)
+    recipients.set_control_share(staff, campaign.id, "20")
+    _same_cost_as_one_by_one(campaign.id, body)
+    recipients.compose(staff, campaign.id, "Bonjour <NOM>", "BIJOUX64")
+    _same_cost_as_one_by_one(campaign.id, body)
+    counted = db.session.scalar(
+        select(func.sum(DraftGroup.recipients)).where(DraftGroup.campaign_id == campaign.id)
+    )
+    assert counted == recipients.summary(campaign.id).recipients
+    recipients.quit_draft(staff, campaign.id)
+    assert not db.session.scalar(
+        select(func.count(DraftGroup.id)).where(DraftGroup.campaign_id == campaign.id)
+    )
 
 
 # --- money and double sends ----------------------------------------------------------

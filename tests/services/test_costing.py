@@ -147,3 +147,60 @@ def test_unknown_expressions_are_listed():
 def test_unknown_ids_are_not_recipients(clients):
     cost = costing.for_clients("Bonjour", [clients[0], 999_999], add_stop=False)
     assert cost.estimate.recipients == 1
+
+
+def test_counting_by_groups_is_exact_on_awkward_names_and_templates():
+    """The composer counts a campaign by groups of recipients, telling most texts' cost
+    from the names' lengths (costing._Lengths): on names and templates chosen to trip it
+    (escape characters and emoji around the parts' edges, empty names, punctuation,
+    Unicode that proper case turns on or off), every figure is that of the texts
+    rendered one by one."""
+    import random
+
+    from shopsms.sms import cost, encoding
+
+    rng = random.Random(15)
+    letters = ["A", "e", "é", "É", "è", "È", "ç", "Ç", "-", " ", "'", "€", "[", "🌸", "ß", "œ",
+               ",", ".", "8", "ê", "x", "Y", "z", "\t"]  # fmt: skip
+    stems = ["<PRENOM> <NOM>", "<NOMPROPRE>", "<CIV> <PRENOM>", "<GEN> <NOMPROPRE> <PRENOM>",
+             "<NOM>", "<MAGASIN> <PRENOM>", "<PRENOM><NOMPROPRE>"]  # fmt: skip
+
+    def name():
+        if rng.random() < 0.5:
+            return "".join(rng.choice("ABCDEFGHIJKL") for _ in range(rng.randrange(1, 14)))
+        return "".join(rng.choice(letters) for _ in range(rng.randrange(0, 14)))
+
+    bodies = [("x" * odd + "€" * pad + " <PRENOM> ", "") for odd in (0, 1) for pad in (76, 152)]
+    for _ in range(150):
+        body = rng.choice(["", "€ ", "Soldes ", "🌸 "]) + " "
+        body += "".join(rng.choice("xxxxxxx€") for _ in range(rng.randrange(0, 300)))
+        bodies.append((body, rng.choice(stems) + rng.choice(["", " !", " €", ", merci", " 8"])))
+    for body, tail in bodies:
+        body += tail
+        contexts = [
+            {"civility": rng.choice(["Madame", "M.", "", "Mlle"]), "first_name": name(),
+             "last_name": name(), "store": rng.choice(["Biarritz", "Châtel", "Pau €"])}
+            for _ in range(12)
+        ]  # fmt: skip
+        groups = [(context, rng.randrange(1, 5), n) for n, context in enumerate(contexts)]
+        one_by_one = [context for context, count, _ in groups for _ in range(count)]
+        for add_stop in (True, False):
+            for gsm_names in (False, True):
+                for max_parts in (1, 3):
+                    grouped = costing._weighted_estimate(
+                        body, groups, add_stop, "36608", max_parts, gsm_names
+                    )
+                    expected = cost.estimate(body, one_by_one, add_stop=add_stop,
+                                             max_parts=max_parts, gsm_names=gsm_names)  # fmt: skip
+                    assert grouped == expected, (body, contexts, add_stop, gsm_names)
+            # The card's Unicode: who is in it, and what names in GSM-7 would save.
+            samples = {"over": [], "ucs2": [], "ucs2_count": 0, "card": True, "gsm_saving": 0}
+            costing._weighted_estimate(body, groups, add_stop, "36608", 1, False, samples)
+            ucs2, saving = 0, 0
+            for context in one_by_one:
+                text = cost.final_text(body, context, add_stop=add_stop)
+                if not encoding.is_gsm(text):
+                    ucs2 += 1
+                    plain = cost.final_text(body, context, add_stop=add_stop, gsm_names=True)
+                    saving += encoding.measure(text)[2] - encoding.measure(plain)[2]
+            assert (samples["ucs2_count"], samples["gsm_saving"]) == (ucs2, saving)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from shopsms.sms import cost
 from shopsms.sms.cost import estimate, final_text
 from shopsms.sms.encoding import analyze
 from shopsms.sms.stop import DEFAULT_SHORT_CODE, stop_mention, with_stop
@@ -167,3 +168,26 @@ def test_one_hundred_thousand_recipients_in_well_under_three_seconds():
     assert result.recipients == 100_000
     assert result.by_parts == {1: 66_667, 2: 33_333}  # the "Mme" clients go over
     assert (result.credits, result.over_limit, result.over_by) == (133_333, 33_333, 1)
+
+
+@pytest.mark.parametrize(
+    "first, last",
+    [("Jean", "DUPONT"), ("françoise", "LÈBRE"), ("Zoé 🌸", "O'NEIL-D'ARC"), ("", "Li"),
+     ("JEAN-ÉLODIE", "ÈVE [€]"), (" Inès ", "DE LA FONTAINE"), ("ÇA", "ÿves"), ("Luc.", "X,Y")],
+)  # fmt: skip
+def test_a_cards_shape_costs_what_the_card_costs(first, last):
+    """The composer counts a draft by shapes of cards: in every expression, with or
+    without the names in GSM-7, at every length around the parts' edges, the text of the
+    shape is measured as the card's."""
+    from shopsms.sms.encoding import measure
+
+    card = {"civility": "Madame", "first_name": first, "last_name": last, "store": "Biarritz"}
+    shaped = dict(card, first_name=cost.shape(first), last_name=cost.shape(last))
+    assert cost.shape("Jean") == cost.shape("LUCA") == "AAAA"
+    for pad in range(120, 170):
+        for template in ("<NOM>", "<PRENOM> <NOMPROPRE> !", "<CIV> <PRENOM>, <NOM>"):
+            body = "x" * pad + " " + template
+            for gsm_names in (False, True):
+                texts = [cost.final_text(body, c, add_stop=True, gsm_names=gsm_names)
+                         for c in (card, shaped)]  # fmt: skip
+                assert measure(texts[0]) == measure(texts[1]), (body, gsm_names)
