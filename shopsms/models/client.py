@@ -18,6 +18,8 @@ class Client(db.Model):
     __tablename__ = "clients"
     __table_args__ = (
         Index("ix_clients_name", "last_name", "first_name"),
+        # A store's client list opens on its first names in order (client_search).
+        Index("ix_clients_store_name", "store_id", "last_name", "first_name", "id"),
         # The search matches a first name typed alone too: without this index, that one
         # OR term would make every word search read the whole table.
         Index("ix_clients_first_name", "first_name"),
