@@ -194,3 +194,22 @@ def test_campaign_counts_follow_each_variant(ctx, credits_available):
     )
     assert counts == {"": 0, **truth} and truth == {"A": 121, "B": 122}
     assert sum(campaigns.progress(campaign.id).values()) == 300
+
+
+def test_the_test_sms_sends_both_texts(ctx, credits_available, redis_client):
+    admin = _chain(300)
+    credits_available(100)
+    campaign = recipients.draft_from_selection(admin, selection.Criteria())
+    recipients.set_split(admin, campaign.id, "50")
+    recipients.send_test(admin, campaign.id, "06 99 88 77 66", "Texte A", "BIJOUX",
+                         body_b="Texte B")  # fmt: skip
+    tests = db.session.execute(
+        select(Campaign.name, Message.text)
+        .join(Message, Message.campaign_id == Campaign.id)
+        .where(Campaign.kind == "single")
+        .order_by(Campaign.id)
+    ).all()  # fmt: skip
+    assert [(name[-12:], text.split("\n")[0]) for name, text in tests] == [
+        ("(variante A)", "Texte A"),
+        ("(variante B)", "Texte B"),
+    ]

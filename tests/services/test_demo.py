@@ -79,3 +79,9 @@ def test_seed_has_past_campaigns_with_control_groups_and_the_sales_that_followed
     a, b = last.variants
     assert (a.name, b.name) == ("A", "B") and abs(a.clients - b.clients) <= 1
     assert a.sent == a.clients and b.sent == b.clients and a.buyers and b.buyers
+    # The results list's export carries each variant's clients, SMS, rate and gap.
+    line = results.Line(campaigns[-1].id, "Ventes", "", campaigns[-1].started_at, last)
+    (row,) = results.list_rows([line])
+    assert len(row) == len(results.LIST_HEADER)
+    assert row[-8:-6] == (a.clients, a.sent) and row[-4:-2] == (b.clients, b.sent)
+    assert row[-2] == round(100 * b.conversion, 2)
