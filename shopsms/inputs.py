@@ -7,6 +7,7 @@ are bidi controls and zero-width characters, which can disguise a name and would
 an SMS to the costlier Unicode. Integers stay inside what a database column holds."""
 
 import re
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -112,6 +113,45 @@ def read_amount(raw):
     if abs(amount) >= AMOUNT_LIMIT:
         raise AmountUnreadable(too_large=True)
     return amount.quantize(Decimal("0.01"))
+
+
+class DateUnreadable(ValueError):
+    """Not a day between 1900 and 2100."""
+
+
+_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def read_date(raw):
+    """The one reading of a day, for the forms, the import and the API: « 31/12/2024 »
+    (typed, or a point-of-sale export), « 2024-12-31 » (a date input, JSON), « 31-12-2024 »,
+    « 31.12.2024 », « 31/12/24 »; a time after it (« 31/12/2024 10:30 ») is ignored. None
+    when nothing was typed; DateUnreadable otherwise."""
+    value = (raw or "").strip()
+    if not value:
+        return None
+    head = value.split(" ")[0].split("T")[0]
+    # The usual French form without strptime (a tenth of an import's parsing time).
+    if (match := _DMY.fullmatch(head)) is not None:
+        day_, month, year = map(int, match.groups())
+        try:
+            day = date(year, month, day_)
+        except ValueError:
+            pass
+        else:
+            if _FIRST_DAY <= day <= _LAST_DAY:
+                return day
+    for fmt in _DATE_FORMATS:
+        try:
+            day = datetime.strptime(head, fmt).date()
+        except ValueError:
+            continue
+        if not _FIRST_DAY <= day <= _LAST_DAY:
+            break
+        return day
+    raise DateUnreadable(value)
 
 
 def parse_amount(raw, label, *, maximum=Decimal("99999999.99")):

@@ -28,6 +28,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Date,
     Integer,
@@ -44,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from .inputs import INT_MAX, parse_amount, parse_int
+from .inputs import INT_MAX, DateUnreadable, parse_amount, parse_int, read_date
 from .models import Client, OptOut, Purchase
 
 SMS_CHOICES = ("all", "with", "without")  # « Tous » / « Avec » / « Sans »
@@ -119,7 +120,7 @@ ABSENT_DAYS_MAX = 36_500
 class CriteriaErrors(ValueError):
     def __init__(self, errors):
         self.errors = errors  # field name -> French message
-        super().__init__("; ".join(errors.values()))
+        super().__init__("; ".join(map(str, errors.values())))
 
 
 def _day_month(value):
@@ -159,53 +160,51 @@ def from_form(form):
         if not raw:
             return None
         try:
-            if "/" in raw:
-                day, month, year = (int(x) for x in raw.split("/"))
-                return date(year, month, day)
-            return date.fromisoformat(raw)
-        except ValueError:
-            errors[name] = f"{label} : date incorrecte (jj/mm/aaaa)."
+            return read_date(raw)
+        except DateUnreadable:
+            errors[name] = _l("%(label)s : date incorrecte (jj/mm/aaaa).", label=label)
             return None
 
-    values["created_store_id"] = integer("created_store_id", "Magasin de création", 1)
+    values["created_store_id"] = integer("created_store_id", _l("Magasin de création"), 1)
     values["last_visit_store_id"] = integer(
-        "last_visit_store_id", "Magasin de la dernière visite", 1
+        "last_visit_store_id", _l("Magasin de la dernière visite"), 1
     )
-    values["brand_id"] = integer("brand_id", "Marque", 1)
-    values["period_start"] = a_date("period_start", "Période, début")
-    values["period_end"] = a_date("period_end", "Période, fin")
+    values["brand_id"] = integer("brand_id", _l("Marque"), 1)
+    values["period_start"] = a_date("period_start", _l("Période, début"))
+    values["period_end"] = a_date("period_end", _l("Période, fin"))
     if (
         values["period_start"]
         and values["period_end"]
         and values["period_start"] > values["period_end"]
     ):
-        errors["period_end"] = "Période : la fin est avant le début."
+        errors["period_end"] = _l("Période : la fin est avant le début.")
     raw = (form.get("revenue") or "").strip()
     if raw:
         try:
-            values["revenue"] = parse_amount(raw, "Chiffre d'affaires")
+            values["revenue"] = parse_amount(raw, _l("Chiffre d'affaires"))
         except ValueError as error:
             errors["revenue"] = str(error)
-    values["visits"] = integer("visits", "Nombre de passages")
+    values["visits"] = integer("visits", _l("Nombre de passages"))
     values["no_purchase_too"] = form.get("no_purchase_too") in ("1", "on", "true")
     for op in ("revenue_op", "visits_op"):
         values[op] = form.get(op) if form.get(op) in COMPARISONS else "gte"
     values["absent_days"] = integer(
-        "absent_days", "Clients qui ne sont pas venus depuis", 1, ABSENT_DAYS_MAX
+        "absent_days", _l("Clients qui ne sont pas venus depuis"), 1, ABSENT_DAYS_MAX
     )
     values["city"] = (form.get("city") or "").strip()
     postal = (form.get("postal_code") or "").strip().replace(" ", "").upper()
     if postal and not postal.isalnum():
-        errors["postal_code"] = "Code postal : chiffres seulement (département, ou plus)."
+        errors["postal_code"] = _l("Code postal : chiffres seulement (département, ou plus).")
     values["postal_code"] = postal
-    for name, label in (("birthday_from", "Anniversaire, du"), ("birthday_to", "Anniversaire, au")):
+    birthdays = (("birthday_from", _l("Anniversaire, du")), ("birthday_to", _l("Anniversaire, au")))
+    for name, label in birthdays:
         try:
             values[name] = _day_month(form.get(name) or "")
         except ValueError:
-            errors[name] = f"{label} : date incorrecte (jj/mm)."
+            errors[name] = _l("%(label)s : date incorrecte (jj/mm).", label=label)
     one_date = (values.get("birthday_from") is None) != (values.get("birthday_to") is None)
     if one_date and not errors.keys() & {"birthday_from", "birthday_to"}:
-        errors["birthday_to"] = "Anniversaire : donnez les deux dates (du … au …)."
+        errors["birthday_to"] = _l("Anniversaire : donnez les deux dates (du … au …).")
     values["name"] = (form.get("name") or "").strip()
     values["sms"] = form.get("sms") if form.get("sms") in SMS_CHOICES else "all"
     for name in ("address_incomplete", "npai"):

@@ -11,7 +11,7 @@ objects; a bulk INSERT/UPDATE through Core bypasses it and must merge those valu
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
@@ -436,9 +436,9 @@ def _clean(data):
     values["birthday"] = None
     if birthday:
         try:
-            values["birthday"] = datetime.strptime(birthday, "%Y-%m-%d").date()
-        except ValueError:
-            errors["birthday"] = "Date d'anniversaire invalide (jj/mm/aaaa)."
+            values["birthday"] = inputs.read_date(birthday)
+        except inputs.DateUnreadable:
+            errors["birthday"] = _l("Date d'anniversaire invalide (jj/mm/aaaa).")
         else:
             if values["birthday"] > date.today():
                 errors["birthday"] = _l("La date d'anniversaire est dans le futur.")

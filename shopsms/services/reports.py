@@ -7,13 +7,12 @@ services/report_export.py.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import aliased
 
-from .. import access
+from .. import access, inputs
 from ..extensions import db
 from ..models import Campaign, CampaignCount, Client, DraftRecipient, Message, Store, utcnow
 from . import audit, listings
@@ -355,10 +354,7 @@ def close_all(user):
 
 def parse_day(value):
     """A date typed as JJ/MM/AAAA or given by a date input (AAAA-MM-JJ), else None."""
-    value = (value or "").strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(value, fmt).date()
-        except ValueError:
-            continue
-    return None
+    try:
+        return inputs.read_date(value)
+    except inputs.DateUnreadable:
+        return None

@@ -1,6 +1,8 @@
-"""Issue 20: one amount reading for the forms, the import and the API. « 12,50 € » was
-accepted by the import and the repair form but refused by the client form."""
+"""Issue 20: one amount reading and one date reading for the forms, the import and the API.
+« 12,50 € » was accepted by the import and the repair form but refused by the client form;
+a birthday typed « 12/05/1980 » was refused by the client form."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -9,8 +11,10 @@ from sqlalchemy import select
 from shopsms import inputs, selection
 from shopsms.extensions import db
 from shopsms.models import Client
+from shopsms.services import reports
 from shopsms.services.imports import fields
 from shopsms.web.repairs.forms import parse_amount as repair_amount
+from shopsms.web.repairs.forms import parse_date as repair_date
 from tests.conftest import csrf_token
 
 TYPED = "12,50 €"
@@ -60,3 +64,41 @@ def test_the_client_form_takes_12_50_euros(app, client_as):
     with app.app_context():
         client = db.session.scalar(select(Client))
         assert (client.deposit, client.credit_note) == (Decimal("12.50"), Decimal("1234.50"))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["31/12/2024", "2024-12-31", "31-12-2024", "31.12.2024", "31/12/24", "31/12/2024 10:30",
+     "2024-12-31T10:30:00"],
+)  # fmt: skip
+def test_the_one_reading_of_a_day(typed):
+    assert inputs.read_date(typed) == date(2024, 12, 31)
+
+
+def test_every_way_in_reads_a_typed_day_alike(app):
+    assert inputs.read_date("") is None
+    for typed in ("31/02/2024", "demain", "01/01/1850", "2024-13-01"):
+        with pytest.raises(inputs.DateUnreadable):
+            inputs.read_date(typed)
+    with app.test_request_context():
+        errors = {}
+        assert repair_date("14/03/2026", "on", errors, "Date") == date(2026, 3, 14)
+        assert repair_date("2026-03-14", "on", errors, "Date") == date(2026, 3, 14)
+        assert not errors
+        assert fields.parse_date("14/03/2026") == date(2026, 3, 14)  # the import and the API
+        assert reports.parse_day("14/03/2026") == date(2026, 3, 14)
+        criteria = selection.from_form({"period_start": "14/03/2026", "period_end": "2026-03-20"})
+        assert (criteria.period_start, criteria.period_end) == (
+            date(2026, 3, 14),
+            date(2026, 3, 20),
+        )
+
+
+def test_the_client_form_takes_a_typed_birthday(app, client_as):
+    browser = client_as("staff")
+    page = browser.get("/clients/nouveau")
+    form = {"csrf_token": csrf_token(page), "country": "FR", "sms_marketing": "unknown",
+            "last_name": "DURAND", "first_name": "Paul", "birthday": "12/05/1980"}  # fmt: skip
+    assert browser.post("/clients/nouveau", data=form).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Client.birthday)) == date(1980, 5, 12)

@@ -7,7 +7,7 @@ JSON and goes through the same parsers, so both ways in accept and refuse alike.
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -85,34 +85,14 @@ def phone(max_length):
     return parse
 
 
-_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
-
-
 def parse_date(value):
-    value = value.strip()
-    if not value:
-        return None
-    head = value.split(" ")[0].split("T")[0]  # "31/12/2024 10:30" → the day
-    # The usual French form without strptime (a tenth of an import's parsing time).
-    if (match := _DMY.fullmatch(head)) is not None:
-        day, month, year = map(int, match.groups())
-        try:
-            day = date(year, month, day)
-        except ValueError:
-            pass
-        else:
-            if date(1900, 1, 1) <= day <= date(2100, 12, 31):
-                return day
-    for fmt in _DATE_FORMATS:
-        try:
-            day = datetime.strptime(head, fmt).date()
-        except ValueError:
-            continue
-        if not date(1900, 1, 1) <= day <= date(2100, 12, 31):
-            break
-        return day
-    raise CellError(f"Date invalide « {value} » : attendu JJ/MM/AAAA, par exemple 31/12/2024.")
+    """inputs.read_date, the reading the forms and the API share, with the import's message."""
+    try:
+        return inputs.read_date(value)
+    except inputs.DateUnreadable:
+        raise CellError(
+            f"Date invalide « {value} » : attendu JJ/MM/AAAA, par exemple 31/12/2024."
+        ) from None
 
 
 def parse_birthday(value):

@@ -1,7 +1,6 @@
 """What the SAV screens post or put in the query string, turned into values, with a French
 message for what is mistyped (the services check the rules)."""
 
-from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -21,16 +20,11 @@ def parse_amount(text, field, errors, label):
 
 
 def parse_date(text, field, errors, label):
-    text = (text or "").strip()
-    if not text:
+    try:
+        return inputs.read_date(text)
+    except inputs.DateUnreadable:
+        errors[field] = _("%(label)s : tapez une date, par exemple 14/03/2026.", label=label)
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    errors[field] = _("%(label)s : tapez une date, par exemple 14/03/2026.", label=label)
-    return None
 
 
 def criteria(args, user):
