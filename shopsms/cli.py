@@ -1,6 +1,7 @@
 """Flask commands: `flask --app app users|demo|worker|serve …`."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -9,9 +10,18 @@ import time
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
+from . import demo
 from .extensions import db
 from .gateways.smpp import smpp_cli
+from .jobs import run_worker
+from .models import Client, Message, Setting, Store
+from .queue import EmbeddedRedis
+from .services import campaigns, imports, secret_box, users
+from .services.imports import demo_export
+from .services.settings import SECRETS
+from .sms import phones
 
 users_cli = AppGroup("users", help="Comptes utilisateurs.")
 demo_cli = AppGroup("demo", help="Données de démonstration.")
@@ -22,12 +32,6 @@ secrets_cli = AppGroup("secrets", help="Mots de passe des passerelles, chiffrés
 @secrets_cli.command("rotate")
 def rotate_secrets():
     """Encrypt every gateway password with a new key (also encrypts older clear values)."""
-    from sqlalchemy import select
-
-    from .models import Setting
-    from .services import secret_box
-    from .services.settings import SECRETS
-
     rows = db.session.scalars(select(Setting).where(Setting.key.in_(SECRETS))).all()
     done, _key = secret_box.rotate(rows)
     db.session.commit()
@@ -44,11 +48,9 @@ def rotate_secrets():
 @click.password_option("--password", help="Demandé s'il n'est pas donné.")
 def create_user(username, role, store_code, full_name, password):
     """Create a user; the password is asked twice unless given."""
-    from .services.users import UserError, create_user
-
     try:
-        user = create_user(username, password, role, store_code, full_name)
-    except UserError as error:
+        user = users.create_user(username, password, role, store_code, full_name)
+    except users.UserError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Utilisateur « {user.username} » créé ({user.role}).")
 
@@ -59,8 +61,6 @@ def create_user(username, role, store_code, full_name, password):
 @click.option("--if-empty", is_flag=True, help="Ne rien faire si la base a déjà des données.")
 def seed_demo(clients, random_seed, if_empty):
     """Load a demo chain: stores, users, clients, purchases, repairs."""
-    from . import demo
-
     if not demo.is_empty():
         if if_empty:
             click.echo("Données déjà présentes : démonstration non rechargée.")
@@ -86,8 +86,6 @@ def seed_demo(clients, random_seed, if_empty):
 @click.option("--clients", default=200, show_default=True, help="Nombre de clients.")
 def export_demo(folder, clients):
     """Write point-of-sale export files (CSV, with bad rows) to try the import on."""
-    from .services.imports import demo_export
-
     report = demo_export.write(folder, clients)
     for path in report.files:
         click.echo(path)
@@ -105,13 +103,6 @@ def export_demo(folder, clients):
 @with_appcontext
 def import_command(kind, path, store_code):
     """Import a point-of-sale CSV file (clients, purchases or repairs) right away."""
-    import shutil
-
-    from sqlalchemy import select
-
-    from .models import Store
-    from .services import imports
-
     store_id = None
     if store_code:
         store_id = db.session.scalar(select(Store.id).where(Store.code == store_code))
@@ -145,12 +136,6 @@ def import_command(kind, path, store_code):
 @click.option("--wait", "wait_seconds", default=0, help="Attendre l'accusé de réception (s).")
 def send_sms(client_number, phone, text, add_stop, wait_seconds):
     """Send one service SMS through the configured gateway (a worker must be running)."""
-    from sqlalchemy import select
-
-    from .models import Client
-    from .services import campaigns
-    from .sms import phones
-
     if bool(client_number) == bool(phone):
         raise click.ClickException("Indiquez soit --client, soit --phone.")
     if client_number:
@@ -188,10 +173,6 @@ def send_sms(client_number, phone, text, add_stop, wait_seconds):
 
 
 def campaign_message(campaign_id):
-    from sqlalchemy import select
-
-    from .models import Message
-
     return db.session.scalar(select(Message).where(Message.campaign_id == campaign_id))
 
 
@@ -200,8 +181,6 @@ def campaign_message(campaign_id):
 @with_appcontext
 def worker(burst):
     """Run one RQ worker with the scheduler (deferred sends) and the sweep."""
-    from .jobs import run_worker
-
     run_worker(current_app._get_current_object(), burst=burst)
 
 
@@ -239,8 +218,6 @@ def gunicorn_options(workers=None, threads=WEB_THREADS):
 @with_appcontext
 def serve(host, port, web_workers, threads):
     """Everything on one machine: embedded Redis, one RQ worker, gunicorn. Ctrl-C stops all."""
-    from .queue import EmbeddedRedis
-
     embedded = None
     env = dict(os.environ)
     if not current_app.config["REDIS_URL"]:

@@ -8,7 +8,7 @@ SMS screens must cope with exactly that. Rows go in with bulk inserts so that
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from faker import Faker
@@ -31,6 +31,8 @@ from .models import (
 from .models.base import bulk_insert
 from .services import results, variants
 from .services.clients import derived_fields
+from .sms.cost import final_text
+from .sms.encoding import measure
 
 DEMO_PASSWORD = "shopsms-demo"
 
@@ -382,11 +384,6 @@ WINDOW = 14
 
 
 def _past_campaigns(rng, stores, brands, today):
-    from datetime import datetime, time
-
-    from .sms.cost import final_text
-    from .sms.encoding import measure
-
     store_by_code = {s.code: s for s in stores}
     store_names = {s.id: s.name for s in stores}
     brand_ids = [b.id for b in brands]

@@ -21,6 +21,7 @@ from ..models import (
     OptOut,
     RepairTicket,
     Store,
+    User,
     utcnow,
 )
 from ..models.base import bulk_insert
@@ -338,8 +339,6 @@ def too_long(overflow, *, add_stop, short_code):
 def _check_allowed(user_id, recipients, clients, tickets):
     """Staff and managers text their store's clients only (or the clients of their
     store's repair tickets), whatever ids a screen posts; head office, anyone."""
-    from ..models import User
-
     user = db.session.get(User, user_id) if user_id else None
     if user is None or access.every_store(user):
         return
@@ -444,8 +443,6 @@ def queue_now(campaign_id, *, user_id=None, now=None, accept_next_window=False,
 
 def _audit(action, campaign, user=None, user_id=None):
     if user is None and user_id:
-        from ..models import User
-
         user = db.session.get(User, user_id)
     audit.record(action, user=user, store_id=campaign.store_id, obj=campaign)
 

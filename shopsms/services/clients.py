@@ -16,12 +16,14 @@ from decimal import Decimal
 from functools import lru_cache
 
 import phonenumbers
+import redis
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, inspect, select
 
 from .. import access, formats, inputs
 from ..extensions import db
 from ..models import CIVILITIES, Campaign, Client, Message, Purchase, Store, utcnow
+from ..queue import get_redis, local_keys
 from ..sms import phones
 from . import audit, campaigns
 from .consent import change_consent, consent_history, opted_out  # noqa: F401 (re-exported)
@@ -530,10 +532,6 @@ class AlreadySent(Exception):
 def claim_once(key):
     """True the first time a form's one-time key is seen, False after. Redis SET NX: two
     posts arriving together cannot both win, whichever worker takes them."""
-    import redis
-
-    from ..queue import get_redis, local_keys
-
     if not key or len(key) > 64:
         return False
     try:

@@ -7,6 +7,7 @@ one writer at a time), so two campaigns racing for the last credits can never ta
 the balance below zero.
 """
 
+from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from flask_babel import lazy_gettext as _l
@@ -14,8 +15,9 @@ from sqlalchemy import case, func, insert, literal, select, text, update
 
 from .. import access
 from ..extensions import db
-from ..models import Campaign, CreditEntry, Message, utcnow
+from ..models import Campaign, CreditEntry, Message, Store, utcnow
 from ..plurals import ngettext
+from ..sms import hours
 from . import audit
 
 # Any constant shared by every process of the deployment: it names the ledger's lock.
@@ -144,10 +146,6 @@ def top_up(amount, *, reference="", user=None):
 def _month_starts(now, months):
     """The first instants (naive UTC) of the last `months` Paris months and of the next
     one, oldest first, with their labels ("2026-01")."""
-    from datetime import UTC, datetime
-
-    from ..sms import hours
-
     local = now.replace(tzinfo=UTC).astimezone(hours.PARIS)
     year, month = local.year, local.month
     starts = []
@@ -169,8 +167,6 @@ def monthly_consumption(user, *, months=12, now=None):
     first: {"months": ["2026-01", …], "stores": [(name, [parts per month])], "max": n}.
     Summed by the database: the month of each line is a CASE over the months' first
     instants, the same SQL on SQLite and PostgreSQL."""
-    from ..models import Store
-
     labels, bounds = _month_starts(now or utcnow(), months)
     month = case(
         *((CreditEntry.created_at < bounds[i + 1], i) for i in range(len(labels))),

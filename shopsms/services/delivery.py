@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..gateways import Report
+from ..gateways.outbox import outcome
 from ..models import Campaign, EarlyReceipt, Message, MessagePart, OutboxMessage, utcnow
 
 FINAL_STATES = ("delivered", "failed", "expired")
@@ -162,8 +163,6 @@ def _apply(gateway_name, column, values, state, error, now):
 
 def outbox_reports(message_ids):
     """What the simulated operator says about messages on the test phone."""
-    from ..gateways.outbox import outcome
-
     rows = db.session.execute(
         select(OutboxMessage.message_id, OutboxMessage.phone).where(
             OutboxMessage.message_id.in_(message_ids)
@@ -201,8 +200,6 @@ def outbox_report(message_ids, *, now=None):
 def overdue_outbox_reports(*, late_by=5, limit=5000, now=None):
     """Simulated reports whose job was lost (a worker killed, Redis stopped or flushed):
     made now. Returns how many messages moved."""
-    from datetime import timedelta
-
     now = now or utcnow()
     moved = 0
     while True:

@@ -5,6 +5,7 @@ from sqlalchemy import exists, func, select, text
 
 from ..extensions import db
 from ..models import Campaign, Message, utcnow
+from ..queue import get_probe_redis
 from . import workers
 
 
@@ -18,8 +19,6 @@ def _database():
 
 
 def _redis():
-    from ..queue import get_probe_redis
-
     try:
         get_probe_redis().ping()
         return {"ok": True}

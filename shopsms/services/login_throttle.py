@@ -13,6 +13,8 @@ from collections import deque
 import redis
 from flask import current_app
 
+from ..queue import get_redis
+
 WINDOW_SECONDS = 15 * 60
 MAX_PER_ACCOUNT = 10
 # An address may be a whole store behind one router: more room than one account gets.
@@ -42,8 +44,6 @@ def _keys(username, address):
 
 
 def _redis():
-    from ..queue import get_redis
-
     return get_redis()
 
 

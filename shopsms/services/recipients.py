@@ -7,8 +7,11 @@ build campaigns for their store's clients only; head office for any store).
 """
 
 import json
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Text,
@@ -28,7 +31,20 @@ from sqlalchemy import text as sql
 
 from .. import access, formats, selection
 from ..extensions import db
-from ..models import Campaign, Client, DraftGroup, DraftRecipient, Message, OptOut, Store, utcnow
+from ..models import (
+    AuditEntry,
+    Campaign,
+    Client,
+    CreditEntry,
+    DraftGroup,
+    DraftRecipient,
+    Message,
+    OptOut,
+    Store,
+    User,
+    utcnow,
+)
+from ..models.followup import FollowupTask
 from ..sms import encoding, hours, phones, sender
 from ..sms.cost import PLAIN, SHAPE_LETTERS, Overflow, final_text
 from . import audit, background, campaigns, costing, credits, results, settings, variants
@@ -194,8 +210,6 @@ def _untouched_draft(user, criteria, store_id):
 
 
 def _has_ledger_lines(campaign_id):
-    from ..models import CreditEntry
-
     line = select(CreditEntry.id).where(CreditEntry.campaign_id == campaign_id).limit(1)
     return db.session.scalar(line) is not None
 
@@ -203,8 +217,6 @@ def _has_ledger_lines(campaign_id):
 def _delete(campaign):
     """A draft and its rows go; one that once held credits (scheduled, then called back)
     stays, cancelled, so its ledger lines keep naming it."""
-    from ..models.followup import FollowupTask
-
     linked = _has_ledger_lines(campaign.id) or db.session.scalar(
         select(FollowupTask.id).where(FollowupTask.campaign_id == campaign.id).limit(1)
     )
@@ -268,8 +280,6 @@ def quit_draft(user, campaign_id):
 def delete_stale_drafts(days=7, *, now=None):
     """The nightly sweep: drafts nobody went back to for `days` days. Returns how many
     were removed."""
-    from datetime import timedelta
-
     limit = (now or utcnow()) - timedelta(days=days)
     removed = 0
     stale = db.session.scalars(
@@ -904,7 +914,6 @@ def defer(user, campaign_id, body, sender_id, when_local, *, now=None, body_b=No
 
 def _start_preparing(user, campaign_id, body, sender_id, *, when, accept_next=False, now=None,
                      body_b=None):  # fmt: skip
-    from ..models import User
 
     try:
         campaign = _editing(user, campaign_id)
@@ -963,8 +972,6 @@ def prepare(campaign_id, user_id=None):
     cost reserved and the campaign queued or scheduled. A refusal (not enough credits,
     outside sending hours by now) puts it back to draft with the reason, which the
     draft page shows; nothing left and no credit taken."""
-    import logging
-
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status != "preparing":
         return None
@@ -1012,10 +1019,6 @@ def prepare(campaign_id, user_id=None):
 def resume_preparations(now=None):
     """Campaigns left « En préparation » (Redis lost the job, its worker died): queued
     again by the sweep. A preparation commits its progress every few seconds."""
-    from datetime import timedelta
-
-    from flask import current_app
-
     now = now or utcnow()
     stale = now - timedelta(seconds=current_app.config["CLAIM_STALE_SECONDS"])
     left = db.session.execute(
@@ -1053,10 +1056,6 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None, body_b
     recipient will read it, but filed under no client (it is not that client's SMS);
     an A/B campaign's two texts, one SMS each. A few an hour per user: a test, not a way
     round the campaign's rules. Returns the number (E.164)."""
-    from datetime import timedelta
-
-    from ..models import AuditEntry
-
     campaign = get(user, campaign_id, "draft")
     number = phones.sms_number(raw_phone, "")
     if number is None:

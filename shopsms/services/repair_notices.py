@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Client, Message, RepairTicket, Setting, Store, utcnow
+from ..models import Client, Message, RepairTicket, Setting, Store, User, utcnow
 from ..plurals import ngettext
 from ..sms import cost, encoding, placeholders
 from . import audit, campaigns, costing, credits, settings
@@ -270,8 +270,6 @@ def _name(reachable):
 
 
 def _mark_notified(campaign_id, user_id=None):
-    from ..models import User
-
     user = db.session.get(User, user_id) if user_id else None
     now = utcnow()
     rows = db.session.execute(

@@ -24,6 +24,7 @@ from sqlalchemy import and_, case, func, literal, null, select
 
 from ..extensions import db
 from ..models import Client, Message
+from ..queue import get_redis
 from ..sms import hours, phones
 from .reports import SKIP_REASON_LABELS, STATE_GROUPS, STATE_TEXT, report_table
 
@@ -326,8 +327,6 @@ def export_dir():
 
 
 def _redis():
-    from ..queue import get_redis
-
     return get_redis()
 
 

@@ -11,6 +11,8 @@ as texted, even if the operator failed to deliver, since the control group was d
 from the same list before anyone knew who would be reached.
 """
 
+import csv
+import io
 import json
 import math
 import random
@@ -22,7 +24,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, update
 
 from .. import access
 from ..extensions import db
-from ..models import Campaign, Client, DraftRecipient, Message, Purchase, utcnow
+from ..models import Campaign, Client, DraftRecipient, Message, Purchase, Store, utcnow
 from ..sms import hours
 from . import settings
 
@@ -466,8 +468,6 @@ def listing(user, *, store_id=None, sort="date", now=None):
     person sees, with its results as last measured (the results page measures them; a
     campaign nobody opened yet is measured here, once). Sorted by `sort`, newest first or
     largest first."""
-    from ..models import Store
-
     now = now or utcnow()
     since = now - timedelta(days=365 * LIST_MONTHS // 12)
     query = (
@@ -578,9 +578,6 @@ def _variant_cells(res, r):
 
 def list_csv(lines):
     """`;`-separated UTF-8 with a BOM (French Excel), a line at a time."""
-    import csv
-    import io
-
     from .report_export import _safe
 
     yield "\ufeff".encode()
@@ -601,8 +598,6 @@ def list_csv(lines):
 
 def list_xlsx(lines):
     """The list as an .xlsx file (openpyxl's write-only mode), as bytes."""
-    import io
-
     from openpyxl import Workbook
 
     from .report_export import _safe

@@ -12,6 +12,7 @@ from sqlalchemy import exists, func, select
 
 from ..extensions import db
 from ..models import Campaign, Message, WorkerHeartbeat, utcnow
+from ..queue import QUEUE_NAME, get_redis
 from . import automatic, delivery, health, link_status, workers
 
 
@@ -55,8 +56,6 @@ def snapshot(now=None):
 
 
 def _queue():
-    from ..queue import QUEUE_NAME, get_redis
-
     try:
         queue = Queue(QUEUE_NAME, connection=get_redis())
         return {

@@ -2,6 +2,7 @@
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, lazy_gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .. import formats, gateways
@@ -103,8 +104,6 @@ _SIMULATION = _Simulation()
 
 
 def _layout_context():
-    from flask_login import current_user
-
     user = current_user if current_user.is_authenticated else None
     can = Capabilities(user)
     return {

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 
+import redis
 from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..extensions import csrf, db
 from ..models import Campaign, Message, RepairTicket
+from ..queue import get_redis, local_keys
 from ..services import api_tokens, campaigns
 from ..services.imports import Row, Scope, parse_row, upsert
 from ..services.imports.fields import FIELDS
@@ -98,10 +100,6 @@ def _authenticate():
 
 def _rate_limit(token_id):
     """A fixed one-minute window per token in Redis: enough to stop a runaway loop."""
-    import redis
-
-    from ..queue import get_redis, local_keys
-
     per_minute = current_app.config.get("API_RATE_PER_MINUTE", RATE_PER_MINUTE)
     window = int(time.time() // 60)
     key = f"shopsms:api-rate:{token_id}:{window}"
@@ -284,10 +282,6 @@ def _earlier_notice(ticket):
 
 def _claim_ready(ticket_id):
     """Two « ready » calls at the same moment: only one sends (a short Redis lock)."""
-    import redis
-
-    from ..queue import get_redis, local_keys
-
     try:
         return bool(get_redis().set(f"shopsms:api-ready:{ticket_id}", "1", nx=True, ex=30))
     except redis.RedisError:
@@ -295,10 +289,6 @@ def _claim_ready(ticket_id):
 
 
 def _release_ready(ticket_id):
-    import redis
-
-    from ..queue import get_redis, local_keys
-
     local_keys.delete(f"shopsms:api-ready:{ticket_id}")
     with contextlib.suppress(redis.RedisError):
         get_redis().delete(f"shopsms:api-ready:{ticket_id}")
