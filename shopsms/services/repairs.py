@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, not_, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from .. import access
+from .. import access, formats
 from ..extensions import db
 from ..models import (
     REPAIR_KINDS,
@@ -495,10 +495,6 @@ class NotAtWorkshop(RepairError):
         self.can_notify_again = can_notify_again
 
 
-def _day(value):
-    return value.strftime("%d/%m/%Y") if value else ""
-
-
 def _last_message_state(ticket):
     if ticket.last_message_id is None:
         return None
@@ -514,36 +510,66 @@ def return_refusal(ticket):
         return None
     if ticket.status == "ready":
         state = _last_message_state(ticket)
-        since = _day(ticket.returned_on)
-        if ticket.notified_by == "sms" and ticket.notified_at and state not in UNTOLD_STATES:
-            told = listings.paris(ticket.notified_at, "le %d/%m/%Y à %H:%M")
-            reason = f"Fiche {number} : déjà disponible, prévenue {told}."
-        elif ticket.notified_by == "sms" and ticket.notified_at:
-            told = listings.paris(ticket.notified_at, "du %d/%m/%Y à %H:%M")
-            reason = (
-                f"Fiche {number} : déjà disponible"
-                + (f" depuis le {since}" if since else "")
-                + f", mais le SMS {told} n'est pas arrivé au client."
+        since = formats.day(ticket.returned_on)
+        told = ticket.notified_at
+        day, hour = formats.day(told), formats.hour(told)
+        if ticket.notified_by == "sms" and told and state not in UNTOLD_STATES:
+            reason = _l(
+                "Fiche %(number)s : déjà disponible, prévenue le %(day)s à %(hour)s.",
+                number=number,
+                day=day,
+                hour=hour,
+            )
+        elif ticket.notified_by == "sms" and told and since:
+            reason = _l(
+                "Fiche %(number)s : déjà disponible depuis le %(since)s, mais le SMS du "
+                "%(day)s à %(hour)s n'est pas arrivé au client.",
+                number=number,
+                since=since,
+                day=day,
+                hour=hour,
+            )
+        elif ticket.notified_by == "sms" and told:
+            reason = _l(
+                "Fiche %(number)s : déjà disponible, mais le SMS du %(day)s à %(hour)s n'est "
+                "pas arrivé au client.",
+                number=number,
+                day=day,
+                hour=hour,
+            )
+        elif since:
+            reason = _l(
+                "Fiche %(number)s : déjà disponible depuis le %(since)s, le client n'a pas "
+                "encore été prévenu.",
+                number=number,
+                since=since,
             )
         else:
-            reason = (
-                f"Fiche {number} : déjà disponible"
-                + (f" depuis le {since}" if since else "")
-                + ", le client n'a pas encore été prévenu."
+            reason = _l(
+                "Fiche %(number)s : déjà disponible, le client n'a pas encore été prévenu.",
+                number=number,
             )
         return NotAtWorkshop(reason, ticket, can_notify_again=True)
     if ticket.status == "open":
-        reason = (
-            f"Fiche {number} : en magasin, elle n'est pas partie à l'atelier. "
-            "Enregistrez d'abord son envoi à l'atelier sur la fiche."
+        reason = _l(
+            "Fiche %(number)s : en magasin, elle n'est pas partie à l'atelier. "
+            "Enregistrez d'abord son envoi à l'atelier sur la fiche.",
+            number=number,
+        )
+    elif ticket.status == "collected" and ticket.collected_on:
+        reason = _l(
+            "Fiche %(number)s : déjà rendue au client le %(day)s.",
+            number=number,
+            day=formats.day(ticket.collected_on),
         )
     elif ticket.status == "collected":
-        when = _day(ticket.collected_on)
-        reason = f"Fiche {number} : déjà rendue au client" + (f" le {when}." if when else ".")
+        reason = _l("Fiche %(number)s : déjà rendue au client.", number=number)
     elif ticket.status == "cancelled":
-        reason = f"Fiche {number} : annulée, elle ne peut plus revenir de l'atelier."
+        reason = _l(
+            "Fiche %(number)s : annulée, elle ne peut plus revenir de l'atelier.", number=number
+        )
     else:
-        reason = f"Fiche {number} : elle n'est pas à l'atelier."
+        reason = _l("Fiche %(number)s : elle n'est pas à l'atelier.", number=number)
     return NotAtWorkshop(reason, ticket)
 
 
