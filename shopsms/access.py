@@ -13,8 +13,10 @@ from flask import current_app
 
 
 class Person(Protocol):
-    """What the checks read of a person: a User, or a stand-in in tests."""
+    """What the checks and the services read of a person: a User, or a stand-in in
+    tests."""
 
+    id: int
     store_id: int | None
 
     def has_role(self, role: str) -> bool: ...

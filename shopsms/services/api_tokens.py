@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Store, utcnow
 from ..models.integration import ApiToken
@@ -25,11 +26,13 @@ class TokenError(ValueError):
     """A French message for the settings page."""
 
 
-def digest(token):
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(name, *, store_id=None, user=None):
+def create(
+    name: str, *, store_id: int | None = None, user: Person | None = None
+) -> tuple[ApiToken, str]:
     """Returns (ApiToken, the token in clear: shown once, never again)."""
     name = (name or "").strip()
     if not name:
@@ -50,7 +53,7 @@ def create(name, *, store_id=None, user=None):
     return row, token
 
 
-def revoke(token_id, *, user=None):
+def revoke(token_id: int, *, user: Person | None = None) -> ApiToken:
     row = db.session.get(ApiToken, token_id)
     if row is None:
         raise TokenError(_l("Ce jeton n'existe pas."))
@@ -63,12 +66,12 @@ def revoke(token_id, *, user=None):
     return row
 
 
-def listed(user):
+def listed(user: Person) -> list[ApiToken]:
     query = select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
     return list(db.session.scalars(access.scoped(query, ApiToken.store_id, user)))
 
 
-def authenticate(token):
+def authenticate(token: str) -> ApiToken | None:
     """The ApiToken for a token in clear: None if unknown; revoked ones are returned
     (the caller says "revoked", which helps whoever configures the point of sale)."""
     if not token or len(token) > 200:

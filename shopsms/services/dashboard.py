@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Campaign
 from . import credits
@@ -17,7 +18,7 @@ class Dashboard:
     scheduled: list  # the next scheduled campaigns
 
 
-def for_user(user, *, limit=5):
+def for_user(user: Person, *, limit: int = 5) -> Dashboard:
     reports = access.scoped(
         select(func.count(Campaign.id)).where(
             Campaign.finished_at.is_not(None), Campaign.closed_at.is_(None)

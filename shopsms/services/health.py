@@ -1,6 +1,9 @@
 """« /sante »: what a load balancer or a monitor asks of one ShopSMS node. Each check is
 cheap (an index probe or a ping) and says ok or why not, in plain words."""
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import exists, func, select, text
 
 from ..extensions import db
@@ -9,7 +12,7 @@ from ..queue import get_probe_redis
 from . import workers
 
 
-def _database():
+def _database() -> dict:
     try:
         db.session.execute(text("SELECT 1"))
         return {"ok": True}
@@ -18,7 +21,7 @@ def _database():
         return {"ok": False, "error": type(error).__name__}
 
 
-def _redis():
+def _redis() -> dict:
     try:
         get_probe_redis().ping()
         return {"ok": True}
@@ -26,7 +29,7 @@ def _redis():
         return {"ok": False, "error": type(error).__name__}
 
 
-def oldest_pending_seconds(now=None):
+def oldest_pending_seconds(now: datetime | None = None) -> int | None:
     """How long the oldest message still to send has been due (None: nothing due), from
     the campaigns moving: an index probe per campaign, never a scan of the messages."""
     now = now or utcnow()
@@ -41,11 +44,11 @@ def oldest_pending_seconds(now=None):
     return None if due_since is None else max(0, int((now - due_since).total_seconds()))
 
 
-def check():
+def check() -> tuple[bool, dict]:
     """(healthy, details): healthy when the database and Redis answer and a worker is
     beating; the oldest pending message's age is told, for monitors to alert on."""
     database = _database()
-    details = {"database": database, "redis": _redis()}
+    details: dict[str, Any] = {"database": database, "redis": _redis()}
     if database["ok"]:
         alive = workers.alive()
         details["workers"] = {"ok": bool(alive), "alive": len(alive)}

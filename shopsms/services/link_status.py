@@ -23,11 +23,11 @@ _last_written: dict[str, tuple] = {}
 REWRITE_SECONDS = 30
 
 
-def process_name():
+def process_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def record(link, ok, detail="", *, process=None):
+def record(link: str, ok: bool, detail: str = "", *, process: str | None = None) -> None:
     """Say how `link` (e.g. "smpp:transmitter", "smpp:receiver", "kannel") is doing in
     this process. Cheap to call on every batch: it writes on a change, or every 30 s."""
     process = process or process_name()
@@ -51,7 +51,7 @@ def record(link, ok, detail="", *, process=None):
         _last_written[field] = (ok, detail, now)
 
 
-def current():
+def current() -> list[dict]:
     """Every link's last reading, newest first: dicts with link, process, ok, detail,
     seen_at, last_ok_at, last_error_at, last_error (epoch seconds). Raises
     redis.RedisError when Redis cannot be read: the caller says so."""
@@ -59,7 +59,7 @@ def current():
     return sorted(entries, key=lambda entry: entry.get("seen_at", 0), reverse=True)
 
 
-def forget(process):
+def forget(process: str) -> None:
     """A process that stops cleanly removes its links (a dead one's age out on screen)."""
     with contextlib.suppress(redis.RedisError, OSError, RuntimeError):
         connection = get_redis()

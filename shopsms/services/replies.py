@@ -1,18 +1,21 @@
 """« Réponses des clients »: what clients texted back, for staff to read."""
 
-from sqlalchemy import func, select, update
+from collections.abc import Sequence
+
+from sqlalchemy import CursorResult, Row, Select, func, select, update
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Client, InboundMessage, utcnow
 
 
-def _scoped(query, user):
+def _scoped(query: Select, user: Person) -> Select:
     # A store sees its clients' replies; head office also sees unknown numbers.
     return access.scoped(query, Client.store_id, user)
 
 
-def recent(user, *, limit=100):
+def recent(user: Person, *, limit: int = 100) -> Sequence[Row]:
     query = (
         select(InboundMessage, Client)
         .outerjoin(Client, Client.id == InboundMessage.client_id)
@@ -22,7 +25,7 @@ def recent(user, *, limit=100):
     return db.session.execute(_scoped(query, user)).all()
 
 
-def unread_count(user):
+def unread_count(user: Person) -> int:
     query = (
         select(func.count(InboundMessage.id))
         .outerjoin(Client, Client.id == InboundMessage.client_id)
@@ -31,7 +34,7 @@ def unread_count(user):
     return db.session.scalar(_scoped(query, user)) or 0
 
 
-def mark_read(user, message_id):
+def mark_read(user: Person, message_id: int) -> bool:
     """Only a reply the user may see; returns whether one was marked."""
     visible = _scoped(
         select(InboundMessage.id)
@@ -39,7 +42,7 @@ def mark_read(user, message_id):
         .where(InboundMessage.id == message_id),
         user,
     )
-    result = db.session.execute(
+    result: CursorResult = db.session.execute(  # type: ignore[assignment]
         update(InboundMessage)
         .where(InboundMessage.id.in_(visible.scalar_subquery()), InboundMessage.read_at.is_(None))
         .values(read_at=utcnow())

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from .. import access, selection
+from ..access import Person
 from ..extensions import db
 from ..models.selection import SavedSelection
 from . import audit
@@ -16,7 +17,7 @@ class SelectionError(ValueError):
     """A French message that says what to change."""
 
 
-def visible(user):
+def visible(user: Person) -> list[SavedSelection]:
     query = select(SavedSelection).order_by(SavedSelection.name)
     if not access.every_store(user):
         query = query.where(
@@ -25,21 +26,21 @@ def visible(user):
     return list(db.session.scalars(query))
 
 
-def get(user, selection_id):
+def get(user: Person, selection_id: int) -> SavedSelection:
     saved = db.session.get(SavedSelection, selection_id)
     if saved is None or saved not in visible(user):
         raise SelectionError(_l("Cette sélection n'existe plus."))
     return saved
 
 
-def criteria(saved):
+def criteria(saved: SavedSelection) -> selection.Criteria:
     try:
         return selection.Criteria.from_dict(json.loads(saved.criteria or "{}"))
     except (ValueError, TypeError):
         return selection.Criteria()
 
 
-def save(user, name, criteria_):
+def save(user: Person, name: str, criteria_: selection.Criteria) -> SavedSelection:
     """Save (or replace, same name, same owner) a selection. Head office's are shared."""
     name = (name or "").strip()
     if not name:
@@ -66,7 +67,7 @@ def save(user, name, criteria_):
     return saved
 
 
-def delete(user, selection_id):
+def delete(user: Person, selection_id: int) -> SavedSelection:
     saved = get(user, selection_id)
     if not access.may_see_store(user, saved.store_id):
         raise SelectionError(_l("Seul le siège peut supprimer une sélection partagée."))

@@ -3,8 +3,9 @@
 from sqlalchemy import select
 
 from .. import access
+from ..access import Person
 from ..models import AuditEntry, Store, User
-from .listings import paginate
+from .listings import Page, paginate
 
 AUDITED_ACTIONS = (
     "setting.change", "setting.reset", "store.sms_enabled", "credits.topup",
@@ -12,7 +13,7 @@ AUDITED_ACTIONS = (
 )  # fmt: skip
 
 
-def changes(user, *, page=1, per_page=50):
+def changes(user: Person, *, page: int = 1, per_page: int = 50) -> Page:
     """Who changed what and when, newest first; a manager reads their store's lines."""
     query = (
         select(AuditEntry, User.username, User.full_name, Store.name.label("store_name"))

@@ -6,34 +6,36 @@ are released at once (sending.recover_stale) instead of after CLAIM_STALE_SECOND
 and its RQ job counts as lost. The living worker with the smallest name runs the sweep.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import CursorResult, delete, exists, func, select, update
 
 from ..extensions import db
 from ..models import Message, WorkerHeartbeat, utcnow
 
 
-def dead_after():
+def dead_after() -> timedelta:
     return timedelta(seconds=current_app.config["WORKER_DEAD_SECONDS"])
 
 
-def beat(name, *, doing=None, now=None):
+def beat(name: str, *, doing: str | None = None, now: datetime | None = None) -> None:
     """This worker is alive (and, if given, what it is doing)."""
     now = now or utcnow()
     values = {"beat_at": now, "stopped_at": None}
     if doing is not None:
         values["doing"] = doing[:200]
-    changed = db.session.execute(
+    result: CursorResult = db.session.execute(  # type: ignore[assignment]
         update(WorkerHeartbeat).where(WorkerHeartbeat.name == name).values(**values)
-    ).rowcount
+    )
+    changed = result.rowcount
     if not changed:
         db.session.add(WorkerHeartbeat(name=name, started_at=now, doing=doing or "", **values))
     db.session.commit()
 
 
-def stopped(name, *, now=None):
+def stopped(name: str, *, now: datetime | None = None) -> None:
     """A clean stop: nobody waits for this worker's heartbeat."""
     db.session.execute(
         update(WorkerHeartbeat)
@@ -43,17 +45,17 @@ def stopped(name, *, now=None):
     db.session.commit()
 
 
-def _alive_condition(now):
+def _alive_condition(now: datetime) -> Any:
     return (WorkerHeartbeat.beat_at > now - dead_after()) & WorkerHeartbeat.stopped_at.is_(None)
 
 
-def alive(now=None):
+def alive(now: datetime | None = None) -> set[str]:
     """Names of the workers beating now."""
     now = now or utcnow()
     return set(db.session.scalars(select(WorkerHeartbeat.name).where(_alive_condition(now))))
 
 
-def leads_the_sweep(name, now=None):
+def leads_the_sweep(name: str, now: datetime | None = None) -> bool:
     """Whether this worker runs the sweep: the living one with the smallest name, so that
     two workers do not enqueue the same campaign twice; another takes over if it dies."""
     now = now or utcnow()
@@ -61,7 +63,7 @@ def leads_the_sweep(name, now=None):
     return first is None or first == name
 
 
-def claimed_by_a_living_worker(now):
+def claimed_by_a_living_worker(now: datetime) -> Any:
     """SQL: the message's claim token starts with the name of a worker beating now."""
     prefix = func.substr(Message.claimed_by, 1, func.length(WorkerHeartbeat.name) + 1)
     return (
@@ -71,7 +73,7 @@ def claimed_by_a_living_worker(now):
     )
 
 
-def forget_old(days=7, now=None):
+def forget_old(days: int = 7, now: datetime | None = None) -> None:
     """Heartbeats of workers gone for a week: the supervision page has no use for them."""
     now = now or utcnow()
     db.session.execute(
