@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -38,6 +39,7 @@ from ..models.automatic import (
     AutomaticSkip,
     AutomaticTicketNotice,
 )
+from ..plurals import ngettext
 from ..sms import cost, hours, placeholders
 from . import audit, campaigns, costing, credits, repair_notices, settings
 from .campaigns import MARKETING, CampaignError, Recipient
@@ -144,14 +146,14 @@ def sav_message(store_id):
 def clean(kind, form, store_id):
     """(values, errors) for a card's posted fields (strings): field → French message."""
     if kind not in KINDS:
-        raise AutomaticError("Cet envoi automatique n'existe pas.")
+        raise AutomaticError(_l("Cet envoi automatique n'existe pas."))
     values, errors = {}, {}
     values["enabled"] = bool(form.get("enabled"))
     body = (form.get("body") or "").replace("\r\n", "\n").replace("\x00", "").strip()
     if kind != "repair_ready":
         values["body"] = body[:2000]
         if values["enabled"] and not body:
-            errors["body"] = "Écrivez le texte du SMS avant d'activer cet envoi."
+            errors["body"] = _l("Écrivez le texte du SMS avant d'activer cet envoi.")
         elif body:
             problem = check_text(kind, body, store_id)
             if problem:
@@ -161,16 +163,20 @@ def clean(kind, form, store_id):
             parsed = datetime.strptime(raw, "%H:%M")
             values["send_time"] = f"{parsed:%H:%M}"
         except ValueError:
-            errors["send_time"] = "Heure d'envoi : tapez une heure, par exemple 10:00."
+            errors["send_time"] = _l("Heure d'envoi : tapez une heure, par exemple 10:00.")
     elif values["enabled"] and sav_message(store_id)[0] == "none":
-        errors["enabled"] = (
+        errors["enabled"] = _l(
             "Les Paramètres SAV n'ont pas de message par défaut pour les retours atelier : "
             "choisissez-en un avant d'activer cet envoi."
         )
     for name, (lowest, highest) in BOUNDS.get(kind, {}).items():
         raw = (form.get(name) or "").strip()
         if not raw.isdigit() or not lowest <= int(raw) <= highest:
-            errors[name] = f"Tapez un nombre entre {lowest} et {highest}."
+            errors[name] = _l(
+                "Tapez un nombre entre %(lowest)s et %(highest)s.",
+                lowest=lowest,
+                highest=highest,
+            )
         else:
             values[name] = int(raw)
     return values, errors
@@ -181,7 +187,9 @@ def check_text(kind, body, store_id):
     store's limit on the example client (STOP added for marketing)."""
     unknown = placeholders.unknown(body)
     if unknown:
-        return f"Expression inconnue : {', '.join(unknown)}. Choisissez-la dans la liste."
+        return _l(
+            "Expression inconnue : %(tags)s. Choisissez-la dans la liste.", tags=", ".join(unknown)
+        )
     if kind not in MARKETING_KINDS:
         return repair_notices.check_message(body, store_id)
     values = settings.get_many(["stop_short_code", "max_parts"], store_id)
@@ -189,9 +197,13 @@ def check_text(kind, body, store_id):
                              short_code=str(values["stop_short_code"]),
                              max_parts=max(1, int(values["max_parts"])))  # fmt: skip
     if estimate.over_limit:
-        return (
-            f"Le message dépasse {estimate.max_parts} SMS de {estimate.over_by} caractère(s) "
-            "avec la mention STOP : raccourcissez-le."
+        return ngettext(
+            "Le message dépasse %(parts)d SMS de %(num)d caractère avec la mention STOP : "
+            "raccourcissez-le.",
+            "Le message dépasse %(parts)d SMS de %(num)d caractères avec la mention STOP : "
+            "raccourcissez-le.",
+            estimate.over_by,
+            parts=estimate.max_parts,
         )
     return ""
 
@@ -233,7 +245,7 @@ def set_store_pause(user, store_id, kind, paused):
 def set_chain_pause(user, kind, paused):
     """Head office pauses (or resumes) a kind in every store."""
     if kind not in KINDS:
-        raise AutomaticError("Cet envoi automatique n'existe pas.")
+        raise AutomaticError(_l("Cet envoi automatique n'existe pas."))
     found = db.session.get(AutomaticPause, kind)
     if paused and found is None:
         db.session.add(AutomaticPause(kind=kind, paused_by_id=getattr(user, "id", None)))
@@ -422,7 +434,7 @@ def preview(setting, day, *, now=None, limit=200):
 def _reminder_rows(setting, ticket_ids):
     recap = repair_notices.recap(ticket_ids, setting.body, kind="reminder")
     if recap.empty and recap.lines:
-        raise CampaignError("Le message est vide : écrivez le texte du SMS.")
+        raise CampaignError(_l("Le message est vide : écrivez le texte du SMS."))
     rows = [
         {"client_id": line.target.client_id, "phone": line.target.phone or "",
          "parts": line.parts, "state": "pending", "skip_reason": "",
@@ -484,7 +496,7 @@ def skip_client(user, store_id, kind, day, client_id):
                                       RepairTicket.store_id == store_id).limit(1)
     )  # fmt: skip
     if client is None or (client.store_id != store_id and has_ticket is None):
-        raise AutomaticError("Ce client n'est pas un client du magasin.")
+        raise AutomaticError(_l("Ce client n'est pas un client du magasin."))
     db.session.add(AutomaticSkip(store_id=store_id, kind=kind, day=day, client_id=client_id,
                                  created_by_id=getattr(user, "id", None)))  # fmt: skip
     try:

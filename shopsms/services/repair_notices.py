@@ -320,7 +320,9 @@ def check_message(body, store_id=None):
     as typed, or a text longer than the store allows (on an example client and ticket)."""
     unknown = placeholders.unknown(body)
     if unknown:
-        return f"Expression inconnue : {', '.join(unknown)}. Choisissez-la dans la liste."
+        return _l(
+            "Expression inconnue : %(tags)s. Choisissez-la dans la liste.", tags=", ".join(unknown)
+        )
     short_code, max_parts = _rules(store_id)
     example = costing.example_context(store_id) | {
         "number": "1234567890",
