@@ -80,9 +80,15 @@ def send_campaign(campaign_id, share=1):
                 break
         log.info(
             "job send_campaign campaign=%s batches=%d submitted=%d refused=%d skipped=%d "
-            "duration=%.2fs outcome=%s", campaign_id, totals["batches"], totals["submitted"],
-            totals["refused"], totals["skipped"], time.monotonic() - started, outcome,
-        )  # fmt: skip
+            "duration=%.2fs outcome=%s",
+            campaign_id,
+            totals["batches"],
+            totals["submitted"],
+            totals["refused"],
+            totals["skipped"],
+            time.monotonic() - started,
+            outcome,
+        )
         return outcome
 
 
@@ -143,13 +149,23 @@ def sweep():
                 background.send_campaign(campaign_id)
                 resumed.append(campaign_id)
         if resumed or released or reports:
-            log.info("sweep resumed=%s released=%d confirmed=%d outbox_reports=%d",
-                     resumed, released, confirmed, reports)  # fmt: skip
+            log.info(
+                "sweep resumed=%s released=%d confirmed=%d outbox_reports=%d",
+                resumed,
+                released,
+                confirmed,
+                reports,
+            )
         preparations = recipients.resume_preparations()
         # « Envois automatiques »: repairs just ready, today's runs that are due.
         automatic_sends = automatic.tick(worker=_worker_name())
-        return {"resumed": resumed, "released": released, "outbox_reports": reports,
-                "preparations": preparations, "automatic": automatic_sends}  # fmt: skip
+        return {
+            "resumed": resumed,
+            "released": released,
+            "outbox_reports": reports,
+            "preparations": preparations,
+            "automatic": automatic_sends,
+        }
 
 
 def minute_sweep():

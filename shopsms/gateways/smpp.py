@@ -219,8 +219,11 @@ _BIND_REFUSALS = {
 def bind_refusal(error, settings):
     """« Connexion SMPP refusée : mot de passe » and the like, for the campaign's note
     and the supervision page; never the password itself."""
-    status = error.args[1] if isinstance(error, smpplib.exceptions.PDUError) and \
-        len(error.args) > 1 else None  # fmt: skip
+    status = (
+        error.args[1]
+        if isinstance(error, smpplib.exceptions.PDUError) and len(error.args) > 1
+        else None
+    )
     if status in _BIND_REFUSALS:
         what = _BIND_REFUSALS[status]
     elif status is not None:
@@ -327,8 +330,10 @@ class Transmitter:
             try:
                 self._service()
             except (*LinkErrors, TimeoutError) as error:
-                log.warning("SMPP : liaison perdue pendant l'attente (%s), nouvelle liaison",
-                            error or type(error).__name__)  # fmt: skip
+                log.warning(
+                    "SMPP : liaison perdue pendant l'attente (%s), nouvelle liaison",
+                    error or type(error).__name__,
+                )
                 self.drop()
         if self.client is None:
             try:
@@ -387,8 +392,9 @@ class Transmitter:
 
     def _start_keeper(self):
         if self._keeper is None or not self._keeper.is_alive():
-            self._keeper = threading.Thread(target=self._keep, daemon=True,
-                                            name=f"smpp-keeper-{self.settings.port}")  # fmt: skip
+            self._keeper = threading.Thread(
+                target=self._keep, daemon=True, name=f"smpp-keeper-{self.settings.port}"
+            )
             self._keeper.start()
 
     def _keep(self):
@@ -421,8 +427,9 @@ class Transmitter:
             elif now - self._last_traffic >= self.settings.enquire_every:
                 self._enquire()
         except (*LinkErrors, TimeoutError) as error:
-            log.warning("SMPP : émetteur délié (%s), nouvelle liaison",
-                        error or type(error).__name__)  # fmt: skip
+            log.warning(
+                "SMPP : émetteur délié (%s), nouvelle liaison", error or type(error).__name__
+            )
             self.drop()
             self._rebind_at = 0.0  # at once: the next message must find a bound link
 
@@ -550,8 +557,12 @@ class SmppGateway:
                 # and the link slows down for good until the SMSC accepts again.
                 pause = THROTTLE_BACKOFF[min(attempt, len(THROTTLE_BACKOFF) - 1)]
                 link.pace = min(MAX_PACE, max(link.pace * 1.5, 0.05))
-                log.info("SMPP : %s, nouvel essai dans %.2f s (partie %d)",
-                         _STATUS_NAMES.get(status), pause, index + 1)  # fmt: skip
+                log.info(
+                    "SMPP : %s, nouvel essai dans %.2f s (partie %d)",
+                    _STATUS_NAMES.get(status),
+                    pause,
+                    index + 1,
+                )
                 time.sleep(pause)
                 throttled[0] += pause
                 attempt += 1
@@ -670,8 +681,17 @@ class Receiver:
     Everything smpplib does happens in the thread that calls run(); stop() only sets a
     flag, which the loop sees within `tick` seconds, then it unbinds."""
 
-    def __init__(self, app, settings=None, *, mode="transceiver", tick=0.5, enquire_every=30,
-                 max_backoff=30, follow_every=5.0):  # fmt: skip
+    def __init__(
+        self,
+        app,
+        settings=None,
+        *,
+        mode="transceiver",
+        tick=0.5,
+        enquire_every=30,
+        max_backoff=30,
+        follow_every=5.0,
+    ):
         self.app = app
         self.mode = mode
         # None: the workers' settings (environment, then Paramètres › Passerelle), read
@@ -730,8 +750,9 @@ class Receiver:
                 continue
             backoff = 1
             log.info("SMPP : lié (%s) à %s:%d", self.mode, self.settings.host, self.settings.port)
-            self._status(True, f"Récepteur lié ({self.mode}) à {self.settings.host}:"
-                               f"{self.settings.port}")  # fmt: skip
+            self._status(
+                True, f"Récepteur lié ({self.mode}) à {self.settings.host}:{self.settings.port}"
+            )
             try:
                 self._listen(client)
             except LinkErrors as error:
@@ -825,6 +846,8 @@ def receive_command():
     signal.signal(signal.SIGTERM, receiver.stop)
     signal.signal(signal.SIGINT, receiver.stop)
     settings = receiver.current_settings()
-    click.echo(f"Réception SMPP depuis {settings.host}:{settings.port}, réglages suivis "
-               "(Paramètres › Passerelle) ; Ctrl-C pour arrêter")  # fmt: skip
+    click.echo(
+        f"Réception SMPP depuis {settings.host}:{settings.port}, réglages suivis "
+        "(Paramètres › Passerelle) ; Ctrl-C pour arrêter"
+    )
     receiver.run()

@@ -37,7 +37,7 @@ def bulk_insert(model, rows):
         column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
         for column in table.columns
         if column.name not in columns and column.default is not None and not column.primary_key
-    }  # fmt: skip
+    }
     names = ", ".join(f'"{name}"' for name in columns + list(defaults))
     cursor = connection.connection.dbapi_connection.cursor()
     with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:

@@ -43,9 +43,12 @@ def create(
         raise TokenError(_l("Ce magasin n'existe pas."))
     token = PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
-        name=name, token_hash=digest(token), prefix=token[: len(PREFIX) + 6],
-        store_id=store_id, created_by_id=getattr(user, "id", None),
-    )  # fmt: skip
+        name=name,
+        token_hash=digest(token),
+        prefix=token[: len(PREFIX) + 6],
+        store_id=store_id,
+        created_by_id=getattr(user, "id", None),
+    )
     db.session.add(row)
     db.session.flush()
     audit.record("api_token.create", user=user, store_id=store_id, obj=row, name=name)

@@ -30,8 +30,9 @@ class ConsentInvalid(ValueError):
     """What to fix before the change can be recorded, in French."""
 
 
-def change_consent(client_id, *, marketing=None, refuses_all=None, how, user_id=None,
-                   store_id=None, note=""):  # fmt: skip
+def change_consent(
+    client_id, *, marketing=None, refuses_all=None, how, user_id=None, store_id=None, note=""
+):
     """Set the client's marketing consent ("accepted"/"refused") and/or « refuse tout
     SMS », recording the proof when something changed. Does not commit."""
     if how not in CONSENT_HOWS:
@@ -118,18 +119,33 @@ def set_consent(user, client, choice, *, note="", confirm_stop=False):
         )
     before = (client.sms_consent, bool(client.sms_refuses_all))
     changed = change_consent(
-        client.id, **changes, how="counter", user_id=user.id,
-        store_id=user.store_id, note=note,
-    )  # fmt: skip
+        client.id,
+        **changes,
+        how="counter",
+        user_id=user.id,
+        store_id=user.store_id,
+        note=note,
+    )
     if optout is not None:
         db.session.execute(delete(OptOut).where(OptOut.id == optout.id))
         if not changed:  # the consent already said yes: the lifted STOP still has a proof
-            _proof(client, before, before, how="counter", user_id=user.id,
-                   store_id=user.store_id, note=note)  # fmt: skip
+            _proof(
+                client,
+                before,
+                before,
+                how="counter",
+                user_id=user.id,
+                store_id=user.store_id,
+                note=note,
+            )
         audit.record(
-            "consent.stop_lifted", user=user, store_id=client.store_id, obj=client,
-            phone=optout.phone, note=note,
-        )  # fmt: skip
+            "consent.stop_lifted",
+            user=user,
+            store_id=client.store_id,
+            obj=client,
+            phone=optout.phone,
+            note=note,
+        )
         changed = True
     db.session.commit()
     return changed

@@ -93,9 +93,15 @@ def release(campaign_id, *, store_id=None, user_id=None):
     held = _held(campaign_id)
     if held > 0:
         db.session.add(
-            CreditEntry(kind="release", amount=held, campaign_id=campaign_id, store_id=store_id,
-                        user_id=user_id, reference="Programmation annulée")
-        )  # fmt: skip
+            CreditEntry(
+                kind="release",
+                amount=held,
+                campaign_id=campaign_id,
+                store_id=store_id,
+                user_id=user_id,
+                reference="Programmation annulée",
+            )
+        )
     return held
 
 
@@ -120,14 +126,23 @@ def settle(campaign_id):
     )
     # A charge stands for parts already taken by the reservation: it moves no credit.
     db.session.add(
-        CreditEntry(kind="charge", amount=0, parts=charged, campaign_id=campaign_id,
-                    store_id=campaign.store_id)
-    )  # fmt: skip
+        CreditEntry(
+            kind="charge",
+            amount=0,
+            parts=charged,
+            campaign_id=campaign_id,
+            store_id=campaign.store_id,
+        )
+    )
     if reserved > charged:
         db.session.add(
-            CreditEntry(kind="refund", amount=reserved - charged, campaign_id=campaign_id,
-                        store_id=campaign.store_id)
-        )  # fmt: skip
+            CreditEntry(
+                kind="refund",
+                amount=reserved - charged,
+                campaign_id=campaign_id,
+                store_id=campaign.store_id,
+            )
+        )
 
 
 def top_up(amount, *, reference="", user=None):

@@ -55,8 +55,9 @@ def _record_ids(gateway_name, reports, now):
         refs = [value for kind, value in keys if kind == "ref"]
         for column, values in ((Message.id, ids), (Message.gateway_ref, refs)):
             for start in range(0, len(values), 1000):
-                changed += _apply(gateway_name, column, values[start : start + 1000], state,
-                                  error, now)  # fmt: skip
+                changed += _apply(
+                    gateway_name, column, values[start : start + 1000], state, error, now
+                )
     return changed
 
 
@@ -70,7 +71,7 @@ def _record_refs(gateway_name, reports, now, *, keep_unknown=True):
         for part in db.session.scalars(
             select(MessagePart).where(
                 MessagePart.gateway == gateway_name, MessagePart.gateway_ref.in_(refs)
-            )  # fmt: skip
+            )
         )
     }
     whole = [r for r in reports if r.ref not in parts]
@@ -85,9 +86,15 @@ def _record_refs(gateway_name, reports, now, *, keep_unknown=True):
     changed = _record_ids(gateway_name, [r for r in whole if r.ref in known], now)
     for report in whole:
         if report.ref not in known and keep_unknown and report.state in FINAL_STATES:
-            db.session.add(EarlyReceipt(gateway=gateway_name, gateway_ref=report.ref[:64],
-                                        state=report.state, error=report.error[:200],
-                                        received_at=now))  # fmt: skip
+            db.session.add(
+                EarlyReceipt(
+                    gateway=gateway_name,
+                    gateway_ref=report.ref[:64],
+                    state=report.state,
+                    error=report.error[:200],
+                    received_at=now,
+                )
+            )
     for report in reports:
         if report.ref in parts:
             changed += _apply_part(parts[report.ref], report, now)
@@ -101,12 +108,14 @@ def _apply_part(part, report, now):
         return 0
     part.state, part.error, part.done_at = report.state, report.error[:200], now
     db.session.flush()
-    message = update(Message).where(Message.id == part.message_id,
-                                     Message.state.in_(OPEN_STATES))  # fmt: skip
+    message = update(Message).where(Message.id == part.message_id, Message.state.in_(OPEN_STATES))
     if report.state != "delivered":
         total = db.session.scalar(select(Message.parts).where(Message.id == part.message_id))
-        error = f"Partie {part.seq}/{total} : {report.error}" if report.error else \
-            f"Partie {part.seq}/{total} non délivrée"  # fmt: skip
+        error = (
+            f"Partie {part.seq}/{total} : {report.error}"
+            if report.error
+            else f"Partie {part.seq}/{total} non délivrée"
+        )
         statement = message.values(state=report.state, error=error[:200])
     else:
         waiting = db.session.scalar(
@@ -130,7 +139,7 @@ def apply_early(gateway_name, refs, *, now=None):
     early = db.session.scalars(
         select(EarlyReceipt).where(
             EarlyReceipt.gateway == gateway_name, EarlyReceipt.gateway_ref.in_(refs)
-        )  # fmt: skip
+        )
     ).all()
     if not early:
         return 0

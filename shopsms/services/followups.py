@@ -28,7 +28,7 @@ def _candidates_query(campaign_id):
             Client.store_id,
             Client.tel1,
             Client.tel2,
-        )  # fmt: skip
+        )
         .join(Client, Client.id == Message.client_id)
         .where(
             Message.campaign_id == campaign_id,
@@ -64,12 +64,14 @@ def correctable(campaign_id):
 def _open_task_clients(client_ids):
     found = set()
     for start in range(0, len(client_ids), 1000):
-        found.update(db.session.scalars(
-            select(FollowupTask.client_id).where(
-                FollowupTask.client_id.in_(client_ids[start : start + 1000]),
-                FollowupTask.done_at.is_(None),
+        found.update(
+            db.session.scalars(
+                select(FollowupTask.client_id).where(
+                    FollowupTask.client_id.in_(client_ids[start : start + 1000]),
+                    FollowupTask.done_at.is_(None),
+                )
             )
-        ))  # fmt: skip
+        )
     return found
 
 
@@ -81,9 +83,11 @@ def create_followups(user, campaign_id):
     rows = list(_correctable_rows(campaign_id))
     ids = [row.client_id for row in rows]
     skip = _open_task_clients(ids)
-    skip.update(db.session.scalars(
-        select(FollowupTask.client_id).where(FollowupTask.campaign_id == campaign_id)
-    ))  # fmt: skip
+    skip.update(
+        db.session.scalars(
+            select(FollowupTask.client_id).where(FollowupTask.campaign_id == campaign_id)
+        )
+    )
     added = 0
     for row in rows:
         if row.client_id in skip:
@@ -93,9 +97,16 @@ def create_followups(user, campaign_id):
         else:
             why = f"Échec : {row.error}"
         phone = " / ".join(p for p in (row.tel1, row.tel2) if p)
-        db.session.add(FollowupTask(store_id=row.store_id, client_id=row.client_id,
-                                    campaign_id=campaign_id, phone=phone[:30],
-                                    reason=why[:200], created_by_id=user.id))  # fmt: skip
+        db.session.add(
+            FollowupTask(
+                store_id=row.store_id,
+                client_id=row.client_id,
+                campaign_id=campaign_id,
+                phone=phone[:30],
+                reason=why[:200],
+                created_by_id=user.id,
+            )
+        )
         added += 1
     if added:
         audit.record("followup.create", user=user, campaign_id=campaign_id, count=added)
@@ -118,7 +129,7 @@ def followups(user, *, store_id=None, done=False, page=1, per_page=listings.PER_
             Campaign.name.label("campaign_name"),
             Campaign.created_at.label("campaign_created_at"),
             Campaign.store_id.label("campaign_store_id"),
-        )  # fmt: skip
+        )
         .join(Client, Client.id == FollowupTask.client_id)
         .join(Store, Store.id == FollowupTask.store_id)
         .join(Campaign, Campaign.id == FollowupTask.campaign_id)

@@ -31,8 +31,9 @@ class TestResult:
 
 def _queue(campaign, user):
     """campaigns.queue_now without the workers' queue: this request sends it itself."""
-    credits.reserve(campaign.id, campaigns.cost(campaign.id), store_id=campaign.store_id,
-                    user_id=user.id)  # fmt: skip
+    credits.reserve(
+        campaign.id, campaigns.cost(campaign.id), store_id=campaign.store_id, user_id=user.id
+    )
     campaign.status = "queued"
     audit.record("campaign.queue", user=user, store_id=campaign.store_id, obj=campaign)
     db.session.commit()
@@ -47,7 +48,7 @@ def _abandon(campaign_id, why, user):
         .where(Message.campaign_id == campaign_id, Message.state.in_(("pending", "submitting")))
         .values(
             state="failed", error=why[:200], done_at=utcnow(), submitted_at=None, claimed_by=None
-        )  # fmt: skip
+        )
         .execution_options(synchronize_session=False)
     )
     try:

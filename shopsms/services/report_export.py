@@ -207,7 +207,7 @@ def _copy_columns(table):
                 func.substr(number, 9, 2),
                 " ",
                 func.substr(number, 11, 2),
-            ),  # fmt: skip
+            ),
         ),
         else_=number,
     )
@@ -260,8 +260,9 @@ def copy_sql(campaign_id, state=""):
             cells.append(_sql_safe(column, literal(False)))
         else:
             cells.append(column)
-    query = select(*cells, inner.c.submitted_at, inner.c.done_at,
-                   func.nullif(inner.c.variant, "")).order_by(inner.c.id)  # fmt: skip
+    query = select(
+        *cells, inner.c.submitted_at, inner.c.done_at, func.nullif(inner.c.variant, "")
+    ).order_by(inner.c.id)
     compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
     return f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, DELIMITER ';')"
 
@@ -361,9 +362,11 @@ def export_status(token):
         if name in data:
             data[name] = int(data[name])
     if data:
-        data["percent"] = 100 if data["status"] == "done" else (
-            min(99, 100 * data["done"] // data["total"]) if data["total"] else 0
-        )  # fmt: skip
+        data["percent"] = (
+            100
+            if data["status"] == "done"
+            else (min(99, 100 * data["done"] // data["total"]) if data["total"] else 0)
+        )
     return data
 
 

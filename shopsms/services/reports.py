@@ -126,11 +126,15 @@ def variant_figures(campaign_id):
     """[A, B] for an A/B campaign (else []), from the counts the database keeps per
     variant (CampaignCount): a few rows, whatever the campaign's size."""
     rows = db.session.execute(
-        select(CampaignCount.variant, CampaignCount.state, func.sum(CampaignCount.messages),
-               func.sum(CampaignCount.parts))
+        select(
+            CampaignCount.variant,
+            CampaignCount.state,
+            func.sum(CampaignCount.messages),
+            func.sum(CampaignCount.parts),
+        )
         .where(CampaignCount.campaign_id == campaign_id, CampaignCount.variant != "")
         .group_by(CampaignCount.variant, CampaignCount.state)
-    ).all()  # fmt: skip
+    ).all()
     found = {}
     for variant, state, messages, parts in rows:
         found.setdefault(variant, {})[state] = (int(messages or 0), int(parts or 0))
@@ -240,8 +244,16 @@ def _page_ids(table, campaign_id, states, *, after, before, limit):
     return sorted(ids)
 
 
-def messages(campaign_id, *, state="", total=None, number=1, after=None, before=None,
-             per_page=listings.PER_PAGE):  # fmt: skip
+def messages(
+    campaign_id,
+    *,
+    state="",
+    total=None,
+    number=1,
+    after=None,
+    before=None,
+    per_page=listings.PER_PAGE,
+):
     """A page of the report's rows in list order, by keyset: after the id `after`, or
     before the id `before` (« Précédent »), else the first page."""
     table = report_table(campaign_id)

@@ -328,15 +328,16 @@ def measure(campaign, *, today=None, days=None):
             func.count(Purchase.id).label("tickets"),
             func.max(case((in_own, 1), else_=0)).label("own"),
             func.max(case((and_(Purchase.id.is_not(None), ~in_own), 1), else_=0)).label("other"),
-            func.coalesce(func.sum(case((in_own, Purchase.amount), else_=0)), 0)
-            .label("own_revenue"),
+            func.coalesce(func.sum(case((in_own, Purchase.amount), else_=0)), 0).label(
+                "own_revenue"
+            ),
         )
         .select_from(who)
         .join(Client, Client.id == who.c.client_id)
         .outerjoin(Purchase, bought)
         .group_by(who.c.client_id, who.c.grp, who.c.variant)
         .subquery()
-    )  # fmt: skip
+    )
     revenue = per_client.c.revenue
     totals = db.session.execute(
         select(
@@ -388,10 +389,15 @@ def measure(campaign, *, today=None, days=None):
             cumulative.append(running)
         group.cumulative = cumulative
     result = Results(
-        campaign_id=campaign.id, start=start, days=days, elapsed=elapsed,
-        texted=groups["texted"], control=groups["control"],
-        variants=[variants[k] for k in sorted(variants)], credits=spent(campaign.id),
-    )  # fmt: skip
+        campaign_id=campaign.id,
+        start=start,
+        days=days,
+        elapsed=elapsed,
+        texted=groups["texted"],
+        control=groups["control"],
+        variants=[variants[k] for k in sorted(variants)],
+        credits=spent(campaign.id),
+    )
     _uplift(result)
     return result
 
@@ -416,20 +422,29 @@ def _uplift(result):
         return
     for variant in result.variants:
         if variant.clients >= 2:
-            variant.conversion_uplift = asdict(proportion_difference(
-                variant.buyers, variant.clients, control.buyers, control.clients))  # fmt: skip
+            variant.conversion_uplift = asdict(
+                proportion_difference(
+                    variant.buyers, variant.clients, control.buyers, control.clients
+                )
+            )
     result.conversion = proportion_difference(
         texted.buyers, texted.clients, control.buyers, control.clients
     )
     result.per_client = mean_difference(
-        texted.revenue, texted.revenue_squares, texted.clients,
-        control.revenue, control.revenue_squares, control.clients,
-    )  # fmt: skip
+        texted.revenue,
+        texted.revenue_squares,
+        texted.clients,
+        control.revenue,
+        control.revenue_squares,
+        control.clients,
+    )
     n = texted.clients
     result.incremental_revenue = Interval(
-        *(n * value for value in (result.per_client.estimate, result.per_client.low,
-                                  result.per_client.high))
-    )  # fmt: skip
+        *(
+            n * value
+            for value in (result.per_client.estimate, result.per_client.low, result.per_client.high)
+        )
+    )
     result.incremental_buyers = n * result.conversion.estimate
     if result.incremental_buyers > 0:
         result.cost_per_incremental_buyer = result.credits / result.incremental_buyers
@@ -488,8 +503,9 @@ def listing(user, *, store_id=None, sort="date", now=None):
         kept, _ = snapshot(campaign, now=now)
         # A large campaign nobody opened yet is measured by its page's job, not here.
         result = kept or (None if in_job(campaign) else current(campaign))
-        lines.append(Line(campaign.id, campaign.name, store_name or "", campaign.started_at,
-                          result))  # fmt: skip
+        lines.append(
+            Line(campaign.id, campaign.name, store_name or "", campaign.started_at, result)
+        )
 
     def uplift(line):
         conversion = line.result and line.result.conversion
@@ -542,9 +558,12 @@ def list_rows(lines):
             continue
         conversion, revenue = res.conversion, res.incremental_revenue
         yield (
-            line.campaign_id, line.name, line.store or "Siège",
+            line.campaign_id,
+            line.name,
+            line.store or "Siège",
             hours._paris(line.started_at).replace(tzinfo=None) if line.started_at else None,
-            res.texted.clients, res.control.clients,
+            res.texted.clients,
+            res.control.clients,
             r(100 * res.texted.conversion if res.texted.conversion is not None else None),
             r(100 * res.control.conversion if res.control.conversion is not None else None),
             r(100 * conversion.estimate) if conversion else None,
@@ -553,10 +572,12 @@ def list_rows(lines):
             r(revenue.estimate) if revenue else None,
             r(revenue.low) if revenue else None,
             r(revenue.high) if revenue else None,
-            VERDICTS[res.verdict], res.credits, r(res.cost_per_incremental_buyer, 1),
+            VERDICTS[res.verdict],
+            res.credits,
+            r(res.cost_per_incremental_buyer, 1),
             f"J+{res.elapsed} sur {res.days}" if res.provisional else "",
             *_variant_cells(res, r),
-        )  # fmt: skip
+        )
 
 
 def _variant_cells(res, r):
@@ -569,10 +590,11 @@ def _variant_cells(res, r):
             continue
         gap = group.conversion_uplift
         cells += [
-            group.clients, group.sent,
+            group.clients,
+            group.sent,
             r(100 * group.conversion) if group.conversion is not None else None,
             r(100 * gap["estimate"]) if gap else None,
-        ]  # fmt: skip
+        ]
     return cells
 
 
@@ -585,12 +607,18 @@ def list_csv(lines):
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(LIST_HEADER)
     for row in list_rows(lines):
-        writer.writerow([
-            value.strftime("%d/%m/%Y %H:%M") if hasattr(value, "strftime")
-            else str(value).replace(".", ",") if isinstance(value, float)
-            else _safe(value) if isinstance(value, str) else value
-            for value in row
-        ])  # fmt: skip
+        writer.writerow(
+            [
+                value.strftime("%d/%m/%Y %H:%M")
+                if hasattr(value, "strftime")
+                else str(value).replace(".", ",")
+                if isinstance(value, float)
+                else _safe(value)
+                if isinstance(value, str)
+                else value
+                for value in row
+            ]
+        )
         yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()

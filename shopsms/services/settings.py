@@ -202,8 +202,13 @@ def reset(key, *, user=None, store_id):
     row = db.session.scalar(select(Setting).where(Setting.key == key, Setting.store_id == store_id))
     if row is None:
         return False
-    audit.record("setting.reset", user=user, store_id=store_id, key=key,
-                 old=None if key in SECRETS else row.value)  # fmt: skip
+    audit.record(
+        "setting.reset",
+        user=user,
+        store_id=store_id,
+        key=key,
+        old=None if key in SECRETS else row.value,
+    )
     db.session.delete(row)
     _forget_page_values()
     return True
@@ -248,8 +253,9 @@ def set_sms_enabled(store_id, enabled, *, user=None, commit=True):
     if store is None or store.sms_enabled == bool(enabled):
         return False
     store.sms_enabled = bool(enabled)
-    audit.record("store.sms_enabled", user=user, store_id=store_id, obj=store,
-                 enabled=bool(enabled))  # fmt: skip
+    audit.record(
+        "store.sms_enabled", user=user, store_id=store_id, obj=store, enabled=bool(enabled)
+    )
     if commit:
         db.session.commit()
     return True

@@ -143,10 +143,12 @@ def rebalance(campaign):
     counts = pending_counts(campaign.id)
     if counts[""]:  # rows back on the list by a way that did not place them
         loose = db.session.scalars(
-            select(DraftRecipient).where(DraftRecipient.campaign_id == campaign.id,
-                                         DraftRecipient.state == "pending",
-                                         DraftRecipient.variant == "")
-        ).all()  # fmt: skip
+            select(DraftRecipient).where(
+                DraftRecipient.campaign_id == campaign.id,
+                DraftRecipient.state == "pending",
+                DraftRecipient.variant == "",
+            )
+        ).all()
         place(campaign, loose)
         counts = pending_counts(campaign.id)
     want = target(counts["A"] + counts["B"], campaign.split_b)
@@ -158,12 +160,15 @@ def rebalance(campaign):
     moved = list(
         db.session.scalars(
             select(DraftRecipient.id)
-            .where(DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "pending",
-                   DraftRecipient.variant == source)
+            .where(
+                DraftRecipient.campaign_id == campaign.id,
+                DraftRecipient.state == "pending",
+                DraftRecipient.variant == source,
+            )
             .order_by(DraftRecipient.id.desc())
             .limit(surplus)
         )
-    )  # fmt: skip
+    )
     if moved:
         db.session.execute(
             update(DraftRecipient)

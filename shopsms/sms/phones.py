@@ -54,9 +54,15 @@ def _fast_patterns() -> tuple[re.Pattern, list[re.Pattern]]:
     # Types phonenumbers checks before "mobile": a number matching one of them is not
     # classified by the fast path.
     before = (
-        metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
-        metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail,
-    )  # fmt: skip
+        metadata.premium_rate,
+        metadata.toll_free,
+        metadata.shared_cost,
+        metadata.voip,
+        metadata.personal_number,
+        metadata.pager,
+        metadata.uan,
+        metadata.voicemail,
+    )
     others = [
         re.compile(desc.national_number_pattern)
         for desc in before

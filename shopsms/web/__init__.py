@@ -70,11 +70,26 @@ ROLE_LABELS = {
 def init_app(app):
     guard.init_app(app)  # first: its URL converter must be there when the rules are added
     for module in (
-        auth, home, i18n, composer, outbox, hooks,
-        clients, campaigns, automatic, repairs, reports, results, credits, settings, replies,
+        auth,
+        home,
+        i18n,
+        composer,
+        outbox,
+        hooks,
+        clients,
+        campaigns,
+        automatic,
+        repairs,
+        reports,
+        results,
+        credits,
+        settings,
+        replies,
         integration,
-        api, health, supervision,
-    ):  # fmt: skip
+        api,
+        health,
+        supervision,
+    ):
         app.register_blueprint(module.bp)
     app.before_request(access.require_login)
     app.after_request(_vary_on_htmx)

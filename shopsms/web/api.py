@@ -87,8 +87,11 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return error(401, "Jeton manquant : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
-                     "Authorization")  # fmt: skip
+        return error(
+            401,
+            "Jeton manquant : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
+            "Authorization",
+        )
     row = api_tokens.authenticate(token.strip())
     if row is None:
         return error(401, "Jeton inconnu : vérifiez-le dans Paramètres > API.", "Authorization")
@@ -155,9 +158,10 @@ def _items(kind):
         raise ApiError(422, "« items » doit être une liste d'objets.", "items")
     if len(items) > MAX_BATCH:
         raise ApiError(
-            413, f"Lot trop grand : {MAX_BATCH} éléments au plus par requête (ici {len(items)}).",
+            413,
+            f"Lot trop grand : {MAX_BATCH} éléments au plus par requête (ici {len(items)}).",
             "items",
-        )  # fmt: skip
+        )
     known = {field.name for field in FIELDS[kind]}
     rows = []
     for index, item in enumerate(items):
@@ -178,9 +182,10 @@ def _items(kind):
         warnings = []
         values, parse_errors = parse_row(kind, raw, warnings)
         rows.append(
-            Row(line=index, values=values, errors=errors + parse_errors, raw=item,
-                warnings=warnings)
-        )  # fmt: skip
+            Row(
+                line=index, values=values, errors=errors + parse_errors, raw=item, warnings=warnings
+            )
+        )
     return rows
 
 
@@ -219,9 +224,13 @@ def _upsert(kind):
         for row in sorted(outcome.rejected, key=lambda row: row.line)
     ]
     return jsonify(
-        received=len(rows), created=outcome.created, updated=outcome.updated,
-        unchanged=outcome.unchanged, rejected=rejected, warnings=warnings,
-    )  # fmt: skip
+        received=len(rows),
+        created=outcome.created,
+        updated=outcome.updated,
+        unchanged=outcome.unchanged,
+        rejected=rejected,
+        warnings=warnings,
+    )
 
 
 @bp.post("/clients")
@@ -251,8 +260,11 @@ def repair_ticket_ready(external_id):
         # Said twice (a retry after a timeout): the client was told once, once is enough.
         return jsonify(external_id=external_id, status="ready", campaign_id=earlier[0])
     if not _claim_ready(ticket.id):
-        raise ApiError(409, "Cette fiche est en cours de traitement : réessayez dans un instant.",
-                       "external_id")  # fmt: skip
+        raise ApiError(
+            409,
+            "Cette fiche est en cours de traitement : réessayez dans un instant.",
+            "external_id",
+        )
     try:
         campaign_id = ticket_ready(ticket.id)
         db.session.commit()
@@ -305,11 +317,16 @@ def _campaign(campaign_id):
 def campaign_status(campaign_id):
     campaign = _campaign(campaign_id)
     return jsonify(
-        id=campaign.id, kind=campaign.kind, status=campaign.status, name=campaign.name,
-        recipients=campaign.recipients_count, messages=campaigns.progress(campaign.id),
-        scheduled_at=_iso(campaign.scheduled_at), started_at=_iso(campaign.started_at),
+        id=campaign.id,
+        kind=campaign.kind,
+        status=campaign.status,
+        name=campaign.name,
+        recipients=campaign.recipients_count,
+        messages=campaigns.progress(campaign.id),
+        scheduled_at=_iso(campaign.scheduled_at),
+        started_at=_iso(campaign.started_at),
         finished_at=_iso(campaign.finished_at),
-    )  # fmt: skip
+    )
 
 
 @bp.get("/messages/<int:message_id>")
@@ -321,10 +338,15 @@ def message_status(message_id):
     if g.api_store_id is not None and campaign.store_id != g.api_store_id:
         raise ApiError(404, f"Aucun SMS n° {message_id}.", "message_id")
     return jsonify(
-        id=message.id, campaign_id=message.campaign_id, state=message.state,
-        skip_reason=message.skip_reason, error=message.error, parts=message.parts,
-        submitted_at=_iso(message.submitted_at), done_at=_iso(message.done_at),
-    )  # fmt: skip
+        id=message.id,
+        campaign_id=message.campaign_id,
+        state=message.state,
+        skip_reason=message.skip_reason,
+        error=message.error,
+        parts=message.parts,
+        submitted_at=_iso(message.submitted_at),
+        done_at=_iso(message.done_at),
+    )
 
 
 @bp.route("/<path:anything>", methods=list(METHODS))
@@ -342,9 +364,11 @@ def unknown(anything):
             allowed.append(method)
     if allowed:
         response = error(
-            405, f"Méthode {request.method} non acceptée sur cette adresse : "
-            f"{', '.join(allowed)} seulement.", "",
-        )  # fmt: skip
+            405,
+            f"Méthode {request.method} non acceptée sur cette adresse : "
+            f"{', '.join(allowed)} seulement.",
+            "",
+        )
         response.headers["Allow"] = ", ".join(allowed)
         return response
     raise ApiError(404, f"Adresse inconnue de l'API : /{anything}.", "")

@@ -105,8 +105,9 @@ def actions(client_id):
     """« Actions marketing », polled while a delivery report is awaited: only its own
     query, not the whole card's."""
     client = _client_or_404(client_id)
-    return render("clients/_actions.html", "clients/_actions.html",
-                  **_actions_context(client) | _labels())  # fmt: skip
+    return render(
+        "clients/_actions.html", "clients/_actions.html", **_actions_context(client) | _labels()
+    )
 
 
 @bp.post("/<int:client_id>/consentement")
@@ -120,12 +121,17 @@ def consent(client_id):
     note = request.form.get("note", "").strip()[:200]
     try:
         changed = consents.set_consent(
-            current_user, client, choice, note=note,
+            current_user,
+            client,
+            choice,
+            note=note,
             confirm_stop=bool(request.form.get("confirm_stop")),
-        )  # fmt: skip
+        )
     except consents.ConsentInvalid as problem:
-        page = render("clients/card.html", **_card_context(client, consent_error=str(problem),
-                                                          consent_note=note))  # fmt: skip
+        page = render(
+            "clients/card.html",
+            **_card_context(client, consent_error=str(problem), consent_note=note),
+        )
         return page, 422
     if changed:
         flash(_("Consentement SMS enregistré, avec sa preuve (au comptoir)."), "success")
@@ -180,8 +186,12 @@ def edit(client_id):
 def phones_check():
     """What the form says of the numbers as they are typed, and where the SMS goes."""
     summary = service.phone_summary(request.form.get("tel1", ""), request.form.get("tel2", ""))
-    return render("clients/_phones.html", "clients/_phones.html",
-                  phones=summary.notes, sms_number=summary.sms_number)  # fmt: skip
+    return render(
+        "clients/_phones.html",
+        "clients/_phones.html",
+        phones=summary.notes,
+        sms_number=summary.sms_number,
+    )
 
 
 def _form(data, errors, client, *, status=200):
@@ -221,9 +231,14 @@ def sms(client_id):
             error = str(problem)
         else:
             if getattr(sent, "queue_down", False):
-                flash(_("SMS enregistré pour %(name)s : la file d'envoi est momentanément "
-                        "indisponible, il partira dès son retour.", name=client.display_name),
-                      "info")  # fmt: skip
+                flash(
+                    _(
+                        "SMS enregistré pour %(name)s : la file d'envoi est momentanément "
+                        "indisponible, il partira dès son retour.",
+                        name=client.display_name,
+                    ),
+                    "info",
+                )
             else:
                 flash(_("SMS envoyé à %(name)s.", name=client.display_name), "success")
             return redirect(url_for("clients.card", client_id=client.id), 303)

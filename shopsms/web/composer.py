@@ -68,8 +68,9 @@ def context(
     asks « Abandonner le message ? » once the text differs from it (None: any text).
     `variant`: "A" or "B", one text of an A/B campaign, costed on its own recipients and
     posted as `body` (A) or `body_b` (B)."""
-    composer = _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id,
-                     ticket_ids, variant)  # fmt: skip
+    composer = _core(
+        kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id, ticket_ids, variant
+    )
     composer.update(
         placeholders=[
             (p, PLACEHOLDER_HELP.get(p.tag, p.description))
@@ -88,8 +89,18 @@ VARIANTS = ("A", "B")
 VARIANT_FIELDS = {"": "body", "A": "body", "B": "body_b"}
 
 
-def _core(kind, body, client_ids, store_id, add_stop, dom_id, saved, campaign_id=None,
-          ticket_ids=(), variant=""):  # fmt: skip
+def _core(
+    kind,
+    body,
+    client_ids,
+    store_id,
+    add_stop,
+    dom_id,
+    saved,
+    campaign_id=None,
+    ticket_ids=(),
+    variant="",
+):
     """What the counter (_preview.html) needs."""
     variant = variant if variant in VARIANTS and campaign_id is not None else ""
     kind = kind if kind in KINDS else "service"
@@ -263,8 +274,9 @@ def gsm_names():
     if posted["campaign_id"] is None:
         abort(404)
     try:
-        recipients.set_gsm_names(current_user, posted["campaign_id"],
-                                 request.form.get("gsm_names") == "1")  # fmt: skip
+        recipients.set_gsm_names(
+            current_user, posted["campaign_id"], request.form.get("gsm_names") == "1"
+        )
     except campaigns.CampaignError:
         abort(404)
     return render_template("composer/_composer.html", composer=context(**posted))

@@ -58,10 +58,12 @@ def _too_large(error):
         return error
     limit = current_app.config.get("IMPORT_MAX_BYTES") or 0
     flash(
-        _("Fichier trop gros : %(size)d Mo au plus. Découpez-le en plusieurs fichiers.",
-          size=limit // (1024 * 1024)),
+        _(
+            "Fichier trop gros : %(size)d Mo au plus. Découpez-le en plusieurs fichiers.",
+            size=limit // (1024 * 1024),
+        ),
         "error",
-    )  # fmt: skip
+    )
     return redirect(url_for("integration.imports"), 303)
 
 
@@ -93,16 +95,20 @@ def import_page():
                 os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # client data
                 upload.save(path)
                 run = imports.start(
-                    path, kind=kind, filename=upload.filename, user=current_user,
+                    path,
+                    kind=kind,
+                    filename=upload.filename,
+                    user=current_user,
                     store_id=access.store_scope(current_user),
-                )  # fmt: skip
+                )
             except imports.ImportError_ as error:
                 flash(str(error), "error")
             except OSError:
                 path.unlink(missing_ok=True)
                 current_app.logger.exception("import upload not saved")
-                flash(_("Le fichier n'a pas pu être enregistré sur le serveur : réessayez."),
-                      "error")  # fmt: skip
+                flash(
+                    _("Le fichier n'a pas pu être enregistré sur le serveur : réessayez."), "error"
+                )
             else:
                 return redirect(url_for("integration.run", run_id=run.id))
     page = render_template(
@@ -124,9 +130,12 @@ def _run_context(run, mapping=None, errors=None):
     mapping = run.mapping if mapping is None else mapping
     fields = FIELDS[run.kind]
     context = {
-        "run": run, "kinds": KIND_LABELS, "fields": fields, "mapping": mapping,
+        "run": run,
+        "kinds": KIND_LABELS,
+        "fields": fields,
+        "mapping": mapping,
         "stuck": imports.stuck(run),
-    }  # fmt: skip
+    }
     if run.status == "draft" and Path(run.upload_path).exists():
         context["rows"] = imports.preview(run, mapping)
         mapped = {field for field in mapping.values() if field}
@@ -208,9 +217,11 @@ def rejects(run_id):
         abort(404)
     stem = Path(import_run.filename).stem or import_run.kind
     return send_file(
-        import_run.reject_path, mimetype="text/csv", as_attachment=True,
+        import_run.reject_path,
+        mimetype="text/csv",
+        as_attachment=True,
         download_name=f"rejets-{stem}.csv",
-    )  # fmt: skip
+    )
 
 
 # --- « Paramètres > API » -----------------------------------------------------------------
@@ -226,10 +237,14 @@ def _has_settings_tabs():
 
 def _tokens_page(new_token=None, name="", status=200):
     page = render_template(
-        "integration/tokens.html", tokens=api_tokens.listed(current_user),
-        stores=listings.stores(current_user), new_token=new_token, name=name,
-        has_tabs=_has_settings_tabs(), active="api",
-    )  # fmt: skip
+        "integration/tokens.html",
+        tokens=api_tokens.listed(current_user),
+        stores=listings.stores(current_user),
+        new_token=new_token,
+        name=name,
+        has_tabs=_has_settings_tabs(),
+        active="api",
+    )
     # A token on screen must not stay in a cache (shared tablet, proxy, back button).
     return page, status, {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

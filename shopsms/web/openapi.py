@@ -113,11 +113,16 @@ READY = {
 
 def _errors(*codes):
     names = {
-        400: "JSON invalide", 401: "Jeton manquant, inconnu ou révoqué",
-        404: "Introuvable", 405: "Méthode non acceptée", 409: "Conflit",
-        413: "Requête ou lot trop gros", 415: "Pas du JSON", 422: "Corps mal formé",
+        400: "JSON invalide",
+        401: "Jeton manquant, inconnu ou révoqué",
+        404: "Introuvable",
+        405: "Méthode non acceptée",
+        409: "Conflit",
+        413: "Requête ou lot trop gros",
+        415: "Pas du JSON",
+        422: "Corps mal formé",
         429: "Trop de requêtes",
-    }  # fmt: skip
+    }
     return {
         str(code): {
             "description": names[code],
@@ -173,14 +178,14 @@ def _read(summary, name, schema):
                     "required": True,
                     "schema": {"type": "integer", "minimum": 1},
                 },
-            ],  # fmt: skip
+            ],
             "responses": {
                 "200": {
                     "description": "État",
                     "content": {"application/json": {"schema": {"$ref": schema}}},
                 },
                 **_errors(401, 404, 429),
-            },  # fmt: skip
+            },
         }
     }
 
@@ -215,7 +220,7 @@ def document():
                             "required": True,
                             "schema": {"type": "string", "maxLength": 64},
                         },
-                    ],  # fmt: skip
+                    ],
                     "responses": {
                         "200": {
                             "description": "Fiche disponible (déjà prévenue : la même "
@@ -227,7 +232,7 @@ def document():
                             },
                         },
                         **_errors(401, 404, 409, 429),
-                    },  # fmt: skip
+                    },
                 }
             },
             "/campaigns/{campaign_id}": _read(

@@ -69,13 +69,17 @@ def start(path, *, kind, filename="", user=None, store_id=None):
             "tableur, puis importez-le."
         ) from error
     run = ImportRun(
-        kind=kind, filename=(filename or Path(path).name)[:200], upload_path=str(path),
-        encoding=file_format.encoding, delimiter=file_format.delimiter,
+        kind=kind,
+        filename=(filename or Path(path).name)[:200],
+        upload_path=str(path),
+        encoding=file_format.encoding,
+        delimiter=file_format.delimiter,
         headers=file_format.headers,
         mapping=mappings.suggested_mapping(kind, file_format.headers),
-        size_bytes=os.path.getsize(path), user_id=getattr(user, "id", None),
+        size_bytes=os.path.getsize(path),
+        user_id=getattr(user, "id", None),
         store_id=store_id,
-    )  # fmt: skip
+    )
     db.session.add(run)
     db.session.commit()
     return run

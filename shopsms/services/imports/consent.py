@@ -28,11 +28,17 @@ def new_client_consent(row, values, scope, stamp):
         return None
     values["sms_consent"], values["sms_refuses_all"] = after
     return {
-        "external_id": row.external_id, "created_at": stamp, "user_id": scope.user_id,
-        "store_id": values["store_id"], "how": scope.how, "marketing_before": "unknown",
-        "marketing_after": after[0], "refuses_all_before": False,
-        "refuses_all_after": after[1], "note": scope.note[:200],
-    }  # fmt: skip
+        "external_id": row.external_id,
+        "created_at": stamp,
+        "user_id": scope.user_id,
+        "store_id": values["store_id"],
+        "how": scope.how,
+        "marketing_before": "unknown",
+        "marketing_after": after[0],
+        "refuses_all_before": False,
+        "refuses_all_after": after[1],
+        "note": scope.note[:200],
+    }
 
 
 def insert_proofs(proofs):
@@ -103,9 +109,14 @@ def apply_consent(rows, existing, scope):
                 refuses_all = None
                 row.warnings.append(("sms_refuses_all", AFTER_STOP))
         done = change_consent(
-            client.id, marketing=consent, refuses_all=refuses_all, how=scope.how,
-            user_id=scope.user_id, store_id=client.store_id, note=scope.note,
-        )  # fmt: skip
+            client.id,
+            marketing=consent,
+            refuses_all=refuses_all,
+            how=scope.how,
+            user_id=scope.user_id,
+            store_id=client.store_id,
+            note=scope.note,
+        )
         if done:
             changed.add(row.external_id)
     db.session.flush()

@@ -43,21 +43,47 @@ def write(folder, clients=200, *, seed=2026):
     brands = (*BRANDS[:5], "Créations Éléa")
     with open(folder / "clients.csv", "w", encoding="utf-8", newline="") as file:
         out = csv.writer(file, delimiter=";")
-        out.writerow([
-            "Code client", "N° client", "Magasin", "Civilité", "Nom", "Prénom", "Adresse",
-            "CP", "Ville", "Tél. 1", "Tél. 2", "E-mail", "Date de naissance", "Accord SMS",
-            "Refuse tout SMS",
-        ])  # fmt: skip
+        out.writerow(
+            [
+                "Code client",
+                "N° client",
+                "Magasin",
+                "Civilité",
+                "Nom",
+                "Prénom",
+                "Adresse",
+                "CP",
+                "Ville",
+                "Tél. 1",
+                "Tél. 2",
+                "E-mail",
+                "Date de naissance",
+                "Accord SMS",
+                "Refuse tout SMS",
+            ]
+        )
         for n, external_id in enumerate(client_ids, start=1):
             woman = rng.random() < 0.6
             birthday = date(rng.randint(1945, 2005), rng.randint(1, 12), rng.randint(1, 28))
-            out.writerow([
-                external_id, f"P{n:06d}", rng.choice(codes), "Mme" if woman else "M.",
-                rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES), f"{n} rue des Halles",
-                "64200", "Biarritz", _mobile(rng), "05 59 24 00 00" if n % 5 == 0 else "",
-                f"client{n}@example.fr" if n % 3 else "", birthday.strftime("%d/%m/%Y"),
-                ("Oui", "Non", "")[n % 3], "Oui" if n % 50 == 0 else "Non",
-            ])  # fmt: skip
+            out.writerow(
+                [
+                    external_id,
+                    f"P{n:06d}",
+                    rng.choice(codes),
+                    "Mme" if woman else "M.",
+                    rng.choice(LAST_NAMES),
+                    rng.choice(FIRST_NAMES),
+                    f"{n} rue des Halles",
+                    "64200",
+                    "Biarritz",
+                    _mobile(rng),
+                    "05 59 24 00 00" if n % 5 == 0 else "",
+                    f"client{n}@example.fr" if n % 3 else "",
+                    birthday.strftime("%d/%m/%Y"),
+                    ("Oui", "Non", "")[n % 3],
+                    "Oui" if n % 50 == 0 else "Non",
+                ]
+            )
         out.writerow(
             [
                 "POS-BAD1",
@@ -106,8 +132,18 @@ def write(folder, clients=200, *, seed=2026):
     today = date.today()
     with open(folder / "ventes.csv", "w", encoding="cp1252", newline="") as file:
         out = csv.writer(file, delimiter=",")
-        out.writerow(["Identifiant", "Code client", "Magasin", "Date", "Montant TTC",
-                      "Marque", "N° ticket", "Libellé"])  # fmt: skip
+        out.writerow(
+            [
+                "Identifiant",
+                "Code client",
+                "Magasin",
+                "Date",
+                "Montant TTC",
+                "Marque",
+                "N° ticket",
+                "Libellé",
+            ]
+        )
         for n, external_id in enumerate(client_ids, start=1):
             day = today - timedelta(days=rng.randrange(1, 900))
             amount = f"{rng.randrange(1500, 250000) / 100:.2f}".replace(".", ",")
@@ -129,15 +165,35 @@ def write(folder, clients=200, *, seed=2026):
     repairs = max(1, clients // 4)
     with open(folder / "sav.csv", "w", encoding="utf-8", newline="") as file:
         out = csv.writer(file, delimiter=";")
-        out.writerow(["Identifiant", "N° fiche", "Code client", "Magasin", "Opér.", "État",
-                      "Descriptif", "Réparation", "Montant", "Date de dépôt"])  # fmt: skip
+        out.writerow(
+            [
+                "Identifiant",
+                "N° fiche",
+                "Code client",
+                "Magasin",
+                "Opér.",
+                "État",
+                "Descriptif",
+                "Réparation",
+                "Montant",
+                "Date de dépôt",
+            ]
+        )
         for n in range(1, repairs + 1):
-            out.writerow([
-                f"POS-S{n:06d}", f"S{n:06d}", client_ids[n - 1], rng.choice(codes),
-                rng.choice(("Rép.", "Garantie", "Devis")), rng.choice(("En cours", "Atelier")),
-                "Montre femme acier", "Changer la pile", "30,00",
-                (today - timedelta(days=n % 30)).strftime("%d/%m/%Y"),
-            ])  # fmt: skip
+            out.writerow(
+                [
+                    f"POS-S{n:06d}",
+                    f"S{n:06d}",
+                    client_ids[n - 1],
+                    rng.choice(codes),
+                    rng.choice(("Rép.", "Garantie", "Devis")),
+                    rng.choice(("En cours", "Atelier")),
+                    "Montre femme acier",
+                    "Changer la pile",
+                    "30,00",
+                    (today - timedelta(days=n % 30)).strftime("%d/%m/%Y"),
+                ]
+            )
         out.writerow(["POS-SBAD1", "SB1", client_ids[0], "001", "Rép.", "Perdu", "", "", "", ""])
         out.writerow(["POS-SBAD2", "", client_ids[0], "001", "Rép.", "", "", "", "", ""])
     files = tuple(str(folder / name) for name in ("clients.csv", "ventes.csv", "sav.csv"))

@@ -132,9 +132,13 @@ _NO = {"non", "n", "no", "0", "faux", "false", "off", "", "refuse", "refused"}
 def _plain(value):
     value = value.strip().lower()
     return (
-        value.replace("é", "e").replace("è", "e").replace("ê", "e").replace("à", "a")
-        .replace("û", "u").rstrip(".")
-    )  # fmt: skip
+        value.replace("é", "e")
+        .replace("è", "e")
+        .replace("ê", "e")
+        .replace("à", "a")
+        .replace("û", "u")
+        .rstrip(".")
+    )
 
 
 def parse_bool(value):

@@ -46,8 +46,9 @@ def _seen_path(run):
 
 def id_hash(external_id):
     """64 bits of an external id: the run-wide duplicate check keeps these, not strings."""
-    return int.from_bytes(hashlib.blake2b(external_id.encode(), digest_size=8).digest(),
-                          "big", signed=True)  # fmt: skip
+    return int.from_bytes(
+        hashlib.blake2b(external_id.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 class _Seen:

@@ -192,18 +192,20 @@ class RowReader:
                 return
             except _LongLine:
                 self.offset = self._binary.tell()
-                yield Record(start, None, "Ligne trop longue : ce n'est pas une ligne de CSV.",
-                             self.lines)  # fmt: skip
+                yield Record(
+                    start, None, "Ligne trop longue : ce n'est pas une ligne de CSV.", self.lines
+                )
                 continue
             except csv.Error:
                 # The csv module resets itself at the next record: read on.
                 self.offset = self._binary.tell()
                 yield Record(
-                    start, None,
+                    start,
+                    None,
                     f"Valeur trop longue (plus de {MAX_FIELD // 1024} Kio) ou guillemet non "
                     "fermé : vérifiez les guillemets de cette ligne.",
                     self.lines,
-                )  # fmt: skip
+                )
                 continue
             self.offset = self._binary.tell()
             if not "".join(cells).strip():

@@ -273,9 +273,8 @@ class Plan:
             SELECT id, line, kept_m, kept_r, (m_after, r_after) <> (m_before, r_before)
             FROM after
             """,
-            {"now": utcnow(), "user": scope.user_id, "how": scope.how,
-             "note": scope.note[:200]},
-        )  # fmt: skip
+            {"now": utcnow(), "user": scope.user_id, "how": scope.how, "note": scope.note[:200]},
+        )
         changed, warned = set(), []
         for id_, line, kept_m, kept_r, did in cursor.fetchall():
             if did:
@@ -343,8 +342,11 @@ class Plan:
                 values["brand_id"] = "b.id"
                 written.append("brand_id")
             if self.kind == "repairs":
-                values["deposit"] = "COALESCE(s.deposit, c.deposit, 0)" if (
-                    "deposit" in self.fields) else "COALESCE(c.deposit, 0)"  # fmt: skip
+                values["deposit"] = (
+                    "COALESCE(s.deposit, c.deposit, 0)"
+                    if ("deposit" in self.fields)
+                    else "COALESCE(c.deposit, 0)"
+                )
                 values["received_on"] = (
                     "COALESCE(s.received_on, c.received_on, %(today)s)"
                     if "received_on" in self.fields

@@ -243,9 +243,12 @@ def _client_references(rows, scope):
         client_id, store_id = found.get(row.values["client"], (None, None))
         if client_id is None:
             row.errors.append(
-                ("client", f"Client inconnu « {row.values['client']} » : importez d'abord ses "
-                           "données client.")
-            )  # fmt: skip
+                (
+                    "client",
+                    f"Client inconnu « {row.values['client']} » : importez d'abord ses "
+                    "données client.",
+                )
+            )
         elif scope.store_id is not None and store_id != scope.store_id:
             # A store's file or token reaches its own clients only, as its staff do.
             row.errors.append(("client", "Ce client appartient à un autre magasin."))

@@ -131,8 +131,9 @@ def send():
             ticket_ids, posted, kind=kind, user_id=current_user.id, add_stop=add_stop
         )
     except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
-        context = _send_context(ticket_ids, kind, posted=posted, add_stop=add_stop,
-                                error=str(error))  # fmt: skip
+        context = _send_context(
+            ticket_ids, kind, posted=posted, add_stop=add_stop, error=str(error)
+        )
         return render_template("repairs/send.html", **context), 422
     if not sent:
         flash(_("Aucun de ces clients ne peut recevoir de SMS : rien n'est parti."), "warning")

@@ -48,8 +48,9 @@ STORE_KEY_LABELS = {
 
 def public_values(store_id=None):
     """Every setting a page may show: the secrets are left out."""
-    return settings.get_many([key for key in settings.DEFAULTS if key not in settings.SECRETS],
-                             store_id)  # fmt: skip
+    return settings.get_many(
+        [key for key in settings.DEFAULTS if key not in settings.SECRETS], store_id
+    )
 
 
 def _target_store():
