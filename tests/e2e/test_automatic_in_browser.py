@@ -3,6 +3,7 @@
 tomorrow's run (the scheduler function called for that moment: no waiting a day),
 reads the run's report with the SMS delivered."""
 
+import re
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -81,3 +82,22 @@ def test_a_manager_turns_birthdays_on_sees_tomorrows_list_and_reads_the_report(
             select(Message.state).where(Message.state != "skipped")) == "delivered")  # fmt: skip
     page.reload()
     expect(page.locator("[data-rate]")).to_have_text("100 %")  # « Taux de délivrance »
+
+
+def test_head_office_picks_the_store_whose_automatic_sends_it_sees(app, live_server, page, users):
+    with app.app_context():
+        from shopsms.models import Store
+
+        db.session.add(Store(code="002", name="Bayonne", city="Bayonne"))
+        db.session.commit()
+    page.goto(live_server + "/connexion?next=/campagnes/automatiques/")
+    page.fill("#username", "siege")
+    page.fill("#password", PASSWORD)
+    page.keyboard.press("F2")
+    page.wait_for_url(live_server + "/campagnes/automatiques/**")
+    page.wait_for_load_state()
+    page.get_by_label("Magasin").select_option(label="Bayonne")  # no button: the choice goes
+    expect(page).to_have_url(re.compile(r"magasin=\d+"))
+    expect(page.get_by_label("Magasin")).to_have_value(
+        page.get_by_label("Magasin").locator("option", has_text="Bayonne").get_attribute("value")
+    )
