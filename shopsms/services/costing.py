@@ -6,6 +6,7 @@ replaced, STOP added): of each recipient when they are known, else of an example
 """
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -409,6 +410,12 @@ def _fields_used(body):
     return used
 
 
+@functools.lru_cache(maxsize=65_536)
+def _card_shape(grp):
+    """DraftGroup.grp read (the same few hundred at each keystroke)."""
+    return tuple(json.loads(grp))
+
+
 def draft_groups(campaign_id, fields, variant=None):
     """A draft's pending recipients as [(context, recipients, first client id)], one per
     value of `fields` in the shapes of their cards (sms.cost.shape: texts measured on a
@@ -426,7 +433,7 @@ def draft_groups(campaign_id, fields, variant=None):
         stores = dict(db.session.execute(select(Store.id, Store.name)).all())
     merged = {}
     for grp, count, first_id in rows:
-        store_id, civility, first_name, last_name = json.loads(grp)
+        store_id, civility, first_name, last_name = _card_shape(grp)
         context = {"civility": civility, "first_name": first_name, "last_name": last_name,
                    "store": stores.get(store_id, "")}  # fmt: skip
         key = tuple([context[field] for field in fields])
@@ -573,7 +580,7 @@ def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_na
         )
 
     lengths = _Lengths(template, render, add_stop, short_code, gsm_names)
-    lengths_gsm = _Lengths(template, render_gsm, add_stop, short_code, True)
+    lengths_gsm = None
     card = samples is not None and samples["card"]
     for context, count, first_id in groups:
         text = None
@@ -600,6 +607,8 @@ def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_na
             if not gsm_names:
                 # Names in GSM-7 change only these texts (the others are GSM already):
                 # what they would save, measured on them alone.
+                if lengths_gsm is None:
+                    lengths_gsm = _Lengths(template, render_gsm, add_stop, short_code, True)
                 plain = lengths_gsm.measure(context)
                 if plain is None:
                     plain = encoding.measure(render_gsm(context))
