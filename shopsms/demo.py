@@ -29,7 +29,7 @@ from .models import (
     Workshop,
 )
 from .models.base import bulk_insert
-from .services import results, variants
+from .services import eligibility, results, variants
 from .services.clients import derived_fields
 from .sms.cost import final_text
 from .sms.encoding import measure
@@ -401,13 +401,10 @@ def _past_campaigns(rng, stores, brands, today):
         )  # fmt: skip
         db.session.add(campaign)
         db.session.flush()
-        query = select(
-            Client.id, Client.sms_number, Client.store_id, Client.civility, Client.first_name,
-            Client.last_name,
-        ).where(
-            Client.sms_consent == "accepted", Client.sms_number.is_not(None),
-            Client.sms_refuses_all.is_(False),
-        )  # fmt: skip
+        query = eligibility.join_optouts(
+            select(Client.id, Client.sms_number, Client.store_id, Client.civility,
+                   Client.first_name, Client.last_name)
+        ).where(eligibility.reachable("marketing"))  # fmt: skip
         if store is not None:
             query = query.where(Client.store_id == store.id)
         seen, eligible = set(), []

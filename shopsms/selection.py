@@ -46,13 +46,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from .inputs import INT_MAX, DateUnreadable, parse_amount, parse_int, read_date
-from .models import Client, OptOut, Purchase
+from .models import Client, Purchase
+from .services import eligibility
 
 SMS_CHOICES = ("all", "with", "without")  # « Tous » / « Avec » / « Sans »
 TRI_CHOICES = ("all", "yes", "no")
 COMPARISONS = ("gte", "lte")  # « Sup. ou égal » / « Inf. ou égal »
-# Why a found client gets no SMS, in the order they are checked (as services/campaigns).
-EXCLUSIONS = ("refuses_all", "no_mobile", "no_consent", "optout", "duplicate")
+# Why a found client gets no SMS, in the order they are checked (services/eligibility).
+EXCLUSIONS = eligibility.EXCLUSIONS
 
 
 @dataclass(frozen=True)
@@ -566,45 +567,27 @@ class Count:
 
 @lru_cache(maxsize=64)
 def _count_statement(s):
-    refuses = Client.sms_refuses_all.is_(True)
-    no_mobile = Client.sms_number.is_(None)
-    no_consent = Client.sms_consent != "accepted"
-    opted = OptOut.id.is_not(None)
-    before = [refuses, no_mobile, no_consent, opted]
+    before = [cond for _reason, cond in eligibility.conditions(eligibility.MARKETING)]
 
     def first(index):
         earlier = [not_(x) for x in before[:index]]
         return func.coalesce(func.sum(case((and_(*earlier, before[index]), 1), else_=0)), 0)
 
-    ok = and_(*(not_(x) for x in before))
-    return (
-        select(
-            func.count(Client.id),
-            first(0),
-            first(1),
-            first(2),
-            first(3),
-            func.coalesce(func.sum(case((ok, 1), else_=0)), 0),
-            func.count(func.distinct(case((ok, Client.sms_number), else_=None))),
-        )
-        .select_from(Client)
-        .outerjoin(OptOut, OptOut.phone == Client.sms_number)
-        .where(true(), *_build_conditions(s, _unbound))
-    )
+    ok = eligibility.reachable(eligibility.MARKETING)
+    counts = select(
+        func.count(Client.id),
+        *(first(index) for index in range(len(before))),
+        func.coalesce(func.sum(case((ok, 1), else_=0)), 0),
+        func.count(func.distinct(case((ok, Client.sms_number), else_=None))),
+    ).select_from(Client)
+    return eligibility.join_optouts(counts).where(true(), *_build_conditions(s, _unbound))
 
 
 def count(criteria, session, *, today=None, store_id=None):
     """The live count: clients found, reachable by a marketing SMS, and why the others
     are not — one query."""
     shape, params = _shape_and_params(criteria, today=today, store_id=store_id)
-    found, refuses_n, no_mobile_n, no_consent_n, opted_n, ok_n, distinct_n = session.execute(
-        _count_statement(shape), params
-    ).one()
-    excluded = {
-        "refuses_all": int(refuses_n),
-        "no_mobile": int(no_mobile_n),
-        "no_consent": int(no_consent_n),
-        "optout": int(opted_n),
-        "duplicate": int(ok_n) - int(distinct_n),
-    }
+    found, *by_reason, ok_n, distinct_n = session.execute(_count_statement(shape), params).one()
+    excluded = dict(zip(eligibility.REASONS, map(int, by_reason), strict=True))
+    excluded[eligibility.DUPLICATE] = int(ok_n) - int(distinct_n)
     return Count(found=int(found), reachable=int(distinct_n), excluded=excluded)

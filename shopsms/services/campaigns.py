@@ -18,7 +18,6 @@ from ..models import (
     Client,
     DraftRecipient,
     Message,
-    OptOut,
     RepairTicket,
     Store,
     User,
@@ -28,9 +27,7 @@ from ..models.base import bulk_insert
 from ..sms import encoding, hours, stop
 from ..sms.cost import Overflow, final_text
 from . import audit, background, costing, credits, settings
-
-MARKETING = "marketing"
-
+from .eligibility import DUPLICATE, MARKETING, opted_out_numbers, skip_reason
 
 # What a campaign's status means to a person (lists, the campaign page, its errors).
 STATUS_LABELS = {
@@ -114,29 +111,6 @@ def _contexts(client_ids, ticket_ids):
         rows = db.session.scalars(select(RepairTicket).where(RepairTicket.id.in_(ticket_ids)))
         tickets = {ticket.id: ticket for ticket in rows}
     return clients, tickets
-
-
-def _opted_out(phones):
-    found = set()
-    phones = list(phones)
-    for start in range(0, len(phones), 5000):
-        chunk = phones[start : start + 5000]
-        found.update(db.session.scalars(select(OptOut.phone).where(OptOut.phone.in_(chunk))))
-    return found
-
-
-def skip_reason(kind, client, phone, opted_out):
-    """Why a recipient gets no message, or None. Checked at draft and again at send."""
-    if client is not None and client.sms_refuses_all:
-        return "refuses_all"
-    if not phone:
-        return "no_mobile"
-    if kind == MARKETING:
-        if client is not None and client.sms_consent != "accepted":
-            return "no_consent"
-        if phone in opted_out:
-            return "optout"
-    return None
 
 
 # --- « Pression marketing »: at most N marketing SMS per client in D days, every store ---
@@ -249,7 +223,7 @@ def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
     clients, tickets = _contexts(client_ids, ticket_ids)
     _check_allowed(user_id, recipients, clients, tickets)
     phones = {r.phone or getattr(clients.get(r.client_id), "sms_number", None) for r in recipients}
-    opted_out = _opted_out(p for p in phones if p) if kind == MARKETING else set()
+    opted_out = opted_out_numbers(phones) if kind == MARKETING else set()
     seen, rows = set(), []
     measured = {}
     overflow = Overflow(costing.max_parts(store_id))
@@ -273,7 +247,7 @@ def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
         # One SMS per number, but each repair ticket of a client gets its own (its <NUM>).
         key = (phone, recipient.repair_ticket_id)
         if reason is None and key in seen:
-            reason = "duplicate"
+            reason = DUPLICATE
         if reason is None:
             seen.add(key)
             overflow.add(measured[text])

@@ -25,7 +25,7 @@ from ..extensions import db
 from ..models import CIVILITIES, Campaign, Client, Message, Purchase, Store, utcnow
 from ..queue import get_redis, local_keys
 from ..sms import phones
-from . import audit, campaigns
+from . import audit, campaigns, eligibility
 from .consent import change_consent, consent_history, opted_out  # noqa: F401 (re-exported)
 
 # --- Derived columns ------------------------------------------------------------------
@@ -273,9 +273,10 @@ def phone_notes(tel1, tel2):
 
 def sms_block_reason(client):
     """Why « Envoi d'un SMS » is not possible for this client, or None."""
-    if client.sms_refuses_all:
+    reason = eligibility.skip_reason("single", client, client.sms_number, ())
+    if reason == "refuses_all":
         return _l("Le client refuse tout SMS : aucun message ne peut lui être envoyé.")
-    if not client.sms_number:
+    if reason == "no_mobile":
         reason = phones.no_sms_reason(client.tel1, client.tel2)
         return formats.said(reason) if reason else _l("Aucun numéro de portable")
     return None

@@ -15,14 +15,12 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Text,
-    and_,
     case,
     cast,
     delete,
     func,
     insert,
     literal,
-    not_,
     select,
     true,
     update,
@@ -39,7 +37,6 @@ from ..models import (
     DraftGroup,
     DraftRecipient,
     Message,
-    OptOut,
     Store,
     User,
     utcnow,
@@ -47,8 +44,19 @@ from ..models import (
 from ..models.followup import FollowupTask
 from ..sms import encoding, hours, phones, sender
 from ..sms.cost import PLAIN, SHAPE_LETTERS, Overflow, final_text
-from . import audit, background, campaigns, costing, credits, results, settings, variants
-from .campaigns import ALREADY_GONE, MARKETING, CampaignError, claim_status, skip_reason
+from . import (
+    audit,
+    background,
+    campaigns,
+    costing,
+    credits,
+    eligibility,
+    results,
+    settings,
+    variants,
+)
+from .campaigns import ALREADY_GONE, CampaignError, claim_status
+from .eligibility import DUPLICATE, MARKETING, opted_out_numbers, skip_reason
 
 
 def get(user, campaign_id, *statuses):
@@ -78,14 +86,6 @@ def criteria_of(campaign):
         return selection.Criteria.from_dict(json.loads(campaign.criteria or "{}"))
     except (ValueError, TypeError):
         return selection.Criteria()
-
-
-def _opted_out(phones_):
-    found, phones_ = set(), list(phones_)
-    for start in range(0, len(phones_), 5000):
-        chunk = phones_[start : start + 5000]
-        found.update(db.session.scalars(select(OptOut.phone).where(OptOut.phone.in_(chunk))))
-    return found
 
 
 def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=None):
@@ -172,12 +172,9 @@ def live_count(user, criteria, *, today=None):
     count = selection.count(criteria, db.session, today=today, store_id=store_id)
     if not count.reachable or campaigns.pressure_cap() is None:
         return count
-    reachable = (
-        selection.ids_query(criteria, today=today, store_id=store_id)
-        .order_by(None)
-        .where(Client.sms_refuses_all.is_(False), Client.sms_number.is_not(None),
-               Client.sms_consent == "accepted")
-    )  # fmt: skip
+    reachable = eligibility.join_optouts(
+        selection.ids_query(criteria, today=today, store_id=store_id).order_by(None)
+    ).where(eligibility.reachable(MARKETING))
     over = len(campaigns.over_pressure(reachable))
     if not over:
         return count
@@ -317,37 +314,25 @@ def card_shape(dialect):
 
 
 def _insert_recipients(campaign_id, criteria, *, today, store_id, dialect):
-    """The reasons are those of campaigns.skip_reason, in the same order; a number
-    already given to an earlier client (by id) of the selection is a duplicate. Each
-    row has its card's shape (card_shape), which the list's groups count."""
+    """The reasons of the one rule (services.eligibility), in its order; a number already
+    given to an earlier client (by id) of the selection is a duplicate. Each row has its
+    card's shape (card_shape), which the list's groups count."""
     where = selection.client_conditions(criteria, today=today, store_id=store_id)
-    refuses = Client.sms_refuses_all.is_(True)
-    no_mobile = Client.sms_number.is_(None)
-    no_consent = Client.sms_consent != "accepted"
-    opted = OptOut.id.is_not(None)
-    reachable = and_(not_(refuses), not_(no_mobile), not_(no_consent), not_(opted))
-    rank = func.row_number().over(
-        partition_by=(case((reachable, 1), else_=0), Client.sms_number), order_by=Client.id
-    )
+    rank = eligibility.duplicate_rank(eligibility.reachable(MARKETING))
     reason = case(
-        (refuses, "refuses_all"),
-        (no_mobile, "no_mobile"),
-        (no_consent, "no_consent"),
-        (opted, "optout"),
-        (rank > 1, "duplicate"),
+        *((cond, why) for why, cond in eligibility.conditions(MARKETING)),
+        (rank > 1, DUPLICATE),
         else_="",
     )
-    found = (
+    found = eligibility.join_optouts(
         select(
             Client.id.label("client_id"),
             func.coalesce(Client.sms_number, "").label("phone"),
             reason.label("reason"),
             card_shape(dialect).label("grp"),
         )
-        .outerjoin(OptOut, OptOut.phone == Client.sms_number)
-        .where(true(), *where)
-        .subquery()
     )
+    found = found.where(true(), *where).subquery()
     rows = select(
         literal(campaign_id),
         found.c.client_id,
@@ -511,9 +496,10 @@ def restore(user, campaign_id, message_id):
     if not message.phone and client is not None:
         # The row had no mobile when the list was made: the card may have one now.
         message.phone = client.sms_number or ""
-    reason = skip_reason(MARKETING, client, message.phone or None, _opted_out([message.phone]))
+    phone = message.phone or None
+    reason = skip_reason(MARKETING, client, phone, opted_out_numbers([phone]))
     if reason is None and _phone_taken(campaign.id, message.phone, message.id):
-        reason = "duplicate"
+        reason = DUPLICATE
     if reason is None:
         over = campaigns.over_pressure([message.client_id])
         if over:
@@ -539,10 +525,10 @@ def _release_duplicates(campaign, phone):
     candidates = db.session.scalars(
         select(DraftRecipient)
         .where(DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "skipped",
-               DraftRecipient.skip_reason == "duplicate", DraftRecipient.phone == phone)
+               DraftRecipient.skip_reason == DUPLICATE, DraftRecipient.phone == phone)
         .order_by(DraftRecipient.client_id, DraftRecipient.id)
     ).all()  # fmt: skip
-    opted = _opted_out([phone])
+    opted = opted_out_numbers([phone])
     for candidate in candidates:
         client = db.session.get(Client, candidate.client_id)
         if skip_reason(MARKETING, client, phone, opted) is None:
@@ -582,10 +568,10 @@ def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
     client = db.session.get(Client, message.client_id)
     old_phone, was_pending = message.phone, message.state == "pending"
     message.phone = number
-    if message.state == "pending" or message.skip_reason in ("no_mobile", "duplicate", "optout"):
-        reason = skip_reason(MARKETING, client, number, _opted_out([number]))
+    if message.state == "pending" or message.skip_reason in eligibility.NUMBER_REASONS:
+        reason = skip_reason(MARKETING, client, number, opted_out_numbers([number]))
         if reason is None and _phone_taken(campaign.id, number, message.id):
-            reason = "duplicate"
+            reason = DUPLICATE
         message.state, message.skip_reason = ("skipped", reason) if reason else ("pending", "")
         if message.state == "pending" and not was_pending:
             variants.place(campaign, [message])

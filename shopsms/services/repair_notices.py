@@ -1,7 +1,7 @@
 """The SMS that tell clients about their repair: one ticket, a batch, a workshop return or
 a reminder. Service messages: never held by sending hours, STOP optional, sent to
-clients who refused marketing SMS, never to a client who refuses every SMS (the skip
-rules of services/campaigns).
+clients who refused marketing SMS, never to a client who refuses every SMS (the one
+rule of services/eligibility).
 
 Which text goes is a store's rule (the SAV tab): the store holding the repair decides,
 whoever sends, head office included."""
@@ -17,11 +17,12 @@ from ..extensions import db
 from ..models import Client, Message, RepairTicket, Setting, Store, User, utcnow
 from ..plurals import ngettext
 from ..sms import cost, encoding, placeholders
-from . import audit, campaigns, costing, credits, settings
+from . import audit, campaigns, costing, credits, eligibility, settings
 from .campaigns import Recipient
 
-# Why a ticket's client gets no SMS (the screens label them).
-UNREACHABLE = ("no_mobile", "refuses_all")
+# Why a ticket's client gets no SMS (the screens label them): the one rule's, for a
+# service message.
+UNREACHABLE = eligibility.reasons("repair")
 WORKSHOP_RETURN_MODES = ("none", "proposed", "imposed")
 # What the person is sending: the campaign kind it becomes, and the setting of its text.
 KINDS = {"repair": "repair", "workshop_return": "workshop_return", "reminder": "repair"}
@@ -62,7 +63,8 @@ def targets(ticket_ids):
         select(
             RepairTicket.id, RepairTicket.number, RepairTicket.client_id,
             RepairTicket.store_id, RepairTicket.client_price, RepairTicket.deposit,
-            Client.sms_number, Client.sms_refuses_all, *costing.PLACEHOLDER_COLUMNS,
+            Client.sms_number, Client.sms_refuses_all, Client.sms_consent,
+            *costing.PLACEHOLDER_COLUMNS,
         )
         .join(Client, Client.id == RepairTicket.client_id)
         # <MAGASIN>: the store holding the repair, not the one where the client was created.
@@ -71,12 +73,7 @@ def targets(ticket_ids):
     )  # fmt: skip
     found = {}
     for row in rows:
-        if row.sms_refuses_all:
-            reason = "refuses_all"
-        elif not row.sms_number:
-            reason = "no_mobile"
-        else:
-            reason = None
+        reason = eligibility.skip_reason("repair", row, row.sms_number, ())
         amount = (row.client_price or 0) - (row.deposit or 0)
         found[row.id] = Target(
             ticket_id=row.id,

@@ -26,7 +26,7 @@ from ..models import (
     Workshop,
 )
 from ..sms import hours
-from . import audit, campaigns, credits, listings, repair_notices
+from . import audit, campaigns, credits, eligibility, listings, repair_notices
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +136,9 @@ def _query(user, c):
         )
     elif c.notified == "none":
         query = query.where(not_(_told()))
-    if c.sms == "with":
-        query = query.where(Client.sms_number.is_not(None), Client.sms_refuses_all.is_(False))
-    elif c.sms == "without":
-        query = query.where(or_(Client.sms_number.is_(None), Client.sms_refuses_all.is_(True)))
+    if c.sms in ("with", "without"):
+        reachable = eligibility.reachable("repair")
+        query = query.where(reachable if c.sms == "with" else not_(reachable))
     if c.workshop_id:
         query = query.where(RepairTicket.workshop_id == c.workshop_id)
     if c.description.strip():

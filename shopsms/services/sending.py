@@ -20,11 +20,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import (
-    and_,
     case,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
@@ -32,10 +30,10 @@ from sqlalchemy import (
 
 from ..extensions import db
 from ..gateways import GatewayUnavailable, OutgoingSms, get_gateway
-from ..models import Campaign, Client, Message, MessagePart, OptOut, utcnow
+from ..models import Campaign, Client, Message, MessagePart, utcnow
 from ..models.base import any_of
 from ..sms import hours
-from . import credits, delivery, link_status, settings
+from . import credits, delivery, eligibility, link_status, settings
 from .campaigns import (
     MARKETING,
     over_pressure,
@@ -301,24 +299,20 @@ ids_in = any_of  # one array parameter on PostgreSQL (models.base)
 
 
 def _check_again(campaign, ids, now, *, state="pending", cap=None):
-    """Consent and opt-outs can change between the draft and the send: check them now,
-    on the claimed rows (in `state`), in one UPDATE joined to the clients and the
-    opt-out list. Returns the ids skipped. `cap`: the pressure settings (pressure_max,
-    pressure_days) when the caller read them already."""
+    """Consent and opt-outs can change between the draft and the send: check the one
+    rule (services.eligibility) again now, on the claimed rows (in `state`), in one
+    UPDATE joined to the clients and the opt-out list. Returns the ids skipped. `cap`:
+    the pressure settings (pressure_max, pressure_days) when the caller read them
+    already."""
     marketing = campaign.kind == MARKETING
-    reason = case(
-        (Client.sms_refuses_all.is_(True), "refuses_all"),
-        (and_(literal(marketing), OptOut.id.is_not(None)), "optout"),
-        (and_(literal(marketing), Client.sms_consent != "accepted"), "no_consent"),
-        else_=None,
+    # The number is the row's (corrected by hand, or a test SMS's); no client: a bare number.
+    reason = eligibility.reason_case(campaign.kind, eligibility.Columns(phone=Message.phone))
+    found = select(Message.id.label("id"), reason.label("reason")).outerjoin(
+        Client, Client.id == Message.client_id
     )
-    found = (
-        select(Message.id.label("id"), reason.label("reason"))
-        .outerjoin(Client, Client.id == Message.client_id)
-        .outerjoin(OptOut, OptOut.phone == Message.phone)
-        .where(ids_in(Message.id, ids))
-        .subquery()
-    )
+    if marketing:
+        found = eligibility.join_optouts(found, Message.phone)
+    found = found.where(ids_in(Message.id, ids)).subquery()
     skipped = set(
         db.session.scalars(
             update(Message)
