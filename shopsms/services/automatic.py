@@ -192,10 +192,9 @@ def check_text(kind, body, store_id):
         )
     if kind not in MARKETING_KINDS:
         return repair_notices.check_message(body, store_id)
-    values = settings.get_many(["stop_short_code", "max_parts"], store_id)
     estimate = cost.estimate(body, [costing.example_context(store_id)], add_stop=True,
-                             short_code=str(values["stop_short_code"]),
-                             max_parts=max(1, int(values["max_parts"])))  # fmt: skip
+                             short_code=str(settings.get("stop_short_code", store_id)),
+                             max_parts=costing.max_parts(store_id))  # fmt: skip
     if estimate.over_limit:
         return ngettext(
             "Le message dépasse %(parts)d SMS de %(num)d caractère avec la mention STOP : "

@@ -596,9 +596,9 @@ def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_na
         by_parts[parts] = by_parts.get(parts, 0) + count
         if encoding_name == encoding.UCS_2:
             ucs2 += count
-        if parts > max_parts:
+        by = cost.excess(encoding_name, units, parts, max_parts)  # the one "too long" rule
+        if by:
             over_limit += count
-            by = cost.excess(encoding_name, units, parts, max_parts)
             over_by = max(over_by, by)
             if samples is not None and len(samples["over"]) < LISTED:
                 samples["over"].append((first_id, units, by, (), count))

@@ -132,8 +132,8 @@ def screen_mode(kind, ticket_ids):
 
 
 def _rules(store_id):
-    values = settings.get_many(["stop_short_code", "max_parts"], store_id)
-    return str(values["stop_short_code"]), max(1, int(values["max_parts"]))
+    """(STOP short code, the store's max parts: costing.max_parts, the one limit)."""
+    return str(settings.get("stop_short_code", store_id)), costing.max_parts(store_id)
 
 
 @dataclass(frozen=True)
@@ -184,8 +184,8 @@ def recap(ticket_ids, posted, *, kind="repair", add_stop=False):
                                    short_code=short_code)  # fmt: skip
             encoding_name, units, parts = encoding.measure(text)
             total += parts
-            over_limit += parts > max_parts
             over_by = cost.excess(encoding_name, units, parts, max_parts)
+            over_limit += over_by > 0
             lines.append(Line(target=target, text=text, parts=parts, imposed=mode == "imposed",
                               over_by=over_by))  # fmt: skip
     order = {t.ticket_id: i for i, t in enumerate(reachable)}

@@ -72,8 +72,11 @@ def _final_text(
 
 
 def excess(encoding_name: str, units: int, parts: int, max_parts: int) -> int:
-    """Units beyond what max_parts parts hold; at least 1 when the text does not fit
-    (an escape or surrogate pair pushed to the next part can overflow a full text)."""
+    """The one "too long" rule of every kind of sending (single SMS, campaign, SAV,
+    automatic, API, CLI): a text is too long when it needs more than max_parts parts
+    (« Parties par message au plus », costing.max_parts). Returns the units beyond what
+    max_parts parts hold, 0 when the text fits; at least 1 when it does not (an escape or
+    surrogate pair pushed to the next part can overflow a full text)."""
     if parts <= max_parts:
         return 0
     return max(1, units - encoding.capacity(encoding_name, max_parts))
@@ -91,14 +94,16 @@ class Overflow:
     over_by: int = 0
     encoding: str = encoding.GSM_7  # of the text most over (its capacity is the limit shown)
 
-    def add(self, measured: tuple[str, int, int], count: int = 1) -> None:
+    def add(self, measured: tuple[str, int, int], count: int = 1) -> int:
+        """Count `count` recipients of this measured text; returns its excess."""
         encoding_name, units, parts = measured
         self.recipients += count
-        if parts > self.max_parts:
+        by = excess(encoding_name, units, parts, self.max_parts)
+        if by:
             self.over_limit += count
-            by = excess(encoding_name, units, parts, self.max_parts)
             if by > self.over_by:
                 self.over_by, self.encoding = by, encoding_name
+        return by
 
     @property
     def limit(self) -> int:
@@ -119,7 +124,8 @@ def estimate(
     # measure each distinct text once.
     measures: dict[str, tuple[str, int, int]] = {}
     by_parts: dict[int, int] = {}
-    recipients = credits = over_limit = over_by = ucs2 = 0
+    overflow = Overflow(max_parts)
+    credits = ucs2 = 0
     longest_text, longest_key = "", (0, 0)
     for context in contexts:
         text = _final_text(template, context, mention, gsm_names)
@@ -127,24 +133,21 @@ def estimate(
         if measured is None:
             measured = measures[text] = encoding.measure(text)
         encoding_name, units, parts = measured
-        recipients += 1
+        overflow.add(measured)
         credits += parts
         by_parts[parts] = by_parts.get(parts, 0) + 1
         if encoding_name == encoding.UCS_2:
             ucs2 += 1
-        if parts > max_parts:
-            over_limit += 1
-            over_by = max(over_by, excess(encoding_name, units, parts, max_parts))
         if (parts, units) > longest_key:
             longest_text, longest_key = text, (parts, units)
     return Estimate(
         credits=credits,
-        recipients=recipients,
+        recipients=overflow.recipients,
         by_parts=dict(sorted(by_parts.items())),
         longest_text=longest_text,
         longest_parts=longest_key[0],
-        over_limit=over_limit,
-        over_by=over_by,
+        over_limit=overflow.over_limit,
+        over_by=overflow.over_by,
         ucs2=ucs2,
         max_parts=max_parts,
     )
