@@ -16,17 +16,19 @@ same reason. The « pression marketing » cap, which reads the client's past SMS
 applied after this rule (services/campaigns).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import and_, case, func, not_, or_, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import Case, Over
 
 from ..extensions import db
 from ..models import Client, OptOut
 
 MARKETING = "marketing"
+S = TypeVar("S", bound=Select)
 DUPLICATE = "duplicate"
 
 
@@ -75,16 +77,16 @@ NUMBER_REASONS = ("no_mobile", "optout", DUPLICATE)
 EXCLUSIONS = (*REASONS, DUPLICATE)
 
 
-def is_marketing(kind):
+def is_marketing(kind: str) -> bool:
     return kind == MARKETING
 
 
-def rules(kind):
+def rules(kind: str) -> list[Rule]:
     marketing = is_marketing(kind)
     return [rule for rule in RULES if marketing or not rule.marketing_only]
 
 
-def reasons(kind):
+def reasons(kind: str) -> tuple[str, ...]:
     """Why a client gets no SMS of this kind, in the order checked (before duplicates)."""
     return tuple(rule.reason for rule in rules(kind))
 
@@ -92,29 +94,30 @@ def reasons(kind):
 # --- SQL -------------------------------------------------------------------------------
 
 
-def conditions(kind, columns=CLIENT):
+def conditions(kind: str, columns: Columns = CLIENT) -> list[tuple[str, ColumnElement]]:
     """[(reason, SQL condition)] for a sending of this kind, in the order checked."""
     return [(rule.reason, rule.sql(columns)) for rule in rules(kind)]
 
 
-def reason_case(kind, columns=CLIENT, *, else_=None):
+def reason_case(kind: str, columns: Columns = CLIENT, *, else_: str | None = None) -> Case:
     """CASE giving the first reason that applies, else `else_` (a marketing query needs
     join_optouts)."""
     return case(*((cond, reason) for reason, cond in conditions(kind, columns)), else_=else_)
 
 
-def reachable(kind, columns=CLIENT):
+def reachable(kind: str, columns: Columns = CLIENT) -> ColumnElement[bool]:
     """The condition of a client (row) who can receive this kind of SMS (before
     duplicates)."""
     return and_(*(not_(cond) for _reason, cond in conditions(kind, columns)))
 
 
-def join_optouts(query, phone=Client.sms_number):
+def join_optouts(query: S, phone: Any = Client.sms_number) -> S:
     """`query` outer-joined to the opt-out entry of `phone` (Columns.optout)."""
     return query.outerjoin(OptOut, OptOut.phone == phone)
 
 
-def duplicate_rank(ok, phone=Client.sms_number, order_by=Client.id):
+def duplicate_rank(ok: ColumnElement[bool], phone: Any = Client.sms_number,
+                   order_by: Any = Client.id) -> Over:  # fmt: skip
     """Rank of a row among the rows `ok` (reachable) with the same number: above 1, the
     number went to an earlier row (by `order_by`) and this one is a DUPLICATE."""
     return func.row_number().over(partition_by=(case((ok, 1), else_=0), phone), order_by=order_by)
@@ -123,7 +126,7 @@ def duplicate_rank(ok, phone=Client.sms_number, order_by=Client.id):
 # --- Python ----------------------------------------------------------------------------
 
 
-def reason(kind, facts):
+def reason(kind: str, facts: Facts) -> str | None:
     """The first reason that applies to these Facts, or None."""
     for rule in rules(kind):
         if rule.test(facts):
@@ -131,7 +134,7 @@ def reason(kind, facts):
     return None
 
 
-def skip_reason(kind, client, phone, opted_out):
+def skip_reason(kind: str, client: Any, phone: str | None, opted_out: Container[str]) -> str | None:
     """Why `client` (a row with the client's columns, or None for a bare number) gets no
     message of this kind at `phone`, or None. `opted_out`: the opted-out numbers among
     those looked at (opted_out_numbers)."""
@@ -144,10 +147,11 @@ def skip_reason(kind, client, phone, opted_out):
     return reason(kind, facts)
 
 
-def opted_out_numbers(phones: Iterable[str]):
+def opted_out_numbers(phones: Iterable[str | None]) -> set[str]:
     """The numbers of `phones` on the opt-out list (a STOP), 5,000 per query."""
-    found, phones = set(), [p for p in phones if p]
-    for start in range(0, len(phones), 5000):
-        chunk = phones[start : start + 5000]
+    found: set[str] = set()
+    numbers = [p for p in phones if p]
+    for start in range(0, len(numbers), 5000):
+        chunk = numbers[start : start + 5000]
         found.update(db.session.scalars(select(OptOut.phone).where(OptOut.phone.in_(chunk))))
     return found
