@@ -144,14 +144,18 @@ def _serve(url, instance):
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            requests.get(f"{base}/connexion", timeout=60)
-            return server, base
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)  # waiting for the server to listen, not for a result
-    server.terminate()
-    raise RuntimeError("gunicorn did not start")
+    try:
+        for _ in range(600):
+            try:
+                requests.get(f"{base}/connexion", timeout=60)
+                return server, base
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.1)  # waiting for the server to listen, not for a result
+        raise RuntimeError("gunicorn did not start")
+    except BaseException:
+        server.terminate()  # never left behind
+        server.wait(timeout=30)
+        raise
 
 
 def _login(base):
