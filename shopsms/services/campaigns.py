@@ -306,7 +306,7 @@ def too_long(overflow, *, add_stop, short_code):
         recipients=overflow.recipients,
         limit=overflow.limit,
         max_parts=overflow.max_parts,
-        stop_units=len(stop.stop_mention(short_code)) + 1 if add_stop else 0,
+        stop_units=stop.room(stop.stop_mention(short_code)) if add_stop else 0,
     )
 
 

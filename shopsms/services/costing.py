@@ -98,7 +98,7 @@ class Preview:
     @property
     def stop_units(self):
         """What the mention takes of the text's room (its line break included)."""
-        return len(self.mention) + 1 if self.add_stop else 0
+        return stop.room(self.mention) if self.add_stop else 0
 
     @property
     def too_long(self):

@@ -13,6 +13,12 @@ def stop_mention(short_code: str = DEFAULT_SHORT_CODE) -> str:
     return f"STOP {code}"
 
 
+def room(mention: str) -> int:
+    """What the mention takes of a text's room: itself and the line break before it (with
+    « STOP 36608 », 11, so a one-SMS text keeps 149 of its 160 characters)."""
+    return len(mention) + 1
+
+
 def with_stop(text: str, short_code: str = DEFAULT_SHORT_CODE) -> str:
     """The text with the mention on its own last line.
 
