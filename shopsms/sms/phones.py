@@ -141,7 +141,10 @@ def _parse_valid(text: str, region: str) -> phonenumbers.PhoneNumber | None:
             candidate = phonenumbers.parse(national, overseas)
         except NumberParseException:
             continue
-        if phonenumbers.is_valid_number(candidate):
+        # Only a number of that overseas region: "0" + "049…" would otherwise read as the
+        # international prefix 00 and turn a French typo into a German or Tokelau number.
+        own_code = phonenumbers.country_code_for_region(overseas)
+        if candidate.country_code == own_code and phonenumbers.is_valid_number(candidate):
             return candidate
     return None
 

@@ -97,6 +97,13 @@ def test_garbage_is_invalid(raw):
     assert sms_number(raw, raw) is None
 
 
+@pytest.mark.parametrize("raw", ["049638949", "04 96 38 94 9", "069030554", "0690 30 55 4"])
+def test_a_french_number_missing_a_digit_is_invalid_not_foreign(raw):
+    # Read once as +49 (Germany) and +690 (Tokelau): "0" + "0…" taken for the 00 prefix.
+    phone = classify(raw)
+    assert (phone.kind, phone.e164) == ("invalid", None)
+
+
 def test_tel1_wins_when_both_are_mobiles():
     assert sms_number("06 12 34 56 78", "07 81 23 45 67") == "+33612345678"
 
