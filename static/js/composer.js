@@ -153,17 +153,12 @@
   });
   // The new preview's verdict counts from the swap, not 20 ms later at the settle.
   document.addEventListener("htmx:afterSwap", (event) => {
-    const root = rootOf(event.detail.target?.isConnected ? event.detail.target : document.body);
-    if (root) sync(root);
-    else syncAll(document);
+    const target = event.detail.elt;
+    syncAll(target?.isConnected ? target : document);
   });
   document.addEventListener("htmx:afterSettle", (event) => {
     const target = event.detail.elt;
-    if (!target?.isConnected) {
-      syncAll(document);
-      return;
-    }
-    syncAll(target);
+    if (!target?.isConnected) return;
     // After « Remplacer les caractères spéciaux » the whole composer is new: give the
     // text box its focus back, so typing goes on where it was.
     if (target.matches?.("[data-composer][data-focus-body]")) {
