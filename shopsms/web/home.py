@@ -7,6 +7,7 @@ from rq import Worker
 from .. import access
 from ..queue import connect
 from ..services import automatic, dashboard, replies, settings
+from .automatic import KIND_LABELS
 from .helpers import render
 
 bp = Blueprint("home", __name__)
@@ -58,7 +59,6 @@ def _automatic_held():
     have cost, and why (the home page's banner, with the recharge request prepared)."""
     if current_user.store_id is None:
         return []
-    from .automatic import KIND_LABELS
 
     held = automatic.held_for_credits(current_user.store_id)
     return [(KIND_LABELS.get(run.kind, run.kind), run) for run, _store in held]
