@@ -54,9 +54,20 @@ STORES = (
                                      ("92200", "Neuilly-sur-Seine"), ("93100", "Montreuil"))),
 )  # fmt: skip
 BRANDS = (
-    "Ice Watch", "Festina", "Lotus", "Tissot", "Seiko", "Casio", "Swatch", "Citizen",
-    "Longines", "Pandora", "Thomas Sabo", "Swarovski", "Maison Lumen Or 18 carats",
-)  # fmt: skip
+    "Ice Watch",
+    "Festina",
+    "Lotus",
+    "Tissot",
+    "Seiko",
+    "Casio",
+    "Swatch",
+    "Citizen",
+    "Longines",
+    "Pandora",
+    "Thomas Sabo",
+    "Swarovski",
+    "Maison Lumen Or 18 carats",
+)
 WORKSHOPS = (
     ("0307", "Atelier Jérôme", Decimal("2.50")),
     ("0317", "Atelier Horlogerie", Decimal("2.50")),
@@ -343,7 +354,8 @@ def _repairs(rng, client_ids, workshops, today):
                 "workshop_id": workshop.id if sent else None,
                 "workshop_price": price if returned else None,
                 "coefficient": coefficient if returned else None,
-                "client_price": Decimal("0.00") if kind in ("warranty", "free")
+                "client_price": Decimal("0.00")
+                if kind in ("warranty", "free")
                 else (price * coefficient).quantize(Decimal("0.01")),
                 "received_on": received,
                 "sent_to_workshop_on": sent,
@@ -352,7 +364,7 @@ def _repairs(rng, client_ids, workshops, today):
                 if status == "collected" and returned
                 else None,
             }
-        )  # fmt: skip
+        )
     bulk_insert(RepairTicket, rows)
     db.session.commit()
     return len(rows)
@@ -393,18 +405,31 @@ def _past_campaigns(rng, stores, brands, today):
         sent_on = today - timedelta(days=days_ago)
         started = datetime.combine(sent_on, time(9, 30))  # 10:30 or 11:30 in Paris
         campaign = Campaign(
-            kind="marketing", status="sent", name=name, store_id=store and store.id,
-            body=body, add_stop=True, sender_id="BIJOUX", control_share=share,
-            created_at=started - timedelta(hours=1), started_at=started,
+            kind="marketing",
+            status="sent",
+            name=name,
+            store_id=store and store.id,
+            body=body,
+            add_stop=True,
+            sender_id="BIJOUX",
+            control_share=share,
+            created_at=started - timedelta(hours=1),
+            started_at=started,
             finished_at=started + timedelta(minutes=4),
             closed_at=started + timedelta(days=1),  # read: the demo's reports to close are others
-        )  # fmt: skip
+        )
         db.session.add(campaign)
         db.session.flush()
         query = eligibility.join_optouts(
-            select(Client.id, Client.sms_number, Client.store_id, Client.civility,
-                   Client.first_name, Client.last_name)
-        ).where(eligibility.reachable("marketing"))  # fmt: skip
+            select(
+                Client.id,
+                Client.sms_number,
+                Client.store_id,
+                Client.civility,
+                Client.first_name,
+                Client.last_name,
+            )
+        ).where(eligibility.reachable("marketing"))
         if store is not None:
             query = query.where(Client.store_id == store.id)
         seen, eligible = set(), []
@@ -422,46 +447,74 @@ def _past_campaigns(rng, stores, brands, today):
         rows, sales, spent = [], [], 0
         for row in eligible:
             client_id, number, home = row.id, row.sms_number, row.store_id
-            context = {"civility": row.civility, "first_name": row.first_name,
-                       "last_name": row.last_name, "store": store_names[home]}  # fmt: skip
+            context = {
+                "civility": row.civility,
+                "first_name": row.first_name,
+                "last_name": row.last_name,
+                "store": store_names[home],
+            }
             control = client_id in held
             variant = "" if control or not body_b else ("B" if client_id in in_b else "A")
             text = final_text(body_b if variant == "B" else body, context, add_stop=True)
             parts = measure(text)[2]
             spent += 0 if control else parts
-            rows.append({
-                "campaign_id": campaign.id, "client_id": client_id, "phone": number,
-                "text": text, "parts": parts,
-                "state": "skipped" if control else "delivered",
-                "skip_reason": "control" if control else "", "variant": variant,
-                "submitted_at": None if control else started,
-                "done_at": started + timedelta(seconds=rng.randint(5, 240)),
-                "created_at": started, "gateway": "" if control else "outbox",
-            })  # fmt: skip
+            rows.append(
+                {
+                    "campaign_id": campaign.id,
+                    "client_id": client_id,
+                    "phone": number,
+                    "text": text,
+                    "parts": parts,
+                    "state": "skipped" if control else "delivered",
+                    "skip_reason": "control" if control else "",
+                    "variant": variant,
+                    "submitted_at": None if control else started,
+                    "done_at": started + timedelta(seconds=rng.randint(5, 240)),
+                    "created_at": started,
+                    "gateway": "" if control else "outbox",
+                }
+            )
             rate = BASE_RATE * (1 if control else effect_b if variant == "B" else effect)
             if rng.random() < rate:
                 day = min(int(rng.expovariate(1 / 3.5)), WINDOW - 1)
                 when = sent_on + timedelta(days=day)
                 if when < today:
-                    sales.append({
-                        "client_id": client_id,
-                        "store_id": home if rng.random() < 0.8 else rng.choice(stores).id,
-                        "brand_id": rng.choice(brand_ids), "date": when,
-                        "amount": Decimal(min(round(rng.lognormvariate(4.6, 0.8), 2), 9999))
-                        .quantize(Decimal("0.01")),
-                        "ticket_number": _digits(rng, 8),
-                    })  # fmt: skip
+                    sales.append(
+                        {
+                            "client_id": client_id,
+                            "store_id": home if rng.random() < 0.8 else rng.choice(stores).id,
+                            "brand_id": rng.choice(brand_ids),
+                            "date": when,
+                            "amount": Decimal(
+                                min(round(rng.lognormvariate(4.6, 0.8), 2), 9999)
+                            ).quantize(Decimal("0.01")),
+                            "ticket_number": _digits(rng, 8),
+                        }
+                    )
         bulk_insert(Message, rows)
         bulk_insert(Purchase, sales)
         sold += len(sales)
         campaign.recipients_count = len(rows)
         campaign.settled_at = campaign.finished_at
-        db.session.add_all([
-            CreditEntry(kind="reservation", amount=-spent, campaign_id=campaign.id,
-                        store_id=campaign.store_id, created_at=started),
-            CreditEntry(kind="charge", amount=0, parts=spent, campaign_id=campaign.id,
-                        store_id=campaign.store_id, created_at=campaign.finished_at),
-        ])  # fmt: skip
+        db.session.add_all(
+            [
+                CreditEntry(
+                    kind="reservation",
+                    amount=-spent,
+                    campaign_id=campaign.id,
+                    store_id=campaign.store_id,
+                    created_at=started,
+                ),
+                CreditEntry(
+                    kind="charge",
+                    amount=0,
+                    parts=spent,
+                    campaign_id=campaign.id,
+                    store_id=campaign.store_id,
+                    created_at=campaign.finished_at,
+                ),
+            ]
+        )
         made += 1
     db.session.commit()
     return made, sold

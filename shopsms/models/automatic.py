@@ -88,9 +88,10 @@ class AutomaticSkip(db.Model):
 
     __tablename__ = "automatic_skips"
     __table_args__ = (
-        UniqueConstraint("store_id", "kind", "day", "client_id",
-                         name="uq_automatic_skips_run_client"),
-    )  # fmt: skip
+        UniqueConstraint(
+            "store_id", "kind", "day", "client_id", name="uq_automatic_skips_run_client"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))

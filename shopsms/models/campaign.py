@@ -11,8 +11,14 @@ CAMPAIGN_KINDS = ("single", "marketing", "repair", "workshop_return")
 # preparing: « Envoyer » or « Envoi différé » clicked, a job giving every recipient their
 # final text and reserving the credits (services/recipients.prepare).
 CAMPAIGN_STATUSES = (
-    "draft", "preparing", "scheduled", "queued", "sending", "sent", "cancelled",
-)  # fmt: skip
+    "draft",
+    "preparing",
+    "scheduled",
+    "queued",
+    "sending",
+    "sent",
+    "cancelled",
+)
 # submitting: handed to the gateway, its answer not yet recorded (see services/sending.py).
 MESSAGE_STATES = (
     "pending", "submitting", "submitted", "delivered", "failed", "expired", "skipped",
@@ -142,10 +148,15 @@ class DraftRecipient(db.Model):
         # in client order, so the index grows at its right edge.
         Index("ix_draft_recipients_campaign_client", "campaign_id", "client_id"),
         # A group's first client still on the list (the composer's warnings name them).
-        Index("ix_draft_recipients_pending_grp", "campaign_id", "grp", "client_id",
-              postgresql_where=sa.text("state = 'pending'"),
-              sqlite_where=sa.text("state = 'pending'")),
-    )  # fmt: skip
+        Index(
+            "ix_draft_recipients_pending_grp",
+            "campaign_id",
+            "grp",
+            "client_id",
+            postgresql_where=sa.text("state = 'pending'"),
+            sqlite_where=sa.text("state = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int]
@@ -177,9 +188,8 @@ class DraftGroup(db.Model):
 
     __tablename__ = "draft_groups"
     __table_args__ = (
-        Index("ix_draft_groups_campaign_variant_grp", "campaign_id", "variant", "grp",
-              unique=True),
-    )  # fmt: skip
+        Index("ix_draft_groups_campaign_variant_grp", "campaign_id", "variant", "grp", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int]

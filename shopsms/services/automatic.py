@@ -192,9 +192,13 @@ def check_text(kind, body, store_id):
         )
     if kind not in MARKETING_KINDS:
         return repair_notices.check_message(body, store_id)
-    estimate = cost.estimate(body, [costing.example_context(store_id)], add_stop=True,
-                             short_code=str(settings.get("stop_short_code", store_id)),
-                             max_parts=costing.max_parts(store_id))  # fmt: skip
+    estimate = cost.estimate(
+        body,
+        [costing.example_context(store_id)],
+        add_stop=True,
+        short_code=str(settings.get("stop_short_code", store_id)),
+        max_parts=costing.max_parts(store_id),
+    )
     if estimate.over_limit:
         return ngettext(
             "Le message dépasse %(parts)d SMS de %(num)d caractère avec la mention STOP : "
@@ -222,8 +226,7 @@ def save(user, store_id, kind, values):
     db.session.flush()
     if kind == "repair_ready" and active(setting) and not was_active:
         _ready_before(store_id)
-    audit.record("automatic.save", user=user, store_id=store_id, kind=kind,
-                 enabled=setting.enabled)  # fmt: skip
+    audit.record("automatic.save", user=user, store_id=store_id, kind=kind, enabled=setting.enabled)
     db.session.commit()
     return setting
 
@@ -260,13 +263,21 @@ def _ready_before(store_id):
     """Tickets « Disponibles » and not told while « Réparation prête » was off or paused:
     marked « before », never texted by it (the list shows them as not told)."""
     ticket = RepairTicket
-    told = exists().where(AutomaticTicketNotice.ticket_id == ticket.id,
-                          AutomaticTicketNotice.kind == "repair_ready")  # fmt: skip
+    told = exists().where(
+        AutomaticTicketNotice.ticket_id == ticket.id, AutomaticTicketNotice.kind == "repair_ready"
+    )
     conditions = [ticket.status == "ready", ticket.notified_at.is_(None), ~told]
     if store_id is not None:
         conditions.append(ticket.store_id == store_id)
-    rows = select(ticket.id, literal("repair_ready"), literal(0), literal(today()),
-                  literal("before"), literal(""), literal(utcnow())).where(*conditions)  # fmt: skip
+    rows = select(
+        ticket.id,
+        literal("repair_ready"),
+        literal(0),
+        literal(today()),
+        literal("before"),
+        literal(""),
+        literal(utcnow()),
+    ).where(*conditions)
     columns = ["ticket_id", "kind", "seq", "day", "state", "note", "created_at"]
     db.session.execute(
         insert(AutomaticTicketNotice).from_select(columns, rows, include_defaults=False)
@@ -332,8 +343,11 @@ def reminder_tickets(setting, day):
     """Tickets « Disponibles » for N days or more, reminded fewer than M times, the last
     time P days ago or more."""
     notice = AutomaticTicketNotice
-    mine = and_(notice.ticket_id == RepairTicket.id, notice.kind == "repair_reminder",
-                notice.state == "sent")  # fmt: skip
+    mine = and_(
+        notice.ticket_id == RepairTicket.id,
+        notice.kind == "repair_reminder",
+        notice.state == "sent",
+    )
     sent = select(func.count(notice.id)).where(mine).scalar_subquery()
     last = select(func.max(notice.day)).where(mine).scalar_subquery()
     since = func.coalesce(RepairTicket.returned_on, RepairTicket.received_on)
@@ -381,8 +395,13 @@ class Preview:
 
 def _marketing_rows(setting, ids, now):
     recipients = [Recipient(client_id=i) for i in ids]
-    rows = campaigns.plan(MARKETING, body=setting.body, recipients=recipients,
-                          store_id=setting.store_id, add_stop=True)  # fmt: skip
+    rows = campaigns.plan(
+        MARKETING,
+        body=setting.body,
+        recipients=recipients,
+        store_id=setting.store_id,
+        add_stop=True,
+    )
     return _pressure(rows, now)
 
 
@@ -435,16 +454,27 @@ def _reminder_rows(setting, ticket_ids):
     if recap.empty and recap.lines:
         raise CampaignError(_l("Le message est vide : écrivez le texte du SMS."))
     rows = [
-        {"client_id": line.target.client_id, "phone": line.target.phone or "",
-         "parts": line.parts, "state": "pending", "skip_reason": "",
-         "ticket_number": line.target.number}
+        {
+            "client_id": line.target.client_id,
+            "phone": line.target.phone or "",
+            "parts": line.parts,
+            "state": "pending",
+            "skip_reason": "",
+            "ticket_number": line.target.number,
+        }
         for line in recap.lines
-    ]  # fmt: skip
+    ]
     rows += [
-        {"client_id": target.client_id, "phone": "", "parts": 0, "state": "skipped",
-         "skip_reason": target.reason, "ticket_number": target.number}
+        {
+            "client_id": target.client_id,
+            "phone": "",
+            "parts": 0,
+            "state": "skipped",
+            "skip_reason": target.reason,
+            "ticket_number": target.number,
+        }
         for target in recap.unreachable
-    ]  # fmt: skip
+    ]
     return rows
 
 
@@ -479,10 +509,11 @@ def next_run(setting, now=None):
         return day + timedelta(days=1)
     done = db.session.scalar(
         select(AutomaticRun.id).where(
-            AutomaticRun.store_id == setting.store_id, AutomaticRun.kind == setting.kind,
+            AutomaticRun.store_id == setting.store_id,
+            AutomaticRun.kind == setting.kind,
             AutomaticRun.day == day,
         )
-    )  # fmt: skip
+    )
     return day + timedelta(days=1) if done else day
 
 
@@ -491,13 +522,21 @@ def skip_client(user, store_id, kind, day, client_id):
     store, or of one of its repair tickets."""
     client = db.session.get(Client, client_id)
     has_ticket = db.session.scalar(
-        select(RepairTicket.id).where(RepairTicket.client_id == client_id,
-                                      RepairTicket.store_id == store_id).limit(1)
-    )  # fmt: skip
+        select(RepairTicket.id)
+        .where(RepairTicket.client_id == client_id, RepairTicket.store_id == store_id)
+        .limit(1)
+    )
     if client is None or (client.store_id != store_id and has_ticket is None):
         raise AutomaticError(_l("Ce client n'est pas un client du magasin."))
-    db.session.add(AutomaticSkip(store_id=store_id, kind=kind, day=day, client_id=client_id,
-                                 created_by_id=getattr(user, "id", None)))  # fmt: skip
+    db.session.add(
+        AutomaticSkip(
+            store_id=store_id,
+            kind=kind,
+            day=day,
+            client_id=client_id,
+            created_by_id=getattr(user, "id", None),
+        )
+    )
     try:
         db.session.commit()
     except IntegrityError:
@@ -507,10 +546,12 @@ def skip_client(user, store_id, kind, day, client_id):
 def unskip_client(store_id, kind, day, client_id):
     db.session.execute(
         delete(AutomaticSkip).where(
-            AutomaticSkip.store_id == store_id, AutomaticSkip.kind == kind,
-            AutomaticSkip.day == day, AutomaticSkip.client_id == client_id,
+            AutomaticSkip.store_id == store_id,
+            AutomaticSkip.kind == kind,
+            AutomaticSkip.day == day,
+            AutomaticSkip.client_id == client_id,
         )
-    )  # fmt: skip
+    )
     db.session.commit()
 
 
@@ -519,11 +560,14 @@ def skipped_clients(store_id, kind, day):
         db.session.execute(
             select(Client.id, Client.number, Client.last_name, Client.first_name)
             .join(AutomaticSkip, AutomaticSkip.client_id == Client.id)
-            .where(AutomaticSkip.store_id == store_id, AutomaticSkip.kind == kind,
-                   AutomaticSkip.day == day)
+            .where(
+                AutomaticSkip.store_id == store_id,
+                AutomaticSkip.kind == kind,
+                AutomaticSkip.day == day,
+            )
             .order_by(Client.last_name, Client.first_name)
         )
-    )  # fmt: skip
+    )
 
 
 def last_runs(store_id, kind=None, limit=5):
@@ -540,12 +584,15 @@ def ready_notices(store_id, limit=5):
         db.session.execute(
             select(AutomaticTicketNotice, RepairTicket.number)
             .join(RepairTicket, RepairTicket.id == AutomaticTicketNotice.ticket_id)
-            .where(RepairTicket.store_id == store_id, AutomaticTicketNotice.kind == "repair_ready",
-                   AutomaticTicketNotice.state != "before")
+            .where(
+                RepairTicket.store_id == store_id,
+                AutomaticTicketNotice.kind == "repair_ready",
+                AutomaticTicketNotice.state != "before",
+            )
             .order_by(AutomaticTicketNotice.id.desc())
             .limit(limit)
         )
-    )  # fmt: skip
+    )
 
 
 def upcoming(store_id, now=None):
@@ -601,11 +648,16 @@ def run_once(setting, day, *, now=None, worker=""):
 def _adopted(run):
     """The campaign a run made before its worker died, if any (no user, its name)."""
     return db.session.scalar(
-        select(Campaign).where(
-            Campaign.store_id == run.store_id, Campaign.name == run_name(run.kind, run.day),
-            Campaign.created_by_id.is_(None), Campaign.created_at >= run.started_at,
-        ).order_by(Campaign.id).limit(1)
-    )  # fmt: skip
+        select(Campaign)
+        .where(
+            Campaign.store_id == run.store_id,
+            Campaign.name == run_name(run.kind, run.day),
+            Campaign.created_by_id.is_(None),
+            Campaign.created_at >= run.started_at,
+        )
+        .order_by(Campaign.id)
+        .limit(1)
+    )
 
 
 def _perform(run, setting, now):
@@ -634,13 +686,22 @@ def _run_marketing(run, setting, ids, now):
     needed = sum(row["parts"] for row in rows if row["state"] == "pending")
     refusal = credit_refusal(needed)
     if refusal:
-        return _finish(run, "no_credits", note=refusal[:300], cost=needed,
-                       recipients=sum(row["state"] == "pending" for row in rows))  # fmt: skip
+        return _finish(
+            run,
+            "no_credits",
+            note=refusal[:300],
+            cost=needed,
+            recipients=sum(row["state"] == "pending" for row in rows),
+        )
     campaign = campaigns.draft(
-        MARKETING, body=setting.body, recipients=[Recipient(client_id=i) for i in ids],
-        store_id=setting.store_id, add_stop=True, name=run_name(run.kind, run.day),
+        MARKETING,
+        body=setting.body,
+        recipients=[Recipient(client_id=i) for i in ids],
+        store_id=setting.store_id,
+        add_stop=True,
+        name=run_name(run.kind, run.day),
         planned=rows,
-    )  # fmt: skip
+    )
     return _queue(run, campaign, now)
 
 
@@ -652,53 +713,68 @@ def _queue(run, campaign, now):
             db.session.rollback()
             needed = campaigns.cost(campaign.id)
             campaigns.cancel(campaign.id)
-            return _finish(run, "no_credits", note=str(error)[:300], campaign_id=campaign.id,
-                           cost=needed)  # fmt: skip
+            return _finish(
+                run, "no_credits", note=str(error)[:300], campaign_id=campaign.id, cost=needed
+            )
     pending = campaigns.cost(campaign.id)
     counts = campaigns.progress(campaign.id)
-    return _finish(run, "sent", campaign_id=campaign.id, cost=pending,
-                   recipients=sum(counts.values()) - counts["skipped"])  # fmt: skip
+    return _finish(
+        run,
+        "sent",
+        campaign_id=campaign.id,
+        cost=pending,
+        recipients=sum(counts.values()) - counts["skipped"],
+    )
 
 
 def _run_reminders(run, setting, ticket_ids, now):
     recap = repair_notices.recap(ticket_ids, setting.body, kind="reminder")
     refusal = credit_refusal(recap.credits)
     if refusal:
-        return _finish(run, "no_credits", note=refusal[:300], cost=recap.credits,
-                       recipients=len(recap.lines))  # fmt: skip
+        return _finish(
+            run, "no_credits", note=refusal[:300], cost=recap.credits, recipients=len(recap.lines)
+        )
     told = [line.target.ticket_id for line in recap.lines]
     if not told:
         return _finish(run, "empty", note="Aucun client joignable par SMS.")
     sent_before = dict(
         db.session.execute(
             select(AutomaticTicketNotice.ticket_id, func.count())
-            .where(AutomaticTicketNotice.ticket_id.in_(told),
-                   AutomaticTicketNotice.kind == "repair_reminder")
+            .where(
+                AutomaticTicketNotice.ticket_id.in_(told),
+                AutomaticTicketNotice.kind == "repair_reminder",
+            )
             .group_by(AutomaticTicketNotice.ticket_id)
         ).all()
-    )  # fmt: skip
+    )
     # In the session before notify(): they commit with its campaign, or not at all.
     notices = [
-        AutomaticTicketNotice(ticket_id=ticket_id, kind="repair_reminder",
-                              seq=sent_before.get(ticket_id, 0) + 1, day=run.day)
+        AutomaticTicketNotice(
+            ticket_id=ticket_id,
+            kind="repair_reminder",
+            seq=sent_before.get(ticket_id, 0) + 1,
+            day=run.day,
+        )
         for ticket_id in told
-    ]  # fmt: skip
+    ]
     db.session.add_all(notices)
-    sent = repair_notices.notify(told, setting.body, kind="reminder",
-                                 name=run_name(run.kind, run.day))  # fmt: skip
+    sent = repair_notices.notify(
+        told, setting.body, kind="reminder", name=run_name(run.kind, run.day)
+    )
     if not sent:
         db.session.rollback()
         return _finish(run, "empty", note="Aucun client joignable par SMS.")
     campaign = sent[0]
     db.session.execute(
         update(AutomaticTicketNotice)
-        .where(AutomaticTicketNotice.ticket_id.in_(told),
-               AutomaticTicketNotice.kind == "repair_reminder",
-               AutomaticTicketNotice.day == run.day)
+        .where(
+            AutomaticTicketNotice.ticket_id.in_(told),
+            AutomaticTicketNotice.kind == "repair_reminder",
+            AutomaticTicketNotice.day == run.day,
+        )
         .values(campaign_id=campaign.id)
-    )  # fmt: skip
-    return _finish(run, "sent", campaign_id=campaign.id, cost=recap.credits,
-                   recipients=len(told))  # fmt: skip
+    )
+    return _finish(run, "sent", campaign_id=campaign.id, cost=recap.credits, recipients=len(told))
 
 
 def run_due(now=None, *, worker=""):
@@ -708,14 +784,20 @@ def run_due(now=None, *, worker=""):
     day, clock = local.date(), f"{local:%H:%M}"
     paused = chain_paused()
     due = db.session.scalars(
-        select(AutomaticSend).where(
-            AutomaticSend.enabled.is_(True), AutomaticSend.paused.is_(False),
+        select(AutomaticSend)
+        .where(
+            AutomaticSend.enabled.is_(True),
+            AutomaticSend.paused.is_(False),
             AutomaticSend.kind.in_([k for k in DAILY_KINDS if k not in paused]),
             AutomaticSend.send_time <= clock,
-            ~exists().where(AutomaticRun.store_id == AutomaticSend.store_id,
-                            AutomaticRun.kind == AutomaticSend.kind, AutomaticRun.day == day),
-        ).order_by(AutomaticSend.store_id, AutomaticSend.kind)
-    ).all()  # fmt: skip
+            ~exists().where(
+                AutomaticRun.store_id == AutomaticSend.store_id,
+                AutomaticRun.kind == AutomaticSend.kind,
+                AutomaticRun.day == day,
+            ),
+        )
+        .order_by(AutomaticSend.store_id, AutomaticSend.kind)
+    ).all()
     done = {}
     for setting in due:
         done[(setting.store_id, setting.kind)] = run_once(setting, day, now=now, worker=worker)
@@ -728,9 +810,10 @@ def retry_held(now=None, *, worker=""):
     now = now or utcnow()
     paused = chain_paused()
     held = db.session.scalars(
-        select(AutomaticRun).where(AutomaticRun.day == today(now),
-                                   AutomaticRun.status == "no_credits")
-    ).all()  # fmt: skip
+        select(AutomaticRun).where(
+            AutomaticRun.day == today(now), AutomaticRun.status == "no_credits"
+        )
+    ).all()
     retried = []
     for run in held:
         setting = card(run.store_id, run.kind)
@@ -742,9 +825,15 @@ def retry_held(now=None, *, worker=""):
         taken = db.session.execute(
             update(AutomaticRun)
             .where(AutomaticRun.id == run.id, AutomaticRun.status == "no_credits")
-            .values(status="started", started_at=utcnow(), finished_at=None, worker=worker,
-                    note="", campaign_id=None)
-        )  # fmt: skip
+            .values(
+                status="started",
+                started_at=utcnow(),
+                finished_at=None,
+                worker=worker,
+                note="",
+                campaign_id=None,
+            )
+        )
         db.session.commit()
         if taken.rowcount != 1:
             continue
@@ -762,9 +851,10 @@ def resume_stale(now=None):
     now = now or utcnow()
     limit = now - timedelta(seconds=current_app.config["CLAIM_STALE_SECONDS"])
     stale = db.session.scalars(
-        select(AutomaticRun).where(AutomaticRun.status == "started",
-                                   AutomaticRun.started_at < limit)
-    ).all()  # fmt: skip
+        select(AutomaticRun).where(
+            AutomaticRun.status == "started", AutomaticRun.started_at < limit
+        )
+    ).all()
     if not stale:
         return []
     alive = workers.alive(now)
@@ -774,10 +864,13 @@ def resume_stale(now=None):
             continue
         taken = db.session.execute(
             update(AutomaticRun)
-            .where(AutomaticRun.id == run.id, AutomaticRun.status == "started",
-                   AutomaticRun.worker == run.worker)
+            .where(
+                AutomaticRun.id == run.id,
+                AutomaticRun.status == "started",
+                AutomaticRun.worker == run.worker,
+            )
             .values(worker=f"{run.worker}>resumed")
-        )  # fmt: skip
+        )
         db.session.commit()
         if taken.rowcount != 1:
             continue
@@ -795,17 +888,29 @@ def ready_to_tell(ticket_ids=None, *, limit=500):
     stores where « Réparation prête » is on: [(ticket id, store id)]."""
     if "repair_ready" in chain_paused():
         return []
-    told = exists().where(AutomaticTicketNotice.ticket_id == RepairTicket.id,
-                          AutomaticTicketNotice.kind == "repair_ready")  # fmt: skip
+    told = exists().where(
+        AutomaticTicketNotice.ticket_id == RepairTicket.id,
+        AutomaticTicketNotice.kind == "repair_ready",
+    )
     query = (
         select(RepairTicket.id, RepairTicket.store_id)
-        .join(AutomaticSend, and_(AutomaticSend.store_id == RepairTicket.store_id,
-                                  AutomaticSend.kind == "repair_ready"))
-        .where(AutomaticSend.enabled.is_(True), AutomaticSend.paused.is_(False),
-               RepairTicket.status == "ready", RepairTicket.notified_at.is_(None), ~told)
+        .join(
+            AutomaticSend,
+            and_(
+                AutomaticSend.store_id == RepairTicket.store_id,
+                AutomaticSend.kind == "repair_ready",
+            ),
+        )
+        .where(
+            AutomaticSend.enabled.is_(True),
+            AutomaticSend.paused.is_(False),
+            RepairTicket.status == "ready",
+            RepairTicket.notified_at.is_(None),
+            ~told,
+        )
         .order_by(RepairTicket.id)
         .limit(limit)
-    )  # fmt: skip
+    )
     if ticket_ids is not None:
         query = query.where(RepairTicket.id.in_(list(ticket_ids)))
     return db.session.execute(query).all()
@@ -828,8 +933,7 @@ def notify_ready(ticket_ids=None, *, now=None):
 
 def _notify_store_ready(store_id, ids, now):
     day = today(now)
-    notices = [AutomaticTicketNotice(ticket_id=i, kind="repair_ready", seq=0, day=day)
-               for i in ids]  # fmt: skip
+    notices = [AutomaticTicketNotice(ticket_id=i, kind="repair_ready", seq=0, day=day) for i in ids]
     db.session.add_all(notices)
     try:
         db.session.flush()  # another path told them this instant: it is theirs
@@ -855,8 +959,18 @@ def _notify_store_ready(store_id, ids, now):
     if error or not sent:
         db.session.rollback()
         state = "failed" if error else "unreachable"
-        rows = [{"ticket_id": i, "kind": "repair_ready", "seq": 0, "day": day, "state": state,
-                 "note": error[:300], "created_at": utcnow()} for i in ids]  # fmt: skip
+        rows = [
+            {
+                "ticket_id": i,
+                "kind": "repair_ready",
+                "seq": 0,
+                "day": day,
+                "state": state,
+                "note": error[:300],
+                "created_at": utcnow(),
+            }
+            for i in ids
+        ]
         db.session.execute(insert(AutomaticTicketNotice), rows)
         db.session.commit()
         if error:
@@ -865,10 +979,11 @@ def _notify_store_ready(store_id, ids, now):
     campaign_id = sent[0].id
     db.session.execute(
         update(AutomaticTicketNotice)
-        .where(AutomaticTicketNotice.ticket_id.in_(ids),
-               AutomaticTicketNotice.kind == "repair_ready")
+        .where(
+            AutomaticTicketNotice.ticket_id.in_(ids), AutomaticTicketNotice.kind == "repair_ready"
+        )
         .values(campaign_id=campaign_id)
-    )  # fmt: skip
+    )
     db.session.commit()
     return dict.fromkeys(ids, campaign_id)
 

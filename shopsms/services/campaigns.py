@@ -99,12 +99,16 @@ def _contexts(client_ids, ticket_ids):
         chunk = client_ids[start : start + 5000]
         rows = db.session.execute(
             select(
-                Client.id, Client.sms_number, Client.sms_consent, Client.sms_refuses_all,
-                Client.store_id, *costing.PLACEHOLDER_COLUMNS,
+                Client.id,
+                Client.sms_number,
+                Client.sms_consent,
+                Client.sms_refuses_all,
+                Client.store_id,
+                *costing.PLACEHOLDER_COLUMNS,
             )
             .join(Store, Store.id == Client.store_id)
             .where(Client.id.in_(chunk))
-        )  # fmt: skip
+        )
         clients.update({row.id: row for row in rows})
     tickets = {}
     if ticket_ids:
@@ -118,8 +122,20 @@ def _contexts(client_ids, ticket_ids):
 PRESSURE = "pressure"
 # What counts as an SMS the client received: handed to the operator, or delivered.
 SENT_STATES = ("submitting", "submitted", "delivered")
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-           "septembre", "octobre", "novembre", "décembre")  # fmt: skip
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 
 
 def pressure_cap(most=None, days=None):
@@ -205,8 +221,7 @@ def skip_pressure(model, row_ids, over, *, state="pending", **values):
     return skipped
 
 
-def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
-         gsm_names=False):  # fmt: skip
+def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None, gsm_names=False):
     """The message rows a sending would freeze (dicts: client, ticket, phone, final text,
     parts, state, skip reason), computed and checked without writing anything: draft()
     writes them; an automatic send's next run shows them with their cost. Raises
@@ -237,10 +252,14 @@ def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
             context = dict(recipient.context or {})
         if ticket is not None:
             # <MAGASIN> of a repair SMS: the store holding the repair, not the client's.
-            context |= {"number": ticket.number, "amount": ticket.amount_due,
-                        "store": ticket.store.name}  # fmt: skip
-        text = final_text(body, context, add_stop=add_stop, short_code=short_code,
-                          gsm_names=gsm_names)  # fmt: skip
+            context |= {
+                "number": ticket.number,
+                "amount": ticket.amount_due,
+                "store": ticket.store.name,
+            }
+        text = final_text(
+            body, context, add_stop=add_stop, short_code=short_code, gsm_names=gsm_names
+        )
         if text not in measured:
             measured[text] = encoding.measure(text)
         reason = skip_reason(kind, client, phone, opted_out)
@@ -267,8 +286,19 @@ def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
     return rows
 
 
-def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
-          sender_id=None, name="", gsm_names=False, planned=None):  # fmt: skip
+def draft(
+    kind,
+    *,
+    body,
+    recipients,
+    store_id=None,
+    user_id=None,
+    add_stop=None,
+    sender_id=None,
+    name="",
+    gsm_names=False,
+    planned=None,
+):
     """Freeze a sending: one message row per recipient, with its final text and parts.
     A text longer than the store allows is refused before anything is written (the
     composer's counter says the same words: costing.too_long_message). `planned`: the
@@ -276,8 +306,15 @@ def draft(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None,
     add_stop = True if kind == MARKETING else bool(add_stop)  # the law, for marketing
     rows = planned
     if rows is None:
-        rows = plan(kind, body=body, recipients=recipients, store_id=store_id, user_id=user_id,
-                    add_stop=add_stop, gsm_names=gsm_names)  # fmt: skip
+        rows = plan(
+            kind,
+            body=body,
+            recipients=recipients,
+            store_id=store_id,
+            user_id=user_id,
+            add_stop=add_stop,
+            gsm_names=gsm_names,
+        )
     rows = [dict(row) for row in rows]
     campaign = Campaign(
         kind=kind,
@@ -340,11 +377,14 @@ def cost(campaign_id):
     rows of its recipient list until it starts)."""
     total = 0
     for table in (Message, DraftRecipient):
-        total += db.session.scalar(
-            select(func.coalesce(func.sum(table.parts), 0)).where(
-                table.campaign_id == campaign_id, table.state == "pending"
+        total += (
+            db.session.scalar(
+                select(func.coalesce(func.sum(table.parts), 0)).where(
+                    table.campaign_id == campaign_id, table.state == "pending"
+                )
             )
-        ) or 0  # fmt: skip
+            or 0
+        )
     return total
 
 
@@ -386,8 +426,9 @@ def claim_status(campaign_id, from_statuses, to_status, *, also=(), **values):
 ALREADY_GONE = _l("Cette campagne est déjà partie ou programmée : elle ne peut plus changer.")
 
 
-def queue_now(campaign_id, *, user_id=None, now=None, accept_next_window=False,
-              from_status="draft"):  # fmt: skip
+def queue_now(
+    campaign_id, *, user_id=None, now=None, accept_next_window=False, from_status="draft"
+):
     """Send as soon as a worker takes it. Marketing outside sending hours raises
     OutsideSendingHours (the screen offers the next allowed time) unless accepted.
     `from_status`: "preparing" when the job that prepared it queues it."""
@@ -405,8 +446,9 @@ def queue_now(campaign_id, *, user_id=None, now=None, accept_next_window=False,
             note = f"En attente des heures d'envoi : départ le {next_time:%d/%m/%Y à %H:%M}."
     # The claim comes before the reservation: a second click finds the campaign gone
     # and reserves nothing.
-    if not claim_status(campaign.id, (from_status,), "queued", not_before=not_before,
-                        status_note=note):  # fmt: skip
+    if not claim_status(
+        campaign.id, (from_status,), "queued", not_before=not_before, status_note=note
+    ):
         raise CampaignError(ALREADY_GONE)
     credits.reserve(campaign.id, cost(campaign.id), store_id=campaign.store_id, user_id=user_id)
     _audit("campaign.queue", campaign, user_id=user_id)
@@ -426,11 +468,16 @@ def schedule(campaign_id, when_utc, *, user_id=None, now=None, user=None, from_s
     within sending hours."""
     campaign = _editable(campaign_id, from_status)
     _check_when(campaign, when_utc, now or utcnow())
-    if not claim_status(campaign.id, (from_status,), "scheduled", scheduled_at=when_utc,
-                        not_before=when_utc):  # fmt: skip
+    if not claim_status(
+        campaign.id, (from_status,), "scheduled", scheduled_at=when_utc, not_before=when_utc
+    ):
         raise CampaignError(ALREADY_GONE)
-    credits.reserve(campaign.id, cost(campaign.id), store_id=campaign.store_id,
-                    user_id=user_id or getattr(user, "id", None))  # fmt: skip
+    credits.reserve(
+        campaign.id,
+        cost(campaign.id),
+        store_id=campaign.store_id,
+        user_id=user_id or getattr(user, "id", None),
+    )
     _audit("campaign.schedule", campaign, user, user_id)
     db.session.commit()
     _enqueue(campaign)
@@ -442,8 +489,9 @@ def reschedule(campaign_id, when_utc, *, now=None, user=None):
     recipients and text are frozen, so the cost cannot change)."""
     campaign = _editable(campaign_id, "scheduled")
     _check_when(campaign, when_utc, now or utcnow())
-    if not claim_status(campaign.id, ("scheduled",), "scheduled", scheduled_at=when_utc,
-                        not_before=when_utc):  # fmt: skip
+    if not claim_status(
+        campaign.id, ("scheduled",), "scheduled", scheduled_at=when_utc, not_before=when_utc
+    ):
         raise CampaignError(ALREADY_GONE)
     _audit("campaign.reschedule", campaign, user)
     db.session.commit()
@@ -459,8 +507,9 @@ def unschedule(campaign_id, *, user_id=None, user=None):
     # Under the ledger's lock, and only if this request moved the campaign (not a
     # second click, not the worker starting it): the credits come back once.
     credits._lock_ledger()
-    if not claim_status(campaign.id, ("scheduled",), "draft", scheduled_at=None,
-                        not_before=None, status_note=""):  # fmt: skip
+    if not claim_status(
+        campaign.id, ("scheduled",), "draft", scheduled_at=None, not_before=None, status_note=""
+    ):
         raise CampaignError(
             _l("Cette campagne n'est plus programmée (déjà partie ou déjà annulée).")
         )
@@ -485,8 +534,9 @@ def cancel(campaign_id, *, user_id=None, user=None):
     """Stop what has not gone out yet; the credits not spent come back."""
     campaign = _editable(campaign_id, "draft", "scheduled", "queued", "sending")
     # Conditional, like every change of status: a second click finds it cancelled.
-    if not claim_status(campaign.id, ("draft", "scheduled", "queued", "sending"), "cancelled",
-                        finished_at=utcnow()):  # fmt: skip
+    if not claim_status(
+        campaign.id, ("draft", "scheduled", "queued", "sending"), "cancelled", finished_at=utcnow()
+    ):
         # Nothing changed: the caller's other work in this transaction stands.
         raise CampaignError(_l("Cet envoi est déjà terminé ou annulé."))
     from .recipients import materialize
@@ -525,7 +575,7 @@ def progress(campaign_id):
             "skipped",
             "no_receipt",
         ),
-        0,  # fmt: skip
+        0,
     )
     counts.update({state: int(number) for state, number in rows if number})
     return counts
@@ -590,8 +640,12 @@ def follow_up(campaign, counts, *, now=None):
     all_delivered = (
         campaign.status == "sent" and sent > 0 and counts["delivered"] == sent and not to_send
     )
-    return FollowUp(to_send=to_send if going else 0, reports_awaited=awaited,
-                    polling=polling, all_delivered=all_delivered)  # fmt: skip
+    return FollowUp(
+        to_send=to_send if going else 0,
+        reports_awaited=awaited,
+        polling=polling,
+        all_delivered=all_delivered,
+    )
 
 
 def _enqueue(campaign):

@@ -473,8 +473,9 @@ def create(user, data, *, store_id=None):
     client = Client(number=_next_number(), store_id=store_id, **values)
     db.session.add(client)
     db.session.flush()
-    change_consent(client.id, **_consent_changes(data), how="counter", user_id=user.id,
-                   store_id=user.store_id)  # fmt: skip
+    change_consent(
+        client.id, **_consent_changes(data), how="counter", user_id=user.id, store_id=user.store_id
+    )
     audit.record("client.create", store_id=store_id, obj=client)
     db.session.commit()
     return client
@@ -497,8 +498,7 @@ def update(user, client_id, data):
                 )
             }
         )
-    change_consent(client.id, **consent, how="counter", user_id=user.id,
-                   store_id=user.store_id)  # fmt: skip
+    change_consent(client.id, **consent, how="counter", user_id=user.id, store_id=user.store_id)
     audit.record("client.update", store_id=client.store_id, obj=client)
     db.session.commit()
     return client

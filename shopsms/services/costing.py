@@ -299,8 +299,13 @@ def preview(
             groups = _grouped_contexts(client_ids, fields)
 
         # Only with a GSM text is a recipient's Unicode their card's doing.
-        samples = {"over": [], "ucs2": [], "ucs2_count": 0, "card": encoding.is_gsm(body),
-                   "gsm_saving": 0}  # fmt: skip
+        samples = {
+            "over": [],
+            "ucs2": [],
+            "ucs2_count": 0,
+            "card": encoding.is_gsm(body),
+            "gsm_saving": 0,
+        }
 
         def estimate_for(template, gsm_names=gsm_names, samples=None):
             return _weighted_estimate(
@@ -335,8 +340,9 @@ def preview(
         # Measured on a shape (« Aaaa »): shown as its first client's card writes it.
         real = list(recipient_contexts([samples["longest"]]))
         if real:
-            text = cost.final_text(body, real[0], add_stop=add_stop, short_code=short_code,
-                                   gsm_names=gsm_names)  # fmt: skip
+            text = cost.final_text(
+                body, real[0], add_stop=add_stop, short_code=short_code, gsm_names=gsm_names
+            )
             estimate = dataclasses.replace(estimate, longest_text=text)
     body_non_gsm = encoding.analyze(body).non_gsm
     listed = _concerned(samples) if samples else {"over": (), "ucs2": ()}
@@ -386,7 +392,7 @@ def _concerned(samples):
                 others=count - 1,
             )
             for client_id, units, over_by, chars, count in samples[key]
-        )  # fmt: skip
+        )
         for key in ("over", "ucs2")
     }
 
@@ -434,8 +440,12 @@ def draft_groups(campaign_id, fields, variant=None):
     merged = {}
     for grp, count, first_id in rows:
         store_id, civility, first_name, last_name = _card_shape(grp)
-        context = {"civility": civility, "first_name": first_name, "last_name": last_name,
-                   "store": stores.get(store_id, "")}  # fmt: skip
+        context = {
+            "civility": civility,
+            "first_name": first_name,
+            "last_name": last_name,
+            "store": stores.get(store_id, ""),
+        }
         key = tuple([context[field] for field in fields])
         found = merged.get(key)
         if found is None:
@@ -534,12 +544,19 @@ class _Lengths:
             self.unused[field] = one == self._probe(field, "AA")
         if self.unused[field]:
             found = (0, True, 0, 0)  # a name the template does not use
-        elif value.__class__ is str and value and value == value.strip() and not (
-            _UNTOLD.intersection(value) or value[-1] == self.mention_end
-        ):  # fmt: skip
+        elif (
+            value.__class__ is str
+            and value
+            and value == value.strip()
+            and not (_UNTOLD.intersection(value) or value[-1] == self.mention_end)
+        ):
             counted, plain = _text_units(self._probe(field, value)), _text_units(one)
-            found = (counted[0] - plain[0], counted[1], counted[2] - plain[2],
-                     counted[3] - plain[3])  # fmt: skip
+            found = (
+                counted[0] - plain[0],
+                counted[1],
+                counted[2] - plain[2],
+                counted[3] - plain[3],
+            )
         self.pieces[(field, value)] = found
         return found
 
@@ -560,8 +577,9 @@ def _text_units(text):
     return len(text), gsm, escapes, astral
 
 
-def _weighted_estimate(template, groups, add_stop, short_code, max_parts, gsm_names=False,
-                       samples=None):  # fmt: skip
+def _weighted_estimate(
+    template, groups, add_stop, short_code, max_parts, gsm_names=False, samples=None
+):
     """cost.estimate over groups of recipients sharing a context. `samples` (a dict of
     lists) receives the first LISTED groups too long and in Unicode, as (first client id,
     units, over by, card characters, recipients), and the count of the latter."""

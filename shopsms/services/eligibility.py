@@ -116,8 +116,9 @@ def join_optouts(query: S, phone: Any = Client.sms_number) -> S:
     return query.outerjoin(OptOut, OptOut.phone == phone)
 
 
-def duplicate_rank(ok: ColumnElement[bool], phone: Any = Client.sms_number,
-                   order_by: Any = Client.id) -> Over:  # fmt: skip
+def duplicate_rank(
+    ok: ColumnElement[bool], phone: Any = Client.sms_number, order_by: Any = Client.id
+) -> Over:
     """Rank of a row among the rows `ok` (reachable) with the same number: above 1, the
     number went to an earlier row (by `order_by`) and this one is a DUPLICATE."""
     return func.row_number().over(partition_by=(case((ok, 1), else_=0), phone), order_by=order_by)

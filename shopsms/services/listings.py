@@ -111,8 +111,14 @@ def _campaign_columns():
 # --- Campagnes --------------------------------------------------------------------------
 
 CAMPAIGN_STATUS_FILTERS = (
-    "draft", "preparing", "scheduled", "queued", "sending", "sent", "cancelled",
-)  # fmt: skip
+    "draft",
+    "preparing",
+    "scheduled",
+    "queued",
+    "sending",
+    "sent",
+    "cancelled",
+)
 ACTIVE_STATUSES = ("preparing", "queued", "sending")
 
 

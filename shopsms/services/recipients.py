@@ -102,8 +102,13 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     if replaces is not None:  # « Modifier les critères de sélection » on a draft
         old = get(user, replaces, "draft")
         # The new list keeps what was typed for the old one (issue 14).
-        typed = {"body": old.body, "sender_id": old.sender_id, "add_stop": old.add_stop,
-                 "body_b": old.body_b, "split_b": old.split_b}  # fmt: skip
+        typed = {
+            "body": old.body,
+            "sender_id": old.sender_id,
+            "add_stop": old.add_stop,
+            "body_b": old.body_b,
+            "split_b": old.split_b,
+        }
         _delete(old)
     campaign = Campaign(
         kind=MARKETING,
@@ -179,8 +184,9 @@ def live_count(user, criteria, *, today=None):
     if not over:
         return count
     excluded = dict(count.excluded) | {"pressure": over}
-    return selection.Count(found=count.found, reachable=max(0, count.reachable - over),
-                           excluded=excluded)  # fmt: skip
+    return selection.Count(
+        found=count.found, reachable=max(0, count.reachable - over), excluded=excluded
+    )
 
 
 def _untouched_draft(user, criteria, store_id):
@@ -189,18 +195,26 @@ def _untouched_draft(user, criteria, store_id):
     drafts, and its list is made afresh from today's cards."""
     candidates = db.session.scalars(
         select(Campaign.id)
-        .where(Campaign.status == "draft", Campaign.kind == MARKETING,
-               Campaign.created_by_id == user.id, Campaign.body == "", Campaign.body_b == "",
-               Campaign.criteria == json.dumps(criteria.to_dict()),
-               Campaign.store_id.is_(None) if store_id is None else Campaign.store_id == store_id)
+        .where(
+            Campaign.status == "draft",
+            Campaign.kind == MARKETING,
+            Campaign.created_by_id == user.id,
+            Campaign.body == "",
+            Campaign.body_b == "",
+            Campaign.criteria == json.dumps(criteria.to_dict()),
+            Campaign.store_id.is_(None) if store_id is None else Campaign.store_id == store_id,
+        )
         .order_by(Campaign.id.desc())
         .limit(1)
-    ).all()  # fmt: skip
+    ).all()
     for campaign_id in candidates:
         touched = db.session.scalar(
-            select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign_id,
-                                            DraftRecipient.skip_reason == "removed").limit(1)
-        )  # fmt: skip
+            select(DraftRecipient.id)
+            .where(
+                DraftRecipient.campaign_id == campaign_id, DraftRecipient.skip_reason == "removed"
+            )
+            .limit(1)
+        )
         if touched is None and not _has_ledger_lines(campaign_id):
             return campaign_id
     return None
@@ -235,8 +249,19 @@ def materialize(campaign_id, *, cancelled=False):
     shows everyone. Rows are moved by one DELETE … RETURNING feeding one INSERT on
     PostgreSQL, so that two callers could never both move the same row."""
     now = utcnow()
-    columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason",
-               "variant", "error", "gateway", "created_at"]  # fmt: skip
+    columns = [
+        "campaign_id",
+        "client_id",
+        "phone",
+        "text",
+        "parts",
+        "state",
+        "skip_reason",
+        "variant",
+        "error",
+        "gateway",
+        "created_at",
+    ]
     mine = DraftRecipient.campaign_id == campaign_id
     if db.session.connection().dialect.name == "postgresql":
         moved = (
@@ -253,9 +278,18 @@ def materialize(campaign_id, *, cancelled=False):
         state = case((source.state == "pending", "skipped"), else_=source.state)
         reason = case((source.state == "pending", "cancelled"), else_=source.skip_reason)
     rows = select(
-        source.campaign_id, source.client_id, source.phone, source.text, source.parts,
-        state, reason, source.variant, literal(""), literal(""), literal(now),
-    ).order_by(source.id)  # fmt: skip
+        source.campaign_id,
+        source.client_id,
+        source.phone,
+        source.text,
+        source.parts,
+        state,
+        reason,
+        source.variant,
+        literal(""),
+        literal(""),
+        literal(now),
+    ).order_by(source.id)
     if moved is None:
         rows = rows.where(source.campaign_id == campaign_id)
     db.session.execute(insert(Message).from_select(columns, rows, include_defaults=False))
@@ -343,8 +377,7 @@ def _insert_recipients(campaign_id, criteria, *, today, store_id, dialect):
         found.c.reason,
         found.c.grp,
     ).order_by(found.c.client_id)
-    columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason",
-               "grp"]  # fmt: skip
+    columns = ["campaign_id", "client_id", "phone", "text", "parts", "state", "skip_reason", "grp"]
     return insert(DraftRecipient).from_select(columns, rows, include_defaults=False)
 
 
@@ -388,8 +421,9 @@ def summary(campaign_id):
     control = counts.pop(results.CONTROL, 0)
     split = variants.pending_counts(campaign_id)
     split = {v: split[v] for v in variants.VARIANTS} if split["A"] or split["B"] else None
-    return Summary(recipients=pending, skipped=counts, removed=removed, control=control,
-                   variants=split)  # fmt: skip
+    return Summary(
+        recipients=pending, skipped=counts, removed=removed, control=control, variants=split
+    )
 
 
 def set_control_share(user, campaign_id, raw):
@@ -401,8 +435,14 @@ def set_control_share(user, campaign_id, raw):
     campaign = _editing(user, campaign_id)
     held = results.hold_out(campaign, share)
     variants.assign(campaign)  # drawn again among those texted now
-    audit.record("campaign.control_share", user=user, store_id=campaign.store_id, obj=campaign,
-                 share=share, held=held)  # fmt: skip
+    audit.record(
+        "campaign.control_share",
+        user=user,
+        store_id=campaign.store_id,
+        obj=campaign,
+        share=share,
+        held=held,
+    )
     if campaign.body:
         _freeze_texts(campaign)  # rows back from the control group need their text
     db.session.commit()
@@ -479,8 +519,10 @@ def _rebalance(campaign):
     rows moved given their new variant's text if texts were written."""
     moved = variants.rebalance(campaign)
     if moved and campaign.body:
-        _render(db.session.scalars(select(DraftRecipient).where(DraftRecipient.id.in_(moved))
-                                   ).all(), campaign)  # fmt: skip
+        _render(
+            db.session.scalars(select(DraftRecipient).where(DraftRecipient.id.in_(moved))).all(),
+            campaign,
+        )
 
 
 def restore(user, campaign_id, message_id):
@@ -524,10 +566,14 @@ def _release_duplicates(campaign, phone):
         return
     candidates = db.session.scalars(
         select(DraftRecipient)
-        .where(DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "skipped",
-               DraftRecipient.skip_reason == DUPLICATE, DraftRecipient.phone == phone)
+        .where(
+            DraftRecipient.campaign_id == campaign.id,
+            DraftRecipient.state == "skipped",
+            DraftRecipient.skip_reason == DUPLICATE,
+            DraftRecipient.phone == phone,
+        )
         .order_by(DraftRecipient.client_id, DraftRecipient.id)
-    ).all()  # fmt: skip
+    ).all()
     opted = opted_out_numbers([phone])
     for candidate in candidates:
         client = db.session.get(Client, candidate.client_id)
@@ -633,8 +679,14 @@ def set_split(user, campaign_id, raw, *, body=None, body_b=None, sender_id=None)
         campaign.body_b = ""
     campaign.split_b = split
     chosen = variants.assign(campaign)
-    audit.record("campaign.split", user=user, store_id=campaign.store_id, obj=campaign,
-                 split_b=split, variant_b=chosen)  # fmt: skip
+    audit.record(
+        "campaign.split",
+        user=user,
+        store_id=campaign.store_id,
+        obj=campaign,
+        split_b=split,
+        variant_b=chosen,
+    )
     db.session.commit()
     return db.session.get(Campaign, campaign_id)
 
@@ -645,9 +697,13 @@ def split_cost(campaign, body, body_b):
     costs = []
     for variant, text in zip(variants.VARIANTS, (body, body_b), strict=True):
         preview = costing.preview(
-            text, add_stop=campaign.add_stop, store_id=campaign.store_id,
-            campaign_id=campaign.id, variant=variant, gsm_names=campaign.gsm_names,
-        )  # fmt: skip
+            text,
+            add_stop=campaign.add_stop,
+            store_id=campaign.store_id,
+            campaign_id=campaign.id,
+            variant=variant,
+            gsm_names=campaign.gsm_names,
+        )
         estimate = preview.cost.estimate
         costs.append(variants.VariantCost(variant, estimate.recipients, estimate.credits))
     return variants.SplitCost(variants=tuple(costs), available=credits.balance())
@@ -684,9 +740,12 @@ def compose(user, campaign_id, body, sender_id, *, body_b=None, commit=True):
     if overflow.over_limit:
         # The rule and the words of every sending (campaigns.draft, the counter).
         raise CampaignError(
-            campaigns.too_long(overflow, add_stop=campaign.add_stop, short_code=settings.get(
-                "stop_short_code", campaign.store_id))
-        )  # fmt: skip
+            campaigns.too_long(
+                overflow,
+                add_stop=campaign.add_stop,
+                short_code=settings.get("stop_short_code", campaign.store_id),
+            )
+        )
     audit.record("campaign.compose", user=user, store_id=campaign.store_id, obj=campaign)
     if commit:
         db.session.commit()
@@ -730,8 +789,9 @@ def _text_maker(campaign, overflow=None, *, body=None):
         found = rendered.get(key)
         if found is None:
             context = dict(zip(fields, values, strict=True))
-            text = final_text(body, context, add_stop=add_stop, short_code=short_code,
-                              gsm_names=gsm_names)  # fmt: skip
+            text = final_text(
+                body, context, add_stop=add_stop, short_code=short_code, gsm_names=gsm_names
+            )
             measure = measured.get(text)
             if measure is None:
                 measure = measured[text] = encoding.measure(text)
@@ -758,12 +818,15 @@ def _freeze_texts(campaign, *, chunk=None, progress=None):
         if chunk:
             upto = db.session.scalar(
                 select(DraftRecipient.id)
-                .where(DraftRecipient.campaign_id == campaign.id,
-                       DraftRecipient.state == "pending", DraftRecipient.id > after)
+                .where(
+                    DraftRecipient.campaign_id == campaign.id,
+                    DraftRecipient.state == "pending",
+                    DraftRecipient.id > after,
+                )
                 .order_by(DraftRecipient.id)
                 .offset(chunk - 1)
                 .limit(1)
-            )  # fmt: skip
+            )
         done += _freeze_range(campaign.id, make, after, upto)
         if progress is not None:
             progress(done)
@@ -781,8 +844,11 @@ def _freeze_range(campaign_id, makers, after, upto):
     twice as fast as updating them in place. Reading the rows from the DELETE keeps a
     number corrected meanwhile. SQLite (one writer at a time) updates them through a
     temporary table."""
-    pending = [DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending",
-               DraftRecipient.id > after]  # fmt: skip
+    pending = [
+        DraftRecipient.campaign_id == campaign_id,
+        DraftRecipient.state == "pending",
+        DraftRecipient.id > after,
+    ]
     if upto is not None:
         pending.append(DraftRecipient.id <= upto)
     connection = db.session.connection()
@@ -819,8 +885,20 @@ def _freeze_range(campaign_id, makers, after, upto):
         ) as copy:
             for row in rows:
                 text, parts = makers[row[4]](row[5:])
-                copy.write_row((row[0], campaign_id, row[1], row[2], text, parts, "pending", "",
-                                row[3], row[4]))  # fmt: skip
+                copy.write_row(
+                    (
+                        row[0],
+                        campaign_id,
+                        row[1],
+                        row[2],
+                        text,
+                        parts,
+                        "pending",
+                        "",
+                        row[3],
+                        row[4],
+                    )
+                )
         return len(rows)
     rows = db.session.execute(
         select(DraftRecipient.id, DraftRecipient.variant, *costing.PLACEHOLDER_COLUMNS)
@@ -864,9 +942,13 @@ def _render(messages, campaign):
     contexts = _contexts([m.client_id for m in messages])
     for message in messages:
         body = variants.body_of(campaign, message.variant)
-        text = final_text(body, contexts.get(message.client_id, {}),
-                          add_stop=campaign.add_stop, short_code=short_code,
-                          gsm_names=campaign.gsm_names)  # fmt: skip
+        text = final_text(
+            body,
+            contexts.get(message.client_id, {}),
+            add_stop=campaign.add_stop,
+            short_code=short_code,
+            gsm_names=campaign.gsm_names,
+        )
         message.text, message.parts = text, encoding.measure(text)[2]
 
 
@@ -879,8 +961,16 @@ def send(user, campaign_id, body, sender_id, *, accept_next=False, now=None, bod
     « En préparation » and a job gives every recipient their final text, reserves the
     exact cost and queues it (prepare). Raises OutsideSendingHours, CampaignError or
     credits.NotEnoughCredits, after rolling back."""
-    return _start_preparing(user, campaign_id, body, sender_id, when=None,
-                            accept_next=accept_next, now=now, body_b=body_b)  # fmt: skip
+    return _start_preparing(
+        user,
+        campaign_id,
+        body,
+        sender_id,
+        when=None,
+        accept_next=accept_next,
+        now=now,
+        body_b=body_b,
+    )
 
 
 def defer(user, campaign_id, body, sender_id, when_local, *, now=None, body_b=None):
@@ -894,12 +984,12 @@ def defer(user, campaign_id, body, sender_id, when_local, *, now=None, body_b=No
     except Exception:
         db.session.rollback()
         raise
-    return _start_preparing(user, campaign.id, body, sender_id, when=when, now=now,
-                            body_b=body_b)  # fmt: skip
+    return _start_preparing(user, campaign.id, body, sender_id, when=when, now=now, body_b=body_b)
 
 
-def _start_preparing(user, campaign_id, body, sender_id, *, when, accept_next=False, now=None,
-                     body_b=None):  # fmt: skip
+def _start_preparing(
+    user, campaign_id, body, sender_id, *, when, accept_next=False, now=None, body_b=None
+):
 
     try:
         campaign = _editing(user, campaign_id)
@@ -922,12 +1012,24 @@ def _start_preparing(user, campaign_id, body, sender_id, *, when, accept_next=Fa
         campaign.body, campaign.sender_id = body, sender_id
         if body_b is not None:
             campaign.body_b = body_b
-        if not claim_status(campaign.id, ("draft",), "preparing", scheduled_at=when,
-                            not_before=not_before, status_note="", prepared=0,
-                            to_prepare=0, prepared_at=utcnow()):  # fmt: skip
+        if not claim_status(
+            campaign.id,
+            ("draft",),
+            "preparing",
+            scheduled_at=when,
+            not_before=not_before,
+            status_note="",
+            prepared=0,
+            to_prepare=0,
+            prepared_at=utcnow(),
+        ):
             raise CampaignError(ALREADY_GONE)
-        audit.record("campaign.send", user=db.session.get(User, user.id),
-                     store_id=campaign.store_id, obj=campaign)  # fmt: skip
+        audit.record(
+            "campaign.send",
+            user=db.session.get(User, user.id),
+            store_id=campaign.store_id,
+            obj=campaign,
+        )
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -980,24 +1082,36 @@ def prepare(campaign_id, user_id=None):
         campaign = db.session.get(Campaign, campaign_id)
         if overflow.over_limit:  # the composer said so already; the rule is kept here too
             raise CampaignError(
-                campaigns.too_long(overflow, add_stop=campaign.add_stop, short_code=settings.get(
-                    "stop_short_code", campaign.store_id))
-            )  # fmt: skip
+                campaigns.too_long(
+                    overflow,
+                    add_stop=campaign.add_stop,
+                    short_code=settings.get("stop_short_code", campaign.store_id),
+                )
+            )
         if campaign.scheduled_at is not None:
-            return campaigns.schedule(campaign.id, campaign.scheduled_at, user_id=user_id,
-                                      from_status="preparing")  # fmt: skip
+            return campaigns.schedule(
+                campaign.id, campaign.scheduled_at, user_id=user_id, from_status="preparing"
+            )
         # The hours were checked at the click: a window that closed while it was prepared
         # holds it till the next one, with the note the page shows, as a late worker would.
-        return campaigns.queue_now(campaign.id, user_id=user_id, from_status="preparing",
-                                   accept_next_window=True)  # fmt: skip
+        return campaigns.queue_now(
+            campaign.id, user_id=user_id, from_status="preparing", accept_next_window=True
+        )
     except (CampaignError, credits.NotEnoughCredits) as error:
         reason = str(error)
     except Exception:
         logging.getLogger(__name__).exception("campaign %s: preparation failed", campaign_id)
         reason = PREPARATION_FAILED
     db.session.rollback()
-    claim_status(campaign_id, ("preparing",), "draft", scheduled_at=None, not_before=None,
-                 status_note=reason[:200], prepared=0)  # fmt: skip
+    claim_status(
+        campaign_id,
+        ("preparing",),
+        "draft",
+        scheduled_at=None,
+        not_before=None,
+        status_note=reason[:200],
+        prepared=0,
+    )
     db.session.commit()
     return db.session.get(Campaign, campaign_id)
 
@@ -1049,10 +1163,11 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None, body_b
     since = (now or utcnow()) - timedelta(hours=1)
     sent = db.session.scalar(
         select(func.count(AuditEntry.id)).where(
-            AuditEntry.action == "campaign.test", AuditEntry.user_id == user.id,
+            AuditEntry.action == "campaign.test",
+            AuditEntry.user_id == user.id,
             AuditEntry.at >= since,
         )
-    )  # fmt: skip
+    )
     if sent >= TEST_SMS_PER_HOUR:
         raise CampaignError(
             _l(
@@ -1068,16 +1183,23 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None, body_b
     texts = [(body, f"Test de la campagne n° {campaign.id}")]
     body_b = _text_b(campaign, body_b)
     if body_b is not None and body_b.strip():
-        texts = [(body, f"Test de la campagne n° {campaign.id} (variante A)"),
-                 (body_b, f"Test de la campagne n° {campaign.id} (variante B)")]  # fmt: skip
+        texts = [
+            (body, f"Test de la campagne n° {campaign.id} (variante A)"),
+            (body_b, f"Test de la campagne n° {campaign.id} (variante B)"),
+        ]
     try:
         for text, name in texts:
             test = campaigns.draft(
-                "single", body=text, recipients=[campaigns.Recipient(phone=number,
-                                                                     context=context)],
-                store_id=campaign.store_id, user_id=user.id, add_stop=campaign.add_stop,
-                sender_id=sender_id or None, name=name, gsm_names=campaign.gsm_names,
-            )  # fmt: skip
+                "single",
+                body=text,
+                recipients=[campaigns.Recipient(phone=number, context=context)],
+                store_id=campaign.store_id,
+                user_id=user.id,
+                add_stop=campaign.add_stop,
+                sender_id=sender_id or None,
+                name=name,
+                gsm_names=campaign.gsm_names,
+            )
             audit.record("campaign.test", user=user, store_id=campaign.store_id, obj=test)
             campaigns.queue_now(test.id, user_id=user.id)
     except Exception:
@@ -1091,7 +1213,8 @@ def set_gsm_names(user, campaign_id, on):
     messages are rendered with it (the client cards stay as they are)."""
     campaign = _editing(user, campaign_id)
     campaign.gsm_names = bool(on)
-    audit.record("campaign.gsm_names", user=user, store_id=campaign.store_id, obj=campaign,
-                 on=bool(on))  # fmt: skip
+    audit.record(
+        "campaign.gsm_names", user=user, store_id=campaign.store_id, obj=campaign, on=bool(on)
+    )
     db.session.commit()
     return campaign

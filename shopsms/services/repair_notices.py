@@ -61,16 +61,22 @@ def targets(ticket_ids):
         return []
     rows = db.session.execute(
         select(
-            RepairTicket.id, RepairTicket.number, RepairTicket.client_id,
-            RepairTicket.store_id, RepairTicket.client_price, RepairTicket.deposit,
-            Client.sms_number, Client.sms_refuses_all, Client.sms_consent,
+            RepairTicket.id,
+            RepairTicket.number,
+            RepairTicket.client_id,
+            RepairTicket.store_id,
+            RepairTicket.client_price,
+            RepairTicket.deposit,
+            Client.sms_number,
+            Client.sms_refuses_all,
+            Client.sms_consent,
             *costing.PLACEHOLDER_COLUMNS,
         )
         .join(Client, Client.id == RepairTicket.client_id)
         # <MAGASIN>: the store holding the repair, not the one where the client was created.
         .join(Store, Store.id == RepairTicket.store_id)
         .where(RepairTicket.id.in_(ids))
-    )  # fmt: skip
+    )
     found = {}
     for row in rows:
         reason = eligibility.skip_reason("repair", row, row.sms_number, ())
@@ -180,14 +186,22 @@ def recap(ticket_ids, posted, *, kind="repair", add_stop=False):
         if not (body or "").strip():
             empty = True
         for target in group:
-            text = cost.final_text(body or "", target.context, add_stop=add_stop,
-                                   short_code=short_code)  # fmt: skip
+            text = cost.final_text(
+                body or "", target.context, add_stop=add_stop, short_code=short_code
+            )
             encoding_name, units, parts = encoding.measure(text)
             total += parts
             over_by = cost.excess(encoding_name, units, parts, max_parts)
             over_limit += over_by > 0
-            lines.append(Line(target=target, text=text, parts=parts, imposed=mode == "imposed",
-                              over_by=over_by))  # fmt: skip
+            lines.append(
+                Line(
+                    target=target,
+                    text=text,
+                    parts=parts,
+                    imposed=mode == "imposed",
+                    over_by=over_by,
+                )
+            )
     order = {t.ticket_id: i for i, t in enumerate(reachable)}
     lines.sort(key=lambda line: order[line.target.ticket_id])
     return Recap(
@@ -219,14 +233,24 @@ def notify(ticket_ids, posted, *, kind="repair", user_id=None, add_stop=False, n
         if not settings.sms_enabled(store_id):
             raise campaigns.CampaignError(f"{group[0].store_name} : {settings.SMS_DISABLED}")
         short_code, max_parts = _rules(store_id)
-        estimate = cost.estimate(body, [t.context for t in group], add_stop=add_stop,
-                                 short_code=short_code, max_parts=max_parts)  # fmt: skip
+        estimate = cost.estimate(
+            body,
+            [t.context for t in group],
+            add_stop=add_stop,
+            short_code=short_code,
+            max_parts=max_parts,
+        )
         if estimate.over_limit:
             # The one refusal every sending gives (campaigns.draft would say the same).
             overflow = cost.Overflow(max_parts)
             for target in group:
-                overflow.add(encoding.measure(cost.final_text(
-                    body, target.context, add_stop=add_stop, short_code=short_code)))  # fmt: skip
+                overflow.add(
+                    encoding.measure(
+                        cost.final_text(
+                            body, target.context, add_stop=add_stop, short_code=short_code
+                        )
+                    )
+                )
             raise campaigns.CampaignError(
                 campaigns.too_long(overflow, add_stop=add_stop, short_code=short_code)
             )
@@ -287,8 +311,9 @@ def _mark_notified(campaign_id, user_id=None):
         ticket.notified_by = "sms"
         ticket.notified_at = now
         ticket.last_message_id = row.id
-        audit.record("repair.notify", user=user, store_id=ticket.store_id, obj=ticket,
-                     campaign=campaign_id)  # fmt: skip
+        audit.record(
+            "repair.notify", user=user, store_id=ticket.store_id, obj=ticket, campaign=campaign_id
+        )
     db.session.commit()
 
 
@@ -325,8 +350,9 @@ def check_message(body, store_id=None):
         "number": "1234567890",
         "amount": Decimal("1234.56"),
     }
-    estimate = cost.estimate(body, [example], add_stop=False, short_code=short_code,
-                             max_parts=max_parts)  # fmt: skip
+    estimate = cost.estimate(
+        body, [example], add_stop=False, short_code=short_code, max_parts=max_parts
+    )
     if estimate.over_limit:
         return ngettext(
             "Le message dépasse %(parts)d SMS de %(num)d caractère : raccourcissez-le.",
@@ -388,7 +414,6 @@ def save_settings(values, *, user=None, store_id=None):
     changed = 0
     for key in SAV_KEYS:
         if values[key] != current[key]:
-            changed += settings.put(key, values[key], user=user, store_id=store_id,
-                                    commit=False)  # fmt: skip
+            changed += settings.put(key, values[key], user=user, store_id=store_id, commit=False)
     db.session.commit()
     return changed

@@ -479,9 +479,10 @@ def _acting_on(user, ticket_id):
 
 def _with_people():
     return select(RepairTicket).options(
-        joinedload(RepairTicket.client), joinedload(RepairTicket.store),
+        joinedload(RepairTicket.client),
+        joinedload(RepairTicket.store),
         joinedload(RepairTicket.workshop),
-    )  # fmt: skip
+    )
 
 
 class NotAtWorkshop(RepairError):

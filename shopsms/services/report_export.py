@@ -29,10 +29,17 @@ from ..sms import hours, phones
 from .reports import SKIP_REASON_LABELS, STATE_GROUPS, STATE_TEXT, report_table
 
 EXPORT_HEADER = (
-    "N° client", "Client", "Numéro", "Texte envoyé", "Parties", "État", "Motif",
-    "Envoyé le", "Terminé le",
+    "N° client",
+    "Client",
+    "Numéro",
+    "Texte envoyé",
+    "Parties",
+    "État",
+    "Motif",
+    "Envoyé le",
+    "Terminé le",
     "Variante",  # A/B texts: « A » or « B », empty for a campaign with one text
-)  # fmt: skip
+)
 _DATE_COLUMNS = (7, 8)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # openpyxl's ILLEGAL_CHARACTERS_RE in PostgreSQL's regular expressions (a PostgreSQL text

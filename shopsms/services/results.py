@@ -526,16 +526,34 @@ def listing(user, *, store_id=None, sort="date", now=None):
 
 
 LIST_HEADER = (
-    "N°", "Campagne", "Magasin", "Envoyée le", "Clients textés", "Groupe témoin",
-    "Taux d'achat textés (%)", "Taux d'achat témoin (%)", "Écart (points)",
-    "Écart IC 95 % bas", "Écart IC 95 % haut", "CA supplémentaire (€)",
-    "CA supplémentaire IC 95 % bas", "CA supplémentaire IC 95 % haut", "Verdict",
-    "Crédits dépensés", "Coût par acheteur supplémentaire (crédits)", "Provisoire",
+    "N°",
+    "Campagne",
+    "Magasin",
+    "Envoyée le",
+    "Clients textés",
+    "Groupe témoin",
+    "Taux d'achat textés (%)",
+    "Taux d'achat témoin (%)",
+    "Écart (points)",
+    "Écart IC 95 % bas",
+    "Écart IC 95 % haut",
+    "CA supplémentaire (€)",
+    "CA supplémentaire IC 95 % bas",
+    "CA supplémentaire IC 95 % haut",
+    "Verdict",
+    "Crédits dépensés",
+    "Coût par acheteur supplémentaire (crédits)",
+    "Provisoire",
     # A/B texts: each variant's clients, SMS sent, conversion and gap with the control group
-    "Variante A : clients", "Variante A : SMS envoyés", "Variante A : taux d'achat (%)",
-    "Variante A : écart (points)", "Variante B : clients", "Variante B : SMS envoyés",
-    "Variante B : taux d'achat (%)", "Variante B : écart (points)",
-)  # fmt: skip
+    "Variante A : clients",
+    "Variante A : SMS envoyés",
+    "Variante A : taux d'achat (%)",
+    "Variante A : écart (points)",
+    "Variante B : clients",
+    "Variante B : SMS envoyés",
+    "Variante B : taux d'achat (%)",
+    "Variante B : écart (points)",
+)
 VARIANT_COLUMNS = 8
 
 

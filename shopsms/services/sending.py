@@ -76,9 +76,14 @@ def in_flight(campaign_id):
 # What one batch reads of the settings: in one query (they were seven), every batch, so
 # that a change is seen at once.
 _BATCH_SETTINGS = (
-    "sending_days", "sending_start", "sending_end", "batch_size", "messages_per_second",
-    "pressure_max", "pressure_days",
-)  # fmt: skip
+    "sending_days",
+    "sending_start",
+    "sending_end",
+    "batch_size",
+    "messages_per_second",
+    "pressure_max",
+    "pressure_days",
+)
 
 
 def _per_gateway(value, gateway_name):
@@ -119,9 +124,15 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
 
         # Nor start one moved to a later time (« Reprogrammer ») since it was read.
         due = or_(Campaign.not_before.is_(None), Campaign.not_before <= now)
-        started = claim_status(campaign.id, ("scheduled", "queued"), "sending", also=(due,),
-                               started_at=campaign.started_at or now, gateway=gateway.name,
-                               status_note="")  # fmt: skip
+        started = claim_status(
+            campaign.id,
+            ("scheduled", "queued"),
+            "sending",
+            also=(due,),
+            started_at=campaign.started_at or now,
+            gateway=gateway.name,
+            status_note="",
+        )
         if not started:
             db.session.rollback()
             campaign = db.session.get(Campaign, campaign_id)
@@ -218,8 +229,7 @@ def _hold_for_link(campaign, gateway, error, now):
         update(Campaign).where(Campaign.id == campaign.id).values(status_note=note[:200])
     )
     db.session.commit()
-    return BatchResult(held_until=now + timedelta(seconds=LINK_RETRY_SECONDS),
-                       reason=error.reason)  # fmt: skip
+    return BatchResult(held_until=now + timedelta(seconds=LINK_RETRY_SECONDS), reason=error.reason)
 
 
 def _release(token, handed):
@@ -329,9 +339,11 @@ def _check_again(campaign, ids, now, *, state="pending", cap=None):
         # and their rows read only when one of them is over the cap (seldom).
         claimed = (ids_in(Message.id, ids), Message.state == state)
         over = over_pressure(
-            select(Message.client_id).where(*claimed), now=now, except_campaign=campaign.id,
+            select(Message.client_id).where(*claimed),
+            now=now,
+            except_campaign=campaign.id,
             cap=cap,
-        )  # fmt: skip
+        )
         if over:
             rows = {}
             for row_id, client_id in db.session.execute(
@@ -340,8 +352,9 @@ def _check_again(campaign, ids, now, *, state="pending", cap=None):
                 )
             ):
                 rows.setdefault(client_id, []).append(row_id)
-            skipped |= skip_pressure(Message, rows, over, state=state, done_at=now,
-                                     submitted_at=None)  # fmt: skip
+            skipped |= skip_pressure(
+                Message, rows, over, state=state, done_at=now, submitted_at=None
+            )
     return skipped
 
 
@@ -371,11 +384,20 @@ def _record(results, now, gateway_name=""):
             refs.append(result.ref)
         if result.accepted and result.part_refs:
             # Each part has its receipt: the message is as good as its worst part.
-            db.session.execute(insert(MessagePart), [
-                {"message_id": result.message_id, "seq": seq, "gateway": gateway_name,
-                 "gateway_ref": ref, "state": "submitted", "error": ""}
-                for seq, ref in enumerate(result.part_refs, 1)
-            ])  # fmt: skip
+            db.session.execute(
+                insert(MessagePart),
+                [
+                    {
+                        "message_id": result.message_id,
+                        "seq": seq,
+                        "gateway": gateway_name,
+                        "gateway_ref": ref,
+                        "state": "submitted",
+                        "error": "",
+                    }
+                    for seq, ref in enumerate(result.part_refs, 1)
+                ],
+            )
             refs.extend(result.part_refs)
     if refs:
         delivery.apply_early(gateway_name, refs, now=now)  # receipts faster than us

@@ -14,20 +14,38 @@ from .settings_rules import GATEWAYS, PLATFORM_ENTITY_MAX  # noqa: F401
 # The general tab: what head office sets for the chain; a store holds its own value for
 # those of them that are STORE_KEYS.
 GENERAL_KEYS = (
-    "sender_id", "stop_short_code", "sending_days", "sending_start", "sending_end",
-    "max_parts", "low_credit_threshold", "topup_email",
-    "control_share", "attribution_days", "pressure_max", "pressure_days",
+    "sender_id",
+    "stop_short_code",
+    "sending_days",
+    "sending_start",
+    "sending_end",
+    "max_parts",
+    "low_credit_threshold",
+    "topup_email",
+    "control_share",
+    "attribution_days",
+    "pressure_max",
+    "pressure_days",
     "receipt_wait_hours",
-)  # fmt: skip
+)
 # Campaign results and « pression marketing » (issue 21), the wait for receipts (issue 18):
 # a form from before these settings keeps them as they are.
 RESULTS_KEYS = (
-    "control_share", "attribution_days", "pressure_max", "pressure_days", "receipt_wait_hours",
-)  # fmt: skip
+    "control_share",
+    "attribution_days",
+    "pressure_max",
+    "pressure_days",
+    "receipt_wait_hours",
+)
 GATEWAY_TEXT_KEYS = (
-    "kannel_sendsms_url", "kannel_username", "kannel_smsc",
-    "smpp_host", "smpp_port", "smpp_system_id", "smpp_system_type",
-)  # fmt: skip
+    "kannel_sendsms_url",
+    "kannel_username",
+    "kannel_smsc",
+    "smpp_host",
+    "smpp_port",
+    "smpp_system_id",
+    "smpp_system_type",
+)
 RATE_KEYS = (
     # key, lowest, highest, label
     ("batch_size", 1, 10_000, "SMS par lot"),

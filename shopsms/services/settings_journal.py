@@ -8,9 +8,13 @@ from ..models import AuditEntry, Store, User
 from .listings import Page, paginate
 
 AUDITED_ACTIONS = (
-    "setting.change", "setting.reset", "store.sms_enabled", "credits.topup",
-    "report.close", "report.close_all",
-)  # fmt: skip
+    "setting.change",
+    "setting.reset",
+    "store.sms_enabled",
+    "credits.topup",
+    "report.close",
+    "report.close_all",
+)
 
 
 def changes(user: Person, *, page: int = 1, per_page: int = 50) -> Page:

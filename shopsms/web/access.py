@@ -11,10 +11,14 @@ from ..models import User
 
 # Endpoints open without a session; everything else asks for a login.
 PUBLIC_ENDPOINTS = {
-    "auth.login", "static", "i18n.switch", "hooks.kannel_dlr", "hooks.kannel_mo",
+    "auth.login",
+    "static",
+    "i18n.switch",
+    "hooks.kannel_dlr",
+    "hooks.kannel_mo",
     "api.openapi_document",  # the API's description; the API itself wants a token
     "health.sante",  # load balancers: ok or not, no private data
-}  # fmt: skip
+}
 
 
 @login.user_loader

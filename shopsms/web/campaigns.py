@@ -166,8 +166,9 @@ def new():
             return redirect(url_for("campaigns.new"))
         values = _values_from(criteria)
         if recipients.get(current_user, replaces).body:
-            notice = gettext("Le message déjà écrit est gardé : il reviendra avec la nouvelle "
-                             "liste des clients.")  # fmt: skip
+            notice = gettext(
+                "Le message déjà écrit est gardé : il reviendra avec la nouvelle liste des clients."
+            )
     else:
         criteria, values, errors = _parse(request.args)
         if errors:
@@ -176,8 +177,16 @@ def new():
 
 
 # The criteria whose field shows its own message (templates/campaigns/new.html).
-ERROR_FIELDS = ("revenue", "visits", "period_start", "period_end", "absent_days",
-                "postal_code", "birthday_from", "birthday_to")  # fmt: skip
+ERROR_FIELDS = (
+    "revenue",
+    "visits",
+    "period_start",
+    "period_end",
+    "absent_days",
+    "postal_code",
+    "birthday_from",
+    "birthday_to",
+)
 
 
 @bp.get("/nouvelle/compte")
@@ -189,9 +198,16 @@ def count():
     result = None
     if not errors:
         result = recipients.live_count(current_user, criteria)
-    return render_template("campaigns/_count.html", errors=errors or {}, count=result,
-                           values=values, exclusion_labels=EXCLUSION_LABELS, oob=True,
-                           error_fields=ERROR_FIELDS, split=_split(result))  # fmt: skip
+    return render_template(
+        "campaigns/_count.html",
+        errors=errors or {},
+        count=result,
+        values=values,
+        exclusion_labels=EXCLUSION_LABELS,
+        oob=True,
+        error_fields=ERROR_FIELDS,
+        split=_split(result),
+    )
 
 
 FILTER_KEY = "selection_filter"  # the last criteria, for the reports' « Retour filtre »
@@ -231,19 +247,21 @@ def build():
             saved = selections.save(current_user, request.form.get("selection_name"), criteria)
         except selections.SelectionError as error:
             errors = {"selection_name": str(error)}
-            return _selection_page(criteria, values, errors=errors, replaces=replaces,
-                                   status=422)  # fmt: skip
+            return _selection_page(criteria, values, errors=errors, replaces=replaces, status=422)
         notice = gettext("Sélection « %(name)s » enregistrée.", name=saved.name)
         return _selection_page(criteria, values, notice=notice, replaces=replaces)
     _remember_filter(criteria)
     try:
         campaign = recipients.draft_from_selection(
-            current_user, criteria, store_id=request.form.get("created_store_id", type=int),
+            current_user,
+            criteria,
+            store_id=request.form.get("created_store_id", type=int),
             replaces=replaces,
-        )  # fmt: skip
+        )
     except campaigns.CampaignError as error:
-        return _selection_page(criteria, values, errors={"build": str(error)}, replaces=replaces,
-                               status=422)  # fmt: skip
+        return _selection_page(
+            criteria, values, errors={"build": str(error)}, replaces=replaces, status=422
+        )
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
@@ -262,8 +280,18 @@ def _skip_label(reason):
     return EXCLUSION_LABELS.get(reason, reason)
 
 
-def _draft_context(campaign, *, body=None, sender_id=None, show="pending", page=1,
-                   error=None, offer=None, when=None, body_b=None):  # fmt: skip
+def _draft_context(
+    campaign,
+    *,
+    body=None,
+    sender_id=None,
+    show="pending",
+    page=1,
+    error=None,
+    offer=None,
+    when=None,
+    body_b=None,
+):
     body = campaign.body if body is None else body
     body_b = campaign.body_b if body_b is None else body_b
     moment, now = campaigns.sending_moment(campaign)
@@ -278,7 +306,7 @@ def _draft_context(campaign, *, body=None, sender_id=None, show="pending", page=
             store_id=campaign.store_id,
             campaign_id=campaign.id,
             variant="A" if ab else "",
-        ),  # fmt: skip
+        ),
         "ab": ab,
         "composer_b": composer.context(
             kind="marketing",
@@ -289,7 +317,7 @@ def _draft_context(campaign, *, body=None, sender_id=None, show="pending", page=
             dom_id="composer-b",
         )
         if ab
-        else None,  # fmt: skip
+        else None,
         "split_cost": recipients.split_cost(campaign, body, body_b) if ab else None,
         "split_min": variants.SPLIT_MIN,
         "split_max": variants.SPLIT_MAX,
@@ -315,8 +343,9 @@ def show(campaign_id):
     campaign = _campaign_or_404(campaign_id)
     if campaign.status == "draft":
         # The last « Envoyer » came back refused by its preparation: say why.
-        return render("campaigns/draft.html",
-                      **_draft_context(campaign, error=campaign.status_note or None))  # fmt: skip
+        return render(
+            "campaigns/draft.html", **_draft_context(campaign, error=campaign.status_note or None)
+        )
     return render("campaigns/show.html", "campaigns/_progress.html", **_status_context(campaign))
 
 
@@ -399,12 +428,19 @@ def restore(campaign_id, message_id):
 def correct_phone(campaign_id, message_id):
     try:
         recipients.correct_phone(
-            current_user, campaign_id, message_id, request.form.get("phone", ""),
+            current_user,
+            campaign_id,
+            message_id,
+            request.form.get("phone", ""),
             update_card=bool(request.form.get("update_card")),
-        )  # fmt: skip
+        )
     except campaigns.CampaignError as error:
-        return _after_row_change(campaign_id, phone_error=str(error), phone_row=message_id,
-                                 phone_typed=request.form.get("phone", ""))  # fmt: skip
+        return _after_row_change(
+            campaign_id,
+            phone_error=str(error),
+            phone_row=message_id,
+            phone_typed=request.form.get("phone", ""),
+        )
     return _after_row_change(campaign_id)
 
 
@@ -441,8 +477,15 @@ def _draft_again(campaign, error, *, offer=None, status=422):
     except campaigns.CampaignError:
         db.session.rollback()
     when = {"date": request.form.get("date", ""), "time": request.form.get("time", "")}
-    context = _draft_context(campaign, body=body, sender_id=sender_id, error=error,
-                             offer=offer, when=when, body_b=_typed_b())  # fmt: skip
+    context = _draft_context(
+        campaign,
+        body=body,
+        sender_id=sender_id,
+        error=error,
+        offer=offer,
+        when=when,
+        body_b=_typed_b(),
+    )
     return render_template("campaigns/draft.html", **context), status
 
 
@@ -475,8 +518,9 @@ def split(campaign_id):
         raw = request.form.get("split_b", "")[:20]
     body, sender_id = _typed()
     try:
-        recipients.set_split(current_user, campaign.id, raw, body=body, sender_id=sender_id,
-                             body_b=_typed_b())  # fmt: skip
+        recipients.set_split(
+            current_user, campaign.id, raw, body=body, sender_id=sender_id, body_b=_typed_b()
+        )
     except campaigns.CampaignError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -521,19 +565,34 @@ def send(campaign_id):
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     body, sender_id = _typed()
     try:
-        sent = recipients.send(current_user, campaign.id, body, sender_id,
-                               accept_next=request.form.get("accept_next") == "1",
-                               body_b=_typed_b())  # fmt: skip
+        sent = recipients.send(
+            current_user,
+            campaign.id,
+            body,
+            sender_id,
+            accept_next=request.form.get("accept_next") == "1",
+            body_b=_typed_b(),
+        )
     except campaigns.OutsideSendingHours as error:
         return _draft_again(campaign, str(error), offer=error.next_allowed, status=200)
     except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
         return _after_failed_send(campaign, str(error))
     if getattr(sent, "queue_down", False):
-        flash(gettext("Campagne enregistrée : la file d'envoi est momentanément indisponible, "
-                      "les SMS partiront dès son retour."), "info")  # fmt: skip
+        flash(
+            gettext(
+                "Campagne enregistrée : la file d'envoi est momentanément indisponible, "
+                "les SMS partiront dès son retour."
+            ),
+            "info",
+        )
     else:
-        flash(gettext("Envoi en préparation : les SMS partent dès qu'il est prêt. Vous pouvez "
-                      "quitter cette page."), "success")  # fmt: skip
+        flash(
+            gettext(
+                "Envoi en préparation : les SMS partent dès qu'il est prêt. Vous pouvez "
+                "quitter cette page."
+            ),
+            "success",
+        )
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
 
 
@@ -565,8 +624,9 @@ def defer(campaign_id):
     was_scheduled = campaign.status == "scheduled"
     body, sender_id = _typed()
     try:
-        campaign = recipients.defer(current_user, campaign.id, body, sender_id,
-                                    _when_from(request.form), body_b=_typed_b())  # fmt: skip
+        campaign = recipients.defer(
+            current_user, campaign.id, body, sender_id, _when_from(request.form), body_b=_typed_b()
+        )
     except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
         db.session.rollback()
         if was_scheduled:
@@ -575,8 +635,13 @@ def defer(campaign_id):
         return _after_failed_send(campaign, str(error))
     when = campaign.scheduled_at
     if campaign.status == "preparing":
-        flash(gettext("Envoi différé en préparation : il sera programmé le %(when)s.",
-                      when=formats.when(when)), "success")  # fmt: skip
+        flash(
+            gettext(
+                "Envoi différé en préparation : il sera programmé le %(when)s.",
+                when=formats.when(when),
+            ),
+            "success",
+        )
     else:
         flash(gettext("Campagne programmée le %(when)s.", when=formats.when(when)), "success")
     return redirect(url_for("campaigns.show", campaign_id=campaign.id))
@@ -591,8 +656,13 @@ def cancel(campaign_id):
     try:
         if campaign.status == "scheduled" and request.form.get("action") != "stop":
             recipients.unschedule(current_user, campaign.id)
-            flash(gettext("Programmation annulée : les crédits réservés sont rendus. La campagne "
-                          "est de nouveau un brouillon."), "success")  # fmt: skip
+            flash(
+                gettext(
+                    "Programmation annulée : les crédits réservés sont rendus. La campagne "
+                    "est de nouveau un brouillon."
+                ),
+                "success",
+            )
         else:
             recipients.cancel(current_user, campaign.id)
             flash(gettext("Envoi annulé : les SMS non partis ne partiront pas."), "success")
@@ -619,9 +689,14 @@ def test_sms(campaign_id):
     campaign = _campaign_or_404(campaign_id, "draft")
     raw = request.form.get("test_phone", "")
     try:
-        number = recipients.send_test(current_user, campaign.id, raw, request.form.get("body", ""),
-                                      (request.form.get("sender_id") or "").strip(),
-                                      body_b=_typed_b())  # fmt: skip
+        number = recipients.send_test(
+            current_user,
+            campaign.id,
+            raw,
+            request.form.get("body", ""),
+            (request.form.get("sender_id") or "").strip(),
+            body_b=_typed_b(),
+        )
         session["test_phone"] = raw
         message = gettext("SMS de test envoyé au %(phone)s.", phone=phones.display(number))
         ok = True

@@ -23,9 +23,14 @@ from ..helpers import render
 bp = Blueprint("settings", __name__, url_prefix="/parametres")
 
 DAY_NAMES = (
-    _l("lundi"), _l("mardi"), _l("mercredi"), _l("jeudi"), _l("vendredi"), _l("samedi"),
+    _l("lundi"),
+    _l("mardi"),
+    _l("mercredi"),
+    _l("jeudi"),
+    _l("vendredi"),
+    _l("samedi"),
     _l("dimanche"),
-)  # fmt: skip
+)
 GATEWAY_LABELS = {
     "outbox": _l("Simulation : les SMS arrivent sur le Téléphone de test"),
     "kannel": _l("Kannel (passerelle HTTP)"),
