@@ -89,7 +89,8 @@ def run():
 
     with throwaway_database("shopsms-bench-composer") as url:
         app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": "redis://127.0.0.1:6379/15",
+            {"SQLALCHEMY_DATABASE_URI": url,
+             "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False}
         )  # fmt: skip
         with app.app_context():

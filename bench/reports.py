@@ -49,7 +49,7 @@ def _app(url):
     return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
-            "REDIS_URL": "redis://127.0.0.1:6379/15",
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "WTF_CSRF_ENABLED": False,
         }

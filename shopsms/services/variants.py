@@ -192,6 +192,25 @@ class VariantCost:
     credits: int
 
 
+def reserved(campaign_id):
+    """(VariantCost A, VariantCost B): the credits « Envoyer » reserved for each variant
+    and not yet spent, i.e. the SMS parts of its rows still to send (campaigns.cost's
+    total, split), from the counts the database keeps."""
+    rows = db.session.execute(
+        select(
+            CampaignCount.variant, func.sum(CampaignCount.messages), func.sum(CampaignCount.parts)
+        )
+        .where(
+            CampaignCount.campaign_id == campaign_id,
+            CampaignCount.state == "pending",
+            CampaignCount.variant.in_(VARIANTS),
+        )
+        .group_by(CampaignCount.variant)
+    )
+    found = {variant: (int(rows or 0), int(parts or 0)) for variant, rows, parts in rows}
+    return tuple(VariantCost(v, *found.get(v, (0, 0))) for v in VARIANTS)
+
+
 @dataclass(frozen=True)
 class SplitCost:
     """What « Envoyer » will reserve for an A/B campaign: each variant's exact cost (on

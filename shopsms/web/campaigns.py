@@ -47,6 +47,9 @@ KIND_LABELS = {
     "workshop_return": _l("Retour atelier"),
 }
 STATUS_LABELS = campaigns.STATUS_LABELS
+# Where the live page says what « Envoyer » reserved (once the sending starts, its
+# progress says what is spent).
+RESERVED_SHOWN = ("scheduled", "queued")
 
 
 @bp.get("/")
@@ -362,6 +365,9 @@ def _status_context(campaign):
         "follow": follow,
         "status_labels": STATUS_LABELS,
         "credits_reserved": campaigns.cost(campaign.id),
+        "reserved_variants": variants.reserved(campaign.id)
+        if variants.on(campaign) and campaign.status in RESERVED_SHOWN
+        else None,
     }
 
 

@@ -91,6 +91,11 @@ def test_two_texts_costed_apart_sent_and_reported_per_variant(
     sent = web.post(f"/campagnes/{campaign_id}/envoyer", data=typed | {"body_b": long_b})
     assert sent.status_code == 302
     assert run_preparation(app, campaign_id) == "queued"
+    # The live page says what « Envoyer » reserved, and for which text.
+    live = web.get(f"/campagnes/{campaign_id}").text
+    assert f"{total} crédits réservés." in live
+    assert "Variante A : 20 crédits (20 clients)." in live
+    assert f"Variante B : {credits_b} crédits (20 clients)." in live
     with app.app_context():
         from shopsms.services.sending import send_next_batch
 
