@@ -101,6 +101,13 @@ class Message(db.Model):
         Index("ix_messages_campaign_state", "campaign_id", "state", "id"),
         Index("ix_messages_client_created", "client_id", "created_at"),
         Index("ix_messages_gateway_ref", "gateway", "gateway_ref"),
+        # « Résultats »: the control group's size without reading the campaign's messages.
+        Index(
+            "ix_messages_control",
+            "campaign_id",
+            postgresql_where=sa.text("skip_reason = 'control'"),
+            sqlite_where=sa.text("skip_reason = 'control'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -28,6 +28,8 @@ class Purchase(db.Model):
         Index("ix_purchases_store_date", "store_id", "date"),
         # A store's clients include those who bought there (selection.store_clients).
         Index("ix_purchases_store_client", "store_id", "client_id"),
+        # « Résultats »: the sales of an attribution window, without touching the table.
+        Index("ix_purchases_date_client", "date", "client_id", "store_id", "amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -24,7 +24,16 @@ from sqlalchemy import and_, case, func, literal, or_, select, update
 
 from .. import access
 from ..extensions import db
-from ..models import Campaign, Client, DraftRecipient, Message, Purchase, Store, utcnow
+from ..models import (
+    Campaign,
+    CampaignCount,
+    Client,
+    DraftRecipient,
+    Message,
+    Purchase,
+    Store,
+    utcnow,
+)
 from ..sms import hours
 from . import settings
 
@@ -291,96 +300,106 @@ def measurable(campaign):
     )
 
 
-def members(campaign_id):
-    """Who the campaign meant to text (any message not skipped) and its control group."""
-    group = case((Message.skip_reason == CONTROL, "control"), else_="texted")
-    return (
-        select(Message.client_id, group.label("grp"), Message.variant.label("variant"))
-        .where(
-            Message.campaign_id == campaign_id,
-            Message.client_id.is_not(None),
-            or_(Message.state != "skipped", Message.skip_reason == CONTROL),
-        )
-        .subquery()
+def member_counts(campaign_id):
+    """{"texted": {variant: clients}, "control": clients}, without reading the campaign's
+    messages: the texted (every row not skipped; a marketing campaign's rows come from its
+    recipient list, one client each) from the counts the database keeps per variant, the
+    control group counted along its partial index (ix_messages_control)."""
+    texted = db.session.execute(
+        select(CampaignCount.variant, func.sum(CampaignCount.messages))
+        .where(CampaignCount.campaign_id == campaign_id, CampaignCount.state != "skipped")
+        .group_by(CampaignCount.variant)
+    ).all()
+    control = db.session.scalar(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.campaign_id == campaign_id, Message.skip_reason == CONTROL)
     )
+    return {
+        "texted": {variant: int(number or 0) for variant, number in texted if number},
+        "control": int(control or 0),
+    }
 
 
 def measure(campaign, *, today=None, days=None):
-    """The campaign's results, read from the sales: one query per client group over the
-    purchases index (client, date)."""
+    """The campaign's results, read from the sales: the purchases of the window (along
+    ix_purchases_date_client) whose client the campaign meant to text or held out, per
+    client, then per group and first day of buying; one query whose cost follows the
+    chain's sales in the window, not the campaign's size (the clients who bought nothing
+    count from member_counts)."""
     days = days or int(settings.get("attribution_days"))
     start = start_day(campaign)
     today = today or hours._paris(utcnow()).date()
     end = start + timedelta(days=days)
     elapsed = max(0, min(days, (today - start).days))
-    who = members(campaign.id)
-    own_store = literal(campaign.store_id) if campaign.store_id is not None else Client.store_id
-    bought = and_(
-        Purchase.client_id == who.c.client_id, Purchase.date >= start, Purchase.date < end
-    )
+    grp = case((Message.skip_reason == CONTROL, "control"), else_="texted")
+    chain_wide = campaign.store_id is None
+    own_store = Client.store_id if chain_wide else literal(campaign.store_id)
     in_own = Purchase.store_id == own_store
     per_client = (
         select(
-            who.c.grp,
-            who.c.variant,
+            grp.label("grp"),
+            Message.variant.label("variant"),
             func.min(Purchase.date).label("first_day"),
-            func.coalesce(func.sum(Purchase.amount), 0).label("revenue"),
-            func.count(Purchase.id).label("tickets"),
+            func.sum(Purchase.amount).label("revenue"),
+            func.count().label("tickets"),
             func.max(case((in_own, 1), else_=0)).label("own"),
-            func.max(case((and_(Purchase.id.is_not(None), ~in_own), 1), else_=0)).label("other"),
-            func.coalesce(func.sum(case((in_own, Purchase.amount), else_=0)), 0).label(
-                "own_revenue"
+            func.max(case((in_own, 0), else_=1)).label("other"),
+            func.sum(case((in_own, Purchase.amount), else_=0)).label("own_revenue"),
+        )
+        .select_from(Purchase)
+        .join(
+            Message,
+            and_(
+                Message.client_id == Purchase.client_id,
+                Message.campaign_id == campaign.id,
+                or_(Message.state != "skipped", Message.skip_reason == CONTROL),
             ),
         )
-        .select_from(who)
-        .join(Client, Client.id == who.c.client_id)
-        .outerjoin(Purchase, bought)
-        .group_by(who.c.client_id, who.c.grp, who.c.variant)
-        .subquery()
+        .where(Purchase.date >= start, Purchase.date < end)
+        .group_by(Purchase.client_id, grp, Message.variant)
     )
+    if chain_wide:  # the store a client buys in is compared with their own
+        per_client = per_client.join(Client, Client.id == Purchase.client_id)
+    per_client = per_client.subquery()
     revenue = per_client.c.revenue
-    totals = db.session.execute(
+    rows = db.session.execute(
         select(
             per_client.c.grp,
             per_client.c.variant,
+            per_client.c.first_day,
             func.count(),
-            func.count(per_client.c.first_day),
-            func.coalesce(func.sum(revenue), 0),
-            func.coalesce(func.sum(revenue * revenue), 0),
-            func.coalesce(func.sum(per_client.c.tickets), 0),
-            func.coalesce(func.sum(per_client.c.own), 0),
-            func.coalesce(func.sum(per_client.c.other), 0),
-            func.coalesce(func.sum(per_client.c.own_revenue), 0),
-        ).group_by(per_client.c.grp, per_client.c.variant)
+            func.sum(revenue),
+            func.sum(revenue * revenue),
+            func.sum(per_client.c.tickets),
+            func.sum(per_client.c.own),
+            func.sum(per_client.c.other),
+            func.sum(per_client.c.own_revenue),
+        ).group_by(per_client.c.grp, per_client.c.variant, per_client.c.first_day)
     ).all()
-    daily = db.session.execute(
-        select(per_client.c.grp, per_client.c.variant, per_client.c.first_day, func.count())
-        .where(per_client.c.first_day.is_not(None))
-        .group_by(per_client.c.grp, per_client.c.variant, per_client.c.first_day)
-    ).all()
+    counts = member_counts(campaign.id)
     groups = {"texted": Group("texted"), "control": Group("control")}
+    groups["control"].clients = counts["control"]
     variants = {}
-    for grp, variant, clients, buyers, rev, squares, tickets, own, other, own_rev in totals:
-        targets = [groups[grp]]
-        if grp == "texted" and variant:
-            targets.append(variants.setdefault(variant, Group(variant)))
-        for target in targets:
-            target.clients += int(clients)
-            target.buyers += int(buyers)
-            target.revenue += float(rev)
-            target.revenue_squares += float(squares)
-            target.tickets += int(tickets)
-            target.buyers_own_store += int(own)
-            target.buyers_other_store += int(other)
-            target.revenue_own_store += float(own_rev)
+    for variant, clients in counts["texted"].items():
+        groups["texted"].clients += clients
+        if variant:
+            variants.setdefault(variant, Group(variant)).clients += clients
     by_day = {}
-    for grp, variant, first_day, number in daily:
+    for grp_, variant, first_day, buyers, rev, squares, tickets, own, other, own_rev in rows:
+        keys = [grp_] + ([variant] if grp_ == "texted" and variant else [])
         if isinstance(first_day, str):  # SQLite's MIN() of a date
             first_day = date.fromisoformat(first_day)
-        offset = (first_day - start).days
-        keys = [grp] + ([variant] if grp == "texted" and variant else [])
         for key in keys:
-            by_day.setdefault(key, [0] * days)[offset] += int(number)
+            target = groups[key] if key in groups else variants.setdefault(key, Group(key))
+            target.buyers += int(buyers)
+            target.revenue += float(rev or 0)
+            target.revenue_squares += float(squares or 0)
+            target.tickets += int(tickets or 0)
+            target.buyers_own_store += int(own or 0)
+            target.buyers_other_store += int(other or 0)
+            target.revenue_own_store += float(own_rev or 0)
+            by_day.setdefault(key, [0] * days)[(first_day - start).days] += int(buyers)
     _sms_figures(campaign.id, groups["texted"], variants)
     for key, group in [*groups.items(), *variants.items()]:
         running, cumulative = 0, []
@@ -452,11 +471,14 @@ def _uplift(result):
 
 
 def spent(campaign_id):
-    """Credits the campaign's SMS cost: the parts submitted (as credits.settle charges)."""
+    """Credits the campaign's SMS cost: the parts handed to the operator (the report's
+    credits, reports.SENT_STATES), from the counts the database keeps."""
+    from .reports import SENT_STATES
+
     return int(
         db.session.scalar(
-            select(func.coalesce(func.sum(Message.parts), 0)).where(
-                Message.campaign_id == campaign_id, Message.submitted_at.is_not(None)
+            select(func.coalesce(func.sum(CampaignCount.parts), 0)).where(
+                CampaignCount.campaign_id == campaign_id, CampaignCount.state.in_(SENT_STATES)
             )
         )
         or 0
