@@ -228,6 +228,9 @@ def send_with(url, redis_url, instance, workers, campaign_id, app):
         process.terminate()  # RQ's warm shutdown: the worker says its peak memory
     for process in processes:
         out, _ = process.communicate(timeout=120)
+        # Its log beside the run's files: where a slow run lost its time.
+        with open(os.path.join(instance, f"worker-{process.pid}.log"), "a") as log:
+            log.write(out)
         found = re.findall(r"^RESULT (.*)$", out, re.M)
         peaks.append(json.loads(found[-1])["peak_mib"] if found else None)
         cpu.append(json.loads(found[-1])["cpu_s"] if found else None)
