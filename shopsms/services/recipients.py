@@ -892,13 +892,22 @@ def _same_groups(campaign_id):
     over the whole list: 9 s for 20,000 rows)."""
     mine = DraftGroup.campaign_id == campaign_id
     kept = [
-        {"campaign_id": campaign_id, "variant": variant, "grp": grp, "recipients": count,
-         "first_client_id": first}
+        {
+            "campaign_id": campaign_id,
+            "variant": variant,
+            "grp": grp,
+            "recipients": count,
+            "first_client_id": first,
+        }
         for variant, grp, count, first in db.session.execute(
-            select(DraftGroup.variant, DraftGroup.grp, DraftGroup.recipients,
-                   DraftGroup.first_client_id).where(mine)
+            select(
+                DraftGroup.variant,
+                DraftGroup.grp,
+                DraftGroup.recipients,
+                DraftGroup.first_client_id,
+            ).where(mine)
         )
-    ]  # fmt: skip
+    ]
     db.session.execute(delete(DraftGroup).where(mine))
     yield
     db.session.execute(delete(DraftGroup).where(mine))
