@@ -163,6 +163,10 @@ class DraftRecipient(db.Model):
             postgresql_where=sa.text("state = 'pending'"),
             sqlite_where=sa.text("state = 'pending'"),
         ),
+        # « Liste des destinataires », a page at a time from the last place shown.
+        Index(
+            "ix_draft_recipients_campaign_state_name_order", "campaign_id", "state", "name_order"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -178,6 +182,11 @@ class DraftRecipient(db.Model):
     # and last name shaped by sms.cost.shape] as JSON, written when the row is made, so
     # that the list's DraftGroup counts stay exact whatever happens to the row.
     grp: Mapped[str] = mapped_column(Text, default="")
+    # The row's place in the list's order (the client's last name, first name, then the
+    # row), given when the list is made (migration 0026): a page is read along an index
+    # from the last place shown, not sorted from the whole list joined to the cards. A
+    # card renamed afterwards keeps its place, as the list was frozen.
+    name_order: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Read like a Message by the report of a campaign not started yet.
     error = ""

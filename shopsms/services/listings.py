@@ -67,6 +67,16 @@ def page_number(value):
         return 1
 
 
+def place(value):
+    """A place in a list's order (« depuis », « avant »): a positive integer, None when
+    absent or mistyped."""
+    try:
+        number = int(value or 0)
+    except ValueError:
+        return None
+    return number if 0 < number <= 2**31 - 1 else None
+
+
 def paris(moment_utc, fmt="%d/%m/%Y %H:%M"):
     """A naive UTC datetime from the database, written in Europe/Paris time."""
     if moment_utc is None:

@@ -294,6 +294,8 @@ def _draft_context(
     offer=None,
     when=None,
     body_b=None,
+    since=None,
+    before=None,
 ):
     body = campaign.body if body is None else body
     body_b = campaign.body_b if body_b is None else body_b
@@ -326,7 +328,7 @@ def _draft_context(
         "split_max": variants.SPLIT_MAX,
         "sender_id": campaign.sender_id if sender_id is None else sender_id,
         "summary": recipients.summary(campaign.id),
-        "results": recipients.page(campaign.id, show=show, number=page),
+        "results": recipients.page(campaign.id, show=show, number=page, since=since, before=before),
         "show": show,
         "error": error,
         "offer": offer,
@@ -390,19 +392,24 @@ def progress(campaign_id):
 def recipient_list(campaign_id):
     campaign = _campaign_or_404(campaign_id, "draft")
     show_ = "skipped" if request.args.get("voir") == "exclus" else "pending"
-    context = _draft_context(
-        campaign, show=show_, page=listings.page_number(request.args.get("page"))
-    )
+    context = _draft_context(campaign, show=show_, **_where_in_list(request.args))
     return render("campaigns/draft.html", "campaigns/_recipients.html", **context)
+
+
+def _where_in_list(values):
+    """The page of the list asked for: its number, and the place it starts from
+    (« depuis ») or the place the page ends before (« avant », for « Précédent »)."""
+    return {
+        "page": listings.page_number(values.get("page")),
+        "since": listings.place(values.get("depuis")),
+        "before": listings.place(values.get("avant")),
+    }
 
 
 def _after_row_change(campaign_id, **extra):
     campaign = _campaign_or_404(campaign_id, "draft")
     show_ = "skipped" if request.form.get("voir") == "exclus" else "pending"
-    context = (
-        _draft_context(campaign, show=show_, page=listings.page_number(request.form.get("page")))
-        | extra
-    )
+    context = _draft_context(campaign, show=show_, **_where_in_list(request.form)) | extra
     response = make_response(render_template("campaigns/_recipients.html", **context))
     # The composer's cost and the counts follow the list.
     response.headers["HX-Trigger"] = "recipients-changed"

@@ -2,6 +2,7 @@
 criterion says, saved selections, the list of a draft, sending hours, the test SMS, and
 another store's campaign kept out of reach."""
 
+import json
 import re
 from datetime import date, timedelta
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from shopsms.extensions import db
-from shopsms.models import Campaign, DraftRecipient, Message, Store
+from shopsms.models import Campaign, Client, DraftRecipient, Message, Store
 from shopsms.services import settings
 from shopsms.services.users import create_user
 from tests.conftest import PASSWORD, AuthActions, csrf_token, run_preparation
@@ -405,3 +406,61 @@ def test_a_preparation_redis_lost_is_queued_again_by_the_sweep(
         later = utcnow() + timedelta(hours=1)
         assert recipients.resume_preparations(now=later) == [campaign_id]
     assert run_preparation(app, campaign_id) == "queued"
+
+
+def _shown(html):
+    """The names of a page of the recipient list, in the order shown, and its links."""
+    names = re.findall(r'<tr data-message="\d+">\s*<td><a href="[^"]+">([^<]+)</a>', html)
+    pager = re.findall(r'<a href="([^"]+)"[^>]*rel="(prev|next)"', html)
+    links = {rel: link.replace("&amp;", "&") for link, rel in pager}
+    return names, links
+
+
+def test_the_recipient_list_pages_in_name_order_and_keeps_its_page_after_a_removal(
+    app, client_as, make_client
+):
+    # Names out of their ids' order, namesakes told apart by first name then by card.
+    last_names = ["ZUBIRI", "ARTOLA", "MENDY", "ETCHE", "ARTOLA", "BIDART", "ARTOLA"]
+    first_names = ["Paule", "Anne", "Jon", "Maite", "Anne", "Iker"]
+    for n in range(40):
+        make_client(last_name=last_names[n % 7], first_name=first_names[n % 6], postal_code="64200")
+    with app.app_context():
+        cards = db.session.execute(
+            select(Client.last_name, Client.first_name).order_by(
+                Client.last_name, Client.first_name, Client.id
+            )
+        ).all()
+    expected = [f"{last} {first}" for last, first in cards]
+    web = client_as("staff")
+    campaign_id = build(web, postal_code="64", action="build")
+    url = f"/campagnes/{campaign_id}/destinataires"
+    seen, pages = [], []
+    while url:
+        page = web.get(url, headers=HTMX)
+        names, links = _shown(page.text)
+        seen += names
+        pages.append((url, names))
+        url = links.get("next")
+    assert seen == expected
+    assert [len(names) for _url, names in pages] == [15, 15, 10]
+    assert "Page 3 sur 3" in page.text
+
+    # « Précédent » from the last page shows the second one again.
+    back = web.get(links["prev"], headers=HTMX)
+    assert _shown(back.text)[0] == pages[1][1]
+    assert "Page 2 sur 3" in back.text
+
+    # A row of page 2 removed: page 2 again, from the next row, one name taken from page 3.
+    message_id = re.search(r'hx-post="[^"]+/destinataires/(\d+)/retirer"', back.text).group(1)
+    vals = re.search(r"hx-vals='([^']+)'", back.text).group(1)
+    form = {"csrf_token": csrf_token(web.get(f"/campagnes/{campaign_id}"))} | json.loads(vals)
+    removed = web.post(
+        f"/campagnes/{campaign_id}/destinataires/{message_id}/retirer", data=form, headers=HTMX
+    )
+    assert _shown(removed.text)[0] == pages[1][1][1:] + pages[2][1][:1]
+    assert "39 destinataires" in removed.text and "Page 2 sur 3" in removed.text
+
+    # A page asked for by its number, or from a place that is not a number.
+    assert _shown(web.get(f"{pages[0][0]}?page=2", headers=HTMX).text)[0] == seen[16:31]
+    odd = web.get(f"{pages[0][0]}?depuis=abc&avant=-3", headers=HTMX)
+    assert odd.status_code == 200 and _shown(odd.text)[0] == seen[:15]
