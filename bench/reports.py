@@ -4,6 +4,10 @@ logged in): the reports list, the report's detail page 1 and page 1,000 (reached
 person reaches it, by « Suivant »: its link carries the last id shown); the CSV export
 (what the view streams) and the Excel export (what the job writes), each in a fresh
 process for its peak RSS, against PostgreSQL's own COPY of the same columns, interleaved.
+Each size has its database (a chain whose largest sending is that size, its reports list
+holding that one), all kept until the end, so that the pages of every size are timed in
+turn, one request of each per round: the ratios compare sizes, not the minutes at which
+other work loaded the machine.
 
 Prints one JSON line per database, with the ratios the issue sets as goals:
 detail_p95_ratio_1m_over_10k (<= 1.5), list_p95_ratio_1m_over_10k (<= 1.5),
@@ -133,14 +137,19 @@ def _p95(samples):
     return round(samples[max(0, int(len(samples) * 0.95) - 1)] * 1000, 1)
 
 
-def _timed(http, url, runs):
-    http.get(url)  # warm
-    samples = []
+def _timed(targets, runs):
+    """{key: [seconds]} for targets {key: (http, url)}, asked in turn (one request of each
+    per round, after a warm-up): the machine's load, which other work changes from one
+    minute to the next, falls on every size alike."""
+    for http, url in targets.values():
+        http.get(url)  # warm
+    samples = {key: [] for key in targets}
     for _ in range(runs):
-        started = time.perf_counter()
-        response = http.get(url)
-        samples.append(time.perf_counter() - started)
-        assert response.status_code == 200, (url, response.status_code)
+        for key, (http, url) in targets.items():
+            started = time.perf_counter()
+            response = http.get(url)
+            samples[key].append(time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
     return samples
 
 
@@ -162,27 +171,39 @@ def _deep_page_url(http, campaign_id, count):
     return page, url
 
 
-def _measure_pages(app, campaign_id, count):
+def _measure_pages(runs):
+    """runs: {size: (app, campaign_id)}, each size in its own database (a chain whose
+    largest sending is that size); the pages of all sizes timed in turn."""
     from shopsms.extensions import db
 
-    http = app.test_client()
-    response = http.post("/connexion", data={"username": "siege", "password": PASSWORD})
-    assert response.status_code == 302
-    with app.app_context():
-        page, deep_url = _deep_page_url(http, campaign_id, count)
-        db.session.remove()
-    first = _timed(http, f"/rapports/{campaign_id}", RUNS)
-    deep = _timed(http, deep_url, RUNS)
-    failed = _timed(http, f"/rapports/{campaign_id}?etat=failed", RUNS)
-    listing = _timed(http, "/rapports/", RUNS)
-    campaigns = _timed(http, "/campagnes/", RUNS)
+    clients, deep = {}, {}
+    for count, (app, campaign_id) in runs.items():
+        http = app.test_client()
+        response = http.post("/connexion", data={"username": "siege", "password": PASSWORD})
+        assert response.status_code == 302
+        with app.app_context():
+            deep[count] = _deep_page_url(http, campaign_id, count)
+            db.session.remove()
+        clients[count] = http
+
+    def each(url_of):
+        return _timed({n: (clients[n], url_of(n, c)) for n, (_, c) in runs.items()}, RUNS)
+
+    first = each(lambda n, c: f"/rapports/{c}")
+    deeper = each(lambda n, c: deep[n][1])
+    failed = each(lambda n, c: f"/rapports/{c}?etat=failed")
+    listing = each(lambda n, c: "/rapports/")
+    campaigns = each(lambda n, c: "/campagnes/")
     return {
-        "detail_p1_p95_ms": _p95(first),
-        "detail_deep_page": page,
-        "detail_deep_p95_ms": _p95(deep),
-        "detail_failed_filter_p95_ms": _p95(failed),
-        "reports_list_p95_ms": _p95(listing),
-        "campaigns_list_p95_ms": _p95(campaigns),
+        n: {
+            "detail_p1_p95_ms": _p95(first[n]),
+            "detail_deep_page": deep[n][0],
+            "detail_deep_p95_ms": _p95(deeper[n]),
+            "detail_failed_filter_p95_ms": _p95(failed[n]),
+            "reports_list_p95_ms": _p95(listing[n]),
+            "campaigns_list_p95_ms": _p95(campaigns[n]),
+        }
+        for n in runs
     }
 
 
@@ -260,34 +281,40 @@ def _measure_exports(url, campaign_id, count, postgresql):
 
 
 def _run(url, sizes, postgresql):
+    import contextlib
+
     from flask_migrate import upgrade
 
     from bench._db import throwaway_database
+    from shopsms.extensions import db
 
     os.environ["DATABASE_URL"] = url
     figures = {}
-    with throwaway_database("shopsms-bench-reports") as database:
-        app = _app(database)
-        with app.app_context():
-            upgrade()
-        store_id = _setup(app)
-        for count in sizes:
+    with contextlib.ExitStack() as stack:
+        runs, databases = {}, {}
+        for count in sizes:  # a database per size, all kept until the end
+            database = stack.enter_context(throwaway_database(f"shopsms-bench-reports-{count}"))
+            app = _app(database)
+            with app.app_context():
+                upgrade()
+            store_id = _setup(app)
             started = time.perf_counter()
-            campaign_id = _add_campaign(app, store_id, count)
-            load = round(time.perf_counter() - started, 1)
-            pages = _measure_pages(app, campaign_id, count)
-            exports = _measure_exports(database, campaign_id, count, postgresql)
-            figures[count] = {"load_seconds": load, **pages, **exports,
-                              "loadavg_1m": round(os.getloadavg()[0], 1)}  # fmt: skip
+            runs[count] = (app, _add_campaign(app, store_id, count))
+            databases[count] = database
+            figures[count] = {"load_seconds": round(time.perf_counter() - started, 1)}
+        pages = _measure_pages(runs)
+        load = round(os.getloadavg()[0], 1)
+        for count, (app, campaign_id) in runs.items():
+            exports = _measure_exports(databases[count], campaign_id, count, postgresql)
+            figures[count].update(pages[count], **exports, loadavg_1m=load,
+                                  loadavg_1m_exports=round(os.getloadavg()[0], 1))  # fmt: skip
             # Each size as it is measured: a 1,000,000-row run takes a while.
             size_line = {"benchmark": "reports_size", "database": "postgresql" if postgresql
                          else "sqlite", "messages": count, **figures[count]}  # fmt: skip
             print(json.dumps(size_line), flush=True)
-        with app.app_context():
-            from shopsms.extensions import db
-
-            db.session.remove()
-            db.engine.dispose()
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
     return figures
 
 

@@ -84,6 +84,7 @@ def _seed_at_scale(clients, purchases):
     from shopsms.models import Client, Purchase
 
     today = date.today()
+    days = (today - date(2012, 1, 1)).days  # when each client first came
     stores, brands, _workshops, _users = demo.chain()
     n = func.generate_series(1, clients).table_valued("n").render_derived()
     i = n.c.n
@@ -120,8 +121,7 @@ def _seed_at_scale(clients, purchases):
         phone_digits="06" + digits,
         sms_consent=case((i % 20 < 13, "accepted"), (i % 20 < 16, "refused"), else_="unknown"),
         store_id=cast(pick("store", len(stores), i), Integer),
-        created_on=literal(date(2012, 1, 1))
-        + cast(i * 7919 % (today - date(2012, 1, 1)).days, Integer),
+        created_on=literal(date(2012, 1, 1)) + cast(i % days * 7919 % days, Integer),
         created_at=func.now(),
     )
     db.session.execute(
