@@ -433,10 +433,21 @@ def draft_groups(campaign_id, fields, variant=None):
     )
     if variant:
         query = query.where(DraftGroup.variant == variant)
-    rows = db.session.execute(query).all()
-    stores = {}
+    # Core rows (no ORM loading): read at every pause in the typing.
+    rows = tuple(tuple(row) for row in db.session.connection().execute(query))
+    stores = ()
     if "store" in fields:
-        stores = dict(db.session.execute(select(Store.id, Store.name)).all())
+        stores = tuple(
+            tuple(row) for row in db.session.connection().execute(select(Store.id, Store.name))
+        )
+    return _merged_groups(tuple(fields), rows, stores)
+
+
+@functools.lru_cache(maxsize=32)
+def _merged_groups(fields, rows, stores):
+    """draft_groups' merge, kept for the same rows read (the list unchanged between two
+    keystrokes: the same few hundred rows give the same groups)."""
+    stores = dict(stores)
     merged = {}
     for grp, count, first_id in rows:
         store_id, civility, first_name, last_name = _card_shape(grp)
@@ -453,7 +464,7 @@ def draft_groups(campaign_id, fields, variant=None):
         else:
             found[1] += count
             found[2] = min(found[2], first_id)
-    return sorted((tuple(group) for group in merged.values()), key=lambda group: group[2])
+    return tuple(sorted((tuple(group) for group in merged.values()), key=lambda group: group[2]))
 
 
 def _grouped_contexts(client_ids, fields):
@@ -482,6 +493,9 @@ def _grouped_contexts(client_ids, fields):
     return groups
 
 
+_PIECES: dict = {}  # (expressions, names in GSM-7, STOP's last character) -> _Lengths' pieces
+
+
 class _Lengths:
     """The measure of a group's text without rendering it, from what each name adds to
     the text, when that is enough: the names not empty, without edge spaces, line breaks
@@ -500,7 +514,16 @@ class _Lengths:
         # The STOP mention goes after the text unless the text already ends with it.
         self.mention_end = stop.stop_mention(short_code)[-1] if add_stop else None
         self.usable = self.mention_end not in ("A", "a")
-        self.bases, self.pieces, self.ones, self.unused = {}, {}, {}, {}
+        self.bases = {}
+        # What a name adds depends on the expressions alone, not on the rest of the text:
+        # kept from one keystroke to the next (a few thousand names per set of them).
+        key = (self.tags, gsm_names, self.mention_end)
+        shared = _PIECES.get(key)
+        if shared is None or len(shared[0]) > 100_000:
+            if len(_PIECES) >= 64:
+                _PIECES.clear()
+            shared = _PIECES[key] = ({}, {}, {})
+        self.pieces, self.ones, self.unused = shared
         self.probe_of = {
             "first_name": lambda v: {"first_name": v, "last_name": "A"},
             "last_name": lambda v: {"first_name": "A", "last_name": v},
