@@ -367,6 +367,7 @@ def _status_context(campaign):
         "follow": follow,
         "status_labels": STATUS_LABELS,
         "credits_reserved": campaigns.cost(campaign.id),
+        "two_texts": variants.on(campaign),
         "reserved_variants": variants.reserved(campaign.id)
         if variants.on(campaign) and campaign.status in RESERVED_SHOWN
         else None,

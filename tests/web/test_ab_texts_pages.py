@@ -3,6 +3,7 @@ own recipients, the total, the refusal of an empty « Variante B », the report'
 export's variant."""
 
 import csv
+import html
 import io
 import re
 
@@ -96,6 +97,13 @@ def test_two_texts_costed_apart_sent_and_reported_per_variant(
     assert f"{total} crédits réservés." in live
     assert "Variante A : 20 crédits (20 clients)." in live
     assert f"Variante B : {credits_b} crédits (20 clients)." in live
+    # …and both texts, each under its variant's name (not A's alone as « Message »).
+    shown = {
+        v: re.search(rf'data-testid="message-{v}">.*?sms-bubble">(.*?)</div>', live, re.S)
+        for v in ("A", "B")
+    }
+    assert shown["B"] and html.unescape(shown["B"].group(1)) == long_b
+    assert shown["A"] and html.unescape(shown["A"].group(1)) == typed["body"]
     with app.app_context():
         from shopsms.services.sending import send_next_batch
 
