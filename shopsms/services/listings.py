@@ -246,7 +246,7 @@ def stores(user):
 # --- shared ---------------------------------------------------------------------------------
 
 
-def _bump(text):
+def bump(text):
     """The smallest string above every string that starts with `text`."""
     return text[:-1] + chr(ord(text[-1]) + 1)
 
@@ -258,4 +258,4 @@ def prefix(column, text, *, cases=True):
     variants = {text}
     if cases:
         variants |= {text.upper(), text.capitalize(), text.lower()}
-    return or_(*(and_(column >= v, column < _bump(v)) for v in sorted(variants) if v))
+    return or_(*(and_(column >= v, column < bump(v)) for v in sorted(variants) if v))

@@ -141,3 +141,26 @@ def test_a_phone_typed_with_too_few_digits_is_told_apart_from_a_miss():
     assert too_short_for_a_phone("06 8") and too_short_for_a_phone("+33")
     assert not too_short_for_a_phone("06 86") and not too_short_for_a_phone("Dupont")
     assert not too_short_for_a_phone("") and not too_short_for_a_phone("Rue 12")
+
+
+def test_one_or_two_letters_find_the_last_names_starting_with_them_in_name_order(
+    app, file, make_client, store
+):
+    make_client(last_name="dubois", first_name="Eva", number="0007001")
+    make_client(last_name="Étchegaray", first_name="Jon", number="0007002")
+    make_client(last_name="ETCHEVERRY", first_name="Ane", number="0007003")
+    make_client(last_name="ARTOLA", first_name="Didier", number="0007004")  # a first name
+    with app.app_context():
+        names = [line.last_name for line in client_search.search(HEAD_OFFICE, "d").rows]
+        assert names == sorted(names)
+        assert set(names) == {"DUPONT", "DUPONTEL", "Durand", "dubois"}
+        assert numbers(client_search.search(HEAD_OFFICE, "Du")) == numbers(
+            client_search.search(HEAD_OFFICE, "dU")
+        )
+        assert len(client_search.search(HEAD_OFFICE, "du").rows) == 4
+        # Without the accent typed, or with it: « Étchegaray » and « ETCHEVERRY » both.
+        assert numbers(client_search.search(HEAD_OFFICE, "é")) == ["0007002", "0007003"]
+        assert numbers(client_search.search(HEAD_OFFICE, "et")) == ["0007002", "0007003"]
+        # A store's staff: their store's clients only (« DUPONTEL » is Bayonne's).
+        found = numbers(client_search.search(staff(store.id), "d"))
+        assert found == ["0001234", "0004567", "0007001"]
