@@ -567,27 +567,44 @@ class Count:
 
 @lru_cache(maxsize=64)
 def _count_statement(s):
-    before = [cond for _reason, cond in eligibility.conditions(eligibility.MARKETING)]
-
-    def first(index):
-        earlier = [not_(x) for x in before[:index]]
-        return func.coalesce(func.sum(case((and_(*earlier, before[index]), 1), else_=0)), 0)
-
+    """Per reason a client gets no marketing SMS (the first that applies; "" for the
+    reachable, NULL for a card no rule classifies): the clients, and the groups of
+    clients sharing a number (the reachable's distinct numbers). Grouped twice by
+    hashing, where count(DISTINCT number) sorted the selection's numbers: half the time
+    at 100,000 clients (issue 15)."""
     ok = eligibility.reachable(eligibility.MARKETING)
-    counts = select(
-        func.count(Client.id),
-        *(first(index) for index in range(len(before))),
-        func.coalesce(func.sum(case((ok, 1), else_=0)), 0),
-        func.count(func.distinct(case((ok, Client.sms_number), else_=None))),
-    ).select_from(Client)
-    return eligibility.join_optouts(counts).where(true(), *_build_conditions(s, _unbound))
+    reason = case(
+        *((cond, why) for why, cond in eligibility.conditions(eligibility.MARKETING)),
+        (ok, ""),
+        else_=None,
+    )
+    rows = eligibility.join_optouts(
+        select(
+            reason.label("reason"),
+            case((ok, Client.sms_number), else_=None).label("number"),
+        ).select_from(Client)
+    ).where(true(), *_build_conditions(s, _unbound))
+    rows = rows.subquery("selected")
+    numbers = (
+        select(rows.c.reason, func.count().label("clients"))
+        .group_by(rows.c.reason, rows.c.number)
+        .subquery("numbers")
+    )
+    return select(numbers.c.reason, func.sum(numbers.c.clients), func.count()).group_by(
+        numbers.c.reason
+    )
 
 
 def count(criteria, session, *, today=None, store_id=None):
     """The live count: clients found, reachable by a marketing SMS, and why the others
     are not — one query."""
     shape, params = _shape_and_params(criteria, today=today, store_id=store_id)
-    found, *by_reason, ok_n, distinct_n = session.execute(_count_statement(shape), params).one()
-    excluded = dict(zip(eligibility.REASONS, map(int, by_reason), strict=True))
-    excluded[eligibility.DUPLICATE] = int(ok_n) - int(distinct_n)
-    return Count(found=int(found), reachable=int(distinct_n), excluded=excluded)
+    by_reason = {
+        reason: (int(clients), int(numbers))
+        for reason, clients, numbers in session.execute(_count_statement(shape), params)
+    }
+    found = sum(clients for clients, _numbers in by_reason.values())
+    excluded = {reason: by_reason.get(reason, (0, 0))[0] for reason in eligibility.REASONS}
+    ok_n, distinct_n = by_reason.get("", (0, 0))
+    excluded[eligibility.DUPLICATE] = ok_n - distinct_n
+    return Count(found=found, reachable=distinct_n, excluded=excluded)

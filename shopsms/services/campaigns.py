@@ -156,13 +156,21 @@ def over_pressure(client_ids, *, now=None, except_campaign=None, cap=False):
     cap = pressure_cap() if cap is False else cap
     if cap is None:
         return {}
+    query = _over_pressure(cap, now).where(Message.client_id.in_(client_ids))
+    if except_campaign is not None:
+        query = query.where(Message.campaign_id != except_campaign)
+    return {client_id: (sent, first) for client_id, sent, first in db.session.execute(query)}
+
+
+def _over_pressure(cap, now=None):
+    """Every client who had the cap's number of marketing SMS in its days, with how many
+    and the first (over_pressure narrows it to some clients)."""
     most, days = cap
     since = (now or utcnow()) - timedelta(days=days)
-    query = (
+    return (
         select(Message.client_id, func.count(), func.min(Message.created_at))
         .join(Campaign, Campaign.id == Message.campaign_id)
         .where(
-            Message.client_id.in_(client_ids),
             Message.created_at >= since,
             Message.state.in_(SENT_STATES),
             Campaign.kind == MARKETING,
@@ -170,9 +178,18 @@ def over_pressure(client_ids, *, now=None, except_campaign=None, cap=False):
         .group_by(Message.client_id)
         .having(func.count() >= most)
     )
-    if except_campaign is not None:
-        query = query.where(Message.campaign_id != except_campaign)
-    return {client_id: (sent, first) for client_id, sent, first in db.session.execute(query)}
+
+
+def count_over_pressure(client_ids, *, cap):
+    """How many clients of `client_ids` (a SELECT of ids) over_pressure would give, for
+    the selection screen's live count: the marketing SMS of the cap's days gathered
+    first (MATERIALIZED: the planner may not push the selection into them), then their
+    clients looked up in the selection. Probing the SMS of each of 85,000 selected
+    clients instead took several times as long (issue 15)."""
+    over = _over_pressure(cap).cte("over_pressure").prefix_with("MATERIALIZED")
+    return db.session.scalar(
+        select(func.count()).select_from(over).where(over.c.client_id.in_(client_ids))
+    )
 
 
 def pressure_reason(sent, first):
