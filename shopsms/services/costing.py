@@ -531,23 +531,41 @@ class _Lengths:
 
     def measure(self, context):
         """(encoding, units, parts), or None when the text has to be rendered."""
+        shape = self.shape(context)
+        return None if shape is None else self.measure_shape(shape, context)
+
+    def shape(self, context):
+        """What the text's measure depends on besides the template's own characters:
+        ((civility, store), characters the names add, both names GSM-7, their escape
+        pairs, their surrogate pairs); None when the names cannot be told this way.
+        Depends on the expressions only, so it holds from one keystroke to the next."""
         if not self.usable:
             return None
         first = self._piece("first_name", context.get("first_name"))
         last = self._piece("last_name", context.get("last_name"))
         if first is None or last is None:
             return None
-        key = (context.get("civility"), context.get("store"))
+        return (
+            (context.get("civility"), context.get("store")),
+            first[0] + last[0],
+            first[1] and last[1],
+            first[2] + last[2],
+            first[3] + last[3],
+        )
+
+    def measure_shape(self, shape, context):
+        """measure() of a context of this shape (`context`: any one of them)."""
+        key, added, names_gsm, escapes, astral = shape
         base = self.bases.get(key)
         if base is None:
             base = self.bases[key] = _text_units(
                 self.render(dict(context, first_name="A", last_name="A"))
             )
-        length = base[0] + first[0] + last[0]
-        if base[1] and first[1] and last[1]:
-            name, doubles, single, multi = encoding.GSM_7, base[2] + first[2] + last[2], 160, 153
+        length = base[0] + added
+        if base[1] and names_gsm:
+            name, doubles, single, multi = encoding.GSM_7, base[2] + escapes, 160, 153
         else:
-            name, doubles, single, multi = encoding.UCS_2, base[3] + first[3] + last[3], 70, 67
+            name, doubles, single, multi = encoding.UCS_2, base[3] + astral, 70, 67
         units = length + doubles
         if units <= single:
             return name, units, 1
@@ -605,9 +623,14 @@ def _weighted_estimate(
 ):
     """cost.estimate over groups of recipients sharing a context. `samples` (a dict of
     lists) receives the first LISTED groups too long and in Unicode, as (first client id,
-    units, over by, card characters, recipients), and the count of the latter."""
+    units, over by, card characters, recipients), and the count of the latter.
+
+    Groups whose names add the same to the text (_Lengths.shape) cost the same: they are
+    counted together, one measure per shape (a few dozen for a thousand groups); the
+    others, and those whose card's Unicode is to be told apart, one by one."""
     by_parts, credits_, recipients, over_limit, over_by, ucs2 = {}, 0, 0, 0, 0, 0
-    longest_context, longest_key = None, (0, 0)
+    longest = None  # (parts, units, -group index) of the longest text, the first of equals
+    over_found, ucs2_found = [], []  # (group index, units, over by)
     measures = {}
 
     def render(context):
@@ -621,10 +644,43 @@ def _weighted_estimate(
         )
 
     lengths = _Lengths(template, render, add_stop, short_code, gsm_names)
-    lengths_gsm = None
     card = samples is not None and samples["card"]
-    for context, count, first_id in groups:
-        text = None
+    lengths_gsm = None
+    if card and not gsm_names:
+        lengths_gsm = _Lengths(template, render_gsm, add_stop, short_code, True)
+    shapes, one_by_one = _shapes(lengths, groups, lengths_gsm)
+    for (shape, shape_gsm), (count, indexes) in shapes.items():
+        context = groups[indexes[0]][0]
+        measured = lengths.measure_shape(shape, context)
+        if measured is None:
+            one_by_one.extend(indexes)
+            continue
+        encoding_name, units, parts = measured
+        if card and encoding_name == encoding.UCS_2:
+            if lengths_gsm is not None:  # what names in GSM-7 would save (see below)
+                plain = None
+                if shape_gsm is not None:
+                    plain = lengths_gsm.measure_shape(shape_gsm, context)
+                if plain is None:
+                    one_by_one.extend(indexes)
+                    continue
+                samples["gsm_saving"] += (parts - plain[2]) * count
+            samples["ucs2_count"] += count
+        recipients += count
+        credits_ += parts * count
+        by_parts[parts] = by_parts.get(parts, 0) + count
+        if encoding_name == encoding.UCS_2:
+            ucs2 += count
+        by = cost.excess(encoding_name, units, parts, max_parts)  # the one "too long" rule
+        if by:
+            over_limit += count
+            over_by = max(over_by, by)
+            over_found += [(index, units, by) for index in indexes[:LISTED]]
+        if card and encoding_name == encoding.UCS_2:
+            ucs2_found += [(index, units, by) for index in indexes[:LISTED]]
+        longest = _longer(longest, parts, units, indexes[0])
+    for index in sorted(one_by_one):
+        context, count, _first_id = groups[index]
         measured = lengths.measure(context)
         if measured is None:
             text = render(context)
@@ -637,42 +693,84 @@ def _weighted_estimate(
         by_parts[parts] = by_parts.get(parts, 0) + count
         if encoding_name == encoding.UCS_2:
             ucs2 += count
-        by = cost.excess(encoding_name, units, parts, max_parts)  # the one "too long" rule
+        by = cost.excess(encoding_name, units, parts, max_parts)
         if by:
             over_limit += count
             over_by = max(over_by, by)
-            if samples is not None and len(samples["over"]) < LISTED:
-                samples["over"].append((first_id, units, by, (), count))
+            over_found.append((index, units, by))
         if card and encoding_name == encoding.UCS_2:
             samples["ucs2_count"] += count
             if not gsm_names:
                 # Names in GSM-7 change only these texts (the others are GSM already):
                 # what they would save, measured on them alone.
-                if lengths_gsm is None:
-                    lengths_gsm = _Lengths(template, render_gsm, add_stop, short_code, True)
                 plain = lengths_gsm.measure(context)
                 if plain is None:
                     plain = encoding.measure(render_gsm(context))
                 samples["gsm_saving"] += (parts - plain[2]) * count
-            if len(samples["ucs2"]) < LISTED:
-                chars = encoding.analyze(text if text is not None else render(context)).non_gsm
-                by = cost.excess(encoding_name, units, parts, max_parts)
-                samples["ucs2"].append((first_id, units, by, chars, count))
-        if (parts, units) > longest_key:
-            longest_context, longest_key = context, (parts, units)
-            if samples is not None:
-                samples["longest"] = first_id
+            ucs2_found.append((index, units, by))
+        longest = _longer(longest, parts, units, index)
+    if samples is not None:
+        for index, units, by in sorted(over_found)[:LISTED]:
+            samples["over"].append((groups[index][2], units, by, (), groups[index][1]))
+        for index, units, by in sorted(ucs2_found)[:LISTED]:
+            context, count, first_id = groups[index]
+            chars = encoding.analyze(render(context)).non_gsm
+            samples["ucs2"].append((first_id, units, by, chars, count))
+        if longest is not None:
+            samples["longest"] = groups[-longest[2]][2]
     return cost.Estimate(
         credits=credits_,
         recipients=recipients,
         by_parts=dict(sorted(by_parts.items())),
-        longest_text=render(longest_context) if longest_context is not None else "",
-        longest_parts=longest_key[0],
+        longest_text=render(groups[-longest[2]][0]) if longest is not None else "",
+        longest_parts=longest[0] if longest is not None else 0,
         over_limit=over_limit,
         over_by=over_by,
         ucs2=ucs2,
         max_parts=max_parts,
     )
+
+
+def _longer(longest, parts, units, index):
+    """The longest text so far: the most parts, then units; the first group of equals
+    (nothing for texts of no length, as a count from (0, 0) would keep)."""
+    if (parts, units) <= (0, 0):
+        return longest
+    candidate = (parts, units, -index)
+    return candidate if longest is None or candidate > longest else longest
+
+
+_SHAPES: dict = {}  # (id of a draft's groups, expressions…) -> (the groups, their shapes)
+
+
+def _shapes(lengths, groups, lengths_gsm=None):
+    """({(shape, shape with the names in GSM-7 or None): (recipients, group indexes in
+    order)}, [indexes of groups without a shape]) for `groups`; a draft's groups (a tuple,
+    the same object while its list is unchanged, see _merged_groups) keep theirs from one
+    keystroke to the next."""
+    key = (id(groups), lengths.tags, lengths.gsm_names, lengths.mention_end, bool(lengths_gsm))
+    kept = _SHAPES.get(key)
+    if kept is not None and kept[0] is groups:
+        shapes, loose = kept[1]
+        return shapes, list(loose)
+    shapes, loose = {}, []
+    for index, (context, count, _first_id) in enumerate(groups):
+        shape = lengths.shape(context)
+        if shape is None:
+            loose.append(index)
+            continue
+        shape = (shape, lengths_gsm.shape(context) if lengths_gsm is not None else None)
+        found = shapes.get(shape)
+        if found is None:
+            shapes[shape] = (count, [index])
+        else:
+            found[1].append(index)
+            shapes[shape] = (found[0] + count, found[1])
+    if isinstance(groups, tuple):
+        if len(_SHAPES) >= 32:
+            _SHAPES.clear()
+        _SHAPES[key] = (groups, (shapes, tuple(loose)))
+    return shapes, loose
 
 
 def _rules(store_id):

@@ -184,6 +184,7 @@ def test_counting_by_groups_is_exact_on_awkward_names_and_templates():
         ]  # fmt: skip
         groups = [(context, rng.randrange(1, 5), n) for n, context in enumerate(contexts)]
         one_by_one = [context for context, count, _ in groups for _ in range(count)]
+        kept = tuple(groups)  # a draft's groups: their shapes kept between two keystrokes
         for add_stop in (True, False):
             for gsm_names in (False, True):
                 for max_parts in (1, 3):
@@ -193,6 +194,10 @@ def test_counting_by_groups_is_exact_on_awkward_names_and_templates():
                     expected = cost.estimate(body, one_by_one, add_stop=add_stop,
                                              max_parts=max_parts, gsm_names=gsm_names)  # fmt: skip
                     assert grouped == expected, (body, contexts, add_stop, gsm_names)
+                    again = costing._weighted_estimate(
+                        body, kept, add_stop, "36608", max_parts, gsm_names
+                    )
+                    assert again == expected, (body, contexts, add_stop, gsm_names)
             # The card's Unicode: who is in it, and what names in GSM-7 would save.
             samples = {"over": [], "ucs2": [], "ucs2_count": 0, "card": True, "gsm_saving": 0}
             costing._weighted_estimate(body, groups, add_stop, "36608", 1, False, samples)
