@@ -117,12 +117,13 @@ _UNREADABLE = (
 )
 
 
-def _row(run, mapping, record):
+def shape(run, mapping, record):
+    """(the row refused for its shape, None) or (None, field → cell)."""
     line, cells = record.line, record.cells
     if cells is None:
-        return Row(line=line, values={}, errors=[("", record.error)], raw=[])
+        return Row(line=line, values={}, errors=[("", record.error)], raw=[]), None
     if REPLACEMENT in "".join(cells):
-        return Row(line=line, values={}, errors=[("", _UNREADABLE)], raw=cells)
+        return Row(line=line, values={}, errors=[("", _UNREADABLE)], raw=cells), None
     raw = _raw(run, mapping, cells)
     if raw is None:
         error = _width_error(run, cells)
@@ -132,7 +133,16 @@ def _row(run, mapping, record):
                 f"Guillemet non fermé : les lignes {line} à {record.last_line} se lisent "
                 "comme une seule ligne. Fermez le guillemet ou retirez-le.",
             )
-        return Row(line=line, values={}, errors=[error], raw=cells)
+        return Row(line=line, values={}, errors=[error], raw=cells), None
+    return None, raw
+
+
+def _row(run, mapping, record, raw=None):
+    if raw is None:
+        refused, raw = shape(run, mapping, record)
+        if refused is not None:
+            return refused
+    line, cells = record.line, record.cells
     warnings = []
     values, errors = parse_row(run.kind, raw, warnings)
     return Row(line=line, values=values, errors=errors, raw=cells, warnings=warnings)
