@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from statistics import NormalDist
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, text, update
 
 from .. import access
 from ..extensions import db
@@ -363,6 +363,12 @@ def measure(campaign, *, today=None, days=None):
         per_client = per_client.join(Client, Client.id == Purchase.client_id)
     per_client = per_client.subquery()
     revenue = per_client.c.revenue
+    if db.session.get_bind().dialect.name == "postgresql":
+        # A window's sales at a chain's size (200,000 rows at 1,000,000 clients): JIT
+        # compiled this aggregate for 0.4 s, more than it saved, and the per-client sort
+        # spilled to disk at the default work_mem. For this transaction only.
+        db.session.execute(text("SET LOCAL jit = off"))
+        db.session.execute(text("SET LOCAL work_mem = '32MB'"))
     rows = db.session.execute(
         select(
             per_client.c.grp,
