@@ -2,7 +2,7 @@
 demo chain, for many random combinations of criteria; and its live count says why the
 others get no SMS."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -308,7 +308,23 @@ def _plan(statement):
 
 
 def test_city_and_store_scope_are_read_from_indexes(make_client, store):
-    make_client(city="Mérignac")
+    client_id = make_client(city="Mérignac")
+    # Sales in several stores and on many days, so that the planner sees what a chain's
+    # purchases look like: a store's are a few among many, its index the way to them
+    # (on a handful of rows any index is as cheap as another).
+    others = [Store(code=f"{n:03d}", name=f"Magasin {n}", city="Pau") for n in range(50, 60)]
+    db.session.add_all(others)
+    db.session.flush()
+    first_day = date(2024, 1, 1)
+    db.session.add_all(
+        Purchase(
+            client_id=client_id,
+            store_id=others[n % 10].id,
+            date=first_day + timedelta(days=n),
+            amount=Decimal(n),
+        )
+        for n in range(2000)
+    )
     db.session.execute(sql_text("ANALYZE"))
     db.session.commit()
 
