@@ -434,7 +434,7 @@ def draft_groups(campaign_id, fields, variant=None):
     if variant:
         query = query.where(DraftGroup.variant == variant)
     # Core rows (no ORM loading): read at every pause in the typing.
-    rows = tuple(tuple(row) for row in db.session.connection().execute(query))
+    rows = tuple(map(tuple, db.session.connection().execute(query).all()))
     stores = ()
     if "store" in fields:
         stores = tuple(
