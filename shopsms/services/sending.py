@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from ..extensions import db
 from ..gateways import GatewayUnavailable, OutgoingSms, get_gateway
-from ..models import Campaign, Client, Message, MessagePart, utcnow
+from ..models import Campaign, Client, DraftRecipient, Message, MessagePart, utcnow
 from ..models.base import any_of
 from ..sms import hours
 from . import credits, delivery, eligibility, link_status, settings
@@ -112,6 +112,7 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
             return BatchResult(held_until=campaign.not_before)
 
     gateway = gateway or get_gateway()
+    side_by_side = db.session.connection().dialect.name == "postgresql"
     try:
         _open(gateway)
     except GatewayUnavailable as error:
@@ -138,11 +139,17 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
             campaign = db.session.get(Campaign, campaign_id)
             if campaign is None or campaign.status != "sending":
                 return BatchResult(done=True)
+        elif side_by_side:
+            from .recipients import drop_groups
+
+            drop_groups(campaign.id)  # the list is no longer a draft: what it costs goes
         else:
             from .recipients import materialize
 
             # In the transaction that claimed it: whoever starts the campaign, once.
             materialize(campaign.id)
+    if side_by_side:
+        _move_list(campaign.id)
     size = _per_gateway(values["batch_size"], gateway.name) or 500
     # With a transactional gateway the claim, the submission and its record commit
     # together, so the claim can write "submitted" at once (one UPDATE per batch) and
@@ -197,6 +204,24 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
     gateway.after_commit()
     time.sleep(pause)
     return BatchResult(claimed=len(claimed), submitted=submitted, refused=refused, skipped=skipped)
+
+
+# Rows of a campaign's list moved to its messages per transaction, by each worker
+# sending it (PostgreSQL).
+LIST_CHUNK = 5000
+
+
+def _move_list(campaign_id):
+    """The campaign's recipient list becomes its messages, chunk after chunk, before this
+    worker claims a batch: workers starting it side by side each move the chunks no one
+    else is moving (SKIP LOCKED), so the second does not wait for the first to move the
+    whole list. A worker that dies mid-chunk moved nothing of it (its transaction rolls
+    back); whoever comes next moves it. The first chunk commits with the claim of the
+    campaign (« sending »), which the other workers wait for."""
+    from .recipients import materialize
+
+    while materialize(campaign_id, chunk=LIST_CHUNK):
+        db.session.commit()
 
 
 # A campaign held because its gateway refused us tries again after this many seconds;
@@ -433,7 +458,9 @@ def finish(campaign_id):
             Message.campaign_id == campaign_id, Message.state.in_(("pending", "submitting"))
         )
     )
-    if remaining:
+    # Rows still on its list: a chunk another worker is moving (not committed yet).
+    listed = select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign_id)
+    if remaining or db.session.scalar(listed.limit(1)) is not None:
         return False
     db.session.execute(
         update(Campaign)

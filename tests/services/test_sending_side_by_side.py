@@ -1,0 +1,106 @@
+"""Workers sending one marketing campaign side by side move its recipient list to its
+messages chunk by chunk (PostgreSQL, SKIP LOCKED): a chunk another worker is moving is
+left to it, a worker that dies mid-chunk moved nothing of it, and in the end everyone on
+the list is texted once and nobody is lost."""
+
+from datetime import datetime
+
+import pytest
+from flask import current_app
+from sqlalchemy import func, select, text
+
+from shopsms import selection
+from shopsms.extensions import db
+from shopsms.models import Campaign, DraftRecipient, Message, OptOut, OutboxMessage, User
+from shopsms.services import recipients, sending
+from shopsms.services.campaigns import claim_status
+from tests.conftest import run_preparation
+
+pytestmark = pytest.mark.usefixtures("ctx", "redis_client")
+
+NOW = datetime(2030, 11, 26, 9, 0)  # a Tuesday, 10:00 in Paris: within sending hours
+
+
+def _send_until_done(campaign_id):
+    while not sending.send_next_batch(campaign_id, now=NOW).done:
+        pass
+
+
+def _texted(campaign_id):
+    """The phones the (simulated) operator received for the campaign, with repeats."""
+    return db.session.scalars(
+        select(OutboxMessage.phone)
+        .join(Message, Message.id == OutboxMessage.message_id)
+        .where(Message.campaign_id == campaign_id)
+    ).all()
+
+
+def test_a_worker_dying_mid_chunk_of_the_list_loses_nobody_and_texts_nobody_twice(
+    app, users, make_client, credits_available, monkeypatch
+):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: the list moves in one go")
+    monkeypatch.setattr(sending, "LIST_CHUNK", 4)
+    credits_available(100)
+    reachable = [make_client(postal_code="64200") for _ in range(23)]
+    make_client(postal_code="64200", sms_consent="refused")
+    stop = make_client(postal_code="64200", tel1="06 98 76 54 32")
+    db.session.add(OptOut(phone="+33698765432"))
+    db.session.commit()
+    staff = db.session.get(User, users["staff"].id)
+    campaign = recipients.draft_from_selection(staff, selection.Criteria(postal_code="64"))
+    recipients.send(staff, campaign.id, "Soldes !", "BIJOUX64", now=NOW)
+    assert run_preparation(current_app, campaign.id) == "queued"
+    # A worker started it (« sending », committed) and died before moving its list.
+    assert claim_status(campaign.id, ("queued",), "sending", started_at=NOW)
+    recipients.drop_groups(campaign.id)
+    db.session.commit()
+
+    # Another worker is mid-chunk: the list's first rows deleted, not yet committed.
+    other = db.engine.connect()
+    other_pid = other.execute(text("SELECT pg_backend_pid()")).scalar()
+    try:
+        taken = (
+            other.execute(
+                text(
+                    "DELETE FROM draft_recipients WHERE id = ANY(ARRAY("
+                    "SELECT id FROM draft_recipients WHERE campaign_id = :c"
+                    " ORDER BY id LIMIT 4 FOR UPDATE SKIP LOCKED)) RETURNING id"
+                ),
+                {"c": campaign.id},
+            )
+            .scalars()
+            .all()
+        )
+        assert len(taken) == 4
+
+        # This worker moves and sends the rest, leaves that chunk alone, and does not call
+        # the campaign sent while it is in flight.
+        _send_until_done(campaign.id)
+        assert len(_texted(campaign.id)) == len(reachable) - 4
+        assert db.session.get(Campaign, campaign.id).status == "sending"
+
+        # The other worker is killed: its chunk is back on the list, and the next batch
+        # (the sweep queues the campaign again) sends it.
+        db.session.execute(text("SELECT pg_terminate_backend(:p)"), {"p": other_pid})
+        db.session.commit()
+        other.invalidate()
+        _send_until_done(campaign.id)
+    finally:
+        other.close()  # a failed assertion must not leave its locks to the teardown
+
+    texted = _texted(campaign.id)
+    assert len(texted) == len(set(texted)) == len(reachable)
+    assert db.session.get(Campaign, campaign.id).status == "sent"
+    left_on_list = select(func.count(DraftRecipient.id)).where(
+        DraftRecipient.campaign_id == campaign.id
+    )
+    assert db.session.scalar(left_on_list) == 0
+    skipped = dict(
+        db.session.execute(
+            select(Message.client_id, Message.skip_reason).where(
+                Message.campaign_id == campaign.id, Message.state == "skipped"
+            )
+        ).all()
+    )
+    assert skipped[stop] == "optout" and len(skipped) == 2
