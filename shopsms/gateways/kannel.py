@@ -10,7 +10,7 @@ itself (its sendsms-user needs `concatenation = true` and enough `max-messages`)
 import hashlib
 import hmac
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from urllib.parse import quote, quote_plus
 
 import requests
@@ -28,6 +28,29 @@ CONCURRENCY = 16
 
 # Kannel's answers that mean it took the message: now, or once the SMSC is back.
 _ACCEPTED = re.compile(r"^\s*[03]\s*:")
+
+
+# A worker builds a gateway for every batch; its HTTP connections to smsbox and the
+# threads that post on them outlive the batch, so that a batch neither opens 16 new
+# connections nor starts 16 new threads.
+_SHARED: dict[str, object] = {}
+
+
+def _session():
+    session = _SHARED.get("session")
+    if session is None:
+        session = requests.Session()
+        session.mount("http://", HTTPAdapter(pool_maxsize=CONCURRENCY))
+        session.mount("https://", HTTPAdapter(pool_maxsize=CONCURRENCY))
+        _SHARED["session"] = session
+    return session
+
+
+def _threads():
+    pool = _SHARED.get("threads")
+    if pool is None:
+        pool = _SHARED["threads"] = ThreadPoolExecutor(CONCURRENCY, "kannel")
+    return pool
 
 
 class KannelUnavailable(RuntimeError):
@@ -64,9 +87,7 @@ class KannelGateway:
         self.public_url = public_url.rstrip("/")
         self.hooks_secret = hooks_secret
         self.smsc = smsc
-        self.session = requests.Session()
-        self.session.mount("http://", HTTPAdapter(pool_maxsize=CONCURRENCY))
-        self.session.mount("https://", HTTPAdapter(pool_maxsize=CONCURRENCY))
+        self.session = _session()
 
     @classmethod
     def from_config(cls, config):
@@ -121,14 +142,15 @@ class KannelGateway:
             return [self._submit_one(message) for message in messages]
         # Answers come back in the messages' order. If Kannel is unreachable, the
         # requests already started finish before the error goes up.
-        with ThreadPoolExecutor(min(CONCURRENCY, len(messages))) as pool:
-            futures = [pool.submit(self._submit_one, message) for message in messages]
-            try:
-                return [future.result() for future in futures]
-            except KannelUnavailable:
-                for future in futures:
-                    future.cancel()  # those not started yet stay claimed, unsent
-                raise
+        pool = _threads()
+        futures = [pool.submit(self._submit_one, message) for message in messages]
+        try:
+            return [future.result() for future in futures]
+        except KannelUnavailable:
+            for future in futures:
+                future.cancel()  # those not started yet stay claimed, unsent
+            wait(futures)  # those started finish before the error goes up
+            raise
 
     def _submit_one(self, message):
         answer = None
