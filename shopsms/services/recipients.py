@@ -57,6 +57,7 @@ from . import (
     listings,
     results,
     settings,
+    skip_reasons,
     variants,
 )
 from .campaigns import ALREADY_GONE, CampaignError, claim_status
@@ -720,17 +721,7 @@ def _release_duplicates(campaign, phone):
             return
 
 
-REASON_TEXT = {
-    "refuses_all": "Ce client refuse tout SMS.",
-    "no_mobile": "Pas de numéro de portable : corrigez le téléphone.",
-    "no_consent": "Ce client n'a pas donné son accord pour les SMS publicitaires.",
-    "optout": "Ce numéro a demandé STOP : il ne reçoit plus de SMS publicitaires.",
-    "duplicate": "Ce numéro reçoit déjà le message pour un autre client de la liste.",
-    "control": (
-        "Ce client est dans le groupe témoin : il ne reçoit pas le SMS, pour mesurer ce que "
-        "la campagne rapporte. Réduisez la part du groupe témoin pour en texter davantage."
-    ),
-}
+REASON_TEXT = skip_reasons.EXPLAIN
 
 
 def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):

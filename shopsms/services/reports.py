@@ -15,7 +15,8 @@ from sqlalchemy.orm import aliased
 from .. import access, inputs
 from ..extensions import db
 from ..models import Campaign, CampaignCount, Client, DraftRecipient, Message, Store, utcnow
-from . import audit, listings
+from . import audit, listings, skip_reasons
+from .skip_reasons import N_
 
 # The filters of a report's detail: what a manager asks ("who did not get it?").
 STATE_GROUPS = {
@@ -27,25 +28,9 @@ STATE_GROUPS = {
 }
 
 
-def N_(text):
-    """Marks French text for the catalogue; the screens translate it (web/reports.py), the
-    exports, French documents, keep it as it is. Works without a request (workers)."""
-    return text
-
-
 # Why a recipient was not sent to (the operator's own reasons for failures arrive in
 # French from the gateways and are shown as they are).
-SKIP_REASON_LABELS = {
-    "optout": N_("A demandé STOP"),
-    "no_consent": N_("Pas de consentement aux SMS publicitaires"),
-    "refuses_all": N_("Refuse tout SMS"),
-    "no_mobile": N_("Pas de numéro de portable (fixe, invalide ou vide)"),
-    "duplicate": N_("Numéro déjà servi dans cet envoi"),
-    "cancelled": N_("Envoi annulé"),
-    "removed": N_("Retiré de la liste des destinataires"),
-    "control": N_("Groupe témoin (tiré au hasard, ne reçoit pas le SMS)"),
-    "pressure": N_("Pression marketing"),
-}
+SKIP_REASON_LABELS = skip_reasons.LABELS
 
 STATE_TEXT = {
     "pending": N_("En attente"),

@@ -31,6 +31,7 @@ from ..services import (
     results,
     selections,
     settings,
+    skip_reasons,
     variants,
 )
 from ..sms import phones
@@ -78,17 +79,7 @@ def index():
 
 SMS_LABELS = {"all": _l("Tous"), "with": _l("Avec"), "without": _l("Sans")}
 TRI_LABELS = {"all": _l("Tous"), "yes": _l("Oui"), "no": _l("Non")}
-EXCLUSION_LABELS = {
-    "refuses_all": _l("refuse tout SMS"),
-    "no_mobile": _l("pas de portable"),
-    "no_consent": _l("sans accord SMS"),
-    "optout": _l("STOP SMS"),
-    "duplicate": _l("numéro en double"),
-    "removed": _l("retiré de la liste"),
-    "cancelled": _l("annulé"),
-    "control": _l("groupe témoin"),
-    "pressure": _l("pression marketing"),
-}
+EXCLUSION_LABELS = skip_reasons.SHORT
 
 
 def _selection_page(criteria, values, *, errors=None, notice=None, replaces=None, status=200):

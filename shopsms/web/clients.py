@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import access
-from ..services import campaigns, client_search, listings
+from ..services import campaigns, client_search, listings, skip_reasons
 from ..services import clients as service
 from ..services import consent as consents
 from ..services import gdpr as gdpr_export
@@ -23,14 +23,7 @@ from .helpers import render
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
-SKIP_LABELS = {
-    "optout": _l("STOP SMS"),
-    "no_consent": _l("sans accord SMS"),
-    "refuses_all": _l("refuse tout SMS"),
-    "no_mobile": _l("pas de portable"),
-    "duplicate": _l("numéro en double"),
-    "cancelled": _l("annulé"),
-}
+SKIP_LABELS = skip_reasons.SHORT
 HOW_LABELS = {
     "counter": _l("au comptoir"),
     "stop": _l("par STOP SMS"),
