@@ -37,6 +37,14 @@ def number(value):
     return _decimal(value)
 
 
+def figure(value, digits=0):
+    """A measured figure with `digits` decimals (a rate, an amount in a result): « 1 234,5 »;
+    « — » when unknown (too few clients to tell)."""
+    if value is None:
+        return "—"
+    return _decimal(value, "#,##0" + ("." + "0" * digits if digits else ""))
+
+
 def money(value):
     """An amount with its two decimals and no currency sign: « 1 234,50 »."""
     if value is None or value == "":

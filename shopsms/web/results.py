@@ -2,11 +2,10 @@
 « groupe témoin »."""
 
 from flask import Blueprint, Response, abort, request, stream_with_context
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import access
+from .. import access, formats
 from ..services import background, listings, reports
 from ..services import results as campaign_results
 from .access import role_required
@@ -28,12 +27,8 @@ GROUP_LABELS = {
 }
 
 
-def number(value, digits=0):
-    """A figure as the person's language writes it (« 1 234,5 »); « — » when unknown."""
-    if value is None:
-        return "—"
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern)
+# « — » when unknown; the results' figures are written by formats.figure.
+number = formats.figure
 
 
 def percent(value, digits=1, sign=False):

@@ -1,11 +1,38 @@
 // « Retour atelier »: the client price follows workshop price × coefficient while the
 // person has not typed one (the placeholder shows what will be recorded).
 (() => {
+  // As the server reads an amount (inputs.read_amount): spaces and « € » ignored; with
+  // both marks the last is the decimal one (« 1.234,50 », « 1,234.50 »); one mark
+  // repeated groups thousands (« 1.234.567 »); « 1.234 » alone is ambiguous: no price.
+  const thousands = /^-?\d{1,3}(?:[.,]\d{3})+$/;
   const parse = (text) => {
-    const value = Number.parseFloat((text || "").replace(/\s/g, "").replace(",", "."));
-    return Number.isFinite(value) ? value : null;
+    let cleaned = (text || "").replace(/[\s\u00a0\u202f€]/g, "");
+    const marks = cleaned.replace(/[^.,]/g, "");
+    if (new Set(marks).size === 2) {
+      const decimal = marks[marks.length - 1];
+      const at = cleaned.lastIndexOf(decimal);
+      const whole = cleaned.slice(0, at);
+      if (!thousands.test(whole) || whole.includes(decimal)) return null;
+      cleaned = `${whole.replace(/[.,]/g, "")}.${cleaned.slice(at + 1)}`;
+    } else if (marks.length > 1) {
+      if (!thousands.test(cleaned)) return null;
+      cleaned = cleaned.replace(/[.,]/g, "");
+    } else if (marks && thousands.test(cleaned)) {
+      return null;
+    } else {
+      cleaned = cleaned.replace(",", ".");
+    }
+    if (!/^-?(\d+\.?\d*|\.\d+)$/.test(cleaned)) return null;
+    return Number(cleaned);
   };
-  const format = (value) => value.toFixed(2).replace(".", ",");
+  // Written back as the server writes an amount into a field (formats.amount_input):
+  // two decimals, no grouping, the page's decimal mark.
+  const written = new Intl.NumberFormat(document.documentElement.lang || "fr", {
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 2,
+    useGrouping: false,
+  });
+  const format = (value) => written.format(value);
 
   document.addEventListener("input", (event) => {
     const box = event.target.closest?.("[data-price]");
