@@ -12,6 +12,7 @@ downloaded.
 """
 
 import csv
+import functools
 import io
 import os
 import secrets
@@ -50,6 +51,7 @@ EXCEL_DIRECT_ROWS = 5000  # above this, « Export Excel » runs as a job
 BATCH = 2000
 
 
+@functools.cache
 def _illegal_characters():
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
