@@ -11,6 +11,7 @@ from ..extensions import db
 from ..plurals import ngettext
 from ..services import credits, listings, settings
 from .access import role_required
+from .forms import Form, TextField
 from .helpers import render
 
 bp = Blueprint("credits", __name__, url_prefix="/credits")
@@ -55,7 +56,13 @@ TOP_UP_ERRORS = {
 }
 
 
-def _page(status=200, **form):
+class TopUpForm(Form):
+    # A number of credits, not euros: the service reads it (credits.parse_amount).
+    amount = TextField(_l("Crédits"))
+    reference = TextField(_l("Référence"))
+
+
+def _page(status=200, top_up=None):
     raw_requested = request.args.get("demande", "").strip()
     requested = credits.parse_amount(raw_requested)
     requested_error = (
@@ -93,8 +100,7 @@ def _page(status=200, **form):
         raw_requested=raw_requested,
         requested_error=requested_error,
         mailto=mailto,
-        form=form.get("form", {}),
-        errors=form.get("errors", {}),
+        top_up=top_up or TopUpForm(formdata=None),
     )
     return response, status
 
@@ -108,13 +114,13 @@ def index():
 @bp.post("/recharger")
 @role_required("admin")
 def top_up():
-    raw_amount = request.form.get("amount", "")
-    reference = request.form.get("reference", "").strip()
-    amount, problems = credits.validate_top_up(raw_amount, reference)
+    form = TopUpForm()
+    form.validate()
+    amount, problems = credits.validate_top_up(form.amount.data, form.reference.data)
     if problems:
-        errors = {key: str(TOP_UP_ERRORS[key, problem]) for key, problem in problems.items()}
-        return _page(400, form={"amount": raw_amount, "reference": reference}, errors=errors)
-    credits.top_up(amount, reference=reference, user=current_user)
+        form.fail({key: TOP_UP_ERRORS[key, problem] for key, problem in problems.items()})
+        return _page(400, top_up=form)
+    credits.top_up(amount, reference=form.reference.data, user=current_user)
     flash(
         ngettext(
             "Recharge de %(num)d crédit enregistrée.",

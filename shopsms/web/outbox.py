@@ -1,12 +1,14 @@
 """« Téléphone de test »: in simulation mode, see what clients' phones would show."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..inputs import has_invisible
 from ..services import inbound, test_phone
 from ..sms import phones
+from .forms import Form, TextField
 from .helpers import render
 
 bp = Blueprint("outbox", __name__, url_prefix="/telephone-de-test")
@@ -43,10 +45,14 @@ def conversation(phone):
     )
 
 
+class ReplyForm(Form):
+    text = TextField(_l("Réponse du client"))
+
+
 @bp.post("/<phone>/repondre")
 def reply(phone):
     _phone_of_this_store(phone)
-    text = request.form.get("text", "").strip()
+    text = ReplyForm().text.data
     if not text:
         flash(_("Écrivez la réponse du client (par exemple STOP)."), "error")
     else:

@@ -1,0 +1,143 @@
+"""The one form convention of the screens: a FlaskForm per form (in its blueprint's
+forms.py, or beside its view), whose fields turn what was typed into values with the one
+reading of inputs.py (amounts, days, whole numbers) and say in French what to type; the
+services then check the rules and their messages go on the same fields. Pages mark the
+field in error with templates/_forms.html.
+
+A form only parses: whether an amount may be negative, a day in the past or a number
+above a limit is the service's to say."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from .. import formats, inputs
+
+
+class Form(FlaskForm):
+    """A posted form. `fail` puts a service's {field name: message} on the fields."""
+
+    def fail(self, errors):
+        for name, message in errors.items():
+            field = self._fields.get(name)
+            if field is not None:
+                field.errors = [*field.errors, str(message)]
+            else:
+                self.form_errors.append(str(message))
+        return self
+
+    def first_error(self):
+        """The first message of the form, for a page that says one thing."""
+        for field in self:
+            if field.errors:
+                return field.errors[0]
+        return self.form_errors[0] if self.form_errors else None
+
+
+class QueryForm(Form):
+    """A form read from the query string (a search, a live count): no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+
+class TextField(StringField):
+    """Text as typed, never None (« » when the field was not posted); `strip` trims it,
+    `max_length` cuts it (the column's width: longer text is not an error worth a round
+    trip where the service already refuses what matters)."""
+
+    def __init__(self, label=None, validators=None, *, strip=True, max_length=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.strip, self.max_length = strip, max_length
+
+    def process_data(self, value):
+        self.data = "" if value is None else value
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        value = valuelist[0]
+        if self.strip:
+            value = value.strip()
+        self.data = value[: self.max_length] if self.max_length else value
+
+    def _value(self):
+        return self.data or ""
+
+
+class _ReadField(StringField):
+    """A field read by one of inputs.py's readers; what was typed is shown back as typed."""
+
+    default_message = _l("%(label)s : valeur illisible.")
+
+    def __init__(self, label=None, validators=None, *, message=None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message or self.default_message
+
+    def read(self, raw):
+        raise NotImplementedError
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = None
+        try:
+            self.data = self.read(valuelist[0])
+        except ValueError as error:
+            raise ValueError(self.say(error)) from None
+
+    def say(self, error):
+        return str(self.message) % {"label": self.label.text}
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.shown(self.data) if self.data is not None else ""
+
+    def shown(self, value):
+        return str(value)
+
+
+class AmountField(_ReadField):
+    """A euro amount read by inputs.read_amount (« 12,50 € », « 1 234,50 », « 1.234,50 »):
+    a Decimal with two decimals, or None when nothing was typed."""
+
+    default_message = _l("%(label)s : tapez un montant, par exemple 150 ou 99,90.")
+
+    def read(self, raw):
+        return inputs.read_amount(raw)
+
+    def shown(self, value):
+        return formats.amount_input(value)
+
+
+class DayField(_ReadField):
+    """A day read by inputs.read_date (« 31/12/2024 », « 2024-12-31 »…): a date, or None
+    when nothing was typed."""
+
+    default_message = _l("%(label)s : tapez une date, par exemple 14/03/2026.")
+
+    def read(self, raw):
+        return inputs.read_date(raw)
+
+    def shown(self, value):
+        return value.isoformat()
+
+
+class WholeNumberField(_ReadField):
+    """A whole number read by inputs.parse_int (any script's digits, spaces allowed),
+    within [minimum, maximum]; None when nothing was typed. Its message is parse_int's."""
+
+    default_message = None
+
+    def __init__(self, label=None, validators=None, *, minimum=0, maximum=inputs.INT_MAX, **kw):
+        super().__init__(label, validators, **kw)
+        self.minimum, self.maximum = minimum, maximum
+
+    def read(self, raw):
+        if not (raw or "").strip():
+            return None
+        return inputs.parse_int(raw, self.label.text, minimum=self.minimum, maximum=self.maximum)
+
+    def say(self, error):
+        return str(self.message) % {"label": self.label.text} if self.message else str(error)
