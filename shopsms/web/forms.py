@@ -141,3 +141,38 @@ class WholeNumberField(_ReadField):
 
     def say(self, error):
         return str(self.message) % {"label": self.label.text} if self.message else str(error)
+
+
+class IdField(StringField):
+    """The id of a thing picked in a list (a store, a workshop): an int, or None for
+    anything that is not one (inputs.ids); the service says whether it may be used."""
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            found = inputs.ids(valuelist[:1])
+            self.data = found[0] if found else None
+
+    def _value(self):
+        return "" if self.data is None else str(self.data)
+
+
+class IdListField(StringField):
+    """Ids ticked in a list (several fields of one name): those that are ids, in order."""
+
+    def process_data(self, value):
+        self.data = list(value or [])
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = inputs.ids(valuelist)
+
+
+class CheckField(StringField):
+    """A tick box, or a hidden « 1 »: True when anything was posted under its name."""
+
+    def process_data(self, value):
+        self.data = bool(value)
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = bool(valuelist[0])
