@@ -143,13 +143,18 @@ class WholeNumberField(_ReadField):
         return str(self.message) % {"label": self.label.text} if self.message else str(error)
 
 
+def positive_ids(values):
+    """What inputs.ids reads, but 0: no row has it."""
+    return [found for found in inputs.ids(values) if found > 0]
+
+
 class IdField(StringField):
     """The id of a thing picked in a list (a store, a workshop): an int, or None for
     anything that is not one (inputs.ids); the service says whether it may be used."""
 
     def process_formdata(self, valuelist):
         if valuelist:
-            found = inputs.ids(valuelist[:1])
+            found = positive_ids(valuelist[:1])
             self.data = found[0] if found else None
 
     def _value(self):
@@ -164,7 +169,7 @@ class IdListField(StringField):
 
     def process_formdata(self, valuelist):
         if valuelist:
-            self.data = inputs.ids(valuelist)
+            self.data = positive_ids(valuelist)
 
 
 class CheckField(StringField):

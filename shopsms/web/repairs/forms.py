@@ -4,9 +4,11 @@ message for what is mistyped (the services check the rules)."""
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ... import access, inputs
 from ...services import repair_notices, repairs
+from ..forms import AmountField, CheckField, DayField, Form, IdField, IdListField, TextField
 from . import DATE_FIELDS, KIND_LABELS, NOTIFIED_OPTIONS, SMS_OPTIONS, STATUS_OPTIONS, parse_id
 
 
@@ -91,24 +93,105 @@ def _waiting_since(args, user):
     return since
 
 
-def ticket_form(data):
-    form = repairs.TicketForm()
-    errors = {}
-    form.number = data.get("number", "").strip()[:20]
-    form.client_number = data.get("client_number", "").strip()[:20]
-    form.kind = data.get("kind", "repair")
-    form.item_description = data.get("item_description", "")[:200]
-    form.work_description = data.get("work_description", "")[:200]
-    form.client_price = parse_amount(data.get("client_price"), "client_price", errors, _("Montant"))
-    deposit = parse_amount(data.get("deposit"), "deposit", errors, _("Acompte"))
-    form.deposit = deposit if deposit is not None else Decimal("0")
-    form.workshop_id = parse_id(data.get("workshop_id"))
-    if data.get("workshop_id", "").strip() and form.workshop_id is None:
-        errors["workshop_id"] = _("Cet atelier n'existe pas : choisissez-le dans la liste.")
-    form.store_id = parse_id(data.get("store_id"))
-    form.interventions = data.get("interventions", "")[:2000]
-    form.errors = errors
-    return form
+# An amount of the SAV screens: a price or a coefficient, hence « un nombre ».
+NUMBER = _l("%(label)s : tapez un nombre, par exemple 30,00.")
+WORKSHOP_UNKNOWN = _l("Cet atelier n'existe pas : choisissez-le dans la liste.")
+
+
+class WorkshopField(IdField):
+    """A workshop picked in the list; something typed that is not one is said."""
+
+    def __init__(self, label=None, validators=None, *, message=WORKSHOP_UNKNOWN, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def pre_validate(self, form):
+        if self.raw_data and self.raw_data[0].strip() and self.data is None:
+            raise ValueError(str(self.message))
+
+
+class TicketForm(Form):
+    """« Nouvelle fiche SAV » and a ticket's page."""
+
+    number = TextField(max_length=20)
+    client_number = TextField(max_length=20)
+    kind = TextField(default="repair")
+    item_description = TextField(strip=False, max_length=200)
+    work_description = TextField(strip=False, max_length=200)
+    client_price = AmountField(_l("Montant"), message=NUMBER)
+    deposit = AmountField(_l("Acompte"), message=NUMBER)
+    workshop_id = WorkshopField()
+    store_id = IdField()
+    interventions = TextField(strip=False, max_length=2000)
+
+    def ticket(self):
+        """The service's TicketForm, with what is mistyped as its errors."""
+        self.validate()
+        errors = {name: field.errors[0] for name, field in self._fields.items() if field.errors}
+        errors.pop("csrf_token", None)
+        return repairs.TicketForm(
+            number=self.number.data,
+            client_number=self.client_number.data,
+            kind=self.kind.data,
+            item_description=self.item_description.data,
+            work_description=self.work_description.data,
+            client_price=self.client_price.data,
+            deposit=self.deposit.data if self.deposit.data is not None else Decimal("0"),
+            workshop_id=self.workshop_id.data,
+            store_id=self.store_id.data,
+            interventions=self.interventions.data,
+            errors=errors,
+        )
+
+
+def ticket_form():
+    return TicketForm().ticket()
+
+
+class ToWorkshopForm(Form):
+    workshop_id = IdField()
+
+
+class NoticeForm(Form):
+    """The SAV SMS screen: the tickets, the kind of notice, the text."""
+
+    ticket_id = IdListField()
+    sav_kind = TextField()
+    kind = TextField()
+    body = TextField(strip=False)
+    add_stop = CheckField()
+
+
+class ReturnLineForm(Form):
+    """One line of the workshop return; its fields are prefixed « l<ticket id>_ »."""
+
+    class Meta:
+        csrf = False  # the page's own form carries the token
+
+    workshop_id = WorkshopField(
+        message=_l("Atelier : cet atelier n'existe pas, choisissez-le dans la liste.")
+    )
+    returned_on = DayField(_l("Date de retour"))
+    comment = TextField(strip=False, max_length=2000)
+    workshop_price = AmountField(_l("Prix atelier"), message=NUMBER)
+    coefficient = AmountField(_l("Coefficient"), message=NUMBER)
+    client_price = AmountField(_l("Prix client"), message=NUMBER)
+    interventions = TextField(strip=False, max_length=2000)
+
+
+class ReturnForm(Form):
+    """« Retour atelier »: the tickets listed, and those whose client is told again."""
+
+    ticket_id = IdListField()
+    again = IdListField()
+
+
+class ReturnLookupForm(Form):
+    """One ticket number typed or scanned on « Retour atelier »."""
+
+    number = TextField(strip=False, max_length=40)
+    again = TextField()
+    ticket_id = IdListField()
 
 
 def form_of(ticket):
@@ -125,31 +208,20 @@ def form_of(ticket):
     )
 
 
-def return_line(form, ticket_id):
-    """One line of the workshop return: (ReturnLine, what was typed, French errors)."""
-    prefix = f"l{ticket_id}_"
-    values = {k[len(prefix) :]: v for k, v in form.items() if k.startswith(prefix)}
-    errors = {}
-
-    def amount(name, label):
-        return parse_amount(values.get(name), name, errors, label)
-
-    workshop = values.get("workshop_id", "")
-    workshop_id = parse_id(workshop)
-    if workshop.strip() and workshop_id is None:
-        errors["workshop_id"] = _(
-            "Atelier : cet atelier n'existe pas, choisissez-le dans la liste."
-        )
+def return_line(ticket_id):
+    """One posted line of the workshop return: (ReturnLine, what was typed, French errors)."""
+    form = ReturnLineForm(prefix=f"l{ticket_id}_")
+    form.validate()
+    errors = {name: field.errors[0] for name, field in form._fields.items() if field.errors}
+    values = {name: field.raw_data[0] for name, field in form._fields.items() if field.raw_data}
     line = repairs.ReturnLine(
         ticket_id=ticket_id,
-        returned_on=parse_date(
-            values.get("returned_on"), "returned_on", errors, _("Date de retour")
-        ),
-        workshop_id=workshop_id,
-        workshop_comment=values.get("comment", "")[:2000],
-        workshop_price=amount("workshop_price", _("Prix atelier")),
-        coefficient=amount("coefficient", _("Coefficient")),
-        client_price=amount("client_price", _("Prix client")),
-        interventions=values.get("interventions", "")[:2000],
+        returned_on=form.returned_on.data,
+        workshop_id=form.workshop_id.data,
+        workshop_comment=form.comment.data,
+        workshop_price=form.workshop_price.data,
+        coefficient=form.coefficient.data,
+        client_price=form.client_price.data,
+        interventions=form.interventions.data,
     )
     return line, values, errors

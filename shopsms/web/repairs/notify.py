@@ -16,7 +16,7 @@ SEND_KINDS = tuple(repair_notices.KINDS)
 
 
 def _kind(form):
-    value = form.get("sav_kind") or form.get("kind")
+    value = form.sav_kind.data or form.kind.data
     return value if value in SEND_KINDS else "repair"
 
 
@@ -68,8 +68,8 @@ def _title(kind, count):
     return _("Envoi d'un lot de SMS SAV")
 
 
-def _posted_ids():
-    return repairs.visible_ids(current_user, parse_ids(request.values.getlist("ticket_id")))
+def _visible(ticket_ids):
+    return repairs.visible_ids(current_user, ticket_ids)
 
 
 @bp.get("/sms")
@@ -89,7 +89,7 @@ def compose():
             flash(str(error), "error")
             return redirect(url_for("repairs.index", **request.args.to_dict(flat=False)))
     else:
-        ticket_ids = _posted_ids()
+        ticket_ids = _visible(parse_ids(request.args.getlist("ticket_id")))
     if not ticket_ids:
         flash(_("Aucune fiche à prévenir : choisissez une fiche dans la liste."), "warning")
         return redirect(url_for("repairs.index"))
@@ -106,11 +106,12 @@ def compose():
 @role_required("staff")
 def recap():
     """The ticket-by-ticket texts and the exact cost, refreshed as the message changes."""
+    form = forms.NoticeForm()
     context = _send_context(
-        _posted_ids(),
-        _kind(request.form),
-        posted=request.form.get("body", ""),
-        add_stop=bool(request.form.get("add_stop")),
+        _visible(form.ticket_id.data),
+        _kind(form),
+        posted=form.body.data,
+        add_stop=form.add_stop.data,
         with_composer=False,
     )
     return render_template("repairs/_recap.html", **context)
@@ -119,10 +120,9 @@ def recap():
 @bp.post("/sms")
 @role_required("staff")
 def send():
-    ticket_ids = _posted_ids()
-    kind = _kind(request.form)
-    add_stop = bool(request.form.get("add_stop"))
-    posted = request.form.get("body", "")
+    form = forms.NoticeForm()
+    ticket_ids = _visible(form.ticket_id.data)
+    kind, add_stop, posted = _kind(form), form.add_stop.data, form.body.data
     if not ticket_ids:
         flash(_("Aucune fiche à prévenir : choisissez une fiche dans la liste."), "warning")
         return redirect(url_for("repairs.index"))

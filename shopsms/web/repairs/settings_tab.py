@@ -9,6 +9,7 @@ from ... import access
 from ...services import repair_notices
 from .. import composer
 from ..access import role_required
+from ..forms import Form, TextField
 from . import MODE_LABELS, bp
 
 # The form's field names → the settings they set.
@@ -20,6 +21,15 @@ FIELDS = {
 }
 
 
+class SettingsForm(Form):
+    """Kept as typed: repair_notices.clean_settings reads the days and checks the texts."""
+
+    mode = TextField(strip=False)
+    body = TextField(strip=False)
+    days = TextField(strip=False)
+    reminder_body = TextField(strip=False)
+
+
 @bp.route("/parametres", methods=["GET", "POST"], endpoint="settings")
 @role_required("manager")
 def settings_tab():
@@ -28,7 +38,8 @@ def settings_tab():
     values = {name: stored[key] for name, key in FIELDS.items()}
     errors = {}
     if request.method == "POST":
-        posted = {key: request.form.get(name, "") for name, key in FIELDS.items()}
+        form = SettingsForm()
+        posted = {key: form[name].data for name, key in FIELDS.items()}
         cleaned, problems = repair_notices.clean_settings(posted, store_id)
         values = {name: posted[key] for name, key in FIELDS.items()}
         values["body"] = cleaned["workshop_return_message"]

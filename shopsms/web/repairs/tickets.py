@@ -94,7 +94,7 @@ def new_ticket():
     if request.method == "GET":
         form = repairs.TicketForm(client_number=request.args.get("client", "")[:20])
         return _render_ticket(None, form)
-    form = forms.ticket_form(request.form)
+    form = forms.ticket_form()
     try:
         ticket = repairs.save(current_user, form)
     except repairs.RepairError as error:
@@ -110,7 +110,7 @@ def ticket(ticket_id):
     found = _found(ticket_id)
     if request.method == "GET":
         return _render_ticket(found, forms.form_of(found))
-    form = forms.ticket_form(request.form)
+    form = forms.ticket_form()
     try:
         repairs.save(current_user, form, ticket_id)
     except repairs.RepairError as error:
@@ -126,7 +126,7 @@ def to_workshop(ticket_id):
     _found(ticket_id)
     try:
         found = repairs.send_to_workshop(
-            current_user, ticket_id, parse_id(request.form.get("workshop_id"))
+            current_user, ticket_id, forms.ToWorkshopForm().workshop_id.data
         )
     except repairs.RepairError as error:
         flash(str(error), "error")

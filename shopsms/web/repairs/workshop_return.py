@@ -3,14 +3,14 @@ clients are then told on the SMS screen."""
 
 from datetime import date
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...plurals import ngettext
 from ...services import automatic, repairs
 from ..access import role_required
-from . import bp, common, forms, parse_ids
+from . import bp, common, forms
 
 
 def _line_context(ticket, values=None, errors=None, again=False):
@@ -52,11 +52,12 @@ def return_line():
     """One typed or scanned ticket number: its line, or what is wrong, said in place. A
     ticket already « Disponible » comes only when the person asks to tell its client
     again (`again`, the button under the refusal)."""
-    number = request.form.get("number", "")[:40]
-    again = request.form.get("again") == "1"
+    form = forms.ReturnLookupForm()
     try:
-        ticket = repairs.find_for_return(current_user, number, again=again)
-        if ticket.id in set(parse_ids(request.form.getlist("ticket_id"))):
+        ticket = repairs.find_for_return(
+            current_user, form.number.data, again=form.again.data == "1"
+        )
+        if ticket.id in set(form.ticket_id.data):
             raise repairs.RepairError(
                 _("La fiche n° %(number)s est déjà dans la liste.", number=ticket.number)
             )
@@ -89,11 +90,12 @@ def _again_number(error):
 @bp.post("/retour-atelier")
 @role_required("staff")
 def record_return():
-    tickets = repairs.tickets_for_return(current_user, parse_ids(request.form.getlist("ticket_id")))
-    again = set(parse_ids(request.form.getlist("again")))
+    form = forms.ReturnForm()
+    tickets = repairs.tickets_for_return(current_user, form.ticket_id.data)
+    again = set(form.again.data)
     lines, typed = [], []
     for ticket in tickets:
-        line, values, errors = forms.return_line(request.form, ticket.id)
+        line, values, errors = forms.return_line(ticket.id)
         line.again = ticket.id in again
         lines.append(line)
         typed.append((ticket, values, errors))
