@@ -1,7 +1,7 @@
 """« Campagnes »: every sending of the store (the chain for head office), with a live
 progress bar while something is going out."""
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from urllib.parse import urlencode
 
 from flask import (
@@ -19,6 +19,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import StringField
 
 from .. import access, formats, selection
 from ..extensions import db
@@ -37,6 +38,7 @@ from ..services import (
 from ..sms import phones
 from . import composer
 from .access import role_required
+from .forms import CheckField, DayField, Form, IdField, TextField
 from .helpers import render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
@@ -128,6 +130,49 @@ def _values_from(criteria):
             value = f"{value % 100:02d}/{value // 100:02d}"
         values[key] = "" if value is None else str(value)
     return values
+
+
+class BuildForm(Form):
+    """« Liste des clients » and « Enregistrer la sélection », beside the criteria (read by
+    selection.from_form, shared with the live count and the saved selections)."""
+
+    action = TextField()
+    replaces = IdField()
+    selection_name = TextField(strip=False)
+    created_store_id = IdField()
+
+
+class RowsForm(Form):
+    """Which rows of the draft's list the page showed (« voir », « page », and its place:
+    « depuis », « avant »)."""
+
+    voir = TextField()
+    page = TextField()
+    depuis = TextField()
+    avant = TextField()
+
+
+class PhoneForm(Form):
+    phone = TextField(strip=False)
+    update_card = CheckField()
+
+
+class ControlShareForm(Form):
+    control_share = TextField(strip=False)
+
+
+class DraftForm(Form):
+    """What a draft's page posts with each of its buttons: the texts and the sender."""
+
+    body = TextField(strip=False)
+    sender_id = TextField()
+    body_b = StringField()  # « Variante B » (None: the screen had one text)
+    date = DayField(_l("Date"))
+    time = TextField()
+    accept_next = TextField()
+    action = TextField()
+    split_b = TextField(max_length=20)
+    test_phone = TextField(strip=False)
 
 
 def _parse(form):
@@ -233,12 +278,13 @@ def to_reports():
 def build():
     """« Liste des clients »: freeze the selection into a draft campaign."""
     criteria, values, errors = _parse(request.form)
-    replaces = request.form.get("replaces", type=int)
+    form = BuildForm()
+    replaces = form.replaces.data
     if errors:
         return _selection_page(None, values, errors=errors, replaces=replaces, status=422)
-    if request.form.get("action") == "save":
+    if form.action.data == "save":
         try:
-            saved = selections.save(current_user, request.form.get("selection_name"), criteria)
+            saved = selections.save(current_user, form.selection_name.data, criteria)
         except selections.SelectionError as error:
             errors = {"selection_name": str(error)}
             return _selection_page(criteria, values, errors=errors, replaces=replaces, status=422)
@@ -249,7 +295,7 @@ def build():
         campaign = recipients.draft_from_selection(
             current_user,
             criteria,
-            store_id=request.form.get("created_store_id", type=int),
+            store_id=form.created_store_id.data,
             replaces=replaces,
         )
     except campaigns.CampaignError as error:
@@ -400,8 +446,9 @@ def _where_in_list(values):
 
 def _after_row_change(campaign_id, **extra):
     campaign = _campaign_or_404(campaign_id, "draft")
-    show_ = "skipped" if request.form.get("voir") == "exclus" else "pending"
-    context = _draft_context(campaign, show=show_, **_where_in_list(request.form)) | extra
+    rows = RowsForm()
+    show_ = "skipped" if rows.voir.data == "exclus" else "pending"
+    context = _draft_context(campaign, show=show_, **_where_in_list(rows.data)) | extra
     response = make_response(render_template("campaigns/_recipients.html", **context))
     # The composer's cost and the counts follow the list.
     response.headers["HX-Trigger"] = "recipients-changed"
@@ -431,20 +478,18 @@ def restore(campaign_id, message_id):
 @bp.post("/<int:campaign_id>/destinataires/<int:message_id>/telephone")
 @role_required("staff")
 def correct_phone(campaign_id, message_id):
+    form = PhoneForm()
     try:
         recipients.correct_phone(
             current_user,
             campaign_id,
             message_id,
-            request.form.get("phone", ""),
-            update_card=bool(request.form.get("update_card")),
+            form.phone.data,
+            update_card=form.update_card.data,
         )
     except campaigns.CampaignError as error:
         return _after_row_change(
-            campaign_id,
-            phone_error=str(error),
-            phone_row=message_id,
-            phone_typed=request.form.get("phone", ""),
+            campaign_id, phone_error=str(error), phone_row=message_id, phone_typed=form.phone.data
         )
     return _after_row_change(campaign_id)
 
@@ -453,7 +498,7 @@ def correct_phone(campaign_id, message_id):
 @role_required("staff")
 def control_share(campaign_id):
     """« Groupe témoin (%) » of the draft: drawn again at the share typed."""
-    raw = request.form.get("control_share", "")
+    raw = ControlShareForm().control_share.data
     try:
         recipients.set_control_share(current_user, campaign_id, raw)
     except campaigns.CampaignError as error:
@@ -467,12 +512,13 @@ def control_share(campaign_id):
 
 
 def _typed():
-    return request.form.get("body", ""), (request.form.get("sender_id") or "").strip()
+    form = DraftForm()
+    return form.body.data, form.sender_id.data
 
 
 def _typed_b():
     """« Variante B » as posted (None: the screen had one text)."""
-    return request.form.get("body_b")
+    return DraftForm().body_b.data
 
 
 def _draft_again(campaign, error, *, offer=None, status=422):
@@ -481,7 +527,8 @@ def _draft_again(campaign, error, *, offer=None, status=422):
         recipients.keep_typed(current_user, campaign.id, body, sender_id, _typed_b())
     except campaigns.CampaignError:
         db.session.rollback()
-    when = {"date": request.form.get("date", ""), "time": request.form.get("time", "")}
+    form = DraftForm()
+    when = {"date": form.date._value(), "time": form.time.data}
     context = _draft_context(
         campaign,
         body=body,
@@ -515,12 +562,12 @@ def split(campaign_id):
     campaign = _campaign_or_404(campaign_id)
     if campaign.status != "draft":
         return redirect(url_for("campaigns.show", campaign_id=campaign.id))
-    action = request.form.get("action", "")
+    form = DraftForm()
     raw = None
-    if action == "on":
+    if form.action.data == "on":
         raw = str(variants.SPLIT_DEFAULT)
-    elif action == "split":
-        raw = request.form.get("split_b", "")[:20]
+    elif form.action.data == "split":
+        raw = form.split_b.data
     body, sender_id = _typed()
     try:
         recipients.set_split(
@@ -539,8 +586,8 @@ def split_cost(campaign_id):
     campaign = _campaign_or_404(campaign_id, "draft")
     if not variants.on(campaign):
         return "", 204
-    body = request.form.get("body", "")
-    cost = recipients.split_cost(campaign, body, _typed_b() or "")
+    form = DraftForm()
+    cost = recipients.split_cost(campaign, form.body.data, form.body_b.data or "")
     return render_template("campaigns/_split_cost.html", campaign=campaign, split_cost=cost)
 
 
@@ -575,7 +622,7 @@ def send(campaign_id):
             campaign.id,
             body,
             sender_id,
-            accept_next=request.form.get("accept_next") == "1",
+            accept_next=DraftForm().accept_next.data == "1",
             body_b=_typed_b(),
         )
     except campaigns.OutsideSendingHours as error:
@@ -611,14 +658,16 @@ def _after_failed_send(campaign, error):
 
 
 def _when_from(form):
+    """The day (inputs.read_date, through DayField) and the time of « Envoi différé »."""
     try:
-        day = date.fromisoformat(form.get("date", ""))
-        moment = time.fromisoformat(form.get("time", ""))
+        if form.date.data is None:
+            raise ValueError
+        moment = time.fromisoformat(form.time.data)
     except ValueError:
         raise campaigns.CampaignError(
             _l("Envoi différé : précisez la date et l'heure de l'envoi (jj/mm/aaaa, hh:mm).")
         ) from None
-    return datetime.combine(day, moment)
+    return datetime.combine(form.date.data, moment)
 
 
 @bp.post("/<int:campaign_id>/differer")
@@ -630,7 +679,7 @@ def defer(campaign_id):
     body, sender_id = _typed()
     try:
         campaign = recipients.defer(
-            current_user, campaign.id, body, sender_id, _when_from(request.form), body_b=_typed_b()
+            current_user, campaign.id, body, sender_id, _when_from(DraftForm()), body_b=_typed_b()
         )
     except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
         db.session.rollback()
@@ -659,7 +708,7 @@ def cancel(campaign_id):
     (a scheduled campaign or one going out stops for good)."""
     campaign = _campaign_or_404(campaign_id)
     try:
-        if campaign.status == "scheduled" and request.form.get("action") != "stop":
+        if campaign.status == "scheduled" and DraftForm().action.data != "stop":
             recipients.unschedule(current_user, campaign.id)
             flash(
                 gettext(
@@ -692,15 +741,16 @@ def quit_draft(campaign_id):
 def test_sms(campaign_id):
     """« Envoyer un SMS de test » to one's own mobile, worded for the first recipient."""
     campaign = _campaign_or_404(campaign_id, "draft")
-    raw = request.form.get("test_phone", "")
+    form = DraftForm()
+    raw = form.test_phone.data
     try:
         number = recipients.send_test(
             current_user,
             campaign.id,
             raw,
-            request.form.get("body", ""),
-            (request.form.get("sender_id") or "").strip(),
-            body_b=_typed_b(),
+            form.body.data,
+            form.sender_id.data,
+            body_b=form.body_b.data,
         )
         session["test_phone"] = raw
         message = gettext("SMS de test envoyé au %(phone)s.", phone=phones.display(number))
