@@ -585,3 +585,16 @@ def test_the_sav_buttons_say_their_keys_as_the_seed_does(client_as, make_client,
         for label in labels:
             key = "Escape" if label.startswith("Échap") else "F2"
             assert re.search(rf'data-hotkey="{key}"[^>]*>{label}<', page), (path, label)
+
+
+def test_the_ticket_form_says_a_workshop_that_is_not_one_of_the_list(client_as, make_client):
+    make_client(number="C-5")
+    staff = client_as("staff")
+    page = staff.get("/sav/fiches/nouvelle")
+    form = {"csrf_token": csrf_token(page), "number": "6001", "client_number": "C-5"}
+    form |= {"item_description": "Bague", "workshop_id": "12a", "deposit": "10,50 €"}
+    response = staff.post("/sav/fiches/nouvelle", data=form)
+    assert response.status_code == 422
+    assert 'aria-describedby="workshop_id-error"' in response.text
+    assert "Cet atelier n'existe pas : choisissez-le dans la liste." in text(response)
+    assert 'value="10,50"' in response.text  # « 10,50 € » read by the one amount reading

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
 
 from ... import access, inputs
 from ...services import repair_notices, repairs
@@ -107,7 +108,7 @@ class WorkshopField(IdField):
 
     def pre_validate(self, form):
         if self.raw_data and self.raw_data[0].strip() and self.data is None:
-            raise ValueError(str(self.message))
+            raise ValidationError(str(self.message))
 
 
 class TicketForm(Form):
