@@ -2,20 +2,19 @@
 the next run with its recipients and cost, the last runs with their reports), a page to
 change a card, and the next run's list where a client can be left out once."""
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 
 from .. import access
 from ..services import automatic
 from . import composer
 from .access import role_required
 from .campaigns import EXCLUSION_LABELS
+from .forms import DayField, IdField, TextField
 from .helpers import render
 
 bp = Blueprint("automatic", __name__, url_prefix="/campagnes/automatiques")
@@ -69,10 +68,12 @@ class CardForm(FlaskForm):
 
 
 class ActionForm(FlaskForm):
-    """The small buttons' forms (on/off, pause, leave a client out): CSRF only."""
+    """The small buttons' forms (on/off, pause, leave a client out): CSRF, and the client
+    and day a « Ne pas envoyer » button names."""
 
-    client_id = HiddenField()
-    day = HiddenField()
+    client_id = IdField()
+    day = DayField()
+    back = TextField()
 
 
 def _store_id():
@@ -149,7 +150,7 @@ def edit(kind):
     if request.method == "POST":
         if not form.validate():  # the CSRF token
             abort(400)
-        values, errors = automatic.clean(kind, request.form, store_id)
+        values, errors = automatic.clean(kind, form.data, store_id)
         if not errors:
             automatic.save(current_user, store_id, kind, values)
             flash(_("« %(kind)s » enregistré.", kind=KIND_LABELS[kind]), "success")
@@ -257,12 +258,10 @@ def skip(kind):
     form = ActionForm()
     if not form.validate():
         abort(400)
-    try:
-        client_id = int(form.client_id.data)
-        day = date.fromisoformat(form.day.data)
-    except (TypeError, ValueError):
+    client_id, day = form.client_id.data, form.day.data
+    if client_id is None or day is None:
         abort(400)
-    if request.form.get("back") == "1":
+    if form.back.data == "1":
         automatic.unskip_client(store_id, kind, day, client_id)
     else:
         try:

@@ -25,6 +25,7 @@ from ..services import background, listings, report_export, reports
 from ..services import followups as followup_tasks
 from .access import role_required
 from .campaigns import KIND_LABELS, filter_url
+from .forms import Form, TextField
 from .helpers import render
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
@@ -226,6 +227,12 @@ def export_file(campaign_id, token):
     )
 
 
+class CloseForm(Form):
+    """« Clôturer », and whether to make follow-up tasks (« fiches ») with it."""
+
+    fiches = TextField()
+
+
 @bp.post("/<int:campaign_id>/cloturer")
 @role_required("manager")
 def close(campaign_id):
@@ -234,7 +241,7 @@ def close(campaign_id):
         closed = reports.close(current_user, campaign_id)
         added = 0
         # Tasks come with the closing only: a report closed already adds none.
-        if closed and request.form.get("fiches") == "1":
+        if closed and CloseForm().fiches.data == "1":
             added = followup_tasks.create_followups(current_user, campaign_id)
     except reports.ReportError as error:
         flash(str(error), "error")

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ...gateways import active_name, settings_config
 from ...services import gateway_test, settings, settings_forms
 from ..access import role_required
+from ..forms import Form, TextField
 from ..helpers import render
 from . import GATEWAY_LABELS, GATEWAYS, bp, public_values
 
@@ -64,8 +65,12 @@ def save_gateway():
     return redirect(url_for("settings.gateway"))
 
 
+class GatewayTestForm(Form):
+    phone = TextField()
+
+
 @bp.post("/passerelle/test")
 @role_required("admin")
 def send_test():
-    result = gateway_test.send(request.form.get("phone", ""), user=current_user)
+    result = gateway_test.send(GatewayTestForm().phone.data, user=current_user)
     return _page(status=200 if result.ok else 400, test_result=result)
