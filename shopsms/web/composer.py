@@ -13,11 +13,12 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import access, inputs
+from .. import access
 from ..models import CAMPAIGN_KINDS
 from ..services import costing, saved_messages
 from ..sms import encoding
 from .access import role_required
+from .forms import CheckField, Form, IdField, IdListField, TextField
 from .helpers import render
 
 bp = Blueprint("composer", __name__)
@@ -193,21 +194,42 @@ def _store_for(requested):
     return current_user.store_id
 
 
-def _posted():
-    """The composer's fields, as its hidden inputs post them."""
-    form = request.form
-    variant = form.get("variant", "")
+class ComposerForm(Form):
+    """The composer's fields, as its hidden inputs post them, and its « Sauvegarder »
+    dialog's."""
+
+    kind = TextField(strip=False, default="service")
+    body = TextField(strip=False)
+    body_b = TextField(strip=False)
+    variant = TextField(strip=False)
+    client_id = IdListField()
+    store_id = IdField()
+    add_stop = CheckField()
+    composer_id = TextField(strip=False, default="composer")
+    composer_saved = TextField(strip=False, default="dialog")
+    campaign_id = IdField()
+    ticket_id = IdListField()
+    gsm_names = TextField()
+    save_name = TextField(strip=False)
+    save_shared = CheckField()
+    replace = TextField()
+
+
+def _posted(form=None):
+    """What _core and context take, from the composer's posted fields."""
+    form = form or ComposerForm()
+    variant = form.variant.data
     return {
-        "kind": form.get("kind", "service"),
-        "body": form.get(VARIANT_FIELDS.get(variant, "body"), ""),
+        "kind": form.kind.data,
+        "body": form[VARIANT_FIELDS.get(variant, "body")].data,
         "variant": variant,
-        "client_ids": inputs.ids(form.getlist("client_id")),
-        "store_id": form.get("store_id", type=int),
-        "add_stop": bool(form.get("add_stop")),
-        "dom_id": form.get("composer_id", "composer"),
-        "saved": form.get("composer_saved", "dialog"),
-        "campaign_id": form.get("campaign_id", type=int),
-        "ticket_ids": inputs.ids(form.getlist("ticket_id"))[:2000],
+        "client_ids": form.client_id.data,
+        "store_id": form.store_id.data,
+        "add_stop": form.add_stop.data,
+        "dom_id": form.composer_id.data,
+        "saved": form.composer_saved.data,
+        "campaign_id": form.campaign_id.data,
+        "ticket_ids": form.ticket_id.data[:2000],
     }
 
 
@@ -270,13 +292,12 @@ def gsm_names():
     with its draft; the whole composer comes back with the cost it gives."""
     from ..services import campaigns, recipients
 
-    posted = _posted()
+    form = ComposerForm()
+    posted = _posted(form)
     if posted["campaign_id"] is None:
         abort(404)
     try:
-        recipients.set_gsm_names(
-            current_user, posted["campaign_id"], request.form.get("gsm_names") == "1"
-        )
+        recipients.set_gsm_names(current_user, posted["campaign_id"], form.gsm_names.data == "1")
     except campaigns.CampaignError:
         abort(404)
     return render_template("composer/_composer.html", composer=context(**posted))
@@ -286,12 +307,12 @@ def gsm_names():
 @role_required("staff")
 def save():
     """« Sauvegarder le message en cours »."""
-    posted = _posted()
-    form = request.form
-    name, shared = form.get("save_name", ""), bool(form.get("save_shared"))
+    form = ComposerForm()
+    posted = _posted(form)
+    name, shared = form.save_name.data, form.save_shared.data
     try:
         template = saved_messages.save(
-            current_user, name, posted["body"], shared=shared, replace=form.get("replace") == "1"
+            current_user, name, posted["body"], shared=shared, replace=form.replace.data == "1"
         )
     except saved_messages.DuplicateName as error:
         area = saved_area(name=name, shared=shared, error=str(error), duplicate=error.existing)

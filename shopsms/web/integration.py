@@ -23,13 +23,14 @@ from jinja2 import TemplateNotFound
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import access, inputs
+from .. import access
 from ..extensions import db
 from ..models.integration import ImportRun
 from ..queue import get_redis
 from ..services import api_tokens, imports, listings
 from ..services.imports import FIELDS, KIND_LABELS
 from .access import role_required
+from .forms import Form, IdField, TextField
 from .helpers import render
 
 bp = Blueprint("integration", __name__)
@@ -80,10 +81,41 @@ def _run_or_404(run_id):
     return run
 
 
+class ImportForm(Form):
+    """« Importer un fichier »: which kind of rows; the file comes in request.files."""
+
+    kind = TextField(default="clients")
+
+
+class MappingForm(Form):
+    """A run's column mapping: « map-<column number> » → the field it fills."""
+
+    @classmethod
+    def of(cls, headers):
+        form = type("RunMappingForm", (cls,), {})
+        for index in range(len(headers)):
+            setattr(form, f"map_{index}", TextField(name=f"map-{index}"))
+        return form()
+
+    def mapping(self, headers):
+        return {
+            header: field
+            for index, header in enumerate(headers)
+            if (field := self[f"map_{index}"].data)
+        }
+
+
+class TokenForm(Form):
+    """« Créer un jeton »: its name, and its store (head office picks one)."""
+
+    name = TextField(strip=False)
+    store = IdField()
+
+
 @bp.route("/import", methods=["GET", "POST"], endpoint="imports")
 @role_required("manager")
 def import_page():
-    kind, status = request.form.get("kind", "clients"), 200
+    kind, status = ImportForm().kind.data, 200
     if request.method == "POST":
         status = 422
         upload = request.files.get("file")
@@ -118,12 +150,7 @@ def import_page():
 
 
 def _mapping_from_form(run):
-    mapping = {}
-    for index, header in enumerate(run.headers):
-        field = request.form.get(f"map-{index}", "")
-        if field:
-            mapping[header] = field
-    return mapping
+    return MappingForm.of(run.headers).mapping(run.headers)
 
 
 def _run_context(run, mapping=None, errors=None):
@@ -255,12 +282,9 @@ def tokens():
     if request.method == "GET":
         # Shown once: the session holds it until this page has displayed it.
         return _tokens_page(new_token=_take_new_token())
-    name = request.form.get("name", "")
-    if access.every_store(current_user):
-        store = request.form.get("store", "")
-        store_id = next(iter(inputs.ids([store])), None)
-    else:
-        store_id = current_user.store_id
+    form = TokenForm()
+    name = form.name.data
+    store_id = form.store.data if access.every_store(current_user) else current_user.store_id
     try:
         _row, token = api_tokens.create(name, store_id=store_id, user=current_user)
     except api_tokens.TokenError as error:
