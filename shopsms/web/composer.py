@@ -195,8 +195,8 @@ def _store_for(requested):
 
 
 class ComposerForm(Form):
-    """The composer's fields, as its hidden inputs post them, and its « Sauvegarder »
-    dialog's."""
+    """The composer's fields, as its hidden inputs post them (at each pause in the typing:
+    only these)."""
 
     kind = TextField(strip=False, default="service")
     body = TextField(strip=False)
@@ -209,7 +209,15 @@ class ComposerForm(Form):
     composer_saved = TextField(strip=False, default="dialog")
     campaign_id = IdField()
     ticket_id = IdListField()
+
+
+class GsmNamesForm(ComposerForm):
     gsm_names = TextField()
+
+
+class SaveForm(ComposerForm):
+    """« Sauvegarder le message en cours »."""
+
     save_name = TextField(strip=False)
     save_shared = CheckField()
     replace = TextField()
@@ -292,7 +300,7 @@ def gsm_names():
     with its draft; the whole composer comes back with the cost it gives."""
     from ..services import campaigns, recipients
 
-    form = ComposerForm()
+    form = GsmNamesForm()
     posted = _posted(form)
     if posted["campaign_id"] is None:
         abort(404)
@@ -307,7 +315,7 @@ def gsm_names():
 @role_required("staff")
 def save():
     """« Sauvegarder le message en cours »."""
-    form = ComposerForm()
+    form = SaveForm()
     posted = _posted(form)
     name, shared = form.save_name.data, form.save_shared.data
     try:
