@@ -52,10 +52,16 @@ class ClientForm(Form):
         return service.ClientInput.from_form(self.data)
 
 
-for _name in (*service.TEXT_FIELDS, *service.MONEY_FIELDS):
-    setattr(ClientForm, _name, TextField(service.FIELD_LABELS.get(_name)))
-for _name in service.BOOL_FIELDS:
-    setattr(ClientForm, _name, CheckField(service.FIELD_LABELS.get(_name)))
+def _card_fields(form):
+    """The card's text, amount and tick fields, from the one list the client service keeps
+    (its checks, the card and the import read the same)."""
+    for name in (*service.TEXT_FIELDS, *service.MONEY_FIELDS):
+        setattr(form, name, TextField(service.FIELD_LABELS.get(name)))
+    for name in service.BOOL_FIELDS:
+        setattr(form, name, CheckField(service.FIELD_LABELS.get(name)))
+
+
+_card_fields(ClientForm)
 
 
 class PhonesForm(Form):
