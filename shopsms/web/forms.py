@@ -1,6 +1,6 @@
 """The one form convention of the screens: a FlaskForm per form (in its blueprint's
 forms.py, or beside its view), whose fields turn what was typed into values with the one
-reading of inputs.py (amounts, days, whole numbers) and say in French what to type; the
+reading of inputs.py (amounts, days, ids) and say in French what to type; the
 services then check the rules and their messages go on the same fields. Pages mark the
 field in error with templates/_forms.html.
 
@@ -32,20 +32,6 @@ class Form(FlaskForm):
             else:
                 self.form_errors.append(str(message))
         return self
-
-    def first_error(self):
-        """The first message of the form, for a page that says one thing."""
-        for field in self:
-            if field.errors:
-                return field.errors[0]
-        return self.form_errors[0] if self.form_errors else None
-
-
-class QueryForm(Form):
-    """A form read from the query string (a search, a live count): no CSRF token."""
-
-    class Meta:
-        csrf = False
 
 
 class TextField(StringField):
@@ -129,25 +115,6 @@ class DayField(_ReadField):
 
     def shown(self, value):
         return value.isoformat()
-
-
-class WholeNumberField(_ReadField):
-    """A whole number read by inputs.parse_int (any script's digits, spaces allowed),
-    within [minimum, maximum]; None when nothing was typed. Its message is parse_int's."""
-
-    default_message = None
-
-    def __init__(self, label=None, validators=None, *, minimum=0, maximum=inputs.INT_MAX, **kw):
-        super().__init__(label, validators, **kw)
-        self.minimum, self.maximum = minimum, maximum
-
-    def read(self, raw):
-        if not (raw or "").strip():
-            return None
-        return inputs.parse_int(raw, self.label.text, minimum=self.minimum, maximum=self.maximum)
-
-    def say(self, error):
-        return str(self.message) % {"label": self.label.text} if self.message else str(error)
 
 
 def positive_ids(values):
