@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from .. import access
 from ..extensions import db
 from ..models import (
+    CAMPAIGN_STATUSES,
     Campaign,
     CampaignCount,
     CreditEntry,
@@ -120,15 +121,7 @@ def _campaign_columns():
 
 # --- Campagnes --------------------------------------------------------------------------
 
-CAMPAIGN_STATUS_FILTERS = (
-    "draft",
-    "preparing",
-    "scheduled",
-    "queued",
-    "sending",
-    "sent",
-    "cancelled",
-)
+CAMPAIGN_STATUS_FILTERS = CAMPAIGN_STATUSES  # every status is a filter of the list
 ACTIVE_STATUSES = ("preparing", "queued", "sending")
 
 

@@ -33,6 +33,15 @@ class Form(FlaskForm):
                 self.form_errors.append(str(message))
         return self
 
+    def field_errors(self):
+        """{field name: its first message} for what was mistyped (the CSRF token aside:
+        its refusal is the page's, not a field's)."""
+        return {
+            name: field.errors[0]
+            for name, field in self._fields.items()
+            if field.errors and name != "csrf_token"
+        }
+
 
 class TextField(StringField):
     """Text as typed, never None (« » when the field was not posted); `strip` trims it,

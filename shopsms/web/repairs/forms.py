@@ -128,8 +128,7 @@ class TicketForm(Form):
     def ticket(self):
         """The service's TicketForm, with what is mistyped as its errors."""
         self.validate()
-        errors = {name: field.errors[0] for name, field in self._fields.items() if field.errors}
-        errors.pop("csrf_token", None)
+        errors = self.field_errors()
         return repairs.TicketForm(
             number=self.number.data,
             client_number=self.client_number.data,
@@ -213,7 +212,7 @@ def return_line(ticket_id):
     """One posted line of the workshop return: (ReturnLine, what was typed, French errors)."""
     form = ReturnLineForm(prefix=f"l{ticket_id}_")
     form.validate()
-    errors = {name: field.errors[0] for name, field in form._fields.items() if field.errors}
+    errors = form.field_errors()
     values = {name: field.raw_data[0] for name, field in form._fields.items() if field.raw_data}
     line = repairs.ReturnLine(
         ticket_id=ticket_id,
