@@ -21,6 +21,7 @@ from .optout import InboundMessage, OptOut
 from .outbox import OutboxMessage
 from .receipt import EarlyReceipt, MessagePart
 from .repair import REPAIR_KINDS, REPAIR_STATUSES, RepairTicket, Workshop
+from .results import ResultBuyer, ResultDay, ResultPair, ResultWindow
 from .sales import Brand, Purchase
 from .setting import Setting
 from .store import Store
@@ -54,6 +55,10 @@ __all__ = [
     "REPAIR_STATUSES",
     "ROLES",
     "RepairTicket",
+    "ResultBuyer",
+    "ResultDay",
+    "ResultPair",
+    "ResultWindow",
     "SKIP_REASONS",
     "SMS_CONSENTS",
     "Setting",
