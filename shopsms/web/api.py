@@ -211,7 +211,9 @@ def _upsert(kind):
         {
             "index": row.line,
             "external_id": row.external_id,
-            "warnings": [{"field": field, "message": message} for field, message in row.warnings],
+            "warnings": [
+                {"field": field, "message": str(message)} for field, message in row.warnings
+            ],
         }
         for row in sorted(outcome.warned, key=lambda row: row.line)
     ]
@@ -219,7 +221,7 @@ def _upsert(kind):
         {
             "index": row.line,
             "external_id": row.values.get("external_id") or "",
-            "errors": [{"field": field, "message": message} for field, message in row.errors],
+            "errors": [{"field": field, "message": str(message)} for field, message in row.errors],
         }
         for row in sorted(outcome.rejected, key=lambda row: row.line)
     ]

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from shopsms.demo import STORES
 from shopsms.extensions import db
-from shopsms.models import Brand, Client, Purchase, RepairTicket, Store
+from shopsms.models import Brand, Client, Purchase, RepairTicket, Store, User
 from shopsms.models.consent import ConsentChange
 from shopsms.services import imports
 from shopsms.services.imports import demo_export
@@ -517,3 +517,23 @@ def test_a_file_with_one_phone_column_keeps_the_cards_other_number(chain, tmp_pa
     assert "LEGALL" in client.search_name.split()
     assert "0612345678" in client.phone_digits and "0559111111" in client.phone_digits
     assert counts(run_file(one_phone, "clients")) == (1, 0, 0, 1, 0)
+
+
+def test_the_reject_file_speaks_the_language_of_who_started_the_import(chain, users, tmp_path):
+    """Written by a job, with nobody's request: in the language the person chose."""
+    admin = db.session.get(User, users["admin"].id)
+    admin.locale = "en"
+    db.session.commit()
+    lines = b"id;nom;magasin;naissance\nA1;DURAND;999;01/01/1990\nA2;;001;31/02/1990\n"
+    path = write_bytes(tmp_path, lines)
+    copy = imports.import_path()
+    shutil.copyfile(path, copy)
+    run = imports.start(copy, kind="clients", filename=path.name, user=admin)
+    imports.confirm(run.id, run.mapping, enqueue=False)
+    done = imports.run(run.id)
+    with open(done.reject_path, encoding="utf-8-sig", newline="") as file:
+        rows = list(csv.reader(file, delimiter=";"))
+    assert rows[0][:3] == ["Line", "Column", "Reason"]
+    assert rows[1][2] == "Unknown store “999”."
+    assert "Required value: “Last name”." in rows[2][2]
+    assert "Invalid date “31/02/1990”" in rows[2][2]

@@ -14,13 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import Store, utcnow
 from ...models.integration import IMPORT_KINDS, ImportRun
 from .. import background
 from . import mapping as mappings
-from .fields import FIELDS, KIND_LABELS, field_map, french, parse_row
+from .fields import FIELDS, KIND_LABELS, field_map, parse_row
 from .reading import REPLACEMENT, FileError, FileFormat, RowReader, detect
 from .upsert import Outcome, Row, Scope, resolve_store, upsert
 
@@ -36,7 +37,8 @@ PREVIEW_ROWS = 10
 
 
 class ImportError_(ValueError):  # noqa: N801 — ImportError is a builtin
-    """A French message for the person importing."""
+    """A message for the person importing (a lazy string: str() says it in their
+    language)."""
 
 
 def import_dir():
@@ -53,11 +55,11 @@ def start(path, *, kind, filename="", user=None, store_id=None):
     """Record an uploaded file as a draft run, with its detected format and mapping."""
     try:
         if kind not in IMPORT_KINDS:
-            raise ImportError_("Choisissez le type de fichier : clients, ventes ou fiches SAV.")
+            raise ImportError_(_l("Choisissez le type de fichier : clients, ventes ou fiches SAV."))
         file_format = detect(path)
     except FileError as error:
         Path(path).unlink(missing_ok=True)
-        raise ImportError_(str(error)) from error
+        raise ImportError_(error.args[0]) from error
     except ImportError_:
         Path(path).unlink(missing_ok=True)
         raise
@@ -65,8 +67,10 @@ def start(path, *, kind, filename="", user=None, store_id=None):
         Path(path).unlink(missing_ok=True)
         log.warning("import upload %s unreadable: %s", filename, error)
         raise ImportError_(
-            "Ce fichier ne se lit pas : enregistrez le fichier au format CSV depuis votre "
-            "tableur, puis importez-le."
+            _l(
+                "Ce fichier ne se lit pas : enregistrez le fichier au format CSV depuis votre "
+                "tableur, puis importez-le."
+            )
         ) from error
     run = ImportRun(
         kind=kind,
@@ -106,12 +110,16 @@ def _raw(run, mapping, cells):
 def _width_error(run, cells):
     return (
         "",
-        f"La ligne a {len(cells)} colonnes au lieu de {len(run.headers)} "
-        "(un séparateur dans une valeur sans guillemets ?).",
+        _l(
+            "La ligne a %(cells)s colonnes au lieu de %(headers)s "
+            "(un séparateur dans une valeur sans guillemets ?).",
+            cells=len(cells),
+            headers=len(run.headers),
+        ),
     )
 
 
-_UNREADABLE = (
+_UNREADABLE = _l(
     "Caractère illisible (octet invalide pour l'encodage du fichier) : corrigez cette "
     "ligne ou enregistrez le fichier en UTF-8."
 )
@@ -130,8 +138,12 @@ def shape(run, mapping, record):
         if record.last_line - line >= 2:  # a quote opened and closed lines further
             error = (
                 "",
-                f"Guillemet non fermé : les lignes {line} à {record.last_line} se lisent "
-                "comme une seule ligne. Fermez le guillemet ou retirez-le.",
+                _l(
+                    "Guillemet non fermé : les lignes %(first)s à %(last)s se lisent "
+                    "comme une seule ligne. Fermez le guillemet ou retirez-le.",
+                    first=line,
+                    last=record.last_line,
+                ),
             )
         return Row(line=line, values={}, errors=[error], raw=cells), None
     return None, raw
@@ -170,13 +182,13 @@ def confirm(run_id, mapping, *, enqueue=True):
     """Keep the mapping (and remember it for the kind), then queue the run."""
     run = db.session.get(ImportRun, run_id)
     if run is None or run.status != "draft":
-        raise ImportError_("Cet import a déjà été lancé.")
+        raise ImportError_(_l("Cet import a déjà été lancé."))
     mapping = {
         header: field for header, field in mapping.items() if field and header in run.headers
     }
     errors = mappings.check(run.kind, mapping)
     if errors:
-        raise ImportError_(" ".join(errors))
+        raise ImportError_(" ".join(map(str, errors)))  # said in the person's language
     run.mapping = mapping
     mappings.remember(run.kind, mapping)
     run.status, run.progress_at = "queued", utcnow()
@@ -196,7 +208,7 @@ def abandon(run_id):
     """A draft the person cancelled: its upload goes, nothing was imported."""
     run = db.session.get(ImportRun, run_id)
     if run is None or run.status != "draft":
-        raise ImportError_("Seul un import pas encore lancé peut être abandonné.")
+        raise ImportError_(_l("Seul un import pas encore lancé peut être abandonné."))
     Path(run.upload_path).unlink(missing_ok=True)
     db.session.delete(run)
     db.session.commit()
@@ -225,7 +237,9 @@ def retry(run_id):
         or not (run.status == "failed" or stuck(run))
         or not Path(run.upload_path).exists()
     ):
-        raise ImportError_("Cet import ne peut pas être relancé : importez le fichier à nouveau.")
+        raise ImportError_(
+            _l("Cet import ne peut pas être relancé : importez le fichier à nouveau.")
+        )
     run.status, run.error, run.progress_at = "queued", "", utcnow()
     db.session.commit()
     _enqueue(run.id)
@@ -238,7 +252,7 @@ def column_label(run, field_name):
         if mapped == field_name:
             return header
     field = field_map(run.kind).get(field_name)
-    return french(field.label) if field else field_name
+    return str(field.label) if field else field_name
 
 
 from .job import run, sweep  # noqa: E402 — job.py uses the helpers above

@@ -5,6 +5,7 @@ the client can give their consent back (at the counter). The cell is then left a
 and the row says why (a warning; the rest of the row is imported).
 """
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ...extensions import db
@@ -12,7 +13,7 @@ from ...models import Client
 from ...models.base import bulk_insert
 from ...models.consent import ConsentChange
 
-AFTER_STOP = (
+AFTER_STOP = _l(
     "Accord SMS non repris : ce client a répondu STOP. Seul le client peut redonner son "
     "accord, en magasin."
 )

@@ -18,11 +18,18 @@ from ...sms import phones
 
 
 class CellError(ValueError):
-    pass
+    """A cell refused: `message` is a lazy string, said in the language of whoever reads
+    it (the import's page, the reject file, the API's answer)."""
+
+    @property
+    def message(self):
+        return self.args[0]
 
 
 class CellWarning(ValueError):
     """The cell is left aside (stored as `value`) and the row imported with a warning."""
+
+    message = CellError.message
 
     def __init__(self, message, value):
         super().__init__(message)
@@ -55,11 +62,17 @@ def text(max_length):
         else:
             value = strip_format(value).strip()
             if _CONTROL.search(value):
-                raise CellError("Caractère de contrôle non accepté : retirez-le.")
+                raise CellError(_l("Caractère de contrôle non accepté : retirez-le."))
         if value[:1] == "'" and _FORMULA_QUOTED.match(value):
             value = value[1:]  # the reject file's guard against formulas, taken away
         if len(value) > max_length:
-            raise CellError(f"Trop long : {max_length} caractères au plus (ici {len(value)}).")
+            raise CellError(
+                _l(
+                    "Trop long : %(max)s caractères au plus (ici %(typed)s).",
+                    max=max_length,
+                    typed=len(value),
+                )
+            )
         return value
 
     parse.max_length = max_length  # the API's schema says it too
@@ -75,8 +88,11 @@ def phone(max_length):
         value = as_text(value)
         if value and phones.classify(value).kind == phones.INVALID:
             raise CellWarning(
-                f"« {value} » n'est pas un numéro de téléphone : ce numéro ne pourra pas "
-                "recevoir de SMS (10 chiffres en France, ou +indicatif pour l'étranger).",
+                _l(
+                    "« %(value)s » n'est pas un numéro de téléphone : ce numéro ne pourra pas "
+                    "recevoir de SMS (10 chiffres en France, ou +indicatif pour l'étranger).",
+                    value=value,
+                ),
                 value,
             )
         return value
@@ -91,7 +107,10 @@ def parse_date(value):
         return inputs.read_date(value)
     except inputs.DateUnreadable:
         raise CellError(
-            f"Date invalide « {value} » : attendu JJ/MM/AAAA, par exemple 31/12/2024."
+            _l(
+                "Date invalide « %(value)s » : attendu JJ/MM/AAAA, par exemple 31/12/2024.",
+                value=value,
+            )
         ) from None
 
 
@@ -104,9 +123,16 @@ def parse_birthday(value):
     if day > today and re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2}", value.strip().split(" ")[0]):
         day = day.replace(year=day.year - 100) if (day.month, day.day) != (2, 29) else None
         if day is None:
-            raise CellError(f"Date de naissance invalide « {value} » : écrivez l'année en entier.")
+            raise CellError(
+                _l(
+                    "Date de naissance invalide « %(value)s » : écrivez l'année en entier.",
+                    value=value,
+                )
+            )
     if day > today:
-        raise CellError(f"Date de naissance dans le futur « {value} » : vérifiez l'année.")
+        raise CellError(
+            _l("Date de naissance dans le futur « %(value)s » : vérifiez l'année.", value=value)
+        )
     return day
 
 
@@ -118,11 +144,20 @@ def parse_amount(value):
     except inputs.AmountUnreadable as error:
         if error.ambiguous:
             raise CellError(
-                f"Montant ambigu « {value} » : écrivez 1234,00 pour mille deux cent trente-quatre "
-                "euros, ou 1,23 pour un euro vingt-trois."
+                _l(
+                    "Montant ambigu « %(value)s » : écrivez 1234,00 pour mille deux cent "
+                    "trente-quatre euros, ou 1,23 pour un euro vingt-trois.",
+                    value=value,
+                )
             ) from None
         example = "359,00" if error.unreadable_number else "1234,50"
-        raise CellError(f"Montant invalide « {value} » : attendu par exemple {example}.") from None
+        raise CellError(
+            _l(
+                "Montant invalide « %(value)s » : attendu par exemple %(example)s.",
+                value=value,
+                example=example,
+            )
+        ) from None
 
 
 _YES = {"oui", "o", "yes", "y", "1", "x", "vrai", "true", "on", "accepte", "accepted"}
@@ -147,7 +182,7 @@ def parse_bool(value):
         return True
     if plain in _NO:
         return False
-    raise CellError(f"Valeur « {value} » non comprise : attendu Oui ou Non.")
+    raise CellError(_l("Valeur « %(value)s » non comprise : attendu Oui ou Non.", value=value))
 
 
 def parse_optional_bool(value):
@@ -165,7 +200,9 @@ def parse_consent(value):
         return "accepted"
     if plain in _NO:
         return "refused"
-    raise CellError(f"Consentement « {value} » non compris : attendu Oui, Non ou vide.")
+    raise CellError(
+        _l("Consentement « %(value)s » non compris : attendu Oui, Non ou vide.", value=value)
+    )
 
 
 _CIVILITIES = {
@@ -182,7 +219,11 @@ def parse_civility(value):
     # « M. et Mme », « Dr », « Famille »: the client is still a client, only the
     # civility stays empty (and the row says so).
     raise CellWarning(
-        f"Civilité « {value} » non reprise (attendu M., Mme ou Mlle) : laissée vide.", ""
+        _l(
+            "Civilité « %(value)s » non reprise (attendu M., Mme ou Mlle) : laissée vide.",
+            value=value,
+        ),
+        "",
     )
 
 
@@ -206,7 +247,10 @@ def parse_repair_kind(value):
     if plain in _REPAIR_KINDS:
         return _REPAIR_KINDS[plain]
     raise CellError(
-        f"Opération « {value} » non comprise : attendu Rép., Garantie, Gratuit ou Devis."
+        _l(
+            "Opération « %(value)s » non comprise : attendu Rép., Garantie, Gratuit ou Devis.",
+            value=value,
+        )
     )
 
 
@@ -215,7 +259,11 @@ def parse_repair_status(value):
     if plain in _REPAIR_STATUSES:
         return _REPAIR_STATUSES[plain]
     raise CellError(
-        f"État « {value} » non compris : attendu En cours, Atelier, Disponible, Rendu ou Annulé."
+        _l(
+            "État « %(value)s » non compris : attendu En cours, Atelier, Disponible, Rendu "
+            "ou Annulé.",
+            value=value,
+        )
     )
 
 
@@ -224,7 +272,9 @@ def parse_country(value):
     if value in ("FRANCE",):
         return "FR"
     if not re.fullmatch(r"[A-Z]{2}", value):
-        raise CellError(f"Pays « {value} » : attendu un code à deux lettres (FR, BE…).")
+        raise CellError(
+            _l("Pays « %(value)s » : attendu un code à deux lettres (FR, BE…).", value=value)
+        )
     return value
 
 
@@ -409,6 +459,10 @@ def french(label):
         return str(label)
 
 
+def _required(field):
+    return _l("Valeur obligatoire : « %(label)s ».", label=field.label)
+
+
 def parse_row(kind, raw, warnings=None):
     """raw: field → text. Returns (values, errors) with errors a list of (field, message);
     only the fields present in `raw` are in values (an unmapped column changes nothing).
@@ -418,21 +472,21 @@ def parse_row(kind, raw, warnings=None):
     for field in FIELDS[kind]:
         if field.name not in raw:
             if field.required:
-                errors.append((field.name, f"Valeur obligatoire : « {french(field.label)} »."))
+                errors.append((field.name, _required(field)))
             continue
         cell = raw[field.name]
         cell = "" if cell is None else str(cell)
         if field.required and not cell.strip():
-            errors.append((field.name, f"Valeur obligatoire : « {french(field.label)} »."))
+            errors.append((field.name, _required(field)))
             continue
         try:
             values[field.name] = field.parse(cell)
         except CellWarning as warning:
             if warnings is None:
-                errors.append((field.name, str(warning)))
+                errors.append((field.name, warning.message))
             else:
                 values[field.name] = warning.value
-                warnings.append((field.name, str(warning)))
+                warnings.append((field.name, warning.message))
         except CellError as error:
-            errors.append((field.name, str(error)))
+            errors.append((field.name, error.message))
     return values, errors

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from ...extensions import db
 from ...models import utcnow
 from ...models.integration import ImportRun
+from ..skip_reasons import N_
 from . import _enqueue, _format, _row, column_label, fastpath, import_dir, shape, staging, stuck
 from .fields import FIELDS, CellError, field_map
 from .reading import RowReader
@@ -34,11 +35,13 @@ BATCH_SIZE = 2000
 # PostgreSQL writes a batch in a few set-based statements (staging.py): bigger batches
 # spread their fixed cost (the staging table, the commit) over more rows.
 PG_BATCH_SIZE = 10000
-FAILED = (
+# Kept in ImportRun.error as their French text, a catalogue entry: the page says it in
+# the reader's language (templates/integration/_progress.html).
+FAILED = N_(
     "L'import s'est arrêté sur une erreur inattendue. Relancez-le ; si l'erreur revient, "
     "contactez le support en indiquant le n° d'import."
 )
-STALE_RUNNING = "L'import s'est arrêté (le serveur a redémarré ?) : relancez-le."
+STALE_RUNNING = N_("L'import s'est arrêté (le serveur a redémarré ?) : relancez-le.")
 
 
 def _seen_path(run):
@@ -146,9 +149,9 @@ def run(run_id, *, resume=False, budget=None):
 
 def _failure_message(error):
     if isinstance(error, FileNotFoundError):
-        return "Le fichier n'est plus sur le serveur : importez-le à nouveau."
+        return N_("Le fichier n'est plus sur le serveur : importez-le à nouveau.")
     if isinstance(error, OSError) and error.errno == 28:
-        return "Le disque du serveur est plein : prévenez le support, puis relancez l'import."
+        return N_("Le disque du serveur est plein : prévenez le support, puis relancez l'import.")
     return FAILED
 
 

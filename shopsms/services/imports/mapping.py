@@ -4,9 +4,11 @@ and remembered per file kind once a person has confirmed it."""
 import re
 import unicodedata
 
+from flask_babel import lazy_gettext as _l
+
 from ...extensions import db
 from ...models.integration import ColumnMapping
-from .fields import FIELDS, french
+from .fields import FIELDS
 
 
 def normalize(header):
@@ -49,23 +51,36 @@ def suggested_mapping(kind, headers):
 
 
 def check(kind, mapping):
-    """French messages for a mapping that cannot import (empty list when it can)."""
+    """Messages (lazy strings) for a mapping that cannot import (empty list when it can)."""
     known = {field.name: field for field in FIELDS[kind]}
     used, errors = {}, []
     for header, field in mapping.items():
         if not field:
             continue
         if field not in known:
-            errors.append(f"Champ inconnu « {field} » pour la colonne « {header} ».")
+            errors.append(
+                _l(
+                    "Champ inconnu « %(field)s » pour la colonne « %(header)s ».",
+                    field=field,
+                    header=header,
+                )
+            )
         elif field in used:
             errors.append(
-                f"« {french(known[field].label)} » est choisi pour deux colonnes : "
-                f"« {used[field]} » et « {header} »."
+                _l(
+                    "« %(label)s » est choisi pour deux colonnes : « %(first)s » "
+                    "et « %(header)s ».",
+                    label=known[field].label,
+                    first=used[field],
+                    header=header,
+                )
             )
         used.setdefault(field, header)
     for field in known.values():
         if field.required and field.name not in used:
-            errors.append(f"Choisissez la colonne qui contient « {french(field.label)} ».")
+            errors.append(
+                _l("Choisissez la colonne qui contient « %(label)s ».", label=field.label)
+            )
     return errors
 
 

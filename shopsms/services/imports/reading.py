@@ -13,6 +13,8 @@ import io
 import os
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
 MAX_FIELD = 1024 * 1024
@@ -22,11 +24,12 @@ MAX_LINE_BYTES = 4 * MAX_FIELD
 csv.field_size_limit(MAX_FIELD)
 
 REPLACEMENT = "\ufffd"
-NOT_CSV = (
+NOT_CSV = _l(
     "Ce fichier n'est pas un fichier CSV (classeur Excel, PDF, image…). "
     "Enregistrez le fichier au format CSV (séparateur point-virgule) depuis votre tableur, "
     "puis importez-le."
 )
+_TOO_LONG = _l("Ligne trop longue : ce n'est pas une ligne de CSV.")
 
 
 class FileError(ValueError):
@@ -109,23 +112,25 @@ def detect(path):
         raw = raw[: raw.rindex(b"\n")]
     sample = raw.decode(encoding, errors="replace")
     if not sample.strip():
-        raise FileError("Le fichier est vide.")
+        raise FileError(_l("Le fichier est vide."))
     delimiter = detect_delimiter(sample)
     try:
         headers = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
     except csv.Error as error:
-        raise FileError(f"{NOT_CSV} ({error})") from error
+        raise FileError(NOT_CSV) from error
     headers = [header.strip() for header in headers]
     while len(headers) > 1 and not headers[-1]:
         headers.pop()  # a trailing separator on every line is not a column
     if not any(headers):
-        raise FileError("La première ligne doit contenir le nom des colonnes.")
+        raise FileError(_l("La première ligne doit contenir le nom des colonnes."))
     if len(headers) < 2:
-        raise FileError("Une seule colonne trouvée : le séparateur doit être « ; » ou « , ».")
+        raise FileError(_l("Une seule colonne trouvée : le séparateur doit être « ; » ou « , »."))
     if any(REPLACEMENT in header for header in headers):
         raise FileError(
-            "La première ligne (noms des colonnes) contient des caractères illisibles : "
-            "enregistrez le fichier en UTF-8 ou en CSV Windows."
+            _l(
+                "La première ligne (noms des colonnes) contient des caractères illisibles : "
+                "enregistrez le fichier en UTF-8 ou en CSV Windows."
+            )
         )
     return FileFormat(encoding=encoding, delimiter=delimiter, headers=headers)
 
@@ -192,9 +197,7 @@ class RowReader:
                 return
             except _LongLine:
                 self.offset = self._binary.tell()
-                yield Record(
-                    start, None, "Ligne trop longue : ce n'est pas une ligne de CSV.", self.lines
-                )
+                yield Record(start, None, _TOO_LONG, self.lines)
                 continue
             except csv.Error:
                 # The csv module resets itself at the next record: read on.
@@ -202,8 +205,11 @@ class RowReader:
                 yield Record(
                     start,
                     None,
-                    f"Valeur trop longue (plus de {MAX_FIELD // 1024} Kio) ou guillemet non "
-                    "fermé : vérifiez les guillemets de cette ligne.",
+                    _l(
+                        "Valeur trop longue (plus de %(kib)s Kio) ou guillemet non "
+                        "fermé : vérifiez les guillemets de cette ligne.",
+                        kib=MAX_FIELD // 1024,
+                    ),
                     self.lines,
                 )
                 continue

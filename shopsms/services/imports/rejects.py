@@ -5,6 +5,10 @@ import csv
 import os
 from pathlib import Path
 
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
 # A cell starting with one of these is a formula for a spreadsheet (CSV injection):
 # the reject file repeats what came in, so it must not run it. fields.text() takes the
 # quote away again when the corrected file comes back.
@@ -16,6 +20,14 @@ def safe(value):
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
+def language(run):
+    """The file is written by a job, with nobody's request: in the language of the person
+    who started the import (their choice in ShopSMS), else the application's."""
+    chosen = run.user.locale if run.user is not None else None
+    config = current_app.config
+    return chosen if chosen in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
+
+
 class Rejects:
     """Opened at the first refused row (appending when a run resumes), in UTF-8 with a
     BOM and ';' so that a spreadsheet opens it."""
@@ -23,6 +35,7 @@ class Rejects:
     def __init__(self, run, folder, label):
         self.run, self.folder, self.label = run, folder, label
         self.file = None
+        self.language = language(run)
 
     def _open(self):
         path = Path(self.run.reject_path or self.folder / f"rejets-{self.run.id}.csv")
@@ -34,7 +47,8 @@ class Rejects:
         self.file = open(path, "w" if fresh else "a", encoding=encoding, newline="")  # noqa: SIM115
         self.writer = csv.writer(self.file, delimiter=";")
         if fresh:
-            self.writer.writerow(["Ligne", "Colonne", "Motif", *map(safe, self.run.headers)])
+            titles = (_l("Ligne"), _l("Colonne"), _l("Motif"))
+            self.writer.writerow([*map(str, titles), *map(safe, self.run.headers)])
         self.run.reject_path = str(path)
 
     def write(self, rows):
@@ -42,16 +56,19 @@ class Rejects:
         warnings), in line order."""
         if not rows:
             return
-        if self.file is None:
-            self._open()
-        for row in sorted(rows, key=lambda row: row.line):
-            problems = row.errors or row.warnings
-            columns = ", ".join(dict.fromkeys(self.label(self.run, f) for f, _ in problems if f))
-            reasons = " ; ".join(message for _, message in problems)
-            if not row.errors:
-                reasons = "Importée, sauf : " + reasons
-            cells = row.raw if isinstance(row.raw, list) else []
-            self.writer.writerow([row.line, safe(columns), safe(reasons), *map(safe, cells)])
+        with force_locale(self.language):
+            if self.file is None:
+                self._open()
+            for row in sorted(rows, key=lambda row: row.line):
+                problems = row.errors or row.warnings
+                columns = ", ".join(
+                    dict.fromkeys(self.label(self.run, f) for f, _ in problems if f)
+                )
+                reasons = " ; ".join(str(message) for _, message in problems)
+                if not row.errors:
+                    reasons = str(_l("Importée, sauf : %(reasons)s", reasons=reasons))
+                cells = row.raw if isinstance(row.raw, list) else []
+                self.writer.writerow([row.line, safe(columns), safe(reasons), *map(safe, cells)])
         self.file.flush()
 
     def close(self):

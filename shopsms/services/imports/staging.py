@@ -19,6 +19,7 @@ second import of the same file counts every row unchanged.
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql
 
 from ...extensions import db
@@ -413,17 +414,18 @@ def no_jit(cursor):
 
 
 def refusal(problem, number, client):
-    """(field, French reason) of a row SQL refused."""
-    return {
-        "owner": ("external_id", "Cette fiche appartient à un autre magasin."),
-        "no_store": ("store", "Magasin manquant : indiquez son code (ex. 001)."),
-        "client_unknown": (
-            "client",
-            f"Client inconnu « {client} » : importez d'abord ses données client.",
-        ),
-        "client_store": ("client", "Ce client appartient à un autre magasin."),
-        "number": ("number", f"N° « {number} » déjà utilisé par une autre fiche."),
-    }[problem]
+    """(field, reason: a lazy string) of a row SQL refused."""
+    if problem == "owner":
+        return "external_id", _l("Cette fiche appartient à un autre magasin.")
+    if problem == "no_store":
+        return "store", _l("Magasin manquant : indiquez son code (ex. 001).")
+    if problem == "client_unknown":
+        return "client", _l(
+            "Client inconnu « %(client)s » : importez d'abord ses données client.", client=client
+        )
+    if problem == "client_store":
+        return "client", _l("Ce client appartient à un autre magasin.")
+    return "number", _l("N° « %(number)s » déjà utilisé par une autre fiche.", number=number)
 
 
 def write(plan, rows, scope, fast=None):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ...extensions import db
@@ -112,12 +113,21 @@ def screen(rows, scope, outcome, *, seen=None):
         row.external_id = row.values["external_id"]
         if row.external_id in batch:
             row.errors.append(
-                ("external_id", f"Identifiant en double (déjà ligne {batch[row.external_id]}).")
+                (
+                    "external_id",
+                    _l(
+                        "Identifiant en double (déjà ligne %(line)s).",
+                        line=batch[row.external_id],
+                    ),
+                )
             )
             continue
         if seen is not None and row.external_id in seen:
             row.errors.append(
-                ("external_id", "Identifiant en double : déjà présent plus haut dans le fichier.")
+                (
+                    "external_id",
+                    _l("Identifiant en double : déjà présent plus haut dans le fichier."),
+                )
             )
             continue
         batch[row.external_id] = row.line
@@ -147,9 +157,9 @@ def upsert(kind, rows, scope, *, seen=None):
     for row in live:
         old = existing.get(row.external_id)
         if old is not None and scope.store_id is not None and old.store_id != scope.store_id:
-            row.errors.append(("external_id", "Cette fiche appartient à un autre magasin."))
+            row.errors.append(("external_id", _l("Cette fiche appartient à un autre magasin.")))
         elif old is None and "store_id" not in row.columns:
-            row.errors.append(("store", "Magasin manquant : indiquez son code (ex. 001)."))
+            row.errors.append(("store", _l("Magasin manquant : indiquez son code (ex. 001).")))
     live = _keep(live, outcome)
     if kind == "clients":
         _client_columns(live, existing)
@@ -176,7 +186,7 @@ def resolve_store(row, stores, codes, scope):
     code = row.values.get("store") or ""
     if code:
         if code not in stores:
-            row.errors.append(("store", f"Magasin inconnu « {code} »."))
+            row.errors.append(("store", _l("Magasin inconnu « %(code)s ».", code=code)))
             return
         store_id = stores[code]
     elif scope.store_id is not None:
@@ -185,7 +195,13 @@ def resolve_store(row, stores, codes, scope):
         return  # an update keeps the store; a creation will be refused for want of one
     if scope.store_id is not None and store_id != scope.store_id:
         row.errors.append(
-            ("store", f"Vous ne pouvez écrire que pour le magasin {codes[scope.store_id]}.")
+            (
+                "store",
+                _l(
+                    "Vous ne pouvez écrire que pour le magasin %(code)s.",
+                    code=codes[scope.store_id],
+                ),
+            )
         )
         return
     row.columns["store_id"] = store_id
@@ -245,13 +261,15 @@ def _client_references(rows, scope):
             row.errors.append(
                 (
                     "client",
-                    f"Client inconnu « {row.values['client']} » : importez d'abord ses "
-                    "données client.",
+                    _l(
+                        "Client inconnu « %(client)s » : importez d'abord ses données client.",
+                        client=row.values["client"],
+                    ),
                 )
             )
         elif scope.store_id is not None and store_id != scope.store_id:
             # A store's file or token reaches its own clients only, as its staff do.
-            row.errors.append(("client", "Ce client appartient à un autre magasin."))
+            row.errors.append(("client", _l("Ce client appartient à un autre magasin.")))
         else:
             row.columns["client_id"] = client_id
 
@@ -299,7 +317,9 @@ def _check_numbers(model, rows, existing):
             continue
         owner = owners.get(number)
         if (owner is not None and owner != row.external_id) or number in taken:
-            row.errors.append(("number", f"N° « {number} » déjà utilisé par une autre fiche."))
+            row.errors.append(
+                ("number", _l("N° « %(number)s » déjà utilisé par une autre fiche.", number=number))
+            )
             continue
         taken[number] = row.external_id
 
