@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import Setting, Store
 from ..sms.stop import DEFAULT_SHORT_CODE
 from . import audit, secret_box
-from .settings_rules import GATEWAYS, check_window, clean, clean_rate  # noqa: F401
+from .settings_rules import GATEWAYS, RATES, check_window, clean, clean_rate  # noqa: F401
 
 DEFAULTS = {
     # Shown on the client's phone; the seed's rules apply (sms.sender).
@@ -272,3 +272,51 @@ def gateway_config(config):
         if values[key]:
             merged[config_key] = values[key]
     return merged
+
+
+# --- saving what a « Paramètres » tab checked -----------------------------------------------
+#
+# The screens read and check the fields (web/settings/forms.py, with settings_rules.clean,
+# the rules a job, the CLI or the API use too); these write what was checked, all or
+# nothing: one commit, each change audited.
+
+
+def save(values, *, user, store_id=None):
+    """Write the values that differ from those in force (a store keeps following the
+    chain for every value it did not change); returns how many changed."""
+    current = get_many(list(values), store_id)
+    changed = sum(
+        put(key, value, user=user, store_id=store_id, commit=False)
+        for key, value in values.items()
+        if value != current[key]
+    )
+    db.session.commit()
+    return changed
+
+
+def save_stores(enabled, *, stores, platform_link, platform_entity, user):
+    """« Magasins »: the SMS module of each of `stores` (on for the ids in `enabled`) and
+    the « Liaison plate-forme de services »."""
+    changed = sum(
+        set_sms_enabled(store.id, store.id in enabled, user=user, commit=False) for store in stores
+    )
+    return changed + save(
+        {"platform_link": platform_link, "platform_entity": platform_entity}, user=user
+    )
+
+
+def save_gateway(values, *, secrets, clear, in_service, user):
+    """« Passerelle »: the gateway (written only when changed: an untouched one keeps
+    following SMS_GATEWAY), its settings, and the secrets typed (blank keeps the one in
+    force; a key in `clear` removes the stored one)."""
+    values = dict(values)
+    gateway = values.pop("gateway")
+    changed = 0
+    if gateway != in_service:
+        changed += put("gateway", gateway, user=user, commit=False)
+    for key in sorted(SECRETS):
+        if secrets.get(key):
+            changed += put(key, secrets[key], user=user, commit=False)
+        elif key in clear:
+            changed += put(key, "", user=user, commit=False)
+    return changed + save(values, user=user)

@@ -1,5 +1,6 @@
 """« Paramètres »: what a person typed → the value to store, or a French message saying
-what to fix. Pure: no database (services/settings.py stores, settings_forms.py saves)."""
+what to fix. Pure: no database (services/settings.py stores and saves; the screens'
+forms, web/settings/forms.py, check each field here)."""
 
 import re
 from datetime import time
@@ -103,5 +104,14 @@ def check_window(start, end):
     return ""
 
 
-def clean_rate(raw, label, low, high):
-    return _int(raw, low, high, label)
+# The gateways' pace, set for each gateway: lowest, highest, the label the error names.
+RATES = {
+    "batch_size": (1, 10_000, _l("SMS par lot")),
+    "messages_per_second": (0, 10_000, _l("SMS par seconde")),
+}
+
+
+def clean_rate(key, gateway, raw):
+    """One gateway's `key` (batch_size, messages_per_second) for what a person typed."""
+    low, high, label = RATES[key]
+    return _int(raw, low, high, f"{label} ({gateway})")

@@ -67,6 +67,26 @@ def test_bad_values_say_what_to_fix_and_keep_what_was_typed(app, client_as, fiel
         assert not db.session.scalars(saved).all()  # nothing saved
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("max_parts", "9" * 5000, "saisissez un nombre entier"),
+        ("low_credit_threshold", "\x00douze", "saisissez un nombre entier"),
+        ("sending_start", "\u202e9h00", "au format HH:MM"),
+        ("stop_short_code", "\u0663\u0666\u0666\u0660\u0668" * 2, "de 4 à 6 chiffres"),
+    ],
+)
+def test_hostile_values_get_a_french_message_on_their_field(app, client_as, field, value,
+                                                            message):  # fmt: skip
+    client = client_as("admin")
+    token = csrf_token(client.get("/parametres/").text)
+    response = client.post("/parametres/", data=GENERAL | {field: value, "csrf_token": token})
+    assert response.status_code == 400
+    text = html.unescape(response.text)
+    assert re.search(f'name="{field}"[^>]*aria-invalid="true"', text)
+    assert message in text
+
+
 def test_sender_id_checked_live(client_as):
     client = client_as("manager")
     part = client.get("/parametres/expediteur?sender_id=0612345678",

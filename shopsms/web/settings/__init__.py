@@ -14,11 +14,12 @@ from ... import access, inputs
 from ...extensions import db
 from ...gateways import active_name
 from ...models import Store
-from ...services import listings, settings, settings_forms, settings_journal
+from ...services import listings, settings, settings_journal
 from ...sms.sender import SENDER_ID_RULES, validate_sender_id
 from ...sms.stop import stop_mention
 from ..access import role_required
 from ..helpers import render
+from . import forms
 
 bp = Blueprint("settings", __name__, url_prefix="/parametres")
 
@@ -88,11 +89,11 @@ def _general_page(store, form=None, errors=None, status=200):
             values=values,
             shown=shown,
             errors=errors or {},
-            editable=settings_forms.general_keys(store),
+            editable=forms.general_keys(store),
             target=store,
             overridden=[
                 STORE_KEY_LABELS.get(key, key)
-                for key in settings_forms.general_keys(store)
+                for key in forms.general_keys(store)
                 if store and settings.is_set(key, store.id)
             ],
             days=[DAY_NAMES[day] for day in sorted(values["sending_days"]) if 0 <= day < 7],
@@ -124,10 +125,11 @@ def index():
 @role_required("manager")
 def save():
     store = _target_store()
-    saved = settings_forms.save_general(current_user, store, request.form)
-    if not saved.ok:
-        return _general_page(store, saved.form, saved.errors, status=400)
-    flash(_("Paramètres enregistrés.") if saved.changed else _("Aucune modification."), "success")
+    form = forms.GeneralForm(store)
+    if not form.validate():
+        return _general_page(store, form.typed(), form.field_errors(), status=400)
+    changed = settings.save(form.values(), user=current_user, store_id=store.id if store else None)
+    flash(_("Paramètres enregistrés.") if changed else _("Aucune modification."), "success")
     return _back_to_general(store)
 
 
@@ -140,7 +142,7 @@ def reset_store():
         abort(404)
     changed = sum(
         settings.reset(key, user=current_user, store_id=store.id)
-        for key in settings_forms.general_keys(store)
+        for key in forms.general_keys(store)
     )
     db.session.commit()
     flash(

@@ -1,18 +1,17 @@
 """« Paramètres > Passerelle »: the gateway in service, its credentials, its pace, and a
 test SMS. A stored secret never comes back into the page: it shows as set or not."""
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...gateways import active_name, settings_config
-from ...services import gateway_test, settings, settings_forms
+from ...services import gateway_test, settings
 from ..access import role_required
 from ..forms import Form, TextField
 from ..helpers import render
 from . import GATEWAY_LABELS, GATEWAYS, bp, public_values
-
-GATEWAY_TEXT_KEYS = settings_forms.GATEWAY_TEXT_KEYS
+from .forms import GATEWAY_TEXT_KEYS, GatewayForm
 
 
 def _page(form=None, errors=None, status=200, test_result=None):
@@ -58,10 +57,17 @@ def gateway():
 @bp.post("/passerelle")
 @role_required("admin")
 def save_gateway():
-    saved = settings_forms.save_gateway(current_user, request.form, in_service=active_name())
-    if not saved.ok:
-        return _page(saved.form, saved.errors, status=400)
-    flash(_("Paramètres enregistrés.") if saved.changed else _("Aucune modification."), "success")
+    form = GatewayForm()
+    if not form.validate():
+        return _page(form.typed(), form.field_errors(), status=400)
+    changed = settings.save_gateway(
+        form.values(),
+        secrets=form.secrets(),
+        clear=form.clear(),
+        in_service=active_name(),
+        user=current_user,
+    )
+    flash(_("Paramètres enregistrés.") if changed else _("Aucune modification."), "success")
     return redirect(url_for("settings.gateway"))
 
 

@@ -1,14 +1,16 @@
 """« Paramètres > Magasins »: « Activer le module SMS » store by store, and the
 « Liaison plate-forme de services » with its entity."""
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...services import listings, settings, settings_forms
+from ...services import listings, settings
+from ...services.settings_rules import PLATFORM_ENTITY_MAX
 from ..access import role_required
 from ..helpers import render
 from . import bp
+from .forms import StoresForm
 
 
 def _page(form=None, errors=None, status=200):
@@ -26,7 +28,7 @@ def _page(form=None, errors=None, status=200):
             values=values,
             enabled=enabled,
             errors=errors or {},
-            entity_max=settings_forms.PLATFORM_ENTITY_MAX,
+            entity_max=PLATFORM_ENTITY_MAX,
         ),
         status,
     )
@@ -41,8 +43,15 @@ def stores():
 @bp.post("/magasins")
 @role_required("admin")
 def save_stores():
-    saved = settings_forms.save_stores(current_user, listings.stores(current_user), request.form)
-    if not saved.ok:
-        return _page(saved.form, saved.errors, status=400)
-    flash(_("Paramètres enregistrés.") if saved.changed else _("Aucune modification."), "success")
+    form = StoresForm()
+    if not form.validate():
+        return _page(form.typed(), form.field_errors(), status=400)
+    changed = settings.save_stores(
+        set(form.sms_enabled.data),
+        stores=listings.stores(current_user),
+        platform_link=form.platform_link.cleaned,
+        platform_entity=form.platform_entity.cleaned,
+        user=current_user,
+    )
+    flash(_("Paramètres enregistrés.") if changed else _("Aucune modification."), "success")
     return redirect(url_for("settings.stores"))
