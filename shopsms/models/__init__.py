@@ -15,7 +15,7 @@ from .campaign import (
     DraftRecipient,
     Message,
 )
-from .client import CIVILITIES, SMS_CONSENTS, Client
+from .client import CIVILITIES, SMS_CONSENTS, Client, SharedNumber
 from .credit import CREDIT_KINDS, CreditEntry
 from .optout import InboundMessage, OptOut
 from .outbox import OutboxMessage
@@ -38,6 +38,7 @@ __all__ = [
     "CIVILITIES",
     "CREDIT_KINDS",
     "Campaign",
+    "SharedNumber",
     "CampaignCount",
     "Client",
     "CreditEntry",

@@ -101,6 +101,17 @@ class Message(db.Model):
         Index("ix_messages_campaign_state", "campaign_id", "state", "id"),
         Index("ix_messages_client_created", "client_id", "created_at"),
         Index("ix_messages_gateway_ref", "gateway", "gateway_ref"),
+        # The marketing pressure of a live count: the SMS counted in the cap's days, read
+        # from this index alone, not from every message ever sent (issue 15). Its states
+        # are services.campaigns.SENT_STATES (a test holds them equal).
+        Index(
+            "ix_messages_counted_created",
+            "created_at",
+            "client_id",
+            "campaign_id",
+            postgresql_where=sa.text("state IN ('submitting', 'submitted', 'delivered')"),
+            sqlite_where=sa.text("state IN ('submitting', 'submitted', 'delivered')"),
+        ),
         # « Résultats »: the control group's size without reading the campaign's messages.
         Index(
             "ix_messages_control",

@@ -126,3 +126,15 @@ class Client(db.Model):
 
     def __repr__(self):
         return f"<Client {self.number} {self.display_name}>"
+
+
+class SharedNumber(db.Model):
+    """A number that two clients or more share (a family's one mobile): kept by database
+    triggers on clients (migration 0028) as cards are written, whoever writes. The live
+    count of a selection counts a shared number once; every other reachable client has a
+    number of their own, so it need not group 100,000 numbers to find a few duplicates
+    (issue 15)."""
+
+    __tablename__ = "shared_numbers"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)  # E.164
