@@ -94,14 +94,17 @@ def ctx(app):
 
 
 def _empty_all_tables():
-    tables = db.metadata.sorted_tables
+    """DELETE, children first, on both databases. On PostgreSQL a TRUNCATE of the ~30
+    tables took 0.8 s a test (each table and index gets new files), DELETE of a test's
+    few rows 0.01 s; the sequences then restart at 1, as TRUNCATE … RESTART IDENTITY
+    made them (tests may name the first store's id)."""
     with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                connection.execute(table.delete())
+            connection.execute(
+                text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'")
+            )
 
 
 @pytest.fixture
