@@ -1,10 +1,12 @@
 """Extensions, created unbound and bound to the app in create_app()."""
 
 from flask_babel import Babel
+from flask_babel.speaklater import LazyString
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import escape
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 
@@ -22,6 +24,11 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login = LoginManager()
 babel = Babel()
+
+# A lazy string is text, often with what someone typed or a file held in it (« Magasin
+# inconnu « %(code)s » »): Flask-Babel's says it is HTML already (__html__ returns it as
+# it is), so Jinja would not escape it. No message of the catalogue holds markup.
+LazyString.__html__ = lambda self: escape(str(self))  # type: ignore[method-assign]
 
 
 @event.listens_for(Engine, "connect")

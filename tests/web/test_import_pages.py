@@ -204,6 +204,16 @@ def test_a_managers_preview_says_which_rows_belong_to_another_store(client_as, c
     assert "Vous ne pouvez écrire que pour le magasin 001." in preview.text
 
 
+def test_a_files_cells_in_a_reject_reason_are_shown_as_text(client_as, chain, tmp_path):
+    """A reason quotes the cell (« Magasin inconnu « … » »): as text, never as markup."""
+    path = tmp_path / "c.csv"
+    path.write_text("id;nom;magasin\nB1;UN;<b>x</b>\n", encoding="utf-8")  # a code: 10 at most
+    http = client_as("admin")
+    preview = http.get(upload(http, path, "clients").headers["Location"])
+    assert "<b>x</b>" not in preview.text
+    assert "Magasin inconnu « &lt;b&gt;x&lt;/b&gt; »." in preview.text
+
+
 def test_cancelling_a_preview_leaves_nothing_behind(app, client_as, chain, export, tmp_path):
     http = client_as("admin")
     location = upload(http, tmp_path / "export" / "clients.csv", "clients").headers["Location"]
