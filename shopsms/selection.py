@@ -45,7 +45,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from .inputs import INT_MAX, DateUnreadable, parse_amount, parse_int, read_date
 from .models import Client, Purchase, SharedNumber
 from .services import eligibility
 
@@ -124,8 +123,9 @@ class CriteriaErrors(ValueError):
         super().__init__("; ".join(map(str, errors.values())))
 
 
-def _day_month(value):
-    """ "25/12" or "25/12/1980" or "1980-12-25" → 1225."""
+def day_month(value, label):
+    """ "25/12", "25/12/1980" or "1980-12-25" → 1225 (None when empty): a birthday's day;
+    ValueError with the message to show."""
     value = value.strip()
     if not value:
         return None
@@ -138,81 +138,52 @@ def _day_month(value):
             day, month = int(bits[0]), int(bits[1])
         date(2000, month, day)  # a leap year: 29/02 is a birthday
     except (ValueError, IndexError):
-        raise ValueError from None
+        raise ValueError(_l("%(label)s : date incorrecte (jj/mm).", label=label)) from None
     return month * 100 + day
 
 
-def from_form(form):
-    """Criteria from the selection form's fields; raises CriteriaErrors saying what to fix."""
-    errors, values = {}, {}
-
-    def integer(name, label, minimum=0, maximum=INT_MAX):
-        raw = (form.get(name) or "").strip()
-        if not raw:
-            return None
-        try:
-            return parse_int(raw, label, minimum=minimum, maximum=maximum)
-        except ValueError as error:
-            errors[name] = str(error)
-            return None
-
-    def a_date(name, label):
-        raw = (form.get(name) or "").strip()
-        if not raw:
-            return None
-        try:
-            return read_date(raw)
-        except DateUnreadable:
-            errors[name] = _l("%(label)s : date incorrecte (jj/mm/aaaa).", label=label)
-            return None
-
-    values["created_store_id"] = integer("created_store_id", _l("Magasin de création"), 1)
-    values["last_visit_store_id"] = integer(
-        "last_visit_store_id", _l("Magasin de la dernière visite"), 1
-    )
-    values["brand_id"] = integer("brand_id", _l("Marque"), 1)
-    values["period_start"] = a_date("period_start", _l("Période, début"))
-    values["period_end"] = a_date("period_end", _l("Période, fin"))
-    if (
-        values["period_start"]
-        and values["period_end"]
-        and values["period_start"] > values["period_end"]
-    ):
+def from_values(values, unreadable=()):
+    """Criteria from what the selection form read (web/campaigns.CriteriaForm: stores,
+    brand, numbers, amount and days as values, None when left empty; choices and texts
+    as typed). `unreadable`: the fields the form could not read (it says why); the rules
+    between fields leave them out. Raises CriteriaErrors saying what else to fix."""
+    errors = {}
+    start, end = values.get("period_start"), values.get("period_end")
+    if start and end and start > end:
         errors["period_end"] = _l("Période : la fin est avant le début.")
-    raw = (form.get("revenue") or "").strip()
-    if raw:
-        try:
-            values["revenue"] = parse_amount(raw, _l("Chiffre d'affaires"))
-        except ValueError as error:
-            errors["revenue"] = str(error)
-    values["visits"] = integer("visits", _l("Nombre de passages"))
-    values["no_purchase_too"] = form.get("no_purchase_too") in ("1", "on", "true")
-    for op in ("revenue_op", "visits_op"):
-        values[op] = form.get(op) if form.get(op) in COMPARISONS else "gte"
-    values["absent_days"] = integer(
-        "absent_days", _l("Clients qui ne sont pas venus depuis"), 1, ABSENT_DAYS_MAX
-    )
-    values["city"] = (form.get("city") or "").strip()
-    postal = (form.get("postal_code") or "").strip().replace(" ", "").upper()
+    postal = (values.get("postal_code") or "").strip().replace(" ", "").upper()
     if postal and not postal.isalnum():
         errors["postal_code"] = _l("Code postal : chiffres seulement (département, ou plus).")
-    values["postal_code"] = postal
-    birthdays = (("birthday_from", _l("Anniversaire, du")), ("birthday_to", _l("Anniversaire, au")))
-    for name, label in birthdays:
-        try:
-            values[name] = _day_month(form.get(name) or "")
-        except ValueError:
-            errors[name] = _l("%(label)s : date incorrecte (jj/mm).", label=label)
-    one_date = (values.get("birthday_from") is None) != (values.get("birthday_to") is None)
-    if one_date and not errors.keys() & {"birthday_from", "birthday_to"}:
+    birthdays = (values.get("birthday_from"), values.get("birthday_to"))
+    one_date = (birthdays[0] is None) != (birthdays[1] is None)
+    if one_date and not set(unreadable) & {"birthday_from", "birthday_to"}:
         errors["birthday_to"] = _l("Anniversaire : donnez les deux dates (du … au …).")
-    values["name"] = (form.get("name") or "").strip()
-    values["sms"] = form.get("sms") if form.get("sms") in SMS_CHOICES else "all"
-    for name in ("address_incomplete", "npai"):
-        values[name] = form.get(name) if form.get(name) in TRI_CHOICES else "all"
     if errors:
         raise CriteriaErrors(errors)
-    return Criteria(**{k: v for k, v in values.items() if v is not None or k in ()})
+
+    def choice(name, choices, default):
+        return values.get(name) if values.get(name) in choices else default
+
+    read = {
+        name: values.get(name)
+        for name in (
+            "created_store_id", "last_visit_store_id", "brand_id", "period_start",
+            "period_end", "revenue", "visits", "absent_days", "birthday_from", "birthday_to",
+        )
+        if values.get(name) is not None
+    }  # fmt: skip
+    return Criteria(
+        **read,
+        revenue_op=choice("revenue_op", COMPARISONS, "gte"),
+        visits_op=choice("visits_op", COMPARISONS, "gte"),
+        no_purchase_too=bool(values.get("no_purchase_too")),
+        city=(values.get("city") or "").strip(),
+        postal_code=postal,
+        name=(values.get("name") or "").strip(),
+        sms=choice("sms", SMS_CHOICES, "all"),
+        address_incomplete=choice("address_incomplete", TRI_CHOICES, "all"),
+        npai=choice("npai", TRI_CHOICES, "all"),
+    )
 
 
 # --- to SQL --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 progress bar while something is going out."""
 
 from datetime import datetime, time
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import (
@@ -23,6 +24,7 @@ from wtforms import StringField
 
 from .. import access, formats, selection
 from ..extensions import db
+from ..inputs import INT_MAX, parse_amount, parse_int
 from ..models import Brand, Store
 from ..services import (
     campaigns,
@@ -38,7 +40,7 @@ from ..services import (
 from ..sms import phones
 from . import composer
 from .access import role_required
-from .forms import CheckField, DayField, Form, IdField, TextField
+from .forms import CheckField, DayField, Form, IdField, ParsedField, TextField
 from .helpers import render
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campagnes")
@@ -132,9 +134,12 @@ def _values_from(criteria):
     return values
 
 
+DATE_UNREADABLE = _l("%(label)s : date incorrecte (jj/mm/aaaa).")
+
+
 class BuildForm(Form):
     """« Liste des clients » and « Enregistrer la sélection », beside the criteria (read by
-    selection.from_form, shared with the live count and the saved selections)."""
+    CriteriaForm, shared with the live count)."""
 
     action = TextField()
     replaces = IdField()
@@ -175,12 +180,63 @@ class DraftForm(Form):
     test_phone = TextField(strip=False)
 
 
-def _parse(form):
-    values = {key: (form.get(key) or "") for key in form}
-    try:
-        return selection.from_form(form), values, None
-    except selection.CriteriaErrors as error:
-        return None, values, error.errors
+def _whole(minimum=0, maximum=INT_MAX):
+    return partial(parse_int, minimum=minimum, maximum=maximum)
+
+
+class CriteriaForm(Form):
+    """The selection's criteria (« Sélection des filtres »), read alike by the page, its
+    live count (htmx GET at each change: the fields' names are the query's) and
+    « Liste des clients » (POST); selection.from_values makes them Criteria."""
+
+    class Meta:
+        csrf = False  # read by GETs too; the POST's token is checked by CSRFProtect
+
+    created_store_id = ParsedField(_l("Magasin de création"), reader=_whole(1))
+    last_visit_store_id = ParsedField(_l("Magasin de la dernière visite"), reader=_whole(1))
+    brand_id = ParsedField(_l("Marque"), reader=_whole(1))
+    period_start = DayField(_l("Période, début"), message=DATE_UNREADABLE)
+    period_end = DayField(_l("Période, fin"), message=DATE_UNREADABLE)
+    revenue = ParsedField(_l("Chiffre d'affaires"), reader=parse_amount)
+    revenue_op = TextField()
+    visits = ParsedField(_l("Nombre de passages"), reader=_whole())
+    visits_op = TextField()
+    no_purchase_too = TextField()
+    absent_days = ParsedField(
+        _l("Clients qui ne sont pas venus depuis"),
+        reader=_whole(1, selection.ABSENT_DAYS_MAX),
+    )
+    city = TextField(strip=False)
+    postal_code = TextField(strip=False)
+    birthday_from = ParsedField(_l("Anniversaire, du"), reader=selection.day_month)
+    birthday_to = ParsedField(_l("Anniversaire, au"), reader=selection.day_month)
+    name = TextField(strip=False)
+    sms = TextField()
+    address_incomplete = TextField()
+    npai = TextField()
+
+    def typed(self):
+        """The fields as typed, to show them again."""
+        return {name: field.raw_data[0] for name, field in self._fields.items() if field.raw_data}
+
+    def criteria(self):
+        """(Criteria, None), or (None, {field: message}) for what to fix."""
+        self.validate()
+        errors = self.field_errors()
+        values = {name: field.data for name, field in self._fields.items()}
+        values["no_purchase_too"] = self.no_purchase_too.data in ("1", "on", "true")
+        try:
+            criteria = selection.from_values(values, unreadable=errors)
+        except selection.CriteriaErrors as error:
+            return None, error.errors | errors
+        return (None, errors) if errors else (criteria, None)
+
+
+def _parse(formdata=None):
+    """The criteria of the query (a GET's) or of the posted form."""
+    form = CriteriaForm() if formdata is None else CriteriaForm(formdata=formdata)
+    criteria, errors = form.criteria()
+    return criteria, form.typed(), errors
 
 
 @bp.get("/nouvelle")
@@ -277,8 +333,9 @@ def to_reports():
 @role_required("staff")
 def build():
     """« Liste des clients »: freeze the selection into a draft campaign."""
-    criteria, values, errors = _parse(request.form)
+    criteria, values, errors = _parse()
     form = BuildForm()
+    values["selection_name"] = form.selection_name.data
     replaces = form.replaces.data
     if errors:
         return _selection_page(None, values, errors=errors, replaces=replaces, status=422)

@@ -126,6 +126,23 @@ class DayField(_ReadField):
         return value.isoformat()
 
 
+class ParsedField(_ReadField):
+    """A field read by a reader that says what to type (inputs.parse_int, parse_amount…,
+    called with what was typed, trimmed, and the field's label): its message goes on the
+    field. None when nothing was typed."""
+
+    def __init__(self, label=None, validators=None, *, reader, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.reader = reader
+
+    def read(self, raw):
+        raw = raw.strip()
+        return self.reader(raw, self.label.text) if raw else None
+
+    def say(self, error):
+        return error.args[0]
+
+
 def positive_ids(values):
     """What inputs.ids reads, but 0: no row has it."""
     return [found for found in inputs.ids(values) if found > 0]

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from flask import request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from shopsms import demo, selection
 from shopsms.extensions import db
 from shopsms.models import Brand, Client, OptOut, Purchase, Store
 from shopsms.services.clients import search_name
+from shopsms.web.campaigns import CriteriaForm
 from tests.services.selection_oracle import brute_force
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -187,26 +189,38 @@ def test_the_live_count_gives_the_reasons():
     assert count.found == count.reachable + count.excluded_total
 
 
-def test_form_errors_say_what_to_fix():
-    with pytest.raises(selection.CriteriaErrors) as raised:
-        selection.from_form(
-            {"revenue": "beaucoup", "period_start": "31/12/2025", "period_end": "01/01/2025",
-             "birthday_from": "32/01", "absent_days": "-3"}
-        )  # fmt: skip
-    errors = raised.value.errors
-    assert errors["revenue"].startswith("Chiffre d'affaires")
-    assert "avant le début" in errors["period_end"]
-    assert "jj/mm" in errors["birthday_from"]
-    assert "au moins" in errors["absent_days"]
-    parsed = selection.from_form(
-        {"revenue": "1 500,50", "revenue_op": "lte", "postal_code": "64 2", "sms": "with",
-         "birthday_from": "20/12", "birthday_to": "10/01", "period_start": "2025-01-01"}
+def criteria_of(app, query):
+    """What the selection page's form (and its live count) reads from a query."""
+    with app.test_request_context(query_string=query):
+        return CriteriaForm(formdata=request.args).criteria()
+
+
+def test_form_errors_say_what_to_fix(app):
+    criteria, errors = criteria_of(
+        app,
+        {"revenue": "beaucoup", "period_start": "31/12/2025", "period_end": "01/01/2025",
+         "birthday_from": "32/01", "absent_days": "-3", "created_store_id": "\x00"},
     )  # fmt: skip
+    assert criteria is None
+    assert errors["revenue"].startswith("Chiffre d'affaires")
+    assert "avant le début" in errors["period_end"]  # said with the fields' own messages
+    assert "jj/mm" in errors["birthday_from"]
+    assert "birthday_to" not in errors  # « give both dates » waits for the first to be read
+    assert "au moins" in errors["absent_days"]
+    assert errors["created_store_id"].startswith("Magasin de création")
+    parsed, errors = criteria_of(
+        app,
+        {"revenue": "1 500,50", "revenue_op": "lte", "postal_code": "64 2", "sms": "with",
+         "birthday_from": "20/12", "birthday_to": "10/01", "period_start": "2025-01-01"},
+    )  # fmt: skip
+    assert errors is None
     assert parsed == selection.Criteria(
         revenue=Decimal("1500.50"), revenue_op="lte", postal_code="642", sms="with",
         birthday_from=1220, birthday_to=110, period_start=date(2025, 1, 1),
     )  # fmt: skip
     assert selection.Criteria.from_dict(parsed.to_dict()) == parsed
+    _, errors = criteria_of(app, {"birthday_from": "20/12", "postal_code": "64-2"})
+    assert set(errors) == {"birthday_to", "postal_code"}
 
 
 def test_edge_cases_agree_with_the_plain_filter(make_client, store):
