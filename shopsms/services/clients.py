@@ -73,8 +73,7 @@ def phone_fields(tel1, tel2):
     """The columns derived from tel1/tel2: where an SMS goes (tel1 if a mobile, else
     tel2: the seed's rule), and what the phone search reads."""
     classified = [classify(tel1), classify(tel2)]
-    mobile = next((p.e164 for p in classified if p.kind == phones.MOBILE), None)
-    return {"sms_number": mobile, "phone_digits": _digits_of(classified)}
+    return {"sms_number": phones.first_mobile(classified), "phone_digits": _digits_of(classified)}
 
 
 def name_words(text):

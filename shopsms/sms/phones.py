@@ -8,6 +8,7 @@ Every check goes through `classify`, so that parsing rules live in one place.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -149,13 +150,15 @@ def _parse_valid(text: str, region: str) -> phonenumbers.PhoneNumber | None:
     return None
 
 
+def first_mobile(phones: Iterable[PhoneClass]) -> str | None:
+    """Where an SMS goes, the one rule: the first of the card's numbers (Tél. 1, then
+    Tél. 2) that is a mobile, in E.164; None when neither is."""
+    return next((phone.e164 for phone in phones if phone.kind == MOBILE), None)
+
+
 def sms_number(tel1: str | None, tel2: str | None, region: str = "FR") -> str | None:
     """The E.164 mobile an SMS goes to: tel1 if it is a mobile, else tel2, else None."""
-    for raw in (tel1, tel2):
-        phone = classify(raw, region)
-        if phone.kind == MOBILE:
-            return phone.e164
-    return None
+    return first_mobile(classify(raw, region) for raw in (tel1, tel2))
 
 
 def no_sms_reason(tel1: str | None, tel2: str | None, region: str = "FR") -> str | None:
