@@ -49,8 +49,12 @@ class OutsideSendingHours(CampaignError):
     def __init__(self, next_allowed):
         self.next_allowed = next_allowed  # aware, Europe/Paris
         super().__init__(
-            "Les SMS publicitaires partent du lundi au samedi aux heures d'envoi, jamais un "
-            f"jour férié. Prochain créneau : {next_allowed:%d/%m/%Y à %H:%M}."
+            _l(
+                "Les SMS publicitaires partent du lundi au samedi aux heures d'envoi, jamais "
+                "un jour férié. Prochain créneau : %(day)s à %(hour)s.",
+                day=f"{next_allowed:%d/%m/%Y}",
+                hour=f"{next_allowed:%H:%M}",
+            )
         )
 
 

@@ -87,10 +87,10 @@ def send(raw_phone, *, user):
                 break
             if result.held_until is not None:
                 raise RuntimeError(
-                    result.reason or "l'envoi est retenu (heures d'envoi ou envoi différé)"
+                    result.reason or _l("l'envoi est retenu (heures d'envoi ou envoi différé)")
                 )
         else:
-            raise RuntimeError("pas de réponse après plusieurs essais")
+            raise RuntimeError(_l("pas de réponse après plusieurs essais"))
     except Exception as error:  # the gateway's own failure is the answer we report
         # The gateways word their errors without secrets (see gateways/kannel.py _mask).
         why = _l("La passerelle n'a pas pris le SMS : %(error)s", error=error)

@@ -698,7 +698,7 @@ def record_return(user, lines):
             db.session.rollback()
             db.session.refresh(ticket)
             raise return_refusal(ticket) or RepairError(
-                f"Fiche {ticket.number} : elle n'est plus à l'atelier."
+                _l("Fiche %(number)s : elle n'est plus à l'atelier.", number=ticket.number)
             )
         _apply_return(ticket, line)
         audit.record("repair.return", user=user, store_id=ticket.store_id, obj=ticket)

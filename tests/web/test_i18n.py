@@ -93,3 +93,18 @@ def test_a_count_outside_a_request_is_said_in_french(app):
             "Crédits insuffisants : cet envoi coûte 1 crédit "
         )
     assert "coûte 2 crédits et il en reste 0" in str(NotEnoughCredits(2, 0))
+
+
+def test_service_refusals_are_said_in_the_persons_language(app):
+    from datetime import datetime
+
+    from flask import session
+
+    from shopsms.services.campaigns import OutsideSendingHours
+
+    refused = OutsideSendingHours(datetime(2026, 3, 16, 9, 0))
+    with app.test_request_context():
+        assert str(refused).endswith("Prochain créneau : 16/03/2026 à 09:00.")
+    with app.test_request_context():
+        session["locale"] = "en"
+        assert str(refused).endswith("Next slot: 16/03/2026 at 09:00.")
