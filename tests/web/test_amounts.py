@@ -15,8 +15,7 @@ from shopsms.models import Client
 from shopsms.services import reports
 from shopsms.services.imports import fields
 from shopsms.web.campaigns import CriteriaForm
-from shopsms.web.repairs.forms import parse_amount as repair_amount
-from shopsms.web.repairs.forms import parse_date as repair_date
+from shopsms.web.repairs.forms import ListForm
 from tests.conftest import csrf_token
 
 TYPED = "12,50 €"
@@ -47,14 +46,14 @@ def test_what_is_not_an_amount():
 
 def test_every_way_in_reads_12_50_euros_alike(app):
     with app.test_request_context():
-        errors = {}
-        assert repair_amount(TYPED, "client_price", errors, "Montant") == Decimal("12.50")
-        assert not errors
         assert fields.parse_amount(TYPED) == Decimal("12.50")  # the import and the API
         assert inputs.parse_amount(TYPED, "Montant") == Decimal("12.50")
     with app.test_request_context(query_string={"revenue": TYPED}):
         criteria, _ = CriteriaForm(formdata=request.args).criteria()  # the selection's
         assert criteria.revenue == Decimal("12.50")
+    with app.test_request_context(query_string={"criteres": "1", "montant_de": TYPED}):
+        criteria, errors = ListForm(formdata=request.args).criteria(None)  # the SAV list's
+        assert (criteria.amount_min, errors) == (Decimal("12.50"), {})
 
 
 def test_the_client_form_takes_12_50_euros(app, client_as):
@@ -83,11 +82,15 @@ def test_every_way_in_reads_a_typed_day_alike(app):
     for typed in ("31/02/2024", "demain", "01/01/1850", "2024-13-01"):
         with pytest.raises(inputs.DateUnreadable):
             inputs.read_date(typed)
+    typed = {"criteres": "1", "du": "14/03/2026", "au": "2026-03-14"}
+    with app.test_request_context(query_string=typed):
+        criteria, errors = ListForm(formdata=request.args).criteria(None)  # the SAV list's
+        assert (criteria.date_from, criteria.date_to, errors) == (
+            date(2026, 3, 14),
+            date(2026, 3, 14),
+            {},
+        )
     with app.test_request_context():
-        errors = {}
-        assert repair_date("14/03/2026", "on", errors, "Date") == date(2026, 3, 14)
-        assert repair_date("2026-03-14", "on", errors, "Date") == date(2026, 3, 14)
-        assert not errors
         assert fields.parse_date("14/03/2026") == date(2026, 3, 14)  # the import and the API
         assert reports.parse_day("14/03/2026") == date(2026, 3, 14)
     typed = {"period_start": "14/03/2026", "period_end": "2026-03-20"}

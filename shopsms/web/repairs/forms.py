@@ -7,96 +7,103 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
-from ... import access, inputs
+from ... import access
 from ...services import repair_notices, repairs
 from ..forms import AmountField, CheckField, DayField, Form, IdField, IdListField, TextField
 from . import DATE_FIELDS, KIND_LABELS, NOTIFIED_OPTIONS, SMS_OPTIONS, STATUS_OPTIONS, parse_id
 
-
-def parse_amount(text, field, errors, label):
-    """An amount as inputs.read_amount reads it (« 30 », « 30,00 € », « 1 234,50 »)."""
-    try:
-        return inputs.read_amount(text)
-    except inputs.AmountUnreadable:
-        errors[field] = _("%(label)s : tapez un nombre, par exemple 30,00.", label=label)
-        return None
-
-
-def parse_date(text, field, errors, label):
-    try:
-        return inputs.read_date(text)
-    except inputs.DateUnreadable:
-        errors[field] = _("%(label)s : tapez une date, par exemple 14/03/2026.", label=label)
-        return None
-
-
-def criteria(args, user):
-    """The list's criteria from the query string, and French errors for what is mistyped."""
-    errors = {}
-    if "criteres" not in args:  # first opening: the seed's defaults
-        return repairs.Criteria(), errors
-    status = args.get("statut", "ready")
-    sms = args.get("sms", "all")
-    notified = args.get("prevenu", "")
-    date_field = args.get("date_sur", "received_on")
-    kind = args.get("operation", "")
-    waiting_since = _waiting_since(args, user)
-    selection_id = _selection(args, user, errors)
-    if waiting_since is not None:
-        status = "ready"  # « À relancer »: tickets waiting for their client, nothing else
-    found = repairs.Criteria(
-        repairs=bool(args.get("reparations")),
-        quotes=bool(args.get("devis")),
-        status=status if status in STATUS_OPTIONS else "ready",
-        number=args.get("fiche", "").strip()[:20],
-        amount_min=parse_amount(args.get("montant_de"), "montant_de", errors, _("Montant de")),
-        amount_max=parse_amount(args.get("montant_a"), "montant_a", errors, _("Montant à")),
-        client_number=args.get("client", "").strip()[:20],
-        client_name=args.get("nom", "").strip()[:80],
-        notified=notified if notified in NOTIFIED_OPTIONS else "",
-        sms=sms if sms in SMS_OPTIONS else "all",
-        kind=kind if kind in KIND_LABELS else "",
-        workshop_id=parse_id(args.get("atelier")),
-        description=args.get("descriptif", "").strip()[:80],
-        date_field=date_field if date_field in DATE_FIELDS else "received_on",
-        date_from=parse_date(args.get("du"), "du", errors, _("Du")),
-        date_to=parse_date(args.get("au"), "au", errors, _("Au")),
-        waiting_since=waiting_since,
-        selection_id=selection_id,
-    )
-    return found, errors
-
-
-def _selection(args, user, errors):
-    """« Respecter les critères de sélection »: the selection's id, if it is one the
-    person may use (else a message, and the list is not restricted)."""
-    raw = args.get("selection", "").strip()
-    if not raw:
-        return None
-    selection_id = parse_id(raw)
-    try:
-        if selection_id is None:
-            raise repairs.RepairError(
-                _("Cette sélection de clients n'existe pas ou n'est pas de votre magasin.")
-            )
-        repairs.selection_for(user, selection_id)
-    except repairs.RepairError as error:
-        errors["selection"] = str(error)
-        return None
-    return selection_id
-
-
-def _waiting_since(args, user):
-    if not args.get("relance"):
-        return None
-    store_id = access.store_scope(user)
-    since, _days = repair_notices.reminder_cutoff(store_id)
-    return since
-
-
 # An amount of the SAV screens: a price or a coefficient, hence « un nombre ».
 NUMBER = _l("%(label)s : tapez un nombre, par exemple 30,00.")
 WORKSHOP_UNKNOWN = _l("Cet atelier n'existe pas : choisissez-le dans la liste.")
+
+
+class ListForm(Form):
+    """The list's criteria, from its query string (a GET: no token), with a French
+    message for what is mistyped; the service applies them. The fields' names are the
+    query's, which the list's links and the « Prévenir » batch carry along."""
+
+    class Meta:
+        csrf = False
+
+    criteres = TextField()  # present once the person has searched: else the defaults
+    reparations = CheckField()
+    devis = CheckField()
+    statut = TextField(default="ready")
+    sms = TextField(default="all")
+    prevenu = TextField()
+    date_sur = TextField(default="received_on")
+    operation = TextField()
+    fiche = TextField(max_length=20)
+    montant_de = AmountField(_l("Montant de"), message=NUMBER)
+    montant_a = AmountField(_l("Montant à"), message=NUMBER)
+    client = TextField(max_length=20)
+    nom = TextField(max_length=80)
+    atelier = TextField()
+    descriptif = TextField(max_length=80)
+    du = DayField(_l("Du"))
+    au = DayField(_l("Au"))
+    selection = TextField()
+    relance = TextField()
+
+    def criteria(self, user):
+        """(repairs.Criteria, {field: message} for what is mistyped)."""
+        if not self.criteres.raw_data:
+            return repairs.Criteria(), {}  # first opening: the seed's defaults
+        self.validate()
+        errors = self.field_errors()
+        status = self.statut.data
+        waiting_since = self._waiting_since(user)
+        if waiting_since is not None:
+            status = "ready"  # « À relancer »: tickets waiting for their client, nothing else
+        found = repairs.Criteria(
+            repairs=self.reparations.data,
+            quotes=self.devis.data,
+            status=status if status in STATUS_OPTIONS else "ready",
+            number=self.fiche.data,
+            amount_min=self.montant_de.data,
+            amount_max=self.montant_a.data,
+            client_number=self.client.data,
+            client_name=self.nom.data,
+            notified=self.prevenu.data if self.prevenu.data in NOTIFIED_OPTIONS else "",
+            sms=self.sms.data if self.sms.data in SMS_OPTIONS else "all",
+            kind=self.operation.data if self.operation.data in KIND_LABELS else "",
+            workshop_id=parse_id(self.atelier.data),
+            description=self.descriptif.data,
+            date_field=self.date_sur.data if self.date_sur.data in DATE_FIELDS else "received_on",
+            date_from=self.du.data,
+            date_to=self.au.data,
+            waiting_since=waiting_since,
+            selection_id=self._selection(user, errors),
+        )
+        return found, errors
+
+    def _selection(self, user, errors):
+        """« Respecter les critères de sélection »: the selection's id, if it is one the
+        person may use (else a message, and the list is not restricted)."""
+        if not self.selection.data:
+            return None
+        selection_id = parse_id(self.selection.data)
+        try:
+            if selection_id is None:
+                raise repairs.RepairError(
+                    _("Cette sélection de clients n'existe pas ou n'est pas de votre magasin.")
+                )
+            repairs.selection_for(user, selection_id)
+        except repairs.RepairError as error:
+            errors["selection"] = str(error)
+            return None
+        return selection_id
+
+    def _waiting_since(self, user):
+        if not self.relance.data:
+            return None
+        since, _days = repair_notices.reminder_cutoff(access.store_scope(user))
+        return since
+
+
+def criteria(args, user):
+    """The list's criteria from a query string (ListForm)."""
+    return ListForm(formdata=args).criteria(user)
 
 
 class WorkshopField(IdField):
