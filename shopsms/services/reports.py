@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, union_all, update
 from sqlalchemy.orm import aliased
 
-from .. import access, inputs
+from .. import access
 from ..extensions import db
 from ..models import Campaign, CampaignCount, Client, DraftRecipient, Message, Store, utcnow
 from . import audit, listings, skip_reasons
@@ -347,11 +347,3 @@ def close_all(user):
     audit.record("report.close_all", user=user, store_id=store_id, count=closed)
     db.session.commit()
     return closed
-
-
-def parse_day(value):
-    """A date typed as JJ/MM/AAAA or given by a date input (AAAA-MM-JJ), else None."""
-    try:
-        return inputs.read_date(value)
-    except inputs.DateUnreadable:
-        return None

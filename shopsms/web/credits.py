@@ -11,7 +11,7 @@ from ..extensions import db
 from ..plurals import ngettext
 from ..services import credits, listings, settings
 from .access import role_required
-from .forms import Form, TextField
+from .forms import Form, ParsedField, TextField
 from .helpers import render
 
 bp = Blueprint("credits", __name__, url_prefix="/credits")
@@ -62,21 +62,38 @@ class TopUpForm(Form):
     reference = TextField(_l("Référence"))
 
 
+def _wished(raw, _label):
+    amount = credits.parse_amount(raw)
+    if amount is None:
+        raise ValueError(
+            _l("Recharge souhaitée : saisissez un nombre de crédits entier et positif.")
+        )
+    return amount
+
+
+class RequestForm(Form):
+    """« Demander une recharge »: the credits wished for, optional, in the query string."""
+
+    class Meta:
+        csrf = False  # a GET: it only fills in an e-mail
+
+    demande = ParsedField(_l("Crédits souhaités (facultatif)"), reader=_wished)
+
+
 def _page(status=200, top_up=None):
-    raw_requested = request.args.get("demande", "").strip()
-    requested = credits.parse_amount(raw_requested)
-    requested_error = (
-        _("Recharge souhaitée : saisissez un nombre de crédits entier et positif.")
-        if raw_requested and requested is None
-        else ""
-    )
+    wished = RequestForm(formdata=request.args)
+    wished.validate()
+    field = wished.demande
+    raw_requested = field.raw_data[0].strip() if field.raw_data else ""
+    requested = field.data
+    requested_error = field.errors[0] if field.errors else ""
     full_page = not request.htmx
     # One read of the balance and the settings for the page and its low-credit banner.
     left = credits.balance()
     g.low_credit = credits.low_balance(left)
     email = settings.get("topup_email")
     mailto = None
-    if email and "demande" in request.args and not requested_error:
+    if email and field.raw_data and not requested_error:
         store = current_user.store
         mailto = credits.topup_request_mailto(
             email=email,

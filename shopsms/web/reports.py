@@ -25,7 +25,7 @@ from ..services import background, listings, report_export, reports
 from ..services import followups as followup_tasks
 from .access import role_required
 from .campaigns import KIND_LABELS, filter_url
-from .forms import Form, TextField
+from .forms import DayField, Form, IdField, TextField
 from .helpers import render
 
 bp = Blueprint("reports", __name__, url_prefix="/rapports")
@@ -271,20 +271,31 @@ def close_all():
     return redirect(url_for("reports.index"))
 
 
+class ClosedForm(Form):
+    """« Rapports clôturés »: the search's filters, from its query string."""
+
+    class Meta:
+        csrf = False  # a GET
+
+    du = DayField(_l("Du"))
+    au = DayField(_l("Au"))
+    magasin = IdField()
+    kind = TextField(name="type")
+
+
 @bp.get("/clotures")
 @role_required("staff")
 def closed():
-    args = request.args
-    kind = args.get("type", "")
-    store_id = args.get("magasin", type=int)
+    form = ClosedForm(formdata=request.args)
+    form.validate()
     criteria = listings.ReportCriteria(
-        date_from=reports.parse_day(args.get("du")),
-        date_to=reports.parse_day(args.get("au")),
-        store_id=store_id,
-        kind=kind if kind in CAMPAIGN_KINDS else "",
+        date_from=form.du.data,
+        date_to=form.au.data,
+        store_id=form.magasin.data,
+        kind=form.kind.data if form.kind.data in CAMPAIGN_KINDS else "",
     )
     results = listings.closed_reports(
-        current_user, criteria, page=listings.page_number(args.get("page"))
+        current_user, criteria, page=listings.page_number(request.args.get("page"))
     )
     return render(
         "reports/closed.html",
@@ -293,11 +304,8 @@ def closed():
         criteria=criteria,
         kind_labels=KIND_LABELS,
         stores=listings.stores(current_user) if access.every_store(current_user) else [],
-        bad_dates=[
-            args[name]
-            for name in ("du", "au")
-            if args.get(name) and not reports.parse_day(args[name])
-        ],
+        # A day not read is left out of the search, and said (what was typed).
+        bad_dates=[field.raw_data[0] for field in (form.du, form.au) if field.errors],
     )
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from shopsms import inputs
 from shopsms.extensions import db
 from shopsms.models import Client
-from shopsms.services import reports
 from shopsms.services.imports import fields
 from shopsms.web.campaigns import CriteriaForm
 from shopsms.web.repairs.forms import ListForm
@@ -92,7 +91,6 @@ def test_every_way_in_reads_a_typed_day_alike(app):
         )
     with app.test_request_context():
         assert fields.parse_date("14/03/2026") == date(2026, 3, 14)  # the import and the API
-        assert reports.parse_day("14/03/2026") == date(2026, 3, 14)
     typed = {"period_start": "14/03/2026", "period_end": "2026-03-20"}
     with app.test_request_context(query_string=typed):
         criteria, _ = CriteriaForm(formdata=request.args).criteria()  # the selection's
