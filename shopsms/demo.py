@@ -406,6 +406,7 @@ def past_campaigns(rng, stores, brands, today):
     store_names = {s.id: s.name for s in stores}
     brand_ids = [b.id for b in brands]
     made = sold = 0
+    kept = []
     for days_ago, code, name, body, share, effect in PAST_CAMPAIGNS:
         store = store_by_code.get(code)
         sent_on = today - timedelta(days=days_ago)
@@ -525,5 +526,11 @@ def past_campaigns(rng, stores, brands, today):
             ]
         )
         made += 1
+        kept.append(campaign)
+    # Sent campaigns: their « Résultats » kept from the sales written above, as the end
+    # of a real sending does (sending.finish).
+    db.session.flush()
+    for campaign in kept:
+        results.start_keeping(campaign)
     db.session.commit()
     return made, sold

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from statistics import NormalDist
 
-from sqlalchemy import and_, case, func, literal, or_, select, text, update
+from sqlalchemy import Float, and_, case, func, literal, or_, select, text, type_coerce, update
 
 from .. import access
 from ..extensions import db
@@ -35,7 +35,7 @@ from ..models import (
     utcnow,
 )
 from ..sms import hours
-from . import settings
+from . import result_figures, settings
 
 CONTROL = "control"
 Z95 = NormalDist().inv_cdf(0.975)  # 1.959963984540054
@@ -237,14 +237,16 @@ class Results:
         return cls(**data)
 
 
-# Sales come in from the stores for a while after the day they were made: results are
-# measured again while they may still change, and read from their snapshot otherwise.
+# While a campaign sends (its figures not kept yet, result_figures), sales come in from
+# the stores for a while after the day they were made: its results are measured again
+# while they may still change, and read from their snapshot otherwise.
 REFRESH_AFTER = timedelta(hours=1)
 LATE_SALES = timedelta(days=7)
 
 
 # Above this many recipients the sales take longer than a page may: a job measures them
-# (jobs.measure_results) while the page shows the last figures, or says it is measuring.
+# (jobs.measure_results: while it sends, or to keep the figures of a campaign sent before
+# they were kept) while the page shows the last figures, or says it is measuring.
 MEASURE_IN_JOB_ABOVE = 50_000
 
 
@@ -271,18 +273,61 @@ def refresh(campaign_id):
     return current(campaign, force=True).verdict
 
 
+def figures_kept(campaign):
+    """Whether the campaign's figures are kept as sales come in (result_figures): once
+    its sending is over, its recipients final."""
+    return campaign.status == "sent"
+
+
+def start_keeping(campaign):
+    """At the end of a measurable campaign's sending: its figures kept from now on."""
+    if measurable(campaign):
+        days = int(settings.get("attribution_days"))
+        result_figures.build(campaign, start_day(campaign), days)
+
+
 def current(campaign, *, now=None, today=None, force=False):
-    """The campaign's results: the snapshot when it is recent, or when its window had
-    long ended when it was taken; else measured now and kept."""
+    """The campaign's results. A sent campaign's are read from the figures kept as
+    sales come in (measured once first if they are not kept yet, or for another
+    window). While it sends: the snapshot when it is recent, else measured now."""
     now = now or utcnow()
     days = int(settings.get("attribution_days"))
-    kept, good = snapshot(campaign, now=now)
-    if good and not force:
-        return kept
-    result = measure(campaign, today=today, days=days)
+    if figures_kept(campaign):
+        start = start_day(campaign)
+        if result_figures.ready(campaign, start, days):
+            return read(campaign, today=today, days=days)
+        result_figures.build(campaign, start, days)
+        result = read(campaign, today=today, days=days)
+    else:
+        snap, good = snapshot(campaign, now=now)
+        if good and not force:
+            return snap
+        result = measure(campaign, today=today, days=days)
+    # Kept too as the last figures shown, for the page while a job measures them again.
     campaign.results, campaign.results_at = result.to_json(), now
     db.session.commit()
     return result
+
+
+def for_page(campaign):
+    """(results or None, whether a job is measuring them) for the « Résultats » page:
+    the kept figures of a sent campaign; a large campaign not kept yet (sent before they
+    were kept, or for another window) is measured by a job, the page showing its last
+    figures meanwhile."""
+    if not measurable(campaign):
+        return None, False
+    days = int(settings.get("attribution_days"))
+    if figures_kept(campaign) and result_figures.ready(campaign, start_day(campaign), days):
+        return read(campaign, days=days), False
+    if not in_job(campaign):
+        return current(campaign), False
+    from . import background
+
+    last, good = snapshot(campaign)
+    if figures_kept(campaign) or not good:
+        background.measure_results(campaign.id)
+        return last, True
+    return last, False
 
 
 def start_day(campaign):
@@ -326,12 +371,10 @@ def measure(campaign, *, today=None, days=None):
     ix_purchases_date_client) whose client the campaign meant to text or held out, per
     client, then per group and first day of buying; one query whose cost follows the
     chain's sales in the window, not the campaign's size (the clients who bought nothing
-    count from member_counts)."""
+    count from member_counts). The reference the kept figures (read) must equal."""
     days = days or int(settings.get("attribution_days"))
     start = start_day(campaign)
-    today = today or hours._paris(utcnow()).date()
     end = start + timedelta(days=days)
-    elapsed = max(0, min(days, (today - start).days))
     grp = case((Message.skip_reason == CONTROL, "control"), else_="texted")
     chain_wide = campaign.store_id is None
     own_store = Client.store_id if chain_wide else literal(campaign.store_id)
@@ -369,20 +412,39 @@ def measure(campaign, *, today=None, days=None):
         # spilled to disk at the default work_mem. For this transaction only.
         db.session.execute(text("SET LOCAL jit = off"))
         db.session.execute(text("SET LOCAL work_mem = '32MB'"))
+    key = (per_client.c.grp, per_client.c.variant, per_client.c.first_day)
     rows = db.session.execute(
         select(
-            per_client.c.grp,
-            per_client.c.variant,
-            per_client.c.first_day,
+            *key,
             func.count(),
             func.sum(revenue),
-            func.sum(revenue * revenue),
+            # Not through Numeric(10, 2): SQLite's REAL would be rounded to the cent.
+            type_coerce(func.sum(revenue * revenue), Float),
             func.sum(per_client.c.tickets),
             func.sum(per_client.c.own),
             func.sum(per_client.c.other),
             func.sum(per_client.c.own_revenue),
-        ).group_by(per_client.c.grp, per_client.c.variant, per_client.c.first_day)
+        )
+        .group_by(*key)
+        .order_by(*key)
     ).all()
+    return _assemble(campaign, rows, start=start, days=days, today=today)
+
+
+def read(campaign, *, today=None, days=None):
+    """The campaign's results from the figures kept as sales come in (result_figures):
+    a row per group, variant and first day of buying, whatever the chain's sales."""
+    days = days or int(settings.get("attribution_days"))
+    rows = result_figures.rows(campaign.id)
+    return _assemble(campaign, rows, start=start_day(campaign), days=days, today=today)
+
+
+def _assemble(campaign, rows, *, start, days, today):
+    """Results from the aggregate's rows (group, variant, first day of buying, buyers,
+    revenue, Σ revenue², tickets, buyers in the sending store, in another, revenue in
+    the sending store), in group, variant and day order, and the members' counts."""
+    today = today or hours._paris(utcnow()).date()
+    elapsed = max(0, min(days, (today - start).days))
     counts = member_counts(campaign.id)
     groups = {"texted": Group("texted"), "control": Group("control")}
     groups["control"].clients = counts["control"]
@@ -527,10 +589,14 @@ def listing(user, *, store_id=None, sort="date", now=None):
     if store_id is not None:
         query = query.where(Campaign.store_id == store_id)
     lines = []
+    days = int(settings.get("attribution_days"))
     for campaign, store_name in db.session.execute(query):
-        kept, _ = snapshot(campaign, now=now)
-        # A large campaign nobody opened yet is measured by its page's job, not here.
-        result = kept or (None if in_job(campaign) else current(campaign))
+        if figures_kept(campaign) and result_figures.ready(campaign, start_day(campaign), days):
+            result = read(campaign, days=days)
+        else:
+            last, _ = snapshot(campaign, now=now)
+            # A large campaign nobody opened yet is measured by its page's job, not here.
+            result = last or (None if in_job(campaign) else current(campaign))
         lines.append(
             Line(campaign.id, campaign.name, store_name or "", campaign.started_at, result)
         )

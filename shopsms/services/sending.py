@@ -462,12 +462,18 @@ def finish(campaign_id):
     listed = select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign_id)
     if remaining or db.session.scalar(listed.limit(1)) is not None:
         return False
-    db.session.execute(
+    ended = db.session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status.in_(("queued", "sending")))
         .values(status="sent", finished_at=utcnow())
-    )
+    ).rowcount
     credits.settle(campaign_id)
+    if ended:
+        from . import results
+
+        # Its recipients are final: its « Résultats » are kept from now on as sales
+        # come in, starting with those since it started (a few hours of the chain's).
+        results.start_keeping(db.session.get(Campaign, campaign_id))
     db.session.commit()
     return True
 

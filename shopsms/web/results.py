@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import access, formats
-from ..services import background, listings, reports
+from ..services import listings, reports
 from ..services import results as campaign_results
 from .access import role_required
 from .helpers import render
@@ -58,15 +58,7 @@ def detail(campaign_id):
     if row is None or row.Campaign.kind != "marketing":
         abort(404)
     campaign = row.Campaign
-    result, measuring = None, False
-    if campaign_results.measurable(campaign):
-        if campaign_results.in_job(campaign):
-            result, good = campaign_results.snapshot(campaign)
-            if not good:
-                background.measure_results(campaign.id)
-                measuring = True
-        else:
-            result = campaign_results.current(campaign)
+    result, measuring = campaign_results.for_page(campaign)
     return render(
         "results/detail.html",
         "results/_detail.html",

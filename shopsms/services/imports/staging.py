@@ -20,6 +20,7 @@ second import of the same file counts every row unchanged.
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from ...extensions import db
@@ -404,6 +405,40 @@ class Plan:
         return created, set(updated)
 
 
+def _touch_results(plan):
+    """Before the upsert: the buyers whose kept « Résultats » the batch changes, marked
+    to be measured again once it is written (result_figures): those of a sale in a
+    campaign's window, as it was (a changed row's old client and date) and as it will
+    be; a client moving to another store. False when none."""
+    from ..result_figures import any_kept, touch_select
+
+    if plan.kind == "repairs" or not any_kept():
+        return False
+    if plan.kind == "clients":
+        # A client moved to another store: a chain-wide campaign's « magasin d'envoi »
+        # is each client's own, their figures are measured again.
+        marked = db.session.execute(
+            text(
+                "INSERT INTO result_pairs (campaign_id, client_id) "
+                "SELECT DISTINCT w.campaign_id, c.id FROM import_stage s "
+                "JOIN clients c ON c.external_id = s.external_id "
+                "JOIN messages m ON m.client_id = c.id "
+                "JOIN result_windows w ON w.campaign_id = m.campaign_id AND w.store_id IS NULL "
+                "WHERE s.store_id <> c.store_id ORDER BY 1, 2 ON CONFLICT DO NOTHING"
+            )
+        ).rowcount
+        return marked > 0
+    date = "COALESCE(s.date, c.date)" if "date" in plan.written else "c.date"
+    stage = "import_stage s LEFT JOIN purchases c ON c.external_id = s.external_id"
+    marked = touch_select(
+        f"SELECT k.id AS client_id, {date} AS date FROM {stage} "
+        "JOIN clients k ON k.external_id = s.client "
+        "UNION ALL SELECT c.client_id, c.date FROM import_stage s "
+        "JOIN purchases c ON c.external_id = s.external_id"
+    )
+    return marked > 0
+
+
 def no_jit(cursor):
     """The batch's statements without JIT: their estimated cost (subplans over 10,000
     rows) passes jit_above_cost, and compiling them took seconds (3.4 s for the consent
@@ -461,7 +496,12 @@ def write(plan, rows, scope, fast=None):
             for line, name in kept:
                 by_line[line].warnings.append((name, AFTER_STOP))
         plan.brands(cursor)
+        kept = _touch_results(plan)
         created, updated = plan.upsert(cursor, scope)
+        if kept:
+            from ..result_figures import refold
+
+            refold()
         cursor.execute("DROP TABLE import_stage")
     finally:
         cursor.close()

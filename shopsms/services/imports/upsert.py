@@ -365,6 +365,16 @@ def _write(kind, model, rows, existing, outcome, scope):
             db.session.execute(update(model), group)
     if consent:
         changed |= apply_consent(consent, existing, scope)
+    if kind == "purchases":
+        _keep_results(new_rows, changes, existing)
+    elif kind == "clients":
+        moved = [values["id"] for _, values in changes if "store_id" in values]
+        if moved:
+            from ..result_figures import refold, touch_clients
+
+            # A chain-wide campaign's « magasin d'envoi » is each client's own store.
+            touch_clients(moved)
+            refold()
     outcome.warned.extend(row for row in rows if row.warnings)
     for row in rows:
         if row.external_id in existing:
@@ -372,3 +382,17 @@ def _write(kind, model, rows, existing, outcome, scope):
                 outcome.updated += 1
             else:
                 outcome.unchanged += 1
+
+
+def _keep_results(new_rows, changes, existing):
+    """The « Résultats » of the campaigns whose window holds one of these sales, as they
+    were and as they are, measured again in this transaction (result_figures)."""
+    from ..result_figures import refold, touch
+
+    touched = [(values["client_id"], values.get("date")) for values in new_rows]
+    for row, diff in changes:
+        old = existing[row.external_id]
+        touched.append((old.client_id, old.date))
+        touched.append((diff.get("client_id", old.client_id), diff.get("date", old.date)))
+    if touch(touched):
+        refold()
