@@ -19,6 +19,7 @@ from .client import CIVILITIES, SMS_CONSENTS, Client, SharedNumber
 from .credit import CREDIT_KINDS, CreditEntry
 from .optout import InboundMessage, OptOut
 from .outbox import OutboxMessage
+from .pressure import MarketingPressure, PressureBasis
 from .receipt import EarlyReceipt, MessagePart
 from .repair import REPAIR_KINDS, REPAIR_STATUSES, RepairTicket, Workshop
 from .results import ResultBuyer, ResultDay, ResultPair, ResultWindow
@@ -38,6 +39,8 @@ __all__ = [
     "CIVILITIES",
     "CREDIT_KINDS",
     "Campaign",
+    "MarketingPressure",
+    "PressureBasis",
     "SharedNumber",
     "CampaignCount",
     "Client",

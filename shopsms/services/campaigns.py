@@ -17,7 +17,9 @@ from ..models import (
     CampaignCount,
     Client,
     DraftRecipient,
+    MarketingPressure,
     Message,
+    PressureBasis,
     RepairTicket,
     Store,
     User,
@@ -186,10 +188,23 @@ def _over_pressure(cap, now=None):
 
 def count_over_pressure(client_ids, *, cap):
     """How many clients of `client_ids` (a SELECT of ids) over_pressure would give, for
-    the selection screen's live count: the marketing SMS of the cap's days gathered
-    first (MATERIALIZED: the planner may not push the selection into them), then their
-    clients looked up in the selection. Probing the SMS of each of 85,000 selected
-    clients instead took several times as long (issue 15)."""
+    the selection screen's live count. On PostgreSQL, from what the triggers keep
+    (models.MarketingPressure) when it is kept for this cap's number: the clients whose
+    SMS that reaches the cap is within its days, along ix_marketing_pressure_nth (a
+    handful), then looked up in the selection. Else (SQLite, or a cap set outside the
+    settings) the period's marketing SMS are gathered first (MATERIALIZED: the planner
+    may not push the selection into them), then their clients looked up in the
+    selection: that grouped 100,000 SMS after a chain campaign (issue 15)."""
+    most, days = cap
+    if db.session.connection().dialect.name == "postgresql":
+        kept_for = db.session.scalar(select(PressureBasis.most).where(PressureBasis.id == 1))
+        if kept_for == most:
+            since = utcnow() - timedelta(days=days)
+            return db.session.scalar(
+                select(func.count()).where(
+                    MarketingPressure.nth >= since, MarketingPressure.client_id.in_(client_ids)
+                )
+            )
     over = _over_pressure(cap).cte("over_pressure").prefix_with("MATERIALIZED")
     return db.session.scalar(
         select(func.count()).select_from(over).where(over.c.client_id.in_(client_ids))
