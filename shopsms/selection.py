@@ -35,7 +35,6 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    case,
     false,
     func,
     not_,
@@ -537,51 +536,41 @@ class Count:
 
 
 @lru_cache(maxsize=64)
-def _count_statement(s):
-    """Per reason a client gets no marketing SMS (the first that applies; "" for the
-    reachable, NULL for a card no rule classifies): the clients, and, for the reachable,
-    how many distinct numbers they have. A reachable client whose number is not in
-    shared_numbers (kept by triggers: the numbers two clients or more hold) has a number
-    of their own; only the shared ones are grouped, where grouping every number hashed
-    85,000 of them for 20 duplicates (issue 15). Grouped by (reason, shared number):
-    the unshared fall in one group per reason."""
+def _count_statements(s):
+    """Two statements. The first, one pass over the selection: the clients found, per
+    reason a client gets no marketing SMS (the first that applies, as
+    eligibility.reason_case reads it) and those who can receive one. The second, the
+    reachable clients whose number is in shared_numbers (kept by triggers: the numbers
+    two clients or more hold) and how many numbers they have: every other reachable
+    client has a number of their own. Grouping every reachable number to find the
+    duplicates hashed 85,000 numbers for 20 of them (issue 15); this reads the few
+    shared numbers from their own table."""
+    conditions = eligibility.conditions(eligibility.MARKETING)
     ok = eligibility.reachable(eligibility.MARKETING)
-    reason = case(
-        *((cond, why) for why, cond in eligibility.conditions(eligibility.MARKETING)),
-        (ok, ""),
-        else_=None,
-    )
-    shared = case((and_(ok, SharedNumber.phone.is_not(None)), Client.sms_number), else_=None)
-    rows = (
-        eligibility.join_optouts(
-            select(reason.label("reason"), shared.label("number")).select_from(Client)
-        )
-        .outerjoin(SharedNumber, SharedNumber.phone == Client.sms_number)
-        .where(true(), *_build_conditions(s, _unbound))
-    ).subquery("selected")
-    numbers = (
-        select(rows.c.reason, rows.c.number, func.count().label("clients"))
-        .group_by(rows.c.reason, rows.c.number)
-        .subquery("numbers")
-    )
-    unshared = case((numbers.c.number.is_(None), numbers.c.clients), else_=0)
-    return select(
-        numbers.c.reason,
-        func.sum(numbers.c.clients),
-        func.sum(unshared) + func.count(numbers.c.number),
-    ).group_by(numbers.c.reason)
+    where = _build_conditions(s, _unbound)
+    # A condition that is NULL does not apply: the next one is tried (as CASE does).
+    per_reason = [
+        func.count().filter(and_(cond, *(earlier.is_not(True) for _, earlier in conditions[:i])))
+        for i, (_reason, cond) in enumerate(conditions)
+    ]
+    clients = eligibility.join_optouts(
+        select(func.count(), func.count().filter(ok), *per_reason).select_from(Client)
+    ).where(true(), *where)
+    shared = eligibility.join_optouts(
+        select(func.count(), func.count(Client.sms_number.distinct()))
+        .select_from(SharedNumber)
+        .join(Client, Client.sms_number == SharedNumber.phone)
+    ).where(ok, *where)
+    return clients, shared
 
 
 def count(criteria, session, *, today=None, store_id=None):
     """The live count: clients found, reachable by a marketing SMS, and why the others
-    are not — one query."""
+    are not."""
     shape, params = _shape_and_params(criteria, today=today, store_id=store_id)
-    by_reason = {
-        reason: (int(clients), int(numbers))
-        for reason, clients, numbers in session.execute(_count_statement(shape), params)
-    }
-    found = sum(clients for clients, _numbers in by_reason.values())
-    excluded = {reason: by_reason.get(reason, (0, 0))[0] for reason in eligibility.REASONS}
-    ok_n, distinct_n = by_reason.get("", (0, 0))
-    excluded[eligibility.DUPLICATE] = ok_n - distinct_n
-    return Count(found=found, reachable=distinct_n, excluded=excluded)
+    clients, shared = _count_statements(shape)
+    found, ok_n, *per_reason = session.execute(clients, params).one()
+    shared_n, shared_numbers = session.execute(shared, params).one()
+    excluded = dict(zip(eligibility.REASONS, per_reason, strict=True))
+    excluded[eligibility.DUPLICATE] = shared_n - shared_numbers
+    return Count(found=found, reachable=ok_n - excluded[eligibility.DUPLICATE], excluded=excluded)
