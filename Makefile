@@ -19,8 +19,13 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy  # shopsms/sms, shopsms/services, shopsms/access.py ([tool.mypy] in pyproject.toml)
 
+# Two test processes (pytest-xdist): each has its own database (SQLite file, or
+# shopsms_test_<pid> on PostgreSQL) and its own Redis (embedded, or REDIS_URL's
+# database plus the worker's index). PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
+
 pytest: $(VENV)/.test-installed translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(VENV)/.test-installed translations
 	$(BIN)/python -m bench

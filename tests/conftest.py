@@ -5,6 +5,7 @@ import os
 import re
 import tempfile
 import threading
+import urllib.parse
 import uuid
 from dataclasses import dataclass
 
@@ -43,10 +44,31 @@ def database_url(tmp_path_factory):
     admin.dispose()
 
 
+def xdist_worker_number():
+    """pytest-xdist's worker index (gw0 → 0, gw1 → 1); 0 in a run without it."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def redis_database_of_this_worker(url, worker):
+    """REDIS_URL's database moved on by the worker's index: tests empty their Redis
+    (flushdb) and share RQ's queue names, so two workers must never share a database.
+    With `-n 2` on redis://…/0, gw0 uses database 0 and gw1 database 1."""
+    if not worker:
+        return url
+    if url.startswith("unix:"):  # the database is in the query: unix:///path?db=N
+        path, _, query = url.partition("?")
+        fields = dict(urllib.parse.parse_qsl(query))
+        fields["db"] = str(int(fields.get("db", 0)) + worker)
+        return f"{path}?{urllib.parse.urlencode(fields)}"
+    parts = urllib.parse.urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + worker
+    return parts._replace(path=f"/{database}").geturl()
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     if os.environ.get("REDIS_URL"):
-        yield os.environ["REDIS_URL"]
+        yield redis_database_of_this_worker(os.environ["REDIS_URL"], xdist_worker_number())
         return
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
     yield server.url
