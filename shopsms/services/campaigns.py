@@ -266,7 +266,7 @@ def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None, 
         raise CampaignError(_l("Le message est vide : écrivez le texte du SMS."))
     if not settings.sms_enabled(store_id):  # « Activer le module SMS » (issue 8)
         raise CampaignError(settings.SMS_DISABLED)
-    add_stop = True if kind == MARKETING else bool(add_stop)  # the law, for marketing
+    add_stop = stop.applies(kind, add_stop)
     short_code = settings.get("stop_short_code", store_id)
 
     client_ids = [r.client_id for r in recipients if r.client_id]
@@ -339,7 +339,7 @@ def draft(
     A text longer than the store allows is refused before anything is written (the
     composer's counter says the same words: costing.too_long_message). `planned`: the
     rows plan() gave for these same arguments, if the caller has them already."""
-    add_stop = True if kind == MARKETING else bool(add_stop)  # the law, for marketing
+    add_stop = stop.applies(kind, add_stop)
     rows = planned
     if rows is None:
         rows = plan(

@@ -4,6 +4,20 @@ from __future__ import annotations
 
 # The opt-out short code belongs to the SMS provider; it is a setting.
 DEFAULT_SHORT_CODE = "36608"
+# The sendings that must carry the mention: marketing (the law); on the others
+# (a single SMS, a repair notice) it is the sender's choice.
+REQUIRED_ON = ("marketing",)
+
+
+def required(kind: str) -> bool:
+    """Whether the law puts the mention on a sending of this kind, whatever is asked."""
+    return kind in REQUIRED_ON
+
+
+def applies(kind: str, asked: object) -> bool:
+    """Whether a sending of this kind carries the mention: always where it is
+    required, else as asked (« Ajouter la mention STOP »)."""
+    return required(kind) or bool(asked)
 
 
 def stop_mention(short_code: str = DEFAULT_SHORT_CODE) -> str:

@@ -16,7 +16,7 @@ from flask_login import current_user
 from .. import access
 from ..models import CAMPAIGN_KINDS
 from ..services import costing, saved_messages
-from ..sms import encoding
+from ..sms import encoding, stop
 from .access import role_required
 from .forms import CheckField, Form, IdField, IdListField, TextField
 from .helpers import render
@@ -25,8 +25,6 @@ bp = Blueprint("composer", __name__)
 
 # "service": a message written for no sending in particular (the saved messages page).
 KINDS = ("service", *CAMPAIGN_KINDS)
-# The STOP mention is the law on marketing sends, optional on the others.
-STOP_FORCED = ("marketing",)
 SAVED_MODES = ("dialog", "inline")
 _DOM_ID_RE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
@@ -105,8 +103,8 @@ def _core(
     """What the counter (_preview.html) needs."""
     variant = variant if variant in VARIANTS and campaign_id is not None else ""
     kind = kind if kind in KINDS else "service"
-    forced = kind in STOP_FORCED
-    add_stop = True if forced else bool(add_stop)
+    forced = stop.required(kind)
+    add_stop = stop.applies(kind, add_stop)
     store_id = _store_for(store_id)
     client_ids = list(client_ids)
     gsm_names = False
