@@ -5,8 +5,8 @@ a fresh SQLite file; a PostgreSQL run uses a throw-away database on that server)
 
 The million clients are synthetic rows written straight with bulk inserts (COPY on
 PostgreSQL): names from a pool, French mobiles and landlines, their derived columns
-computed the way services.clients.phone_fields does for such numbers, and the search
-name by services.clients.search_name itself (cached: the names come from a pool).
+computed the way services.client_fields.phone_fields does for such numbers, and the search
+name by services.client_fields.search_name itself (cached: the names come from a pool).
 """
 
 import json
@@ -30,7 +30,7 @@ def _clients(rng, stores, count, names, first_names):
     """Synthetic client rows, CHUNK at a time."""
     from functools import lru_cache
 
-    from shopsms.services.clients import phone_fields, search_name
+    from shopsms.services.client_fields import phone_fields, search_name
 
     name_of = lru_cache(maxsize=None)(search_name)
     rows = []

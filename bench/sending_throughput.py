@@ -119,13 +119,13 @@ def _envoyer(app, campaign_id):
 def worker(url, redis_url, instance):
     """One RQ worker process (the app's Worker class), until it is told to stop."""
     os.environ.update(DATABASE_URL=url, REDIS_URL=redis_url, SHOPSMS_INSTANCE_PATH=instance)
-    from shopsms import jobs
     from shopsms.queue import get_queue
+    from shopsms.worker import Worker
 
     app = _app(url, redis_url)
     with app.app_context():
         queue = get_queue()
-        jobs.Worker([queue], connection=queue.connection).work()  # till SIGTERM
+        Worker([queue], connection=queue.connection).work()  # till SIGTERM
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"peak_mib": usage.ru_maxrss / 1024, "cpu_s": usage.ru_utime + usage.ru_stime}
 

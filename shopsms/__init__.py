@@ -1,5 +1,8 @@
 """ShopSMS: the SMS module of a store chain's intranet."""
 
+import logging
+import sys
+
 from flask import Flask
 
 from . import config, plurals
@@ -7,6 +10,10 @@ from .extensions import babel, csrf, db, login, migrate
 
 
 def create_app(test_config=None):
+    """The app. Its parts (models, web, CLI, the gateways' callbacks) are imported here, when
+    an app is made, not when the package is: `shopsms.sms`, the models and the services
+    stay importable on their own (tests, benches, a job's process), and jobs.py can
+    import this factory without importing the CLI that starts the worker."""
     app = Flask(
         __name__,
         instance_path=config.instance_path(),
@@ -63,9 +70,6 @@ def _connect_gateways(app):
 def _logging(level):
     """Our lines on stdout at LOG_LEVEL (systemd's journal and docker collect stdout);
     a host that configured logging already (gunicorn --log-config, pytest) keeps its own."""
-    import logging
-    import sys
-
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         level = "INFO"
     if not logging.getLogger().handlers:

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from . import demo
 from .extensions import db
 from .gateways.smpp import smpp_cli
-from .jobs import run_worker
 from .models import Client, Message, Setting, Store
 from .queue import EmbeddedRedis
 from .services import campaigns, imports, secret_box, users
 from .services.imports import demo_export
 from .services.settings import SECRETS
 from .sms import phones
+from .worker import run_worker
 
 users_cli = AppGroup("users", help="Comptes utilisateurs.")
 demo_cli = AppGroup("demo", help="Données de démonstration.")

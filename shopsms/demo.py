@@ -30,7 +30,7 @@ from .models import (
 )
 from .models.base import bulk_insert
 from .services import eligibility, results, variants
-from .services.clients import derived_fields
+from .services.client_fields import derived_fields
 from .sms.cost import final_text
 from .sms.encoding import measure
 

@@ -1,5 +1,7 @@
 """Extensions, created unbound and bound to the app in create_app()."""
 
+import sqlite3
+
 from flask_babel import Babel
 from flask_babel.speaklater import LazyString
 from flask_login import LoginManager
@@ -9,6 +11,8 @@ from flask_wtf.csrf import CSRFProtect
 from markupsafe import escape
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+
+from .sms.cost import shape
 
 # Named constraints, so that Alembic can alter them on SQLite and PostgreSQL alike.
 naming_convention = {
@@ -37,12 +41,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
     readers no longer block the writer nor the writer the readers, and a second writer
     (a delivery report while a worker sends) waits its turn instead of « database is
     locked ». Set on every connection: busy_timeout is per connection, not per file."""
-    import sqlite3
-
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
-    from .sms.cost import shape
-
     # A draft's rows are grouped by the shape of their card (sms.cost.shape), in SQL.
     dbapi_connection.create_function("cost_shape", 1, shape, deterministic=True)
     cursor = dbapi_connection.cursor()

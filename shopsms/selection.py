@@ -46,6 +46,8 @@ from sqlalchemy.orm import aliased
 
 from .models import Client, Purchase, SharedNumber
 from .services import eligibility
+from .services.client_fields import city_key as _city_key
+from .services.client_fields import name_words
 
 SMS_CHOICES = ("all", "with", "without")  # « Tous » / « Avec » / « Sans »
 TRI_CHOICES = ("all", "yes", "no")
@@ -425,17 +427,13 @@ def store_clients(store_id):
 
 
 def city_key(text):
-    """A city as the « Ville » criterion compares it (services.clients.city_key)."""
-    from .services.clients import city_key as derive
-
-    return derive(text)
+    """A city as the « Ville » criterion compares it (services.client_fields.city_key)."""
+    return _city_key(text)
 
 
 def name_key(text):
     """A name as the name search compares it: without accents, capitals, spaces and
-    hyphens ("Le Gall" → "LEGALL"), as services.clients.search_name begins."""
-    from .services.clients import name_words
-
+    hyphens ("Le Gall" → "LEGALL"), as services.client_fields.search_name begins."""
     return "".join(name_words(text))
 
 

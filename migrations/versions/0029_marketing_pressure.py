@@ -25,7 +25,7 @@ down_revision = "0028"
 branch_labels = None
 depends_on = None
 
-# services.campaigns.SENT_STATES, as they are at this migration.
+# services.pressure.RECEIVED_STATES, as they are at this migration.
 COUNTED = "('submitting', 'submitted', 'delivered')"
 # settings.DEFAULTS["pressure_max"] at this migration, for a chain that never changed it.
 DEFAULT_MOST = 2

@@ -17,7 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..sms.encoding import is_gsm, split
-from . import OutgoingSms, Submitted
+from .base import OutgoingSms, Submitted
 
 DLR_MASK = 31  # every report: delivered, not delivered, queued, reached / refused by the SMSC
 HOOK_PATH = "/hooks/kannel/dlr"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
 from ..models.base import any_of, bulk_insert
-from . import OutgoingSms, Submitted, callbacks
+from .base import OutgoingSms, Submitted, callbacks
 
 TEST_RANGE_PREFIX = "+336000000"
 REPORT_DELAY_SECONDS = 1

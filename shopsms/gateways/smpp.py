@@ -37,7 +37,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..sms import encoding
-from . import GatewayUnavailable, OutgoingSms, Report, Submitted, callbacks, settings_config
+from .base import GatewayUnavailable, OutgoingSms, Report, Submitted, callbacks, settings_config
 
 log = logging.getLogger(__name__)
 

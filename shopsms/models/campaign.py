@@ -103,7 +103,7 @@ class Message(db.Model):
         Index("ix_messages_gateway_ref", "gateway", "gateway_ref"),
         # The marketing pressure of a live count: the SMS counted in the cap's days, read
         # from this index alone, not from every message ever sent (issue 15). Its states
-        # are services.campaigns.SENT_STATES (a test holds them equal).
+        # are services.pressure.RECEIVED_STATES (a test holds them equal).
         Index(
             "ix_messages_counted_created",
             "created_at",

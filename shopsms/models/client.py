@@ -25,7 +25,7 @@ class Client(db.Model):
         Index("ix_clients_first_name", "first_name"),
         Index("ix_clients_postal_code", "postal_code"),
         Index("ix_clients_city", "city"),
-        # « Ville » as the selection compares it (services.clients.city_key).
+        # « Ville » as the selection compares it (services.client_fields.city_key).
         Index("ix_clients_city_key", "city_key"),
         Index("ix_clients_birthday_md", "birthday_md"),
         # "Part of a phone number": a trigram GIN index serves LIKE '%0612%' on
@@ -61,7 +61,7 @@ class Client(db.Model):
     city: Mapped[str] = mapped_column(String(80), default="")
     # The city without accents, capitals, spaces or hyphens ("Neuilly-sur-Seine" →
     # "NEUILLYSURSEINE"): what the selection's « Ville » matches. Derived by
-    # services.clients.city_key, like search_name.
+    # services.client_fields.city_key, like search_name.
     city_key: Mapped[str] = mapped_column(String(80), default="")
     country: Mapped[str] = mapped_column(String(2), default="FR")
     tel1: Mapped[str] = mapped_column(String(30), default="")
@@ -70,7 +70,7 @@ class Client(db.Model):
     sms_number: Mapped[str | None] = mapped_column(String(20), index=True)
     # tel1 and tel2 as digits, national and international forms, space-separated
     # ("0612345678 33612345678"): what the phone search matches. Derived, like
-    # sms_number, by services.clients.phone_fields.
+    # sms_number, by services.client_fields.phone_fields.
     phone_digits: Mapped[str] = mapped_column(String(120), default="")
     # The names without accents, in capitals, as words ("LEGALL LE GALL JEANPIERRE JEAN
     # PIERRE"): what the name search matches. Derived by services.clients.

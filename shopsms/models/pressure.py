@@ -10,8 +10,8 @@ from ..extensions import db
 
 
 class MarketingPressure(db.Model):
-    """A client's marketing SMS as the pressure cap counts them (services.campaigns
-    .SENT_STATES, of a marketing campaign, the last 366 days), newest first, kept by
+    """A client's marketing SMS as the pressure cap counts them (services.pressure
+    .RECEIVED_STATES, of a marketing campaign, the last 366 days), newest first, kept by
     triggers on messages (migration 0029) in the transaction of every change, whoever
     writes. `nth` is the one that puts the client at the cap (sent[N] for the N of
     PressureBasis): the client is over the cap of D days while nth is within them, so

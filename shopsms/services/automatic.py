@@ -3,7 +3,7 @@ sent by ShopSMS itself with the rules of a hand sending.
 
 - A daily kind (birthday, absent, repair_reminder) runs once a day per store at its time:
   the run is claimed by inserting its (store, kind, day) row, so that two workers, a
-  restart or a Redis flush never run it twice. The sweep (jobs.sweep, every few seconds)
+  restart or a Redis flush never run it twice. The sweep (worker.sweep, every few seconds)
   runs what is due today and only today: a run missed while the server was down runs when
   it is back the same day, never the next day for yesterday.
 - Each run is ONE campaign made by the campaign services (services.campaigns: the same
@@ -41,7 +41,7 @@ from ..models.automatic import (
 )
 from ..plurals import ngettext
 from ..sms import cost, hours, placeholders
-from . import audit, campaigns, costing, credits, repair_notices, settings
+from . import audit, campaigns, costing, credits, pressure, repair_notices, settings, workers
 from .campaigns import MARKETING, CampaignError, Recipient
 
 log = logging.getLogger(__name__)
@@ -370,11 +370,11 @@ def _pressure(rows, now):
     """Marketing rows of clients over the « pression marketing » cap: skipped with the
     campaigns' reason (the cap is checked again at send time)."""
     pending = [row["client_id"] for row in rows if row["state"] == "pending"]
-    over = campaigns.over_pressure(pending, now=now) if pending else {}
+    over = pressure.over_pressure(pending, now=now) if pending else {}
     for row in rows:
         if row["state"] == "pending" and row["client_id"] in over:
             row["state"] = "skipped"
-            row["skip_reason"] = campaigns.pressure_reason(*over[row["client_id"]])
+            row["skip_reason"] = pressure.pressure_reason(*over[row["client_id"]])
     return rows
 
 
@@ -846,8 +846,6 @@ def retry_held(now=None, *, worker=""):
 def resume_stale(now=None):
     """Runs left « started » by a worker that died: finished by this one (the campaign
     it made is found again and queued; none made, the run is made)."""
-    from . import workers
-
     now = now or utcnow()
     limit = now - timedelta(seconds=current_app.config["CLAIM_STALE_SECONDS"])
     stale = db.session.scalars(

@@ -17,9 +17,7 @@ from ..models import (
     CampaignCount,
     Client,
     DraftRecipient,
-    MarketingPressure,
     Message,
-    PressureBasis,
     RepairTicket,
     Store,
     User,
@@ -29,35 +27,11 @@ from ..models.base import bulk_insert
 from ..sms import encoding, hours, stop
 from ..sms.cost import Overflow, final_text
 from . import audit, background, costing, credits, settings
+from .campaign_status import ALREADY_GONE, STATUS_LABELS, CampaignError, claim_status
+from .draft_list import materialize
 from .eligibility import DUPLICATE, MARKETING, opted_out_numbers, skip_reason
-
-# What a campaign's status means to a person (lists, the campaign page, its errors).
-STATUS_LABELS = {
-    "draft": _l("Brouillon"),
-    "preparing": _l("En préparation"),
-    "scheduled": _l("Programmé"),
-    "queued": _l("En file"),
-    "sending": _l("En cours"),
-    "sent": _l("Envoyé"),
-    "cancelled": _l("Annulé"),
-}
-
-
-class CampaignError(ValueError):
-    """A message that says what to change, in the person's language (a lazy string)."""
-
-
-class OutsideSendingHours(CampaignError):
-    def __init__(self, next_allowed):
-        self.next_allowed = next_allowed  # aware, Europe/Paris
-        super().__init__(
-            _l(
-                "Les SMS publicitaires partent du lundi au samedi aux heures d'envoi, jamais "
-                "un jour férié. Prochain créneau : %(day)s à %(hour)s.",
-                day=f"{next_allowed:%d/%m/%Y}",
-                hour=f"{next_allowed:%H:%M}",
-            )
-        )
+from .sending_hours import OutsideSendingHours, check_when, sending_window
+from .workers import in_flight
 
 
 @dataclass(frozen=True)
@@ -70,32 +44,6 @@ class Recipient:
     # Placeholder values without a client (a campaign's test SMS, rendered as its first
     # recipient will read it but filed under no client).
     context: dict | None = None
-
-
-def sending_window(store_id=None, values=None):
-    """The store's sending hours; `values`: its settings when the caller read them
-    already (sending_days, sending_start, sending_end)."""
-    if values is None:
-        values = settings.get_many(("sending_days", "sending_start", "sending_end"), store_id)
-    return hours.Window.from_settings(
-        values["sending_days"], values["sending_start"], values["sending_end"]
-    )
-
-
-def sending_moment(campaign, *, now=None):
-    """When « Envoyer » would send this draft, as naive UTC, and whether that is now:
-    now, or for marketing outside the sending hours the next allowed minute (None when
-    the window never opens)."""
-    now = now or utcnow()
-    if campaign.kind == MARKETING:
-        window = sending_window(campaign.store_id)
-        if not hours.is_allowed(now, window):
-            try:
-                moment = hours.next_allowed(now, window)
-            except ValueError:
-                return None, False
-            return moment.astimezone(UTC).replace(tzinfo=None), False
-    return now, True
 
 
 def _contexts(client_ids, ticket_ids):
@@ -121,140 +69,6 @@ def _contexts(client_ids, ticket_ids):
         rows = db.session.scalars(select(RepairTicket).where(RepairTicket.id.in_(ticket_ids)))
         tickets = {ticket.id: ticket for ticket in rows}
     return clients, tickets
-
-
-# --- « Pression marketing »: at most N marketing SMS per client in D days, every store ---
-
-PRESSURE = "pressure"
-# What counts as an SMS the client received: handed to the operator, or delivered.
-SENT_STATES = ("submitting", "submitted", "delivered")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
-def pressure_cap(most=None, days=None):
-    """(N, D) of the chain's setting, or None when the cap is off (N = 0). `most`,
-    `days`: the settings' values when the caller read them already."""
-    if most is None:
-        values = settings.get_many(("pressure_max", "pressure_days"))
-        most, days = values["pressure_max"], values["pressure_days"]
-    most, days = int(most), int(days)
-    return (most, days) if most > 0 else None
-
-
-def over_pressure(client_ids, *, now=None, except_campaign=None, cap=False):
-    """{client id: (marketing SMS received, first of them, naive UTC)} for the clients of
-    `client_ids` (ids, or a SELECT of ids) who already had the cap's number of marketing
-    SMS in its days, whatever the store that sent them. Service messages do not count.
-    `cap`: pressure_cap() when the caller has it."""
-    cap = pressure_cap() if cap is False else cap
-    if cap is None:
-        return {}
-    query = _over_pressure(cap, now).where(Message.client_id.in_(client_ids))
-    if except_campaign is not None:
-        query = query.where(Message.campaign_id != except_campaign)
-    return {client_id: (sent, first) for client_id, sent, first in db.session.execute(query)}
-
-
-def _over_pressure(cap, now=None):
-    """Every client who had the cap's number of marketing SMS in its days, with how many
-    and the first (over_pressure narrows it to some clients)."""
-    most, days = cap
-    since = (now or utcnow()) - timedelta(days=days)
-    return (
-        select(Message.client_id, func.count(), func.min(Message.created_at))
-        .join(Campaign, Campaign.id == Message.campaign_id)
-        .where(
-            Message.created_at >= since,
-            Message.state.in_(SENT_STATES),
-            Campaign.kind == MARKETING,
-        )
-        .group_by(Message.client_id)
-        .having(func.count() >= most)
-    )
-
-
-def count_over_pressure(client_ids, *, cap):
-    """How many clients of `client_ids` (a SELECT of ids) over_pressure would give, for
-    the selection screen's live count. On PostgreSQL, from what the triggers keep
-    (models.MarketingPressure) when it is kept for this cap's number: the clients whose
-    SMS that reaches the cap is within its days, along ix_marketing_pressure_nth (a
-    handful), then looked up in the selection. Else (SQLite, or a cap set outside the
-    settings) the period's marketing SMS are gathered first (MATERIALIZED: the planner
-    may not push the selection into them), then their clients looked up in the
-    selection: that grouped 100,000 SMS after a chain campaign (issue 15)."""
-    most, days = cap
-    if db.session.connection().dialect.name == "postgresql":
-        kept_for = db.session.scalar(select(PressureBasis.most).where(PressureBasis.id == 1))
-        if kept_for == most:
-            since = utcnow() - timedelta(days=days)
-            return db.session.scalar(
-                select(func.count()).where(
-                    MarketingPressure.nth >= since, MarketingPressure.client_id.in_(client_ids)
-                )
-            )
-    over = _over_pressure(cap).cte("over_pressure").prefix_with("MATERIALIZED")
-    return db.session.scalar(
-        select(func.count()).select_from(over).where(over.c.client_id.in_(client_ids))
-    )
-
-
-def pressure_reason(sent, first):
-    """The skip reason stored on the row (20 characters at most): « pressure:2:20260303 »."""
-    return f"{PRESSURE}:{min(sent, 99)}:{hours._paris(first):%Y%m%d}"
-
-
-def pressure_text(reason, *, capital=False):
-    """« pression marketing : déjà 2 SMS depuis le 3 mars » for a stored reason (with a
-    capital P to start a sentence)."""
-    text = _pressure_text(reason)
-    return text[0].upper() + text[1:] if capital else text
-
-
-def _pressure_text(reason):
-    try:
-        _, sent, day = reason.split(":")
-        month, day_of_month = int(day[4:6]), int(day[6:8])
-        when = f"{day_of_month}{'er' if day_of_month == 1 else ''} {_MONTHS[month - 1]}"
-        return f"pression marketing : déjà {int(sent)} SMS depuis le {when}"
-    except (ValueError, IndexError):
-        return "pression marketing"
-
-
-def skip_pressure(model, row_ids, over, *, state="pending", **values):
-    """Skip the rows (of `model`, Message or DraftRecipient, in `state`) whose client is
-    over the cap, each with its own reason; `row_ids` maps client id → row ids. Returns
-    the row ids skipped."""
-    by_reason = {}
-    for client_id, (sent, first) in over.items():
-        for row_id in row_ids.get(client_id, ()):
-            by_reason.setdefault(pressure_reason(sent, first), []).append(row_id)
-    skipped = set()
-    for reason, ids in by_reason.items():
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            skipped.update(
-                db.session.scalars(
-                    update(model)
-                    .where(model.id.in_(chunk), model.state == state)
-                    .values(state="skipped", skip_reason=reason, **values)
-                    .returning(model.id)
-                    .execution_options(synchronize_session=False)
-                )
-            )
-    return skipped
 
 
 def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None, gsm_names=False):
@@ -438,30 +252,6 @@ def _editable(campaign_id, *statuses):
     return campaign
 
 
-def claim_status(campaign_id, from_statuses, to_status, *, also=(), **values):
-    """Move a campaign from one of `from_statuses` to `to_status` in one conditional
-    UPDATE: of two requests (or a request and a worker) racing, only one wins. Says
-    whether this one did; the loaded Campaign is brought up to date. `also`: further
-    conditions the row must still meet."""
-    changed = db.session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status.in_(from_statuses), *also)
-        .values(status=to_status, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if changed.rowcount != 1:
-        return False
-    campaign = db.session.get(Campaign, campaign_id)
-    if campaign is not None:
-        campaign.status = to_status
-        for name, value in values.items():
-            setattr(campaign, name, value)
-    return True
-
-
-ALREADY_GONE = _l("Cette campagne est déjà partie ou programmée : elle ne peut plus changer.")
-
-
 def queue_now(
     campaign_id, *, user_id=None, now=None, accept_next_window=False, from_status="draft"
 ):
@@ -503,7 +293,7 @@ def schedule(campaign_id, when_utc, *, user_id=None, now=None, user=None, from_s
     """« Envoi différé »: at `when_utc` (naive UTC), in the future and, for marketing,
     within sending hours."""
     campaign = _editable(campaign_id, from_status)
-    _check_when(campaign, when_utc, now or utcnow())
+    check_when(campaign, when_utc, now or utcnow())
     if not claim_status(
         campaign.id, (from_status,), "scheduled", scheduled_at=when_utc, not_before=when_utc
     ):
@@ -524,7 +314,7 @@ def reschedule(campaign_id, when_utc, *, now=None, user=None):
     """A scheduled campaign moves to another time; its reservation stays as it is (the
     recipients and text are frozen, so the cost cannot change)."""
     campaign = _editable(campaign_id, "scheduled")
-    _check_when(campaign, when_utc, now or utcnow())
+    check_when(campaign, when_utc, now or utcnow())
     if not claim_status(
         campaign.id, ("scheduled",), "scheduled", scheduled_at=when_utc, not_before=when_utc
     ):
@@ -555,17 +345,6 @@ def unschedule(campaign_id, *, user_id=None, user=None):
     return campaign
 
 
-def _check_when(campaign, when_utc, now):
-    if when_utc <= now:
-        raise CampaignError(
-            _l("La date d'envoi différé est passée : choisissez un moment à venir.")
-        )
-    if campaign.kind == MARKETING:
-        window = sending_window(campaign.store_id)
-        if not hours.is_allowed(when_utc, window):
-            raise OutsideSendingHours(hours.next_allowed(when_utc, window))
-
-
 def cancel(campaign_id, *, user_id=None, user=None):
     """Stop what has not gone out yet; the credits not spent come back."""
     campaign = _editable(campaign_id, "draft", "scheduled", "queued", "sending")
@@ -575,8 +354,6 @@ def cancel(campaign_id, *, user_id=None, user=None):
     ):
         # Nothing changed: the caller's other work in this transaction stands.
         raise CampaignError(_l("Cet envoi est déjà terminé ou annulé."))
-    from .recipients import materialize
-
     materialize(campaign.id, cancelled=True)  # a list not yet sent shows in the report
     db.session.execute(
         update(Message)
@@ -584,8 +361,6 @@ def cancel(campaign_id, *, user_id=None, user=None):
         .values(state="skipped", skip_reason="cancelled", done_at=utcnow())
     )
     _audit("campaign.cancel", campaign, user, user_id)
-    from .sending import in_flight
-
     if not in_flight(campaign.id):  # else the worker holding a batch settles it
         credits.settle(campaign.id)
     db.session.commit()
@@ -688,21 +463,3 @@ def _enqueue(campaign):
     """Hand the campaign to the queue. With Redis down it stays queued in the database
     and the sweep sends it when Redis is back: `campaign.queue_down` tells the screen."""
     campaign.queue_down = background.send_campaign(campaign.id, campaign.not_before) is None
-
-
-NO_SUCH_TIME = _l("Cette heure n'existe pas ce jour-là (changement d'heure).")
-
-
-def to_utc(local_naive):
-    """A date and time typed in Europe/Paris, as the naive UTC the database stores. A
-    time the clocks skip (spring) or pass twice (autumn) is refused rather than guessed."""
-    if local_naive.tzinfo is not None:
-        return local_naive.astimezone(UTC).replace(tzinfo=None)
-    first = local_naive.replace(tzinfo=hours.PARIS, fold=0)
-    second = local_naive.replace(tzinfo=hours.PARIS, fold=1)
-    utc = first.astimezone(UTC)
-    if utc != second.astimezone(UTC):
-        raise CampaignError(NO_SUCH_TIME)
-    if utc.astimezone(hours.PARIS).replace(tzinfo=None) != local_naive:
-        raise CampaignError(NO_SUCH_TIME)
-    return utc.replace(tzinfo=None)

@@ -4,7 +4,7 @@ What staff type at the counter: the start of a last or first name, a city, a pos
 code, a client number, or part of a phone number written any way ("06 12 34",
 "0612", "+33 6 12", "0033 6 12"). Several words must all match ("dupont biarritz").
 
-Names are matched in `search_name` (services.clients.search_name: without accents, in
+Names are matched in `search_name` (services.client_fields.search_name: without accents, in
 capitals, every word of the names plus the last name run together), so "le gall",
 "LE GALL", "legall" and "gall" find « Le Gall », "leveque" finds « LÉVÊQUE » and
 "jean-pierre" finds « Jean-Pierre ». A typed word matches the start of the column or
@@ -40,7 +40,7 @@ from ..extensions import db
 from ..models import Client, Store
 from ..sms import phones
 from . import listings
-from .clients import name_words
+from .client_fields import name_words
 
 SHORT_NAME = 2  # letters: a search this short is the start of a last name
 # The accented letters a French last name starts with, by the letter typed without its

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Campaign, CreditEntry, Message, Store, utcnow
 from ..plurals import ngettext
 from ..sms import hours
-from . import audit
+from . import audit, settings
 
 # Any constant shared by every process of the deployment: it names the ledger's lock.
 _LEDGER_LOCK = 734_501
@@ -213,8 +213,6 @@ def monthly_consumption(user, *, months=12, now=None):
 def low_balance(left=None):
     """(balance, threshold) once the balance has reached the alert threshold, else None.
     The threshold comes with the page's other settings (one read per request)."""
-    from . import settings
-
     threshold = int(settings.page_values()["low_credit_threshold"] or 0)
     if threshold <= 0:
         return None

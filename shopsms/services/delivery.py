@@ -10,6 +10,7 @@ from ..extensions import db
 from ..gateways import Report
 from ..gateways.outbox import outcome
 from ..models import Campaign, EarlyReceipt, Message, MessagePart, OutboxMessage, utcnow
+from . import settings
 
 FINAL_STATES = ("delivered", "failed", "expired")
 # Not heard of: a receipt that comes after all still says what became of the message.
@@ -246,8 +247,6 @@ def age_out(*, now=None):
     not « Envoyé » for ever. Campaign by campaign, through the index of their states,
     so the sweep's cost does not grow with the history. Early receipts never matched in
     that time go too. Returns how many messages were aged out."""
-    from . import settings
-
     now = now or utcnow()
     hours = int(settings.get("receipt_wait_hours"))
     cutoff = now - timedelta(hours=hours)

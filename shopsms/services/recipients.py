@@ -16,7 +16,6 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Text,
-    any_,
     case,
     cast,
     delete,
@@ -55,12 +54,16 @@ from . import (
     credits,
     eligibility,
     listings,
+    pressure,
     results,
+    sending_hours,
     settings,
     skip_reasons,
     variants,
 )
-from .campaigns import ALREADY_GONE, CampaignError, claim_status
+from .campaign_status import ALREADY_GONE, CampaignError, claim_status
+from .client_fields import phone_fields
+from .draft_list import materialize
 from .eligibility import DUPLICATE, MARKETING, opted_out_numbers, skip_reason
 
 
@@ -160,7 +163,7 @@ def _skip_over_pressure(campaign):
     pending = select(DraftRecipient.client_id).where(
         DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "pending"
     )
-    over = campaigns.over_pressure(pending)
+    over = pressure.over_pressure(pending)
     if not over:
         return
     rows = {}
@@ -172,7 +175,7 @@ def _skip_over_pressure(campaign):
         )
     ):
         rows.setdefault(client_id, []).append(row_id)
-    campaigns.skip_pressure(DraftRecipient, rows, over)
+    pressure.skip_pressure(DraftRecipient, rows, over)
 
 
 def live_count(user, criteria, *, today=None):
@@ -184,13 +187,13 @@ def live_count(user, criteria, *, today=None):
         # disk (a selection of 100,000 clients).
         db.session.execute(sql("SET LOCAL work_mem = '32MB'"))
     count = selection.count(criteria, db.session, today=today, store_id=store_id)
-    cap = campaigns.pressure_cap()
+    cap = pressure.pressure_cap()
     if not count.reachable or cap is None:
         return count
     reachable = eligibility.join_optouts(
         selection.ids_query(criteria, today=today, store_id=store_id).order_by(None)
     ).where(eligibility.reachable(MARKETING))
-    over = campaigns.count_over_pressure(reachable, cap=cap)
+    over = pressure.count_over_pressure(reachable, cap=cap)
     if not over:
         return count
     excluded = dict(count.excluded) | {"pressure": over}
@@ -251,90 +254,6 @@ def _delete(campaign):
     db.session.execute(delete(Message).where(Message.campaign_id == campaign.id))
     db.session.delete(campaign)
     return True
-
-
-def materialize(campaign_id, *, cancelled=False, chunk=None):
-    """The list's rows become the campaign's messages, in list order, and leave the
-    list: when the campaign starts sending, or when it is cancelled (its pending rows
-    then skipped, « cancelled »), so that its report shows everyone. Rows are moved by
-    one DELETE … RETURNING feeding one INSERT on PostgreSQL, so that two callers could
-    never both move the same row.
-
-    `chunk` (PostgreSQL): only the first `chunk` rows of the list that no one else is
-    moving (SKIP LOCKED), so that workers sending one campaign side by side move its
-    list together, each chunk in its own transaction. Returns how many rows moved."""
-    now = utcnow()
-    if chunk is None:
-        # The list's groups go first, with the list: so its triggers have none to
-        # recount (on PostgreSQL a probe per group that, on a list just made, is planned
-        # over the whole list: 9 s for 20,000 rows). A chunked move finds them gone
-        # (drop_groups, when the campaign starts).
-        drop_groups(campaign_id)
-    columns = [
-        "campaign_id",
-        "client_id",
-        "phone",
-        "text",
-        "parts",
-        "state",
-        "skip_reason",
-        "variant",
-        "error",
-        "gateway",
-        "created_at",
-    ]
-    mine = DraftRecipient.campaign_id == campaign_id
-    if db.session.connection().dialect.name == "postgresql":
-        if chunk is not None:
-            first = (
-                select(DraftRecipient.id)
-                .where(mine)
-                .order_by(DraftRecipient.id)
-                .limit(chunk)
-                .with_for_update(skip_locked=True)
-            )
-            # ARRAY(…) = ANY: the chunk's rows found by primary key (an IN (SELECT …)
-            # was planned as a scan of every draft's list).
-            mine = DraftRecipient.id == any_(func.array(first.scalar_subquery()))
-        moved = (
-            delete(DraftRecipient)
-            .where(mine)
-            .returning(*(getattr(DraftRecipient, name) for name in ["id", *columns[:8]]))
-            .cte("moved")
-        )
-        source = moved.c
-    else:  # one writer at a time: the DELETE below runs in the same transaction
-        moved, source = None, DraftRecipient.__table__.c
-    state, reason = source.state, source.skip_reason
-    if cancelled:
-        state = case((source.state == "pending", "skipped"), else_=source.state)
-        reason = case((source.state == "pending", "cancelled"), else_=source.skip_reason)
-    rows = select(
-        source.campaign_id,
-        source.client_id,
-        source.phone,
-        source.text,
-        source.parts,
-        state,
-        reason,
-        source.variant,
-        literal(""),
-        literal(""),
-        literal(now),
-    ).order_by(source.id)
-    if moved is None:
-        rows = rows.where(source.campaign_id == campaign_id)
-    moved_ids = db.session.scalars(
-        insert(Message).from_select(columns, rows, include_defaults=False).returning(Message.id)
-    ).all()
-    if moved is None:
-        db.session.execute(delete(DraftRecipient).where(mine))
-    return len(moved_ids)
-
-
-def drop_groups(campaign_id):
-    """The list's groups (what the composer costs) once it is no longer a draft."""
-    db.session.execute(delete(DraftGroup).where(DraftGroup.campaign_id == campaign_id))
 
 
 def quit_draft(user, campaign_id):
@@ -467,8 +386,8 @@ def summary(campaign_id):
             .group_by(DraftRecipient.skip_reason)
         ).all()
     )
-    for reason in [r for r in counts if r.startswith(campaigns.PRESSURE + ":")]:
-        counts[campaigns.PRESSURE] = counts.get(campaigns.PRESSURE, 0) + counts.pop(reason)
+    for reason in [r for r in counts if r.startswith(pressure.PRESSURE + ":")]:
+        counts[pressure.PRESSURE] = counts.get(pressure.PRESSURE, 0) + counts.pop(reason)
     split = variants.pending_counts(campaign_id)
     pending = sum(split.values())
     removed = counts.pop("removed", 0)
@@ -679,13 +598,13 @@ def restore(user, campaign_id, message_id):
     if reason is None and _phone_taken(campaign.id, message.phone, message.id):
         reason = DUPLICATE
     if reason is None:
-        over = campaigns.over_pressure([message.client_id])
+        over = pressure.over_pressure([message.client_id])
         if over:
-            reason = campaigns.pressure_reason(*over[message.client_id])
+            reason = pressure.pressure_reason(*over[message.client_id])
     if reason is not None:
         db.session.rollback()
-        if reason.startswith(campaigns.PRESSURE + ":"):
-            raise CampaignError(campaigns.pressure_text(reason, capital=True) + ".")
+        if reason.startswith(pressure.PRESSURE + ":"):
+            raise CampaignError(pressure.pressure_text(reason, capital=True) + ".")
         raise CampaignError(REASON_TEXT.get(reason, reason))
     message.state, message.skip_reason = "pending", ""
     variants.place(campaign, [message])
@@ -756,8 +675,6 @@ def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
         _release_duplicates(campaign, old_phone)
     _rebalance(campaign)
     if update_card and client is not None:
-        from .clients import phone_fields
-
         client.tel1 = phones.display(number)
         for name, value in phone_fields(client.tel1, client.tel2).items():
             setattr(client, name, value)
@@ -1113,7 +1030,7 @@ def defer(user, campaign_id, body, sender_id, when_local, *, now=None, body_b=No
     """« Envoi différé » of a draft (prepared by a job, as « Envoyer »), or a new time for
     a scheduled campaign. `when_local` is the naive Europe/Paris moment typed."""
     try:
-        when = campaigns.to_utc(when_local)
+        when = sending_hours.to_utc(when_local)
         campaign = get(user, campaign_id, "draft", "scheduled")
         if campaign.status == "scheduled":
             return campaigns.reschedule(campaign.id, when, now=now, user=user)
@@ -1134,14 +1051,14 @@ def _start_preparing(
         now = now or utcnow()
         not_before = when
         if when is not None:
-            campaigns._check_when(campaign, when, now)
+            sending_hours.check_when(campaign, when, now)
         else:
-            window = campaigns.sending_window(campaign.store_id)
+            window = sending_hours.sending_window(campaign.store_id)
             if not hours.is_allowed(now, window):
                 next_time = hours.next_allowed(now, window)
                 if not accept_next:
-                    raise campaigns.OutsideSendingHours(next_time)
-                not_before = campaigns.to_utc(next_time)
+                    raise sending_hours.OutsideSendingHours(next_time)
+                not_before = sending_hours.to_utc(next_time)
         available = credits.balance()
         if available <= 0:  # the exact cost comes with the preparation; none left is sure
             raise credits.NotEnoughCredits(max(1, campaign.recipients_count), available)

@@ -26,7 +26,7 @@ from ..models import (
     Workshop,
 )
 from ..sms import hours
-from . import audit, campaigns, credits, eligibility, listings, repair_notices
+from . import audit, automatic, campaigns, credits, eligibility, listings, repair_notices
 
 log = logging.getLogger(__name__)
 
@@ -751,8 +751,6 @@ def ticket_ready(ticket_id, *, user_id=None):
         ticket.returned_on = ticket.returned_on or date.today()
         audit.record("repair.ready", store_id=ticket.store_id, obj=ticket, by="api")
         db.session.commit()
-    from . import automatic
-
     if automatic.ready_is_on(ticket.store_id):
         # « Réparation prête » is on: its notice, once, whichever path made it ready.
         return automatic.notify_ready([ticket.id]).get(ticket.id)

@@ -28,6 +28,7 @@ from ..models import Client, Message
 from ..queue import get_redis
 from ..sms import hours, phones
 from .reports import SKIP_REASON_LABELS, STATE_GROUPS, STATE_TEXT, report_table
+from .reports import reason as _reason
 
 EXPORT_HEADER = (
     "N° client",
@@ -106,12 +107,6 @@ def _query(campaign_id, state, columns_of):
     if state in STATE_GROUPS:
         query = query.where(table.state.in_(STATE_GROUPS[state]))
     return query
-
-
-def _reason(row):
-    from .reports import reason
-
-    return reason(row)
 
 
 def export_rows(campaign_id, state=""):

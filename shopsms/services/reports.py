@@ -16,6 +16,7 @@ from .. import access
 from ..extensions import db
 from ..models import Campaign, CampaignCount, Client, DraftRecipient, Message, Store, utcnow
 from . import audit, listings, skip_reasons
+from .pressure import PRESSURE, pressure_text
 from .skip_reasons import N_
 
 # The filters of a report's detail: what a manager asks ("who did not get it?").
@@ -291,9 +292,7 @@ def messages(
 def reason(message):
     """Why a message did not arrive, in French: the operator's words or the skip's."""
     if message.state == "skipped":
-        if message.skip_reason.startswith("pressure:"):
-            from .campaigns import pressure_text
-
+        if message.skip_reason.startswith(PRESSURE + ":"):
             return pressure_text(message.skip_reason, capital=True)
         return SKIP_REASON_LABELS.get(message.skip_reason, message.skip_reason)
     return message.error or ""

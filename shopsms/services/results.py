@@ -35,7 +35,10 @@ from ..models import (
     utcnow,
 )
 from ..sms import hours
-from . import result_figures, settings
+from . import background, result_figures, settings
+from .campaigns import progress
+from .report_export import _safe
+from .reports import SENT_STATES, variant_figures
 
 CONTROL = "control"
 Z95 = NormalDist().inv_cdf(0.975)  # 1.959963984540054
@@ -321,8 +324,6 @@ def for_page(campaign):
         return read(campaign, days=days), False
     if not in_job(campaign):
         return current(campaign), False
-    from . import background
-
     last, good = snapshot(campaign)
     if figures_kept(campaign) or not good:
         background.measure_results(campaign.id)
@@ -492,9 +493,6 @@ def _assemble(campaign, rows, *, start, days, today):
 def _sms_figures(campaign_id, texted, variants):
     """The SMS sent and delivered, of the texted and of each variant, from the counts the
     database keeps (no message read)."""
-    from .campaigns import progress
-    from .reports import SENT_STATES, variant_figures
-
     counts = progress(campaign_id)
     texted.sent = sum(counts[state] for state in SENT_STATES)
     texted.delivered = counts["delivered"]
@@ -541,8 +539,6 @@ def _uplift(result):
 def spent(campaign_id):
     """Credits the campaign's SMS cost: the parts handed to the operator (the report's
     credits, reports.SENT_STATES), from the counts the database keeps."""
-    from .reports import SENT_STATES
-
     return int(
         db.session.scalar(
             select(func.coalesce(func.sum(CampaignCount.parts), 0)).where(
@@ -712,8 +708,6 @@ def _variant_cells(res, r):
 
 def list_csv(lines):
     """`;`-separated UTF-8 with a BOM (French Excel), a line at a time."""
-    from .report_export import _safe
-
     yield "\ufeff".encode()
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -739,8 +733,6 @@ def list_csv(lines):
 def list_xlsx(lines):
     """The list as an .xlsx file (openpyxl's write-only mode), as bytes."""
     from openpyxl import Workbook
-
-    from .report_export import _safe
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Résultats des campagnes")

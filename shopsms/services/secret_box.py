@@ -6,6 +6,7 @@ mode 0600). `flask --app app secrets rotate` encrypts every secret with a new ke
 
 from pathlib import Path
 
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
 
 PREFIX = "fernet:"
@@ -16,8 +17,6 @@ def _key_file():
 
 
 def _keys():
-    from cryptography.fernet import Fernet
-
     configured = current_app.config.get("SETTINGS_KEYS") or ""
     if configured:
         return [key.strip().encode() for key in configured.split(",") if key.strip()]
@@ -30,8 +29,6 @@ def _keys():
 
 
 def _box(keys=None):
-    from cryptography.fernet import Fernet, MultiFernet
-
     return MultiFernet([Fernet(key) for key in keys or _keys()])
 
 
@@ -43,8 +40,6 @@ def encrypt(value):
 
 def decrypt(stored):
     """The clear value; a value from before encryption (no prefix) reads as it is."""
-    from cryptography.fernet import InvalidToken
-
     if not isinstance(stored, str) or not stored.startswith(PREFIX):
         return stored
     try:
@@ -58,8 +53,6 @@ def rotate(rows):
     """Encrypt every row's value (a Setting) with a new first key: in the key file, a new
     key is made and the old ones dropped once every row uses it; with SETTINGS_KEYS the
     person put the new key first and removes the old ones after. Returns the rows done."""
-    from cryptography.fernet import Fernet
-
     configured = bool(current_app.config.get("SETTINGS_KEYS"))
     old = _keys()
     keys = old if configured else [Fernet.generate_key(), *old]

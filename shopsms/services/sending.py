@@ -33,15 +33,13 @@ from ..gateways import GatewayUnavailable, OutgoingSms, get_gateway
 from ..models import Campaign, Client, DraftRecipient, Message, MessagePart, utcnow
 from ..models.base import any_of
 from ..sms import hours
-from . import credits, delivery, eligibility, link_status, settings
-from .campaigns import (
-    MARKETING,
-    over_pressure,
-    pressure_cap,
-    sending_window,
-    skip_pressure,
-    to_utc,
-)
+from . import credits, delivery, eligibility, link_status, results, settings
+from .campaign_status import claim_status
+from .draft_list import drop_groups, materialize
+from .eligibility import MARKETING
+from .pressure import over_pressure, pressure_cap, skip_pressure
+from .sending_hours import sending_window, to_utc
+from .workers import claimed_by_a_living_worker, dead_after
 
 
 def stale_after():
@@ -58,19 +56,6 @@ class BatchResult:
     done: bool = False
     held_until: datetime | None = None  # naive UTC
     reason: str = ""  # why it is held, when its gateway would not take it
-
-
-def in_flight(campaign_id):
-    """True while a worker holds rows of the campaign (claimed or handed over)."""
-    return bool(
-        db.session.scalar(
-            select(func.count(Message.id)).where(
-                Message.campaign_id == campaign_id,
-                (Message.state == "submitting")
-                | ((Message.state == "pending") & Message.claimed_by.is_not(None)),
-            )
-        )
-    )
 
 
 # What one batch reads of the settings: in one query (they were seven), every batch, so
@@ -121,8 +106,6 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
     if campaign.status != "sending":
         # Compare-and-set: « Annuler la programmation » may have moved it back to draft
         # (credits released) since it was read; then this worker must not send it.
-        from .campaigns import claim_status
-
         # Nor start one moved to a later time (« Reprogrammer ») since it was read.
         due = or_(Campaign.not_before.is_(None), Campaign.not_before <= now)
         started = claim_status(
@@ -140,12 +123,8 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
             if campaign is None or campaign.status != "sending":
                 return BatchResult(done=True)
         elif side_by_side:
-            from .recipients import drop_groups
-
             drop_groups(campaign.id)  # the list is no longer a draft: what it costs goes
         else:
-            from .recipients import materialize
-
             # In the transaction that claimed it: whoever starts the campaign, once.
             materialize(campaign.id)
     if side_by_side:
@@ -218,8 +197,6 @@ def _move_list(campaign_id):
     whole list. A worker that dies mid-chunk moved nothing of it (its transaction rolls
     back); whoever comes next moves it. The first chunk commits with the claim of the
     campaign (« sending »), which the other workers wait for."""
-    from .recipients import materialize
-
     while materialize(campaign_id, chunk=LIST_CHUNK):
         db.session.commit()
 
@@ -469,8 +446,6 @@ def finish(campaign_id):
     ).rowcount
     credits.settle(campaign_id)
     if ended:
-        from . import results
-
         # Its recipients are final: its « Résultats » are kept from now on as sales
         # come in, starting with those since it started (a few hours of the chain's).
         results.start_keeping(db.session.get(Campaign, campaign_id))
@@ -483,8 +458,6 @@ def recover_stale(*, gateway=None, now=None):
     over are confirmed if the gateway took them, else pending again.
     Returns (confirmed, released)."""
     now = now or utcnow()
-    from .workers import claimed_by_a_living_worker, dead_after
-
     # Abandoned: its worker stopped beating (a few seconds after it died), or, whoever
     # made it, the claim is older than CLAIM_STALE_SECONDS.
     abandoned = (Message.claimed_at < now - stale_after()) | (
@@ -530,7 +503,7 @@ def recover_stale(*, gateway=None, now=None):
 
 def campaigns_due(now=None):
     """Campaigns that should be moving now: queued, sending, or deferred and due. The
-    sweep enqueues those whose job Redis lost (jobs.sweep checks the job)."""
+    sweep enqueues those whose job Redis lost (worker.sweep checks the job)."""
     now = now or utcnow()
     return list(
         db.session.scalars(

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Setting, Store
 from ..sms.stop import DEFAULT_SHORT_CODE
 from . import audit, secret_box
+from .campaign_status import CampaignError
 from .settings_rules import GATEWAYS, RATES, check_window, clean, clean_rate  # noqa: F401
 
 DEFAULTS = {
@@ -223,8 +224,6 @@ def sms_enabled(store_id):
     sent at all: that raises CampaignError with its own message (every sending asks here
     before anything is reserved)."""
     if not page_values()["platform_link"]:
-        from .campaigns import CampaignError
-
         raise CampaignError(PLATFORM_OFF)
     if store_id is None:
         return True

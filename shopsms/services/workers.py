@@ -80,3 +80,16 @@ def forget_old(days: int = 7, now: datetime | None = None) -> None:
         delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - timedelta(days=days))
     )
     db.session.commit()
+
+
+def in_flight(campaign_id):
+    """True while a worker holds rows of the campaign (claimed or handed over)."""
+    return bool(
+        db.session.scalar(
+            select(func.count(Message.id)).where(
+                Message.campaign_id == campaign_id,
+                (Message.state == "submitting")
+                | ((Message.state == "pending") & Message.claimed_by.is_not(None)),
+            )
+        )
+    )

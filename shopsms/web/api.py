@@ -19,6 +19,7 @@ from ..queue import get_redis, local_keys
 from ..services import api_tokens, campaigns
 from ..services.imports import Row, Scope, parse_row, upsert
 from ..services.imports.fields import FIELDS
+from ..services.repairs import RepairError, ticket_ready
 from . import openapi
 
 log = logging.getLogger(__name__)
@@ -252,8 +253,6 @@ def upsert_repair_tickets():
 
 @bp.post("/repair-tickets/<external_id>/ready")
 def repair_ticket_ready(external_id):
-    from ..services.repairs import RepairError, ticket_ready
-
     ticket = db.session.scalar(select(RepairTicket).where(RepairTicket.external_id == external_id))
     if ticket is None or (g.api_store_id is not None and ticket.store_id != g.api_store_id):
         raise ApiError(404, f"Aucune fiche SAV n'a l'identifiant « {external_id} ».", "external_id")

@@ -27,12 +27,15 @@ from ..extensions import db
 from ..inputs import INT_MAX, parse_amount, parse_int
 from ..models import Brand, Store
 from ..services import (
+    campaign_status,
     campaigns,
     credits,
     listings,
+    pressure,
     recipients,
     results,
     selections,
+    sending_hours,
     settings,
     skip_reasons,
     variants,
@@ -51,7 +54,7 @@ KIND_LABELS = {
     "repair": _l("SAV"),
     "workshop_return": _l("Retour atelier"),
 }
-STATUS_LABELS = campaigns.STATUS_LABELS
+STATUS_LABELS = campaign_status.STATUS_LABELS
 # Where the live page says what « Envoyer » reserved (once the sending starts, its
 # progress says what is spent).
 RESERVED_SHOWN = ("scheduled", "queued")
@@ -372,8 +375,8 @@ def _campaign_or_404(campaign_id, *statuses):
 def _skip_label(reason):
     """Why a row of the list is not texted, in words (« pression marketing : déjà 2 SMS
     depuis le 3 mars » says how many and since when)."""
-    if reason.startswith(campaigns.PRESSURE + ":"):
-        return campaigns.pressure_text(reason)
+    if reason.startswith(pressure.PRESSURE + ":"):
+        return pressure.pressure_text(reason)
     return EXCLUSION_LABELS.get(reason, reason)
 
 
@@ -393,7 +396,7 @@ def _draft_context(
 ):
     body = campaign.body if body is None else body
     body_b = campaign.body_b if body_b is None else body_b
-    moment, now = campaigns.sending_moment(campaign)
+    moment, now = sending_hours.sending_moment(campaign)
     ab = variants.on(campaign)
     return {
         "campaign": campaign,
@@ -682,7 +685,7 @@ def send(campaign_id):
             accept_next=DraftForm().accept_next.data == "1",
             body_b=_typed_b(),
         )
-    except campaigns.OutsideSendingHours as error:
+    except sending_hours.OutsideSendingHours as error:
         return _draft_again(campaign, str(error), offer=error.next_allowed, status=200)
     except (campaigns.CampaignError, credits.NotEnoughCredits) as error:
         return _after_failed_send(campaign, str(error))

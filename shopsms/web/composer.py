@@ -15,7 +15,7 @@ from flask_login import current_user
 
 from .. import access
 from ..models import CAMPAIGN_KINDS
-from ..services import costing, saved_messages
+from ..services import campaigns, costing, recipients, repair_notices, repairs, saved_messages
 from ..sms import encoding, stop
 from .access import role_required
 from .forms import CheckField, Form, IdField, IdListField, TextField
@@ -109,8 +109,6 @@ def _core(
     client_ids = list(client_ids)
     gsm_names = False
     if campaign_id is not None:
-        from ..services import campaigns, recipients
-
         try:
             gsm_names = recipients.get(current_user, campaign_id).gsm_names
         except campaigns.CampaignError:
@@ -149,8 +147,6 @@ def _core(
 def _ticket_contexts(ticket_ids):
     """The placeholder contexts of the tickets' clients who can receive an SMS, as the SAV
     screen's ticket list renders them (the tickets the person may act on)."""
-    from ..services import repair_notices, repairs
-
     visible = repairs.visible_ids(current_user, ticket_ids)
     return [target.context for target in repair_notices.targets(visible) if target.reachable]
 
@@ -296,8 +292,6 @@ def replace():
 def gsm_names():
     """« Écrire les noms sans accents dans ce SMS » (or back): a campaign's choice, kept
     with its draft; the whole composer comes back with the cost it gives."""
-    from ..services import campaigns, recipients
-
     form = GsmNamesForm()
     posted = _posted(form)
     if posted["campaign_id"] is None:

@@ -10,10 +10,10 @@ import pytest
 from playwright.sync_api import expect
 
 from shopsms.extensions import db
-from shopsms.jobs import Worker
 from shopsms.models import Brand, Message, Purchase
 from shopsms.queue import get_queue
 from shopsms.services import credits, settings
+from shopsms.worker import Worker
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -10,10 +10,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from shopsms.extensions import db
-from shopsms.jobs import Worker
 from shopsms.models import RepairTicket, Workshop
 from shopsms.queue import get_queue
 from shopsms.services import settings
+from shopsms.worker import Worker
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from shopsms import jobs
+from shopsms import worker
 from shopsms.extensions import db
 from shopsms.models import Campaign, Message
 from shopsms.services import api_tokens, campaigns, settings
@@ -81,10 +81,10 @@ def test_sending_while_redis_is_down_says_so_and_leaves_when_it_is_back(
     # Redis comes back: the sweep queues what the database holds, a worker sends it.
     redis_away.start()
     with app.app_context():
-        swept = jobs.sweep()
+        swept = worker.sweep()
         assert set(swept["resumed"]) == queued and swept["preparations"] == [draft_id]
         queued.add(draft_id)
-        jobs.Worker([jobs_queue()], connection=jobs_queue().connection).work(burst=True)
+        worker.Worker([jobs_queue()], connection=jobs_queue().connection).work(burst=True)
         db.session.expire_all()
         states = db.session.scalars(
             select(Message.state).where(Message.campaign_id.in_(queued))

@@ -2,8 +2,8 @@ import os
 
 from rq.job import JobStatus
 
-from shopsms.jobs import Worker
 from shopsms.queue import EmbeddedRedis, get_queue
+from shopsms.worker import Worker
 
 
 def add(a, b):

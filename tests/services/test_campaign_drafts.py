@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from shopsms import selection
 from shopsms.extensions import db
 from shopsms.models import Client, DraftRecipient, Message, OptOut, Store, User
-from shopsms.services import campaigns, credits, recipients
+from shopsms.services import campaign_status, campaigns, credits, recipients, sending_hours
 from tests.conftest import run_preparation
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -384,7 +384,7 @@ def test_the_worker_and_a_call_off_cannot_both_win(users, people, credits_availa
     states = set(db.session.scalars(select(Message.state).where(Message.campaign_id == first.id)))
     assert "submitted" not in states
     # The worker's start is itself conditional: it does not take a draft back.
-    assert not campaigns.claim_status(first.id, ("scheduled", "queued"), "sending")
+    assert not campaign_status.claim_status(first.id, ("scheduled", "queued"), "sending")
     db.session.rollback()
     # Started first: calling off is refused and the ledger stays as the sending left it.
     second = composed(staff, selection.Criteria(postal_code="64", name="ART"))
@@ -415,10 +415,10 @@ def test_a_scheduled_campaign_can_be_cancelled_for_good(users, people, credits_a
 
 def test_a_time_the_clocks_skip_or_repeat_is_refused():
     with pytest.raises(campaigns.CampaignError, match="changement d'heure"):
-        campaigns.to_utc(datetime(2030, 3, 31, 2, 30))  # spring forward: 02:00 → 03:00
+        sending_hours.to_utc(datetime(2030, 3, 31, 2, 30))  # spring forward: 02:00 → 03:00
     with pytest.raises(campaigns.CampaignError, match="changement d'heure"):
-        campaigns.to_utc(datetime(2030, 10, 27, 2, 30))  # autumn: 02:30 happens twice
-    assert campaigns.to_utc(datetime(2030, 6, 3, 10, 0)) == datetime(2030, 6, 3, 8, 0)
+        sending_hours.to_utc(datetime(2030, 10, 27, 2, 30))  # autumn: 02:30 happens twice
+    assert sending_hours.to_utc(datetime(2030, 6, 3, 10, 0)) == datetime(2030, 6, 3, 8, 0)
 
 
 # --- the list by hand -----------------------------------------------------------------
@@ -447,7 +447,7 @@ def test_a_corrected_number_lets_its_duplicate_have_the_message(users, people):
 
 
 def test_restoring_a_row_reads_the_cards_number_of_today(users, people):
-    from shopsms.services.clients import phone_fields
+    from shopsms.services.client_fields import phone_fields
 
     staff = user(users, "staff")
     campaign = recipients.draft_from_selection(staff, selection.Criteria(postal_code="64"))

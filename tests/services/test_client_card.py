@@ -1,5 +1,5 @@
-"""services.clients and services.consent: derived columns, consent with its proof, the
-single SMS."""
+"""services.client_fields, clients and consent: derived columns, consent with its
+proof, the single SMS."""
 
 from types import SimpleNamespace
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from shopsms.extensions import db
 from shopsms.models import Campaign, Client, Message, OptOut
 from shopsms.models.consent import ConsentChange
-from shopsms.services import campaigns, client_search, clients, consent, inbound
+from shopsms.services import campaigns, client_fields, client_search, clients, consent, inbound
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -27,11 +27,12 @@ pytestmark = pytest.mark.usefixtures("ctx")
     ],
 )  # fmt: skip
 def test_phone_fields_follow_the_tel1_then_tel2_rule(tel1, tel2, sms_number, digits):
-    assert clients.phone_fields(tel1, tel2) == {"sms_number": sms_number, "phone_digits": digits}
+    expected = {"sms_number": sms_number, "phone_digits": digits}
+    assert client_fields.phone_fields(tel1, tel2) == expected
 
 
 def test_a_letter_o_for_a_zero_is_no_sms_number(app):
-    assert clients.phone_fields("O6 12 34 56 78", "") == {
+    assert client_fields.phone_fields("O6 12 34 56 78", "") == {
         "sms_number": None, "phone_digits": "612345678",
     }  # fmt: skip
     summary = clients.phone_summary("O6 12 34 56 78", "05 59 24 00 00")
@@ -67,8 +68,8 @@ def test_a_client_written_through_the_orm_keeps_its_derived_columns(make_client)
     ],
 )  # fmt: skip
 def test_search_name_is_the_names_words_without_accents(last, first, expected):
-    assert clients.search_name(last, first) == expected
-    assert clients.derived_fields("", "", last, first)["search_name"] == expected
+    assert client_fields.search_name(last, first) == expected
+    assert client_fields.derived_fields("", "", last, first)["search_name"] == expected
 
 
 def test_change_consent_records_proof_only_when_something_changes(make_client, users, store):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from shopsms import selection
 from shopsms.extensions import db
 from shopsms.models import Campaign, Client, DraftRecipient, Message, Store, User, utcnow
-from shopsms.services import campaigns, recipients, settings
+from shopsms.services import campaigns, pressure, recipients, settings
 from shopsms.services.sending import send_next_batch
 from shopsms.sms import hours, phones
 
@@ -80,7 +80,7 @@ def test_a_client_texted_twice_this_week_by_two_stores_is_skipped_with_the_reaso
     state, reason = rows["X"]
     assert state == "skipped"
     day = hours._paris(first).date()
-    assert campaigns.pressure_text(reason) == (
+    assert pressure.pressure_text(reason) == (
         f"pression marketing : déjà 2 SMS depuis le {day.day}{'er' if day.day == 1 else ''} "
         f"{FRENCH_MONTHS[day.month - 1]}"
     )
@@ -128,3 +128,12 @@ def test_service_messages_are_not_capped_and_the_cap_can_be_off(chain):
         recipients=[campaigns.Recipient(client_id=people["X"].id)],
     )  # fmt: skip
     assert _rows(single.id, Message)["X"] == ("pending", "")
+
+
+def test_the_index_the_cap_reads_covers_exactly_the_states_it_counts():
+    # A state counted but left out of the partial index would be missed by the live
+    # count's index-only reading (ix_messages_counted_created).
+    index = next(i for i in Message.__table__.indexes if i.name == "ix_messages_counted_created")
+    states = ", ".join(f"'{state}'" for state in pressure.RECEIVED_STATES)
+    for dialect in ("sqlite", "postgresql"):
+        assert str(index.dialect_options[dialect]["where"]) == f"state IN ({states})"

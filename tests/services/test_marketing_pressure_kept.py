@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, text, update
 
 from shopsms.extensions import db
 from shopsms.models import Campaign, Client, Message, PressureBasis, utcnow
-from shopsms.services import campaigns
+from shopsms.services import pressure
 from shopsms.services import settings as chain_settings
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -42,7 +42,7 @@ def postgresql(ctx):
 
 
 def _counted_from_the_messages(clients, cap):
-    over = campaigns._over_pressure(cap).subquery()
+    over = pressure._over_pressure(cap).subquery()
     return db.session.scalar(
         select(db.func.count()).select_from(over).where(over.c.client_id.in_(clients))
     )
@@ -91,12 +91,12 @@ def test_the_kept_count_is_the_count_from_the_messages(store):
             elif ids and step[0] == "delete":
                 db.session.execute(delete(Message).where(Message.id == ids[step[1] % len(ids)]))
             db.session.flush()
-        cap = campaigns.pressure_cap()
+        cap = pressure.pressure_cap()
         if cap is None:
             return
         cap = (cap[0], days)
         assert _kept_is_read(cap)
-        assert campaigns.count_over_pressure(everyone, cap=cap) == _counted_from_the_messages(
+        assert pressure.count_over_pressure(everyone, cap=cap) == _counted_from_the_messages(
             everyone, cap
         ), (sms, steps, days)
         db.session.commit()
@@ -150,8 +150,8 @@ def test_two_campaigns_sending_to_one_client_side_by_side_both_count(app, store)
     db.session.commit()
     thread.join(30)
     assert outcome == ["committed"]
-    cap = campaigns.pressure_cap()
+    cap = pressure.pressure_cap()
     everyone = select(Client.id).where(Client.id == client.id)
     assert _kept_is_read(cap)
-    assert campaigns.count_over_pressure(everyone, cap=cap) == 1
+    assert pressure.count_over_pressure(everyone, cap=cap) == 1
     assert _counted_from_the_messages(everyone, cap) == 1

@@ -15,7 +15,7 @@ from sqlalchemy import text as sql_text
 from shopsms import demo, selection
 from shopsms.extensions import db
 from shopsms.models import Brand, Client, OptOut, Purchase, Store
-from shopsms.services.clients import search_name
+from shopsms.services.client_fields import search_name
 from shopsms.web.campaigns import CriteriaForm
 from tests.services.selection_oracle import brute_force
 

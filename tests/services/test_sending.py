@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from shopsms.extensions import db
 from shopsms.models import Campaign, Client, CreditEntry, Message, OptOut, OutboxMessage
-from shopsms.services import campaigns, credits, delivery, sending
+from shopsms.services import campaigns, credits, delivery, sending, sending_hours
 from shopsms.services.campaigns import Recipient
 
 pytestmark = pytest.mark.usefixtures("ctx", "redis_client")
@@ -128,7 +128,7 @@ def test_marketing_outside_sending_hours_offers_the_next_minute_and_never_sends_
     credits_available(10)
     campaign = draft("marketing", [make_client()])
     saturday_night = datetime(2026, 11, 28, 20, 30)  # 21:30 in Paris
-    with pytest.raises(campaigns.OutsideSendingHours) as refused:
+    with pytest.raises(sending_hours.OutsideSendingHours) as refused:
         campaigns.queue_now(campaign.id, now=saturday_night)
     assert "30/11/2026 à 08:00" in str(refused.value)  # Monday morning
     campaigns.queue_now(campaign.id, now=saturday_night, accept_next_window=True)

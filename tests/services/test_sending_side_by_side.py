@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text
 from shopsms import selection
 from shopsms.extensions import db
 from shopsms.models import Campaign, DraftRecipient, Message, OptOut, OutboxMessage, User
-from shopsms.services import recipients, sending
-from shopsms.services.campaigns import claim_status
+from shopsms.services import draft_list, recipients, sending
+from shopsms.services.campaign_status import claim_status
 from tests.conftest import run_preparation
 
 pytestmark = pytest.mark.usefixtures("ctx", "redis_client")
@@ -53,7 +53,7 @@ def test_a_worker_dying_mid_chunk_of_the_list_loses_nobody_and_texts_nobody_twic
     assert run_preparation(current_app, campaign.id) == "queued"
     # A worker started it (« sending », committed) and died before moving its list.
     assert claim_status(campaign.id, ("queued",), "sending", started_at=NOW)
-    recipients.drop_groups(campaign.id)
+    draft_list.drop_groups(campaign.id)
     db.session.commit()
 
     # Another worker is mid-chunk: the list's first rows deleted, not yet committed.

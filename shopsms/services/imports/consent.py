@@ -12,6 +12,7 @@ from ...extensions import db
 from ...models import Client
 from ...models.base import bulk_insert
 from ...models.consent import ConsentChange
+from ..consent import change_consent
 
 AFTER_STOP = _l(
     "Accord SMS non repris : ce client a répondu STOP. Seul le client peut redonner son "
@@ -94,8 +95,6 @@ def apply_consent(rows, existing, scope):
             select(Client).where(Client.external_id.in_([row.external_id for row in wanted]))
         )
     }
-    from ..clients import change_consent
-
     refused = [c.id for c in clients.values() if c.sms_consent == "refused" or c.sms_refuses_all]
     stopped = _stopped(refused)
     changed = set()

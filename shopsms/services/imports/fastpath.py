@@ -83,7 +83,7 @@ class Cell:
     """One mapped field in `import_read` (a pass over the raw cells that computes once
     what several checks read): `trimmed` is the cell without its spaces, `compact` a
     phone without separators, `digits` its digits, `key` a name in capitals without
-    accents (clients.name_words' reading)."""
+    accents (client_fields.name_words' reading)."""
 
     def __init__(self, name):
         self.name = name
@@ -143,7 +143,7 @@ def phone_cell(cell, max_length):
 
 
 def phone_derived(tel1, tel2):
-    """sms_number and phone_digits (clients.phone_fields) of two fast phone cells."""
+    """sms_number and phone_digits (client_fields.phone_fields) of two fast phone cells."""
     forms, numbers = [], []
     for cell in (tel1, tel2):
         if cell is None:
@@ -170,7 +170,7 @@ def name_cell(cell, max_length, required=False):
 
 
 def search_name(last, first):
-    # clients.search_name: the last name run together, its words, the first name run
+    # client_fields.search_name: the last name run together, its words, the first name run
     # together, its words; one word each here (name_cell), so each is its own key.
     return _unique([cell.key for cell in (last, first) if cell is not None], 200)
 

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql
 
 from ...extensions import db
 from ...models import Client, Purchase, RepairTicket, utcnow
+from ..client_fields import city_key
 from .consent import AFTER_STOP
 from .upsert import CLIENT_COLUMNS, REPAIR_COLUMNS, Outcome, phone_fields, search_name
 
@@ -41,12 +42,6 @@ _DIALECT = postgresql.dialect()
 
 def _pg_type(model, name):
     return model.__table__.c[name].type.compile(dialect=_DIALECT)
-
-
-def _city_key(city):
-    from ..clients import city_key
-
-    return city_key(city)
 
 
 class Plan:
@@ -114,7 +109,7 @@ class Plan:
                 birthday = values["birthday"]
                 out["birthday_md"] = birthday.month * 100 + birthday.day if birthday else None
             if "city" in self.fields:
-                out["city_key"] = _city_key(values["city"])
+                out["city_key"] = city_key(values["city"])
             for name in ("sms_consent", "sms_refuses_all"):
                 if name in self.fields:
                     out[name] = values.get(name)

@@ -16,6 +16,8 @@ from sqlalchemy import select, update
 from ...extensions import db
 from ...models import Brand, Client, Purchase, RepairTicket, Store, utcnow
 from ...models.base import bulk_insert
+from .. import client_fields
+from ..client_fields import city_key
 from .consent import apply_consent, insert_proofs, new_client_consent
 
 MODELS = {"clients": Client, "purchases": Purchase, "repairs": RepairTicket}
@@ -86,18 +88,15 @@ class Outcome:
 
 
 def search_name(last_name, first_name):
-    """The clients service's accent-free name column that the client search reads."""
-    from ..clients import search_name as derive
-
-    return derive(last_name, first_name)
+    """The accent-free name column that the client search reads."""
+    return client_fields.search_name(last_name, first_name)
 
 
 def phone_fields(tel1, tel2):
-    """The clients service's derived phone columns (sms_number, phone digits…)."""
-    from ..clients import phone_fields as derive
-
+    """The derived phone columns (sms_number, phone digits…) the clients table has."""
     columns = Client.__table__.columns
-    return {key: value for key, value in derive(tel1, tel2).items() if key in columns}
+    derived = client_fields.phone_fields(tel1, tel2)
+    return {key: value for key, value in derived.items() if key in columns}
 
 
 def screen(rows, scope, outcome, *, seen=None):
@@ -238,8 +237,6 @@ def _client_columns(rows, existing):
             if old is None or (last, first) != (old.last_name, old.first_name):
                 row.columns["search_name"] = search_name(last, first)
         if "city" in values or old is None:
-            from ..clients import city_key
-
             city = row.columns.get("city", old.city if old else "")
             if old is None or city != old.city:
                 row.columns["city_key"] = city_key(city)

@@ -1,0 +1,95 @@
+"""A marketing draft's « Liste des destinataires » (draft_recipients, a lean table without
+foreign keys: see DraftRecipient) becoming the campaign's messages, once: when a worker
+starts the campaign, or when it is cancelled, for its report.
+
+Below campaigns (cancel), sending (the workers' start) and recipients (a dropped draft
+that once held credits), which all call it."""
+
+from sqlalchemy import any_, case, delete, func, insert, literal, select
+
+from ..extensions import db
+from ..models import DraftGroup, DraftRecipient, Message, utcnow
+
+
+def materialize(campaign_id, *, cancelled=False, chunk=None):
+    """The list's rows become the campaign's messages, in list order, and leave the
+    list: when the campaign starts sending, or when it is cancelled (its pending rows
+    then skipped, « cancelled »), so that its report shows everyone. Rows are moved by
+    one DELETE … RETURNING feeding one INSERT on PostgreSQL, so that two callers could
+    never both move the same row.
+
+    `chunk` (PostgreSQL): only the first `chunk` rows of the list that no one else is
+    moving (SKIP LOCKED), so that workers sending one campaign side by side move its
+    list together, each chunk in its own transaction. Returns how many rows moved."""
+    now = utcnow()
+    if chunk is None:
+        # The list's groups go first, with the list: so its triggers have none to
+        # recount (on PostgreSQL a probe per group that, on a list just made, is planned
+        # over the whole list: 9 s for 20,000 rows). A chunked move finds them gone
+        # (drop_groups, when the campaign starts).
+        drop_groups(campaign_id)
+    columns = [
+        "campaign_id",
+        "client_id",
+        "phone",
+        "text",
+        "parts",
+        "state",
+        "skip_reason",
+        "variant",
+        "error",
+        "gateway",
+        "created_at",
+    ]
+    mine = DraftRecipient.campaign_id == campaign_id
+    if db.session.connection().dialect.name == "postgresql":
+        if chunk is not None:
+            first = (
+                select(DraftRecipient.id)
+                .where(mine)
+                .order_by(DraftRecipient.id)
+                .limit(chunk)
+                .with_for_update(skip_locked=True)
+            )
+            # ARRAY(…) = ANY: the chunk's rows found by primary key (an IN (SELECT …)
+            # was planned as a scan of every draft's list).
+            mine = DraftRecipient.id == any_(func.array(first.scalar_subquery()))
+        moved = (
+            delete(DraftRecipient)
+            .where(mine)
+            .returning(*(getattr(DraftRecipient, name) for name in ["id", *columns[:8]]))
+            .cte("moved")
+        )
+        source = moved.c
+    else:  # one writer at a time: the DELETE below runs in the same transaction
+        moved, source = None, DraftRecipient.__table__.c
+    state, reason = source.state, source.skip_reason
+    if cancelled:
+        state = case((source.state == "pending", "skipped"), else_=source.state)
+        reason = case((source.state == "pending", "cancelled"), else_=source.skip_reason)
+    rows = select(
+        source.campaign_id,
+        source.client_id,
+        source.phone,
+        source.text,
+        source.parts,
+        state,
+        reason,
+        source.variant,
+        literal(""),
+        literal(""),
+        literal(now),
+    ).order_by(source.id)
+    if moved is None:
+        rows = rows.where(source.campaign_id == campaign_id)
+    moved_ids = db.session.scalars(
+        insert(Message).from_select(columns, rows, include_defaults=False).returning(Message.id)
+    ).all()
+    if moved is None:
+        db.session.execute(delete(DraftRecipient).where(mine))
+    return len(moved_ids)
+
+
+def drop_groups(campaign_id):
+    """The list's groups (what the composer costs) once it is no longer a draft."""
+    db.session.execute(delete(DraftGroup).where(DraftGroup.campaign_id == campaign_id))

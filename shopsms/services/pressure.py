@@ -1,0 +1,143 @@
+"""« Pression marketing »: at most N marketing SMS per client in D days, whatever the store
+that sent them (service messages do not count). Applied after the eligibility rule: when
+a draft's list is made and its live count shown (services/recipients.py), when an
+automatic run is planned, and again by the workers on each batch (services/sending.py)."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..models import Campaign, MarketingPressure, Message, PressureBasis, utcnow
+from ..sms import hours
+from . import settings
+from .eligibility import MARKETING
+
+PRESSURE = "pressure"
+# What counts as an SMS the client received: handed to the operator, or delivered.
+RECEIVED_STATES = ("submitting", "submitted", "delivered")
+_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def pressure_cap(most=None, days=None):
+    """(N, D) of the chain's setting, or None when the cap is off (N = 0). `most`,
+    `days`: the settings' values when the caller read them already."""
+    if most is None:
+        values = settings.get_many(("pressure_max", "pressure_days"))
+        most, days = values["pressure_max"], values["pressure_days"]
+    most, days = int(most), int(days)
+    return (most, days) if most > 0 else None
+
+
+def over_pressure(client_ids, *, now=None, except_campaign=None, cap=False):
+    """{client id: (marketing SMS received, first of them, naive UTC)} for the clients of
+    `client_ids` (ids, or a SELECT of ids) who already had the cap's number of marketing
+    SMS in its days, whatever the store that sent them. Service messages do not count.
+    `cap`: pressure_cap() when the caller has it."""
+    cap = pressure_cap() if cap is False else cap
+    if cap is None:
+        return {}
+    query = _over_pressure(cap, now).where(Message.client_id.in_(client_ids))
+    if except_campaign is not None:
+        query = query.where(Message.campaign_id != except_campaign)
+    return {client_id: (sent, first) for client_id, sent, first in db.session.execute(query)}
+
+
+def _over_pressure(cap, now=None):
+    """Every client who had the cap's number of marketing SMS in its days, with how many
+    and the first (over_pressure narrows it to some clients)."""
+    most, days = cap
+    since = (now or utcnow()) - timedelta(days=days)
+    return (
+        select(Message.client_id, func.count(), func.min(Message.created_at))
+        .join(Campaign, Campaign.id == Message.campaign_id)
+        .where(
+            Message.created_at >= since,
+            Message.state.in_(RECEIVED_STATES),
+            Campaign.kind == MARKETING,
+        )
+        .group_by(Message.client_id)
+        .having(func.count() >= most)
+    )
+
+
+def count_over_pressure(client_ids, *, cap):
+    """How many clients of `client_ids` (a SELECT of ids) over_pressure would give, for
+    the selection screen's live count. On PostgreSQL, from what the triggers keep
+    (models.MarketingPressure) when it is kept for this cap's number: the clients whose
+    SMS that reaches the cap is within its days, along ix_marketing_pressure_nth (a
+    handful), then looked up in the selection. Else (SQLite, or a cap set outside the
+    settings) the period's marketing SMS are gathered first (MATERIALIZED: the planner
+    may not push the selection into them), then their clients looked up in the
+    selection: that grouped 100,000 SMS after a chain campaign (issue 15)."""
+    most, days = cap
+    if db.session.connection().dialect.name == "postgresql":
+        kept_for = db.session.scalar(select(PressureBasis.most).where(PressureBasis.id == 1))
+        if kept_for == most:
+            since = utcnow() - timedelta(days=days)
+            kept = select(func.count()).where(
+                MarketingPressure.nth >= since, MarketingPressure.client_id.in_(client_ids)
+            )
+            return db.session.scalar(kept) or 0
+    over = _over_pressure(cap).cte("over_pressure").prefix_with("MATERIALIZED")
+    counted = select(func.count()).select_from(over).where(over.c.client_id.in_(client_ids))
+    return db.session.scalar(counted) or 0
+
+
+def pressure_reason(sent, first):
+    """The skip reason stored on the row (20 characters at most): « pressure:2:20260303 »."""
+    return f"{PRESSURE}:{min(sent, 99)}:{hours._paris(first):%Y%m%d}"
+
+
+def pressure_text(reason, *, capital=False):
+    """« pression marketing : déjà 2 SMS depuis le 3 mars » for a stored reason (with a
+    capital P to start a sentence)."""
+    text = _pressure_text(reason)
+    return text[0].upper() + text[1:] if capital else text
+
+
+def _pressure_text(reason):
+    try:
+        _, sent, day = reason.split(":")
+        month, day_of_month = int(day[4:6]), int(day[6:8])
+        when = f"{day_of_month}{'er' if day_of_month == 1 else ''} {_MONTHS[month - 1]}"
+        return f"pression marketing : déjà {int(sent)} SMS depuis le {when}"
+    except (ValueError, IndexError):
+        return "pression marketing"
+
+
+def skip_pressure(model, row_ids, over, *, state="pending", **values):
+    """Skip the rows (of `model`, Message or DraftRecipient, in `state`) whose client is
+    over the cap, each with its own reason; `row_ids` maps client id → row ids. Returns
+    the row ids skipped."""
+    by_reason = {}
+    for client_id, (sent, first) in over.items():
+        for row_id in row_ids.get(client_id, ()):
+            by_reason.setdefault(pressure_reason(sent, first), []).append(row_id)
+    skipped = set()
+    for reason, ids in by_reason.items():
+        for start in range(0, len(ids), 5000):
+            chunk = ids[start : start + 5000]
+            skipped.update(
+                db.session.scalars(
+                    update(model)
+                    .where(model.id.in_(chunk), model.state == state)
+                    .values(state="skipped", skip_reason=reason, **values)
+                    .returning(model.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+    return skipped
