@@ -628,8 +628,7 @@ def _weighted_estimate(
     Groups whose names add the same to the text (_Lengths.shape) cost the same: they are
     counted together, one measure per shape (a few dozen for a thousand groups); the
     others, and those whose card's Unicode is to be told apart, one by one."""
-    by_parts, credits_, recipients, over_limit, over_by, ucs2 = {}, 0, 0, 0, 0, 0
-    longest = None  # (parts, units, -group index) of the longest text, the first of equals
+    tally = cost.Tally(max_parts)  # the longest text is found again by its group's index
     over_found, ucs2_found = [], []  # (group index, units, over by)
     measures = {}
 
@@ -666,19 +665,11 @@ def _weighted_estimate(
                     continue
                 samples["gsm_saving"] += (parts - plain[2]) * count
             samples["ucs2_count"] += count
-        recipients += count
-        credits_ += parts * count
-        by_parts[parts] = by_parts.get(parts, 0) + count
-        if encoding_name == encoding.UCS_2:
-            ucs2 += count
-        by = cost.excess(encoding_name, units, parts, max_parts)  # the one "too long" rule
+        by = tally.add(measured, count, order=indexes[0], at=indexes[0])
         if by:
-            over_limit += count
-            over_by = max(over_by, by)
             over_found += [(index, units, by) for index in indexes[:LISTED]]
         if card and encoding_name == encoding.UCS_2:
             ucs2_found += [(index, units, by) for index in indexes[:LISTED]]
-        longest = _longer(longest, parts, units, indexes[0])
     for index in sorted(one_by_one):
         context, count, _first_id = groups[index]
         measured = lengths.measure(context)
@@ -688,15 +679,8 @@ def _weighted_estimate(
             if measured is None:
                 measured = measures[text] = encoding.measure(text)
         encoding_name, units, parts = measured
-        recipients += count
-        credits_ += parts * count
-        by_parts[parts] = by_parts.get(parts, 0) + count
-        if encoding_name == encoding.UCS_2:
-            ucs2 += count
-        by = cost.excess(encoding_name, units, parts, max_parts)
+        by = tally.add(measured, count, order=index, at=index)
         if by:
-            over_limit += count
-            over_by = max(over_by, by)
             over_found.append((index, units, by))
         if card and encoding_name == encoding.UCS_2:
             samples["ucs2_count"] += count
@@ -708,7 +692,6 @@ def _weighted_estimate(
                     plain = encoding.measure(render_gsm(context))
                 samples["gsm_saving"] += (parts - plain[2]) * count
             ucs2_found.append((index, units, by))
-        longest = _longer(longest, parts, units, index)
     if samples is not None:
         for index, units, by in sorted(over_found)[:LISTED]:
             samples["over"].append((groups[index][2], units, by, (), groups[index][1]))
@@ -716,28 +699,10 @@ def _weighted_estimate(
             context, count, first_id = groups[index]
             chars = encoding.analyze(render(context)).non_gsm
             samples["ucs2"].append((first_id, units, by, chars, count))
-        if longest is not None:
-            samples["longest"] = groups[-longest[2]][2]
-    return cost.Estimate(
-        credits=credits_,
-        recipients=recipients,
-        by_parts=dict(sorted(by_parts.items())),
-        longest_text=render(groups[-longest[2]][0]) if longest is not None else "",
-        longest_parts=longest[0] if longest is not None else 0,
-        over_limit=over_limit,
-        over_by=over_by,
-        ucs2=ucs2,
-        max_parts=max_parts,
-    )
-
-
-def _longer(longest, parts, units, index):
-    """The longest text so far: the most parts, then units; the first group of equals
-    (nothing for texts of no length, as a count from (0, 0) would keep)."""
-    if (parts, units) <= (0, 0):
-        return longest
-    candidate = (parts, units, -index)
-    return candidate if longest is None or candidate > longest else longest
+        if tally.longest is not None:
+            samples["longest"] = groups[tally.longest_at][2]
+    longest = render(groups[tally.longest_at][0]) if tally.longest is not None else ""
+    return tally.estimate(longest)
 
 
 _SHAPES: dict = {}  # (id of a draft's groups, expressions…) -> (the groups, their shapes)

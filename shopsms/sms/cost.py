@@ -110,6 +110,66 @@ class Overflow:
         return encoding.capacity(self.encoding, self.max_parts)
 
 
+@dataclass
+class Tally:
+    """An Estimate counted as texts are measured: one text at a time (estimate), or a
+    measured text for `count` recipients at once (costing's groups of cards that cost the
+    same). Credits, the parts' spread, the UCS-2 texts, the "too long" rule (Overflow)
+    and the longest text are counted here only, whichever way the texts come."""
+
+    max_parts: int
+    credits: int = 0
+    ucs2: int = 0
+    by_parts: dict[int, int] = field(default_factory=dict)
+    overflow: Overflow = field(init=False)
+    # (parts, units, -order) of the longest text, the first of equals, and what the caller
+    # gave to find it again (`at`): its text, or its group.
+    longest: tuple[int, int, int] | None = None
+    longest_at: object = None
+
+    def __post_init__(self) -> None:
+        self.overflow = Overflow(self.max_parts)
+
+    def add(
+        self,
+        measured: tuple[str, int, int],
+        count: int = 1,
+        *,
+        order: int | None = None,
+        at: object = None,
+    ) -> int:
+        """Count `count` recipients of this measured text; `order`: its rank among the
+        texts (the first of two equally long ones is the longest; by default, in the order
+        added). Returns its excess (the "too long" rule)."""
+        encoding_name, units, parts = measured
+        if order is None:
+            order = self.overflow.recipients
+        by = self.overflow.add(measured, count)
+        self.credits += parts * count
+        self.by_parts[parts] = self.by_parts.get(parts, 0) + count
+        if encoding_name == encoding.UCS_2:
+            self.ucs2 += count
+        if (parts, units) > (0, 0):  # a text of no length is nobody's longest
+            candidate = (parts, units, -order)
+            if self.longest is None or candidate > self.longest:
+                self.longest, self.longest_at = candidate, at
+        return by
+
+    def estimate(self, longest_text: str) -> Estimate:
+        """The Estimate; `longest_text`: the text of `longest_at` ("" when none)."""
+        return Estimate(
+            credits=self.credits,
+            recipients=self.overflow.recipients,
+            by_parts=dict(sorted(self.by_parts.items())),
+            longest_text=longest_text if self.longest is not None else "",
+            longest_parts=self.longest[0] if self.longest is not None else 0,
+            over_limit=self.overflow.over_limit,
+            over_by=self.overflow.over_by,
+            ucs2=self.ucs2,
+            max_parts=self.max_parts,
+        )
+
+
 def estimate(
     template: str,
     contexts: Iterable[Mapping],
@@ -123,34 +183,14 @@ def estimate(
     # Recipients often share a final text (same civility, no name in the template):
     # measure each distinct text once.
     measures: dict[str, tuple[str, int, int]] = {}
-    by_parts: dict[int, int] = {}
-    overflow = Overflow(max_parts)
-    credits = ucs2 = 0
-    longest_text, longest_key = "", (0, 0)
+    tally = Tally(max_parts)
     for context in contexts:
         text = _final_text(template, context, mention, gsm_names)
         measured = measures.get(text)
         if measured is None:
             measured = measures[text] = encoding.measure(text)
-        encoding_name, units, parts = measured
-        overflow.add(measured)
-        credits += parts
-        by_parts[parts] = by_parts.get(parts, 0) + 1
-        if encoding_name == encoding.UCS_2:
-            ucs2 += 1
-        if (parts, units) > longest_key:
-            longest_text, longest_key = text, (parts, units)
-    return Estimate(
-        credits=credits,
-        recipients=overflow.recipients,
-        by_parts=dict(sorted(by_parts.items())),
-        longest_text=longest_text,
-        longest_parts=longest_key[0],
-        over_limit=overflow.over_limit,
-        over_by=overflow.over_by,
-        ucs2=ucs2,
-        max_parts=max_parts,
-    )
+        tally.add(measured, at=text)
+    return tally.estimate(str(tally.longest_at or ""))
 
 
 # A campaign's exact cost is counted on groups of recipients whose card values cost the
