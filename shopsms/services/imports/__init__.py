@@ -9,20 +9,18 @@ read = created + updated + unchanged + rejected.
 
 import logging
 import os
-import uuid
-from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ...extensions import db
 from ...models import Store, utcnow
 from ...models.integration import IMPORT_KINDS, ImportRun
-from .. import background
 from . import mapping as mappings
 from .fields import FIELDS, KIND_LABELS, field_map, parse_row
-from .reading import REPLACEMENT, FileError, FileFormat, RowReader, detect
+from .job import run, sweep
+from .reading import FileError, RowReader, detect
+from .runs import enqueue, file_format, import_path, read_row, stuck
 from .upsert import Outcome, Row, Scope, resolve_store, upsert
 
 log = logging.getLogger(__name__)
@@ -39,16 +37,6 @@ PREVIEW_ROWS = 10
 class ImportError_(ValueError):  # noqa: N801 — ImportError is a builtin
     """A message for the person importing (a lazy string: str() says it in their
     language)."""
-
-
-def import_dir():
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def import_path(suffix=".csv"):
-    return import_dir() / f"{uuid.uuid4().hex}{suffix}"
 
 
 def start(path, *, kind, filename="", user=None, store_id=None):
@@ -89,84 +77,13 @@ def start(path, *, kind, filename="", user=None, store_id=None):
     return run
 
 
-def _format(run):
-    return FileFormat(encoding=run.encoding, delimiter=run.delimiter, headers=run.headers)
-
-
-def _raw(run, mapping, cells):
-    """field → cell text for the mapped columns; None when the row's width is wrong."""
-    width = len(run.headers)
-    if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
-        cells = cells[:width]  # separators at the end of the line: no extra column
-    if len(cells) != width:
-        return None
-    return {
-        mapping[header]: cell
-        for header, cell in zip(run.headers, cells, strict=True)
-        if mapping.get(header)
-    }
-
-
-def _width_error(run, cells):
-    return (
-        "",
-        _l(
-            "La ligne a %(cells)s colonnes au lieu de %(headers)s "
-            "(un séparateur dans une valeur sans guillemets ?).",
-            cells=len(cells),
-            headers=len(run.headers),
-        ),
-    )
-
-
-_UNREADABLE = _l(
-    "Caractère illisible (octet invalide pour l'encodage du fichier) : corrigez cette "
-    "ligne ou enregistrez le fichier en UTF-8."
-)
-
-
-def shape(run, mapping, record):
-    """(the row refused for its shape, None) or (None, field → cell)."""
-    line, cells = record.line, record.cells
-    if cells is None:
-        return Row(line=line, values={}, errors=[("", record.error)], raw=[]), None
-    if REPLACEMENT in "".join(cells):
-        return Row(line=line, values={}, errors=[("", _UNREADABLE)], raw=cells), None
-    raw = _raw(run, mapping, cells)
-    if raw is None:
-        error = _width_error(run, cells)
-        if record.last_line - line >= 2:  # a quote opened and closed lines further
-            error = (
-                "",
-                _l(
-                    "Guillemet non fermé : les lignes %(first)s à %(last)s se lisent "
-                    "comme une seule ligne. Fermez le guillemet ou retirez-le.",
-                    first=line,
-                    last=record.last_line,
-                ),
-            )
-        return Row(line=line, values={}, errors=[error], raw=cells), None
-    return None, raw
-
-
-def _row(run, mapping, record, raw=None):
-    if raw is None:
-        refused, raw = shape(run, mapping, record)
-        if refused is not None:
-            return refused
-    line, cells = record.line, record.cells
-    warnings = []
-    values, errors = parse_row(run.kind, raw, warnings)
-    return Row(line=line, values=values, errors=errors, raw=cells, warnings=warnings)
-
-
 def preview(run, mapping=None, limit=PREVIEW_ROWS):
     """The first rows, parsed with `mapping`: what will be imported and what refused."""
     mapping = run.mapping if mapping is None else mapping
     rows = []
-    with RowReader(run.upload_path, _format(run)) as reader:
+    with RowReader(run.upload_path, file_format(run)) as reader:
         for record in reader:
-            rows.append(_row(run, mapping, record))
+            rows.append(read_row(run, mapping, record))
             if len(rows) >= limit:
                 break
     # The store check too: a manager sees at once that another store's rows will not go in.
@@ -194,14 +111,8 @@ def confirm(run_id, mapping, *, enqueue=True):
     run.status, run.progress_at = "queued", utcnow()
     db.session.commit()
     if enqueue:
-        _enqueue(run.id)
+        enqueue(run.id)
     return run
-
-
-def _enqueue(run_id, *, resume=False):
-    """Queue the job; when Redis is down the run stays « En attente » and the sweep
-    queues it again (every minute), so the person is never left with an error page."""
-    return background.import_file(run_id, resume)
 
 
 def abandon(run_id):
@@ -216,16 +127,7 @@ def abandon(run_id):
 
 def continue_later(run_id):
     """The job used its time budget: the rest goes in a job behind the waiting ones."""
-    return _enqueue(run_id, resume=True)
-
-
-STUCK_QUEUED = timedelta(minutes=2)
-
-
-def stuck(run):
-    """A queued run nobody picked up (Redis was down, the job was lost)."""
-    moment = run.progress_at or run.created_at
-    return run.status == "queued" and moment is not None and utcnow() - moment > STUCK_QUEUED
+    return enqueue(run_id, resume=True)
 
 
 def retry(run_id):
@@ -242,17 +144,5 @@ def retry(run_id):
         )
     run.status, run.error, run.progress_at = "queued", "", utcnow()
     db.session.commit()
-    _enqueue(run.id)
+    enqueue(run.id)
     return run
-
-
-def column_label(run, field_name):
-    """The file's header that fed `field_name` (what the person will look for)."""
-    for header, mapped in run.mapping.items():
-        if mapped == field_name:
-            return header
-    field = field_map(run.kind).get(field_name)
-    return str(field.label) if field else field_name
-
-
-from .job import run, sweep  # noqa: E402 — job.py uses the helpers above

@@ -23,10 +23,11 @@ from ...extensions import db
 from ...models import utcnow
 from ...models.integration import ImportRun
 from ..skip_reasons import N_
-from . import _enqueue, _format, _row, column_label, fastpath, import_dir, shape, staging, stuck
+from . import fastpath, staging
 from .fields import FIELDS, CellError, field_map
 from .reading import RowReader
 from .rejects import Rejects
+from .runs import column_label, enqueue, file_format, import_dir, read_row, shape, stuck
 from .upsert import Outcome, Row, Scope, screen, upsert
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ def _work(import_run, *, fresh, budget):
     seen = _Seen(import_run, fresh)
     try:
         where = {"offset": import_run.bytes_done, "lines": import_run.lines_done}
-        with RowReader(import_run.upload_path, _format(import_run), **where) as reader:
+        with RowReader(import_run.upload_path, file_format(import_run), **where) as reader:
             batch = []
             size = PG_BATCH_SIZE if _staged() else BATCH_SIZE
             for record in reader:
@@ -212,13 +213,13 @@ def _staged():
 def _upsert(import_run, records, scope, seen):
     mapping = import_run.mapping
     if not _staged():
-        rows = [_row(import_run, mapping, record) for record in records]
+        rows = [read_row(import_run, mapping, record) for record in records]
         return upsert(import_run.kind, rows, scope, seen=seen)
     # PostgreSQL: COPY into a staging table, then set-based statements (staging.py).
     plan = staging.Plan(import_run.kind, mapping.values())
     if import_run.kind == "clients":
         return _upsert_fast(import_run, plan, records, scope, seen)
-    rows = [plan.derive(_row(import_run, mapping, record)) for record in records]
+    rows = [plan.derive(read_row(import_run, mapping, record)) for record in records]
     outcome = Outcome()
     live = screen(rows, scope, outcome, seen=seen)
     if live:
@@ -258,7 +259,7 @@ def _upsert_fast(import_run, plan, records, scope, seen):
         if record.line in copied and record.line not in slow:
             row = _fast_row(record, raw)
         if row is None:
-            row = plan.derive(_row(import_run, mapping, record, raw))
+            row = plan.derive(read_row(import_run, mapping, record, raw))
         rows.append(row)
     outcome = Outcome()
     live = screen(rows, scope, outcome, seen=seen)
@@ -290,7 +291,7 @@ def sweep():
     stale = now - timedelta(minutes=config.get("IMPORT_STALE_MINUTES", 15))
     counts = {"requeued": 0, "failed": 0, "drafts": 0, "files": 0}
     for import_run in db.session.scalars(select(ImportRun).where(ImportRun.status == "queued")):
-        if stuck(import_run) and _enqueue(import_run.id):
+        if stuck(import_run) and enqueue(import_run.id):
             import_run.progress_at = now
             counts["requeued"] += 1
     running = select(ImportRun).where(ImportRun.status == "running", ImportRun.progress_at < stale)
