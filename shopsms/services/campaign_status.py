@@ -5,8 +5,11 @@ sending cannot go the way they asked.
 Below every other campaign service (settings, sending and the recipient list raise
 and move through it without importing services.campaigns)."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 
 from ..extensions import db
 from ..models import Campaign
@@ -27,12 +30,19 @@ class CampaignError(ValueError):
     """A message that says what to change, in the person's language (a lazy string)."""
 
 
-def claim_status(campaign_id, from_statuses, to_status, *, also=(), **values):
+def claim_status(
+    campaign_id: int,
+    from_statuses: Iterable[str],
+    to_status: str,
+    *,
+    also: Iterable[Any] = (),
+    **values: Any,
+) -> bool:
     """Move a campaign from one of `from_statuses` to `to_status` in one conditional
     UPDATE: of two requests (or a request and a worker) racing, only one wins. Says
     whether this one did; the loaded Campaign is brought up to date. `also`: further
     conditions the row must still meet."""
-    changed = db.session.execute(
+    changed: CursorResult = db.session.execute(  # type: ignore[assignment]
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status.in_(from_statuses), *also)
         .values(status=to_status, **values)

@@ -55,18 +55,18 @@ def _digits_of(classified):
     return " ".join(found)[:120]
 
 
-def phone_digits(tel1, tel2):
+def phone_digits(tel1: str | None, tel2: str | None) -> str:
     return _digits_of([classify(tel1), classify(tel2)])
 
 
-def phone_fields(tel1, tel2):
+def phone_fields(tel1: str | None, tel2: str | None) -> dict[str, str | None]:
     """The columns derived from tel1/tel2: where an SMS goes (tel1 if a mobile, else
     tel2: the seed's rule), and what the phone search reads."""
     classified = [classify(tel1), classify(tel2)]
     return {"sms_number": phones.first_mobile(classified), "phone_digits": _digits_of(classified)}
 
 
-def name_words(text):
+def name_words(text: str | None) -> list[str]:
     """ "Lévêque" → ["LEVEQUE"], "Le Gall" → ["LE", "GALL"], "O'Neil" → ["O", "NEIL"]:
     without accents, in capitals, split on anything that is not a letter or a digit."""
     return list(_name_words(text or ""))
@@ -84,7 +84,7 @@ def _name_words(text):
 _WORD = re.compile(r"[A-Z0-9]+")
 
 
-def search_name(last_name, first_name):
+def search_name(last_name: str | None, first_name: str | None) -> str:
     """What the name search reads: the last name run together ("LEGALL", so that it sorts
     and is found as typed with or without its space), then every word of the last and
     first names, and the first name run together ("JEANPIERRE")."""
@@ -96,13 +96,19 @@ def search_name(last_name, first_name):
     return " ".join(tokens)[:200]
 
 
-def city_key(city):
+def city_key(city: str | None) -> str:
     """What the selection's « Ville » compares: "Mérignac", "MERIGNAC " and "merignac"
     → "MERIGNAC"; "Neuilly-sur-Seine" and "Neuilly sur Seine" → "NEUILLYSURSEINE"."""
     return "".join(name_words(city))[:80]
 
 
-def derived_fields(tel1, tel2, last_name, first_name, city=None):
+def derived_fields(
+    tel1: str | None,
+    tel2: str | None,
+    last_name: str | None,
+    first_name: str | None,
+    city: str | None = None,
+) -> dict[str, str | None]:
     """Every derived column of a client, for bulk writes that bypass the ORM listener
     (the city's key when the city is given)."""
     out = phone_fields(tel1, tel2) | {"search_name": search_name(last_name, first_name)}

@@ -5,13 +5,15 @@ starts the campaign, or when it is cancelled, for its report.
 Below campaigns (cancel), sending (the workers' start) and recipients (a dropped draft
 that once held credits), which all call it."""
 
+from typing import Any
+
 from sqlalchemy import any_, case, delete, func, insert, literal, select
 
 from ..extensions import db
 from ..models import DraftGroup, DraftRecipient, Message, utcnow
 
 
-def materialize(campaign_id, *, cancelled=False, chunk=None):
+def materialize(campaign_id: int, *, cancelled: bool = False, chunk: int | None = None) -> int:
     """The list's rows become the campaign's messages, in list order, and leave the
     list: when the campaign starts sending, or when it is cancelled (its pending rows
     then skipped, « cancelled »), so that its report shows everyone. Rows are moved by
@@ -63,7 +65,8 @@ def materialize(campaign_id, *, cancelled=False, chunk=None):
         source = moved.c
     else:  # one writer at a time: the DELETE below runs in the same transaction
         moved, source = None, DraftRecipient.__table__.c
-    state, reason = source.state, source.skip_reason
+    state: Any = source.state
+    reason: Any = source.skip_reason
     if cancelled:
         state = case((source.state == "pending", "skipped"), else_=source.state)
         reason = case((source.state == "pending", "cancelled"), else_=source.skip_reason)
@@ -90,6 +93,6 @@ def materialize(campaign_id, *, cancelled=False, chunk=None):
     return len(moved_ids)
 
 
-def drop_groups(campaign_id):
+def drop_groups(campaign_id: int) -> None:
     """The list's groups (what the composer costs) once it is no longer a draft."""
     db.session.execute(delete(DraftGroup).where(DraftGroup.campaign_id == campaign_id))

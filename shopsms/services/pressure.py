@@ -3,7 +3,9 @@ that sent them (service messages do not count). Applied after the eligibility ru
 a draft's list is made and its live count shown (services/recipients.py), when an
 automatic run is planned, and again by the workers on each batch (services/sending.py)."""
 
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -32,7 +34,7 @@ _MONTHS = (
 )
 
 
-def pressure_cap(most=None, days=None):
+def pressure_cap(most: Any = None, days: Any = None) -> tuple[int, int] | None:
     """(N, D) of the chain's setting, or None when the cap is off (N = 0). `most`,
     `days`: the settings' values when the caller read them already."""
     if most is None:
@@ -42,7 +44,13 @@ def pressure_cap(most=None, days=None):
     return (most, days) if most > 0 else None
 
 
-def over_pressure(client_ids, *, now=None, except_campaign=None, cap=False):
+def over_pressure(
+    client_ids: Any,
+    *,
+    now: datetime | None = None,
+    except_campaign: int | None = None,
+    cap: Any = False,
+) -> dict[int, tuple[int, datetime]]:
     """{client id: (marketing SMS received, first of them, naive UTC)} for the clients of
     `client_ids` (ids, or a SELECT of ids) who already had the cap's number of marketing
     SMS in its days, whatever the store that sent them. Service messages do not count.
@@ -74,7 +82,7 @@ def _over_pressure(cap, now=None):
     )
 
 
-def count_over_pressure(client_ids, *, cap):
+def count_over_pressure(client_ids: Any, *, cap: tuple[int, int]) -> int:
     """How many clients of `client_ids` (a SELECT of ids) over_pressure would give, for
     the selection screen's live count. On PostgreSQL, from what the triggers keep
     (models.MarketingPressure) when it is kept for this cap's number: the clients whose
@@ -97,19 +105,19 @@ def count_over_pressure(client_ids, *, cap):
     return db.session.scalar(counted) or 0
 
 
-def pressure_reason(sent, first):
+def pressure_reason(sent: int, first: datetime) -> str:
     """The skip reason stored on the row (20 characters at most): « pressure:2:20260303 »."""
     return f"{PRESSURE}:{min(sent, 99)}:{hours._paris(first):%Y%m%d}"
 
 
-def pressure_text(reason, *, capital=False):
+def pressure_text(reason: str, *, capital: bool = False) -> str:
     """« pression marketing : déjà 2 SMS depuis le 3 mars » for a stored reason (with a
     capital P to start a sentence)."""
     text = _pressure_text(reason)
     return text[0].upper() + text[1:] if capital else text
 
 
-def _pressure_text(reason):
+def _pressure_text(reason: str) -> str:
     try:
         _, sent, day = reason.split(":")
         month, day_of_month = int(day[4:6]), int(day[6:8])
@@ -119,15 +127,22 @@ def _pressure_text(reason):
         return "pression marketing"
 
 
-def skip_pressure(model, row_ids, over, *, state="pending", **values):
+def skip_pressure(
+    model: Any,
+    row_ids: Mapping[int, Iterable[int]],
+    over: Mapping[int, tuple[int, datetime]],
+    *,
+    state: str = "pending",
+    **values: Any,
+) -> set[int]:
     """Skip the rows (of `model`, Message or DraftRecipient, in `state`) whose client is
     over the cap, each with its own reason; `row_ids` maps client id → row ids. Returns
     the row ids skipped."""
-    by_reason = {}
+    by_reason: dict[str, list[int]] = {}
     for client_id, (sent, first) in over.items():
         for row_id in row_ids.get(client_id, ()):
             by_reason.setdefault(pressure_reason(sent, first), []).append(row_id)
-    skipped = set()
+    skipped: set[int] = set()
     for reason, ids in by_reason.items():
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]

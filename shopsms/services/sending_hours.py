@@ -3,11 +3,13 @@
 Europe/Paris made UTC. The rule itself (days, hours, public holidays) is sms/hours.py;
 campaigns.queue_now and the workers (services/sending.py) apply it through here."""
 
-from datetime import UTC
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..models import utcnow
+from ..models import Campaign, utcnow
 from ..sms import hours
 from . import settings
 from .campaign_status import CampaignError
@@ -15,7 +17,7 @@ from .eligibility import MARKETING
 
 
 class OutsideSendingHours(CampaignError):
-    def __init__(self, next_allowed):
+    def __init__(self, next_allowed: datetime) -> None:
         self.next_allowed = next_allowed  # aware, Europe/Paris
         super().__init__(
             _l(
@@ -27,7 +29,9 @@ class OutsideSendingHours(CampaignError):
         )
 
 
-def sending_window(store_id=None, values=None):
+def sending_window(
+    store_id: int | None = None, values: Mapping[str, Any] | None = None
+) -> hours.Window:
     """The store's sending hours; `values`: its settings when the caller read them
     already (sending_days, sending_start, sending_end)."""
     if values is None:
@@ -37,7 +41,9 @@ def sending_window(store_id=None, values=None):
     )
 
 
-def sending_moment(campaign, *, now=None):
+def sending_moment(
+    campaign: Campaign, *, now: datetime | None = None
+) -> tuple[datetime | None, bool]:
     """When « Envoyer » would send this draft, as naive UTC, and whether that is now:
     now, or for marketing outside the sending hours the next allowed minute (None when
     the window never opens)."""
@@ -53,7 +59,7 @@ def sending_moment(campaign, *, now=None):
     return now, True
 
 
-def check_when(campaign, when_utc, now):
+def check_when(campaign: Campaign, when_utc: datetime, now: datetime) -> None:
     """A deferred time must be to come and, for marketing, within the sending hours."""
     if when_utc <= now:
         raise CampaignError(
@@ -68,7 +74,7 @@ def check_when(campaign, when_utc, now):
 NO_SUCH_TIME = _l("Cette heure n'existe pas ce jour-là (changement d'heure).")
 
 
-def to_utc(local_naive):
+def to_utc(local_naive: datetime) -> datetime:
     """A date and time typed in Europe/Paris, as the naive UTC the database stores. A
     time the clocks skip (spring) or pass twice (autumn) is refused rather than guessed."""
     if local_naive.tzinfo is not None:
