@@ -82,7 +82,7 @@ def forget_old(days: int = 7, now: datetime | None = None) -> None:
     db.session.commit()
 
 
-def in_flight(campaign_id):
+def in_flight(campaign_id: int) -> bool:
     """True while a worker holds rows of the campaign (claimed or handed over)."""
     return bool(
         db.session.scalar(

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql
 from ...extensions import db
 from ...models import Client, Purchase, RepairTicket, utcnow
 from ..client_fields import city_key
+from ..result_figures import any_kept, refold, touch_select
 from .consent import AFTER_STOP
 from .upsert import CLIENT_COLUMNS, REPAIR_COLUMNS, Outcome, phone_fields, search_name
 
@@ -405,8 +406,6 @@ def _touch_results(plan):
     to be measured again once it is written (result_figures): those of a sale in a
     campaign's window, as it was (a changed row's old client and date) and as it will
     be; a client moving to another store. False when none."""
-    from ..result_figures import any_kept, touch_select
-
     if plan.kind == "repairs" or not any_kept():
         return False
     if plan.kind == "clients":
@@ -494,8 +493,6 @@ def write(plan, rows, scope, fast=None):
         kept = _touch_results(plan)
         created, updated = plan.upsert(cursor, scope)
         if kept:
-            from ..result_figures import refold
-
             refold()
         cursor.execute("DROP TABLE import_stage")
     finally:

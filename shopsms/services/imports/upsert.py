@@ -18,6 +18,7 @@ from ...models import Brand, Client, Purchase, RepairTicket, Store, utcnow
 from ...models.base import bulk_insert
 from .. import client_fields
 from ..client_fields import city_key
+from ..result_figures import refold, touch, touch_clients
 from .consent import apply_consent, insert_proofs, new_client_consent
 
 MODELS = {"clients": Client, "purchases": Purchase, "repairs": RepairTicket}
@@ -367,8 +368,6 @@ def _write(kind, model, rows, existing, outcome, scope):
     elif kind == "clients":
         moved = [values["id"] for _, values in changes if "store_id" in values]
         if moved:
-            from ..result_figures import refold, touch_clients
-
             # A chain-wide campaign's « magasin d'envoi » is each client's own store.
             touch_clients(moved)
             refold()
@@ -384,8 +383,6 @@ def _write(kind, model, rows, existing, outcome, scope):
 def _keep_results(new_rows, changes, existing):
     """The « Résultats » of the campaigns whose window holds one of these sales, as they
     were and as they are, measured again in this transaction (result_figures)."""
-    from ..result_figures import refold, touch
-
     touched = [(values["client_id"], values.get("date")) for values in new_rows]
     for row, diff in changes:
         old = existing[row.external_id]
