@@ -20,7 +20,7 @@ from . import mapping as mappings
 from .fields import FIELDS, KIND_LABELS, field_map, parse_row
 from .job import run, sweep
 from .reading import FileError, RowReader, detect
-from .runs import enqueue, file_format, import_path, read_row, stuck
+from .runs import file_format, import_path, queue_run, read_row, stuck
 from .upsert import Outcome, Row, Scope, resolve_store, upsert
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def confirm(run_id, mapping, *, enqueue=True):
     run.status, run.progress_at = "queued", utcnow()
     db.session.commit()
     if enqueue:
-        enqueue(run.id)
+        queue_run(run.id)
     return run
 
 
@@ -127,7 +127,7 @@ def abandon(run_id):
 
 def continue_later(run_id):
     """The job used its time budget: the rest goes in a job behind the waiting ones."""
-    return enqueue(run_id, resume=True)
+    return queue_run(run_id, resume=True)
 
 
 def retry(run_id):
@@ -144,5 +144,5 @@ def retry(run_id):
         )
     run.status, run.error, run.progress_at = "queued", "", utcnow()
     db.session.commit()
-    enqueue(run.id)
+    queue_run(run.id)
     return run

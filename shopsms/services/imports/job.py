@@ -27,7 +27,7 @@ from . import fastpath, staging
 from .fields import FIELDS, CellError, field_map
 from .reading import RowReader
 from .rejects import Rejects
-from .runs import column_label, enqueue, file_format, import_dir, read_row, shape, stuck
+from .runs import column_label, file_format, import_dir, queue_run, read_row, shape, stuck
 from .upsert import Outcome, Row, Scope, screen, upsert
 
 log = logging.getLogger(__name__)
@@ -291,7 +291,7 @@ def sweep():
     stale = now - timedelta(minutes=config.get("IMPORT_STALE_MINUTES", 15))
     counts = {"requeued": 0, "failed": 0, "drafts": 0, "files": 0}
     for import_run in db.session.scalars(select(ImportRun).where(ImportRun.status == "queued")):
-        if stuck(import_run) and enqueue(import_run.id):
+        if stuck(import_run) and queue_run(import_run.id):
             import_run.progress_at = now
             counts["requeued"] += 1
     running = select(ImportRun).where(ImportRun.status == "running", ImportRun.progress_at < stale)

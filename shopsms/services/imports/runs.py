@@ -98,7 +98,7 @@ def read_row(run, mapping, record, raw=None):
     return Row(line=line, values=values, errors=errors, raw=cells, warnings=warnings)
 
 
-def enqueue(run_id, *, resume=False):
+def queue_run(run_id, *, resume=False):
     """Queue the job; when Redis is down the run stays « En attente » and the sweep
     queues it again (every minute), so the person is never left with an error page."""
     return background.import_file(run_id, resume)
