@@ -36,7 +36,7 @@ translations: $(VENV)/.installed
 
 # After adding UI text: extract it, then translate the new entries in en/…/messages.po.
 catalog: $(VENV)/.installed
-	$(BIN)/pybabel extract -F shopsms/babel.cfg -k _l -k lazy_gettext --no-location \
+	$(BIN)/pybabel extract -F shopsms/babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location \
 	  --sort-output -o shopsms/translations/messages.pot .
 	$(BIN)/pybabel update -i shopsms/translations/messages.pot -d shopsms/translations \
 	  --no-fuzzy-matching --width 100

@@ -8,6 +8,7 @@ A value typed back into a form field (a date, a time, an amount) is not written 
 date and time inputs take ISO values (`iso_date`, `iso_time`), an amount field takes
 `amount_input` (no grouping, the language's decimal sign), which the parsers read."""
 
+import json
 from datetime import datetime
 
 from babel import dates as babel_dates
@@ -20,6 +21,8 @@ from flask_babel import (
     gettext,
     to_user_timezone,
 )
+
+from .plurals import ngettext
 
 MONEY = "#,##0.00"
 
@@ -112,12 +115,70 @@ def iso_time(value):
 
 
 def said(value):
-    """A sentence of the pure core (shopsms.sms.said) in the person's language; any other
-    value as it is."""
+    """A sentence in the person's language: one of the pure core (shopsms.sms.said), or
+    one stored by `keep`; any other value as it is."""
+    if isinstance(value, str) and value.startswith(_KEPT):
+        try:
+            return _from_kept(json.loads(value))
+        except (ValueError, KeyError, TypeError):
+            return value
     msgid = getattr(value, "msgid", None)
     if msgid is None:
         return value
     return gettext(msgid, **value.variables)
+
+
+# What `keep` writes starts so; a note written as plain text never does.
+_KEPT = '{"said": '
+
+
+def keep(message, limit=200):
+    """A sentence to store (a campaign's note, written by a job that has no reader) and
+    say later in the reader's language with `said`: a sentence of the core (N_) or a
+    lazy string, kept as its catalogue entry and values, a moment as a moment (shown by
+    `when`). Any other text, or one that would not fit in `limit`, is kept as it is."""
+    kept = _kept(message)
+    if kept is None:
+        return str(message)[:limit]
+    text = json.dumps(kept, ensure_ascii=False)
+    return text if len(text) <= limit else str(message)[:limit]
+
+
+def _kept(message):
+    msgid = getattr(message, "msgid", None)
+    if msgid is not None:
+        return {"said": msgid, "values": _kept_values(message.variables)}
+    func, args = getattr(message, "_func", None), getattr(message, "_args", None)
+    if func is None or not args:  # not a Flask-Babel lazy string
+        return None
+    values = _kept_values(message._kwargs)
+    if getattr(func, "__name__", "") == "ngettext" and len(args) == 3:
+        return {"said": args[0], "plural": args[1], "num": args[2], "values": values}
+    return {"said": args[0], "values": values}
+
+
+def _kept_values(variables):
+    def one(value):
+        if isinstance(value, datetime):
+            return {"moment": value.isoformat()}
+        nested = _kept(value)
+        return {"sentence": nested} if nested is not None else value
+
+    return {name: one(value) for name, value in (variables or {}).items()}
+
+
+def _from_kept(kept):
+    def one(value):
+        if isinstance(value, dict) and "moment" in value:
+            return when(datetime.fromisoformat(value["moment"]))
+        if isinstance(value, dict) and "sentence" in value:
+            return _from_kept(value["sentence"])
+        return value
+
+    values = {name: one(value) for name, value in kept["values"].items()}
+    if "plural" in kept:
+        return ngettext(kept["said"], kept["plural"], kept["num"], **values)
+    return gettext(kept["said"], **values)
 
 
 FILTERS = {

@@ -6,6 +6,7 @@ the English rule (0 takes the plural), where French gives 0 and 1 the singular."
 
 from flask import has_request_context
 from flask_babel import get_locale, get_translations
+from flask_babel.speaklater import LazyString
 
 
 def choose(singular, plural, num):
@@ -19,6 +20,12 @@ def ngettext(singular, plural, num, **variables):
     """flask_babel.ngettext with the French rule: `num` is also %(num)d in the text."""
     variables.setdefault("num", num)
     return choose(singular, plural, num) % variables
+
+
+def lazy_ngettext(singular, plural, num, **variables):
+    """ngettext said when shown, in the reader's language: a refusal made by a job is
+    stored as it is (formats.keep) and said later (`make catalog` extracts it)."""
+    return LazyString(ngettext, singular, plural, num, **variables)
 
 
 def gettext(text, **variables):

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy import text as sql
 
-from .. import access
+from .. import access, formats
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -26,6 +26,7 @@ from ..models import (
 from ..models.base import bulk_insert
 from ..sms import encoding, hours, stop
 from ..sms.cost import Overflow, final_text
+from ..sms.said import N_
 from . import audit, background, costing, credits, settings
 from .campaign_status import ALREADY_GONE, STATUS_LABELS, CampaignError, claim_status
 from .draft_list import materialize
@@ -269,7 +270,9 @@ def queue_now(
             if not accept_next_window:
                 raise OutsideSendingHours(next_time)
             not_before = next_time.astimezone(UTC).replace(tzinfo=None)
-            note = f"En attente des heures d'envoi : départ le {next_time:%d/%m/%Y à %H:%M}."
+            note = formats.keep(
+                N_("En attente des heures d'envoi : départ le %(when)s.", when=next_time)
+            )
     # The claim comes before the reservation: a second click finds the campaign gone
     # and reserves nothing.
     if not claim_status(

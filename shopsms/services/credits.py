@@ -16,7 +16,7 @@ from sqlalchemy import case, func, insert, literal, select, text, update
 from .. import access
 from ..extensions import db
 from ..models import Campaign, CreditEntry, Message, Store, utcnow
-from ..plurals import ngettext
+from ..plurals import lazy_ngettext
 from ..sms import hours
 from . import audit, settings
 
@@ -28,7 +28,7 @@ class NotEnoughCredits(Exception):
     def __init__(self, needed, available):
         self.needed, self.available = needed, available
         super().__init__(
-            ngettext(
+            lazy_ngettext(
                 "Crédits insuffisants : cet envoi coûte %(num)d crédit et il en reste "
                 "%(available)d. Rechargez le compte ou réduisez la sélection.",
                 "Crédits insuffisants : cet envoi coûte %(num)d crédits et il en reste "

@@ -46,6 +46,7 @@ from ..models import (
 from ..models.followup import FollowupTask
 from ..sms import encoding, hours, phones, sender
 from ..sms.cost import PLAIN, SHAPE_LETTERS, Overflow, final_text
+from ..sms.said import N_
 from . import (
     audit,
     background,
@@ -1101,7 +1102,7 @@ def _enqueue_preparation(campaign_id, user_id):
     return background.prepare_campaign(campaign_id, user_id)
 
 
-PREPARATION_FAILED = (
+PREPARATION_FAILED = N_(
     "La préparation de l'envoi s'est arrêtée sur une erreur inattendue : rien n'est parti "
     "et aucun crédit n'est pris. Cliquez de nouveau sur « Envoyer »."
 )
@@ -1151,10 +1152,11 @@ def prepare(campaign_id, user_id=None):
             campaign.id, user_id=user_id, from_status="preparing", accept_next_window=True
         )
     except (CampaignError, credits.NotEnoughCredits) as error:
-        reason = str(error)
+        # The draft page says it in its reader's language (this job has no reader).
+        reason = formats.keep(error.args[0] if error.args else str(error))
     except Exception:
         logging.getLogger(__name__).exception("campaign %s: preparation failed", campaign_id)
-        reason = PREPARATION_FAILED
+        reason = formats.keep(PREPARATION_FAILED)
     db.session.rollback()
     claim_status(
         campaign_id,
@@ -1162,7 +1164,7 @@ def prepare(campaign_id, user_id=None):
         "draft",
         scheduled_at=None,
         not_before=None,
-        status_note=reason[:200],
+        status_note=reason,
         prepared=0,
     )
     db.session.commit()

@@ -28,11 +28,13 @@ from sqlalchemy import (
     update,
 )
 
+from .. import formats
 from ..extensions import db
 from ..gateways import GatewayUnavailable, OutgoingSms, get_gateway
 from ..models import Campaign, Client, DraftRecipient, Message, MessagePart, utcnow
 from ..models.base import any_of
 from ..sms import hours
+from ..sms.said import N_
 from . import credits, delivery, eligibility, link_status, results, settings
 from .campaign_status import claim_status
 from .draft_list import drop_groups, materialize
@@ -90,8 +92,8 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
         if not hours.is_allowed(now, window):
             resume = hours.next_allowed(now, window)
             campaign.not_before = to_utc(resume)
-            campaign.status_note = (
-                f"En attente des heures d'envoi : reprise le {resume:%d/%m/%Y à %H:%M}."
+            campaign.status_note = formats.keep(
+                N_("En attente des heures d'envoi : reprise le %(when)s.", when=resume)
             )
             db.session.commit()
             return BatchResult(held_until=campaign.not_before)
@@ -205,6 +207,8 @@ def _move_list(campaign_id):
 # the note says why, and it clears itself once the link is back.
 LINK_RETRY_SECONDS = 30
 LINK_NOTE_END = "l'envoi reprendra de lui-même dès que la connexion sera rétablie."
+# The note of a campaign held for its link (with the gateway's reason).
+LINK_NOTE = N_("%(reason)s : l'envoi reprendra de lui-même dès que la connexion sera rétablie.")
 
 
 def _open(gateway):
@@ -226,10 +230,9 @@ def _hold_for_link(campaign, gateway, error, now):
     « Connexion SMPP refusée : mot de passe ») and tries again in a while."""
     db.session.rollback()
     link_status.record(getattr(gateway, "link_name", gateway.name), False, error.reason)
-    note = f"{error.reason} : {LINK_NOTE_END}"
-    db.session.execute(
-        update(Campaign).where(Campaign.id == campaign.id).values(status_note=note[:200])
-    )
+    # Kept to be said in the reader's language (the gateway's reason as it wrote it).
+    note = formats.keep(N_(LINK_NOTE, reason=error.reason))
+    db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status_note=note))
     db.session.commit()
     return BatchResult(held_until=now + timedelta(seconds=LINK_RETRY_SECONDS), reason=error.reason)
 
@@ -254,7 +257,7 @@ def _release(token, handed):
 def _clear_link_note(campaign_id):
     db.session.execute(
         update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status_note.endswith(LINK_NOTE_END))
+        .where(Campaign.id == campaign_id, Campaign.status_note.contains(LINK_NOTE_END))
         .values(status_note="")
     )
 

@@ -446,7 +446,8 @@ def show(campaign_id):
     if campaign.status == "draft":
         # The last « Envoyer » came back refused by its preparation: say why.
         return render(
-            "campaigns/draft.html", **_draft_context(campaign, error=campaign.status_note or None)
+            "campaigns/draft.html",
+            **_draft_context(campaign, error=formats.said(campaign.status_note) or None),
         )
     return render("campaigns/show.html", "campaigns/_progress.html", **_status_context(campaign))
 

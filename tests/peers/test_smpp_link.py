@@ -10,6 +10,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from shopsms import formats
 from shopsms.extensions import db
 from shopsms.gateways.smpp import Receiver
 from shopsms.models import Message
@@ -224,7 +225,7 @@ def test_a_wrong_password_is_said_on_the_campaign_and_fixing_it_sends(
     assert smsc.of("bind", status=0x0E)  # ESME_RINVPASWD from the SMSC
     db.session.expire_all()
     campaign = db.session.get(Campaign, campaign_id)
-    assert campaign.status_note == (
+    assert formats.said(campaign.status_note) == (
         "Connexion SMPP refusée : mot de passe : l'envoi reprendra de lui-même dès que la "
         "connexion sera rétablie."
     )

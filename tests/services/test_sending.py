@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import func, select
 
+from shopsms import formats
 from shopsms.extensions import db
 from shopsms.models import Campaign, Client, CreditEntry, Message, OptOut, OutboxMessage
 from shopsms.services import campaigns, credits, delivery, sending, sending_hours
@@ -134,7 +135,8 @@ def test_marketing_outside_sending_hours_offers_the_next_minute_and_never_sends_
     campaigns.queue_now(campaign.id, now=saturday_night, accept_next_window=True)
     held = sending.send_next_batch(campaign.id, now=saturday_night)
     assert held.held_until == datetime(2026, 11, 30, 7, 0)  # 08:00 Paris in UTC
-    assert "départ le 30/11/2026 à 08:00" in db.session.get(Campaign, campaign.id).status_note
+    note = formats.said(db.session.get(Campaign, campaign.id).status_note)
+    assert note == "En attente des heures d'envoi : départ le 30/11/2026 08:00."
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
     send_all(campaign.id, now=datetime(2026, 11, 30, 7, 0))
     assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
@@ -149,7 +151,8 @@ def test_a_campaign_stopped_by_the_evening_resumes_the_next_allowed_minute(
     friday_evening = datetime(2026, 11, 27, 19, 0)  # 20:00 in Paris: the window closed
     result = sending.send_next_batch(campaign.id, now=friday_evening)
     assert result.held_until == datetime(2026, 11, 28, 7, 0)
-    assert "reprise le 28/11/2026 à 08:00" in db.session.get(Campaign, campaign.id).status_note
+    note = formats.said(db.session.get(Campaign, campaign.id).status_note)
+    assert note == "En attente des heures d'envoi : reprise le 28/11/2026 08:00."
 
 
 def test_schedule_cancel_and_the_credits_come_back(make_client, credits_available):

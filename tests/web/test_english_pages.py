@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from shopsms import demo
+from shopsms import demo, selection
 from shopsms.extensions import db
 from shopsms.models import (
     Brand,
@@ -35,7 +35,7 @@ from shopsms.models.consent import ConsentChange
 from shopsms.models.integration import ApiToken, ImportRun
 from shopsms.models.selection import SavedSelection
 from shopsms.services import settings
-from tests.conftest import AuthActions, csrf_token
+from tests.conftest import AuthActions, csrf_token, run_preparation
 from tests.web.security.test_hostile_input import _discover, _url
 
 # What people typed or imported, shown as it is whatever the language.
@@ -269,3 +269,67 @@ def test_the_heuristics_see_french_and_let_client_data_through():
     assert _french("Aucun client", data)
     assert _french("Client Hélène Dupré, Biarritz store", data) is None
     assert _french("3 SMS sent on 12/7/26, 2:30 PM", data) is None
+
+
+def test_a_campaigns_note_written_by_a_job_is_said_in_the_readers_language(app, demo_chain):
+    """A note is written where nobody reads it (a worker, the preparation job): held
+    outside sending hours, held for the gateway's link, refused for want of credits.
+    Each is said in English to a reader who chose English, in French to the others."""
+    from datetime import datetime
+
+    from shopsms.gateways import GatewayUnavailable
+    from shopsms.services import campaigns, credits, recipients, sending
+    from shopsms.services.campaigns import Recipient
+
+    saturday_night = datetime(2026, 11, 28, 20, 30)  # 21:30 in Paris
+    with app.app_context():
+        store = db.session.scalar(sa.select(Store.id).where(Store.code == "001"))
+        client_id = db.session.scalar(
+            sa.select(Client.id).where(Client.store_id == store).order_by(Client.id).limit(1)
+        )
+        credits.top_up(10, reference="test")
+
+        def draft():
+            return campaigns.draft(
+                "marketing", body="Bonjour", recipients=[Recipient(client_id=client_id)],
+                store_id=store,
+            ).id  # fmt: skip
+
+        held = draft()
+        campaigns.queue_now(held, now=saturday_night, accept_next_window=True)
+        linked = draft()
+        campaigns.queue_now(linked, now=datetime(2026, 11, 24, 10, 0))
+        campaign = db.session.get(Campaign, linked)
+        sending._hold_for_link(
+            campaign,
+            sending.get_gateway(),
+            GatewayUnavailable("Connexion refusée"),
+            datetime(2026, 11, 24, 10, 0),
+        )
+        # « Envoyer » on a draft of the store's clients, with credits enough at the click;
+        # spent elsewhere before its preparation runs.
+        admin = db.session.scalar(sa.select(User).where(User.username == "siege"))
+        refused = recipients.draft_from_selection(
+            admin, selection.Criteria(created_store_id=store)
+        ).id
+        recipients.compose(admin, refused, "Bonjour", "BIJOUX")
+        credits.top_up(10_000, reference="test")
+        recipients.send(admin, refused, "Bonjour", "BIJOUX", accept_next=True)
+        db.session.execute(sa.delete(CreditEntry))
+        db.session.commit()
+    run_preparation(app, refused)
+    with app.app_context():
+        assert db.session.get(Campaign, refused).status == "draft"
+    english = _english_client(app, "siege")
+    page = english.get("/campagnes/").text
+    assert "Waiting for sending hours: leaves on 11/30/26, 8:00" in page
+    assert "Connexion refusée: sending will resume by itself once the connection is back." in page
+    assert "Not enough credits" in english.get(f"/campagnes/{refused}").text
+    french = app.test_client()  # the same person, back to French (her choice is kept)
+    AuthActions(french).login("siege", demo.DEMO_PASSWORD)
+    token = csrf_token(french.get("/"))
+    french.post("/langue/fr", data={"csrf_token": token}, headers={"Referer": "/"})
+    assert (
+        "En attente des heures d&#39;envoi : départ le 30/11/2026 08:00."
+        in french.get("/campagnes/").text
+    )
