@@ -346,3 +346,21 @@ def run_preparation(app, campaign_id):
             queue.remove(job)
             status = job.func(*job.args, **job.kwargs)
         return status
+
+
+def wait_until_another_waits_on_a_lock(outcome, what):
+    """PostgreSQL: poll until a session of the test database waits on a lock (the other
+    transaction reached what this one holds), failing if `outcome` (the other side's
+    result list) filled first: it went through without waiting. `what` names the wait."""
+    import time
+
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+        deadline = time.monotonic() + 20
+        while not watcher.execute(waiting).scalar():
+            assert not outcome, f"{what}: it went through without waiting ({outcome})"
+            assert time.monotonic() < deadline, f"{what}: it never waited"
+            time.sleep(0.05)

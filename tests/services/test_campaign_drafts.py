@@ -7,13 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from shopsms import selection
 from shopsms.extensions import db
 from shopsms.models import Client, DraftRecipient, Message, OptOut, Store, User
 from shopsms.services import campaign_status, campaigns, credits, recipients, sending_hours
-from tests.conftest import run_preparation
+from tests.conftest import run_preparation, wait_until_another_waits_on_a_lock
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -612,7 +612,6 @@ def test_the_list_cannot_change_once_sent(users, people, credits_available, redi
 
 def test_a_change_to_the_list_waits_for_a_compose_in_progress_on_postgresql(app, users, people):
     import threading
-    import time
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time: the race needs PostgreSQL")
@@ -638,16 +637,7 @@ def test_a_change_to_the_list_waits_for_a_compose_in_progress_on_postgresql(app,
     recipients.compose(staff, campaign.id, "Nouveau texte", "BIJOUX64", commit=False)
     started.set()
     # The other tab must be seen waiting on the draft's lock, not merely run later.
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-        deadline = time.monotonic() + 20
-        while not watcher.execute(waiting).scalar():
-            assert not outcome, f"the change did not wait for the compose: {outcome}"
-            assert time.monotonic() < deadline, "the change never waited for the compose"
-            time.sleep(0.05)
+    wait_until_another_waits_on_a_lock(outcome, "the change during the compose")
     db.session.commit()
     thread.join(30)
     assert outcome == ["removed"]

@@ -5,18 +5,18 @@ deleted, from one campaign or two side by side) and to the cap's setting, the ke
 answer is the one counted from the messages."""
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 
 from shopsms.extensions import db
 from shopsms.models import Campaign, Client, Message, PressureBasis, utcnow
 from shopsms.services import pressure
 from shopsms.services import settings as chain_settings
+from tests.conftest import wait_until_another_waits_on_a_lock
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -137,16 +137,7 @@ def test_two_campaigns_sending_to_one_client_side_by_side_both_count(app, store)
 
     thread = threading.Thread(target=other_worker)
     thread.start()
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-        deadline = time.monotonic() + 20
-        while not watcher.execute(waiting).scalar():
-            assert not outcome, "the second sending merged without waiting for the first"
-            assert time.monotonic() < deadline, "the second sending never waited for the first"
-            time.sleep(0.05)
+    wait_until_another_waits_on_a_lock(outcome, "the second sending")
     db.session.commit()
     thread.join(30)
     assert outcome == ["committed"]

@@ -5,17 +5,17 @@ twice; so whatever writes the cards (a new card, a number changed, a card delete
 one statement or many), the list is exactly the numbers held twice or more."""
 
 import threading
-import time
 from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, update
 
 from shopsms import selection
 from shopsms.extensions import db
 from shopsms.models import Client, SharedNumber
+from tests.conftest import wait_until_another_waits_on_a_lock
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -122,16 +122,7 @@ def test_two_transactions_giving_one_number_to_two_clients_list_it(app, store):
 
     thread = threading.Thread(target=second)
     thread.start()
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity"
-        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-        deadline = time.monotonic() + 20
-        while not watcher.execute(waiting).scalar():
-            assert not outcome, "the second card was written without waiting for the first"
-            assert time.monotonic() < deadline, "the second card never waited for the first"
-            time.sleep(0.05)
+    wait_until_another_waits_on_a_lock(outcome, "the second card")
     db.session.commit()
     thread.join(30)
     assert outcome == ["committed"]
