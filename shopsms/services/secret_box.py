@@ -4,7 +4,9 @@ The keys come from SETTINGS_KEYS (comma-separated Fernet keys, the first one enc
 every one decrypts) or else from instance/settings_key (one key a line, made on first use,
 mode 0600). `flask --app app secrets rotate` encrypts every secret with a new key."""
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
@@ -12,11 +14,11 @@ from flask import current_app
 PREFIX = "fernet:"
 
 
-def _key_file():
+def _key_file() -> Path:
     return Path(current_app.instance_path) / "settings_key"
 
 
-def _keys():
+def _keys() -> list[bytes]:
     configured = current_app.config.get("SETTINGS_KEYS") or ""
     if configured:
         return [key.strip().encode() for key in configured.split(",") if key.strip()]
@@ -28,17 +30,17 @@ def _keys():
     return [line.strip() for line in path.read_bytes().splitlines() if line.strip()]
 
 
-def _box(keys=None):
+def _box(keys: list[bytes] | None = None) -> MultiFernet:
     return MultiFernet([Fernet(key) for key in keys or _keys()])
 
 
-def encrypt(value):
+def encrypt(value: str) -> str:
     if not value:
         return value
     return PREFIX + _box().encrypt(value.encode()).decode()
 
 
-def decrypt(stored):
+def decrypt(stored: Any) -> Any:
     """The clear value; a value from before encryption (no prefix) reads as it is."""
     if not isinstance(stored, str) or not stored.startswith(PREFIX):
         return stored
@@ -49,7 +51,7 @@ def decrypt(stored):
         return ""
 
 
-def rotate(rows):
+def rotate(rows: Iterable[Any]) -> tuple[int, bytes]:
     """Encrypt every row's value (a Setting) with a new first key: in the key file, a new
     key is made and the old ones dropped once every row uses it; with SETTINGS_KEYS the
     person put the new key first and removes the old ones after. Returns the rows done."""
@@ -69,7 +71,7 @@ def rotate(rows):
     return done, keys[0]
 
 
-def forget_old_keys():
+def forget_old_keys() -> None:
     """After rotate() and its commit: the key file keeps only the new key."""
     if not current_app.config.get("SETTINGS_KEYS"):
         _key_file().write_bytes(_keys()[0] + b"\n")

@@ -4,8 +4,10 @@ forms, web/settings/forms.py, check each field here)."""
 
 import re
 from datetime import time
+from typing import Any, TypeAlias
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from .. import formats
 from ..sms.sender import validate_sender_id
@@ -13,10 +15,13 @@ from ..sms.sender import validate_sender_id
 GATEWAYS = ("outbox", "kannel", "smpp")
 PLATFORM_ENTITY_MAX = 60
 
+# What a rule answers: "" when the value is fine, else what to fix (a lazy string).
+Text: TypeAlias = "str | LazyString"
+
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-def _int(raw, low, high, label):
+def _int(raw: object, low: int, high: int, label: object) -> tuple[int | None, Text]:
     try:
         value = int(str(raw).strip())
     except ValueError:
@@ -44,9 +49,12 @@ WHOLE_NUMBERS = {
 }
 
 
-def clean(key, raw):
+def clean(key: str, raw: object) -> tuple[Any, Text]:
     """The value to store for what a person typed, or an error saying what to fix."""
-    raw = raw if isinstance(raw, list) else str(raw or "").strip()
+    if key == "sending_days":
+        return _days(raw if isinstance(raw, list) else str(raw or "").strip())
+    # A one-value setting posted as a list (a doubled field) reads as nothing typed.
+    raw = "" if isinstance(raw, list) else str(raw or "").strip()
     if key in WHOLE_NUMBERS:
         return _int(raw, *WHOLE_NUMBERS[key])
     if key == "sender_id":
@@ -60,14 +68,6 @@ def clean(key, raw):
         if not _TIME_RE.match(raw):
             return None, _l("Heure : saisissez-la au format HH:MM, par exemple 08:00.")
         return raw, ""
-    if key == "sending_days":
-        try:
-            days = sorted({int(day) for day in raw})
-        except ValueError:
-            days = []
-        if not days or any(not 0 <= day <= 6 for day in days):
-            return None, _l("Jours d'envoi : cochez au moins un jour.")
-        return days, ""
     if key == "topup_email":
         if raw and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", raw):
             return None, _l("E-mail pour les recharges : l'adresse n'est pas valide.")
@@ -97,7 +97,17 @@ def clean(key, raw):
     return raw, ""
 
 
-def check_window(start, end):
+def _days(raw: list[Any] | str) -> tuple[list[int] | None, Text]:
+    try:
+        days = sorted({int(day) for day in raw})
+    except (TypeError, ValueError):
+        days = []
+    if not days or any(not 0 <= day <= 6 for day in days):
+        return None, _l("Jours d'envoi : cochez au moins un jour.")
+    return days, ""
+
+
+def check_window(start: str, end: str) -> Text:
     """The end of the sending hours comes after their start."""
     if time.fromisoformat(start) >= time.fromisoformat(end):
         return _l("Heures d'envoi : l'heure de fin doit venir après l'heure de début.")
@@ -111,7 +121,7 @@ RATES = {
 }
 
 
-def clean_rate(key, gateway, raw):
+def clean_rate(key: str, gateway: str, raw: object) -> tuple[int | None, Text]:
     """One gateway's `key` (batch_size, messages_per_second) for what a person typed."""
     low, high, label = RATES[key]
     return _int(raw, low, high, f"{label} ({gateway})")

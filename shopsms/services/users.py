@@ -16,7 +16,15 @@ class UserError(ValueError):
     """A French message that tells the person what to fix."""
 
 
-def create_user(username, password, role, store_code=None, full_name="", *, created_by=None):
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    store_code: str | None = None,
+    full_name: str = "",
+    *,
+    created_by: User | None = None,
+) -> User:
     username = (username or "").strip().lower()
     if not username:
         raise UserError(_l("Indiquez un identifiant."))
@@ -53,7 +61,7 @@ def create_user(username, password, role, store_code=None, full_name="", *, crea
 _dummy_hashes: dict[str, str] = {}
 
 
-def _dummy_check(password):
+def _dummy_check(password: str) -> None:
     """Spend the time a real check takes, so that an unknown login answers as slowly as a
     known one (else timing tells which logins exist)."""
     method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
@@ -62,7 +70,7 @@ def _dummy_check(password):
     check_password_hash(_dummy_hashes[method], password)
 
 
-def authenticate(username, password):
+def authenticate(username: str | None, password: str | None) -> User | None:
     """The active user with these credentials, or None; records the login."""
     username = (username or "").strip().lower()
     user = db.session.scalar(select(User).where(func.lower(User.username) == username))
@@ -77,9 +85,13 @@ def authenticate(username, password):
     return user
 
 
-def change_password(user_id, current_password, new_password, confirmation):
+def change_password(
+    user_id: int, current_password: str | None, new_password: str | None, confirmation: str | None
+) -> User:
     """The person's new password; every other session and remember-me cookie ends."""
     user = db.session.get(User, user_id)
+    if user is None:
+        raise UserError(_l("Cet utilisateur n'existe pas."))
     if not user.check_password(current_password or ""):
         raise UserError(_l("Le mot de passe actuel n'est pas le bon."))
     if len(new_password or "") < 8:
@@ -93,7 +105,7 @@ def change_password(user_id, current_password, new_password, confirmation):
     return user
 
 
-def end_sessions(user_id, *, by=None):
+def end_sessions(user_id: int, *, by: User | None = None) -> User:
     """« Déconnecter partout »: every session and remember-me cookie of this person ends
     (a logout does the same for the person who leaves)."""
     user = db.session.get(User, user_id)
