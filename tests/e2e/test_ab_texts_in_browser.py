@@ -77,6 +77,12 @@ def test_two_texts_costed_per_variant_sent_and_read_per_variant(
     text_a = page.get_by_label("Variante A", exact=True)
     expect(text_a).to_have_value("Soldes -20 % ce week-end")  # kept through the switch
     text_b = page.get_by_label("Variante B", exact=True)
+    # Variante B's box has just been swapped in: typed into before htmx has set it up,
+    # its counter would never be asked (a person's next keystroke would ask it).
+    page.wait_for_function(
+        "box => box['htmx-internal-data'] && box['htmx-internal-data'].initHash",
+        arg=text_b.element_handle(),
+    )
     text_b.fill(
         "Bonjour <NOM>, nos soldes commencent samedi : -20 % sur tout le magasin, "
         "et un cadeau pour chaque achat de plus de 100 euros. Venez nous voir !"
