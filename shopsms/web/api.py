@@ -1,7 +1,8 @@
 """The point of sale's API (JSON over HTTP): upsert clients, purchases and repair
 tickets by external id, read a campaign's and a message's status, say a repair ticket
 is ready. A token per store or for head office (Authorization: Bearer …); errors are
-JSON with a French `message` and the failing `field`."""
+JSON with a `message` from the catalogue (French: an API caller has no chosen language)
+and the failing `field`."""
 
 import contextlib
 import logging
@@ -9,6 +10,8 @@ import time
 
 import redis
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -32,7 +35,7 @@ RATE_PER_MINUTE = 600
 MAX_ID = 2**31 - 1  # larger ids exist nowhere, and overflow some databases' integers
 KINDS = {"clients": "clients", "purchases": "purchases", "repair-tickets": "repairs"}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-SERVER_ERROR = (
+SERVER_ERROR = _l(
     "Erreur interne du serveur : rien n'a été enregistré pour cette requête. Réessayez ; "
     "si l'erreur revient, contactez le support."
 )
@@ -45,7 +48,7 @@ class ApiError(Exception):
 
 
 def error(status, message, field="", **extra):
-    response = jsonify({"message": message, "field": field, **extra})
+    response = jsonify({"message": str(message), "field": field, **extra})
     response.status_code = status
     return response
 
@@ -58,18 +61,22 @@ def _api_error(exc):
 @bp.errorhandler(HTTPException)
 def _http_error(exc):
     messages = {
-        400: "Requête invalide.",
-        404: "Introuvable.",
-        405: "Méthode non acceptée sur cette adresse.",
-        413: f"Requête trop grosse : {MAX_BODY_BYTES // 1024} Kio au plus.",
+        400: _l("Requête invalide."),
+        404: _l("Introuvable."),
+        405: _l("Méthode non acceptée sur cette adresse."),
+        413: _too_big(MAX_BODY_BYTES),
         500: SERVER_ERROR,
     }
-    return error(exc.code or 500, messages.get(exc.code, "Erreur."))
+    return error(exc.code or 500, messages.get(exc.code, _l("Erreur.")))
+
+
+def _too_big(limit):
+    return _("Requête trop grosse : %(size)s Kio au plus.", size=limit // 1024)
 
 
 @bp.errorhandler(Exception)
 def _server_error(exc):
-    """An unexpected error: logged with its traceback, answered in French JSON."""
+    """An unexpected error: logged with its traceback, answered in JSON."""
     if isinstance(exc, HTTPException):
         return _http_error(exc)
     db.session.rollback()
@@ -84,20 +91,20 @@ def _authenticate():
     limit = current_app.config.get("API_MAX_BODY_BYTES", MAX_BODY_BYTES)
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:
-        return error(413, f"Requête trop grosse : {limit // 1024} Kio au plus.", "")
+        return error(413, _too_big(limit), "")
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return error(
             401,
-            "Jeton manquant : envoyez l'en-tête « Authorization: Bearer <jeton> ».",
+            _("Jeton manquant : envoyez l'en-tête « Authorization: Bearer <jeton> »."),
             "Authorization",
         )
     row = api_tokens.authenticate(token.strip())
     if row is None:
-        return error(401, "Jeton inconnu : vérifiez-le dans Paramètres > API.", "Authorization")
+        return error(401, _("Jeton inconnu : vérifiez-le dans Paramètres > API."), "Authorization")
     if row.revoked_at is not None:
-        return error(401, "Jeton révoqué : demandez-en un nouveau au siège.", "Authorization")
+        return error(401, _("Jeton révoqué : demandez-en un nouveau au siège."), "Authorization")
     g.api_token_id, g.api_store_id, g.api_token_name = row.id, row.store_id, row.name
     return _rate_limit(row.id)
 
@@ -116,7 +123,11 @@ def _rate_limit(token_id):
         count = local_keys.incr(key, 120)
     if count > per_minute:
         response = error(
-            429, f"Trop de requêtes : {per_minute} par minute au plus. Réessayez dans un instant."
+            429,
+            _(
+                "Trop de requêtes : %(num)s par minute au plus. Réessayez dans un instant.",
+                num=per_minute,
+            ),
         )
         response.headers["Retry-After"] = str(60 - int(time.time()) % 60)
         return response
@@ -130,15 +141,15 @@ def openapi_document():
 
 def _body():
     if not request.is_json:
-        raise ApiError(415, "Envoyez du JSON (Content-Type: application/json).", "Content-Type")
+        raise ApiError(415, _("Envoyez du JSON (Content-Type: application/json)."), "Content-Type")
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # nested deeper than the parser goes: not a client file
         data = None
     if data is None:
-        raise ApiError(400, "JSON invalide : le corps de la requête ne se lit pas.", "")
+        raise ApiError(400, _("JSON invalide : le corps de la requête ne se lit pas."), "")
     if not isinstance(data, dict):
-        raise ApiError(422, "Le corps doit être un objet JSON.", "")
+        raise ApiError(422, _("Le corps doit être un objet JSON."), "")
     return data
 
 
@@ -156,11 +167,15 @@ def _items(kind):
     data = _body()
     items = data.get("items")
     if not isinstance(items, list):
-        raise ApiError(422, "« items » doit être une liste d'objets.", "items")
+        raise ApiError(422, _("« items » doit être une liste d'objets."), "items")
     if len(items) > MAX_BATCH:
         raise ApiError(
             413,
-            f"Lot trop grand : {MAX_BATCH} éléments au plus par requête (ici {len(items)}).",
+            _(
+                "Lot trop grand : %(most)s éléments au plus par requête (ici %(num)s).",
+                most=MAX_BATCH,
+                num=len(items),
+            ),
             "items",
         )
     known = {field.name for field in FIELDS[kind]}
@@ -168,18 +183,20 @@ def _items(kind):
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             rows.append(
-                Row(line=index, values={}, errors=[("", "Chaque élément doit être un objet.")])
+                Row(line=index, values={}, errors=[("", _("Chaque élément doit être un objet."))])
             )
             continue
         errors, raw = [], {}
         for key, value in item.items():
             if key not in known:
-                errors.append((key, f"Champ inconnu « {key} »."))
+                errors.append((key, _("Champ inconnu « %(name)s ».", name=key)))
                 continue
             try:
                 raw[key] = _cell(value)
             except TypeError:
-                errors.append((key, "Valeur de type non accepté : texte, nombre, booléen ou null."))
+                errors.append(
+                    (key, _("Valeur de type non accepté : texte, nombre, booléen ou null."))
+                )
         warnings = []
         values, parse_errors = parse_row(kind, raw, warnings)
         rows.append(
@@ -255,7 +272,9 @@ def upsert_repair_tickets():
 def repair_ticket_ready(external_id):
     ticket = db.session.scalar(select(RepairTicket).where(RepairTicket.external_id == external_id))
     if ticket is None or (g.api_store_id is not None and ticket.store_id != g.api_store_id):
-        raise ApiError(404, f"Aucune fiche SAV n'a l'identifiant « {external_id} ».", "external_id")
+        raise ApiError(
+            404, _("Aucune fiche SAV n'a l'identifiant « %(id)s ».", id=external_id), "external_id"
+        )
     earlier = _earlier_notice(ticket)
     if earlier is not None:
         # Said twice (a retry after a timeout): the client was told once, once is enough.
@@ -263,7 +282,7 @@ def repair_ticket_ready(external_id):
     if not _claim_ready(ticket.id):
         raise ApiError(
             409,
-            "Cette fiche est en cours de traitement : réessayez dans un instant.",
+            _("Cette fiche est en cours de traitement : réessayez dans un instant."),
             "external_id",
         )
     try:
@@ -310,7 +329,7 @@ def _release_ready(ticket_id):
 def _campaign(campaign_id):
     campaign = db.session.get(Campaign, campaign_id) if 0 < campaign_id <= MAX_ID else None
     if campaign is None or (g.api_store_id is not None and campaign.store_id != g.api_store_id):
-        raise ApiError(404, f"Aucune campagne n° {campaign_id}.", "campaign_id")
+        raise ApiError(404, _("Aucune campagne n° %(id)s.", id=campaign_id), "campaign_id")
     return campaign
 
 
@@ -334,10 +353,10 @@ def campaign_status(campaign_id):
 def message_status(message_id):
     message = db.session.get(Message, message_id) if 0 < message_id <= MAX_ID else None
     if message is None:
-        raise ApiError(404, f"Aucun SMS n° {message_id}.", "message_id")
+        raise ApiError(404, _("Aucun SMS n° %(id)s.", id=message_id), "message_id")
     campaign = db.session.get(Campaign, message.campaign_id)
     if g.api_store_id is not None and campaign.store_id != g.api_store_id:
-        raise ApiError(404, f"Aucun SMS n° {message_id}.", "message_id")
+        raise ApiError(404, _("Aucun SMS n° %(id)s.", id=message_id), "message_id")
     return jsonify(
         id=message.id,
         campaign_id=message.campaign_id,
@@ -366,13 +385,16 @@ def unknown(anything):
     if allowed:
         response = error(
             405,
-            f"Méthode {request.method} non acceptée sur cette adresse : "
-            f"{', '.join(allowed)} seulement.",
+            _(
+                "Méthode %(method)s non acceptée sur cette adresse : %(allowed)s seulement.",
+                method=request.method,
+                allowed=", ".join(allowed),
+            ),
             "",
         )
         response.headers["Allow"] = ", ".join(allowed)
         return response
-    raise ApiError(404, f"Adresse inconnue de l'API : /{anything}.", "")
+    raise ApiError(404, _("Adresse inconnue de l'API : /%(path)s.", path=anything), "")
 
 
 def _iso(moment):

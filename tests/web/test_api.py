@@ -10,6 +10,7 @@ from sqlalchemy import select
 from shopsms.extensions import db
 from shopsms.models import Client, Message, RepairTicket, Store
 from shopsms.services import api_tokens
+from tests.conftest import csrf_token
 
 
 @pytest.fixture
@@ -324,3 +325,29 @@ def test_an_empty_number_or_creation_date_keeps_the_cards_own(app, client, token
     with app.app_context():
         card = db.session.scalar(select(Client).where(Client.external_id == "K1"))
         assert card.created_on is not None and card.number == "K1"
+
+
+def test_errors_come_from_the_catalogue_french_by_default_english_when_chosen(
+    client, client_as, token
+):
+    """An API caller has no chosen language: French, from the catalogue (issue 20); a
+    person who chose English (her session) reads the same errors in English."""
+    key = token()
+    assert client.get("/api/v1/messages/1").json["message"] == (
+        "Jeton manquant : envoyez l'en-tête « Authorization: Bearer <jeton> »."
+    )
+    assert client.get("/api/v1/messages/7", headers=bearer(key)).json == {
+        "message": "Aucun SMS n° 7.", "field": "message_id"
+    }  # fmt: skip
+    english = client_as("staff")
+    english.post("/langue/en", data={"csrf_token": csrf_token(english.get("/"))})
+    assert english.get("/api/v1/messages/1").json["message"] == (
+        "Missing token: send the header “Authorization: Bearer <token>”."
+    )
+    answer = english.post(
+        "/api/v1/clients", json={"items": [{"nom": "x"}]}, headers=bearer(key)
+    ).json
+    assert answer["rejected"][0]["errors"][0]["message"] == "Unknown field “nom”."
+    assert english.get("/api/v1/nowhere", headers=bearer(key)).json["message"] == (
+        "Unknown API address: /nowhere."
+    )
