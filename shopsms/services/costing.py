@@ -9,11 +9,12 @@ import dataclasses
 import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, NotRequired, TypeAlias, TypedDict, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 
 from ..extensions import db
 from ..models import Client, DraftGroup, Store
@@ -37,6 +38,32 @@ EXAMPLE_NAME = "Monsieur JEAN DUPONT"
 # selection should come as a query of ids (a Select) and is then costed in one query.
 _IDS_PER_QUERY = 10_000
 
+# A placeholder context: what the expressions read of a client (and of a ticket).
+Context: TypeAlias = dict[str, Any]
+# Recipients sharing a context: (context, recipients, first client id).
+Group: TypeAlias = tuple[Context, int, int]
+# A recipient a warning is about, as counted: (first client id, units, over by, card
+# characters forcing Unicode, recipients).
+Sample: TypeAlias = tuple[int, int, int, tuple[str, ...], int]
+# What encoding.measure tells of a text: (encoding, units, parts).
+Measured: TypeAlias = tuple[str, int, int]
+# _Lengths.shape(): ((civility, store), characters the names add, both names GSM-7,
+# their escape pairs, their surrogate pairs).
+Shape: TypeAlias = tuple[tuple[Any, Any], int, bool, int, int]
+# _Lengths._piece(): (characters added, GSM-7, escape pairs, surrogate pairs).
+Piece: TypeAlias = tuple[int, bool, int, int]
+
+
+class _Samples(TypedDict):
+    """What _weighted_estimate tells besides the estimate (see there)."""
+
+    over: list[Sample]
+    ucs2: list[Sample]
+    ucs2_count: int
+    card: bool  # the card's Unicode is to be told apart (the text is GSM)
+    gsm_saving: int
+    longest: NotRequired[int]  # the first client of the longest text's group
+
 
 @dataclass(frozen=True)
 class Cost:
@@ -45,16 +72,16 @@ class Cost:
     example: bool  # True when computed on EXAMPLE_CLIENT, not on real recipients
 
     @property
-    def credits(self):
+    def credits(self) -> int:
         return self.estimate.credits
 
     @property
-    def left(self):
+    def left(self) -> int:
         """Credits left after this sending; negative when there are not enough."""
         return self.available - self.estimate.credits
 
     @property
-    def missing(self):
+    def missing(self) -> int:
         return max(0, -self.left)
 
 
@@ -76,32 +103,33 @@ class Preview:
     gsm_parts: int | None  # parts once those characters are replaced, None if none
     cost: Cost
     # Who is concerned (a campaign's recipients, LISTED at most, first clients first):
-    over_list: tuple = ()  # Concerned whose text is too long
+    over_list: "tuple[Concerned, ...]" = ()  # Concerned whose text is too long
     card_ucs2: int = 0  # recipients in Unicode because of their card (the text is GSM)
-    card_ucs2_list: tuple = ()  # Concerned, with the card's characters that forced it
+    # Concerned, with the card's characters that forced it:
+    card_ucs2_list: "tuple[Concerned, ...]" = ()
     gsm_names: bool = False  # the card values go out in GSM-7 (a campaign's choice)
     names_gsm_credits: int | None = None  # the cost with the card values in GSM-7
 
     @property
-    def over_more(self):
+    def over_more(self) -> int:
         """Recipients too long beyond the listed ones."""
         return self.over_limit - sum(1 + c.others for c in self.over_list)
 
     @property
-    def card_ucs2_more(self):
+    def card_ucs2_more(self) -> int:
         return self.card_ucs2 - sum(1 + c.others for c in self.card_ucs2_list)
 
     @property
-    def empty(self):
+    def empty(self) -> bool:
         return not self.body.strip()
 
     @property
-    def stop_units(self):
+    def stop_units(self) -> int:
         """What the mention takes of the text's room (its line break included)."""
         return stop.room(self.mention) if self.add_stop else 0
 
     @property
-    def too_long(self):
+    def too_long(self) -> str:
         """The counter's refusal, word for word what a send of this text answers."""
         return too_long_message(
             over_limit=self.over_limit,
@@ -120,25 +148,33 @@ TICKET_TAGS = ("<NUM>", "<MONTANT>")
 TICKET_KINDS = ("repair", "workshop_return", "service")
 
 
-def placeholders_for(kind):
+def placeholders_for(kind: str) -> list[placeholders.Placeholder]:
     """The expressions a sending of this kind fills, as the composer offers them."""
     if kind in TICKET_KINDS:
         return list(placeholders.PLACEHOLDERS)
     return [p for p in placeholders.PLACEHOLDERS if p.tag not in TICKET_TAGS]
 
 
-def always_empty(body, kind):
+def always_empty(body: str | None, kind: str) -> list[str]:
     """Expressions of `body` that a sending of this kind always leaves empty."""
     if kind in TICKET_KINDS or not body:
         return []
     return [tag for tag in TICKET_TAGS if tag in body]
 
 
-def _parts(count):
+def _parts(count: int) -> str:
     return gettext("%(num)d SMS", num=count)
 
 
-def too_long_message(*, over_limit, over_by, recipients, limit, max_parts, stop_units=0):
+def too_long_message(
+    *,
+    over_limit: int,
+    over_by: int,
+    recipients: int,
+    limit: int,
+    max_parts: int,
+    stop_units: int = 0,
+) -> str:
     """The one refusal of a text longer than the store allows (« Parties par message au
     plus »), for the composer's counter and every kind of sending (single SMS, campaign,
     SAV, API, CLI): "" when nothing is over. `limit` is what max_parts parts hold in the
@@ -188,7 +224,7 @@ def too_long_message(*, over_limit, over_by, recipients, limit, max_parts, stop_
     return f"{said} {advice}"
 
 
-def max_parts(store_id=None):
+def max_parts(store_id: int | None = None) -> int:
     """« Parties par message au plus » of the store (the seeds' "160 caractères maxi" is 1)."""
     return _rules(store_id)[0]
 
@@ -218,7 +254,7 @@ PLACEHOLDER_COLUMNS = (
 )
 
 
-def placeholder_context(row):
+def placeholder_context(row: Row) -> Context:
     return {
         "civility": row.civility,
         "first_name": row.first_name,
@@ -227,10 +263,11 @@ def placeholder_context(row):
     }
 
 
-def recipient_contexts(client_ids) -> Iterator[dict]:
+def recipient_contexts(client_ids: Iterable[int] | Select[Any]) -> Iterator[Context]:
     """The placeholder context of each client, read in one query (a chunk of ids per
     query for very long lists): never a query per client."""
     columns = select(*PLACEHOLDER_COLUMNS).join(Store, Store.id == Client.store_id)
+    chunks: Sequence[Select[Any] | list[int]]
     if isinstance(client_ids, Select):
         chunks = [client_ids]
     else:
@@ -243,7 +280,13 @@ def recipient_contexts(client_ids) -> Iterator[dict]:
             yield placeholder_context(row)
 
 
-def for_clients(body, client_ids, *, add_stop, store_id=None) -> Cost:
+def for_clients(
+    body: str | None,
+    client_ids: Iterable[int] | Select[Any],
+    *,
+    add_stop: bool,
+    store_id: int | None = None,
+) -> Cost:
     """The exact cost of sending `body` to these clients (ids, or a Select of ids)."""
     max_parts, short_code = _rules(store_id)
     estimate = cost.estimate(
@@ -256,7 +299,7 @@ def for_clients(body, client_ids, *, add_stop, store_id=None) -> Cost:
     return Cost(estimate=estimate, available=credits.balance(), example=False)
 
 
-def example_context(store_id=None):
+def example_context(store_id: int | None = None) -> Context:
     """EXAMPLE_CLIENT, in the given store."""
     context = dict(EXAMPLE_CLIENT)
     if store_id is not None:
@@ -266,15 +309,15 @@ def example_context(store_id=None):
 
 
 def preview(
-    body,
+    body: str | None,
     *,
-    add_stop,
-    store_id=None,
-    client_ids=(),
-    campaign_id=None,
-    variant=None,
-    contexts=None,
-    gsm_names=False,
+    add_stop: bool,
+    store_id: int | None = None,
+    client_ids: Iterable[int] | Select[Any] | None = (),
+    campaign_id: int | None = None,
+    variant: str | None = None,
+    contexts: Iterable[Mapping[str, Any]] | None = None,
+    gsm_names: bool = False,
 ) -> Preview:
     """The composer's counter, warnings and cost for `body`: on the recipients' final
     texts when client_ids (ids, or a Select of ids) are given, or a draft's list
@@ -293,13 +336,15 @@ def preview(
         # what the text uses (a draft: per shape of it), with its count, so a keystroke
         # renders each text once.
         fields = _fields_used(body)
+        groups: Sequence[Group]
         if campaign_id is not None:
             groups = draft_groups(campaign_id, fields, variant)
         else:
+            assert isinstance(client_ids, Select)  # grouped without a draft
             groups = _grouped_contexts(client_ids, fields)
 
         # Only with a GSM text is a recipient's Unicode their card's doing.
-        samples = {
+        samples: _Samples | None = {
             "over": [],
             "ucs2": [],
             "ucs2_count": 0,
@@ -307,7 +352,9 @@ def preview(
             "gsm_saving": 0,
         }
 
-        def estimate_for(template, gsm_names=gsm_names, samples=None):
+        def estimate_for(
+            template: str, gsm_names: bool = gsm_names, samples: _Samples | None = None
+        ) -> cost.Estimate:
             return _weighted_estimate(
                 template, groups, add_stop, short_code, max_parts, gsm_names, samples
             )
@@ -323,7 +370,9 @@ def preview(
         else:
             contexts = list(recipient_contexts(client_ids))
 
-        def estimate_for(template, gsm_names=gsm_names):
+        def estimate_for(  # the same signature; no samples without groups
+            template: str, gsm_names: bool = gsm_names, samples: _Samples | None = None
+        ) -> cost.Estimate:
             return cost.estimate(
                 template,
                 contexts,
@@ -336,7 +385,7 @@ def preview(
     estimate = estimate_for(body, samples=samples) if samples is not None else estimate_for(body)
     analysis = encoding.analyze(estimate.longest_text)
     text = estimate.longest_text
-    if campaign_id is not None and samples.get("longest"):
+    if campaign_id is not None and samples is not None and samples.get("longest"):
         # Measured on a shape (« Aaaa »): shown as its first client's card writes it.
         real = list(recipient_contexts([samples["longest"]]))
         if real:
@@ -348,7 +397,7 @@ def preview(
     listed = _concerned(samples) if samples else {"over": (), "ucs2": ()}
     card_ucs2 = samples["ucs2_count"] if samples else 0
     names_gsm_credits = None
-    if card_ucs2 and not gsm_names:
+    if samples and card_ucs2 and not gsm_names:
         names_gsm_credits = estimate.credits - samples["gsm_saving"]
     return Preview(
         body=body,
@@ -372,10 +421,10 @@ def preview(
     )
 
 
-def _concerned(samples):
+def _concerned(samples: _Samples) -> dict[str, tuple[Concerned, ...]]:
     """The samples' recipients named (one query on at most 2 × LISTED ids)."""
     ids = {sample[0] for key in ("over", "ucs2") for sample in samples[key]}
-    names = {}
+    names: dict[int, str] = {}
     if ids:
         rows = db.session.execute(
             select(Client.id, Client.last_name, Client.first_name).where(Client.id.in_(ids))
@@ -409,20 +458,22 @@ _FIELDS = {
 _TAG_RE = re.compile(r"<([A-Z]+)>")
 
 
-def _fields_used(body):
-    used = []
+def _fields_used(body: str | None) -> list[str]:
+    used: list[str] = []
     for tag in _TAG_RE.findall(body or ""):
         used += [field for field in _FIELDS.get(tag, ()) if field not in used]
     return used
 
 
 @functools.lru_cache(maxsize=65_536)
-def _card_shape(grp):
+def _card_shape(grp: str) -> tuple[Any, ...]:
     """DraftGroup.grp read (the same few hundred at each keystroke)."""
     return tuple(json.loads(grp))
 
 
-def draft_groups(campaign_id, fields, variant=None):
+def draft_groups(
+    campaign_id: int, fields: Sequence[str], variant: str | None = None
+) -> tuple[Group, ...]:
     """A draft's pending recipients as [(context, recipients, first client id)], one per
     value of `fields` in the shapes of their cards (sms.cost.shape: texts measured on a
     shape cost what the card's would), in the order of each group's first client; read
@@ -435,7 +486,7 @@ def draft_groups(campaign_id, fields, variant=None):
         query = query.where(DraftGroup.variant == variant)
     # Core rows (no ORM loading): read at every pause in the typing.
     rows = tuple(map(tuple, db.session.connection().execute(query).all()))
-    stores = ()
+    stores: tuple[tuple[Any, ...], ...] = ()
     if "store" in fields:
         stores = tuple(
             tuple(row) for row in db.session.connection().execute(select(Store.id, Store.name))
@@ -444,18 +495,22 @@ def draft_groups(campaign_id, fields, variant=None):
 
 
 @functools.lru_cache(maxsize=32)
-def _merged_groups(fields, rows, stores):
+def _merged_groups(
+    fields: tuple[str, ...],
+    rows: tuple[tuple[Any, ...], ...],
+    stores: tuple[tuple[Any, ...], ...],
+) -> tuple[Group, ...]:
     """draft_groups' merge, kept for the same rows read (the list unchanged between two
     keystrokes: the same few hundred rows give the same groups)."""
-    stores = dict(stores)
-    merged = {}
+    store_names = dict(stores)
+    merged: dict[tuple[Any, ...], list[Any]] = {}  # [context, recipients, first client id]
     for grp, count, first_id in rows:
         store_id, civility, first_name, last_name = _card_shape(grp)
         context = {
             "civility": civility,
             "first_name": first_name,
             "last_name": last_name,
-            "store": stores.get(store_id, ""),
+            "store": store_names.get(store_id, ""),
         }
         key = tuple([context[field] for field in fields])
         found = merged.get(key)
@@ -467,7 +522,7 @@ def _merged_groups(fields, rows, stores):
     return tuple(sorted((tuple(group) for group in merged.values()), key=lambda group: group[2]))
 
 
-def _grouped_contexts(client_ids, fields):
+def _grouped_contexts(client_ids: Select[Any], fields: Sequence[str]) -> list[Group]:
     """[(context, recipients, first client id)] for the clients of a Select of ids,
     grouped on `fields`, in the order of each group's first client (the order a full read
     would give)."""
@@ -485,15 +540,19 @@ def _grouped_contexts(client_ids, fields):
     if fields:
         query = query.group_by(*(columns[f] for f in fields)).order_by(func.min(Client.id))
     query = query.add_columns(func.min(Client.id))  # names the group in the warnings
-    groups = []
+    groups: list[Group] = []
     for row in db.session.execute(query):
-        count = row[-2]
+        count: int = row[-2]
         if count:
             groups.append((dict(zip(fields, row[:-2], strict=True)), count, row[-1]))
     return groups
 
 
-_PIECES: dict = {}  # (expressions, names in GSM-7, STOP's last character) -> _Lengths' pieces
+# (expressions, names in GSM-7, STOP's last character) -> _Lengths' pieces
+_PIECES: dict[
+    tuple[str, bool, str | None],
+    tuple[dict[tuple[str, Any], Piece | None], dict[str, str], dict[str, bool]],
+] = {}
 
 
 class _Lengths:
@@ -507,14 +566,21 @@ class _Lengths:
     A recount then costs a few additions per group; a name that cannot be told this way
     is rendered in full."""
 
-    def __init__(self, template, render, add_stop, short_code, gsm_names):
+    def __init__(
+        self,
+        template: str | None,
+        render: Callable[[Context], str],
+        add_stop: bool,
+        short_code: str,
+        gsm_names: bool,
+    ) -> None:
         self.render, self.gsm_names = render, gsm_names
         tags = [f"<{tag}>" for tag in _TAG_RE.findall(template or "")]
         self.tags = " ".join(tag for tag in tags if tag in placeholders.KNOWN_TAGS)
         # The STOP mention goes after the text unless the text already ends with it.
         self.mention_end = stop.stop_mention(short_code)[-1] if add_stop else None
         self.usable = self.mention_end not in ("A", "a")
-        self.bases = {}
+        self.bases: dict[tuple[Any, Any], tuple[int, bool, int, int]] = {}
         # What a name adds depends on the expressions alone, not on the rest of the text:
         # kept from one keystroke to the next (a few thousand names per set of them).
         key = (self.tags, gsm_names, self.mention_end)
@@ -523,18 +589,20 @@ class _Lengths:
             if len(_PIECES) >= 64:
                 _PIECES.clear()
             shared = _PIECES[key] = ({}, {}, {})
-        self.pieces, self.ones, self.unused = shared
-        self.probe_of = {
+        self.pieces: dict[tuple[str, Any], Piece | None] = shared[0]
+        self.ones: dict[str, str] = shared[1]  # field -> the probe of « A »
+        self.unused: dict[str, bool] = shared[2]  # field -> the template does not use it
+        self.probe_of: dict[str, Callable[[Any], Context]] = {
             "first_name": lambda v: {"first_name": v, "last_name": "A"},
             "last_name": lambda v: {"first_name": "A", "last_name": v},
         }
 
-    def measure(self, context):
+    def measure(self, context: Mapping[str, Any]) -> Measured | None:
         """(encoding, units, parts), or None when the text has to be rendered."""
         shape = self.shape(context)
         return None if shape is None else self.measure_shape(shape, context)
 
-    def shape(self, context):
+    def shape(self, context: Mapping[str, Any]) -> Shape | None:
         """What the text's measure depends on besides the template's own characters:
         ((civility, store), characters the names add, both names GSM-7, their escape
         pairs, their surrogate pairs); None when the names cannot be told this way.
@@ -553,7 +621,7 @@ class _Lengths:
             first[3] + last[3],
         )
 
-    def measure_shape(self, shape, context):
+    def measure_shape(self, shape: Shape, context: Mapping[str, Any]) -> Measured | None:
         """measure() of a context of this shape (`context`: any one of them)."""
         key, added, names_gsm, escapes, astral = shape
         base = self.bases.get(key)
@@ -573,13 +641,15 @@ class _Lengths:
             return None
         return name, units, -(-units // multi)
 
-    def _piece(self, field, value):
+    def _piece(self, field: str, value: Any) -> Piece | None:
         """(characters added, GSM-7, escape pairs, surrogate pairs) by the value in the
         template's expressions, against « A »; None if it cannot be told this way."""
-        found = self.pieces.get((field, value), False)
-        if found is not False:
-            return found
-        found, one = None, self.ones.get(field)
+        try:
+            return self.pieces[(field, value)]
+        except KeyError:
+            pass
+        found: Piece | None = None
+        one = self.ones.get(field)
         if one is None:
             one = self.ones[field] = self._probe(field, "A")
             self.unused[field] = one == self._probe(field, "AA")
@@ -601,7 +671,7 @@ class _Lengths:
         self.pieces[(field, value)] = found
         return found
 
-    def _probe(self, field, value):
+    def _probe(self, field: str, value: Any) -> str:
         context = {"civility": "", "store": "", **self.probe_of[field](value)}
         return cost.final_text(self.tags, context, add_stop=False, gsm_names=self.gsm_names)
 
@@ -610,7 +680,7 @@ class _Lengths:
 _UNTOLD = frozenset("\r\n\ue000,.;:!?)\u2026")
 
 
-def _text_units(text):
+def _text_units(text: str) -> tuple[int, bool, int, int]:
     """(characters, GSM-7, escape pairs if GSM-7, surrogate pairs)."""
     gsm = encoding.is_gsm(text)
     escapes = encoding.measure(text)[1] - len(text) if gsm else 0
@@ -619,8 +689,14 @@ def _text_units(text):
 
 
 def _weighted_estimate(
-    template, groups, add_stop, short_code, max_parts, gsm_names=False, samples=None
-):
+    template: str,
+    groups: Sequence[Group],
+    add_stop: bool,
+    short_code: str,
+    max_parts: int,
+    gsm_names: bool = False,
+    samples: _Samples | None = None,
+) -> cost.Estimate:
     """cost.estimate over groups of recipients sharing a context. `samples` (a dict of
     lists) receives the first LISTED groups too long and in Unicode, as (first client id,
     units, over by, card characters, recipients), and the count of the latter.
@@ -629,15 +705,16 @@ def _weighted_estimate(
     counted together, one measure per shape (a few dozen for a thousand groups); the
     others, and those whose card's Unicode is to be told apart, one by one."""
     tally = cost.Tally(max_parts)  # the longest text is found again by its group's index
-    over_found, ucs2_found = [], []  # (group index, units, over by)
-    measures = {}
+    over_found: list[tuple[int, int, int]] = []  # (group index, units, over by)
+    ucs2_found: list[tuple[int, int, int]] = []
+    measures: dict[str, Measured] = {}
 
-    def render(context):
+    def render(context: Mapping[str, Any]) -> str:
         return cost.final_text(
             template, context, add_stop=add_stop, short_code=short_code, gsm_names=gsm_names
         )
 
-    def render_gsm(context):
+    def render_gsm(context: Mapping[str, Any]) -> str:
         return cost.final_text(
             template, context, add_stop=add_stop, short_code=short_code, gsm_names=True
         )
@@ -655,7 +732,7 @@ def _weighted_estimate(
             one_by_one.extend(indexes)
             continue
         encoding_name, units, parts = measured
-        if card and encoding_name == encoding.UCS_2:
+        if card and samples is not None and encoding_name == encoding.UCS_2:
             if lengths_gsm is not None:  # what names in GSM-7 would save (see below)
                 plain = None
                 if shape_gsm is not None:
@@ -682,9 +759,9 @@ def _weighted_estimate(
         by = tally.add(measured, count, order=index, at=index)
         if by:
             over_found.append((index, units, by))
-        if card and encoding_name == encoding.UCS_2:
+        if card and samples is not None and encoding_name == encoding.UCS_2:
             samples["ucs2_count"] += count
-            if not gsm_names:
+            if lengths_gsm is not None:  # not gsm_names
                 # Names in GSM-7 change only these texts (the others are GSM already):
                 # what they would save, measured on them alone.
                 plain = lengths_gsm.measure(context)
@@ -700,15 +777,20 @@ def _weighted_estimate(
             chars = encoding.analyze(render(context)).non_gsm
             samples["ucs2"].append((first_id, units, by, chars, count))
         if tally.longest is not None:
-            samples["longest"] = groups[tally.longest_at][2]
-    longest = render(groups[tally.longest_at][0]) if tally.longest is not None else ""
+            samples["longest"] = groups[cast(int, tally.longest_at)][2]
+    longest = render(groups[cast(int, tally.longest_at)][0]) if tally.longest is not None else ""
     return tally.estimate(longest)
 
 
-_SHAPES: dict = {}  # (id of a draft's groups, expressions…) -> (the groups, their shapes)
+# {(shape, shape with the names in GSM-7 or None): (recipients, group indexes in order)}
+_ShapeCounts: TypeAlias = dict[tuple[Shape, Shape | None], tuple[int, list[int]]]
+# (id of a draft's groups, expressions…) -> (the groups, their shapes)
+_SHAPES: dict[tuple[Any, ...], tuple[Sequence[Group], tuple[_ShapeCounts, tuple[int, ...]]]] = {}
 
 
-def _shapes(lengths, groups, lengths_gsm=None):
+def _shapes(
+    lengths: _Lengths, groups: Sequence[Group], lengths_gsm: _Lengths | None = None
+) -> tuple[_ShapeCounts, list[int]]:
     """({(shape, shape with the names in GSM-7 or None): (recipients, group indexes in
     order)}, [indexes of groups without a shape]) for `groups`; a draft's groups (a tuple,
     the same object while its list is unchanged, see _merged_groups) keep theirs from one
@@ -716,21 +798,21 @@ def _shapes(lengths, groups, lengths_gsm=None):
     key = (id(groups), lengths.tags, lengths.gsm_names, lengths.mention_end, bool(lengths_gsm))
     kept = _SHAPES.get(key)
     if kept is not None and kept[0] is groups:
-        shapes, loose = kept[1]
-        return shapes, list(loose)
-    shapes, loose = {}, []
+        return kept[1][0], list(kept[1][1])
+    shapes: _ShapeCounts = {}
+    loose: list[int] = []
     for index, (context, count, _first_id) in enumerate(groups):
         shape = lengths.shape(context)
         if shape is None:
             loose.append(index)
             continue
-        shape = (shape, lengths_gsm.shape(context) if lengths_gsm is not None else None)
-        found = shapes.get(shape)
+        both = (shape, lengths_gsm.shape(context) if lengths_gsm is not None else None)
+        found = shapes.get(both)
         if found is None:
-            shapes[shape] = (count, [index])
+            shapes[both] = (count, [index])
         else:
             found[1].append(index)
-            shapes[shape] = (found[0] + count, found[1])
+            shapes[both] = (found[0] + count, found[1])
     if isinstance(groups, tuple):
         if len(_SHAPES) >= 32:
             _SHAPES.clear()
@@ -738,7 +820,7 @@ def _shapes(lengths, groups, lengths_gsm=None):
     return shapes, loose
 
 
-def _rules(store_id):
+def _rules(store_id: int | None) -> tuple[int, str]:
     """(max_parts, STOP short code) for the store: the seeds' "160 caractères maxi" is
     max_parts = 1."""
     max_parts = max(1, int(settings.get("max_parts", store_id)))
