@@ -4,9 +4,12 @@ a draft's list is made and its live count shown (services/recipients.py), when a
 automatic run is planned, and again by the workers on each batch (services/sending.py)."""
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from babel.dates import format_date, format_skeleton
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from ..extensions import db
@@ -18,20 +21,6 @@ from .eligibility import MARKETING
 PRESSURE = "pressure"
 # What counts as an SMS the client received: handed to the operator, or delivered.
 RECEIVED_STATES = ("submitting", "submitted", "delivered")
-_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def pressure_cap(most: Any = None, days: Any = None) -> tuple[int, int] | None:
@@ -111,20 +100,32 @@ def pressure_reason(sent: int, first: datetime) -> str:
 
 
 def pressure_text(reason: str, *, capital: bool = False) -> str:
-    """« pression marketing : déjà 2 SMS depuis le 3 mars » for a stored reason (with a
-    capital P to start a sentence)."""
+    """« pression marketing : déjà 2 SMS depuis le 3 mars » for a stored reason, in the
+    person's language (« marketing pressure: already 2 SMS since March 3 »), the day
+    written by Babel (CLDR) for that language; with a capital to start a sentence."""
     text = _pressure_text(reason)
     return text[0].upper() + text[1:] if capital else text
 
 
 def _pressure_text(reason: str) -> str:
     try:
-        _, sent, day = reason.split(":")
-        month, day_of_month = int(day[4:6]), int(day[6:8])
-        when = f"{day_of_month}{'er' if day_of_month == 1 else ''} {_MONTHS[month - 1]}"
-        return f"pression marketing : déjà {int(sent)} SMS depuis le {when}"
-    except (ValueError, IndexError):
-        return "pression marketing"
+        _rule, sent, day = reason.split(":")
+        count, since = int(sent), date(int(day[:4]), int(day[4:6]), int(day[6:8]))
+    except ValueError:
+        return _("pression marketing")
+    return _(
+        "pression marketing : déjà %(num)s SMS depuis le %(day)s",
+        num=count,
+        day=_day_of_month(since),
+    )
+
+
+def _day_of_month(day: date) -> str:
+    """« 3 mars », « 1er mars » (French writes the first so), « March 3 »."""
+    locale = get_locale() or "fr"
+    if str(locale).startswith("fr") and day.day == 1:
+        return "1er " + format_date(day, "MMMM", locale=locale)
+    return format_skeleton("MMMMd", day, locale=locale)
 
 
 def skip_pressure(

@@ -108,3 +108,26 @@ def test_service_refusals_are_said_in_the_persons_language(app):
     with app.test_request_context():
         session["locale"] = "en"
         assert str(refused).endswith("Next slot: 16/03/2026 at 09:00.")
+
+
+def test_the_marketing_pressure_reason_writes_its_day_as_the_persons_language_does(app):
+    from flask import session
+
+    from shopsms.services.pressure import pressure_text
+
+    with app.test_request_context():
+        assert pressure_text("pressure:2:20260303") == (
+            "pression marketing : déjà 2 SMS depuis le 3 mars"
+        )
+        assert pressure_text("pressure:3:20260801", capital=True) == (
+            "Pression marketing : déjà 3 SMS depuis le 1er août"
+        )
+        assert pressure_text("pressure") == "pression marketing"
+    with app.test_request_context():
+        session["locale"] = "en"
+        assert pressure_text("pressure:2:20260303", capital=True) == (
+            "Marketing pressure: already 2 SMS since March 3"
+        )
+        assert pressure_text("pressure:3:20260801") == (
+            "marketing pressure: already 3 SMS since August 1"
+        )
