@@ -8,12 +8,14 @@ the balance below zero.
 """
 
 from datetime import UTC, datetime
+from typing import Any, cast
 from urllib.parse import quote, urlencode
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, insert, literal, select, text, update
+from sqlalchemy import CursorResult, case, func, insert, literal, select, text, update
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Campaign, CreditEntry, Message, Store, utcnow
 from ..plurals import lazy_ngettext
@@ -25,7 +27,7 @@ _LEDGER_LOCK = 734_501
 
 
 class NotEnoughCredits(Exception):
-    def __init__(self, needed, available):
+    def __init__(self, needed: int, available: int) -> None:
         self.needed, self.available = needed, available
         super().__init__(
             lazy_ngettext(
@@ -39,18 +41,20 @@ class NotEnoughCredits(Exception):
         )
 
 
-def balance():
+def balance() -> int:
     """Credits left for the chain (one deployment serves one chain)."""
     return db.session.scalar(select(func.coalesce(func.sum(CreditEntry.amount), 0))) or 0
 
 
-def _lock_ledger():
+def _lock_ledger() -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LEDGER_LOCK})
 
 
-def reserve(campaign_id, amount, *, store_id=None, user_id=None):
+def reserve(
+    campaign_id: int, amount: int, *, store_id: int | None = None, user_id: int | None = None
+) -> None:
     """Take `amount` credits for a campaign, or raise NotEnoughCredits. Does not commit:
     the caller commits the reservation with the campaign's change of state."""
     if amount <= 0:
@@ -73,7 +77,7 @@ def reserve(campaign_id, amount, *, store_id=None, user_id=None):
         raise NotEnoughCredits(amount, balance())
 
 
-def _held(campaign_id):
+def _held(campaign_id: int) -> int:
     """Credits the campaign holds: its reservations less what was released."""
     return -(
         db.session.scalar(
@@ -86,7 +90,7 @@ def _held(campaign_id):
     )
 
 
-def release(campaign_id, *, store_id=None, user_id=None):
+def release(campaign_id: int, *, store_id: int | None = None, user_id: int | None = None) -> int:
     """Give back everything the campaign holds (« Annuler la programmation »), as a
     "release" line. The caller holds the ledger's lock and has moved the campaign out
     of "scheduled" in the same transaction, so this happens once. Does not commit."""
@@ -105,16 +109,20 @@ def release(campaign_id, *, store_id=None, user_id=None):
     return held
 
 
-def settle(campaign_id):
+def settle(campaign_id: int) -> None:
     """Charge the parts submitted and refund the rest of the reservation, once."""
-    claimed = db.session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.settled_at.is_(None))
-        .values(settled_at=utcnow())
+    # An UPDATE's result is a CursorResult (rowcount); Session.execute is typed as Result.
+    claimed = cast(
+        CursorResult,
+        db.session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.settled_at.is_(None))
+            .values(settled_at=utcnow())
+        ),
     )
     if claimed.rowcount != 1:
         return  # another worker settled it
-    campaign = db.session.get(Campaign, campaign_id)
+    campaign = db.session.get_one(Campaign, campaign_id)  # the UPDATE above found it
     reserved = _held(campaign_id)
     charged = (
         db.session.scalar(
@@ -145,7 +153,7 @@ def settle(campaign_id):
         )
 
 
-def top_up(amount, *, reference="", user=None):
+def top_up(amount: int, *, reference: str = "", user: Person | None = None) -> CreditEntry:
     if amount <= 0:
         raise ValueError(_l("Le montant d'une recharge doit être positif."))
     entry = CreditEntry(kind="topup", amount=amount, reference=reference, user_id=user and user.id)
@@ -158,7 +166,7 @@ def top_up(amount, *, reference="", user=None):
 # --- what the « Crédits SMS » page shows beyond the ledger --------------------------------
 
 
-def _month_starts(now, months):
+def _month_starts(now: datetime, months: int) -> tuple[list[str], list[datetime]]:
     """The first instants (naive UTC) of the last `months` Paris months and of the next
     one, oldest first, with their labels ("2026-01")."""
     local = now.replace(tzinfo=UTC).astimezone(hours.PARIS)
@@ -177,7 +185,9 @@ def _month_starts(now, months):
     return labels, bounds
 
 
-def monthly_consumption(user, *, months=12, now=None):
+def monthly_consumption(
+    user: Person, *, months: int = 12, now: datetime | None = None
+) -> dict[str, Any]:
     """Credits spent per month and per store over the last `months` Paris months, oldest
     first: {"months": ["2026-01", …], "stores": [(name, [parts per month])], "max": n}.
     Summed by the database: the month of each line is a CASE over the months' first
@@ -197,7 +207,7 @@ def monthly_consumption(user, *, months=12, now=None):
         )
         .group_by(Store.name, month)
     )
-    totals = {}
+    totals: dict[str, list[int]] = {}
     for store_name, index, parts in db.session.execute(
         access.scoped(query, CreditEntry.store_id, user)
     ):
@@ -210,7 +220,7 @@ def monthly_consumption(user, *, months=12, now=None):
     return {"months": labels, "stores": stores, "max": top}
 
 
-def low_balance(left=None):
+def low_balance(left: int | None = None) -> tuple[int, int] | None:
     """(balance, threshold) once the balance has reached the alert threshold, else None.
     The threshold comes with the page's other settings (one read per request)."""
     threshold = int(settings.page_values()["low_credit_threshold"] or 0)
@@ -223,7 +233,7 @@ def low_balance(left=None):
 MAX_TOP_UP = 10_000_000
 
 
-def parse_amount(raw):
+def parse_amount(raw: str | None) -> int | None:
     """A whole, positive number of credits as typed ("5 000"), else None."""
     try:
         amount = int((raw or "").replace(" ", "").replace("\u202f", "").strip())
@@ -232,7 +242,9 @@ def parse_amount(raw):
     return amount if amount > 0 else None
 
 
-def validate_top_up(raw_amount, reference):
+def validate_top_up(
+    raw_amount: str | None, reference: str | None
+) -> tuple[int | None, dict[str, str]]:
     """(amount, {field: what is wrong}) for what head office typed; the screen words the
     problems: "invalid", "too_high", "missing", "too_long"."""
     errors = {}
@@ -248,7 +260,9 @@ def validate_top_up(raw_amount, reference):
     return amount, errors
 
 
-def topup_request_mailto(*, email, store_name, left, requested=None, who=""):
+def topup_request_mailto(
+    *, email: str, store_name: str, left: int, requested: int | None = None, who: str = ""
+) -> str:
     """« Demander une recharge »: the seed's "faites la demande en envoyant un mail",
     prepared: a mailto: link with the subject and body written for the person."""
     subject = f"Recharge de crédits SMS — {store_name}"

@@ -2,9 +2,12 @@
 
 import re
 from collections import defaultdict
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, Executable, delete, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ..extensions import db
 from ..gateways import Report
@@ -28,12 +31,12 @@ _NUMBER_FAILURE = re.compile(
 )
 
 
-def is_number_failure(error):
+def is_number_failure(error: str) -> bool:
     """Whether a failed message's reason says the number is wrong (see _NUMBER_FAILURE)."""
     return bool(error) and _NUMBER_FAILURE.search(error) is not None
 
 
-def record(gateway_name, reports, *, now=None):
+def record(gateway_name: str, reports: Sequence[Report], *, now: datetime | None = None) -> int:
     """Apply reports; a message only moves forward, and only for the gateway that has it.
     A report naming a part of a concatenated SMS moves the part, and the message as its
     worst part says; one naming a reference not committed yet is kept (EarlyReceipt)
@@ -45,7 +48,7 @@ def record(gateway_name, reports, *, now=None):
     return changed
 
 
-def _record_ids(gateway_name, reports, now):
+def _record_ids(gateway_name: str, reports: Iterable[Report], now: datetime) -> int:
     groups = defaultdict(list)
     for report in reports:
         key = ("id", report.message_id) if report.message_id is not None else ("ref", report.ref)
@@ -62,7 +65,9 @@ def _record_ids(gateway_name, reports, now):
     return changed
 
 
-def _record_refs(gateway_name, reports, now, *, keep_unknown=True):
+def _record_refs(
+    gateway_name: str, reports: Iterable[Report], now: datetime, *, keep_unknown: bool = True
+) -> int:
     reports = [r for r in reports if r.ref]
     if not reports:
         return 0
@@ -87,6 +92,7 @@ def _record_refs(gateway_name, reports, now, *, keep_unknown=True):
     changed = _record_ids(gateway_name, [r for r in whole if r.ref in known], now)
     for report in whole:
         if report.ref not in known and keep_unknown and report.state in FINAL_STATES:
+            assert report.ref is not None  # the reports without one were left out above
             db.session.add(
                 EarlyReceipt(
                     gateway=gateway_name,
@@ -102,7 +108,7 @@ def _record_refs(gateway_name, reports, now, *, keep_unknown=True):
     return changed
 
 
-def _apply_part(part, report, now):
+def _apply_part(part: MessagePart, report: Report, now: datetime) -> int:
     """One part's receipt: the message fails or expires with the first part that does
     (the report says which), and is delivered when every part is."""
     if report.state not in FINAL_STATES or part.state in FINAL_STATES:
@@ -128,10 +134,18 @@ def _apply_part(part, report, now):
             return 0
         statement = message.values(state="delivered", error="")
     statement = statement.values(done_at=now, submitted_at=func.coalesce(Message.submitted_at, now))
-    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+    return _rowcount(statement.execution_options(synchronize_session=False))
 
 
-def apply_early(gateway_name, refs, *, now=None):
+def _rowcount(statement: Executable) -> int:
+    """Run an UPDATE; how many rows it changed."""
+    # Session.execute is typed as returning Result; an UPDATE's is a CursorResult.
+    return cast(CursorResult, db.session.execute(statement)).rowcount
+
+
+def apply_early(
+    gateway_name: str, refs: Iterable[str | None], *, now: datetime | None = None
+) -> int:
     """Receipts that came before these references were recorded: apply them now (in the
     caller's transaction, which has just written the references)."""
     refs = [ref for ref in refs if ref]
@@ -151,7 +165,14 @@ def apply_early(gateway_name, refs, *, now=None):
     return _record_refs(gateway_name, reports, now or utcnow(), keep_unknown=False)
 
 
-def _apply(gateway_name, column, values, state, error, now):
+def _apply(
+    gateway_name: str,
+    column: InstrumentedAttribute[Any],
+    values: Sequence[int | str | None],
+    state: str,
+    error: str,
+    now: datetime,
+) -> int:
     if not values:
         return 0
     statement = update(Message).where(column.in_(values), Message.gateway == gateway_name)
@@ -168,10 +189,10 @@ def _apply(gateway_name, column, values, state, error, now):
         )
     else:
         raise ValueError(f"unknown delivery state {state!r}")
-    return db.session.execute(statement.execution_options(synchronize_session=False)).rowcount
+    return _rowcount(statement.execution_options(synchronize_session=False))
 
 
-def outbox_reports(message_ids):
+def outbox_reports(message_ids: Iterable[int]) -> list[Report]:
     """What the simulated operator says about messages on the test phone."""
     rows = db.session.execute(
         select(OutboxMessage.message_id, OutboxMessage.phone).where(
@@ -185,7 +206,7 @@ def outbox_reports(message_ids):
     return reports
 
 
-def outbox_report(message_ids, *, now=None):
+def outbox_report(message_ids: Iterable[int], *, now: datetime | None = None) -> int:
     """The simulated operator's reports for these messages, recorded once: the report
     due in the database is cleared in the same transaction."""
     now = now or utcnow()
@@ -207,7 +228,9 @@ def outbox_report(message_ids, *, now=None):
     return record("outbox", outbox_reports(due), now=now)
 
 
-def overdue_outbox_reports(*, late_by=5, limit=5000, now=None):
+def overdue_outbox_reports(
+    *, late_by: float = 5, limit: int = 5000, now: datetime | None = None
+) -> int:
     """Simulated reports whose job was lost (a worker killed, Redis stopped or flushed):
     made now. Returns how many messages moved."""
     now = now or utcnow()
@@ -229,10 +252,13 @@ def overdue_outbox_reports(*, late_by=5, limit=5000, now=None):
             return moved
 
 
-def outbox_reports_waiting():
+def outbox_reports_waiting() -> int:
     """How many simulated delivery reports are still due (« Supervision »)."""
-    return db.session.scalar(
-        select(func.count(OutboxMessage.id)).where(OutboxMessage.report_due_at.is_not(None))
+    return (
+        db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.report_due_at.is_not(None))
+        )
+        or 0
     )
 
 
@@ -241,7 +267,7 @@ def outbox_reports_waiting():
 AGE_OUT_LOOKBACK = timedelta(days=30)
 
 
-def age_out(*, now=None):
+def age_out(*, now: datetime | None = None) -> int:
     """« Sans accusé de réception »: submitted messages whose receipt has not come within
     the validity period (setting receipt_wait_hours, 48 h) end in a state of their own,
     not « Envoyé » for ever. Campaign by campaign, through the index of their states,
@@ -259,7 +285,7 @@ def age_out(*, now=None):
     ).all()
     aged = 0
     for campaign_id in candidates:
-        aged += db.session.execute(
+        aged += _rowcount(
             update(Message)
             .where(
                 Message.campaign_id == campaign_id,
@@ -268,7 +294,7 @@ def age_out(*, now=None):
             )
             .values(state="no_receipt", done_at=now, error=NO_RECEIPT_ERROR.format(hours=hours))
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
     db.session.execute(delete(EarlyReceipt).where(EarlyReceipt.received_at < cutoff))
     db.session.commit()
     return aged

@@ -20,11 +20,11 @@ MAX_PER_ACCOUNT = 10
 # An address may be a whole store behind one router: more room than one account gets.
 MAX_PER_ADDRESS = 50
 
-_memory: dict[str, deque] = {}
+_memory: dict[str, deque[float]] = {}
 _memory_lock = threading.Lock()
 
 
-def _settings():
+def _settings() -> tuple[float, int, int]:
     config = current_app.config
     return (
         config.get("LOGIN_WINDOW_SECONDS", WINDOW_SECONDS),
@@ -33,9 +33,9 @@ def _settings():
     )
 
 
-def _keys(username, address):
+def _keys(username: str | None, address: str | None) -> tuple[str, str]:
     # Hashed: a key's length and characters must not depend on what was typed.
-    def key(kind, value):
+    def key(kind: str, value: str | None) -> str:
         digest = hashlib.sha256((value or "").strip().lower().encode()).hexdigest()[:32]
         namespace = current_app.config.get("LOGIN_THROTTLE_NAMESPACE", "")
         return f"shopsms:login-failures:{namespace}{kind}:{digest}"
@@ -43,11 +43,11 @@ def _keys(username, address):
     return key("account", username), key("address", address)
 
 
-def _redis():
+def _redis() -> redis.Redis:
     return get_redis()
 
 
-def _redis_failures(key, window, now, add):
+def _redis_failures(key: str, window: float, now: float, add: bool) -> tuple[int, float]:
     pipe = _redis().pipeline()
     pipe.zremrangebyscore(key, 0, now - window)
     if add:
@@ -59,7 +59,7 @@ def _redis_failures(key, window, now, add):
     return count, (oldest[0][1] if oldest else now)
 
 
-def _memory_failures(key, window, now, add):
+def _memory_failures(key: str, window: float, now: float, add: bool) -> tuple[int, float]:
     with _memory_lock:
         times = _memory.setdefault(key, deque())
         while times and times[0] <= now - window:
@@ -71,7 +71,7 @@ def _memory_failures(key, window, now, add):
         return len(times), (times[0] if times else now)
 
 
-def _failures(key, window, add=False):
+def _failures(key: str, window: float, add: bool = False) -> tuple[int, float]:
     now = time.time()
     try:
         return _redis_failures(key, window, now, add)
@@ -79,7 +79,7 @@ def _failures(key, window, add=False):
         return _memory_failures(key, window, now, add)
 
 
-def seconds_to_wait(username, address):
+def seconds_to_wait(username: str | None, address: str | None) -> int:
     """0 when this account may try from this address, else how long until it may."""
     window, per_account, per_address = _settings()
     wait = 0.0
@@ -90,13 +90,13 @@ def seconds_to_wait(username, address):
     return int(wait) + 1 if wait > 0 else 0
 
 
-def record_failure(username, address):
+def record_failure(username: str | None, address: str | None) -> None:
     window, _, _ = _settings()
     for key in _keys(username, address):
         _failures(key, window, add=True)
 
 
-def forget_account(username):
+def forget_account(username: str | None) -> None:
     """A successful login wipes the account's failures (not the address's)."""
     key = _keys(username, "")[0]
     with contextlib.suppress(redis.RedisError, OSError):

@@ -5,10 +5,14 @@ works without any configuration step. Secrets (gateway passwords) are stored lik
 any value but never shown back and never written to the audit log.
 """
 
+from collections.abc import Container, Iterable, Mapping
+from typing import Any
+
 from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..access import Person
 from ..extensions import db
 from ..models import Setting, Store
 from ..sms.stop import DEFAULT_SHORT_CODE
@@ -106,7 +110,7 @@ PLATFORM_OFF = _l(
 _PAGE_KEYS = ("gateway", *CONFIG_KEYS, "low_credit_threshold", "platform_link")
 
 
-def page_values():
+def page_values() -> dict[str, Any]:
     """_PAGE_KEYS' values, read once per request (put() forgets them); outside a
     request (the workers) always read afresh, so a change is seen at once."""
     if not has_request_context():
@@ -116,12 +120,12 @@ def page_values():
     return g.shopsms_settings
 
 
-def _forget_page_values():
+def _forget_page_values() -> None:
     if has_request_context():
         g.pop("shopsms_settings", None)
 
 
-def get(key, store_id=None):
+def get(key: str, store_id: int | None = None) -> Any:
     """The store's own value, else the chain's, else the default."""
     if key not in DEFAULTS:
         raise KeyError(f"unknown setting {key!r}")
@@ -136,11 +140,11 @@ def get(key, store_id=None):
     return values.get(None, DEFAULTS[key])
 
 
-def _clear(key, value):
+def _clear(key: str, value: object) -> Any:
     return secret_box.decrypt(value) if key in SECRETS else value
 
 
-def get_many(keys, store_id=None):
+def get_many(keys: Iterable[str], store_id: int | None = None) -> dict[str, Any]:
     """get() for several keys in one query."""
     keys = list(keys)
     unknown = [key for key in keys if key not in DEFAULTS]
@@ -156,7 +160,7 @@ def get_many(keys, store_id=None):
     return {key: own.get(key, chain.get(key, DEFAULTS[key])) for key in keys}
 
 
-def is_set(key, store_id=None):
+def is_set(key: str, store_id: int | None = None) -> bool:
     """Whether someone set this key (for a store: its own value)."""
     return (
         db.session.scalar(
@@ -169,7 +173,15 @@ def is_set(key, store_id=None):
     )
 
 
-def put(key, value, *, user=None, store_id=None, secret=False, commit=True):
+def put(
+    key: str,
+    value: Any,
+    *,
+    user: Person | None = None,
+    store_id: int | None = None,
+    secret: bool = False,
+    commit: bool = True,
+) -> bool:
     """Set a value and record who changed what; a secret's value never reaches the log.
     Returns whether the value changed."""
     if key not in DEFAULTS:
@@ -198,7 +210,7 @@ def put(key, value, *, user=None, store_id=None, secret=False, commit=True):
     return True
 
 
-def reset(key, *, user=None, store_id):
+def reset(key: str, *, user: Person | None = None, store_id: int) -> bool:
     """A store goes back to the chain's value."""
     row = db.session.scalar(select(Setting).where(Setting.key == key, Setting.store_id == store_id))
     if row is None:
@@ -218,7 +230,7 @@ def reset(key, *, user=None, store_id):
 # --- the SMS module, store by store -------------------------------------------------------
 
 
-def sms_enabled(store_id):
+def sms_enabled(store_id: int | None) -> bool:
     """« Activer le module SMS »: head office's switch for a store (no store: head office,
     always allowed). With the « Liaison plate-forme de services » off nothing may be
     sent at all: that raises CampaignError with its own message (every sending asks here
@@ -231,7 +243,9 @@ def sms_enabled(store_id):
     return bool(enabled) if enabled is not None else True
 
 
-def sending_off(store_ids=(), *, every_store=False):
+def sending_off(
+    store_ids: Iterable[int | None] = (), *, every_store: bool = False
+) -> list[tuple[str, str | None]]:
     """What stops every SMS before anyone types a word (the screens' banners): [("platform",
     None)] when the « Liaison plate-forme de services » is off (nothing leaves, whatever
     the store), else ("module", store name) for each of these stores (every store for
@@ -247,7 +261,9 @@ def sending_off(store_ids=(), *, every_store=False):
     return [("module", name) for name in db.session.scalars(query)]
 
 
-def set_sms_enabled(store_id, enabled, *, user=None, commit=True):
+def set_sms_enabled(
+    store_id: int, enabled: bool, *, user: Person | None = None, commit: bool = True
+) -> bool:
     store = db.session.get(Store, store_id)
     if store is None or store.sms_enabled == bool(enabled):
         return False
@@ -260,7 +276,7 @@ def set_sms_enabled(store_id, enabled, *, user=None, commit=True):
     return True
 
 
-def gateway_config(config):
+def gateway_config(config: Mapping[str, Any]) -> dict[str, Any]:
     """The deployment's configuration with what head office set in « Paramètres »: the
     gateway in service and its credentials (an empty setting keeps the configuration)."""
     values = page_values()
@@ -280,7 +296,7 @@ def gateway_config(config):
 # nothing: one commit, each change audited.
 
 
-def save(values, *, user, store_id=None):
+def save(values: Mapping[str, Any], *, user: Person, store_id: int | None = None) -> int:
     """Write the values that differ from those in force (a store keeps following the
     chain for every value it did not change); returns how many changed."""
     current = get_many(list(values), store_id)
@@ -293,7 +309,14 @@ def save(values, *, user, store_id=None):
     return changed
 
 
-def save_stores(enabled, *, stores, platform_link, platform_entity, user):
+def save_stores(
+    enabled: Container[int],
+    *,
+    stores: Iterable[Store],
+    platform_link: bool,
+    platform_entity: str,
+    user: Person,
+) -> int:
     """« Magasins »: the SMS module of each of `stores` (on for the ids in `enabled`) and
     the « Liaison plate-forme de services »."""
     changed = sum(
@@ -304,7 +327,14 @@ def save_stores(enabled, *, stores, platform_link, platform_entity, user):
     )
 
 
-def save_gateway(values, *, secrets, clear, in_service, user):
+def save_gateway(
+    values: Mapping[str, Any],
+    *,
+    secrets: Mapping[str, str],
+    clear: Container[str],
+    in_service: str,
+    user: Person,
+) -> int:
     """« Passerelle »: the gateway (written only when changed: an untouched one keeps
     following SMS_GATEWAY), its settings, and the secrets typed (blank keeps the one in
     force; a key in `clear` removes the stored one)."""
