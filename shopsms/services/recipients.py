@@ -9,12 +9,19 @@ build campaigns for their store's clients only; head office for any store).
 import contextlib
 import json
 import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from typing import Any, TypeAlias
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Insert,
+    Row,
+    Select,
     Text,
     case,
     cast,
@@ -29,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 
 from .. import access, formats, selection
+from ..access import Person
 from ..extensions import db
 from ..models import (
     AuditEntry,
@@ -68,7 +76,7 @@ from .draft_list import materialize
 from .eligibility import DUPLICATE, MARKETING, opted_out_numbers, skip_reason
 
 
-def get(user, campaign_id, *statuses):
+def get(user: Person, campaign_id: int, *statuses: str) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or not access.may_see_store(user, campaign.store_id):
         raise CampaignError(_l("Cet envoi n'existe pas ou n'est pas de votre magasin."))
@@ -79,7 +87,7 @@ def get(user, campaign_id, *statuses):
     return campaign
 
 
-def _editing(user, campaign_id):
+def _editing(user: Person, campaign_id: int) -> Campaign:
     """The draft, locked for this transaction: a change to its list waits for a compose
     or a send in progress (which rewrites the rows), then finds the campaign still a
     draft or refuses. A change after « Envoyer » would alter what was paid for."""
@@ -90,14 +98,21 @@ def _editing(user, campaign_id):
     return campaign
 
 
-def criteria_of(campaign):
+def criteria_of(campaign: Campaign) -> selection.Criteria:
     try:
         return selection.Criteria.from_dict(json.loads(campaign.criteria or "{}"))
     except (ValueError, TypeError):
         return selection.Criteria()
 
 
-def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=None):
+def draft_from_selection(
+    user: Person,
+    criteria: selection.Criteria,
+    *,
+    store_id: int | None = None,
+    today: date | None = None,
+    replaces: int | None = None,
+) -> Campaign:
     """Freeze the clients the criteria find into a draft: one message row each, pending
     or skipped with the reason, written by one INSERT … SELECT (no row goes through
     Python). Staff's selection is always their own store's clients."""
@@ -158,7 +173,7 @@ def draft_from_selection(user, criteria, *, store_id=None, today=None, replaces=
     return campaign
 
 
-def _skip_over_pressure(campaign):
+def _skip_over_pressure(campaign: Campaign) -> None:
     """« Pression marketing »: the clients who already had their marketing SMS of the
     period are skipped, with how many and since when (checked again at send time)."""
     pending = select(DraftRecipient.client_id).where(
@@ -167,7 +182,7 @@ def _skip_over_pressure(campaign):
     over = pressure.over_pressure(pending)
     if not over:
         return
-    rows = {}
+    rows: dict[int, list[int]] = {}
     for row_id, client_id in db.session.execute(
         select(DraftRecipient.id, DraftRecipient.client_id).where(
             DraftRecipient.campaign_id == campaign.id,
@@ -179,7 +194,9 @@ def _skip_over_pressure(campaign):
     pressure.skip_pressure(DraftRecipient, rows, over)
 
 
-def live_count(user, criteria, *, today=None):
+def live_count(
+    user: Person, criteria: selection.Criteria, *, today: date | None = None
+) -> selection.Count:
     """The selection screen's count: selection.count, with the clients over the marketing
     pressure cap among the reachable counted as an exclusion of their own."""
     store_id = access.store_scope(user)
@@ -203,7 +220,9 @@ def live_count(user, criteria, *, today=None):
     )
 
 
-def _untouched_draft(user, criteria, store_id):
+def _untouched_draft(
+    user: Person, criteria: selection.Criteria, store_id: int | None
+) -> int | None:
     """The user's newest draft of the same selection that nothing was done to yet (no
     text, no row removed by hand): building again replaces it rather than piling up
     drafts, and its list is made afresh from today's cards."""
@@ -234,12 +253,12 @@ def _untouched_draft(user, criteria, store_id):
     return None
 
 
-def _has_ledger_lines(campaign_id):
+def _has_ledger_lines(campaign_id: int) -> bool:
     line = select(CreditEntry.id).where(CreditEntry.campaign_id == campaign_id).limit(1)
     return db.session.scalar(line) is not None
 
 
-def _delete(campaign):
+def _delete(campaign: Campaign) -> bool:
     """A draft and its rows go; one that once held credits (scheduled, then called back)
     stays, cancelled, so its ledger lines keep naming it."""
     linked = _has_ledger_lines(campaign.id) or db.session.scalar(
@@ -257,7 +276,7 @@ def _delete(campaign):
     return True
 
 
-def quit_draft(user, campaign_id):
+def quit_draft(user: Person, campaign_id: int) -> None:
     """« Quitter » a campaign not sent: the draft is dropped with its list."""
     campaign = get(user, campaign_id, "draft")
     if not claim_status(campaign.id, ("draft",), "draft"):
@@ -267,7 +286,7 @@ def quit_draft(user, campaign_id):
     db.session.commit()
 
 
-def delete_stale_drafts(days=7, *, now=None):
+def delete_stale_drafts(days: int = 7, *, now: datetime | None = None) -> int:
     """The nightly sweep: drafts nobody went back to for `days` days. Returns how many
     were removed."""
     limit = (now or utcnow()) - timedelta(days=days)
@@ -283,13 +302,13 @@ def delete_stale_drafts(days=7, *, now=None):
     return removed
 
 
-def card_shape(dialect):
+def card_shape(dialect: str) -> ColumnElement[str]:
     """DraftRecipient.grp of a client, in SQL: [store id, civility, first name, last
     name] with the names shaped as sms.cost.shape does (PostgreSQL's translate, SQLite's
     cost_shape function: extensions.py), as JSON."""
     if dialect == "postgresql":
 
-        def shaped(column):
+        def shaped(column: Any) -> ColumnElement[str]:
             value = func.coalesce(column, "")
             core = func.btrim(value, " ")
             plain = "^[" + PLAIN.replace("-", "") + "-]*$"
@@ -306,7 +325,14 @@ def card_shape(dialect):
     return cast(pack(Client.store_id, func.coalesce(Client.civility, ""), first, last), Text)
 
 
-def _insert_recipients(campaign_id, criteria, *, today, store_id, dialect):
+def _insert_recipients(
+    campaign_id: int,
+    criteria: selection.Criteria,
+    *,
+    today: date | None,
+    store_id: int | None,
+    dialect: str,
+) -> Insert:
     """The reasons of the one rule (services.eligibility), in its order; a number already
     given to an earlier client (by id) of the selection is a duplicate. Each row has its
     card's shape (card_shape), which the list's groups count."""
@@ -317,7 +343,7 @@ def _insert_recipients(campaign_id, criteria, *, today, store_id, dialect):
         (rank > 1, DUPLICATE),
         else_="",
     )
-    found = eligibility.join_optouts(
+    query = eligibility.join_optouts(
         select(
             Client.id.label("client_id"),
             func.coalesce(Client.sms_number, "").label("phone"),
@@ -329,7 +355,7 @@ def _insert_recipients(campaign_id, criteria, *, today, store_id, dialect):
             .label("name_order"),
         )
     )
-    found = found.where(true(), *where).subquery()
+    found = query.where(true(), *where).subquery()
     rows = select(
         literal(campaign_id),
         found.c.client_id,
@@ -355,7 +381,7 @@ def _insert_recipients(campaign_id, criteria, *, today, store_id, dialect):
     return insert(DraftRecipient).from_select(columns, rows, include_defaults=False)
 
 
-def pending_client_ids(campaign_id, variant=None):
+def pending_client_ids(campaign_id: int, variant: str | None = None) -> Select[int]:
     """The clients a draft will text (those of one variant of an A/B campaign), as a
     query (for the composer's exact cost)."""
     query = (
@@ -371,13 +397,13 @@ def pending_client_ids(campaign_id, variant=None):
 @dataclass(frozen=True)
 class Summary:
     recipients: int
-    skipped: dict  # reason -> number
+    skipped: dict[str, int]  # reason -> number
     removed: int
     control: int = 0  # the « groupe témoin »: held out, not excluded
-    variants: dict | None = None  # A/B texts: {"A": rows, "B": rows} to be texted
+    variants: dict[str, int] | None = None  # A/B texts: {"A": rows, "B": rows} to be texted
 
 
-def summary(campaign_id):
+def summary(campaign_id: int) -> Summary:
     # The rows to be texted from the kept counts; only the set-aside ones (fewer) are
     # read, for their reasons.
     counts = dict(
@@ -399,7 +425,7 @@ def summary(campaign_id):
     )
 
 
-def set_control_share(user, campaign_id, raw):
+def set_control_share(user: Person, campaign_id: int, raw: object) -> Campaign:
     """« Groupe témoin » of a draft: a share of 0 to 50 %, drawn again among the rows
     to be texted (the same share on the same list gives the same group)."""
     share, error = results.clean_share(raw)
@@ -434,15 +460,23 @@ class RecipientPage(listings.Page):
     later: bool = False  # rows after the last one shown
 
     @property
-    def has_previous(self):
+    def has_previous(self) -> bool:
         return self.earlier
 
     @property
-    def has_next(self):
+    def has_next(self) -> bool:
         return self.later
 
 
-def page(campaign_id, *, show="pending", number=1, per_page=15, since=None, before=None):
+def page(
+    campaign_id: int,
+    *,
+    show: str = "pending",
+    number: int = 1,
+    per_page: int = 15,
+    since: int | None = None,
+    before: int | None = None,
+) -> RecipientPage:
     """One page of the list (name, phone, store code, store, as StarMag shows it), in
     name order: the rows from the place `since`, or the page before the place `before`,
     or else page `number`. Read along ix_draft_recipients_campaign_state_name_order and
@@ -461,7 +495,9 @@ def page(campaign_id, *, show="pending", number=1, per_page=15, since=None, befo
     )
     pages = max(1, -(-total // per_page))
 
-    def read(*where, backwards=False, skip=0):
+    def read(
+        *where: ColumnElement[bool], backwards: bool = False, skip: int = 0
+    ) -> tuple[Sequence[Row], bool]:
         order = place.desc() if backwards else place
         keys = (
             select(DraftRecipient.id)
@@ -494,7 +530,7 @@ def page(campaign_id, *, show="pending", number=1, per_page=15, since=None, befo
         rows = rows[:per_page]
         return (rows[::-1] if backwards else rows), more
 
-    def beyond(row, backwards):
+    def beyond(row: Row | None, backwards: bool) -> bool:
         """Is there a row of the list before (after) this one? One index probe."""
         if row is None:
             return False
@@ -521,9 +557,11 @@ def page(campaign_id, *, show="pending", number=1, per_page=15, since=None, befo
     return _recipient_page(rows, number, per_page, total, earlier, later)
 
 
-def _recipient_page(rows, number, per_page, total, earlier, later):
+def _recipient_page(
+    rows: Sequence[Row], number: int, per_page: int, total: int, earlier: bool, later: bool
+) -> RecipientPage:
     return RecipientPage(
-        rows=rows,
+        rows=list(rows),
         number=number,
         per_page=per_page,
         total=total,
@@ -534,14 +572,14 @@ def _recipient_page(rows, number, per_page, total, earlier, later):
     )
 
 
-def _message(campaign, message_id):
+def _message(campaign: Campaign, message_id: int) -> DraftRecipient:
     message = db.session.get(DraftRecipient, message_id)
     if message is None or message.campaign_id != campaign.id:
         raise CampaignError(_l("Ce destinataire n'est pas dans cet envoi."))
     return message
 
 
-def _phone_taken(campaign_id, phone, message_id):
+def _phone_taken(campaign_id: int, phone: str | None, message_id: int) -> int | None:
     return db.session.scalar(
         select(DraftRecipient.id).where(
             DraftRecipient.campaign_id == campaign_id,
@@ -552,15 +590,18 @@ def _phone_taken(campaign_id, phone, message_id):
     )
 
 
-def _refresh_count(campaign):
+def _refresh_count(campaign: Campaign) -> None:
     # As campaigns.draft counts: every row; the skipped ones (removed included) are
     # told apart by their state (listings.done_share).
-    campaign.recipients_count = db.session.scalar(
-        select(func.count(DraftRecipient.id)).where(DraftRecipient.campaign_id == campaign.id)
+    campaign.recipients_count = (
+        db.session.scalar(
+            select(func.count(DraftRecipient.id)).where(DraftRecipient.campaign_id == campaign.id)
+        )
+        or 0
     )
 
 
-def remove(user, campaign_id, message_id):
+def remove(user: Person, campaign_id: int, message_id: int) -> DraftRecipient:
     campaign = _editing(user, campaign_id)
     message = _message(campaign, message_id)
     if message.state == "pending":
@@ -570,7 +611,7 @@ def remove(user, campaign_id, message_id):
     return message
 
 
-def _rebalance(campaign):
+def _rebalance(campaign: Campaign) -> None:
     """A row left the list: the split of an A/B campaign back to its share exactly, the
     rows moved given their new variant's text if texts were written."""
     moved = variants.rebalance(campaign)
@@ -581,7 +622,7 @@ def _rebalance(campaign):
         )
 
 
-def restore(user, campaign_id, message_id):
+def restore(user: Person, campaign_id: int, message_id: int) -> DraftRecipient:
     """Put a removed (or once excluded) row back, if it can receive the message now."""
     campaign = _editing(user, campaign_id)
     message = _message(campaign, message_id)
@@ -615,7 +656,7 @@ def restore(user, campaign_id, message_id):
     return message
 
 
-def _release_duplicates(campaign, phone):
+def _release_duplicates(campaign: Campaign, phone: str | None) -> None:
     """The number left the list's pending rows: the first client skipped as its
     duplicate gets the message instead (if it can still receive it)."""
     if not phone or _phone_taken(campaign.id, phone, 0):
@@ -644,7 +685,9 @@ def _release_duplicates(campaign, phone):
 REASON_TEXT = skip_reasons.EXPLAIN
 
 
-def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
+def correct_phone(
+    user: Person, campaign_id: int, message_id: int, raw: str, *, update_card: bool = False
+) -> DraftRecipient:
     """Fix a recipient's number in the list; the client card changes only if asked."""
     campaign = _editing(user, campaign_id)
     message = _message(campaign, message_id)
@@ -687,7 +730,13 @@ def correct_phone(user, campaign_id, message_id, raw, *, update_card=False):
 TYPED_TEXT_MAX = 2000  # far above the longest SMS a campaign may send (10 parts)
 
 
-def keep_typed(user, campaign_id, body, sender_id, body_b=None):
+def keep_typed(
+    user: Person,
+    campaign_id: int,
+    body: str | None,
+    sender_id: str | None,
+    body_b: str | None = None,
+) -> Campaign:
     """The draft keeps its texts (« Variante B » too, when given) and sender as they are
     typed, until it is sent or deleted: a refused « Envoyer », « Modifier les critères de
     sélection » or leaving the page loses nothing. Nothing is checked here (that is for
@@ -702,7 +751,15 @@ def keep_typed(user, campaign_id, body, sender_id, body_b=None):
     return campaign
 
 
-def set_split(user, campaign_id, raw, *, body=None, body_b=None, sender_id=None):
+def set_split(
+    user: Person,
+    campaign_id: int,
+    raw: object,
+    *,
+    body: str | None = None,
+    body_b: str | None = None,
+    sender_id: str | None = None,
+) -> Campaign | None:
     """« Tester deux textes (A/B) »: `raw` the share of « Variante B » (%), or None to go
     back to one text (« Variante B » is forgotten). The split is drawn again among the
     rows to be texted; the texts typed so far are kept with it."""
@@ -735,10 +792,10 @@ def set_split(user, campaign_id, raw, *, body=None, body_b=None, sender_id=None)
     return db.session.get(Campaign, campaign_id)
 
 
-def split_cost(campaign, body, body_b):
+def split_cost(campaign: Campaign, body: str, body_b: str) -> variants.SplitCost:
     """The confirmation of an A/B campaign: each variant's exact cost on its own
     recipients' final texts, and the total (variants.SplitCost)."""
-    costs = []
+    costs: list[variants.VariantCost] = []
     for variant, text in zip(variants.VARIANTS, (body, body_b), strict=True):
         preview = costing.preview(
             text,
@@ -753,12 +810,14 @@ def split_cost(campaign, body, body_b):
     return variants.SplitCost(variants=tuple(costs), available=credits.balance())
 
 
-def validate_sender(value):
+def validate_sender(value: str | None) -> str | None:
     errors = sender.validate_sender_id(value)
     return formats.said(errors[0]) if errors else None
 
 
-def _check_text_and_sender(body, sender_id, body_b=None):
+def _check_text_and_sender(
+    body: str | None, sender_id: str | None, body_b: str | None = None
+) -> None:
     """What a draft must have before its texts are written: a text (two for an A/B
     campaign: `body_b` not None) and a valid sender."""
     if not (body or "").strip():
@@ -772,7 +831,15 @@ def _check_text_and_sender(body, sender_id, body_b=None):
         raise CampaignError(_l("Intitulé de l'expéditeur : %(error)s", error=error))
 
 
-def compose(user, campaign_id, body, sender_id, *, body_b=None, commit=True):
+def compose(
+    user: Person,
+    campaign_id: int,
+    body: str,
+    sender_id: str,
+    *,
+    body_b: str | None = None,
+    commit: bool = True,
+) -> Campaign:
     """Give the draft its text (its two texts, A/B): every recipient's final text and
     parts, frozen."""
     campaign = _editing(user, campaign_id)
@@ -796,7 +863,7 @@ def compose(user, campaign_id, body, sender_id, *, body_b=None, commit=True):
     return campaign
 
 
-def _text_b(campaign, body_b):
+def _text_b(campaign: Campaign, body_b: str | None) -> str | None:
     """« Variante B » to check before sending: what was posted, else what the draft
     kept; None for a campaign with one text."""
     if not variants.on(campaign):
@@ -804,7 +871,11 @@ def _text_b(campaign, body_b):
     return campaign.body_b if body_b is None else body_b
 
 
-def _makers(campaign, overflow=None):
+# values of costing.PLACEHOLDER_COLUMNS -> (final text, parts): _text_maker.
+TextMaker: TypeAlias = Callable[[Sequence[Any]], tuple[str, int]]
+
+
+def _makers(campaign: Campaign, overflow: Overflow | None = None) -> dict[str, TextMaker]:
     """{variant: _text_maker}: each row's text is that of its variant."""
     make_a = _text_maker(campaign, overflow)
     makers = {"": make_a, "A": make_a}
@@ -815,7 +886,9 @@ def _makers(campaign, overflow=None):
     return makers
 
 
-def _text_maker(campaign, overflow=None, *, body=None):
+def _text_maker(
+    campaign: Campaign, overflow: Overflow | None = None, *, body: str | None = None
+) -> TextMaker:
     """values of costing.PLACEHOLDER_COLUMNS → (final text, parts) of `body` (the
     campaign's own text by default). A big campaign calls
     it 100,000 times: each distinct context is rendered once (most bodies use few
@@ -826,9 +899,10 @@ def _text_maker(campaign, overflow=None, *, body=None):
     add_stop, gsm_names = campaign.add_stop, campaign.gsm_names
     short_code = settings.get("stop_short_code", campaign.store_id)
     used = [fields.index(field) for field in costing._fields_used(body)]
-    rendered, measured = {}, {}
+    rendered: dict[tuple[Any, ...], tuple[str, int, tuple[str, int, int]]] = {}
+    measured: dict[str, tuple[str, int, int]] = {}
 
-    def make(values):
+    def make(values: Sequence[Any]) -> tuple[str, int]:
         key = tuple([values[i] for i in used])
         found = rendered.get(key)
         if found is None:
@@ -850,7 +924,12 @@ def _text_maker(campaign, overflow=None, *, body=None):
 PREPARE_CHUNK = 20_000  # rows given their text per transaction while preparing
 
 
-def _freeze_texts(campaign, *, chunk=None, progress=None):
+def _freeze_texts(
+    campaign: Campaign,
+    *,
+    chunk: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Overflow:
     """Every pending row of the list gets its final text and parts: all at once, or
     `chunk` rows per transaction (in id order), calling `progress(rows done)` after each
     commit. Returns the cost.Overflow of the texts (those over the store's limit)."""
@@ -879,7 +958,9 @@ def _freeze_texts(campaign, *, chunk=None, progress=None):
         after = upto
 
 
-def _freeze_range(campaign_id, makers, after, upto):
+def _freeze_range(
+    campaign_id: int, makers: Mapping[str, TextMaker], after: int, upto: int | None
+) -> int:
     """Rows of the list with after < id <= upto (no upper bound: None), each given the
     text of its variant (`makers`: variant → _text_maker).
 
@@ -905,7 +986,9 @@ def _freeze_range(campaign_id, makers, after, upto):
         .join(Store, Store.id == Client.store_id)
         .where(*pending)
     ).all()
-    cursor = connection.connection.dbapi_connection.cursor()
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None  # the connection of the transaction under way
+    cursor = dbapi.cursor()
     cursor.execute("DROP TABLE IF EXISTS temp.frozen_texts")
     cursor.execute(
         "CREATE TEMPORARY TABLE frozen_texts (id INTEGER PRIMARY KEY, text TEXT, parts INTEGER)"
@@ -923,7 +1006,7 @@ def _freeze_range(campaign_id, makers, after, upto):
 
 
 @contextlib.contextmanager
-def _same_groups(campaign_id):
+def _same_groups(campaign_id: int) -> Iterator[None]:
     """Around rows of the list deleted and written again as they were (same client,
     group and variant): its groups (DraftGroup) are kept aside and put back as they
     were, so that the list's triggers have none to recount in between (on PostgreSQL a
@@ -954,7 +1037,12 @@ def _same_groups(campaign_id):
         db.session.execute(insert(DraftGroup), kept)
 
 
-def _freeze_range_pg(connection, campaign_id, makers, pending):
+def _freeze_range_pg(
+    connection: Connection,
+    campaign_id: int,
+    makers: Mapping[str, TextMaker],
+    pending: Sequence[ColumnElement[bool]],
+) -> int:
     # Every column of the row comes back as it was (whatever columns the list gains),
     # but its text and parts.
     columns = list(DraftRecipient.__table__.columns)
@@ -967,7 +1055,9 @@ def _freeze_range_pg(connection, campaign_id, makers, pending):
         .outerjoin(Client, Client.id == gone.c.client_id)
         .outerjoin(Store, Store.id == Client.store_id)
     ).all()
-    cursor = connection.connection.dbapi_connection.cursor()
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None  # the connection of the transaction under way
+    cursor = dbapi.cursor()
     width = len(names)
     with cursor.copy(f"COPY draft_recipients ({', '.join(names)}) FROM STDIN") as copy:
         for row in rows:
@@ -977,8 +1067,8 @@ def _freeze_range_pg(connection, campaign_id, makers, pending):
     return len(rows)
 
 
-def _contexts(client_ids):
-    contexts = {}
+def _contexts(client_ids: Sequence[int]) -> dict[int, costing.Context]:
+    contexts: dict[int, costing.Context] = {}
     for start in range(0, len(client_ids), 10_000):
         chunk = client_ids[start : start + 10_000]
         for row in db.session.execute(
@@ -990,7 +1080,7 @@ def _contexts(client_ids):
     return contexts
 
 
-def _render(messages, campaign):
+def _render(messages: Sequence[DraftRecipient], campaign: Campaign) -> None:
     """Final text and parts of a few rows (a restored or corrected recipient)."""
     short_code = settings.get("stop_short_code", campaign.store_id)
     contexts = _contexts([m.client_id for m in messages])
@@ -1009,7 +1099,16 @@ def _render(messages, campaign):
 # --- sending, with the acting user: the views only parse and call these -------------
 
 
-def send(user, campaign_id, body, sender_id, *, accept_next=False, now=None, body_b=None):
+def send(
+    user: Person,
+    campaign_id: int,
+    body: str,
+    sender_id: str,
+    *,
+    accept_next: bool = False,
+    now: datetime | None = None,
+    body_b: str | None = None,
+) -> Campaign:
     """« Envoyer »: what can be told at once is checked here (the text, the sender, the
     sending hours, credits for one SMS per recipient at least); then the campaign is
     « En préparation » and a job gives every recipient their final text, reserves the
@@ -1027,7 +1126,16 @@ def send(user, campaign_id, body, sender_id, *, accept_next=False, now=None, bod
     )
 
 
-def defer(user, campaign_id, body, sender_id, when_local, *, now=None, body_b=None):
+def defer(
+    user: Person,
+    campaign_id: int,
+    body: str,
+    sender_id: str,
+    when_local: datetime,
+    *,
+    now: datetime | None = None,
+    body_b: str | None = None,
+) -> Campaign:
     """« Envoi différé » of a draft (prepared by a job, as « Envoyer »), or a new time for
     a scheduled campaign. `when_local` is the naive Europe/Paris moment typed."""
     try:
@@ -1042,8 +1150,16 @@ def defer(user, campaign_id, body, sender_id, when_local, *, now=None, body_b=No
 
 
 def _start_preparing(
-    user, campaign_id, body, sender_id, *, when, accept_next=False, now=None, body_b=None
-):
+    user: Person,
+    campaign_id: int,
+    body: str,
+    sender_id: str,
+    *,
+    when: datetime | None,
+    accept_next: bool = False,
+    now: datetime | None = None,
+    body_b: str | None = None,
+) -> Campaign:
 
     try:
         campaign = _editing(user, campaign_id)
@@ -1096,7 +1212,7 @@ def _start_preparing(
     return campaign
 
 
-def _enqueue_preparation(campaign_id, user_id):
+def _enqueue_preparation(campaign_id: int, user_id: int | None) -> bool:
     """Queue the preparation; with Redis down the campaign stays « En préparation » and
     the sweep queues it again (preparations_to_resume)."""
     return background.prepare_campaign(campaign_id, user_id)
@@ -1108,7 +1224,7 @@ PREPARATION_FAILED = N_(
 )
 
 
-def prepare(campaign_id, user_id=None):
+def prepare(campaign_id: int, user_id: int | None = None) -> Campaign | None:
     """The job behind « Envoyer » and « Envoi différé »: every recipient's final text and
     parts (chunk by chunk, the progress committed), then in one transaction the exact
     cost reserved and the campaign queued or scheduled. A refusal (not enough credits,
@@ -1120,7 +1236,7 @@ def prepare(campaign_id, user_id=None):
     try:
         to_prepare = summary(campaign_id).recipients
 
-        def progress(done):
+        def progress(done: int) -> None:
             db.session.execute(
                 update(Campaign)
                 .where(Campaign.id == campaign_id)
@@ -1134,6 +1250,7 @@ def prepare(campaign_id, user_id=None):
         progress(0)
         overflow = _freeze_texts(campaign, chunk=PREPARE_CHUNK, progress=progress)
         campaign = db.session.get(Campaign, campaign_id)
+        assert campaign is not None  # it was preparing: nothing deletes it meanwhile
         if overflow.over_limit:  # the composer said so already; the rule is kept here too
             raise CampaignError(
                 campaigns.too_long(
@@ -1171,7 +1288,7 @@ def prepare(campaign_id, user_id=None):
     return db.session.get(Campaign, campaign_id)
 
 
-def resume_preparations(now=None):
+def resume_preparations(now: datetime | None = None) -> list[int]:
     """Campaigns left « En préparation » (Redis lost the job, its worker died): queued
     again by the sweep. A preparation commits its progress every few seconds."""
     now = now or utcnow()
@@ -1182,7 +1299,7 @@ def resume_preparations(now=None):
             Campaign.prepared_at.is_(None) | (Campaign.prepared_at < stale),
         )
     ).all()
-    resumed = []
+    resumed: list[int] = []
     for campaign_id, user_id in left:
         if _enqueue_preparation(campaign_id, user_id):
             db.session.execute(
@@ -1193,12 +1310,12 @@ def resume_preparations(now=None):
     return resumed
 
 
-def unschedule(user, campaign_id):
+def unschedule(user: Person, campaign_id: int) -> Campaign:
     campaign = get(user, campaign_id, "scheduled")
     return campaigns.unschedule(campaign.id, user=user)
 
 
-def cancel(user, campaign_id):
+def cancel(user: Person, campaign_id: int) -> Campaign:
     campaign = get(user, campaign_id, "scheduled", "queued", "sending")
     return campaigns.cancel(campaign.id, user=user)
 
@@ -1206,7 +1323,16 @@ def cancel(user, campaign_id):
 TEST_SMS_PER_HOUR = 5
 
 
-def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None, body_b=None):
+def send_test(
+    user: Person,
+    campaign_id: int,
+    raw_phone: str,
+    body: str,
+    sender_id: str | None,
+    *,
+    now: datetime | None = None,
+    body_b: str | None = None,
+) -> str:
     """« Envoyer un SMS de test »: to the user's own mobile, worded as the first
     recipient will read it, but filed under no client (it is not that client's SMS);
     an A/B campaign's two texts, one SMS each. A few an hour per user: a test, not a way
@@ -1223,7 +1349,7 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None, body_b
             AuditEntry.at >= since,
         )
     )
-    if sent >= TEST_SMS_PER_HOUR:
+    if (sent or 0) >= TEST_SMS_PER_HOUR:  # a count: never None
         raise CampaignError(
             _l(
                 "Vous avez déjà envoyé %(num)s SMS de test cette heure-ci : réessayez plus tard.",
@@ -1263,7 +1389,7 @@ def send_test(user, campaign_id, raw_phone, body, sender_id, *, now=None, body_b
     return number
 
 
-def set_gsm_names(user, campaign_id, on):
+def set_gsm_names(user: Person, campaign_id: int, on: bool) -> Campaign:
     """« Écrire les noms sans accents dans ce SMS »: the draft keeps the choice, and its
     messages are rendered with it (the client cards stay as they are)."""
     campaign = _editing(user, campaign_id)
