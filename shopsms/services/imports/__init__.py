@@ -9,17 +9,19 @@ read = created + updated + unchanged + rejected.
 
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from ...access import Person
 from ...extensions import db
 from ...models import Store, utcnow
 from ...models.integration import IMPORT_KINDS, ImportRun
 from . import mapping as mappings
 from .fields import FIELDS, KIND_LABELS, field_map, parse_row
 from .job import run, sweep
-from .reading import FileError, RowReader, detect
+from .reading import FileError, PathLike, RowReader, detect
 from .runs import file_format, import_path, queue_run, read_row, stuck
 from .upsert import Outcome, Row, Scope, resolve_store, upsert
 
@@ -39,7 +41,14 @@ class ImportError_(ValueError):  # noqa: N801 — ImportError is a builtin
     language)."""
 
 
-def start(path, *, kind, filename="", user=None, store_id=None):
+def start(
+    path: PathLike,
+    *,
+    kind: str,
+    filename: str = "",
+    user: Person | None = None,
+    store_id: int | None = None,
+) -> ImportRun:
     """Record an uploaded file as a draft run, with its detected format and mapping."""
     try:
         if kind not in IMPORT_KINDS:
@@ -77,7 +86,9 @@ def start(path, *, kind, filename="", user=None, store_id=None):
     return run
 
 
-def preview(run, mapping=None, limit=PREVIEW_ROWS):
+def preview(
+    run: ImportRun, mapping: Mapping[str, str] | None = None, limit: int = PREVIEW_ROWS
+) -> list[Row]:
     """The first rows, parsed with `mapping`: what will be imported and what refused."""
     mapping = run.mapping if mapping is None else mapping
     rows = []
@@ -95,7 +106,7 @@ def preview(run, mapping=None, limit=PREVIEW_ROWS):
     return rows
 
 
-def confirm(run_id, mapping, *, enqueue=True):
+def confirm(run_id: int, mapping: Mapping[str, str], *, enqueue: bool = True) -> ImportRun:
     """Keep the mapping (and remember it for the kind), then queue the run."""
     run = db.session.get(ImportRun, run_id)
     if run is None or run.status != "draft":
@@ -115,7 +126,7 @@ def confirm(run_id, mapping, *, enqueue=True):
     return run
 
 
-def abandon(run_id):
+def abandon(run_id: int) -> None:
     """A draft the person cancelled: its upload goes, nothing was imported."""
     run = db.session.get(ImportRun, run_id)
     if run is None or run.status != "draft":
@@ -125,12 +136,12 @@ def abandon(run_id):
     db.session.commit()
 
 
-def continue_later(run_id):
+def continue_later(run_id: int) -> bool:
     """The job used its time budget: the rest goes in a job behind the waiting ones."""
     return queue_run(run_id, resume=True)
 
 
-def retry(run_id):
+def retry(run_id: int) -> ImportRun:
     """Run a failed (or stuck) import again from the start: rows already written count
     as unchanged this time."""
     run = db.session.get(ImportRun, run_id)

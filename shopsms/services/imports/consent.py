@@ -5,8 +5,13 @@ the client can give their consent back (at the counter). The cell is then left a
 and the row says why (a warning; the rest of the row is imported).
 """
 
+from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.engine import Row as StoredRow
 
 from ...extensions import db
 from ...models import Client
@@ -14,13 +19,18 @@ from ...models.base import bulk_insert
 from ...models.consent import ConsentChange
 from ..consent import change_consent
 
+if TYPE_CHECKING:  # upsert imports this module
+    from .upsert import Existing, Row, Scope
+
 AFTER_STOP = _l(
     "Accord SMS non repris : ce client a répondu STOP. Seul le client peut redonner son "
     "accord, en magasin."
 )
 
 
-def new_client_consent(row, values, scope, stamp):
+def new_client_consent(
+    row: "Row", values: dict[str, Any], scope: "Scope", stamp: datetime
+) -> dict[str, Any] | None:
     """A new client's consent goes in with the row (one INSERT for the batch, not one
     UPDATE per client), with the same proof the clients service records for a change
     from the default: unknown, not refusing every SMS."""
@@ -43,7 +53,7 @@ def new_client_consent(row, values, scope, stamp):
     }
 
 
-def insert_proofs(proofs):
+def insert_proofs(proofs: Sequence[dict[str, Any]]) -> None:
     ids = dict(
         db.session.execute(
             select(Client.external_id, Client.id).where(
@@ -56,7 +66,7 @@ def insert_proofs(proofs):
     bulk_insert(ConsentChange, proofs)
 
 
-def _stopped(client_ids):
+def _stopped(client_ids: Collection[int]) -> set[int]:
     """The clients whose last consent change came from a STOP answer."""
     if not client_ids:
         return set()
@@ -74,14 +84,14 @@ def _stopped(client_ids):
     )
 
 
-def _changes(row, old):
+def _changes(row: "Row", old: StoredRow) -> bool:
     consent, refuses_all = row.values.get("sms_consent"), row.values.get("sms_refuses_all")
     return (consent is not None and consent != old.sms_consent) or (
         refuses_all is not None and bool(refuses_all) != bool(old.sms_refuses_all)
     )
 
 
-def apply_consent(rows, existing, scope):
+def apply_consent(rows: Iterable["Row"], existing: "Existing", scope: "Scope") -> set[str]:
     """An existing client's consent goes through the clients service, which records the
     proof. Returns the external ids of the clients whose consent changed. `existing`:
     external id → the stored row, to skip at once the (many) rows that change nothing."""
@@ -97,7 +107,7 @@ def apply_consent(rows, existing, scope):
     }
     refused = [c.id for c in clients.values() if c.sms_consent == "refused" or c.sms_refuses_all]
     stopped = _stopped(refused)
-    changed = set()
+    changed: set[str] = set()
     for row in wanted:
         client = clients[row.external_id]
         consent, refuses_all = row.values.get("sms_consent"), row.values.get("sms_refuses_all")

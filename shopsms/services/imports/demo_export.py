@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ...demo import BRANDS, STORES
+from .reading import PathLike
 
 FIRST_NAMES = ("Amélie", "Jean", "Hélène", "François", "Zoé", "Loïc", "Chloé", "Marc")
 LAST_NAMES = ("DUPONT", "Etchegaray", "LAFFITTE", "Bérard", "ITURRALDE", "Moreau")
@@ -25,15 +26,15 @@ class ExportReport:
     bad_clients: int = BAD_CLIENTS
     bad_purchases: int = BAD_PURCHASES
     bad_repairs: int = BAD_REPAIRS
-    files: tuple = ()
+    files: tuple[str, ...] = ()
 
 
-def _mobile(rng):
+def _mobile(rng: random.Random) -> str:
     digits = "".join(rng.choice("0123456789") for _ in range(8))
     return f"06 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
 
 
-def write(folder, clients=200, *, seed=2026):
+def write(folder: PathLike, clients: int = 200, *, seed: int = 2026) -> ExportReport:
     """Write clients.csv, ventes.csv and sav.csv into `folder`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -13,9 +13,15 @@ a rule changed there cannot drift here: a spelling it no longer accepts is dropp
 """
 
 import unicodedata
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from ...sms import phones
 from . import fields
+
+if TYPE_CHECKING:  # staging imports this module
+    from .staging import Cursor, Plan
 
 # Characters a fast cell may hold: ASCII's printable ones, the Latin letters whose
 # decomposition is an ASCII letter and accents (mapped to that letter by the name
@@ -23,7 +29,7 @@ from . import fields
 # Python (text() only strips the cell) and none is a space but « ».
 # Only French accents: translate() costs the length of its list for every character.
 _FRENCH_ACCENTS = "àâäáãåçéèêëíìîïñóòôöõúùûüýÿ"
-_ACCENTED = {}
+_ACCENTED: dict[str, str] = {}
 for _char in _FRENCH_ACCENTS + _FRENCH_ACCENTS.upper():
     _parts = unicodedata.normalize("NFKD", _char)
     if (
@@ -38,13 +44,13 @@ _CELL = "^[\\x20-\\x7e" + "".join(_ACCENTED) + _SIGNS + "]*$"
 _FROM, _TO = "".join(_ACCENTED), "".join(_ACCENTED.values())
 
 
-def _quote(value):
+def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _spellings(parse, keys):
+def _spellings(parse: fields.Parser, keys: Iterable[str]) -> dict[str, Any]:
     """The exact cells (after trimming) `parse` reads for each key, with what it reads."""
-    found = {}
+    found: dict[str, Any] = {}
     for key in keys:
         for base in {key, key.upper(), key.capitalize(), key.title()}:
             for cell in (base, base + "."):
@@ -57,7 +63,7 @@ def _spellings(parse, keys):
     return found
 
 
-def _literal(value):
+def _literal(value: str | bool | None) -> str:
     if value is None:
         return "NULL"
     if value is True or value is False:
@@ -65,12 +71,12 @@ def _literal(value):
     return _quote(value)
 
 
-def _case(trimmed, spellings, sql_type):
+def _case(trimmed: str, spellings: Mapping[str, str | bool | None], sql_type: str) -> str:
     whens = " ".join(f"WHEN {_quote(k)} THEN {_literal(v)}" for k, v in sorted(spellings.items()))
     return f"(CASE {trimmed} {whens} ELSE NULL END)::{sql_type}"
 
 
-def _in(trimmed, spellings):
+def _in(trimmed: str, spellings: Iterable[str]) -> str:
     return f"{trimmed} IN ({', '.join(_quote(k) for k in sorted(spellings))})"
 
 
@@ -85,7 +91,7 @@ class Cell:
     phone without separators, `digits` its digits, `key` a name in capitals without
     accents (client_fields.name_words' reading)."""
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
         self.trimmed = f"t.{name}"
         self.compact = f"t.{name}__c"
@@ -93,7 +99,7 @@ class Cell:
         self.key = f"t.{name}__k"
 
 
-def read_columns(name):
+def read_columns(name: str) -> dict[str, str]:
     """The import_read columns of one raw cell `r.<name>`."""
     trimmed = f"btrim(r.{name}, ' ')"
     columns = {name: trimmed}
@@ -111,7 +117,7 @@ def read_columns(name):
     return columns
 
 
-def _unique(parts, width):
+def _unique(parts: Sequence[str], width: int) -> str:
     """' '.join of the non-empty `parts` (SQL texts), each once, in order, cut to `width`."""
     kept = [f"NULLIF({parts[0]}, '')"]
     for n, part in enumerate(parts[1:], 1):
@@ -119,7 +125,7 @@ def _unique(parts, width):
     return f"left(concat_ws(' ', {', '.join(kept)}), {width})"
 
 
-def text_cell(cell, max_length, required=False):
+def text_cell(cell: Cell, max_length: int, required: bool = False) -> tuple[str, str]:
     formula = (
         f"left({cell.trimmed}, 1) = '''' AND substr({cell.trimmed}, 2, 1) IN ('-', '=', '+', '@')"
     )
@@ -133,7 +139,7 @@ _MOBILE_FORMS = _quote(_FRENCH_PREFIX + "(?:" + _MOBILE + ")$")
 _OTHER_FORMS = _quote("^(?:" + _OTHERS + ")$")
 
 
-def phone_cell(cell, max_length):
+def phone_cell(cell: Cell, max_length: int) -> tuple[str, str]:
     """Empty, or a metropolitan mobile in one of its usual spellings (phones.py's fast
     path); anything else (a landline, abroad, a typo warned about) goes to Python."""
     ok, value = text_cell(cell, max_length)
@@ -142,9 +148,10 @@ def phone_cell(cell, max_length):
     return f"{ok} AND {digits} AND ({cell.trimmed} = '' OR {mobile})", value
 
 
-def phone_derived(tel1, tel2):
+def phone_derived(tel1: Cell | None, tel2: Cell | None) -> dict[str, str]:
     """sms_number and phone_digits (client_fields.phone_fields) of two fast phone cells."""
-    forms, numbers = [], []
+    forms: list[str] = []
+    numbers: list[str] = []
     for cell in (tel1, tel2):
         if cell is None:
             continue
@@ -162,24 +169,24 @@ def phone_derived(tel1, tel2):
 _ALNUM = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'"
 
 
-def name_cell(cell, max_length, required=False):
+def name_cell(cell: Cell, max_length: int, required: bool = False) -> tuple[str, str]:
     """A name of one word, letters and digits only (« Jean-Pierre », « Le Gall » go to
     Python): its key is its only word, for search_name."""
     ok, value = text_cell(cell, max_length, required)
     return f"{ok} AND translate({cell.key}, {_ALNUM}, '') = ''", value
 
 
-def search_name(last, first):
+def search_name(last: Cell | None, first: Cell | None) -> str:
     # client_fields.search_name: the last name run together, its words, the first name run
     # together, its words; one word each here (name_cell), so each is its own key.
     return _unique([cell.key for cell in (last, first) if cell is not None], 200)
 
 
-def city_key(city):
+def city_key(city: Cell) -> str:
     return f"left(regexp_replace({city.key}, '[^A-Z0-9]+', '', 'g'), 80)"
 
 
-def date_parts(cell):
+def date_parts(cell: Cell) -> tuple[str, str, str]:
     # « d/m/yyyy »: digits and two slashes, parts of 1-2, 1-2 and 4 digits.
     match = (
         f"translate({cell.trimmed}, '0123456789', '') = '//' "
@@ -197,14 +204,14 @@ def date_parts(cell):
     return valid, value, f"CASE WHEN {valid} THEN {month} * 100 + {day} END"
 
 
-def date_cell(cell, *, past=False):
+def date_cell(cell: Cell, *, past: bool = False) -> tuple[str, str]:
     valid, value, _ = date_parts(cell)
     if past:
         valid = f"({valid} AND {value} <= %(today)s)"
     return f"({cell.trimmed} = '' OR {valid})", value
 
 
-_CHOICES = {
+_CHOICES: dict[str, tuple[fields.Parser, Collection[str], str]] = {
     "civility": (fields.parse_civility, fields._CIVILITIES, "text"),
     "sms_consent": (
         fields.parse_consent,
@@ -217,7 +224,7 @@ for _name in ("email_consent", "post_consent", "npai", "is_prospect"):
     _CHOICES[_name] = (fields.parse_bool, (*fields._YES, *fields._NO), "boolean")
 
 
-def country_cell(cell):
+def country_cell(cell: Cell) -> tuple[str, str]:
     spellings = _spellings(fields.parse_country, ("", "france"))
     ok = f"({_in(cell.trimmed, spellings)} OR {cell.trimmed} ~ '^[A-Za-z]{{2}}$')"
     return (
@@ -226,17 +233,18 @@ def country_cell(cell):
     )
 
 
-def field_sql(name, cell):
+def field_sql(name: str, cell: Cell) -> tuple[str, str] | None:
     """(ok, value) of one mapped client field, or None when only Python reads it."""
     field = fields.field_map("clients")[name]
     if name in _CHOICES:
         parse, keys, sql_type = _CHOICES[name]
         spellings = _spellings(parse, keys)
         return _in(cell.trimmed, spellings), _case(cell.trimmed, spellings, sql_type)
-    if name in ("tel1", "tel2"):
-        return phone_cell(cell, field.parse.max_length)
-    if name in ("last_name", "first_name"):
-        return name_cell(cell, field.parse.max_length, field.required)
+    length = field.max_length
+    if name in ("tel1", "tel2") and length:
+        return phone_cell(cell, length)
+    if name in ("last_name", "first_name") and length:
+        return name_cell(cell, length, field.required)
     if name == "birthday":
         return date_cell(cell, past=True)
     if name == "created_on":
@@ -245,8 +253,8 @@ def field_sql(name, cell):
         return country_cell(cell)
     if name in ("external_id", "store"):
         return "true", cell.trimmed  # read in Python (the run's duplicates, the stores)
-    if getattr(field.parse, "max_length", None):
-        return text_cell(cell, field.parse.max_length, field.required)
+    if length:
+        return text_cell(cell, length, field.required)
     return None
 
 
@@ -254,11 +262,12 @@ class FastPath:
     """One batch's SQL reading: the raw table, the rows it decides, and the statement
     that fills the staging table's columns of those rows."""
 
-    def __init__(self, plan, today):
+    def __init__(self, plan: "Plan", today: date) -> None:
         self.plan, self.today = plan, today
         self.fields = [f.name for f in fields.FIELDS["clients"] if f.name in plan.fields]
         cells = {name: Cell(name) for name in self.fields}
-        oks, values = [], {}
+        oks: list[str] = []
+        values: dict[str, str] = {}
         for name in self.fields:
             sql = field_sql(name, cells[name])
             if sql is None:
@@ -282,20 +291,20 @@ class FastPath:
         cells_sql = ", ".join(f"r.{name}" for name in self.fields)
         self.read["plain"] = f"concat_ws(' ', {cells_sql}) ~ {_quote(_CELL)}"
 
-    def create(self, cursor):
+    def create(self, cursor: "Cursor") -> None:
         columns = ", ".join(f"{name} text" for name in self.fields)
         cursor.execute(
             f"CREATE TEMP TABLE import_raw (line integer PRIMARY KEY, {columns}) ON COMMIT DROP"
         )
 
-    def copy(self, cursor, rows):
+    def copy(self, cursor: "Cursor", rows: Iterable[tuple[int, Sequence[str]]]) -> None:
         """rows: (line, [cell of each field])."""
         names = ", ".join(["line", *self.fields])
         with cursor.copy(f"COPY import_raw ({names}) FROM STDIN") as copy:
             for line, cells in rows:
                 copy.write_row((line, *cells))
 
-    def slow_lines(self, cursor):
+    def slow_lines(self, cursor: "Cursor") -> set[int]:
         """The lines whose cells Python has to read."""
         read = ", ".join(f"{expr} AS {name}" for name, expr in self.read.items())
         cursor.execute(
@@ -307,7 +316,7 @@ class FastPath:
         )
         return {line for (line,) in cursor.fetchall()}
 
-    def stage(self, cursor, kept):
+    def stage(self, cursor: "Cursor", kept: Iterable[tuple[int, str, int | None]]) -> None:
         """kept: (line, external_id, store_id) of the fast rows the screen accepted."""
         cursor.execute(
             "CREATE TEMP TABLE import_kept (line integer PRIMARY KEY, external_id text, "

@@ -6,43 +6,70 @@ JSON and goes through the same parsers, so both ways in accept and refuse alike.
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol, TypeAlias, cast
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from ... import inputs
 from ...inputs import strip_format
 from ...sms import phones
+from .reading import Message
+
+# A cell's or a row's problem: (the field's name, "" for the whole row; its message).
+Problem: TypeAlias = tuple[str, Message]
 
 
-class CellError(ValueError):
+class _CellProblem(ValueError):
+    @property
+    def message(self) -> Message:
+        message: Message = self.args[0]
+        return message
+
+
+class CellError(_CellProblem):
     """A cell refused: `message` is a lazy string, said in the language of whoever reads
     it (the import's page, the reject file, the API's answer)."""
 
-    @property
-    def message(self):
-        return self.args[0]
 
-
-class CellWarning(ValueError):
+class CellWarning(_CellProblem):
     """The cell is left aside (stored as `value`) and the row imported with a warning."""
 
-    message = CellError.message
-
-    def __init__(self, message, value):
+    def __init__(self, message: Message, value: object) -> None:
         super().__init__(message)
         self.value = value
+
+
+class Parser(Protocol):
+    """A cell's reading: its text -> its value; raises CellError (or CellWarning)."""
+
+    def __call__(self, value: str, /) -> Any: ...
+
+
+class TextParser(Parser, Protocol):
+    """A text cell's reading, which knows its longest length (the API's schema says it)."""
+
+    max_length: int
 
 
 @dataclass(frozen=True)
 class Field:
     name: str
-    label: object  # lazy French label
-    parse: object  # callable(text) -> value, raises CellError
+    label: LazyString  # lazy French label
+    parse: Parser
     required: bool = False
-    aliases: tuple = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def max_length(self) -> int | None:
+        """A text cell's longest length; None for the other cells."""
+        length: int | None = getattr(self.parse, "max_length", None)
+        return length
 
 
 # Line breaks are fine in a comment; other control characters are garbage (and NUL is
@@ -53,8 +80,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FORMULA_QUOTED = re.compile(r"'[=+\-@]")
 
 
-def text(max_length):
-    def parse(value):
+def text(max_length: int) -> TextParser:
+    def read(value: str) -> str:
         if value.isprintable():
             # The usual cell: no control, bidi or zero-width character (all of them are
             # unprintable), so nothing to take away or refuse. An import's hot path.
@@ -75,16 +102,17 @@ def text(max_length):
             )
         return value
 
+    parse = cast(TextParser, read)
     parse.max_length = max_length  # the API's schema says it too
     return parse
 
 
-def phone(max_length):
+def phone(max_length: int) -> TextParser:
     """A phone cell: kept as typed, with a warning when it is no phone number at all
     (« abc », 13 digits): the client is imported, but nobody can text that number."""
     as_text = text(max_length)
 
-    def parse(value):
+    def read(value: str) -> str:
         value = as_text(value)
         if value and phones.classify(value).kind == phones.INVALID:
             raise CellWarning(
@@ -97,11 +125,12 @@ def phone(max_length):
             )
         return value
 
+    parse = cast(TextParser, read)
     parse.max_length = max_length
     return parse
 
 
-def parse_date(value):
+def parse_date(value: str) -> date | None:
     """inputs.read_date, the reading the forms and the API share, with the import's message."""
     try:
         return inputs.read_date(value)
@@ -114,7 +143,7 @@ def parse_date(value):
         ) from None
 
 
-def parse_birthday(value):
+def parse_birthday(value: str) -> date | None:
     """A date of birth: « 12/05/45 » is 1945, not 2045; a future date is refused."""
     day = parse_date(value)
     if day is None:
@@ -136,7 +165,7 @@ def parse_birthday(value):
     return day
 
 
-def parse_amount(value):
+def parse_amount(value: str) -> Decimal | None:
     """inputs.read_amount, the reading the forms and the API share, with the import's
     messages (the cell, what was expected)."""
     try:
@@ -164,7 +193,7 @@ _YES = {"oui", "o", "yes", "y", "1", "x", "vrai", "true", "on", "accepte", "acce
 _NO = {"non", "n", "no", "0", "faux", "false", "off", "", "refuse", "refused"}
 
 
-def _plain(value):
+def _plain(value: str) -> str:
     value = value.strip().lower()
     return (
         value.replace("é", "e")
@@ -176,7 +205,7 @@ def _plain(value):
     )
 
 
-def parse_bool(value):
+def parse_bool(value: str) -> bool:
     plain = _plain(value)
     if plain in _YES:
         return True
@@ -185,12 +214,12 @@ def parse_bool(value):
     raise CellError(_l("Valeur « %(value)s » non comprise : attendu Oui ou Non.", value=value))
 
 
-def parse_optional_bool(value):
+def parse_optional_bool(value: str) -> bool | None:
     """Empty means "the file does not say": nothing changes."""
     return None if not value.strip() else parse_bool(value)
 
 
-def parse_consent(value):
+def parse_consent(value: str) -> str | None:
     """« Oui » → accepted, « Non » → refused; empty or unknown says nothing (a new client
     stays "unknown", so not reachable by marketing)."""
     plain = _plain(value)
@@ -212,7 +241,7 @@ _CIVILITIES = {
 }  # fmt: skip
 
 
-def parse_civility(value):
+def parse_civility(value: str) -> str:
     plain = _plain(value)
     if plain in _CIVILITIES:
         return _CIVILITIES[plain]
@@ -242,7 +271,7 @@ _REPAIR_STATUSES = {
 }  # fmt: skip
 
 
-def parse_repair_kind(value):
+def parse_repair_kind(value: str) -> str:
     plain = _plain(value)
     if plain in _REPAIR_KINDS:
         return _REPAIR_KINDS[plain]
@@ -254,7 +283,7 @@ def parse_repair_kind(value):
     )
 
 
-def parse_repair_status(value):
+def parse_repair_status(value: str) -> str:
     plain = _plain(value)
     if plain in _REPAIR_STATUSES:
         return _REPAIR_STATUSES[plain]
@@ -267,7 +296,7 @@ def parse_repair_status(value):
     )
 
 
-def parse_country(value):
+def parse_country(value: str) -> str:
     value = value.strip().upper() or "FR"
     if value in ("FRANCE",):
         return "FR"
@@ -449,26 +478,29 @@ KIND_LABELS = {
 }
 
 
-def field_map(kind):
+def field_map(kind: str) -> dict[str, Field]:
     return {field.name: field for field in FIELDS[kind]}
 
 
-def french(label):
+def french(label: Message) -> str:
     """The French text of a lazy label, usable outside a request (jobs, API)."""
     with force_locale("fr"):
         return str(label)
 
 
-def _required(field):
+def _required(field: Field) -> LazyString:
     return _l("Valeur obligatoire : « %(label)s ».", label=field.label)
 
 
-def parse_row(kind, raw, warnings=None):
+def parse_row(
+    kind: str, raw: Mapping[str, object], warnings: list[Problem] | None = None
+) -> tuple[dict[str, Any], list[Problem]]:
     """raw: field → text. Returns (values, errors) with errors a list of (field, message);
     only the fields present in `raw` are in values (an unmapped column changes nothing).
     A cell left aside with a warning adds (field, message) to `warnings` when given,
     else refuses the row."""
-    values, errors = {}, []
+    values: dict[str, Any] = {}
+    errors: list[Problem] = []
     for field in FIELDS[kind]:
         if field.name not in raw:
             if field.required:

@@ -12,6 +12,7 @@ import logging
 import time
 from array import array
 from bisect import bisect_left
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from ...models.integration import ImportRun
 from ..skip_reasons import N_
 from . import fastpath, staging
 from .fields import FIELDS, CellError, field_map
-from .reading import RowReader
+from .reading import Record, RowReader
 from .rejects import Rejects
 from .runs import column_label, file_format, import_dir, queue_run, read_row, shape, stuck
 from .upsert import Outcome, Row, Scope, screen, upsert
@@ -45,11 +46,11 @@ FAILED = N_(
 STALE_RUNNING = N_("L'import s'est arrêté (le serveur a redémarré ?) : relancez-le.")
 
 
-def _seen_path(run):
+def _seen_path(run: ImportRun) -> Path:
     return import_dir() / f"vus-{run.id}.bin"
 
 
-def id_hash(external_id):
+def id_hash(external_id: str) -> int:
     """64 bits of an external id: the run-wide duplicate check keeps these, not strings."""
     return int.from_bytes(
         hashlib.blake2b(external_id.encode(), digest_size=8).digest(), "big", signed=True
@@ -63,7 +64,7 @@ class _Seen:
 
     RECENT = 100_000
 
-    def __init__(self, run, fresh):
+    def __init__(self, run: ImportRun, fresh: bool) -> None:
         self.path = _seen_path(run)
         if fresh:
             self.path.unlink(missing_ok=True)
@@ -72,29 +73,29 @@ class _Seen:
             with open(self.path, "rb") as file:
                 stored.frombytes(file.read())
         self.sorted = array("q", sorted(stored))
-        self.recent = set()
+        self.recent: set[int] = set()
         self.pending = array("q")
 
-    def _known(self, value):
+    def _known(self, value: int) -> bool:
         if value in self.recent:
             return True
         index = bisect_left(self.sorted, value)
         return index < len(self.sorted) and self.sorted[index] == value
 
-    def __contains__(self, external_id):
+    def __contains__(self, external_id: str) -> bool:
         return self._known(id_hash(external_id))
 
-    def add(self, external_id):
+    def add(self, external_id: str) -> None:
         value = id_hash(external_id)
         if not self._known(value):
             self.recent.add(value)
             self.pending.append(value)
 
-    def forget_pending(self):
+    def forget_pending(self) -> None:
         self.recent.difference_update(self.pending)
         self.pending = array("q")
 
-    def save(self):
+    def save(self) -> None:
         with open(self.path, "ab") as file:
             file.write(self.pending.tobytes())
         self.pending = array("q")
@@ -103,11 +104,11 @@ class _Seen:
             self.recent = set()
 
 
-def _budget():
+def _budget() -> int:
     return current_app.config.get("IMPORT_JOB_SECONDS", 25)
 
 
-def run(run_id, *, resume=False, budget=None):
+def run(run_id: int, *, resume: bool = False, budget: float | None = None) -> ImportRun | None:
     """Import run `run_id`: all of it (budget None), or for `budget` seconds then stop
     with status "running" for a continuation (`resume=True`) to go on."""
     import_run = db.session.get(ImportRun, run_id)
@@ -134,6 +135,8 @@ def run(run_id, *, resume=False, budget=None):
         db.session.rollback()
         log.exception("import run %s failed", run_id)
         import_run = db.session.get(ImportRun, run_id)
+        if import_run is None:  # deleted meanwhile (nothing deletes a running import)
+            return None
         import_run.status, import_run.finished_at = "failed", utcnow()
         import_run.error = _failure_message(error)[:2000]
         db.session.commit()
@@ -148,7 +151,7 @@ def run(run_id, *, resume=False, budget=None):
     return import_run
 
 
-def _failure_message(error):
+def _failure_message(error: Exception) -> str:
     if isinstance(error, FileNotFoundError):
         return N_("Le fichier n'est plus sur le serveur : importez-le à nouveau.")
     if isinstance(error, OSError) and error.errno == 28:
@@ -156,7 +159,7 @@ def _failure_message(error):
     return FAILED
 
 
-def _work(import_run, *, fresh, budget):
+def _work(import_run: ImportRun, *, fresh: bool, budget: float | None) -> bool:
     """True when it stopped for the time budget, False when the file is done."""
     deadline = None if budget is None else time.monotonic() + budget
     scope = Scope(store_id=import_run.store_id, how="import", user_id=import_run.user_id)
@@ -180,7 +183,14 @@ def _work(import_run, *, fresh, budget):
     return False
 
 
-def _flush(import_run, records, scope, rejects, reader, seen):
+def _flush(
+    import_run: ImportRun,
+    records: Sequence[Record],
+    scope: Scope,
+    rejects: Rejects,
+    reader: RowReader,
+    seen: _Seen,
+) -> None:
     try:
         outcome = _upsert(import_run, records, scope, seen)
     except IntegrityError:
@@ -206,11 +216,11 @@ def _flush(import_run, records, scope, rejects, reader, seen):
     db.session.add(import_run)
 
 
-def _staged():
+def _staged() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _upsert(import_run, records, scope, seen):
+def _upsert(import_run: ImportRun, records: Sequence[Record], scope: Scope, seen: _Seen) -> Outcome:
     mapping = import_run.mapping
     if not _staged():
         rows = [read_row(import_run, mapping, record) for record in records]
@@ -230,7 +240,13 @@ def _upsert(import_run, records, scope, seen):
 _ID, _STORE = (FIELDS["clients"][0].parse, field_map("clients")["store"].parse)
 
 
-def _upsert_fast(import_run, plan, records, scope, seen):
+def _upsert_fast(
+    import_run: ImportRun,
+    plan: staging.Plan,
+    records: Sequence[Record],
+    scope: Scope,
+    seen: _Seen,
+) -> Outcome:
     """Clients on PostgreSQL: the raw cells go to SQL, which reads the usual forms
     (fastpath.py); only the rows it cannot decide are read by fields.py's parsers."""
     mapping, today = import_run.mapping, date.today()
@@ -241,7 +257,7 @@ def _upsert_fast(import_run, plan, records, scope, seen):
         shaped.append((record, refused, raw))
         if raw is not None and "\x00" not in "".join(raw.values()):
             raws.append((record.line, [raw[name] for name in fast.fields]))
-    cursor = db.session.connection().connection.dbapi_connection.cursor()
+    cursor = staging.session_cursor()
     try:
         staging.no_jit(cursor)
         fast.create(cursor)
@@ -256,7 +272,7 @@ def _upsert_fast(import_run, plan, records, scope, seen):
             rows.append(refused)
             continue
         row = None
-        if record.line in copied and record.line not in slow:
+        if raw is not None and record.line in copied and record.line not in slow:
             row = _fast_row(record, raw)
         if row is None:
             row = plan.derive(read_row(import_run, mapping, record, raw))
@@ -268,7 +284,7 @@ def _upsert_fast(import_run, plan, records, scope, seen):
     return outcome
 
 
-def _fast_row(record, raw):
+def _fast_row(record: Record, raw: Mapping[str, str]) -> Row | None:
     """A row whose other cells SQL read: its id and store read here as fields.py does
     (the run's duplicates and the stores are checked in Python); None when Python has
     to read the whole row (an empty or unreadable id…)."""
@@ -283,7 +299,7 @@ def _fast_row(record, raw):
     return Row(line=record.line, values=values, raw=record.cells)
 
 
-def sweep():
+def sweep() -> dict[str, int]:
     """Called by the every-minute sweep: queue runs nobody picked up, fail runs whose
     worker died, drop abandoned drafts and the files of old runs. Returns counts."""
     config = current_app.config

@@ -11,9 +11,13 @@ import contextlib
 import csv
 import io
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from types import TracebackType
+from typing import Self, TypeAlias
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 1024 * 1024
@@ -32,6 +36,12 @@ NOT_CSV = _l(
 _TOO_LONG = _l("Ligne trop longue : ce n'est pas une ligne de CSV.")
 
 
+# A message for the person importing: a lazy string, or a plain one.
+Message: TypeAlias = "str | LazyString"
+# An upload's path, as the page's steps and the tests give it.
+PathLike: TypeAlias = "str | os.PathLike[str]"
+
+
 class FileError(ValueError):
     """The file cannot be read at all (not a CSV, no header): the message says why."""
 
@@ -40,10 +50,10 @@ class FileError(ValueError):
 class FileFormat:
     encoding: str  # "utf-8-sig" or "cp1252"
     delimiter: str  # ";" or ","
-    headers: list
+    headers: list[str]
 
 
-def detect_encoding(path):
+def detect_encoding(path: PathLike) -> str:
     """UTF-8 when the file starts with a BOM or when its non-ASCII text is mostly valid
     UTF-8 (a stray byte in a UTF-8 file only spoils its own row), else Windows-1252 (what
     French point-of-sale software writes). Streams: one chunk in memory."""
@@ -66,7 +76,7 @@ def detect_encoding(path):
     return "cp1252"
 
 
-def detect_delimiter(sample):
+def detect_delimiter(sample: str) -> str:
     first_line = sample.splitlines()[0] if sample else ""
     try:
         return csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
@@ -76,7 +86,7 @@ def detect_delimiter(sample):
         return max(";,\t", key=lambda sep: (first_line.count(sep), sep == ";"))
 
 
-def _utf16_to_utf8(path, raw):
+def _utf16_to_utf8(path: PathLike, raw: bytes) -> None:
     """Excel's « Texte Unicode » is UTF-16 with a BOM: rewritten once as UTF-8 (with its
     BOM), in chunks, so that the line reader and its resumable byte offsets work as for
     any other file."""
@@ -92,12 +102,12 @@ def _utf16_to_utf8(path, raw):
     os.replace(converted, path)
 
 
-def _looks_binary(raw):
+def _looks_binary(raw: bytes) -> bool:
     # .xlsx/.ods/.docx are zip files; NUL bytes mean a binary file (or UTF-16).
     return raw.startswith((b"PK\x03\x04", b"%PDF")) or b"\x00" in raw
 
 
-def detect(path):
+def detect(path: PathLike) -> FileFormat:
     with open(path, "rb") as file:
         raw = file.read(SAMPLE_BYTES)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -142,8 +152,8 @@ class _LongLine(csv.Error):
 @dataclass
 class Record:
     line: int  # the file's line where the record starts
-    cells: list | None  # None when the record could not be read (see `error`)
-    error: str = ""
+    cells: list[str] | None  # None when the record could not be read (see `error`)
+    error: Message = ""
     last_line: int = 0
 
 
@@ -151,7 +161,9 @@ class RowReader:
     """Iterates Records after the header. `offset` is the byte offset just after the last
     record returned and `lines` the lines read so far: both resume a later reading."""
 
-    def __init__(self, path, file_format, *, offset=0, lines=0):
+    def __init__(
+        self, path: PathLike, file_format: FileFormat, *, offset: int = 0, lines: int = 0
+    ) -> None:
         self._binary = open(path, "rb")  # noqa: SIM115 — closed by close()/with
         self._encoding = "utf-8" if file_format.encoding.startswith("utf-8") else "cp1252"
         self.offset, self.lines = offset, lines
@@ -161,12 +173,12 @@ class RowReader:
         if not offset:
             self._skip_header()
 
-    def _skip_header(self):
+    def _skip_header(self) -> None:
         with contextlib.suppress(csv.Error):
             next(self._reader, None)
         self.offset = self._binary.tell()
 
-    def _lines(self):
+    def _lines(self) -> Iterator[str]:
         binary, encoding = self._binary, self._encoding
         first = self.offset == 0
         while True:
@@ -185,10 +197,10 @@ class RowReader:
             yield line.decode(encoding, errors="replace")
 
     @property
-    def bytes_done(self):
+    def bytes_done(self) -> int:
         return self.offset
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Record]:
         while True:
             start = self.lines + 1
             try:
@@ -218,11 +230,16 @@ class RowReader:
                 continue  # blank lines are not rows
             yield Record(start, cells, "", self.lines)
 
-    def close(self):
+    def close(self) -> None:
         self._binary.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.close()

@@ -4,6 +4,7 @@ a row (its shape checked, then its cells parsed), the file's header of a field, 
 queueing of the job."""
 
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,27 +12,28 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from ...models import utcnow
+from ...models.integration import ImportRun
 from .. import background
-from .fields import field_map, parse_row
-from .reading import REPLACEMENT, FileFormat
+from .fields import Problem, field_map, parse_row
+from .reading import REPLACEMENT, FileFormat, Record
 from .upsert import Row
 
 
-def import_dir():
+def import_dir() -> Path:
     path = Path(current_app.instance_path) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def import_path(suffix=".csv"):
+def import_path(suffix: str = ".csv") -> Path:
     return import_dir() / f"{uuid.uuid4().hex}{suffix}"
 
 
-def file_format(run):
+def file_format(run: ImportRun) -> FileFormat:
     return FileFormat(encoding=run.encoding, delimiter=run.delimiter, headers=run.headers)
 
 
-def _raw(run, mapping, cells):
+def _raw(run: ImportRun, mapping: Mapping[str, str], cells: list[str]) -> dict[str, str] | None:
     """field → cell text for the mapped columns; None when the row's width is wrong."""
     width = len(run.headers)
     if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
@@ -45,7 +47,7 @@ def _raw(run, mapping, cells):
     }
 
 
-def _width_error(run, cells):
+def _width_error(run: ImportRun, cells: list[str]) -> Problem:
     return (
         "",
         _l(
@@ -63,7 +65,9 @@ _UNREADABLE = _l(
 )
 
 
-def shape(run, mapping, record):
+def shape(
+    run: ImportRun, mapping: Mapping[str, str], record: Record
+) -> tuple[Row, None] | tuple[None, dict[str, str]]:
     """(the row refused for its shape, None) or (None, field → cell)."""
     line, cells = record.line, record.cells
     if cells is None:
@@ -87,18 +91,24 @@ def shape(run, mapping, record):
     return None, raw
 
 
-def read_row(run, mapping, record, raw=None):
+def read_row(
+    run: ImportRun,
+    mapping: Mapping[str, str],
+    record: Record,
+    raw: Mapping[str, str] | None = None,
+) -> Row:
     if raw is None:
         refused, raw = shape(run, mapping, record)
         if refused is not None:
             return refused
+        assert raw is not None  # shape gives the refused row or the cells, not neither
     line, cells = record.line, record.cells
-    warnings = []
+    warnings: list[Problem] = []
     values, errors = parse_row(run.kind, raw, warnings)
     return Row(line=line, values=values, errors=errors, raw=cells, warnings=warnings)
 
 
-def queue_run(run_id, *, resume=False):
+def queue_run(run_id: int, *, resume: bool = False) -> bool:
     """Queue the job; when Redis is down the run stays « En attente » and the sweep
     queues it again (every minute), so the person is never left with an error page."""
     return background.import_file(run_id, resume)
@@ -107,13 +117,13 @@ def queue_run(run_id, *, resume=False):
 STUCK_QUEUED = timedelta(minutes=2)
 
 
-def stuck(run):
+def stuck(run: ImportRun) -> bool:
     """A queued run nobody picked up (Redis was down, the job was lost)."""
     moment = run.progress_at or run.created_at
     return run.status == "queued" and moment is not None and utcnow() - moment > STUCK_QUEUED
 
 
-def column_label(run, field_name):
+def column_label(run: ImportRun, field_name: str) -> str:
     """The file's header that fed `field_name` (what the person will look for)."""
     for header, mapped in run.mapping.items():
         if mapped == field_name:

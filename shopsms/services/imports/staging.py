@@ -17,10 +17,12 @@ never erases the stored one, and a row equal to the stored one is not written, s
 second import of the same file counts every row unchanged.
 """
 
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.dialects import postgresql
 
 from ...extensions import db
@@ -28,9 +30,27 @@ from ...models import Client, Purchase, RepairTicket, utcnow
 from ..client_fields import city_key
 from ..result_figures import any_kept, refold, touch_select
 from .consent import AFTER_STOP
-from .upsert import CLIENT_COLUMNS, REPAIR_COLUMNS, Outcome, phone_fields, search_name
+from .fields import Problem
+from .upsert import (
+    CLIENT_COLUMNS,
+    REPAIR_COLUMNS,
+    Model,
+    Outcome,
+    Row,
+    Scope,
+    phone_fields,
+    search_name,
+)
 
-MODELS = {"clients": Client, "purchases": Purchase, "repairs": RepairTicket}
+if TYPE_CHECKING:
+    import psycopg
+
+    from .fastpath import FastPath  # fastpath reads a Plan
+
+# The session's own psycopg cursor: COPY, and statements in the batch's transaction.
+Cursor: TypeAlias = "psycopg.Cursor[Any]"
+
+MODELS: dict[str, Model] = {"clients": Client, "purchases": Purchase, "repairs": RepairTicket}
 # Columns the staging table carries besides the parsed fields.
 _LINE = "line"
 # The client columns each derived column is computed from.
@@ -41,18 +61,24 @@ DERIVED = {
 _DIALECT = postgresql.dialect()
 
 
-def _pg_type(model, name):
+def session_cursor() -> Cursor:
+    """A cursor of the session's connection (PostgreSQL's: psycopg), in its transaction."""
+    connection = db.session.connection().connection.dbapi_connection
+    return cast("psycopg.Connection[Any]", connection).cursor()
+
+
+def _pg_type(model: Model, name: str) -> str:
     return model.__table__.c[name].type.compile(dialect=_DIALECT)
 
 
 class Plan:
     """What one run's mapping writes: the staging table's columns and the statements."""
 
-    def __init__(self, kind, fields):
+    def __init__(self, kind: str, fields: Collection[str]) -> None:
         self.kind, self.model = kind, MODELS[kind]
         self.fields = set(fields)  # the mapped fields (the same for every row of the run)
         self.table = self.model.__tablename__
-        columns = {"external_id": "text", "store_id": "integer"}
+        columns: dict[str, str] = {"external_id": "text", "store_id": "integer"}
         if kind == "clients":
             self.written = [name for name in CLIENT_COLUMNS if name in self.fields]
             for name in self.written:
@@ -90,13 +116,13 @@ class Plan:
 
     # -- the streaming side -------------------------------------------------------
 
-    def derive(self, row):
+    def derive(self, row: Row) -> Row:
         """Keep on `row` its staging values but the store (resolved later): called as
         soon as the row is parsed, while its phone numbers are in classify's cache."""
         if row.errors:
             return row
         values = row.values
-        out = {}
+        out: dict[str, Any] = {}
         if self.kind == "clients":
             for name in self.written:
                 out[name] = values[name]
@@ -123,26 +149,27 @@ class Plan:
         row.staged = [out[name] for name in self.names[2:]]
         return row
 
-    def values(self, row):
+    def values(self, row: Row) -> list[Any]:
         """The staging row of a parsed, accepted row (its line first)."""
+        assert row.staged is not None  # derive() kept them: write() stages no other row here
         return [row.line, row.external_id, row.columns.get("store_id"), *row.staged]
 
     # -- the database side --------------------------------------------------------
 
-    def create(self, cursor):
+    def create(self, cursor: Cursor) -> None:
         columns = ", ".join(f"{name} {kind}" for name, kind in self.columns.items())
         cursor.execute(
             f"CREATE TEMP TABLE import_stage ({_LINE} integer PRIMARY KEY, {columns}) "
             "ON COMMIT DROP"
         )
 
-    def copy(self, cursor, staged):
+    def copy(self, cursor: Cursor, staged: Iterable[Sequence[Any]]) -> None:
         names = ", ".join([_LINE, *self.names])
         with cursor.copy(f"COPY import_stage ({names}) FROM STDIN") as copy:
             for values in staged:
                 copy.write_row(values)
 
-    def complete_derived(self, cursor):
+    def complete_derived(self, cursor: Cursor) -> None:
         """A file with Tél. 1 but no Tél. 2 (or Nom without Prénom): the derived columns
         of an existing card also read its stored other half."""
         for names, sources in self.partial:
@@ -160,6 +187,7 @@ class Plan:
                 stored = dict(zip(sources, record[1 : 1 + len(sources)], strict=True))
                 given = [n for n in sources if n in self.fields]
                 stored |= dict(zip(given, record[1 + len(sources) :], strict=True))
+                derived: dict[str, str | None]
                 if names == ("search_name",):
                     last, first = stored["last_name"], stored["first_name"]
                     derived = {"search_name": search_name(last, first)}
@@ -170,7 +198,7 @@ class Plan:
                 sets = ", ".join(f"{name} = %s" for name in names)
                 cursor.executemany(f"UPDATE import_stage SET {sets} WHERE {_LINE} = %s", updates)
 
-    def refuse(self, cursor, scope):
+    def refuse(self, cursor: Cursor, scope: Scope) -> list[tuple[int, str, str | None, str]]:
         """Take out the rows the stored data refuses: [(line, problem, value)]."""
         table, kind = self.table, self.kind
         cases = [
@@ -224,7 +252,7 @@ class Plan:
         )
         return cursor.fetchall()
 
-    def consent(self, cursor, scope):
+    def consent(self, cursor: Cursor, scope: Scope) -> tuple[set[int], list[tuple[int, str]]]:
         """Existing clients' consent from the file, with its proof; a STOP is kept.
         Returns (ids changed, lines warned)."""
         marketing = "s.sms_consent" if "sms_consent" in self.fields else "NULL::text"
@@ -272,7 +300,8 @@ class Plan:
             """,
             {"now": utcnow(), "user": scope.user_id, "how": scope.how, "note": scope.note[:200]},
         )
-        changed, warned = set(), []
+        changed: set[int] = set()
+        warned: list[tuple[int, str]] = []
         for id_, line, kept_m, kept_r, did in cursor.fetchall():
             if did:
                 changed.add(id_)
@@ -281,14 +310,14 @@ class Plan:
                     warned.append((line, name))
         return changed, warned
 
-    def brands(self, cursor):
+    def brands(self, cursor: Cursor) -> None:
         if "brand" in self.columns:
             cursor.execute(
                 "INSERT INTO brands (name) SELECT DISTINCT brand FROM import_stage "
                 "WHERE brand <> '' ON CONFLICT (name) DO NOTHING"
             )
 
-    def upsert(self, cursor, scope):
+    def upsert(self, cursor: Cursor, scope: Scope) -> tuple[int, set[int]]:
         """The one INSERT … ON CONFLICT … WHERE changed. Returns (created, updated ids)."""
         model, table = self.model, self.table
         today, now = date.today(), utcnow()
@@ -397,11 +426,13 @@ class Plan:
             """,
             params,
         )
-        created, updated = cursor.fetchone()
+        counts = cursor.fetchone()
+        assert counts is not None  # an aggregate: always one row
+        created, updated = counts
         return created, set(updated)
 
 
-def _touch_results(plan):
+def _touch_results(plan: Plan) -> bool:
     """Before the upsert: the buyers whose kept « Résultats » the batch changes, marked
     to be measured again once it is written (result_figures): those of a sale in a
     campaign's window, as it was (a changed row's old client and date) and as it will
@@ -411,7 +442,7 @@ def _touch_results(plan):
     if plan.kind == "clients":
         # A client moved to another store: a chain-wide campaign's « magasin d'envoi »
         # is each client's own, their figures are measured again.
-        marked = db.session.execute(
+        moved = db.session.execute(
             text(
                 "INSERT INTO result_pairs (campaign_id, client_id) "
                 "SELECT DISTINCT w.campaign_id, c.id FROM import_stage s "
@@ -420,8 +451,9 @@ def _touch_results(plan):
                 "JOIN result_windows w ON w.campaign_id = m.campaign_id AND w.store_id IS NULL "
                 "WHERE s.store_id <> c.store_id ORDER BY 1, 2 ON CONFLICT DO NOTHING"
             )
-        ).rowcount
-        return marked > 0
+        )
+        # An INSERT's result is a CursorResult: Session.execute is only typed Result.
+        return cast(CursorResult, moved).rowcount > 0
     date = "COALESCE(s.date, c.date)" if "date" in plan.written else "c.date"
     stage = "import_stage s LEFT JOIN purchases c ON c.external_id = s.external_id"
     marked = touch_select(
@@ -433,7 +465,7 @@ def _touch_results(plan):
     return marked > 0
 
 
-def no_jit(cursor):
+def no_jit(cursor: Cursor) -> None:
     """The batch's statements without JIT: their estimated cost (subplans over 10,000
     rows) passes jit_above_cost, and compiling them took seconds (3.4 s for the consent
     statement of a 10,000-row re-import) where running them takes milliseconds. And a
@@ -442,7 +474,7 @@ def no_jit(cursor):
     cursor.execute("SET LOCAL jit = off; SET LOCAL default_statistics_target = 10")
 
 
-def refusal(problem, number, client):
+def refusal(problem: str, number: str | None, client: str) -> Problem:
     """(field, reason: a lazy string) of a row SQL refused."""
     if problem == "owner":
         return "external_id", _l("Cette fiche appartient à un autre magasin.")
@@ -457,13 +489,13 @@ def refusal(problem, number, client):
     return "number", _l("N° « %(number)s » déjà utilisé par une autre fiche.", number=number)
 
 
-def write(plan, rows, scope, fast=None):
+def write(plan: Plan, rows: Sequence[Row], scope: Scope, fast: "FastPath | None" = None) -> Outcome:
     """Write the accepted `rows` (Row objects, store resolved, no duplicates) of one
     batch. Returns an Outcome; rows refused here get their error. `fast`: the batch's
     FastPath (fastpath.py), which stages the rows Python did not read (no `staged`)."""
     outcome = Outcome()
     by_line = {row.line: row for row in rows}
-    cursor = db.session.connection().connection.dbapi_connection.cursor()
+    cursor = session_cursor()
     try:
         no_jit(cursor)
         plan.create(cursor)
@@ -484,15 +516,15 @@ def write(plan, rows, scope, fast=None):
             row = by_line.pop(line)
             row.errors.append(refusal(problem, number, client))
             outcome.rejected.append(row)
-        changed = set()
+        changed: set[int] = set()
         if plan.kind == "clients":
             changed, kept = plan.consent(cursor, scope)
             for line, name in kept:
                 by_line[line].warnings.append((name, AFTER_STOP))
         plan.brands(cursor)
-        kept = _touch_results(plan)
+        touched = _touch_results(plan)
         created, updated = plan.upsert(cursor, scope)
-        if kept:
+        if touched:
             refold()
         cursor.execute("DROP TABLE import_stage")
     finally:

@@ -6,12 +6,15 @@ changed ones. A row whose values are all equal to the stored ones is not written
 all, so importing the same file twice changes nothing (and counts it as unchanged).
 """
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any, Protocol, TypeAlias
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.engine import Row as StoredRow
 
 from ...extensions import db
 from ...models import Brand, Client, Purchase, RepairTicket, Store, utcnow
@@ -20,8 +23,10 @@ from .. import client_fields
 from ..client_fields import city_key
 from ..result_figures import refold, touch, touch_clients
 from .consent import apply_consent, insert_proofs, new_client_consent
+from .fields import Problem
 
-MODELS = {"clients": Client, "purchases": Purchase, "repairs": RepairTicket}
+Model: TypeAlias = type[Client] | type[Purchase] | type[RepairTicket]
+MODELS: dict[str, Model] = {"clients": Client, "purchases": Purchase, "repairs": RepairTicket}
 CLIENT_COLUMNS = (
     "number", "civility", "last_name", "first_name", "address1", "address2", "postal_code",
     "city", "country", "tel1", "tel2", "email", "birthday", "created_on", "salesperson",
@@ -31,7 +36,7 @@ REPAIR_COLUMNS = (
     "number", "kind", "status", "item_description", "work_description", "client_price",
     "deposit", "received_on", "returned_on", "collected_on", "workshop_comment",
 )  # fmt: skip
-NEW_DEFAULTS = {
+NEW_DEFAULTS: dict[str, dict[str, Any]] = {
     "clients": {
         "is_prospect": False, "civility": "", "first_name": "", "address1": "", "address2": "",
         "postal_code": "", "city": "", "country": "FR", "tel1": "", "tel2": "", "email": "",
@@ -63,13 +68,14 @@ class Scope:
 @dataclass
 class Row:
     line: int  # the file's line number, or the item's index in an API batch
-    values: dict
-    errors: list = field(default_factory=list)  # (field, French message)
+    values: dict[str, Any]
+    errors: list[Problem] = field(default_factory=list)  # (field, French message)
     raw: object = None  # what came in, for the reject file
-    columns: dict = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
     external_id: str = ""
-    warnings: list = field(default_factory=list)  # (field, message): imported, cell left aside
-    staged: list | None = None  # its staging-table values (PostgreSQL's import, staging.py)
+    # (field, message): imported, cell left aside
+    warnings: list[Problem] = field(default_factory=list)
+    staged: list[Any] | None = None  # its staging-table values (PostgreSQL's import, staging.py)
 
 
 @dataclass
@@ -77,10 +83,10 @@ class Outcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    rejected: list = field(default_factory=list)  # Rows
-    warned: list = field(default_factory=list)  # Rows imported with a cell left aside
+    rejected: list[Row] = field(default_factory=list)
+    warned: list[Row] = field(default_factory=list)  # imported with a cell left aside
 
-    def add(self, other):
+    def add(self, other: "Outcome") -> None:
         self.created += other.created
         self.updated += other.updated
         self.unchanged += other.unchanged
@@ -88,19 +94,33 @@ class Outcome:
         self.warned.extend(other.warned)
 
 
-def search_name(last_name, first_name):
+class Seen(Protocol):
+    """The external ids of a run's earlier batches (job._Seen; a set does too)."""
+
+    def __contains__(self, external_id: str, /) -> bool: ...
+
+    def add(self, external_id: str, /) -> None: ...
+
+
+# The stored rows a batch refers to, by external id: plain rows, not ORM objects.
+Existing: TypeAlias = Mapping[str, StoredRow]
+
+
+def search_name(last_name: str | None, first_name: str | None) -> str:
     """The accent-free name column that the client search reads."""
     return client_fields.search_name(last_name, first_name)
 
 
-def phone_fields(tel1, tel2):
+def phone_fields(tel1: str | None, tel2: str | None) -> dict[str, str | None]:
     """The derived phone columns (sms_number, phone digits…) the clients table has."""
     columns = Client.__table__.columns
     derived = client_fields.phone_fields(tel1, tel2)
     return {key: value for key, value in derived.items() if key in columns}
 
 
-def screen(rows, scope, outcome, *, seen=None):
+def screen(
+    rows: Iterable[Row], scope: Scope, outcome: Outcome, *, seen: Seen | None = None
+) -> list[Row]:
     """The checks that need no stored row: the cells' errors, an external id twice in
     the batch (or, with `seen`, earlier in the run), the store's code. Returns the rows
     still accepted; the others go to `outcome.rejected`."""
@@ -108,7 +128,7 @@ def screen(rows, scope, outcome, *, seen=None):
     outcome.rejected.extend(row for row in rows if row.errors)
     stores = {code: id_ for id_, code in db.session.execute(select(Store.id, Store.code))}
     codes = {id_: code for code, id_ in stores.items()}
-    batch = {}
+    batch: dict[str, int] = {}
     for row in live:
         row.external_id = row.values["external_id"]
         if row.external_id in batch:
@@ -138,7 +158,7 @@ def screen(rows, scope, outcome, *, seen=None):
     return _keep(live, outcome)
 
 
-def upsert(kind, rows, scope, *, seen=None):
+def upsert(kind: str, rows: Iterable[Row], scope: Scope, *, seen: Seen | None = None) -> Outcome:
     """`seen`: the external ids of the run's earlier batches (a container with `add`),
     so that a duplicate further down a big file is refused too."""
     outcome = Outcome()
@@ -177,12 +197,14 @@ def upsert(kind, rows, scope, *, seen=None):
     return outcome
 
 
-def _keep(rows, outcome):
+def _keep(rows: list[Row], outcome: Outcome) -> list[Row]:
     outcome.rejected.extend(row for row in rows if row.errors)
     return [row for row in rows if not row.errors]
 
 
-def resolve_store(row, stores, codes, scope):
+def resolve_store(
+    row: Row, stores: Mapping[str, int], codes: Mapping[int, str], scope: Scope
+) -> None:
     code = row.values.get("store") or ""
     if code:
         if code not in stores:
@@ -207,7 +229,7 @@ def resolve_store(row, stores, codes, scope):
     row.columns["store_id"] = store_id
 
 
-def _client_columns(rows, existing):
+def _client_columns(rows: Iterable[Row], existing: Existing) -> None:
     for row in rows:
         values, old = row.values, existing.get(row.external_id)
         for name in CLIENT_COLUMNS:
@@ -243,7 +265,7 @@ def _client_columns(rows, existing):
                 row.columns["city_key"] = city_key(city)
 
 
-def _client_references(rows, scope):
+def _client_references(rows: Sequence[Row], scope: Scope) -> None:
     wanted = {row.values["client"] for row in rows}
     found = {
         external_id: (id_, store_id)
@@ -272,7 +294,7 @@ def _client_references(rows, scope):
             row.columns["client_id"] = client_id
 
 
-def _purchase_columns(rows):
+def _purchase_columns(rows: Sequence[Row]) -> None:
     names = {row.values["brand"] for row in rows if row.values.get("brand")}
     brands = dict(
         db.session.execute(select(Brand.name, Brand.id).where(Brand.name.in_(names))).all()
@@ -291,7 +313,7 @@ def _purchase_columns(rows):
             row.columns["brand_id"] = brands.get(values["brand"])
 
 
-def _repair_columns(rows, existing):
+def _repair_columns(rows: Iterable[Row], existing: Existing) -> None:
     for row in rows:
         for name in REPAIR_COLUMNS:
             if name in row.values and not (name == "deposit" and row.values[name] is None):
@@ -300,15 +322,15 @@ def _repair_columns(rows, existing):
             row.columns["received_on"] = date.today()
 
 
-def _check_numbers(model, rows, existing):
+def _check_numbers(model: Model, rows: Sequence[Row], existing: Existing) -> None:
     """« N° client » and « N° fiche » are unique: another card's number is refused."""
     numbers = {row.columns["number"] for row in rows if row.columns.get("number")}
-    owners = dict(
+    owners: dict[str, str] = dict(
         db.session.execute(
             select(model.number, model.external_id).where(model.number.in_(numbers))
         ).all()
     )
-    taken = {}
+    taken: dict[str, str] = {}
     for row in rows:
         number = row.columns.get("number")
         if not number:
@@ -322,8 +344,17 @@ def _check_numbers(model, rows, existing):
         taken[number] = row.external_id
 
 
-def _write(kind, model, rows, existing, outcome, scope):
-    new_rows, changes, consent = [], [], []
+def _write(
+    kind: str,
+    model: Model,
+    rows: Sequence[Row],
+    existing: Existing,
+    outcome: Outcome,
+    scope: Scope,
+) -> None:
+    new_rows: list[dict[str, Any]] = []
+    changes: list[tuple[Row, dict[str, Any]]] = []
+    consent: list[Row] = []
     for row in rows:
         old = existing.get(row.external_id)
         if old is None:
@@ -337,7 +368,7 @@ def _write(kind, model, rows, existing, outcome, scope):
             if kind == "clients":
                 consent.append(row)
     if new_rows:
-        proofs = []
+        proofs: list[dict[str, Any]] = []
         if kind == "clients":
             stamp = utcnow()
             for row, values in zip(
@@ -354,7 +385,7 @@ def _write(kind, model, rows, existing, outcome, scope):
     changed = {row.external_id for row, _ in changes}
     if changes:
         # Grouped by the set of columns, so each group is one executemany.
-        groups = {}
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for _, values in changes:
             if kind == "clients":
                 values["updated_at"] = utcnow()
@@ -380,7 +411,11 @@ def _write(kind, model, rows, existing, outcome, scope):
                 outcome.unchanged += 1
 
 
-def _keep_results(new_rows, changes, existing):
+def _keep_results(
+    new_rows: Sequence[Mapping[str, Any]],
+    changes: Sequence[tuple[Row, Mapping[str, Any]]],
+    existing: Existing,
+) -> None:
     """The « Résultats » of the campaigns whose window holds one of these sales, as they
     were and as they are, measured again in this transaction (result_figures)."""
     touched = [(values["client_id"], values.get("date")) for values in new_rows]
