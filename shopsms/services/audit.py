@@ -1,10 +1,20 @@
 """The audit log: one call wherever something worth answering for happens."""
 
+from typing import Any
+
+from ..access import Person
 from ..extensions import db
 from ..models import AuditEntry
 
 
-def record(action, *, user=None, store_id=None, obj=None, **details):
+def record(
+    action: str,
+    *,
+    user: Person | None = None,
+    store_id: int | None = None,
+    obj: object = None,
+    **details: Any,
+) -> AuditEntry:
     """Add an entry to the session; the caller's commit saves it with the change it explains."""
     entry = AuditEntry(
         action=action,

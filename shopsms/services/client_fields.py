@@ -12,10 +12,12 @@ client card's service)."""
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 import phonenumbers
-from sqlalchemy import event, inspect
+from sqlalchemy import Connection, event, inspect
+from sqlalchemy.orm import InstanceState, Mapper
 
 from ..models import Client
 from ..sms import phones
@@ -25,7 +27,7 @@ from ..sms import phones
 classify = phones.classify
 
 
-def _digit_forms(phone):
+def _digit_forms(phone: phones.PhoneClass) -> list[str]:
     """The digit strings one number is found by: as typed, international (E.164 without
     +) and national ("06…") when it parses."""
     forms = []
@@ -42,11 +44,11 @@ def _digit_forms(phone):
     return forms
 
 
-def _national_significant(e164):
+def _national_significant(e164: str) -> str:
     return phonenumbers.national_significant_number(phonenumbers.parse(e164))
 
 
-def _digits_of(classified):
+def _digits_of(classified: Iterable[phones.PhoneClass]) -> str:
     found = []
     for phone in classified:
         for form in _digit_forms(phone):
@@ -73,7 +75,7 @@ def name_words(text: str | None) -> list[str]:
 
 
 @lru_cache(maxsize=16384)
-def _name_words(text):
+def _name_words(text: str) -> tuple[str, ...]:
     # Cached: an import derives the names of a million clients, most of them repeated.
     text = unicodedata.normalize("NFKD", text)
     text = "".join(char for char in text if not unicodedata.combining(char)).upper()
@@ -117,13 +119,13 @@ def derived_fields(
     return out
 
 
-def _changed(client, *names):
-    state = inspect(client)
+def _changed(client: Client, *names: str) -> bool:
+    state: InstanceState[Client] = inspect(client)
     return any(state.attrs[name].history.has_changes() for name in names)
 
 
 @event.listens_for(Client, "before_insert")
-def _derive_on_insert(mapper, connection, client):
+def _derive_on_insert(mapper: Mapper[Client], connection: Connection, client: Client) -> None:
     # A Client written through the ORM without derived_fields (an older caller, a test
     # fixture) still gets its SMS number and is still found.
     for name, value in derived_fields(
@@ -133,7 +135,7 @@ def _derive_on_insert(mapper, connection, client):
 
 
 @event.listens_for(Client, "before_update")
-def _derive_on_update(mapper, connection, client):
+def _derive_on_update(mapper: Mapper[Client], connection: Connection, client: Client) -> None:
     # Only what the change touches: other columns (a consent, an SMS number set on
     # purpose by a test of duplicates) are left as they are.
     if _changed(client, "tel1", "tel2"):

@@ -6,18 +6,27 @@ number on the opt-out list (services.inbound); only the client asking again at t
 counter, confirmed with a note, takes it off.
 """
 
+from typing import TypedDict
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
+from ..access import Person
 from ..extensions import db
 from ..models import Client, OptOut, utcnow
 from ..models.consent import CONSENT_HOWS, ConsentChange
 from ..sms import phones
 from . import audit
 
+
+class Choice(TypedDict):
+    marketing: str
+    refuses_all: bool
+
+
 # The card's buttons: what the client says at the counter.
-CHOICES = {
+CHOICES: dict[str, Choice] = {
     "accept": {"marketing": "accepted", "refuses_all": False},
     # Refusing marketing is also what a client who refused every SMS says when they
     # want their repair notices back: both levels are set.
@@ -31,8 +40,15 @@ class ConsentInvalid(ValueError):
 
 
 def change_consent(
-    client_id, *, marketing=None, refuses_all=None, how, user_id=None, store_id=None, note=""
-):
+    client_id: int,
+    *,
+    marketing: str | None = None,
+    refuses_all: bool | None = None,
+    how: str,
+    user_id: int | None = None,
+    store_id: int | None = None,
+    note: str = "",
+) -> bool:
     """Set the client's marketing consent ("accepted"/"refused") and/or « refuse tout
     SMS », recording the proof when something changed. Does not commit."""
     if how not in CONSENT_HOWS:
@@ -55,7 +71,16 @@ def change_consent(
     return True
 
 
-def _proof(client, before, after, *, how, user_id, store_id, note):
+def _proof(
+    client: Client,
+    before: tuple[str, bool],
+    after: tuple[str, bool],
+    *,
+    how: str,
+    user_id: int | None,
+    store_id: int | None,
+    note: str | None,
+) -> None:
     db.session.add(
         ConsentChange(
             client_id=client.id,
@@ -71,7 +96,7 @@ def _proof(client, before, after, *, how, user_id, store_id, note):
     )
 
 
-def consent_history(client_id, limit=None):
+def consent_history(client_id: int, limit: int | None = None) -> list[ConsentChange]:
     """The proofs, newest first, with who and which store loaded in the same go."""
     query = (
         select(ConsentChange)
@@ -84,7 +109,7 @@ def consent_history(client_id, limit=None):
     return list(db.session.scalars(query))
 
 
-def client_numbers(client):
+def client_numbers(client: Client) -> set[str]:
     """Every E.164 number the client is known by on the card (tel1, tel2, SMS number)."""
     numbers = {client.sms_number} if client.sms_number else set()
     for raw in (client.tel1, client.tel2):
@@ -94,14 +119,21 @@ def client_numbers(client):
     return numbers
 
 
-def opted_out(client):
+def opted_out(client: Client) -> OptOut | None:
     """The opt-out entry of the client's SMS number (a STOP), or None."""
     if not client.sms_number:
         return None
     return db.session.scalar(select(OptOut).where(OptOut.phone == client.sms_number))
 
 
-def set_consent(user, client, choice, *, note="", confirm_stop=False):
+def set_consent(
+    user: Person,
+    client: Client,
+    choice: str,
+    *,
+    note: str | None = "",
+    confirm_stop: bool = False,
+) -> bool:
     """The card's consent buttons, said at the counter. Accepting SMS again after a STOP
     needs the client's explicit request, confirmed with a note: the opt-out is lifted and
     the proof recorded together. Raises ConsentInvalid (French). Commits."""

@@ -10,9 +10,10 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from ..access import Person
 from ..extensions import db
 from ..gateways import get_gateway
-from ..models import Message, utcnow
+from ..models import Campaign, Message, utcnow
 from ..sms import phones
 from . import audit, campaigns, credits, sending
 
@@ -29,7 +30,7 @@ class TestResult:
     campaign_id: int | None = None
 
 
-def _queue(campaign, user):
+def _queue(campaign: Campaign, user: Person) -> None:
     """campaigns.queue_now without the workers' queue: this request sends it itself."""
     credits.reserve(
         campaign.id, campaigns.cost(campaign.id), store_id=campaign.store_id, user_id=user.id
@@ -39,7 +40,7 @@ def _queue(campaign, user):
     db.session.commit()
 
 
-def _abandon(campaign_id, why, user):
+def _abandon(campaign_id: int, why: str, user: Person) -> None:
     """The gateway did not take the SMS: the message failed, the campaign is cancelled and
     its credit refunded (campaigns.cancel settles once nothing is in flight)."""
     db.session.rollback()
@@ -57,7 +58,7 @@ def _abandon(campaign_id, why, user):
         db.session.commit()
 
 
-def send(raw_phone, *, user):
+def send(raw_phone: str, *, user: Person) -> TestResult:
     number = phones.sms_number(raw_phone, "")
     gateway = get_gateway()
     if not number:
@@ -97,7 +98,7 @@ def send(raw_phone, *, user):
         with force_locale("fr"):  # the message's own record stays in French, as the others
             _abandon(campaign_id, str(why), user)
         return TestResult(False, gateway.name, why, campaign_id)
-    message = db.session.scalar(select(Message).where(Message.campaign_id == campaign_id))
+    message = db.session.scalars(select(Message).where(Message.campaign_id == campaign_id)).one()
     if message.state in ("submitted", "delivered", "submitting"):
         said = (
             _l("SMS accepté par la passerelle (référence %(ref)s).", ref=message.gateway_ref)

@@ -1,18 +1,22 @@
 """The GDPR access request: everything ShopSMS keeps about one client's SMS."""
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import select
 
+from ..access import Person
 from ..extensions import db
 from ..models import InboundMessage, OptOut, utcnow
 from . import clients
 from .consent import client_numbers, consent_history
 
 
-def _at(moment):
+def _at(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
 
 
-def export(user, client_id):
+def export(user: Person, client_id: int) -> dict[str, Any]:
     """The card's contact data, the consent and its proofs, the opt-outs of every number
     the client has had, every SMS sent and every SMS received. Plain JSON-able values."""
     client = clients.get(user, client_id)

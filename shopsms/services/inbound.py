@@ -2,6 +2,7 @@
 off marketing, with the proof; anything else is kept for staff to read."""
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import select
 
@@ -15,11 +16,13 @@ from .consent import change_consent
 _STOP = re.compile(r"^\W*stop\b", re.IGNORECASE)
 
 
-def is_stop(text):
+def is_stop(text: str | None) -> bool:
     return bool(_STOP.match(text or ""))
 
 
-def receive(gateway_name, sender, text, *, to=""):
+def receive(
+    gateway_name: str, sender: str | None, text: str | None, *, to: str | None = ""
+) -> InboundMessage:
     """Record an inbound SMS; returns the InboundMessage."""
     phone = phones.classify(sender or "").e164 or (sender or "").strip()
     client_ids = list(db.session.scalars(select(Client.id).where(Client.sms_number == phone)))
@@ -39,7 +42,9 @@ def receive(gateway_name, sender, text, *, to=""):
     return message
 
 
-def _opt_out(phone, gateway_name, message, client_ids):
+def _opt_out(
+    phone: str, gateway_name: str, message: InboundMessage, client_ids: Sequence[int]
+) -> None:
     if db.session.scalar(select(OptOut.id).where(OptOut.phone == phone)) is None:
         db.session.add(
             OptOut(phone=phone, source="sms", gateway=gateway_name, inbound_message_id=message.id)

@@ -10,7 +10,7 @@ from typing import Any
 from babel.dates import format_date, format_skeleton
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 
 from ..extensions import db
 from ..models import Campaign, MarketingPressure, Message, PressureBasis, utcnow
@@ -53,7 +53,7 @@ def over_pressure(
     return {client_id: (sent, first) for client_id, sent, first in db.session.execute(query)}
 
 
-def _over_pressure(cap, now=None):
+def _over_pressure(cap: tuple[int, int], now: datetime | None = None) -> Select:
     """Every client who had the cap's number of marketing SMS in its days, with how many
     and the first (over_pressure narrows it to some clients)."""
     most, days = cap

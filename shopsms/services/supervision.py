@@ -4,6 +4,7 @@ readings, the campaigns due that still hold messages to send."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import redis
 from rq import Queue
@@ -28,7 +29,7 @@ class Snapshot:
     held_runs: list = field(default_factory=list)  # (automatic run, store name)
 
 
-def snapshot(now=None):
+def snapshot(now: datetime | None = None) -> Snapshot:
     now = now or utcnow()
     alive = workers.alive(now)
     rows = db.session.scalars(
@@ -55,7 +56,7 @@ def snapshot(now=None):
     )
 
 
-def _queue():
+def _queue() -> dict[str, int] | None:
     try:
         queue = Queue(QUEUE_NAME, connection=get_redis())
         return {
@@ -68,14 +69,16 @@ def _queue():
         return None
 
 
-def _links():
+def _links() -> list[dict[str, Any]] | None:
     try:
         return link_status.current()
     except (redis.RedisError, OSError):
         return None
 
 
-def _due_with_pending(now, older_than_seconds=60):
+def _due_with_pending(
+    now: datetime, older_than_seconds: int = 60
+) -> list[tuple[Campaign, datetime]]:
     """Campaigns due for more than a minute that still hold messages to send: the sweep
     resumes a stuck one within 30 s, so one that stays here is worth a look."""
     due_since = func.coalesce(Campaign.not_before, Campaign.created_at)

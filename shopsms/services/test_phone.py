@@ -1,13 +1,18 @@
 """The « Téléphone de test »: what the simulation gateway's phones received."""
 
-from sqlalchemy import func, or_, select
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, func, or_, select
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Campaign, Client, InboundMessage, Message, OutboxMessage
 
 
-def _visible(query, user):
+def _visible(query: Select, user: Person | None) -> Select:
     """A store sees what went to its clients or from its own sendings (a test SMS to a
     colleague's phone has no client); head office sees the chain. `query` selects from
     OutboxMessage."""
@@ -21,7 +26,7 @@ def _visible(query, user):
     )
 
 
-def may_see(phone, user):
+def may_see(phone: str, user: Person) -> bool:
     """Whether this person may open this phone's thread (and answer from it)."""
     if access.every_store(user):
         return True
@@ -39,7 +44,7 @@ def may_see(phone, user):
     )
 
 
-def numbers(user=None, limit=100):
+def numbers(user: Person | None = None, limit: int = 100) -> list[tuple[OutboxMessage, int]]:
     """Phones that received something, the most recent first, each with its last text and
     how many SMS it holds (counted in the same grouping that finds the last one); for a
     store, its own clients' phones only."""
@@ -64,7 +69,9 @@ def numbers(user=None, limit=100):
     return [(message, count) for message, count in rows]
 
 
-def conversation(phone, limit=50):
+def conversation(
+    phone: str, limit: int = 50
+) -> list[tuple[str, datetime, Row[OutboxMessage, str, str] | InboundMessage]]:
     """What this phone received (with each message's delivery state) and sent back."""
     received = db.session.execute(
         select(OutboxMessage, Message.state, Message.error)
@@ -79,10 +86,12 @@ def conversation(phone, limit=50):
         .order_by(InboundMessage.id.desc())
         .limit(limit)
     ).all()
-    items = [("in", row.OutboxMessage.received_at, row) for row in received]
+    items: list[tuple[str, datetime, Row[OutboxMessage, str, str] | InboundMessage]] = [
+        ("in", row.OutboxMessage.received_at, row) for row in received
+    ]
     items += [("out", message.received_at, message) for message in sent]
     return sorted(items, key=lambda item: item[1])
 
 
-def waiting_for_reports(items):
+def waiting_for_reports(items: Sequence[tuple[str, datetime, Any]]) -> bool:
     return any(kind == "in" and row.state in ("submitting", "submitted") for kind, _, row in items)
