@@ -3,14 +3,17 @@ campaign's as the rows of its recipient list, which become messages when it star
 then queued now or scheduled, sent by the workers, possibly cancelled or moved before
 it starts."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy import text as sql
 
 from .. import access, formats
+from ..access import Person
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -44,12 +47,15 @@ class Recipient:
     repair_ticket_id: int | None = None
     # Placeholder values without a client (a campaign's test SMS, rendered as its first
     # recipient will read it but filed under no client).
-    context: dict | None = None
+    context: dict[str, Any] | None = None
 
 
-def _contexts(client_ids, ticket_ids):
-    """Placeholder contexts and reachability facts, in two queries whatever the size."""
-    clients = {}
+def _contexts(
+    client_ids: Sequence[int], ticket_ids: Sequence[int]
+) -> tuple[dict[int | None, Row], dict[int | None, RepairTicket]]:
+    """Placeholder contexts and reachability facts, in two queries whatever the size;
+    keyed by id, looked up with a recipient's (None when it has no client, no ticket)."""
+    clients: dict[int | None, Row] = {}
     for start in range(0, len(client_ids), 5000):
         chunk = client_ids[start : start + 5000]
         rows = db.session.execute(
@@ -65,14 +71,23 @@ def _contexts(client_ids, ticket_ids):
             .where(Client.id.in_(chunk))
         )
         clients.update({row.id: row for row in rows})
-    tickets = {}
+    tickets: dict[int | None, RepairTicket] = {}
     if ticket_ids:
-        rows = db.session.scalars(select(RepairTicket).where(RepairTicket.id.in_(ticket_ids)))
-        tickets = {ticket.id: ticket for ticket in rows}
+        found = db.session.scalars(select(RepairTicket).where(RepairTicket.id.in_(ticket_ids)))
+        tickets = {ticket.id: ticket for ticket in found}
     return clients, tickets
 
 
-def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None, gsm_names=False):
+def plan(
+    kind: str,
+    *,
+    body: str,
+    recipients: Sequence[Recipient],
+    store_id: int | None = None,
+    user_id: int | None = None,
+    add_stop: bool | None = None,
+    gsm_names: bool = False,
+) -> list[dict[str, Any]]:
     """The message rows a sending would freeze (dicts: client, ticket, phone, final text,
     parts, state, skip reason), computed and checked without writing anything: draft()
     writes them; an automatic send's next run shows them with their cost. Raises
@@ -90,8 +105,9 @@ def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None, 
     _check_allowed(user_id, recipients, clients, tickets)
     phones = {r.phone or getattr(clients.get(r.client_id), "sms_number", None) for r in recipients}
     opted_out = opted_out_numbers(phones) if kind == MARKETING else set()
-    seen, rows = set(), []
-    measured = {}
+    seen: set[tuple[str | None, int | None]] = set()
+    rows: list[dict[str, Any]] = []
+    measured: dict[str, tuple[str, int, int]] = {}
     overflow = Overflow(costing.max_parts(store_id))
     for recipient in recipients:
         client = clients.get(recipient.client_id)
@@ -138,24 +154,24 @@ def plan(kind, *, body, recipients, store_id=None, user_id=None, add_stop=None, 
 
 
 def draft(
-    kind,
+    kind: str,
     *,
-    body,
-    recipients,
-    store_id=None,
-    user_id=None,
-    add_stop=None,
-    sender_id=None,
-    name="",
-    gsm_names=False,
-    planned=None,
-):
+    body: str,
+    recipients: Sequence[Recipient],
+    store_id: int | None = None,
+    user_id: int | None = None,
+    add_stop: bool | None = None,
+    sender_id: str | None = None,
+    name: str = "",
+    gsm_names: bool = False,
+    planned: Sequence[Mapping[str, Any]] | None = None,
+) -> Campaign:
     """Freeze a sending: one message row per recipient, with its final text and parts.
     A text longer than the store allows is refused before anything is written (the
     composer's counter says the same words: costing.too_long_message). `planned`: the
     rows plan() gave for these same arguments, if the caller has them already."""
     add_stop = stop.applies(kind, add_stop)
-    rows = planned
+    rows: Sequence[Mapping[str, Any]] | None = planned
     if rows is None:
         rows = plan(
             kind,
@@ -166,7 +182,7 @@ def draft(
             add_stop=add_stop,
             gsm_names=gsm_names,
         )
-    rows = [dict(row) for row in rows]
+    written = [dict(row) for row in rows]
     campaign = Campaign(
         kind=kind,
         name=name,
@@ -178,15 +194,15 @@ def draft(
     )
     db.session.add(campaign)
     db.session.flush()
-    for row in rows:
+    for row in written:
         row["campaign_id"] = campaign.id
-    bulk_insert(Message, rows)
-    campaign.recipients_count = len(rows)
+    bulk_insert(Message, written)
+    campaign.recipients_count = len(written)
     db.session.commit()
     return campaign
 
 
-def too_long(overflow, *, add_stop, short_code):
+def too_long(overflow: Overflow, *, add_stop: bool, short_code: str) -> str:
     """The refusal of texts over the store's limit, as the composer words it."""
     return costing.too_long_message(
         over_limit=overflow.over_limit,
@@ -198,7 +214,12 @@ def too_long(overflow, *, add_stop, short_code):
     )
 
 
-def _check_allowed(user_id, recipients, clients, tickets):
+def _check_allowed(
+    user_id: int | None,
+    recipients: Sequence[Recipient],
+    clients: Mapping[int | None, Row],
+    tickets: Mapping[int | None, RepairTicket],
+) -> None:
     """Staff and managers text their store's clients only (or the clients of their
     store's repair tickets), whatever ids a screen posts; head office, anyone."""
     user = db.session.get(User, user_id) if user_id else None
@@ -223,7 +244,7 @@ def _check_allowed(user_id, recipients, clients, tickets):
         )
 
 
-def cost(campaign_id):
+def cost(campaign_id: int) -> int:
     """Credits the campaign's pending messages need (a marketing campaign's are still
     rows of its recipient list until it starts)."""
     total = 0
@@ -239,7 +260,7 @@ def cost(campaign_id):
     return total
 
 
-def _editable(campaign_id, *statuses):
+def _editable(campaign_id: int, *statuses: str) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
         raise CampaignError(_l("Cet envoi n'existe pas."))
@@ -254,8 +275,13 @@ def _editable(campaign_id, *statuses):
 
 
 def queue_now(
-    campaign_id, *, user_id=None, now=None, accept_next_window=False, from_status="draft"
-):
+    campaign_id: int,
+    *,
+    user_id: int | None = None,
+    now: datetime | None = None,
+    accept_next_window: bool = False,
+    from_status: str = "draft",
+) -> Campaign:
     """Send as soon as a worker takes it. Marketing outside sending hours raises
     OutsideSendingHours (the screen offers the next allowed time) unless accepted.
     `from_status`: "preparing" when the job that prepared it queues it."""
@@ -286,13 +312,23 @@ def queue_now(
     return campaign
 
 
-def _audit(action, campaign, user=None, user_id=None):
+def _audit(
+    action: str, campaign: Campaign, user: Person | None = None, user_id: int | None = None
+) -> None:
     if user is None and user_id:
         user = db.session.get(User, user_id)
     audit.record(action, user=user, store_id=campaign.store_id, obj=campaign)
 
 
-def schedule(campaign_id, when_utc, *, user_id=None, now=None, user=None, from_status="draft"):
+def schedule(
+    campaign_id: int,
+    when_utc: datetime,
+    *,
+    user_id: int | None = None,
+    now: datetime | None = None,
+    user: Person | None = None,
+    from_status: str = "draft",
+) -> Campaign:
     """« Envoi différé »: at `when_utc` (naive UTC), in the future and, for marketing,
     within sending hours."""
     campaign = _editable(campaign_id, from_status)
@@ -313,7 +349,13 @@ def schedule(campaign_id, when_utc, *, user_id=None, now=None, user=None, from_s
     return campaign
 
 
-def reschedule(campaign_id, when_utc, *, now=None, user=None):
+def reschedule(
+    campaign_id: int,
+    when_utc: datetime,
+    *,
+    now: datetime | None = None,
+    user: Person | None = None,
+) -> Campaign:
     """A scheduled campaign moves to another time; its reservation stays as it is (the
     recipients and text are frozen, so the cost cannot change)."""
     campaign = _editable(campaign_id, "scheduled")
@@ -328,7 +370,9 @@ def reschedule(campaign_id, when_utc, *, now=None, user=None):
     return campaign
 
 
-def unschedule(campaign_id, *, user_id=None, user=None):
+def unschedule(
+    campaign_id: int, *, user_id: int | None = None, user: Person | None = None
+) -> Campaign:
     """« Annuler la programmation »: a scheduled campaign goes back to draft and its
     reserved credits come back at once; it can be sent or scheduled again."""
     campaign = _editable(campaign_id, "scheduled")
@@ -348,7 +392,7 @@ def unschedule(campaign_id, *, user_id=None, user=None):
     return campaign
 
 
-def cancel(campaign_id, *, user_id=None, user=None):
+def cancel(campaign_id: int, *, user_id: int | None = None, user: Person | None = None) -> Campaign:
     """Stop what has not gone out yet; the credits not spent come back."""
     campaign = _editable(campaign_id, "draft", "scheduled", "queued", "sending")
     # Conditional, like every change of status: a second click finds it cancelled.
@@ -370,7 +414,7 @@ def cancel(campaign_id, *, user_id=None, user=None):
     return campaign
 
 
-def progress(campaign_id):
+def progress(campaign_id: int) -> dict[str, int]:
     """Counts per message state (its recipient list's, before it starts), for progress
     bars and reports: read from the counts the database keeps (CampaignCount)."""
     rows = db.session.execute(
@@ -395,7 +439,7 @@ def progress(campaign_id):
     return counts
 
 
-def compact_counts():
+def compact_counts() -> int:
     """Fold the rows that PostgreSQL's triggers append (one per statement and state) into
     one per campaign and state, so that reading a campaign's counts stays a few rows. One
     statement: rows appended meanwhile are not seen, so not lost. Returns rows removed."""
@@ -421,7 +465,7 @@ def compact_counts():
         )
     ).scalar()
     db.session.commit()
-    return removed
+    return removed or 0  # a count: never None
 
 
 # A gateway keeps trying a message for up to 48 hours; past that, a report that never came
@@ -439,7 +483,9 @@ class FollowUp:
     all_delivered: bool  # « tous reçus »
 
 
-def follow_up(campaign, counts, *, now=None):
+def follow_up(
+    campaign: Campaign, counts: Mapping[str, int], *, now: datetime | None = None
+) -> FollowUp:
     """From progress(): a sending is followed until every delivery report is in, not
     only until the last SMS left (« Envoyé » with half the reports still to come)."""
     to_send = counts["pending"] + counts["submitting"]
@@ -462,7 +508,7 @@ def follow_up(campaign, counts, *, now=None):
     )
 
 
-def _enqueue(campaign):
+def _enqueue(campaign: Campaign) -> None:
     """Hand the campaign to the queue. With Redis down it stays queued in the database
     and the sweep sends it when Redis is back: `campaign.queue_down` tells the screen."""
     campaign.queue_down = background.send_campaign(campaign.id, campaign.not_before) is None

@@ -419,9 +419,9 @@ def summary(campaign_id: int) -> Summary:
     pending = sum(split.values())
     removed = counts.pop("removed", 0)
     control = counts.pop(results.CONTROL, 0)
-    split = {v: split[v] for v in variants.VARIANTS} if split["A"] or split["B"] else None
+    ab = {v: split[v] for v in variants.VARIANTS} if split["A"] or split["B"] else None
     return Summary(
-        recipients=pending, skipped=counts, removed=removed, control=control, variants=split
+        recipients=pending, skipped=counts, removed=removed, control=control, variants=ab
     )
 
 
@@ -763,12 +763,12 @@ def set_split(
     """« Tester deux textes (A/B) »: `raw` the share of « Variante B » (%), or None to go
     back to one text (« Variante B » is forgotten). The split is drawn again among the
     rows to be texted; the texts typed so far are kept with it."""
-    if raw is None:
-        split = 0
-    else:
-        split, error = variants.clean_split(raw)
-        if error:
+    split = 0
+    if raw is not None:
+        value, error = variants.clean_split(raw)
+        if value is None:  # then `error` says why
             raise CampaignError(error)
+        split = value
     campaign = _editing(user, campaign_id)
     if body is not None:
         campaign.body = body.replace("\x00", "")[:TYPED_TEXT_MAX]

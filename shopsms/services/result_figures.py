@@ -24,13 +24,15 @@ sends, rows are still moved to its messages or skipped), with the sales since it
 campaigns sent before (or whose window setting changed) are measured again by build().
 """
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any, cast
 
-from sqlalchemy import event, inspect, text
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Row, event, inspect, text
+from sqlalchemy.orm import InstanceState, Session, UOWTransaction
 
 from ..extensions import db
-from ..models import Purchase, ResultWindow, utcnow
+from ..models import Campaign, Purchase, ResultWindow, utcnow
 
 CONTROL = "control"
 # A campaign's member: every row the campaign meant to text, and its « groupe témoin »
@@ -57,21 +59,23 @@ DAY_KEY = "campaign_id, grp, variant, first_day"
 IN_PAIRS = "JOIN result_pairs p ON p.campaign_id = b.campaign_id AND p.client_id = b.client_id"
 
 
-def _run(sql, params=None):
-    return db.session.execute(text(sql), params or {})
+def _run(sql: str, params: Mapping[str, Any] | None = None) -> CursorResult:
+    # Session.execute is typed as returning a Result; a textual statement's is a
+    # CursorResult (rowcount).
+    return cast(CursorResult, db.session.execute(text(sql), params or {}))
 
 
-def window(campaign_id):
+def window(campaign_id: int) -> ResultWindow | None:
     return db.session.get(ResultWindow, campaign_id)
 
 
-def ready(campaign, start, days):
+def ready(campaign: Campaign, start: date, days: int) -> bool:
     """Whether the campaign's kept figures are those of this window."""
     kept = window(campaign.id)
     return kept is not None and kept.start_day == start and kept.days == days
 
 
-def build(campaign, start, days):
+def build(campaign: Campaign, start: date, days: int) -> None:
     """Measure a campaign's figures from the sales of its window and keep them from now
     on: at the end of its sending (the sales since it started), or for a campaign sent
     before, or whose window changed (a job above results.MEASURE_IN_JOB_ABOVE)."""
@@ -116,18 +120,18 @@ def build(campaign, start, days):
     )
 
 
-def forget(campaign_id):
+def forget(campaign_id: int) -> None:
     """No more kept figures for this campaign (measured from the sales again)."""
     params = {"id": campaign_id}
     for table in ("result_days", "result_buyers", "result_windows"):
         _run(f"DELETE FROM {table} WHERE campaign_id = :id", params)
 
 
-def any_kept():
+def any_kept() -> bool:
     return _run("SELECT 1 FROM result_windows LIMIT 1").first() is not None
 
 
-def touch_select(touched_sql, params=None):
+def touch_select(touched_sql: str, params: Mapping[str, Any] | None = None) -> int:
     """Mark the (campaign, client) pairs whose window holds one of the purchases that
     `touched_sql` selects as (client_id, date): before a write, the rows as they were;
     after it, as they are. Returns how many pairs were marked."""
@@ -147,7 +151,7 @@ def touch_select(touched_sql, params=None):
     return result.rowcount
 
 
-def touch(purchases):
+def touch(purchases: Sequence[tuple[int | None, date | None]]) -> int:
     """touch_select for purchases given as (client_id, date) pairs (the SQLite import,
     the API): only those that fall in a kept window reach the database."""
     if not purchases:
@@ -156,23 +160,24 @@ def touch(purchases):
     if not windows:
         return 0
 
-    def day(value):
+    def day(value: date | str) -> date:
         return date.fromisoformat(value) if isinstance(value, str) else value
 
-    windows = [(day(start), day(end)) for start, end in windows]
+    bounds = [(day(start), day(end)) for start, end in windows]
     wanted = sorted(
         {
             (client_id, when)
             for client_id, when in purchases
             if client_id is not None
             and when is not None
-            and any(start <= when < end for start, end in windows)
+            and any(start <= when < end for start, end in bounds)
         }
     )
     marked = 0
     for first in range(0, len(wanted), 500):
         chunk = wanted[first : first + 500]
-        params, rows = {}, []
+        params: dict[str, Any] = {}
+        rows: list[str] = []
         for number, (client_id, when) in enumerate(chunk):
             params[f"c{number}"], params[f"d{number}"] = client_id, when
             rows.append(f"SELECT :c{number} AS client_id, :d{number} AS date")
@@ -181,7 +186,7 @@ def touch(purchases):
     return marked
 
 
-def touch_clients(client_ids):
+def touch_clients(client_ids: Iterable[int | None]) -> None:
     """Every kept campaign these clients belong to (a client's store changed, their
     purchases were deleted…): measured again by refold()."""
     ids = sorted({client_id for client_id in client_ids if client_id is not None})
@@ -201,7 +206,7 @@ def touch_clients(client_ids):
         )
 
 
-def refold():
+def refold() -> None:
     """Measure the marked buyers again and move the sums: their old figures out of
     result_days, the new ones in. Set-based: a few statements whatever the number of
     pairs; each buyer read along their purchases (ix_purchases_client_date)."""
@@ -227,7 +232,7 @@ def refold():
         )
 
 
-def _move():
+def _move() -> None:
     """refold's statements: the marked buyers' old figures out, their new ones in."""
     _run(
         f"""
@@ -292,7 +297,7 @@ def _move():
     _run("DELETE FROM result_pairs")
 
 
-def rows(campaign_id):
+def rows(campaign_id: int) -> Sequence[Row]:
     """The kept figures as results.measure's aggregate gives them: (group, variant,
     first day, buyers, revenue, Σ revenue², tickets, own store, other store, own store
     revenue), a row per group, variant and first day."""
@@ -307,18 +312,18 @@ def rows(campaign_id):
 
 
 @event.listens_for(Session, "after_flush")
-def _purchases_flushed(session, _context):
+def _purchases_flushed(session: Session, _context: UOWTransaction) -> None:
     """Sales written through the ORM (one sale added, corrected or deleted by code that
     is not an import): their buyers measured again before the flush's transaction goes
     on. The set-based paths (imports, the API, the demo) call touch / refold themselves."""
-    touched = []
+    touched: list[tuple[int | None, date | None]] = []
     for item in session.new:
         if isinstance(item, Purchase):
             touched.append((item.client_id, item.date))
     for item in (*session.dirty, *session.deleted):
         if isinstance(item, Purchase):
-            state = inspect(item)
-            was = {}
+            state: InstanceState[Purchase] = inspect(item)
+            was: dict[str, Any] = {}
             for name in ("client_id", "date"):
                 history = state.attrs[name].history
                 was[name] = (history.deleted or history.unchanged or [getattr(item, name)])[0]

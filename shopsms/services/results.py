@@ -16,13 +16,28 @@ import io
 import json
 import math
 import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from statistics import NormalDist
+from typing import Any, Self, TypedDict, TypeGuard
 
-from sqlalchemy import Float, and_, case, func, literal, or_, select, text, type_coerce, update
+from sqlalchemy import (
+    Float,
+    Row,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    type_coerce,
+    update,
+)
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -35,7 +50,7 @@ from ..models import (
     utcnow,
 )
 from ..sms import hours
-from . import background, result_figures, settings
+from . import background, result_figures, settings, settings_rules
 from .campaigns import progress
 from .report_export import _safe
 from .reports import SENT_STATES, variant_figures
@@ -53,17 +68,17 @@ MIN_LIST = 200
 # --- the draw ------------------------------------------------------------------------------
 
 
-def clean_share(raw):
+def clean_share(raw: object) -> tuple[Any, settings_rules.Text]:
     """A share typed on the campaign: the value, or a French message saying what to fix."""
     return settings.clean("control_share", raw)
 
 
-def hold_out(campaign, share=None):
+def hold_out(campaign: Campaign, share: int | None = None) -> int:
     """Draw the « groupe témoin » among the draft's pending rows: `share` % of them (the
     chain's setting when None), chosen by a generator seeded with the campaign, so the
     same list always gives the same group. An earlier draw is put back first."""
     default = share is None
-    if default:
+    if share is None:
         share = int(settings.get("control_share", campaign.store_id))
     mine = DraftRecipient.campaign_id == campaign.id
     db.session.execute(
@@ -95,13 +110,13 @@ def hold_out(campaign, share=None):
     return len(held)
 
 
-def draw(campaign_id, ids, share):
+def draw(campaign_id: int, ids: Sequence[int], share: int) -> list[int]:
     """The ids (in a fixed order) held out: round(share % of them), reproducible."""
     size = round(len(ids) * share / 100)
     return sorted(random.Random(f"groupe-temoin:{campaign_id}").sample(ids, size))
 
 
-def split_of(recipients, share):
+def split_of(recipients: int, share: int) -> tuple[int, int]:
     """(texted, held out) for a number of eligible recipients: the live summary's
     « N destinataires · M en groupe témoin » before the list is frozen."""
     held = round(recipients * share / 100) if recipients >= MIN_LIST else 0
@@ -118,7 +133,7 @@ class Interval:
     high: float
 
 
-def proportion_difference(buyers1, n1, buyers0, n0):
+def proportion_difference(buyers1: int, n1: int, buyers0: int, n0: int) -> Interval:
     """p1 − p0 with its 95 % Wald interval (statsmodels' confint_proportions_2indep,
     method="wald")."""
     p1, p0 = buyers1 / n1, buyers0 / n0
@@ -127,7 +142,9 @@ def proportion_difference(buyers1, n1, buyers0, n0):
     return Interval(diff, diff - Z95 * se, diff + Z95 * se)
 
 
-def mean_difference(sum1, squares1, n1, sum0, squares0, n0):
+def mean_difference(
+    sum1: float, squares1: float, n1: int, sum0: float, squares0: float, n0: int
+) -> Interval:
     """Difference of two means (revenue per client) with its 95 % interval, unequal
     variances (Welch, normal approximation: the groups are hundreds of clients)."""
     mean1, mean0 = sum1 / n1, sum0 / n0
@@ -146,7 +163,7 @@ VERDICTS = {
 }
 
 
-def verdict(texted, control, conversion):
+def verdict(texted: "Group", control: "Group", conversion: Interval) -> str:
     """The plain-French reading of the conversion uplift's interval."""
     if (
         texted.clients < MIN_GROUP_CLIENTS
@@ -175,27 +192,27 @@ class Group:
     buyers_own_store: int = 0
     buyers_other_store: int = 0
     revenue_own_store: float = 0.0
-    cumulative: list = field(default_factory=list)  # buyers by the end of day 0, 1, …
+    cumulative: list[int] = field(default_factory=list)  # buyers by the end of day 0, 1, …
     # SMS handed to the operator and delivered (None for the control group, never texted)
     sent: int | None = None
     delivered: int | None = None
     # A variant's conversion against the control group's (A/B texts), with its interval.
-    conversion_uplift: dict | None = None
+    conversion_uplift: dict[str, float] | None = None
 
     @property
-    def conversion(self):
+    def conversion(self) -> float | None:
         return self.buyers / self.clients if self.clients else None
 
     @property
-    def basket(self):
+    def basket(self) -> float | None:
         return self.revenue / self.tickets if self.tickets else None
 
     @property
-    def per_client(self):
+    def per_client(self) -> float | None:
         return self.revenue / self.clients if self.clients else None
 
     @property
-    def revenue_other_store(self):
+    def revenue_other_store(self) -> float:
         return self.revenue - self.revenue_own_store
 
 
@@ -207,7 +224,7 @@ class Results:
     elapsed: int  # days of the window already over (≤ days)
     texted: Group
     control: Group
-    variants: list  # [Group A, Group B] for an A/B campaign, else []
+    variants: list[Group]  # [Group A, Group B] for an A/B campaign, else []
     credits: int
     verdict: str = "small"
     conversion: Interval | None = None
@@ -217,18 +234,18 @@ class Results:
     cost_per_incremental_buyer: float | None = None
 
     @property
-    def provisional(self):
+    def provisional(self) -> bool:
         return self.elapsed < self.days
 
     @property
-    def verdict_text(self):
+    def verdict_text(self) -> str:
         return VERDICTS[self.verdict]
 
-    def to_json(self):
+    def to_json(self) -> str:
         return json.dumps(asdict(self), default=str)
 
     @classmethod
-    def from_json(cls, text):
+    def from_json(cls, text: str) -> Self:
         data = json.loads(text)
         data["start"] = date.fromisoformat(data["start"])
         for key in ("texted", "control"):
@@ -253,7 +270,7 @@ LATE_SALES = timedelta(days=7)
 MEASURE_IN_JOB_ABOVE = 50_000
 
 
-def snapshot(campaign, *, now=None):
+def snapshot(campaign: Campaign, *, now: datetime | None = None) -> tuple[Results | None, bool]:
     """(the results last kept or None, whether they are still good to show as final)."""
     if not campaign.results or campaign.results_at is None:
         return None, False
@@ -264,11 +281,11 @@ def snapshot(campaign, *, now=None):
     return kept, kept.days == int(settings.get("attribution_days")) and (final or fresh)
 
 
-def in_job(campaign):
+def in_job(campaign: Campaign) -> bool:
     return campaign.recipients_count > MEASURE_IN_JOB_ABOVE
 
 
-def refresh(campaign_id):
+def refresh(campaign_id: int) -> str | None:
     """The job: measure the campaign and keep the figures."""
     campaign = db.session.get(Campaign, campaign_id)
     if not measurable(campaign):
@@ -276,20 +293,26 @@ def refresh(campaign_id):
     return current(campaign, force=True).verdict
 
 
-def figures_kept(campaign):
+def figures_kept(campaign: Campaign) -> bool:
     """Whether the campaign's figures are kept as sales come in (result_figures): once
     its sending is over, its recipients final."""
     return campaign.status == "sent"
 
 
-def start_keeping(campaign):
+def start_keeping(campaign: Campaign | None) -> None:
     """At the end of a measurable campaign's sending: its figures kept from now on."""
     if measurable(campaign):
         days = int(settings.get("attribution_days"))
         result_figures.build(campaign, start_day(campaign), days)
 
 
-def current(campaign, *, now=None, today=None, force=False):
+def current(
+    campaign: Campaign,
+    *,
+    now: datetime | None = None,
+    today: date | None = None,
+    force: bool = False,
+) -> Results:
     """The campaign's results. A sent campaign's are read from the figures kept as
     sales come in (measured once first if they are not kept yet, or for another
     window). While it sends: the snapshot when it is recent, else measured now."""
@@ -303,7 +326,7 @@ def current(campaign, *, now=None, today=None, force=False):
         result = read(campaign, today=today, days=days)
     else:
         snap, good = snapshot(campaign, now=now)
-        if good and not force:
+        if good and not force and snap is not None:  # good: there is a snapshot
             return snap
         result = measure(campaign, today=today, days=days)
     # Kept too as the last figures shown, for the page while a job measures them again.
@@ -312,7 +335,7 @@ def current(campaign, *, now=None, today=None, force=False):
     return result
 
 
-def for_page(campaign):
+def for_page(campaign: Campaign) -> tuple[Results | None, bool]:
     """(results or None, whether a job is measuring them) for the « Résultats » page:
     the kept figures of a sent campaign; a large campaign not kept yet (sent before they
     were kept, or for another window) is measured by a job, the page showing its last
@@ -331,13 +354,13 @@ def for_page(campaign):
     return last, False
 
 
-def start_day(campaign):
+def start_day(campaign: Campaign) -> date:
     """The day the sending began, in Paris: the first day of the window."""
     began = campaign.started_at or campaign.finished_at or campaign.created_at
     return hours._paris(began).date()
 
 
-def measurable(campaign):
+def measurable(campaign: Campaign | None) -> TypeGuard[Campaign]:
     return (
         campaign is not None
         and campaign.kind == "marketing"
@@ -346,7 +369,12 @@ def measurable(campaign):
     )
 
 
-def member_counts(campaign_id):
+class MemberCounts(TypedDict):
+    texted: dict[str, int]  # variant ("" with one text) -> clients
+    control: int
+
+
+def member_counts(campaign_id: int) -> MemberCounts:
     """{"texted": {variant: clients}, "control": clients}, without reading the campaign's
     messages: the texted (every row not skipped; a marketing campaign's rows come from its
     recipient list, one client each) from the counts the database keeps per variant, the
@@ -367,7 +395,7 @@ def member_counts(campaign_id):
     }
 
 
-def measure(campaign, *, today=None, days=None):
+def measure(campaign: Campaign, *, today: date | None = None, days: int | None = None) -> Results:
     """The campaign's results, read from the sales: the purchases of the window (along
     ix_purchases_date_client) whose client the campaign meant to text or held out, per
     client, then per group and first day of buying; one query whose cost follows the
@@ -380,7 +408,7 @@ def measure(campaign, *, today=None, days=None):
     chain_wide = campaign.store_id is None
     own_store = Client.store_id if chain_wide else literal(campaign.store_id)
     in_own = Purchase.store_id == own_store
-    per_client = (
+    by_client = (
         select(
             grp.label("grp"),
             Message.variant.label("variant"),
@@ -404,8 +432,8 @@ def measure(campaign, *, today=None, days=None):
         .group_by(Purchase.client_id, grp, Message.variant)
     )
     if chain_wide:  # the store a client buys in is compared with their own
-        per_client = per_client.join(Client, Client.id == Purchase.client_id)
-    per_client = per_client.subquery()
+        by_client = by_client.join(Client, Client.id == Purchase.client_id)
+    per_client = by_client.subquery()
     revenue = per_client.c.revenue
     if db.session.get_bind().dialect.name == "postgresql":
         # A window's sales at a chain's size (200,000 rows at 1,000,000 clients): JIT
@@ -432,7 +460,7 @@ def measure(campaign, *, today=None, days=None):
     return _assemble(campaign, rows, start=start, days=days, today=today)
 
 
-def read(campaign, *, today=None, days=None):
+def read(campaign: Campaign, *, today: date | None = None, days: int | None = None) -> Results:
     """The campaign's results from the figures kept as sales come in (result_figures):
     a row per group, variant and first day of buying, whatever the chain's sales."""
     days = days or int(settings.get("attribution_days"))
@@ -440,7 +468,9 @@ def read(campaign, *, today=None, days=None):
     return _assemble(campaign, rows, start=start_day(campaign), days=days, today=today)
 
 
-def _assemble(campaign, rows, *, start, days, today):
+def _assemble(
+    campaign: Campaign, rows: Sequence[Row], *, start: date, days: int, today: date | None
+) -> Results:
     """Results from the aggregate's rows (group, variant, first day of buying, buyers,
     revenue, Σ revenue², tickets, buyers in the sending store, in another, revenue in
     the sending store), in group, variant and day order, and the members' counts."""
@@ -449,12 +479,12 @@ def _assemble(campaign, rows, *, start, days, today):
     counts = member_counts(campaign.id)
     groups = {"texted": Group("texted"), "control": Group("control")}
     groups["control"].clients = counts["control"]
-    variants = {}
+    variants: dict[str, Group] = {}
     for variant, clients in counts["texted"].items():
         groups["texted"].clients += clients
         if variant:
             variants.setdefault(variant, Group(variant)).clients += clients
-    by_day = {}
+    by_day: dict[str, list[int]] = {}
     for grp_, variant, first_day, buyers, rev, squares, tickets, own, other, own_rev in rows:
         keys = [grp_] + ([variant] if grp_ == "texted" and variant else [])
         if isinstance(first_day, str):  # SQLite's MIN() of a date
@@ -471,7 +501,7 @@ def _assemble(campaign, rows, *, start, days, today):
             by_day.setdefault(key, [0] * days)[(first_day - start).days] += int(buyers)
     _sms_figures(campaign.id, groups["texted"], variants)
     for key, group in [*groups.items(), *variants.items()]:
-        running, cumulative = 0, []
+        running, cumulative = 0, list[int]()
         for number in by_day.get(key, [0] * days)[: max(elapsed, 1)]:
             running += number
             cumulative.append(running)
@@ -490,7 +520,7 @@ def _assemble(campaign, rows, *, start, days, today):
     return result
 
 
-def _sms_figures(campaign_id, texted, variants):
+def _sms_figures(campaign_id: int, texted: Group, variants: dict[str, Group]) -> None:
     """The SMS sent and delivered, of the texted and of each variant, from the counts the
     database keeps (no message read)."""
     counts = progress(campaign_id)
@@ -501,7 +531,7 @@ def _sms_figures(campaign_id, texted, variants):
         group.sent, group.delivered = figures.sent, figures.delivered
 
 
-def _uplift(result):
+def _uplift(result: Results) -> None:
     texted, control = result.texted, result.control
     if texted.clients < 2 or control.clients < 2:
         return
@@ -536,7 +566,7 @@ def _uplift(result):
     result.verdict = verdict(texted, control, result.conversion)
 
 
-def spent(campaign_id):
+def spent(campaign_id: int) -> int:
     """Credits the campaign's SMS cost: the parts handed to the operator (the report's
     credits, reports.SENT_STATES), from the counts the database keeps."""
     return int(
@@ -560,11 +590,17 @@ class Line:
     campaign_id: int
     name: str
     store: str
-    started_at: object  # naive UTC
+    started_at: datetime | None  # naive UTC
     result: Results | None
 
 
-def listing(user, *, store_id=None, sort="date", now=None):
+def listing(
+    user: Person,
+    *,
+    store_id: int | None = None,
+    sort: str = "date",
+    now: datetime | None = None,
+) -> list[Line]:
     """Every marketing campaign with a control group sent in the last 12 months that this
     person sees, with its results as last measured (the results page measures them; a
     campaign nobody opened yet is measured here, once). Sorted by `sort`, newest first or
@@ -584,9 +620,10 @@ def listing(user, *, store_id=None, sort="date", now=None):
     query = access.scoped(query, Campaign.store_id, user)
     if store_id is not None:
         query = query.where(Campaign.store_id == store_id)
-    lines = []
+    lines: list[Line] = []
     days = int(settings.get("attribution_days"))
     for campaign, store_name in db.session.execute(query):
+        result: Results | None
         if figures_kept(campaign) and result_figures.ready(campaign, start_day(campaign), days):
             result = read(campaign, days=days)
         else:
@@ -597,15 +634,15 @@ def listing(user, *, store_id=None, sort="date", now=None):
             Line(campaign.id, campaign.name, store_name or "", campaign.started_at, result)
         )
 
-    def uplift(line):
+    def uplift(line: Line) -> float:
         conversion = line.result and line.result.conversion
         return conversion.estimate if conversion else -9
 
-    def revenue(line):
+    def revenue(line: Line) -> float:
         incremental = line.result and line.result.incremental_revenue
         return incremental.estimate if incremental else -1e18
 
-    keys = {
+    keys: dict[str, Callable[[Line], Any]] = {
         "date": lambda line: line.started_at,
         "uplift": uplift,
         "revenue": revenue,
@@ -647,10 +684,10 @@ LIST_HEADER = (
 VARIANT_COLUMNS = 8
 
 
-def list_rows(lines):
+def list_rows(lines: Iterable[Line]) -> Iterator[tuple[Any, ...]]:
     """The list as plain rows (exports): figures as numbers, the verdict in words."""
 
-    def r(value, digits=2):
+    def r(value: float | None, digits: int = 2) -> float | None:
         return None if value is None else round(value, digits)
 
     for line in lines:
@@ -660,7 +697,7 @@ def list_rows(lines):
                 line.campaign_id,
                 line.name,
                 line.store or "Siège",
-                hours._paris(line.started_at).replace(tzinfo=None),
+                hours._paris(line.started_at).replace(tzinfo=None) if line.started_at else None,
                 *([None] * (14 + VARIANT_COLUMNS)),
             )
             continue
@@ -688,8 +725,8 @@ def list_rows(lines):
         )
 
 
-def _variant_cells(res, r):
-    cells = []
+def _variant_cells(res: Results, r: Callable[[float | None], float | None]) -> list[Any]:
+    cells: list[Any] = []
     by_name = {group.name: group for group in res.variants}
     for name in ("A", "B"):
         group = by_name.get(name)
@@ -706,7 +743,7 @@ def _variant_cells(res, r):
     return cells
 
 
-def list_csv(lines):
+def list_csv(lines: Iterable[Line]) -> Iterator[bytes]:
     """`;`-separated UTF-8 with a BOM (French Excel), a line at a time."""
     yield "\ufeff".encode()
     buffer = io.StringIO()
@@ -730,7 +767,7 @@ def list_csv(lines):
         buffer.truncate()
 
 
-def list_xlsx(lines):
+def list_xlsx(lines: Iterable[Line]) -> bytes:
     """The list as an .xlsx file (openpyxl's write-only mode), as bytes."""
     from openpyxl import Workbook
 

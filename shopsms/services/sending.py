@@ -15,11 +15,15 @@ out of "submitting" within seconds) before the rest go back to pending.
 
 import time
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
 from sqlalchemy import (
+    CursorResult,
+    Row,
     case,
     func,
     insert,
@@ -31,6 +35,7 @@ from sqlalchemy import (
 from .. import formats
 from ..extensions import db
 from ..gateways import GatewayUnavailable, OutgoingSms, get_gateway
+from ..gateways.base import Gateway, Submitted
 from ..models import Campaign, Client, DraftRecipient, Message, MessagePart, utcnow
 from ..models.base import any_of
 from ..sms import hours
@@ -44,7 +49,7 @@ from .sending_hours import sending_window, to_utc
 from .workers import claimed_by_a_living_worker, dead_after
 
 
-def stale_after():
+def stale_after() -> timedelta:
     """A claim older than this belongs to a worker that died (CLAIM_STALE_SECONDS)."""
     return timedelta(seconds=current_app.config["CLAIM_STALE_SECONDS"])
 
@@ -73,11 +78,18 @@ _BATCH_SETTINGS = (
 )
 
 
-def _per_gateway(value, gateway_name):
+def _per_gateway(value: int | dict[str, int], gateway_name: str) -> int:
     return value.get(gateway_name, 0) if isinstance(value, dict) else value
 
 
-def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
+def send_next_batch(
+    campaign_id: int,
+    *,
+    gateway: Gateway | None = None,
+    worker: str = "",
+    now: datetime | None = None,
+    share: int = 1,
+) -> BatchResult:
     """Claim and send one batch of the campaign; say whether it is done or held. `share`:
     how many workers send it side by side (each keeps to its part of the link's rate)."""
     now = now or utcnow()
@@ -192,7 +204,7 @@ def send_next_batch(campaign_id, *, gateway=None, worker="", now=None, share=1):
 LIST_CHUNK = 5000
 
 
-def _move_list(campaign_id):
+def _move_list(campaign_id: int) -> None:
     """The campaign's recipient list becomes its messages, chunk after chunk, before this
     worker claims a batch: workers starting it side by side each move the chunks no one
     else is moving (SKIP LOCKED), so the second does not wait for the first to move the
@@ -211,7 +223,7 @@ LINK_NOTE_END = "l'envoi reprendra de lui-même dès que la connexion sera réta
 LINK_NOTE = N_("%(reason)s : l'envoi reprendra de lui-même dès que la connexion sera rétablie.")
 
 
-def _open(gateway):
+def _open(gateway: Gateway) -> None:
     """Make the gateway's link ready; its reading goes to the supervision page."""
     opener = getattr(gateway, "open", None)
     if opener is None:
@@ -225,7 +237,9 @@ def _open(gateway):
     link_status.record(link, True, "liée")
 
 
-def _hold_for_link(campaign, gateway, error, now):
+def _hold_for_link(
+    campaign: Campaign, gateway: Gateway, error: GatewayUnavailable, now: datetime
+) -> BatchResult:
     """Nothing left and nothing is lost: the campaign says why it waits (its staff see
     « Connexion SMPP refusée : mot de passe ») and tries again in a while."""
     db.session.rollback()
@@ -237,7 +251,7 @@ def _hold_for_link(campaign, gateway, error, now):
     return BatchResult(held_until=now + timedelta(seconds=LINK_RETRY_SECONDS), reason=error.reason)
 
 
-def _release(token, handed):
+def _release(token: str, handed: Iterable[int]) -> None:
     """A batch the gateway would not take: its rows back to pending, unclaimed."""
     db.session.execute(
         update(Message)
@@ -254,7 +268,7 @@ def _release(token, handed):
     db.session.commit()
 
 
-def _clear_link_note(campaign_id):
+def _clear_link_note(campaign_id: int) -> None:
     db.session.execute(
         update(Campaign)
         .where(Campaign.id == campaign_id, Campaign.status_note.contains(LINK_NOTE_END))
@@ -262,7 +276,7 @@ def _clear_link_note(campaign_id):
     )
 
 
-def _hand_over(ids):
+def _hand_over(ids: Sequence[int]) -> set[int]:
     """pending → submitting for the rows about to leave (a cancel may have taken some)."""
     if not ids:
         return set()
@@ -277,7 +291,15 @@ def _hand_over(ids):
     )
 
 
-def _claim(campaign_id, size, token, gateway_name, now, *, state="pending"):
+def _claim(
+    campaign_id: int,
+    size: int,
+    token: str,
+    gateway_name: str,
+    now: datetime,
+    *,
+    state: str = "pending",
+) -> list[Row]:
     """Claim up to `size` pending rows in one statement; returns them (id, phone, text,
     parts). SKIP LOCKED lets workers claim side by side on PostgreSQL; SQLite runs one
     writer at a time, and the guard in the UPDATE keeps a row from being claimed twice.
@@ -313,7 +335,14 @@ def _claim(campaign_id, size, token, gateway_name, now, *, state="pending"):
 ids_in = any_of  # one array parameter on PostgreSQL (models.base)
 
 
-def _check_again(campaign, ids, now, *, state="pending", cap=None):
+def _check_again(
+    campaign: Campaign,
+    ids: Sequence[int],
+    now: datetime,
+    *,
+    state: str = "pending",
+    cap: tuple[Any, Any] | None = None,
+) -> set[int]:
     """Consent and opt-outs can change between the draft and the send: check the one
     rule (services.eligibility) again now, on the claimed rows (in `state`), in one
     UPDATE joined to the clients and the opt-out list. Returns the ids skipped. `cap`:
@@ -322,12 +351,12 @@ def _check_again(campaign, ids, now, *, state="pending", cap=None):
     marketing = campaign.kind == MARKETING
     # The number is the row's (corrected by hand, or a test SMS's); no client: a bare number.
     reason = eligibility.reason_case(campaign.kind, eligibility.Columns(phone=Message.phone))
-    found = select(Message.id.label("id"), reason.label("reason")).outerjoin(
+    query = select(Message.id.label("id"), reason.label("reason")).outerjoin(
         Client, Client.id == Message.client_id
     )
     if marketing:
-        found = eligibility.join_optouts(found, Message.phone)
-    found = found.where(ids_in(Message.id, ids)).subquery()
+        query = eligibility.join_optouts(query, Message.phone)
+    found = query.where(ids_in(Message.id, ids)).subquery()
     skipped = set(
         db.session.scalars(
             update(Message)
@@ -350,20 +379,21 @@ def _check_again(campaign, ids, now, *, state="pending", cap=None):
             cap=cap,
         )
         if over:
-            rows = {}
+            rows: dict[int, list[int]] = {}
             for row_id, client_id in db.session.execute(
                 select(Message.id, Message.client_id).where(
                     *claimed, Message.client_id.in_(list(over))
                 )
             ):
-                rows.setdefault(client_id, []).append(row_id)
+                if client_id is not None:  # always: the clients over the cap
+                    rows.setdefault(client_id, []).append(row_id)
             skipped |= skip_pressure(
                 Message, rows, over, state=state, done_at=now, submitted_at=None
             )
     return skipped
 
 
-def _record(results, now, gateway_name=""):
+def _record(results: Sequence[Submitted], now: datetime, gateway_name: str = "") -> tuple[int, int]:
     accepted = [r.message_id for r in results if r.accepted and r.ref is None]
     if accepted:
         # A delivery report faster than our commit may have moved a row on already:
@@ -377,7 +407,7 @@ def _record(results, now, gateway_name=""):
             )
             .execution_options(synchronize_session=False)
         )
-    refs = []
+    refs: list[str] = []
     for result in results:
         if result.accepted and result.ref is not None:
             # The operator's id: its delivery receipts name the message by it (SMPP).
@@ -420,7 +450,7 @@ def _record(results, now, gateway_name=""):
     return len(results) - refused - len(held), refused
 
 
-def _refuse(results, now, *, state):
+def _refuse(results: Sequence[Submitted], now: datetime, *, state: str) -> int:
     """The gateway said no: failed, with its reason, and not submitted (not charged)."""
     for result in results:
         db.session.execute(
@@ -431,7 +461,7 @@ def _refuse(results, now, *, state):
     return len(results)
 
 
-def finish(campaign_id):
+def finish(campaign_id: int) -> bool:
     """When nothing is left to send: mark it sent, charge what went out, refund the rest."""
     remaining = db.session.scalar(
         select(func.count(Message.id)).where(
@@ -442,10 +472,13 @@ def finish(campaign_id):
     listed = select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign_id)
     if remaining or db.session.scalar(listed.limit(1)) is not None:
         return False
-    ended = db.session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.status.in_(("queued", "sending")))
-        .values(status="sent", finished_at=utcnow())
+    ended = cast(  # Session.execute is typed as returning a Result
+        CursorResult,
+        db.session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.status.in_(("queued", "sending")))
+            .values(status="sent", finished_at=utcnow())
+        ),
     ).rowcount
     credits.settle(campaign_id)
     if ended:
@@ -456,7 +489,9 @@ def finish(campaign_id):
     return True
 
 
-def recover_stale(*, gateway=None, now=None):
+def recover_stale(
+    *, gateway: Gateway | None = None, now: datetime | None = None
+) -> tuple[int, int]:
     """What a dead worker left: claims that never left are released; rows it handed
     over are confirmed if the gateway took them, else pending again.
     Returns (confirmed, released)."""
@@ -466,15 +501,18 @@ def recover_stale(*, gateway=None, now=None):
     abandoned = (Message.claimed_at < now - stale_after()) | (
         (Message.claimed_at < now - dead_after()) & ~claimed_by_a_living_worker(now)
     )
-    unstarted = db.session.execute(
-        update(Message)
-        .where(
-            Message.state == "pending",
-            Message.claimed_by.is_not(None),
-            abandoned,
-        )
-        .values(claimed_by=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
+    unstarted = cast(  # Session.execute is typed as returning a Result
+        CursorResult,
+        db.session.execute(
+            update(Message)
+            .where(
+                Message.state == "pending",
+                Message.claimed_by.is_not(None),
+                abandoned,
+            )
+            .values(claimed_by=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     stale = list(
         db.session.scalars(select(Message.id).where(Message.state == "submitting", abandoned))
@@ -504,7 +542,7 @@ def recover_stale(*, gateway=None, now=None):
     return len(confirmed), unstarted + len(released)
 
 
-def campaigns_due(now=None):
+def campaigns_due(now: datetime | None = None) -> list[int]:
     """Campaigns that should be moving now: queued, sending, or deferred and due. The
     sweep enqueues those whose job Redis lost (worker.sweep checks the job)."""
     now = now or utcnow()

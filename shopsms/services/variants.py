@@ -15,25 +15,27 @@ The counts per variant come from campaign_counts (kept by the database's trigger
 """
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import CampaignCount, DraftRecipient
+from ..models import Campaign, CampaignCount, DraftRecipient
 
 VARIANTS = ("A", "B")
 SPLIT_DEFAULT = 50
 SPLIT_MIN, SPLIT_MAX = 10, 90
 
 
-def on(campaign):
+def on(campaign: Campaign) -> bool:
     """Whether the campaign has two texts."""
     return bool(campaign.split_b)
 
 
-def clean_split(raw):
+def clean_split(raw: object) -> tuple[int, None] | tuple[None, LazyString]:
     """« Part de la variante B (%) » as typed: (value, None) or (None, French message)."""
     text = str(raw if raw is not None else "").strip().rstrip("%").strip()
     try:
@@ -49,18 +51,18 @@ def clean_split(raw):
     return value, None
 
 
-def target(recipients, split_b):
+def target(recipients: int, split_b: int) -> int:
     """How many of `recipients` rows get « Variante B »."""
     return round(recipients * split_b / 100)
 
 
-def draw(campaign_id, ids, split_b):
+def draw(campaign_id: int, ids: Sequence[int], split_b: int) -> list[int]:
     """The ids (in a fixed order) given « Variante B »: exactly target(len(ids)), the
     same ones for the same list and share."""
     return sorted(random.Random(f"variante-b:{campaign_id}").sample(ids, target(len(ids), split_b)))
 
 
-def pending_counts(campaign_id):
+def pending_counts(campaign_id: int) -> dict[str, int]:
     """{variant: rows of the list to be texted}, from the counts the database keeps."""
     rows = db.session.execute(
         select(CampaignCount.variant, func.sum(CampaignCount.messages))
@@ -72,7 +74,7 @@ def pending_counts(campaign_id):
     return counts
 
 
-def assign(campaign):
+def assign(campaign: Campaign) -> int:
     """Draw the split of the whole list again (or clear it when the campaign has one
     text): the rows to be texted get A or B, the others no variant."""
     mine = DraftRecipient.campaign_id == campaign.id
@@ -112,7 +114,7 @@ def assign(campaign):
     return len(chosen)
 
 
-def place(campaign, rows):
+def place(campaign: Campaign, rows: Sequence[DraftRecipient]) -> None:
     """Rows just put back on the list (DraftRecipient objects, pending) get the variant
     short of its share; with one text, none."""
     if not rows:
@@ -133,7 +135,7 @@ def place(campaign, rows):
     db.session.flush()
 
 
-def rebalance(campaign):
+def rebalance(campaign: Campaign) -> list[int]:
     """After a row left the list: the variant over its share gives its last rows back,
     so that B holds exactly its share. Returns the ids of the rows moved (their text,
     if already written, is to be written again)."""
@@ -180,7 +182,7 @@ def rebalance(campaign):
     return moved
 
 
-def body_of(campaign, variant):
+def body_of(campaign: Campaign, variant: str) -> str:
     """The text a recipient of this variant gets."""
     return campaign.body_b if variant == "B" else campaign.body
 
@@ -192,7 +194,7 @@ class VariantCost:
     credits: int
 
 
-def reserved(campaign_id):
+def reserved(campaign_id: int) -> tuple[VariantCost, ...]:
     """(VariantCost A, VariantCost B): the credits « Envoyer » reserved for each variant
     and not yet spent, i.e. the SMS parts of its rows still to send (campaigns.cost's
     total, split), from the counts the database keeps."""
@@ -216,21 +218,21 @@ class SplitCost:
     """What « Envoyer » will reserve for an A/B campaign: each variant's exact cost (on
     its own recipients' final texts) and the total."""
 
-    variants: tuple  # VariantCost for A and B
+    variants: tuple[VariantCost, ...]  # for A and B
     available: int
 
     @property
-    def recipients(self):
+    def recipients(self) -> int:
         return sum(v.recipients for v in self.variants)
 
     @property
-    def credits(self):
+    def credits(self) -> int:
         return sum(v.credits for v in self.variants)
 
     @property
-    def left(self):
+    def left(self) -> int:
         return self.available - self.credits
 
     @property
-    def missing(self):
+    def missing(self) -> int:
         return max(0, -self.left)
