@@ -7,29 +7,24 @@ that once held credits), which all call it."""
 
 from typing import Any
 
-from sqlalchemy import any_, case, delete, func, insert, literal, select
+from sqlalchemy import case, delete, insert, literal, select
 
 from ..extensions import db
 from ..models import DraftGroup, DraftRecipient, Message, utcnow
 
 
-def materialize(campaign_id: int, *, cancelled: bool = False, chunk: int | None = None) -> int:
+def materialize(campaign_id: int, *, cancelled: bool = False) -> int:
     """The list's rows become the campaign's messages, in list order, and leave the
     list: when the campaign starts sending, or when it is cancelled (its pending rows
     then skipped, « cancelled »), so that its report shows everyone. Rows are moved by
     one DELETE … RETURNING feeding one INSERT on PostgreSQL, so that two callers could
-    never both move the same row.
-
-    `chunk` (PostgreSQL): only the first `chunk` rows of the list that no one else is
-    moving (SKIP LOCKED), so that workers sending one campaign side by side move its
-    list together, each chunk in its own transaction. Returns how many rows moved."""
+    never both move the same row. (Workers sending side by side on PostgreSQL take the
+    list batch by batch instead: sending._claim_from_list.) Returns how many rows moved."""
     now = utcnow()
-    if chunk is None:
-        # The list's groups go first, with the list: so its triggers have none to
-        # recount (on PostgreSQL a probe per group that, on a list just made, is planned
-        # over the whole list: 9 s for 20,000 rows). A chunked move finds them gone
-        # (drop_groups, when the campaign starts).
-        drop_groups(campaign_id)
+    # The list's groups go first, with the list: so its triggers have none to recount
+    # (on PostgreSQL a probe per group that, on a list just made, is planned over the
+    # whole list: 9 s for 20,000 rows).
+    drop_groups(campaign_id)
     columns = [
         "campaign_id",
         "client_id",
@@ -45,17 +40,6 @@ def materialize(campaign_id: int, *, cancelled: bool = False, chunk: int | None 
     ]
     mine = DraftRecipient.campaign_id == campaign_id
     if db.session.connection().dialect.name == "postgresql":
-        if chunk is not None:
-            first = (
-                select(DraftRecipient.id)
-                .where(mine)
-                .order_by(DraftRecipient.id)
-                .limit(chunk)
-                .with_for_update(skip_locked=True)
-            )
-            # ARRAY(…) = ANY: the chunk's rows found by primary key (an IN (SELECT …)
-            # was planned as a scan of every draft's list).
-            mine = DraftRecipient.id == any_(func.array(first.scalar_subquery()))
         moved = (
             delete(DraftRecipient)
             .where(mine)

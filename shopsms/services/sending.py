@@ -1,7 +1,10 @@
 """Workers send a campaign batch by batch, and never hand a message to a gateway twice.
 
-A batch is claimed in one UPDATE (a claim token and time on pending rows), so two
-workers never take the same row. Consent and opt-outs are checked again on the
+A batch is claimed in one statement, so two workers never take the same row: on
+PostgreSQL the next rows of the campaign's recipient list leave it as claimed messages
+(a claim token and time; SKIP LOCKED lets workers take the list side by side); pending
+messages (released by a dead worker, or the whole list on SQLite, moved when the
+campaign starts) are claimed by one UPDATE. Consent and opt-outs are checked again on the
 claimed rows. A row turns "submitting" only when it is handed to the gateway: with
 the outbox, claim, submission and record commit together; with a network gateway,
 each small chunk is marked "submitting" and committed just before its requests
@@ -24,9 +27,13 @@ from flask import current_app
 from sqlalchemy import (
     CursorResult,
     Row,
+    any_,
     case,
+    delete,
     func,
     insert,
+    literal,
+    null,
     or_,
     select,
     update,
@@ -138,25 +145,37 @@ def send_next_batch(
                 return BatchResult(done=True)
         elif side_by_side:
             drop_groups(campaign.id)  # the list is no longer a draft: what it costs goes
+            # Committed at once: the other workers, waiting on this row, start claiming
+            # from the list too instead of waiting for this worker's first batch.
+            db.session.commit()
         else:
             # In the transaction that claimed it: whoever starts the campaign, once.
             materialize(campaign.id)
-    if side_by_side:
-        _move_list(campaign.id)
     size = _per_gateway(values["batch_size"], gateway.name) or 500
     # With a transactional gateway the claim, the submission and its record commit
     # together, so the claim can write "submitted" at once (one UPDATE per batch) and
     # anything skipped or refused below is corrected before the commit.
     claimed_state = "submitted" if gateway.transactional else "pending"
     token = f"{worker}:{uuid.uuid4().hex}"
+    cap = (values["pressure_max"], values["pressure_days"])
+    # Messages back to pending first (released by a dead worker, slowed by the operator),
+    # then, side by side, the next rows of the list, checked as they become messages.
     rows = _claim(campaign.id, size, token, gateway.name, now, state=claimed_state)
+    skipped_ids: set[int] = set()
+    if rows:
+        skipped_ids = _check_again(
+            campaign, [row.id for row in rows], now, state=claimed_state, cap=cap
+        )
+    elif side_by_side:
+        rows = _claim_from_list(campaign, size, token, gateway.name, now, state=claimed_state)
+        sendable = [row.id for row in rows if row.state == claimed_state]
+        skipped_ids = {row.id for row in rows if row.state != claimed_state}
+        skipped_ids |= _check_pressure(campaign, sendable, now, state=claimed_state, cap=cap)
     if not rows:
         db.session.commit()
         finish(campaign.id)
         return BatchResult(done=True)
     claimed = [row.id for row in rows]
-    cap = (values["pressure_max"], values["pressure_days"])
-    skipped_ids = _check_again(campaign, claimed, now, state=claimed_state, cap=cap)
     outgoing = [
         OutgoingSms(row.id, row.phone, row.text, campaign.sender_id, row.parts)
         for row in rows
@@ -197,22 +216,6 @@ def send_next_batch(
     gateway.after_commit()
     time.sleep(pause)
     return BatchResult(claimed=len(claimed), submitted=submitted, refused=refused, skipped=skipped)
-
-
-# Rows of a campaign's list moved to its messages per transaction, by each worker
-# sending it (PostgreSQL).
-LIST_CHUNK = 5000
-
-
-def _move_list(campaign_id: int) -> None:
-    """The campaign's recipient list becomes its messages, chunk after chunk, before this
-    worker claims a batch: workers starting it side by side each move the chunks no one
-    else is moving (SKIP LOCKED), so the second does not wait for the first to move the
-    whole list. A worker that dies mid-chunk moved nothing of it (its transaction rolls
-    back); whoever comes next moves it. The first chunk commits with the claim of the
-    campaign (« sending »), which the other workers wait for."""
-    while materialize(campaign_id, chunk=LIST_CHUNK):
-        db.session.commit()
 
 
 # A campaign held because its gateway refused us tries again after this many seconds;
@@ -366,31 +369,114 @@ def _check_again(
             .execution_options(synchronize_session=False)
         )
     )
+    return skipped | _check_pressure(campaign, ids, now, state=state, cap=cap)
+
+
+def _check_pressure(
+    campaign: Campaign,
+    ids: Sequence[int],
+    now: datetime,
+    *,
+    state: str,
+    cap: tuple[Any, Any] | None = None,
+) -> set[int]:
+    """« Pression marketing »: another campaign may have texted them since the draft.
+    Skips the claimed rows (in `state`) of clients now over the cap; returns their ids."""
     cap = pressure_cap() if cap is None else pressure_cap(*cap)
-    if marketing and cap is not None:
-        # « Pression marketing »: another campaign may have texted them since the draft.
-        # The clients as a sub-SELECT of the claimed rows (no list of ids to expand),
-        # and their rows read only when one of them is over the cap (seldom).
-        claimed = (ids_in(Message.id, ids), Message.state == state)
-        over = over_pressure(
-            select(Message.client_id).where(*claimed),
-            now=now,
-            except_campaign=campaign.id,
-            cap=cap,
-        )
-        if over:
-            rows: dict[int, list[int]] = {}
-            for row_id, client_id in db.session.execute(
-                select(Message.id, Message.client_id).where(
-                    *claimed, Message.client_id.in_(list(over))
-                )
-            ):
-                if client_id is not None:  # always: the clients over the cap
-                    rows.setdefault(client_id, []).append(row_id)
-            skipped |= skip_pressure(
-                Message, rows, over, state=state, done_at=now, submitted_at=None
-            )
-    return skipped
+    if campaign.kind != MARKETING or cap is None or not ids:
+        return set()
+    # The clients as a sub-SELECT of the claimed rows (no list of ids to expand), and
+    # their rows read only when one of them is over the cap (seldom).
+    claimed = (ids_in(Message.id, ids), Message.state == state)
+    over = over_pressure(
+        select(Message.client_id).where(*claimed),
+        now=now,
+        except_campaign=campaign.id,
+        cap=cap,
+    )
+    if not over:
+        return set()
+    rows: dict[int, list[int]] = {}
+    for row_id, client_id in db.session.execute(
+        select(Message.id, Message.client_id).where(*claimed, Message.client_id.in_(list(over)))
+    ):
+        if client_id is not None:  # it is: a client over the cap
+            rows.setdefault(client_id, []).append(row_id)
+    return skip_pressure(Message, rows, over, state=state, done_at=now, submitted_at=None)
+
+
+def _claim_from_list(
+    campaign: Campaign, size: int, token: str, gateway_name: str, now: datetime, *, state: str
+) -> list[Row[Any]]:
+    """PostgreSQL: the next `size` rows of the campaign's recipient list that no other
+    worker is taking (SKIP LOCKED) leave the list and become its messages, claimed, in
+    one statement (DELETE … RETURNING feeding INSERT … SELECT), with the one rule
+    (services.eligibility) checked again on the way: consent and opt-outs may have
+    changed since the draft. A row the list had skipped stays skipped; a row the rule now
+    refuses is skipped with its reason; the others are claimed in `state` (see _claim).
+    A worker that dies before its commit moved nothing: the rows are still on the list.
+    Returns the new messages (id, phone, text, parts, state), in list order."""
+    first = (
+        select(DraftRecipient.id)
+        .where(DraftRecipient.campaign_id == campaign.id)
+        .order_by(DraftRecipient.id)
+        .limit(size)
+        .with_for_update(skip_locked=True)
+    )
+    listed = DraftRecipient.__table__.c
+    moved = (
+        delete(DraftRecipient)
+        # ARRAY(…) = ANY: the rows found by primary key (an IN (SELECT …) was planned as
+        # a scan of every draft's list: see draft_list.materialize).
+        .where(DraftRecipient.id == any_(func.array(first.scalar_subquery())))
+        .returning(
+            listed.id,
+            listed.client_id,
+            listed.phone,
+            listed.text,
+            listed.parts,
+            listed.state,
+            listed.skip_reason,
+            listed.variant,
+        )  # fmt: skip
+        .cte("moved")
+    )
+    m = moved.c
+    reason = eligibility.reason_case(campaign.kind, eligibility.Columns(phone=m.phone))
+    checked = (
+        select(*m, reason.label("reason"))
+        .select_from(moved)
+        .outerjoin(Client, Client.id == m.client_id)
+    )
+    if campaign.kind == MARKETING:
+        checked = eligibility.join_optouts(checked, m.phone)
+    f = checked.subquery().c
+    listed_skipped = f.state != "pending"
+    refused = f.reason.is_not(None)
+    sent = ~listed_skipped & ~refused
+    columns = {
+        "campaign_id": literal(campaign.id),
+        "client_id": f.client_id,
+        "phone": f.phone,
+        "text": f.text,
+        "parts": f.parts,
+        "state": case((listed_skipped, f.state), (refused, "skipped"), else_=literal(state)),
+        "skip_reason": case((listed_skipped, f.skip_reason), (refused, f.reason), else_=""),
+        "variant": f.variant,
+        "error": literal(""),
+        "gateway": case((sent, literal(gateway_name)), else_=""),
+        "created_at": literal(now),
+        "claimed_by": case((sent, literal(token))),
+        "claimed_at": case((sent, literal(now))),
+        "submitted_at": case((sent, literal(now))) if state == "submitted" else null(),
+        "done_at": case((refused & ~listed_skipped, literal(now))),
+    }
+    made: list[Row[Any]] = db.session.execute(
+        insert(Message)
+        .from_select(list(columns), select(*columns.values()).order_by(f.id))
+        .returning(Message.id, Message.phone, Message.text, Message.parts, Message.state)
+    ).all()  # type: ignore[assignment]  # RETURNING's row type is narrower than Row[Any]
+    return sorted(made, key=lambda row: row.id)
 
 
 def _record(results: Sequence[Submitted], now: datetime, gateway_name: str = "") -> tuple[int, int]:

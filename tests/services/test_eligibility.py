@@ -175,3 +175,67 @@ def test_the_send_time_check_skips_what_the_python_form_skips():
             )
 
     check()
+
+
+def test_the_claim_from_the_list_skips_what_the_python_form_skips():
+    """Side by side on PostgreSQL, the rows of the list become claimed messages in one
+    statement that checks the rule on the way (sending._claim_from_list): a row the list
+    had skipped stays skipped with its reason, a row the rule now refuses is skipped with
+    the reason the Python form gives, and only the others are claimed."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite moves the whole list when the campaign starts")
+    chain = Chain()
+    # A list row: which client, its number (as MESSAGES), skipped at the draft or not.
+    listed = st.lists(
+        st.tuples(st.integers(0, 9), st.sampled_from([None, "", 0, 1, 2, 3]), st.booleans()),
+        min_size=1,
+        max_size=10,
+    )
+
+    @SETTINGS
+    @given(clients=CLIENTS, optouts=OPTOUTS, rows=listed, kind=st.sampled_from(KINDS))
+    def check(clients, optouts, rows, kind):
+        store, found, numbers, opted = chain.load(clients, optouts)
+        campaign = Campaign(kind=kind, store_id=store.id, body="Bonjour", status="sending")
+        db.session.add(campaign)
+        db.session.flush()
+        made = []
+        for index, number, skipped_at_draft in rows:
+            client = found[index % len(found)]
+            if number is None:
+                phone = client.sms_number or ""
+            else:
+                phone = number if number == "" else numbers[number]
+            made.append((client, phone, skipped_at_draft))
+            db.session.add(DraftRecipient(
+                campaign_id=campaign.id, client_id=client.id, phone=phone, text="Bonjour",
+                parts=1, state="skipped" if skipped_at_draft else "pending",
+                skip_reason="control" if skipped_at_draft else "",
+            ))  # fmt: skip
+        db.session.flush()
+        now = utcnow()
+        claimed = sending._claim_from_list(campaign, 100, "w:1", "outbox", now, state="submitted")
+        db.session.commit()
+        assert [row.id for row in claimed] == sorted(row.id for row in claimed)
+        messages = db.session.execute(
+            select(Message.state, Message.skip_reason, Message.claimed_by)
+            .where(Message.campaign_id == campaign.id)
+            .order_by(Message.id)
+        ).all()
+        assert len(messages) == len(made)  # everyone left the list, once
+        for (client, phone, skipped_at_draft), message in zip(made, messages, strict=True):
+            expected = eligibility.skip_reason(kind, client, phone, opted)
+            if skipped_at_draft:
+                assert (message.state, message.skip_reason) == ("skipped", "control")
+            elif expected:
+                assert (message.state, message.skip_reason) == ("skipped", expected)
+            else:
+                assert (message.state, message.claimed_by) == ("submitted", "w:1")
+        assert (
+            db.session.scalar(
+                select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign.id)
+            )
+            is None
+        )
+
+    check()

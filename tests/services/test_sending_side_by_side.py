@@ -1,7 +1,7 @@
-"""Workers sending one marketing campaign side by side move its recipient list to its
-messages chunk by chunk (PostgreSQL, SKIP LOCKED): a chunk another worker is moving is
-left to it, a worker that dies mid-chunk moved nothing of it, and in the end everyone on
-the list is texted once and nobody is lost."""
+"""Workers sending one marketing campaign side by side take its recipient list batch by
+batch, each batch leaving the list as it becomes claimed messages (PostgreSQL, SKIP
+LOCKED): rows another worker is taking are left to it, a worker that dies mid-batch took
+nothing of it, and in the end everyone on the list is texted once and nobody is lost."""
 
 from datetime import datetime
 
@@ -40,7 +40,6 @@ def test_a_worker_dying_mid_chunk_of_the_list_loses_nobody_and_texts_nobody_twic
 ):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time: the list moves in one go")
-    monkeypatch.setattr(sending, "LIST_CHUNK", 4)
     credits_available(100)
     reachable = [make_client(postal_code="64200") for _ in range(23)]
     make_client(postal_code="64200", sms_consent="refused")
