@@ -33,9 +33,11 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import and_, false, func, or_, select, union
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.util import ClauseAdapter
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Client, Store
 from ..sms import phones
@@ -68,7 +70,7 @@ class ClientLine:
     consent: str  # accepted, refused, unknown or refuses_all
 
 
-def too_short_for_a_phone(text):
+def too_short_for_a_phone(text: str) -> bool:
     """A phone being typed ("06 8") whose digits are still too few to be searched."""
     digits = re.sub(r"\D", "", text or "")
     return (
@@ -76,7 +78,7 @@ def too_short_for_a_phone(text):
     )
 
 
-def phone_fragment(digits):
+def phone_fragment(digits: str) -> str:
     """The digits to look for in phone_digits, which holds every number in its national
     ("0612…") and international ("33612…") forms: "0612" and "+33 6 12" are found as
     typed; only the international call prefix of "0033 6 12" has to go. One LIKE."""
@@ -85,11 +87,11 @@ def phone_fragment(digits):
     return digits
 
 
-def _postgresql():
+def _postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _phone_condition(digits):
+def _phone_condition(digits: str) -> ColumnElement[bool]:
     matches = Client.phone_digits.like(f"%{phone_fragment(digits)}%")
     if _postgresql():
         return matches  # the trigram index serves it as it is
@@ -97,7 +99,7 @@ def _phone_condition(digits):
     return Client.id.in_(select(Client.id).where(matches))
 
 
-def _digits_condition(text):
+def _digits_condition(text: str) -> ColumnElement[bool]:
     digits = re.sub(r"\D", "", text)
     conditions = [listings.prefix(Client.number, digits, cases=False)]
     if len(digits) <= 5:
@@ -109,7 +111,7 @@ def _digits_condition(text):
     return or_(*conditions)
 
 
-def _name_condition(word):
+def _name_condition(word: str) -> ColumnElement[bool]:
     """A normalised word ("GALL") starts the search name or one of its words."""
     if _postgresql():
         return or_(Client.search_name.like(f"{word}%"), Client.search_name.like(f"% {word}%"))
@@ -117,7 +119,7 @@ def _name_condition(word):
     return or_(listings.prefix(Client.search_name, word, cases=False), inner)
 
 
-def _word_condition(word):
+def _word_condition(word: str) -> ColumnElement[bool]:
     if _PHONE_CHARS_RE.fullmatch(word) and any(char.isdigit() for char in word):
         return _digits_condition(word)
     # "jean-pierre", "o'neil": each part must start a word of the name.
@@ -134,7 +136,7 @@ def _word_condition(word):
     )
 
 
-def condition(text):
+def condition(text: str | None) -> ColumnElement[bool] | None:
     """The WHERE condition for what was typed, or None for an empty search."""
     text = " ".join((text or "").split())
     if not text:
@@ -155,13 +157,13 @@ def condition(text):
 WINDOW = 20_000
 
 
-def _dense(text):
+def _dense(text: str | None) -> bool:
     """A search likely to match one client in twenty or more, whatever their names."""
     typed = "".join((text or "").split())
     return typed.isdigit() and (len(typed) <= 3 or len(typed) == 5)  # not a phone (4 digits)
 
 
-def _in_index_order(user, where, cap):
+def _in_index_order(user: Person, where: ColumnElement[bool] | None, cap: int) -> list[int] | None:
     """The ids of the first cap + 1 matches in name order, read along the name index
     (ix_clients_name, or ix_clients_store_name for a store): the whole list, or a short
     search's matches among the first WINDOW clients. None when that window holds too
@@ -187,13 +189,13 @@ def _in_index_order(user, where, cap):
     return found if len(found) > cap else None
 
 
-def _short_name(text):
+def _short_name(text: str | None) -> str | None:
     """The letters of a search of one or two letters ("d", "Du"), else None."""
     typed = "".join((text or "").split())
     return typed if 0 < len(typed) <= SHORT_NAME and typed.isalpha() else None
 
 
-def _by_last_name(user, letters, cap):
+def _by_last_name(user: Person, letters: str, cap: int) -> list[int]:
     """The ids of the first cap + 1 clients whose last name starts with `letters`, in
     name order: one ordered range of the name index (ix_clients_name, or
     ix_clients_store_name for a store) per way of writing them, each stopped at cap + 1
@@ -225,15 +227,18 @@ def _by_last_name(user, letters, cap):
     )
 
 
-def search(user, text="", *, page=1, per_page=listings.PER_PAGE):
+def search(
+    user: Person, text: str = "", *, page: int = 1, per_page: int = listings.PER_PAGE
+) -> "CappedPage":
     """The page of clients matching `text`, in name order, with the total of matches."""
     where = condition(text)
     order = (Client.last_name, Client.first_name, Client.id)
     page = max(1, page)
     cap = max(COUNT_CAP, (page + 1) * per_page)
     ids = None
-    if _short_name(text):
-        ids = _by_last_name(user, _short_name(text), cap)
+    letters = _short_name(text)
+    if letters:
+        ids = _by_last_name(user, letters, cap)
     elif where is None or _dense(text):
         ids = _in_index_order(user, where, cap)
     if ids is not None:
@@ -287,11 +292,11 @@ class CappedPage(listings.Page):
     more: bool = False  # there are more than `total` matches
 
     @property
-    def has_next(self):
+    def has_next(self) -> bool:
         return self.more or self.number * self.per_page < self.total
 
 
-def _line(client, store_name):
+def _line(client: Client, store_name: str) -> ClientLine:
     if client.sms_refuses_all:
         consent = "refuses_all"
     else:

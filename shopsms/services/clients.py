@@ -4,15 +4,19 @@ services.client_fields, consent in services.consent, the GDPR export in services
 """
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, Self, TypeAlias, TypedDict
 
 import redis
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from flask_babel.speaklater import LazyString
+from sqlalchemy import Row, func, select
 
 from .. import access, formats, inputs
+from ..access import Person
 from ..extensions import db
 from ..models import CIVILITIES, Campaign, Client, Message, Purchase, Store, utcnow
 from ..queue import get_redis, local_keys
@@ -28,7 +32,7 @@ class NotFound(LookupError):
     """No such client, or not one this person may see (same answer: no leak)."""
 
 
-def get(user, client_id):
+def get(user: Person, client_id: int) -> Client:
     """A card this person may open: head office any; a store the cards made there and
     those of the clients who bought there, as its selection reaches them
     (selection.store_clients), so that every recipient a store texts has a card it can
@@ -56,7 +60,7 @@ class History:
     last_store: str
 
 
-def history(client_id):
+def history(client_id: int) -> History:
     """« Historique »: number of sales, revenue incl. VAT, last visit (one indexed read)."""
     row = db.session.execute(
         select(
@@ -80,7 +84,11 @@ def history(client_id):
     return History(int(row[0]), Decimal(row[1]), row[2], last_store)
 
 
-def messages(client_id, limit=50):
+# A message of the card's list, with its campaign's kind, name and author.
+MessageRow: TypeAlias = Row[Message, str, str, int | None]
+
+
+def messages(client_id: int, limit: int | None = 50) -> Sequence[MessageRow]:
     """« Actions marketing »: the SMS this client was sent, newest first (all of them
     with limit=None)."""
     query = (
@@ -100,7 +108,7 @@ REPORT_WAIT = timedelta(minutes=15)
 _IN_FLIGHT = ("pending", "submitting", "submitted")
 
 
-def awaiting_report(rows, *, now=None):
+def awaiting_report(rows: Iterable[MessageRow], *, now: datetime | None = None) -> bool:
     """Whether a recent message of the card may still change state (the list polls)."""
     since = (now or utcnow()) - REPORT_WAIT
     return any(row.Message.state in _IN_FLIGHT and row.Message.created_at >= since for row in rows)
@@ -128,7 +136,7 @@ class PhoneSummary:
     sms_number: str | None  # E.164
 
 
-def phone_summary(tel1, tel2):
+def phone_summary(tel1: str | None, tel2: str | None) -> PhoneSummary:
     notes = []
     for raw in (tel1, tel2):
         phone = phones.classify(raw)
@@ -138,11 +146,11 @@ def phone_summary(tel1, tel2):
     return PhoneSummary(notes, phone_fields(tel1, tel2)["sms_number"])
 
 
-def phone_notes(tel1, tel2):
+def phone_notes(tel1: str | None, tel2: str | None) -> list[PhoneNote]:
     return phone_summary(tel1, tel2).notes
 
 
-def sms_block_reason(client):
+def sms_block_reason(client: Client) -> str | LazyString | None:
     """Why « Envoi d'un SMS » is not possible for this client, or None."""
     reason = eligibility.skip_reason("single", client, client.sms_number, ())
     if reason == "refuses_all":
@@ -204,7 +212,7 @@ _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class ClientInvalid(ValueError):
-    def __init__(self, errors):
+    def __init__(self, errors: Mapping[str, str | LazyString]) -> None:
         self.errors = errors  # field name → French message
         super().__init__("; ".join(map(str, errors.values())))
 
@@ -216,7 +224,7 @@ class ClientInput:
     values: dict = field(default_factory=dict)
 
     @classmethod
-    def from_form(cls, form):
+    def from_form(cls, form: Mapping[str, Any]) -> Self:
         values = {name: (form.get(name) or "").strip() for name in TEXT_FIELDS}
         values |= {name: bool(form.get(name)) for name in BOOL_FIELDS}
         values |= {name: (form.get(name) or "").strip() for name in MONEY_FIELDS}
@@ -232,7 +240,7 @@ class ClientInput:
         return cls(values)
 
     @classmethod
-    def from_client(cls, client):
+    def from_client(cls, client: Client) -> Self:
         values = {name: getattr(client, name) or "" for name in TEXT_FIELDS}
         values |= {name: bool(getattr(client, name)) for name in BOOL_FIELDS}
         values |= {name: _french_number(getattr(client, name)) for name in MONEY_FIELDS}
@@ -247,20 +255,20 @@ class ClientInput:
         }
         return cls(values)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         try:
             return self.values[name]
         except KeyError:
             raise AttributeError(name) from None
 
 
-def _french_number(value):
+def _french_number(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{value:.2f}".replace(".", ",")
 
 
-def _clean(data):
+def _clean(data: ClientInput) -> dict[str, Any]:
     """The values to store, or ClientInvalid with what to fix, in French."""
     values, errors = {}, {}
     for name, (length, required) in TEXT_FIELDS.items():
@@ -324,7 +332,7 @@ def _clean(data):
     return values | phone_fields(values["tel1"], values["tel2"])
 
 
-def _next_number():
+def _next_number() -> str:
     """The next « N° client »: one above the highest all-digits number, 7 digits."""
     highest = db.session.scalar(
         select(func.max(Client.number)).where(Client.number.between("0000000", "9999999"))
@@ -332,10 +340,10 @@ def _next_number():
     try:
         return f"{int(highest or 0) + 1:07d}"
     except ValueError:
-        return f"{db.session.scalar(select(func.count(Client.id))) + 1:07d}"
+        return f"{(db.session.scalar(select(func.count(Client.id))) or 0) + 1:07d}"
 
 
-def create(user, data, *, store_id=None):
+def create(user: Person, data: ClientInput, *, store_id: int | None = None) -> Client:
     """A new client of the person's store (head office chooses). Commits."""
     values = _clean(data)
     store_id = access.requested_store(user, store_id) or user.store_id
@@ -352,7 +360,7 @@ def create(user, data, *, store_id=None):
     return client
 
 
-def update(user, client_id, data):
+def update(user: Person, client_id: int, data: ClientInput) -> Client:
     """Save the card. Consent changes are recorded with their proof. Commits."""
     client = get(user, client_id)
     values = _clean(data)
@@ -375,12 +383,17 @@ def update(user, client_id, data):
     return client
 
 
-def _consent_changes(data):
+class _ConsentChanges(TypedDict):
+    marketing: str | None
+    refuses_all: bool | None
+
+
+def _consent_changes(data: ClientInput) -> _ConsentChanges:
     """The consent the form asks for, less what the user left as the form showed it."""
     marketing = data.values.get("sms_marketing")
     if marketing not in ("accepted", "refused", "unknown"):
         marketing = None
-    refuses_all = bool(data.values.get("sms_refuses_all"))
+    refuses_all: bool | None = bool(data.values.get("sms_refuses_all"))
     shown_marketing = data.values.get("shown_sms_marketing")
     shown_refuses_all = data.values.get("shown_sms_refuses_all")
     if shown_marketing is not None and marketing == shown_marketing:
@@ -401,7 +414,7 @@ class AlreadySent(Exception):
     """This form was already posted: the SMS went (or is going) with the first one."""
 
 
-def claim_once(key):
+def claim_once(key: str | None) -> bool:
     """True the first time a form's one-time key is seen, False after. Redis SET NX: two
     posts arriving together cannot both win, whichever worker takes them."""
     if not key or len(key) > 64:
@@ -412,7 +425,14 @@ def claim_once(key):
         return local_keys.set_once(f"shopsms:once:{key}", _ONCE_SECONDS)
 
 
-def send_single(user, client_id, body, *, add_stop=False, once=None):
+def send_single(
+    user: Person,
+    client_id: int,
+    body: str,
+    *,
+    add_stop: bool = False,
+    once: str | None = None,
+) -> Campaign:
     """« Envoi d'un SMS »: a service message to this client, sent now through the
     campaign pipeline. Raises campaigns.CampaignError (French) when it cannot go, and
     AlreadySent when `once` (a form's one-time key; None for a caller that is not a
