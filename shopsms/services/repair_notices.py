@@ -6,15 +6,19 @@ rule of services/eligibility).
 Which text goes is a store's rule (the SAV tab): the store holding the repair decides,
 whoever sends, head office included."""
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select
 
+from ..access import Person
 from ..extensions import db
-from ..models import Client, Message, RepairTicket, Setting, Store, User, utcnow
+from ..models import Campaign, Client, Message, RepairTicket, Setting, Store, User, utcnow
 from ..plurals import ngettext
 from ..sms import cost, encoding, placeholders
 from . import audit, campaigns, costing, credits, eligibility, settings
@@ -50,11 +54,11 @@ class Target:
     context: dict  # placeholder context: the client's, with the ticket's number and amount
 
     @property
-    def reachable(self):
+    def reachable(self) -> bool:
         return self.reason is None
 
 
-def targets(ticket_ids):
+def targets(ticket_ids: Iterable[int]) -> list[Target]:
     """The tickets in the order given, each with its client's reachability: one query."""
     ids = list(dict.fromkeys(int(i) for i in ticket_ids))
     if not ids:
@@ -98,7 +102,7 @@ def targets(ticket_ids):
 # --- which text goes ------------------------------------------------------------------------
 
 
-def workshop_return_default(store_id=None):
+def workshop_return_default(store_id: int | None = None) -> tuple[str, str]:
     """(mode, message) of the SAV tab: what the workshop-return screen proposes."""
     values = settings.get_many(["workshop_return_mode", "workshop_return_message"], store_id)
     mode = values["workshop_return_mode"]
@@ -107,7 +111,7 @@ def workshop_return_default(store_id=None):
     return mode, values["workshop_return_message"]
 
 
-def body_for(kind, store_id, posted=None):
+def body_for(kind: str, store_id: int | None, posted: str | None = None) -> tuple[str, str]:
     """(mode, text) for a sending about `store_id`'s tickets. `posted` is what the person
     typed (None: nothing yet, the screen opens). A workshop return follows the SAV tab:
     an imposed message wins over whatever is posted; a proposed one is the starting text;
@@ -126,18 +130,18 @@ def body_for(kind, store_id, posted=None):
     return "proposed", ""
 
 
-def screen_mode(kind, ticket_ids):
+def screen_mode(kind: str, ticket_ids: Iterable[int]) -> tuple[str, str]:
     """(mode, text) the sending screen opens with. Head office may send about several
     stores' tickets: the text is only locked when every one of them imposes it."""
-    stores = list(dict.fromkeys(t.store_id for t in targets(ticket_ids))) or [None]
-    modes = [body_for(kind, store_id) for store_id in stores]
+    stores: list[int | None] = list(dict.fromkeys(t.store_id for t in targets(ticket_ids)))
+    modes = [body_for(kind, store_id) for store_id in stores or [None]]
     if all(mode == "imposed" for mode, _body in modes):
         return modes[0]
     first = next(((m, b) for m, b in modes if m != "imposed"), modes[0])
     return first
 
 
-def _rules(store_id):
+def _rules(store_id: int | None) -> tuple[str, int]:
     """(STOP short code, the store's max parts: costing.max_parts, the one limit)."""
     return str(settings.get("stop_short_code", store_id)), costing.max_parts(store_id)
 
@@ -163,18 +167,20 @@ class Recap:
     available: int
 
     @property
-    def missing(self):
+    def missing(self) -> int:
         return max(0, self.credits - self.available)
 
 
-def _by_store(found):
-    groups = {}
+def _by_store(found: Iterable[Target]) -> dict[int, list[Target]]:
+    groups: dict[int, list[Target]] = {}
     for target in found:
         groups.setdefault(target.store_id, []).append(target)
     return groups
 
 
-def recap(ticket_ids, posted, *, kind="repair", add_stop=False):
+def recap(
+    ticket_ids: Iterable[int], posted: str | None, *, kind: str = "repair", add_stop: bool = False
+) -> Recap:
     """What each client would receive, with each store's rules (its imposed message, its
     STOP short code and its longest message)."""
     found = targets(ticket_ids)
@@ -214,7 +220,15 @@ def recap(ticket_ids, posted, *, kind="repair", add_stop=False):
     )
 
 
-def notify(ticket_ids, posted, *, kind="repair", user_id=None, add_stop=False, name=None):
+def notify(
+    ticket_ids: Iterable[int],
+    posted: str | None,
+    *,
+    kind: str = "repair",
+    user_id: int | None = None,
+    add_stop: bool = False,
+    name: str | None = None,
+) -> list[Campaign]:
     """Send about each ticket to its client, one sending per store (its sender id, its
     « Activer le module SMS », its imposed message), and mark the tickets « Prévenu par
     SMS ». Returns the campaigns, [] when no client can receive an SMS. Raises
@@ -283,14 +297,14 @@ def notify(ticket_ids, posted, *, kind="repair", user_id=None, add_stop=False, n
     return sent
 
 
-def _name(reachable):
+def _name(reachable: Sequence[Target]) -> str:
     numbers = [t.number for t in reachable]
     if len(numbers) == 1:
         return f"SAV fiche {numbers[0]}"
     return f"SAV {len(numbers)} fiches ({', '.join(numbers[:3])}{'…' if len(numbers) > 3 else ''})"
 
 
-def _mark_notified(campaign_id, user_id=None):
+def _mark_notified(campaign_id: int, user_id: int | None = None) -> None:
     user = db.session.get(User, user_id) if user_id else None
     now = utcnow()
     rows = db.session.execute(
@@ -317,13 +331,13 @@ def _mark_notified(campaign_id, user_id=None):
     db.session.commit()
 
 
-def reminder_cutoff(store_id=None, today=None):
+def reminder_cutoff(store_id: int | None = None, today: date | None = None) -> tuple[date, int]:
     """Tickets ready since this date (or earlier) and not told since are « à relancer »."""
     days = max(1, int(settings.get("repair_reminder_days", store_id)))
     return (today or date.today()) - timedelta(days=days), days
 
 
-def store_reminder_cutoffs(today=None):
+def store_reminder_cutoffs(today: date | None = None) -> dict[int, date]:
     """{store id: cutoff} for the stores with their own reminder delay."""
     rows = db.session.execute(
         select(Setting.store_id, Setting.value).where(
@@ -337,7 +351,7 @@ def store_reminder_cutoffs(today=None):
 # --- the SAV tab --------------------------------------------------------------------------
 
 
-def check_message(body, store_id=None):
+def check_message(body: str, store_id: int | None = None) -> str | LazyString:
     """What is wrong with a message the SAV tab keeps, or "": expressions that would stay
     as typed, or a text longer than the store allows (on an example client and ticket)."""
     unknown = placeholders.unknown(body)
@@ -363,11 +377,13 @@ def check_message(body, store_id=None):
     return ""
 
 
-def current_settings(store_id=None):
+def current_settings(store_id: int | None = None) -> dict[str, Any]:
     return settings.get_many(SAV_KEYS, store_id)
 
 
-def clean_settings(form, store_id=None):
+def clean_settings(
+    form: Mapping[str, Any], store_id: int | None = None
+) -> tuple[dict[str, Any], dict[str, str | LazyString]]:
     """(values, errors) for what the SAV tab posts: the values to keep, and field → French
     message for what to fix."""
     values = {
@@ -407,7 +423,9 @@ def clean_settings(form, store_id=None):
     return values, errors
 
 
-def save_settings(values, *, user=None, store_id=None):
+def save_settings(
+    values: Mapping[str, Any], *, user: Person | None = None, store_id: int | None = None
+) -> int:
     """Keep only what changed: a store keeps following the chain for every value it left
     as it was. Returns how many values changed."""
     current = current_settings(store_id)

@@ -5,15 +5,20 @@ Staff act on their store's tickets; head office on every store's.
 """
 
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, not_, or_, select, update
+from flask_babel.speaklater import LazyString
+from sqlalchemy import CursorResult, Row, Select, and_, not_, or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql import ColumnElement
 
 from .. import access, formats
+from ..access import Person
 from ..extensions import db
 from ..models import (
     REPAIR_KINDS,
@@ -70,7 +75,7 @@ class Criteria:
     selection_id: int | None = None
 
 
-def _told():
+def _told() -> ColumnElement[bool]:
     """« Prévenu par SMS »: an SMS went and its last one did not fail (needs the join on
     the ticket's last message)."""
     return and_(
@@ -79,7 +84,7 @@ def _told():
     )
 
 
-def _query(user, c):
+def _query(user: Person, c: Criteria) -> Select:
     query = (
         select(
             RepairTicket,
@@ -164,7 +169,7 @@ def _query(user, c):
 _NUMBER_MAX = 20  # clients.number's length
 
 
-def client_number_forms(typed):
+def client_number_forms(typed: str) -> list[str]:
     """The client numbers that `typed` may stand for: itself and, for digits, the same
     number with any count of leading zeros (« 888 » finds « 0000888 », and the other way
     round). A short list of exact values: the unique index on the number serves it."""
@@ -177,7 +182,7 @@ def client_number_forms(typed):
     return [core.zfill(n) for n in range(len(core), _NUMBER_MAX + 1)]
 
 
-def current_selection(user):
+def current_selection(user: Person) -> Campaign | None:
     """« Respecter les critères de sélection »: the person's current client selection, as
     the seed means it (the selection last run, its list of clients kept): their newest
     marketing draft, whose « Liste des destinataires » holds the clients its criteria
@@ -194,7 +199,7 @@ def current_selection(user):
     ).first()
 
 
-def selection_for(user, campaign_id):
+def selection_for(user: Person, campaign_id: int) -> Campaign:
     """The client selection (a marketing draft) the list may be restricted to, or
     RepairError: it must still be a draft the person may see."""
     campaign = db.session.get(Campaign, campaign_id)
@@ -216,11 +221,11 @@ def selection_for(user, campaign_id):
     return campaign
 
 
-def _waiting(user, since):
+def _waiting(user: Person, since: date) -> ColumnElement[bool]:
     """Ready since `since` or earlier and not told since. Head office sees every store:
     a store with its own delay (SAV tab) is reminded after that delay."""
 
-    def waiting(cutoff):
+    def waiting(cutoff: date) -> ColumnElement[bool]:
         return and_(
             RepairTicket.returned_on <= cutoff,
             or_(
@@ -242,13 +247,15 @@ def _waiting(user, since):
     )
 
 
-def _paris_midnight_utc(day):
+def _paris_midnight_utc(day: date) -> datetime:
     """notified_at is naive UTC; the day starts at midnight in the shops' time."""
     moment = datetime.combine(day, time()).replace(tzinfo=hours.PARIS)
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def search(user, criteria, *, page=1, per_page=listings.PER_PAGE):
+def search(
+    user: Person, criteria: Criteria, *, page: int = 1, per_page: int = listings.PER_PAGE
+) -> listings.Page:
     return listings.paginate(_query(user, criteria), page, per_page)
 
 
@@ -256,7 +263,7 @@ def search(user, criteria, *, page=1, per_page=listings.PER_PAGE):
 BATCH_LIMIT = 2000
 
 
-def matching_ids(user, criteria, *, limit=BATCH_LIMIT):
+def matching_ids(user: Person, criteria: Criteria, *, limit: int = BATCH_LIMIT) -> list[int]:
     """The ids of every ticket of the result (« envoi d'un lot »), in the list's order."""
     ids_query = _query(user, criteria).with_only_columns(RepairTicket.id).limit(limit + 1)
     ids = list(db.session.scalars(ids_query))
@@ -270,7 +277,7 @@ def matching_ids(user, criteria, *, limit=BATCH_LIMIT):
     return ids
 
 
-def reminder_count(user, today=None):
+def reminder_count(user: Person, today: date | None = None) -> tuple[int, int, date]:
     """How many tickets wait for their client for longer than the SAV tab says."""
     store_id = access.store_scope(user)
     since, days = repair_notices.reminder_cutoff(store_id, today)
@@ -282,7 +289,7 @@ def reminder_count(user, today=None):
 # --- one ticket ---------------------------------------------------------------------------
 
 
-def get(user, ticket_id):
+def get(user: Person, ticket_id: int) -> RepairTicket | None:
     """The ticket if the person may act on it, else None."""
     ticket = db.session.get(RepairTicket, ticket_id)
     if ticket is None:
@@ -292,7 +299,9 @@ def get(user, ticket_id):
     return ticket
 
 
-def messages(ticket):
+def messages(
+    ticket: RepairTicket | None,
+) -> Sequence[Row[int, str, int | None, datetime]]:
     """Every SMS about the ticket, newest first: its state (delivered, failed…), when, and
     its sending (campaign_id)."""
     if ticket is None:
@@ -304,7 +313,7 @@ def messages(ticket):
     ).all()
 
 
-def visible_ids(user, ticket_ids):
+def visible_ids(user: Person, ticket_ids: Iterable[int]) -> list[int]:
     """The given ids the person may act on, in the given order."""
     ids = [int(i) for i in ticket_ids]
     if not ids:
@@ -316,11 +325,11 @@ def visible_ids(user, ticket_ids):
     return [i for i in dict.fromkeys(ids) if i in allowed]
 
 
-def workshops():
+def workshops() -> list[Workshop]:
     return list(db.session.scalars(select(Workshop).order_by(Workshop.code)))
 
 
-def stores(user):
+def stores(user: Person) -> list[Store]:
     """Where a new ticket may be recorded: head office chooses among every store."""
     if not access.every_store(user):
         return []
@@ -344,7 +353,7 @@ class TicketForm:
     errors: dict = field(default_factory=dict)
 
 
-def _find_client(user, number, errors):
+def _find_client(user: Person, number: str, errors: dict[str, str | LazyString]) -> Client | None:
     """The client of that number the person may see: their store's, any for head office."""
     query = access.scoped(select(Client).where(Client.number == number), Client.store_id, user)
     client = db.session.scalars(query.limit(1)).first()
@@ -357,7 +366,7 @@ def _find_client(user, number, errors):
     return client
 
 
-def save(user, form, ticket_id=None):
+def save(user: Person, form: TicketForm, ticket_id: int | None = None) -> RepairTicket:
     """Create a ticket (ticket_id None) or change one. Returns the ticket, or raises
     RepairError with form.errors filled (field → French message)."""
     errors = dict(form.errors)
@@ -403,6 +412,7 @@ def save(user, form, ticket_id=None):
     if errors:
         form.errors = errors
         raise RepairError(_l("La fiche n'est pas enregistrée : corrigez les champs signalés."))
+    assert client is not None  # else errors["client_number"] says why
     if ticket is None:
         ticket = RepairTicket(store_id=store_id, status="open")
         db.session.add(ticket)
@@ -421,7 +431,9 @@ def save(user, form, ticket_id=None):
     return ticket
 
 
-def send_to_workshop(user, ticket_id, workshop_id, on=None):
+def send_to_workshop(
+    user: Person, ticket_id: int, workshop_id: int | None, on: date | None = None
+) -> RepairTicket:
     ticket = _acting_on(user, ticket_id)
     if ticket.status not in ("open", "at_workshop"):
         raise RepairError(
@@ -440,7 +452,7 @@ def send_to_workshop(user, ticket_id, workshop_id, on=None):
     return ticket
 
 
-def mark_collected(user, ticket_id, on=None):
+def mark_collected(user: Person, ticket_id: int, on: date | None = None) -> RepairTicket:
     """« Sortie »: the client took the article back."""
     ticket = _acting_on(user, ticket_id)
     if ticket.status in ("collected", "cancelled"):
@@ -454,7 +466,7 @@ def mark_collected(user, ticket_id, on=None):
     return ticket
 
 
-def cancel(user, ticket_id):
+def cancel(user: Person, ticket_id: int) -> RepairTicket:
     """« Annuler la fiche »: recorded by mistake, or the client gave up the repair."""
     ticket = _acting_on(user, ticket_id)
     if ticket.status in ("collected", "cancelled"):
@@ -467,7 +479,7 @@ def cancel(user, ticket_id):
     return ticket
 
 
-def _acting_on(user, ticket_id):
+def _acting_on(user: Person, ticket_id: int) -> RepairTicket:
     ticket = get(user, ticket_id)
     if ticket is None:
         raise RepairError(_l("Cette fiche n'existe pas ou n'est pas de votre magasin."))
@@ -477,7 +489,7 @@ def _acting_on(user, ticket_id):
 # --- « Retour atelier » -------------------------------------------------------------------
 
 
-def _with_people():
+def _with_people() -> Select[RepairTicket]:
     return select(RepairTicket).options(
         joinedload(RepairTicket.client),
         joinedload(RepairTicket.store),
@@ -489,19 +501,21 @@ class NotAtWorkshop(RepairError):
     """The ticket typed on the workshop return is not at a workshop. `can_notify_again`:
     it is already « Disponible », and the person may still ask to tell its client again."""
 
-    def __init__(self, message, ticket, *, can_notify_again=False):
+    def __init__(
+        self, message: str | LazyString, ticket: RepairTicket, *, can_notify_again: bool = False
+    ) -> None:
         super().__init__(message)
         self.ticket = ticket
         self.can_notify_again = can_notify_again
 
 
-def _last_message_state(ticket):
+def _last_message_state(ticket: RepairTicket) -> str | None:
     if ticket.last_message_id is None:
         return None
     return db.session.scalar(select(Message.state).where(Message.id == ticket.last_message_id))
 
 
-def return_refusal(ticket):
+def return_refusal(ticket: RepairTicket) -> NotAtWorkshop | None:
     """Why this ticket cannot come back from the workshop (a French sentence that starts
     with its number), or None when it is at a workshop. A ticket already « Disponible »
     raises NotAtWorkshop with can_notify_again: its client was told, or should be."""
@@ -573,7 +587,7 @@ def return_refusal(ticket):
     return NotAtWorkshop(reason, ticket)
 
 
-def find_for_return(user, number, *, again=False):
+def find_for_return(user: Person, number: str | None, *, again: bool = False) -> RepairTicket:
     """The ticket typed or scanned on the workshop-return screen, or RepairError. Only a
     ticket at a workshop comes back; one already « Disponible » only when the person
     asked to tell its client again (`again`)."""
@@ -592,7 +606,7 @@ def find_for_return(user, number, *, again=False):
     return ticket
 
 
-def tickets_for_return(user, ticket_ids):
+def tickets_for_return(user: Person, ticket_ids: Iterable[int]) -> list[RepairTicket]:
     """The posted lines' tickets the person may act on, with client, store and workshop,
     in one query; in the order posted."""
     ids = list(dict.fromkeys(ticket_ids))
@@ -605,7 +619,9 @@ def tickets_for_return(user, ticket_ids):
     return [found[i] for i in ids if i in found]
 
 
-def client_price(workshop_price, coefficient, typed=None):
+def client_price(
+    workshop_price: Decimal | None, coefficient: Decimal | None, typed: Decimal | None = None
+) -> Decimal | None:
     """Price to the client: typed, else workshop price × coefficient (seed 2.5)."""
     if typed is not None:
         return typed.quantize(CENT, ROUND_HALF_UP)
@@ -631,7 +647,7 @@ class ReturnLine:
 class ReturnErrors(RepairError):
     """Some lines of the return are wrong: `lines` maps ticket id → field → message."""
 
-    def __init__(self, lines):
+    def __init__(self, lines: Mapping[int, Mapping[str, str | LazyString]]) -> None:
         self.lines = lines
         super().__init__("Corrigez les lignes signalées : rien n'est encore enregistré.")
 
@@ -643,7 +659,7 @@ AMOUNT_LABELS = {
 }
 
 
-def check_return(lines):
+def check_return(lines: Sequence[ReturnLine]) -> dict[int, dict[str, str | LazyString]]:
     """Per line, field → French message for what to fix (an empty dict: all is right)."""
     chosen = {line.workshop_id for line in lines if line.workshop_id}
     known = set()
@@ -665,7 +681,7 @@ def check_return(lines):
     return problems
 
 
-def record_return(user, lines):
+def record_return(user: Person, lines: Sequence[ReturnLine]) -> list[int]:
     """The workshop sent these tickets back: they become « Disponibles ». Returns their
     ids, in the order typed, with those to tell again (`again` lines, left as they are).
     Raises ReturnErrors (nothing recorded) when a line is wrong, NotAtWorkshop when a
@@ -688,11 +704,15 @@ def record_return(user, lines):
             continue
         # Claimed in the database: of two returns of one ticket at the same moment, one
         # records it, the other is refused (its client is told once).
-        claimed = db.session.execute(
-            update(RepairTicket)
-            .where(RepairTicket.id == ticket.id, RepairTicket.status == "at_workshop")
-            .values(status="ready")
-            .execution_options(synchronize_session=False)
+        # An UPDATE's result is a CursorResult (rowcount); Session.execute is typed as Result.
+        claimed = cast(
+            CursorResult,
+            db.session.execute(
+                update(RepairTicket)
+                .where(RepairTicket.id == ticket.id, RepairTicket.status == "at_workshop")
+                .values(status="ready")
+                .execution_options(synchronize_session=False)
+            ),
         )
         if refusal is not None or claimed.rowcount != 1:
             db.session.rollback()
@@ -707,7 +727,7 @@ def record_return(user, lines):
     return done
 
 
-def _apply_return(ticket, line):
+def _apply_return(ticket: RepairTicket, line: ReturnLine) -> None:
     ticket.status = "ready"
     ticket.returned_on = line.returned_on or date.today()
     if line.workshop_id:
@@ -722,7 +742,7 @@ def _apply_return(ticket, line):
         ticket.interventions = line.interventions.strip()
 
 
-def default_coefficient(ticket):
+def default_coefficient(ticket: RepairTicket) -> Decimal | None:
     if ticket.coefficient is not None:
         return ticket.coefficient
     if ticket.workshop is not None:
@@ -733,7 +753,7 @@ def default_coefficient(ticket):
 # --- for the API (issue 9) -----------------------------------------------------------------
 
 
-def ticket_ready(ticket_id, *, user_id=None):
+def ticket_ready(ticket_id: int, *, user_id: int | None = None) -> int | None:
     """The point of sale says the ticket is back from the workshop: mark it « Disponible »
     and, as its store's SAV tab says (workshop_return_mode), send the default message
     through the campaign pipeline. Returns the campaign id, or None when no SMS goes (mode
