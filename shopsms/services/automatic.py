@@ -19,16 +19,33 @@ sent by ShopSMS itself with the rules of a hand sending.
 
 import calendar
 import logging
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, update
+from flask_babel.speaklater import LazyString
+from sqlalchemy import (
+    CursorResult,
+    Row,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Campaign, Client, Purchase, RepairTicket, Store, utcnow
 from ..models.automatic import (
@@ -84,6 +101,11 @@ BOUNDS = {
 }
 
 
+# A recipient row as campaigns.plan makes them (client_id, phone, parts, state, skip_reason
+# …), or as a repair reminder's recap gives them (with the ticket_number).
+PlannedRow = dict[str, Any]
+
+
 class AutomaticError(ValueError):
     """A French message that says what to change."""
 
@@ -91,16 +113,16 @@ class AutomaticError(ValueError):
 # --- time ---------------------------------------------------------------------------------
 
 
-def local_now(now=None):
+def local_now(now: datetime | None = None) -> datetime:
     """Now in Europe/Paris (aware), from naive UTC."""
     return (now or utcnow()).replace(tzinfo=UTC).astimezone(hours.PARIS)
 
 
-def today(now=None):
+def today(now: datetime | None = None) -> date:
     return local_now(now).date()
 
 
-def _moment(day, send_time):
+def _moment(day: date, send_time: str) -> datetime:
     """The naive UTC instant of `send_time` (HH:MM, Paris) on `day`."""
     hour, minute = (int(x) for x in send_time.split(":"))
     local = datetime.combine(day, time(hour, minute), tzinfo=hours.PARIS)
@@ -110,7 +132,7 @@ def _moment(day, send_time):
 # --- settings -----------------------------------------------------------------------------
 
 
-def card(store_id, kind):
+def card(store_id: int, kind: str) -> AutomaticSend:
     """The store's setting of a kind, or an unsaved one with the defaults."""
     found = db.session.scalar(
         select(AutomaticSend).where(AutomaticSend.store_id == store_id, AutomaticSend.kind == kind)
@@ -124,30 +146,33 @@ def card(store_id, kind):
     return AutomaticSend(store_id=store_id, kind=kind, enabled=False, paused=False, **values)
 
 
-def cards(store_id):
+def cards(store_id: int) -> dict[str, AutomaticSend]:
     return {kind: card(store_id, kind) for kind in KINDS}
 
 
-def chain_paused():
+def chain_paused() -> set[str]:
     """The kinds head office paused for the whole chain."""
     return set(db.session.scalars(select(AutomaticPause.kind)))
 
 
-def active(setting, paused=None):
+def active(setting: AutomaticSend, paused: Container[str] | None = None) -> bool:
     paused = chain_paused() if paused is None else paused
     return bool(setting.enabled and not setting.paused and setting.kind not in paused)
 
 
-def sav_message(store_id):
+def sav_message(store_id: int) -> tuple[str, str]:
     """(mode, text) of the SAV tab that « Réparation prête » sends: nothing with mode none."""
     return repair_notices.workshop_return_default(store_id)
 
 
-def clean(kind, form, store_id):
+def clean(
+    kind: str, form: Mapping[str, Any], store_id: int
+) -> tuple[dict[str, Any], dict[str, str | LazyString]]:
     """(values, errors) for a card's posted fields (strings): field → French message."""
     if kind not in KINDS:
         raise AutomaticError(_l("Cet envoi automatique n'existe pas."))
-    values, errors = {}, {}
+    values: dict[str, Any] = {}
+    errors: dict[str, str | LazyString] = {}
     values["enabled"] = bool(form.get("enabled"))
     body = (form.get("body") or "").replace("\r\n", "\n").replace("\x00", "").strip()
     if kind != "repair_ready":
@@ -182,7 +207,7 @@ def clean(kind, form, store_id):
     return values, errors
 
 
-def check_text(kind, body, store_id):
+def check_text(kind: str, body: str, store_id: int) -> str | LazyString:
     """What is wrong with a card's text, or "": unknown expressions, a text over the
     store's limit on the example client (STOP added for marketing)."""
     unknown = placeholders.unknown(body)
@@ -211,7 +236,7 @@ def check_text(kind, body, store_id):
     return ""
 
 
-def save(user, store_id, kind, values):
+def save(user: Person | None, store_id: int, kind: str, values: Mapping[str, Any]) -> AutomaticSend:
     """Keep a card. Turning « Réparation prête » on makes the tickets already
     « Disponible » history: only those that become ready from now on are texted."""
     setting = card(store_id, kind)
@@ -231,7 +256,7 @@ def save(user, store_id, kind, values):
     return setting
 
 
-def set_store_pause(user, store_id, kind, paused):
+def set_store_pause(user: Person | None, store_id: int, kind: str, paused: bool) -> None:
     setting = card(store_id, kind)
     if setting.id is None:
         db.session.add(setting)
@@ -244,7 +269,7 @@ def set_store_pause(user, store_id, kind, paused):
     db.session.commit()
 
 
-def set_chain_pause(user, kind, paused):
+def set_chain_pause(user: Person | None, kind: str, paused: bool) -> None:
     """Head office pauses (or resumes) a kind in every store."""
     if kind not in KINDS:
         raise AutomaticError(_l("Cet envoi automatique n'existe pas."))
@@ -259,7 +284,7 @@ def set_chain_pause(user, kind, paused):
     db.session.commit()
 
 
-def _ready_before(store_id):
+def _ready_before(store_id: int | None) -> None:
     """Tickets « Disponibles » and not told while « Réparation prête » was off or paused:
     marked « before », never texted by it (the list shows them as not told)."""
     ticket = RepairTicket
@@ -287,7 +312,7 @@ def _ready_before(store_id):
 # --- who a run texts ----------------------------------------------------------------------
 
 
-def birthdays_on(day):
+def birthdays_on(day: date) -> list[int]:
     """The birthday_md values whose birthday falls on `day`: 29 February's on 28 February
     in a common year."""
     values = [day.month * 100 + day.day]
@@ -296,13 +321,13 @@ def birthdays_on(day):
     return values
 
 
-def _skipped(store_id, kind, day):
+def _skipped(store_id: int, kind: str, day: date) -> Select[int]:
     return select(AutomaticSkip.client_id).where(
         AutomaticSkip.store_id == store_id, AutomaticSkip.kind == kind, AutomaticSkip.day == day
     )
 
 
-def candidates(setting, day):
+def candidates(setting: AutomaticSend, day: date) -> list[int]:
     """Ids the run of `day` is about, in order: clients (birthday, absent) or repair
     tickets (repair_reminder), without the clients skipped for that run."""
     store_id, kind = setting.store_id, setting.kind
@@ -339,7 +364,7 @@ def candidates(setting, day):
     return []
 
 
-def reminder_tickets(setting, day):
+def reminder_tickets(setting: AutomaticSend, day: date) -> list[int]:
     """Tickets « Disponibles » for N days or more, reminded fewer than M times, the last
     time P days ago or more."""
     notice = AutomaticTicketNotice
@@ -366,7 +391,7 @@ def reminder_tickets(setting, day):
     return list(db.session.scalars(query))
 
 
-def _pressure(rows, now):
+def _pressure(rows: list[PlannedRow], now: datetime) -> list[PlannedRow]:
     """Marketing rows of clients over the « pression marketing » cap: skipped with the
     campaigns' reason (the cap is checked again at send time)."""
     pending = [row["client_id"] for row in rows if row["state"] == "pending"]
@@ -393,7 +418,7 @@ class Preview:
     credit_problem: str = ""
 
 
-def _marketing_rows(setting, ids, now):
+def _marketing_rows(setting: AutomaticSend, ids: Sequence[int], now: datetime) -> list[PlannedRow]:
     recipients = [Recipient(client_id=i) for i in ids]
     rows = campaigns.plan(
         MARKETING,
@@ -405,7 +430,9 @@ def _marketing_rows(setting, ids, now):
     return _pressure(rows, now)
 
 
-def preview(setting, day, *, now=None, limit=200):
+def preview(
+    setting: AutomaticSend, day: date, *, now: datetime | None = None, limit: int = 200
+) -> Preview:
     """What the run of `day` would send now (the card's « Prochain envoi »)."""
     now = now or utcnow()
     at = _moment(day, setting.send_time) if setting.send_time else None
@@ -449,7 +476,7 @@ def preview(setting, day, *, now=None, limit=200):
     return result
 
 
-def _reminder_rows(setting, ticket_ids):
+def _reminder_rows(setting: AutomaticSend, ticket_ids: Sequence[int]) -> list[PlannedRow]:
     recap = repair_notices.recap(ticket_ids, setting.body, kind="reminder")
     if recap.empty and recap.lines:
         raise CampaignError(_l("Le message est vide : écrivez le texte du SMS."))
@@ -478,7 +505,7 @@ def _reminder_rows(setting, ticket_ids):
     return rows
 
 
-def credit_refusal(needed, *, ahead=False):
+def credit_refusal(needed: int, *, ahead: bool = False) -> str:
     """Why a run costing `needed` credits must not start, or "": it would take the balance
     under the low-credit threshold (or below zero). `ahead`: said of a run to come."""
     if needed <= 0:
@@ -500,7 +527,7 @@ def credit_refusal(needed, *, ahead=False):
     )
 
 
-def next_run(setting, now=None):
+def next_run(setting: AutomaticSend, now: datetime | None = None) -> date:
     """The day of the next run: today if its time is still to come and it has not run,
     else tomorrow."""
     local = local_now(now)
@@ -517,7 +544,7 @@ def next_run(setting, now=None):
     return day + timedelta(days=1) if done else day
 
 
-def skip_client(user, store_id, kind, day, client_id):
+def skip_client(user: Person | None, store_id: int, kind: str, day: date, client_id: int) -> None:
     """« Pas cette fois »: the client is left out of that day's run only. A client of the
     store, or of one of its repair tickets."""
     client = db.session.get(Client, client_id)
@@ -543,7 +570,7 @@ def skip_client(user, store_id, kind, day, client_id):
         db.session.rollback()  # skipped already: nothing to do
 
 
-def unskip_client(store_id, kind, day, client_id):
+def unskip_client(store_id: int, kind: str, day: date, client_id: int) -> None:
     db.session.execute(
         delete(AutomaticSkip).where(
             AutomaticSkip.store_id == store_id,
@@ -555,7 +582,7 @@ def unskip_client(store_id, kind, day, client_id):
     db.session.commit()
 
 
-def skipped_clients(store_id, kind, day):
+def skipped_clients(store_id: int, kind: str, day: date) -> list[Row[int, str, str, str]]:
     return list(
         db.session.execute(
             select(Client.id, Client.number, Client.last_name, Client.first_name)
@@ -570,7 +597,7 @@ def skipped_clients(store_id, kind, day):
     )
 
 
-def last_runs(store_id, kind=None, limit=5):
+def last_runs(store_id: int, kind: str | None = None, limit: int = 5) -> list[AutomaticRun]:
     query = select(AutomaticRun).where(AutomaticRun.store_id == store_id)
     if kind is not None:
         query = query.where(AutomaticRun.kind == kind)
@@ -578,7 +605,7 @@ def last_runs(store_id, kind=None, limit=5):
     return list(db.session.scalars(query))
 
 
-def ready_notices(store_id, limit=5):
+def ready_notices(store_id: int, limit: int = 5) -> list[Row[AutomaticTicketNotice, str]]:
     """The latest « Réparation prête » SMS of the store, with their campaigns."""
     return list(
         db.session.execute(
@@ -595,7 +622,7 @@ def ready_notices(store_id, limit=5):
     )
 
 
-def upcoming(store_id, now=None):
+def upcoming(store_id: int, now: datetime | None = None) -> dict[str, Preview]:
     """{kind: Preview} of the store's next run of each active daily kind, for the home
     page: « Demain : 9 anniversaires, 3 relances »."""
     paused = chain_paused()
@@ -611,11 +638,11 @@ def upcoming(store_id, now=None):
 # --- running ------------------------------------------------------------------------------
 
 
-def run_name(kind, day):
+def run_name(kind: str, day: date) -> str:
     return f"{RUN_NAMES[kind]} — {day:%d/%m}"
 
 
-def _claim(setting, day, worker):
+def _claim(setting: AutomaticSend, day: date, worker: str) -> AutomaticRun | None:
     """The run's row, or None when this (store, kind, day) already has one."""
     run = AutomaticRun(store_id=setting.store_id, kind=setting.kind, day=day, worker=worker)
     db.session.add(run)
@@ -627,7 +654,7 @@ def _claim(setting, day, worker):
     return run
 
 
-def _finish(run, status, **values):
+def _finish(run: AutomaticRun, status: str, **values: Any) -> str:
     db.session.execute(
         update(AutomaticRun)
         .where(AutomaticRun.id == run.id)
@@ -637,7 +664,9 @@ def _finish(run, status, **values):
     return status
 
 
-def run_once(setting, day, *, now=None, worker=""):
+def run_once(
+    setting: AutomaticSend, day: date, *, now: datetime | None = None, worker: str = ""
+) -> str | None:
     """The run of (store, kind, day), if nobody ran it yet. Returns its status, or None."""
     run = _claim(setting, day, worker)
     if run is None:
@@ -645,7 +674,7 @@ def run_once(setting, day, *, now=None, worker=""):
     return _perform(run, setting, now or utcnow())
 
 
-def _adopted(run):
+def _adopted(run: AutomaticRun) -> Campaign | None:
     """The campaign a run made before its worker died, if any (no user, its name)."""
     return db.session.scalar(
         select(Campaign)
@@ -660,7 +689,7 @@ def _adopted(run):
     )
 
 
-def _perform(run, setting, now):
+def _perform(run: AutomaticRun, setting: AutomaticSend, now: datetime) -> str:
     try:
         campaign = _adopted(run) if run.kind in MARKETING_KINDS else None
         if campaign is not None:
@@ -681,7 +710,9 @@ def _perform(run, setting, now):
         return _finish(run, "failed", note="Erreur inattendue : l'envoi n'est pas parti.")
 
 
-def _run_marketing(run, setting, ids, now):
+def _run_marketing(
+    run: AutomaticRun, setting: AutomaticSend, ids: Sequence[int], now: datetime
+) -> str:
     rows = _marketing_rows(setting, ids, now)
     needed = sum(row["parts"] for row in rows if row["state"] == "pending")
     refusal = credit_refusal(needed)
@@ -705,7 +736,7 @@ def _run_marketing(run, setting, ids, now):
     return _queue(run, campaign, now)
 
 
-def _queue(run, campaign, now):
+def _queue(run: AutomaticRun, campaign: Campaign, now: datetime) -> str:
     if campaign.status == "draft":
         try:
             campaigns.queue_now(campaign.id, now=now, accept_next_window=True)
@@ -727,7 +758,9 @@ def _queue(run, campaign, now):
     )
 
 
-def _run_reminders(run, setting, ticket_ids, now):
+def _run_reminders(
+    run: AutomaticRun, setting: AutomaticSend, ticket_ids: Sequence[int], now: datetime
+) -> str:
     recap = repair_notices.recap(ticket_ids, setting.body, kind="reminder")
     refusal = credit_refusal(recap.credits)
     if refusal:
@@ -777,7 +810,7 @@ def _run_reminders(run, setting, ticket_ids, now):
     return _finish(run, "sent", campaign_id=campaign.id, cost=recap.credits, recipients=len(told))
 
 
-def run_due(now=None, *, worker=""):
+def run_due(now: datetime | None = None, *, worker: str = "") -> dict[tuple[int, str], str | None]:
     """Every daily run whose time has come today and that has not run: today's only."""
     now = now or utcnow()
     local = local_now(now)
@@ -804,7 +837,7 @@ def run_due(now=None, *, worker=""):
     return done
 
 
-def retry_held(now=None, *, worker=""):
+def retry_held(now: datetime | None = None, *, worker: str = "") -> list[int]:
     """Today's runs held back for credits that the balance now covers (a top-up since):
     run by one worker (the row is taken back from « no_credits »), never yesterday's."""
     now = now or utcnow()
@@ -822,17 +855,21 @@ def retry_held(now=None, *, worker=""):
             continue
         # started_at is the real clock, as a campaign's created_at: the campaign cancelled
         # when the run was held is not adopted again.
-        taken = db.session.execute(
-            update(AutomaticRun)
-            .where(AutomaticRun.id == run.id, AutomaticRun.status == "no_credits")
-            .values(
-                status="started",
-                started_at=utcnow(),
-                finished_at=None,
-                worker=worker,
-                note="",
-                campaign_id=None,
-            )
+        # An UPDATE's result is a CursorResult (rowcount); Session.execute is typed as Result.
+        taken = cast(
+            CursorResult,
+            db.session.execute(
+                update(AutomaticRun)
+                .where(AutomaticRun.id == run.id, AutomaticRun.status == "no_credits")
+                .values(
+                    status="started",
+                    started_at=utcnow(),
+                    finished_at=None,
+                    worker=worker,
+                    note="",
+                    campaign_id=None,
+                )
+            ),
         )
         db.session.commit()
         if taken.rowcount != 1:
@@ -843,7 +880,7 @@ def retry_held(now=None, *, worker=""):
     return retried
 
 
-def resume_stale(now=None):
+def resume_stale(now: datetime | None = None) -> list[int]:
     """Runs left « started » by a worker that died: finished by this one (the campaign
     it made is found again and queued; none made, the run is made)."""
     now = now or utcnow()
@@ -860,14 +897,17 @@ def resume_stale(now=None):
     for run in stale:
         if run.worker in alive:
             continue
-        taken = db.session.execute(
-            update(AutomaticRun)
-            .where(
-                AutomaticRun.id == run.id,
-                AutomaticRun.status == "started",
-                AutomaticRun.worker == run.worker,
-            )
-            .values(worker=f"{run.worker}>resumed")
+        taken = cast(
+            CursorResult,
+            db.session.execute(
+                update(AutomaticRun)
+                .where(
+                    AutomaticRun.id == run.id,
+                    AutomaticRun.status == "started",
+                    AutomaticRun.worker == run.worker,
+                )
+                .values(worker=f"{run.worker}>resumed")
+            ),
         )
         db.session.commit()
         if taken.rowcount != 1:
@@ -881,7 +921,9 @@ def resume_stale(now=None):
 # --- « Réparation prête » ---------------------------------------------------------------
 
 
-def ready_to_tell(ticket_ids=None, *, limit=500):
+def ready_to_tell(
+    ticket_ids: Iterable[int] | None = None, *, limit: int = 500
+) -> Sequence[Row[int, int]]:
     """Tickets « Disponibles » whose client was not told, with no automatic notice, in
     stores where « Réparation prête » is on: [(ticket id, store id)]."""
     if "repair_ready" in chain_paused():
@@ -914,13 +956,15 @@ def ready_to_tell(ticket_ids=None, *, limit=500):
     return db.session.execute(query).all()
 
 
-def notify_ready(ticket_ids=None, *, now=None):
+def notify_ready(
+    ticket_ids: Iterable[int] | None = None, *, now: datetime | None = None
+) -> dict[int, int | None]:
     """Text the clients of the tickets that became « Disponibles » (the given ones, or
     every one the sweep finds): the store's SAV message, a service message, once per
     ticket (its notice row, written with the campaign). Returns {ticket id: campaign id
     or None}."""
     now = now or utcnow()
-    by_store = {}
+    by_store: dict[int, list[int]] = {}
     for ticket_id, store_id in ready_to_tell(ticket_ids):
         by_store.setdefault(store_id, []).append(ticket_id)
     told = {}
@@ -929,7 +973,7 @@ def notify_ready(ticket_ids=None, *, now=None):
     return told
 
 
-def _notify_store_ready(store_id, ids, now):
+def _notify_store_ready(store_id: int, ids: Sequence[int], now: datetime) -> dict[int, int | None]:
     day = today(now)
     notices = [AutomaticTicketNotice(ticket_id=i, kind="repair_ready", seq=0, day=day) for i in ids]
     db.session.add_all(notices)
@@ -943,7 +987,9 @@ def _notify_store_ready(store_id, ids, now):
         f"{RUN_NAMES['repair_ready']} — {day:%d/%m}"
         if len(ids) > 1
         else f"{RUN_NAMES['repair_ready']} — fiche "
-        + db.session.scalar(select(RepairTicket.number).where(RepairTicket.id == ids[0]))
+        + db.session.execute(
+            select(RepairTicket.number).where(RepairTicket.id == ids[0])
+        ).scalar_one()
     )
     error = ""
     sent = []
@@ -986,7 +1032,7 @@ def _notify_store_ready(store_id, ids, now):
     return dict.fromkeys(ids, campaign_id)
 
 
-def ready_is_on(store_id):
+def ready_is_on(store_id: int) -> bool:
     setting = card(store_id, "repair_ready")
     return setting.id is not None and active(setting)
 
@@ -994,11 +1040,11 @@ def ready_is_on(store_id):
 # --- the sweep ----------------------------------------------------------------------------
 
 
-def tick(now=None, *, worker=""):
+def tick(now: datetime | None = None, *, worker: str = "") -> dict[str, object]:
     """What the sweep does for automatic sends, each part on its own (a failure in one
     does not stop the others)."""
     now = now or utcnow()
-    done = {}
+    done: dict[str, object] = {}
     for name, step in (
         ("ready", lambda: notify_ready(now=now)),
         ("runs", lambda: run_due(now, worker=worker)),
@@ -1014,14 +1060,16 @@ def tick(now=None, *, worker=""):
     return done
 
 
-def store_choices(user):
+def store_choices(user: Person) -> list[Row[int, str]]:
     """The stores whose automatic sends the person may see: their own, every one for
     head office."""
     query = select(Store.id, Store.name).order_by(Store.name)
     return list(db.session.execute(access.scoped(query, Store.id, user)))
 
 
-def held_for_credits(store_id=None, *, now=None):
+def held_for_credits(
+    store_id: int | None = None, *, now: datetime | None = None
+) -> list[Row[AutomaticRun, str]]:
     """Today's runs that did not start for want of credits (a store's, or the chain's
     when store_id is None), with their store's name and the credits each needed: the
     home page's banner and head office's supervision say why."""
