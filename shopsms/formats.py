@@ -23,6 +23,7 @@ from flask_babel import (
 )
 
 from .plurals import ngettext
+from .sms.said import read
 
 MONEY = "#,##0.00"
 
@@ -115,17 +116,21 @@ def iso_time(value):
 
 
 def said(value):
-    """A sentence in the person's language: one of the pure core (shopsms.sms.said), or
-    one stored by `keep`; any other value as it is."""
+    """A sentence in the person's language: one of the pure core (shopsms.sms.said), one
+    stored by `keep`, or one stored as its French words that shopsms.sms.said.read knows
+    again (an operator's reason on a message); any other value as it is."""
     if isinstance(value, str) and value.startswith(_KEPT):
         try:
             return _from_kept(json.loads(value))
         except (ValueError, KeyError, TypeError):
             return value
+    if type(value) is str:
+        value = read(value)
     msgid = getattr(value, "msgid", None)
     if msgid is None:
         return value
-    return gettext(msgid, **value.variables)
+    # A value may be a sentence itself (« Connexion SMPP refusée : mot de passe »).
+    return gettext(msgid, **{name: said(part) for name, part in value.variables.items()})
 
 
 # What `keep` writes starts so; a note written as plain text never does.
@@ -173,7 +178,7 @@ def _from_kept(kept):
             return when(datetime.fromisoformat(value["moment"]))
         if isinstance(value, dict) and "sentence" in value:
             return _from_kept(value["sentence"])
-        return value
+        return said(value) if isinstance(value, str) else value
 
     values = {name: one(value) for name, value in kept["values"].items()}
     if "plural" in kept:

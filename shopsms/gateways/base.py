@@ -29,7 +29,9 @@ class Submitted:
 
     message_id: int
     ref: str | None = None  # the gateway's own id, when it is not our message id
-    error: str = ""  # refused: the reason, in French, for the report
+    # Refused: the reason for the report, its French words (a catalogue sentence, N_, that
+    # the gateway makes `readable`: the screens say it in the reader's language).
+    error: str = ""
     # Not taken, nothing of it left (the operator asked us to slow down): it goes back
     # to pending, for a later batch.
     retry: bool = False

@@ -17,6 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..sms.encoding import is_gsm, split
+from ..sms.said import N_, readable
 from .base import OutgoingSms, Submitted
 
 DLR_MASK = 31  # every report: delivered, not delivered, queued, reached / refused by the SMSC
@@ -55,6 +56,44 @@ def _threads():
 
 class KannelUnavailable(RuntimeError):
     """smsbox could not be reached: the batch stays claimed and the sweep takes it back."""
+
+
+_AWAY = N_("Kannel injoignable (%(address)s) : %(error)s")
+_BUSY = N_("Kannel momentanément indisponible : %(answer)s")
+# sendsms refusing a message: the reason on it, with Kannel's answer when it gave one.
+_REFUSALS = {
+    403: (
+        N_("Kannel refuse l'accès (identifiant ou mot de passe sendsms)"),
+        N_("Kannel refuse l'accès (identifiant ou mot de passe sendsms) : %(answer)s"),
+    ),
+    400: (
+        N_("Kannel refuse le message (requête invalide)"),
+        N_("Kannel refuse le message (requête invalide) : %(answer)s"),
+    ),
+}
+_ANSWERED = (N_("Kannel a répondu %(status)s"), N_("Kannel a répondu %(status)s : %(answer)s"))
+# Kannel's delivery reports (web/hooks.py) of a message that failed: DLR type → reason.
+_DLR_FAILURES = {
+    2: (N_("Non délivré par l'opérateur"), N_("Non délivré par l'opérateur : %(answer)s")),
+    16: (N_("Refusé par l'opérateur (SMSC)"), N_("Refusé par l'opérateur (SMSC) : %(answer)s")),
+}
+# Kept as their French words on the message and said in the reader's language
+# (shopsms.sms.said.read).
+readable(
+    _AWAY,
+    _BUSY,
+    *(sentence for pair in (*_REFUSALS.values(), _ANSWERED) for sentence in pair),
+    *(sentence for pair in _DLR_FAILURES.values() for sentence in pair),
+)
+
+
+def dlr_error(dlr_type, answer):
+    """The reason a delivery report of this type gives a message ("" when it is no
+    failure), with the SMSC's answer (%A) when there is one."""
+    if dlr_type not in _DLR_FAILURES:
+        return ""
+    alone, with_answer = _DLR_FAILURES[dlr_type]
+    return N_(with_answer, answer=answer) if answer else alone
 
 
 def sign(secret, message_id):
@@ -168,8 +207,11 @@ class KannelGateway:
             # the message failed for a network blip.
             # Not str(error): it quotes the whole request, password and client's text.
             raise KannelUnavailable(
-                f"Kannel injoignable ({_mask(self.sendsms_url, self.password)}) : "
-                f"{type(error).__name__}"
+                N_(
+                    _AWAY,
+                    address=_mask(self.sendsms_url, self.password),
+                    error=type(error).__name__,
+                )
             ) from None
         return self._answer(message.message_id, response)
 
@@ -179,14 +221,11 @@ class KannelGateway:
             return Submitted(message_id)  # our id is the reference in its reports
         if response.status_code == 503:
             # "Temporal failure, try again later": nothing was taken; the sweep retries.
-            raise KannelUnavailable(f"Kannel momentanément indisponible : {text}")
-        if response.status_code == 403:
-            reason = "Kannel refuse l'accès (identifiant ou mot de passe sendsms)"
-        elif response.status_code == 400:
-            reason = "Kannel refuse le message (requête invalide)"
-        else:
-            reason = f"Kannel a répondu {response.status_code}"
-        return Submitted(message_id, error=f"{reason} : {text}" if text else reason)
+            raise KannelUnavailable(N_(_BUSY, answer=text))
+        alone, with_answer = _REFUSALS.get(response.status_code, _ANSWERED)
+        status = response.status_code
+        reason = N_(with_answer, status=status, answer=text) if text else N_(alone, status=status)
+        return Submitted(message_id, error=reason)
 
     def received(self, message_ids):
         return None  # Kannel cannot say; its delivery reports move the rows it took

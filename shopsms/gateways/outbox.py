@@ -14,10 +14,18 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import OutboxMessage, utcnow
 from ..models.base import any_of, bulk_insert
+from ..sms.said import N_, readable
 from .base import OutgoingSms, Submitted, callbacks
 
 TEST_RANGE_PREFIX = "+336000000"
 REPORT_DELAY_SECONDS = 1
+
+
+# The simulated operator's reasons, kept as their French words on the message and said
+# in the reader's language (shopsms.sms.said.read).
+_NO_SUCH_NUMBER = N_("Numéro inexistant (plage de test)")
+_UNREACHABLE = N_("Téléphone injoignable pendant la durée de validité (plage de test)")
+readable(_NO_SUCH_NUMBER, _UNREACHABLE)
 
 
 def outcome(phone):
@@ -25,9 +33,9 @@ def outcome(phone):
     if phone.startswith(TEST_RANGE_PREFIX) and len(phone) == len(TEST_RANGE_PREFIX) + 2:
         last = int(phone[-2:])
         if 1 <= last <= 49:
-            return "failed", "Numéro inexistant (plage de test)"
+            return "failed", _NO_SUCH_NUMBER
         if last >= 50:
-            return "expired", "Téléphone injoignable pendant la durée de validité (plage de test)"
+            return "expired", _UNREACHABLE
     return "delivered", ""
 
 

@@ -37,6 +37,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from ..sms import encoding
+from ..sms.said import N_, readable
 from .base import GatewayUnavailable, OutgoingSms, Report, Submitted, callbacks, settings_config
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,16 @@ class SmppUnavailable(GatewayUnavailable):
 class SmppInterrupted(RuntimeError):
     """The link failed during the first message of a call: whether it left is unknown
     (its receipt will tell; the sweep decides on the rows meanwhile)."""
+
+
+_INTERRUPTED = N_("Envoi SMPP interrompu : %(error)s")
+
+
+def _words(error):
+    """A link error's words: its sentence (N_) when it has one, else its text."""
+    if len(error.args) == 1 and hasattr(error.args[0], "msgid"):
+        return error.args[0]
+    return str(error) or type(error).__name__
 
 
 # --- GSM 03.38 and UCS-2 --------------------------------------------------------------
@@ -139,26 +150,29 @@ _STATUS_NAMES = {
     if name.startswith("SMPP_ESME_R") and isinstance(value, int)
 }
 _STATUS_FRENCH = {
-    consts.SMPP_ESME_RINVDSTADR: "numéro de destination invalide",
-    consts.SMPP_ESME_RINVSRCADR: "expéditeur refusé",
-    consts.SMPP_ESME_RINVMSGLEN: "longueur du message invalide",
-    consts.SMPP_ESME_RINVSRCTON: "type d'expéditeur refusé",
-    consts.SMPP_ESME_RINVDSTTON: "type de numéro de destination refusé",
-    consts.SMPP_ESME_RDELIVERYFAILURE: "remise impossible",
-    consts.SMPP_ESME_RINVESMCLASS: "message en plusieurs parties refusé",
-    consts.SMPP_ESME_RSUBMITFAIL: "envoi refusé",
-    consts.SMPP_ESME_RSYSERR: "erreur de l'opérateur",
-    consts.SMPP_ESME_RINVNUMDESTS: "nombre de destinataires invalide",
+    consts.SMPP_ESME_RINVDSTADR: N_("numéro de destination invalide"),
+    consts.SMPP_ESME_RINVSRCADR: N_("expéditeur refusé"),
+    consts.SMPP_ESME_RINVMSGLEN: N_("longueur du message invalide"),
+    consts.SMPP_ESME_RINVSRCTON: N_("type d'expéditeur refusé"),
+    consts.SMPP_ESME_RINVDSTTON: N_("type de numéro de destination refusé"),
+    consts.SMPP_ESME_RDELIVERYFAILURE: N_("remise impossible"),
+    consts.SMPP_ESME_RINVESMCLASS: N_("message en plusieurs parties refusé"),
+    consts.SMPP_ESME_RSUBMITFAIL: N_("envoi refusé"),
+    consts.SMPP_ESME_RSYSERR: N_("erreur de l'opérateur"),
+    consts.SMPP_ESME_RINVNUMDESTS: N_("nombre de destinataires invalide"),
 }
+_REFUSED = N_("Refusé par l'opérateur : %(what)s (%(name)s).")
+_REFUSED_ANYHOW = N_("message refusé")
 # The SMSC asks us to slow down: the message is not refused, it must go again later.
 _RETRY_LATER = {consts.SMPP_ESME_RTHROTTLED, consts.SMPP_ESME_RMSGQFUL}
 
 
 def refusal_reason(status):
-    """A French reason for the report, with the SMPP error name for the operator."""
+    """The reason for the report (its French words, a catalogue entry: N_), with the SMPP
+    error name for the operator."""
     name = _STATUS_NAMES.get(status, f"0x{status:08X}")
-    what = _STATUS_FRENCH.get(status, "message refusé")
-    return f"Refusé par l'opérateur : {what} ({name})."
+    what = _STATUS_FRENCH.get(status, _REFUSED_ANYHOW)
+    return N_(_REFUSED, what=what, name=name)
 
 
 def _text(value):
@@ -208,29 +222,30 @@ class LinkSettings:
 
 # Why a bind failed, in words head office can act on (Paramètres › Passerelle).
 _BIND_REFUSALS = {
-    consts.SMPP_ESME_RINVPASWD: "mot de passe",
-    consts.SMPP_ESME_RINVSYSID: "identifiant (system_id) inconnu",
-    consts.SMPP_ESME_RINVSYSTYP: "system_type refusé",
-    consts.SMPP_ESME_RBINDFAIL: "liaison refusée par l'opérateur",
-    consts.SMPP_ESME_RALYBND: "compte déjà lié ailleurs",
+    consts.SMPP_ESME_RINVPASWD: N_("mot de passe"),
+    consts.SMPP_ESME_RINVSYSID: N_("identifiant (system_id) inconnu"),
+    consts.SMPP_ESME_RINVSYSTYP: N_("system_type refusé"),
+    consts.SMPP_ESME_RBINDFAIL: N_("liaison refusée par l'opérateur"),
+    consts.SMPP_ESME_RALYBND: N_("compte déjà lié ailleurs"),
 }
+_BIND_REFUSED = N_("Connexion SMPP refusée : %(what)s")
+_BIND_ERROR = N_("Connexion SMPP refusée : erreur %(name)s")
+_SERVER_AWAY = N_("Connexion SMPP refusée : serveur %(address)s injoignable")
 
 
 def bind_refusal(error, settings):
     """« Connexion SMPP refusée : mot de passe » and the like, for the campaign's note
-    and the supervision page; never the password itself."""
+    and the supervision page (French words, a catalogue entry: N_); never the password."""
     status = (
         error.args[1]
         if isinstance(error, smpplib.exceptions.PDUError) and len(error.args) > 1
         else None
     )
     if status in _BIND_REFUSALS:
-        what = _BIND_REFUSALS[status]
-    elif status is not None:
-        what = f"erreur {_STATUS_NAMES.get(status, hex(status))}"
-    else:
-        what = f"serveur {settings.host}:{settings.port} injoignable"
-    return f"Connexion SMPP refusée : {what}"
+        return N_(_BIND_REFUSED, what=_BIND_REFUSALS[status])
+    if status is not None:
+        return N_(_BIND_ERROR, name=_STATUS_NAMES.get(status, hex(status)))
+    return N_(_SERVER_AWAY, address=f"{settings.host}:{settings.port}")
 
 
 def open_link(settings, mode):
@@ -270,6 +285,12 @@ class Unbound(smpplib.exceptions.ConnectionError):
     """The SMSC ended the session (its unbind, answered)."""
 
 
+_UNBOUND = N_("unbind demandé par le SMSC")
+_CLOSED = N_("liaison fermée")
+_NO_ANSWER = N_("pas de réponse du SMSC")
+_INCOMPLETE = N_("PDU incomplet")
+
+
 def answer_housekeeping(client, pdu):
     """The SMSC's own requests on any link: enquire_link wants its answer; an unbind
     is answered and ends the session (raises Unbound)."""
@@ -281,7 +302,7 @@ def answer_housekeeping(client, pdu):
         reply = smpplib.smpp.make_pdu("unbind_resp", client=client)
         reply.sequence = pdu.sequence
         client.send_pdu(reply)
-        raise Unbound("unbind demandé par le SMSC")
+        raise Unbound(_UNBOUND)
     elif pdu.command not in ("enquire_link_resp", "unbind_resp", "generic_nack"):
         log.warning("SMPP : PDU %s inattendu, ignoré", pdu.command)
 
@@ -289,7 +310,7 @@ def answer_housekeeping(client, pdu):
 def _readable(client, wait):
     sock = client._socket
     if sock is None:
-        raise smpplib.exceptions.ConnectionError("liaison fermée")
+        raise smpplib.exceptions.ConnectionError(_CLOSED)
     return bool(select.select([sock], [], [], wait)[0])
 
 
@@ -356,7 +377,7 @@ class Transmitter:
         try:
             pdu = self.client.read_pdu()
         except TimeoutError as error:
-            raise smpplib.exceptions.ConnectionError("PDU incomplet") from error
+            raise smpplib.exceptions.ConnectionError(_INCOMPLETE) from error
         self._last_traffic = time.monotonic()
         return pdu
 
@@ -373,7 +394,7 @@ class Transmitter:
     def _wait_for(self, sequence):
         while True:
             if not _readable(self.client, self.settings.timeout):
-                raise smpplib.exceptions.ConnectionError("pas de réponse du SMSC")
+                raise smpplib.exceptions.ConnectionError(_NO_ANSWER)
             pdu = self._read()
             if pdu.sequence == sequence and pdu.command.endswith("_resp"):
                 return pdu
@@ -530,7 +551,7 @@ class SmppGateway:
                 link.drop()
                 log.warning("SMPP : liaison perdue après %d messages : %s", len(results), error)
                 if not results:
-                    raise SmppInterrupted(f"Envoi SMPP interrompu : {error}") from error
+                    raise SmppInterrupted(N_(_INTERRUPTED, error=_words(error))) from error
         return results
 
     def _submit_one(self, link, sms, throttled):
@@ -595,12 +616,13 @@ _STATE_NAMES = {
     7: "UNKNOWN",
     8: "REJECTD",
 }
+# The reason names the receipt's stat and err for the operator (its detail).
 _OUTCOMES = {
     "DELIVRD": ("delivered", ""),
-    "EXPIRED": ("expired", "Téléphone injoignable pendant la durée de validité"),
-    "UNDELIV": ("failed", "Non délivré par l'opérateur"),
-    "REJECTD": ("failed", "Refusé par l'opérateur"),
-    "DELETED": ("failed", "Supprimé par l'opérateur"),
+    "EXPIRED": ("expired", N_("Téléphone injoignable pendant la durée de validité (%(detail)s)")),
+    "UNDELIV": ("failed", N_("Non délivré par l'opérateur (%(detail)s)")),
+    "REJECTD": ("failed", N_("Refusé par l'opérateur (%(detail)s)")),
+    "DELETED": ("failed", N_("Supprimé par l'opérateur (%(detail)s)")),
 }
 _RECEIPT_FIELD = re.compile(r"\b(id|stat|err):(\S*)", re.IGNORECASE)
 
@@ -618,7 +640,7 @@ class Receipt:
         state, reason = _OUTCOMES[self.stat]
         if reason:
             detail = f"{self.stat}, err {self.err}" if self.err else self.stat
-            reason = f"{reason} ({detail})"
+            reason = N_(reason, detail=detail)
         return Report(state=state, ref=self.ref, error=reason)
 
 
@@ -669,6 +691,36 @@ def handle_deliver_sm(pdu):
 
 
 # --- the receiver process -------------------------------------------------------------
+
+
+# The receiver's state on the supervision page (services/link_status).
+_NOT_CONFIGURED = N_("Passerelle SMPP non configurée")
+_RECEIVER_BOUND = N_("Récepteur lié (%(mode)s) à %(address)s")
+_RECEIVER_UNBOUND = N_("Récepteur non lié : %(reason)s")
+_RECEIVER_LOST = N_("Récepteur non lié : liaison perdue, reconnexion")
+_RECEIVER_STOPPED = N_("Récepteur arrêté")
+# Kept as their French words (a message's reason, a link's state, a campaign's note) and
+# said in the reader's language (shopsms.sms.said.read).
+readable(
+    _REFUSED,
+    _REFUSED_ANYHOW,
+    *_STATUS_FRENCH.values(),
+    _BIND_REFUSED,
+    _BIND_ERROR,
+    _SERVER_AWAY,
+    *_BIND_REFUSALS.values(),
+    _INTERRUPTED,
+    _UNBOUND,
+    _CLOSED,
+    _NO_ANSWER,
+    _INCOMPLETE,
+    *(reason for _state, reason in _OUTCOMES.values() if reason),
+    _NOT_CONFIGURED,
+    _RECEIVER_BOUND,
+    _RECEIVER_UNBOUND,
+    _RECEIVER_LOST,
+    _RECEIVER_STOPPED,
+)
 
 
 class Receiver:
@@ -733,13 +785,11 @@ class Receiver:
             try:
                 self.settings = self.current_settings()
                 if not self.settings.system_id:
-                    raise SmppUnavailable(
-                        "Passerelle SMPP non configurée", "Paramètres › Passerelle ou SMPP_*"
-                    )
+                    raise SmppUnavailable(_NOT_CONFIGURED, "Paramètres › Passerelle ou SMPP_*")
                 client = open_link(self.settings, self.mode)
             except SmppUnavailable as error:
                 log.warning("%s ; nouvel essai dans %d s", error, backoff)
-                self._status(False, f"Récepteur non lié : {error.reason}")
+                self._status(False, N_(_RECEIVER_UNBOUND, reason=error.reason))
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
@@ -750,9 +800,8 @@ class Receiver:
                 continue
             backoff = 1
             log.info("SMPP : lié (%s) à %s:%d", self.mode, self.settings.host, self.settings.port)
-            self._status(
-                True, f"Récepteur lié ({self.mode}) à {self.settings.host}:{self.settings.port}"
-            )
+            address = f"{self.settings.host}:{self.settings.port}"
+            self._status(True, N_(_RECEIVER_BOUND, mode=self.mode, address=address))
             try:
                 self._listen(client)
             except LinkErrors as error:
@@ -761,13 +810,13 @@ class Receiver:
                 )
                 client.disconnect()
                 self.bound.clear()
-                self._status(False, "Récepteur non lié : liaison perdue, reconnexion")
+                self._status(False, _RECEIVER_LOST)
                 self._stopping.wait(backoff)
                 continue
             self.bound.clear()
             close_link(client)
         if self.settings is not None:
-            self._status(False, "Récepteur arrêté")
+            self._status(False, _RECEIVER_STOPPED)
         log.info("SMPP : récepteur arrêté")
 
     def _listen(self, client):
@@ -801,12 +850,12 @@ class Receiver:
         try:
             pdu = client.read_pdu()
         except TimeoutError as error:
-            raise smpplib.exceptions.ConnectionError("PDU incomplet") from error
+            raise smpplib.exceptions.ConnectionError(_INCOMPLETE) from error
         if pdu.command == "unbind":  # the SMSC closes the session
             reply = smpplib.smpp.make_pdu("unbind_resp", client=client)
             reply.sequence = pdu.sequence
             client.send_pdu(reply)
-            raise smpplib.exceptions.ConnectionError("unbind demandé par le SMSC")
+            raise smpplib.exceptions.ConnectionError(_UNBOUND)
         if pdu.command != "deliver_sm":
             answer_housekeeping(client, pdu)
             return

@@ -13,12 +13,19 @@ from ..extensions import db
 from ..gateways import Report
 from ..gateways.outbox import outcome
 from ..models import Campaign, EarlyReceipt, Message, MessagePart, OutboxMessage, utcnow
+from ..sms.said import N_, readable
 from . import settings
 
 FINAL_STATES = ("delivered", "failed", "expired")
 # Not heard of: a receipt that comes after all still says what became of the message.
 OPEN_STATES = ("submitting", "submitted", "no_receipt")
-NO_RECEIPT_ERROR = "Aucun accusé de réception de l'opérateur en {hours} h"
+NO_RECEIPT_ERROR = N_("Aucun accusé de réception de l'opérateur en %(hours)s h")
+# A concatenated SMS that failed or expired with one of its parts.
+PART_FAILED = N_("Partie %(seq)s/%(total)s : %(error)s")
+PART_NOT_DELIVERED = N_("Partie %(seq)s/%(total)s non délivrée")
+# A message's reason is kept as its French words (the exports, the API and the rule
+# below read them); the screens say it in the reader's language (formats.said).
+readable(NO_RECEIPT_ERROR, PART_FAILED, PART_NOT_DELIVERED)
 
 # A failure that a corrected client card would avoid: the number itself is wrong (it does
 # not exist, is invalid, is a landline or unknown to the operator). Anything else (the
@@ -119,9 +126,9 @@ def _apply_part(part: MessagePart, report: Report, now: datetime) -> int:
     if report.state != "delivered":
         total = db.session.scalar(select(Message.parts).where(Message.id == part.message_id))
         error = (
-            f"Partie {part.seq}/{total} : {report.error}"
+            N_(PART_FAILED, seq=part.seq, total=total, error=report.error)
             if report.error
-            else f"Partie {part.seq}/{total} non délivrée"
+            else N_(PART_NOT_DELIVERED, seq=part.seq, total=total)
         )
         statement = message.values(state=report.state, error=error[:200])
     else:
@@ -292,7 +299,7 @@ def age_out(*, now: datetime | None = None) -> int:
                 Message.state == "submitted",
                 Message.submitted_at < cutoff,
             )
-            .values(state="no_receipt", done_at=now, error=NO_RECEIPT_ERROR.format(hours=hours))
+            .values(state="no_receipt", done_at=now, error=N_(NO_RECEIPT_ERROR, hours=hours))
             .execution_options(synchronize_session=False)
         )
     db.session.execute(delete(EarlyReceipt).where(EarlyReceipt.received_at < cutoff))

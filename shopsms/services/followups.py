@@ -14,9 +14,15 @@ from .. import access
 from ..extensions import db
 from ..models import Campaign, Client, Message, Store, utcnow
 from ..models.followup import FollowupTask
+from ..sms.said import N_, readable
 from . import audit, listings
 from .delivery import is_number_failure
 from .reports import ReportError, visible
+
+# A task's reason, kept as its French words (formats.said reads them again).
+NO_MOBILE = N_("Pas de numéro de portable : fixe, invalide ou vide")
+FAILED = N_("Échec : %(error)s")
+readable(NO_MOBILE, FAILED)
 
 
 def _candidates_query(campaign_id):
@@ -92,10 +98,7 @@ def create_followups(user, campaign_id):
     for row in rows:
         if row.client_id in skip:
             continue
-        if row.state == "skipped":
-            why = "Pas de numéro de portable : fixe, invalide ou vide"
-        else:
-            why = f"Échec : {row.error}"
+        why = NO_MOBILE if row.state == "skipped" else N_(FAILED, error=row.error)
         phone = " / ".join(p for p in (row.tel1, row.tel2) if p)
         db.session.add(
             FollowupTask(

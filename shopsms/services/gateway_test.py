@@ -6,20 +6,28 @@ and its credit comes back."""
 
 from dataclasses import dataclass
 
-from flask_babel import force_locale
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from .. import formats
 from ..access import Person
 from ..extensions import db
 from ..gateways import get_gateway
 from ..models import Campaign, Message, utcnow
 from ..sms import phones
-from . import audit, campaigns, credits, sending
+from ..sms.said import N_, readable
+from . import audit, campaigns, credits, reports, sending
 
 TEST_TEXT = "Test ShopSMS : la passerelle d'envoi fonctionne."
 # One message fits in one batch; a few more rounds cover a gateway answering in chunks.
 MAX_ROUNDS = 5
+# Why the test's message failed, kept on it as its French words, as every message's
+# reason (formats.said says it in the reader's language).
+NOT_TAKEN = N_("La passerelle n'a pas pris le SMS : %(error)s")
+HELD = N_("l'envoi est retenu (heures d'envoi ou envoi différé)")
+NO_ANSWER = N_("pas de réponse après plusieurs essais")
+readable(NOT_TAKEN, HELD, NO_ANSWER)
 
 
 @dataclass(frozen=True)
@@ -87,17 +95,16 @@ def send(raw_phone: str, *, user: Person) -> TestResult:
             if result.done:
                 break
             if result.held_until is not None:
-                raise RuntimeError(
-                    result.reason or _l("l'envoi est retenu (heures d'envoi ou envoi différé)")
-                )
+                raise RuntimeError(result.reason or HELD)
         else:
-            raise RuntimeError(_l("pas de réponse après plusieurs essais"))
+            raise RuntimeError(NO_ANSWER)
     except Exception as error:  # the gateway's own failure is the answer we report
-        # The gateways word their errors without secrets (see gateways/kannel.py _mask).
-        why = _l("La passerelle n'a pas pris le SMS : %(error)s", error=error)
-        with force_locale("fr"):  # the message's own record stays in French, as the others
-            _abandon(campaign_id, str(why), user)
-        return TestResult(False, gateway.name, why, campaign_id)
+        # The gateways word their errors without secrets (see gateways/kannel.py _mask),
+        # as sentences (N_) said here in the person's language.
+        words = error.args[0] if len(error.args) == 1 and hasattr(error.args[0], "msgid") else error
+        why = N_(NOT_TAKEN, error=words)
+        _abandon(campaign_id, why, user)  # its French words, as every message's reason
+        return TestResult(False, gateway.name, formats.said(why), campaign_id)
     message = db.session.scalars(select(Message).where(Message.campaign_id == campaign_id)).one()
     if message.state in ("submitted", "delivered", "submitting"):
         said = (
@@ -106,7 +113,12 @@ def send(raw_phone: str, *, user: Person) -> TestResult:
             else _l("SMS accepté par la passerelle.")
         )
         return TestResult(True, gateway.name, said, campaign_id)
-    reason = message.error or message.skip_reason or message.state
+    if message.state == "skipped":  # the reports' French label, as their screens say it
+        reason = gettext(reports.reason(message))
+    elif message.error:
+        reason = formats.said(message.error)
+    else:
+        reason = gettext(reports.STATE_TEXT.get(message.state, message.state))
     return TestResult(
         False, gateway.name, _l("SMS refusé : %(reason)s", reason=reason), campaign_id
     )

@@ -21,6 +21,7 @@ from datetime import UTC
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import and_, case, func, literal, null, select, text
 
 from ..extensions import db
@@ -113,8 +114,15 @@ def _query(campaign_id, state, columns_of):
 def export_rows(campaign_id, state=""):
     """One tuple per recipient, in the report's order, read in batches (a server-side
     cursor on PostgreSQL): texts made safe, phones as `display_stored` writes them,
-    times as naive Paris datetimes."""
+    times as naive Paris datetimes. A French document (its header, states and reasons, as
+    PostgreSQL's COPY writes them), whoever asks for it: « pression marketing : déjà 2 SMS
+    depuis le 3 mars » too."""
     query = _query(campaign_id, state, _columns).execution_options(yield_per=BATCH)
+    with force_locale("fr"):
+        yield from _export_rows(query)
+
+
+def _export_rows(query):
     for row in db.session.execute(query):
         name = " ".join(part for part in (row.first_name, row.last_name) if part)
         yield (

@@ -247,8 +247,9 @@ def _hold_for_link(
     « Connexion SMPP refusée : mot de passe ») and tries again in a while."""
     db.session.rollback()
     link_status.record(getattr(gateway, "link_name", gateway.name), False, error.reason)
-    # Kept to be said in the reader's language (the gateway's reason as it wrote it).
-    note = formats.keep(N_(LINK_NOTE, reason=error.reason))
+    # Kept to be said in the reader's language; the gateway's reason as its French words
+    # (a nested sentence would not fit the column), which formats.said reads again.
+    note = formats.keep(N_(LINK_NOTE, reason=str(error.reason)))
     db.session.execute(update(Campaign).where(Campaign.id == campaign.id).values(status_note=note))
     db.session.commit()
     return BatchResult(held_until=now + timedelta(seconds=LINK_RETRY_SECONDS), reason=error.reason)

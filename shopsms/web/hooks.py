@@ -10,7 +10,7 @@ import hmac
 from flask import Blueprint, current_app, request
 
 from ..extensions import csrf
-from ..gateways.kannel import sign
+from ..gateways.kannel import dlr_error, sign
 from ..services import delivery, inbound
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -21,7 +21,6 @@ STOP_REPLY = "Vous ne recevrez plus de SMS publicitaires."
 
 # Kannel's DLR types (%d) → our state; 4 (queued on the SMSC) tells nothing new.
 _KANNEL_STATES = {8: "submitted", 1: "delivered", 2: "failed", 16: "failed"}
-_KANNEL_REASONS = {2: "Non délivré par l'opérateur", 16: "Refusé par l'opérateur (SMSC)"}
 _KANNEL_IGNORED = {4}
 
 
@@ -48,10 +47,7 @@ def kannel_dlr():
         return _plain("OK")
     if status not in _KANNEL_STATES:
         return _plain("statut inconnu", 400)
-    error = ""
-    if status in _KANNEL_REASONS:
-        answer = request.args.get("answer", "").strip()
-        error = f"{_KANNEL_REASONS[status]} : {answer}" if answer else _KANNEL_REASONS[status]
+    error = dlr_error(status, request.args.get("answer", "").strip())
     report = delivery.Report(_KANNEL_STATES[status], message_id=int(message_id), error=error)
     delivery.record("kannel", [report])
     return _plain("OK")

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import access
+from .. import access, formats
 from ..models import CAMPAIGN_KINDS, Store
 from ..services import background, listings, report_export, reports
 from ..services import followups as followup_tasks
@@ -41,10 +41,11 @@ STATE_FILTER_LABELS = {
 
 
 def _reason(message):
-    """reports.reason in the person's language (an operator's reason stays as it came)."""
+    """reports.reason in the person's language: an operator's reason as ShopSMS worded
+    it (formats.said reads its French words again), else as it came."""
     if message.state == "skipped":
         return _(reports.reason(message))
-    return reports.reason(message)
+    return formats.said(reports.reason(message))
 
 
 @bp.get("/")

@@ -6,6 +6,7 @@ French is left outside client data. French is told by its accents and its small 
 what people typed) is taken out of the page first, read from the database."""
 
 import re
+import uuid
 from collections import defaultdict
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -198,9 +199,47 @@ def _crawl(app, client):
 
 
 @pytest.fixture
-def demo_chain(app):
+def demo_chain(app, redis_client):
     with app.app_context():
         demo.seed(clients=60, seed=20)
+        _gateway_words()
+
+
+def _gateway_words():
+    """What the gateways say, as they say it (their French words, kept so): the first
+    message of each sending failed with an operator's reason, and links are down on the
+    supervision page."""
+    import smpplib.consts as consts
+    import smpplib.exceptions
+
+    from shopsms.gateways import kannel, outbox, smpp
+    from shopsms.services import delivery, link_status
+    from shopsms.sms.said import N_
+
+    reasons = [
+        smpp.refusal_reason(consts.SMPP_ESME_RINVSRCADR),
+        N_(delivery.PART_FAILED, seq=1, total=2, error=smpp.Receipt("r", "EXPIRED").report().error),
+        outbox.outcome("+33600000001")[1],
+        kannel.dlr_error(2, "NACK"),
+        N_(delivery.NO_RECEIPT_ERROR, hours=48),
+    ]
+    firsts = db.session.scalars(sa.select(sa.func.min(Message.id)).group_by(Message.campaign_id))
+    for n, message_id in enumerate(firsts):
+        db.session.execute(
+            sa.update(Message)
+            .where(Message.id == message_id)
+            .values(state="failed", error=str(reasons[n % len(reasons)]))
+        )
+    db.session.commit()
+    settings_ = smpp.LinkSettings("smsc.example.com", 2775, "shopsms", "secret")
+    refused = smpp.bind_refusal(
+        smpplib.exceptions.PDUError("bind", consts.SMPP_ESME_RINVSYSID), settings_
+    )
+    process = f"demo:{uuid.uuid4().hex}"  # each reading is written once in 30 s
+    link_status.record("smpp:transmitter", False, refused, process=process)
+    away = smpp.bind_refusal(ConnectionRefusedError(), settings_)
+    receiver = N_(smpp._RECEIVER_UNBOUND, reason=away)
+    link_status.record("smpp:receiver", False, receiver, process=process)
 
 
 @pytest.mark.parametrize("username", ROLES)

@@ -220,3 +220,25 @@ def test_the_detail_pages_by_keyset_through_every_state_both_ways(app, users, st
                 assert [row.Message.id for row in page.rows] == pages[number - 1]
                 before = page.rows[0].Message.id
             assert not page.has_previous
+
+
+def test_an_export_asked_in_english_stays_a_french_document(app, client_as, users, store):
+    """The screen says a skip for marketing pressure in the reader's language (issue 20);
+    the export is a French document whoever asks for it, its day written by Babel."""
+    from tests.conftest import csrf_token as page_token
+
+    campaign_id = add_campaign(
+        app, store.id, [{"state": "skipped", "skip_reason": "pressure:2:20260303", "parts": 0}]
+    )
+    staff = client_as("staff")
+    staff.post("/langue/en", data={"csrf_token": page_token(staff.get("/"))})
+    assert (
+        "Marketing pressure: already 2 SMS since March 3"
+        in staff.get(f"/rapports/{campaign_id}").text
+    )
+    response = staff.get(f"/rapports/{campaign_id}/export.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == list(report_export.EXPORT_HEADER)
+    assert rows[1][6] == "Pression marketing : déjà 2 SMS depuis le 3 mars"
