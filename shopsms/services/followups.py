@@ -6,11 +6,14 @@ landline, an invalid or empty number) or a number the operator says is wrong
 A card with a task still open is not listed again, whichever report finds it.
 """
 
+from collections.abc import Iterator, Sequence
+
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Row, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Campaign, Client, Message, Store, utcnow
 from ..models.followup import FollowupTask
@@ -25,7 +28,9 @@ FAILED = N_("Échec : %(error)s")
 readable(NO_MOBILE, FAILED)
 
 
-def _candidates_query(campaign_id):
+def _candidates_query(
+    campaign_id: int,
+) -> Select[int | None, str, str, int, str, str]:
     return (
         select(
             Message.client_id,
@@ -47,7 +52,7 @@ def _candidates_query(campaign_id):
     )
 
 
-def _correctable_rows(campaign_id):
+def _correctable_rows(campaign_id: int) -> Iterator[Row[int | None, str, str, int, str, str]]:
     """One row per card to correct, in the report's order (failures read by their reason)."""
     seen = set()
     for row in db.session.execute(_candidates_query(campaign_id)):
@@ -59,16 +64,16 @@ def _correctable_rows(campaign_id):
         yield row
 
 
-def correctable(campaign_id):
+def correctable(campaign_id: int) -> dict[int, int]:
     """{store_id: number of cards to correct} for the closing dialog."""
-    result = {}
+    result: dict[int, int] = {}
     for row in _correctable_rows(campaign_id):
         result[row.store_id] = result.get(row.store_id, 0) + 1
     return result
 
 
-def _open_task_clients(client_ids):
-    found = set()
+def _open_task_clients(client_ids: Sequence[int]) -> set[int]:
+    found: set[int] = set()
     for start in range(0, len(client_ids), 1000):
         found.update(
             db.session.scalars(
@@ -81,7 +86,7 @@ def _open_task_clients(client_ids):
     return found
 
 
-def create_followups(user, campaign_id):
+def create_followups(user: Person, campaign_id: int) -> int:
     """Add the « fiches à corriger » of a report; a card already listed by this report, or
     still open from another one, is not added again. Returns how many tasks were added."""
     if visible(user, campaign_id) is None:
@@ -121,7 +126,14 @@ def create_followups(user, campaign_id):
     return added
 
 
-def followups(user, *, store_id=None, done=False, page=1, per_page=listings.PER_PAGE):
+def followups(
+    user: Person,
+    *,
+    store_id: int | None = None,
+    done: bool = False,
+    page: int = 1,
+    per_page: int = listings.PER_PAGE,
+) -> listings.Page:
     query = (
         select(
             FollowupTask,
@@ -144,18 +156,18 @@ def followups(user, *, store_id=None, done=False, page=1, per_page=listings.PER_
     return listings.paginate(access.scoped(query, FollowupTask.store_id, user), page, per_page)
 
 
-def report_visible(user, row):
+def report_visible(user: Person, row: Row) -> bool:
     """Whether this person may open the report a task came from (another store's sending
     can list a card of theirs)."""
     return access.may_see_store(user, row.campaign_store_id)
 
 
-def open_followups_count(user):
+def open_followups_count(user: Person) -> int:
     query = select(func.count(FollowupTask.id)).where(FollowupTask.done_at.is_(None))
     return db.session.scalar(access.scoped(query, FollowupTask.store_id, user)) or 0
 
 
-def mark_done(user, task_id):
+def mark_done(user: Person, task_id: int) -> FollowupTask:
     query = select(FollowupTask).where(FollowupTask.id == task_id)
     task = db.session.scalar(access.scoped(query, FollowupTask.store_id, user))
     if task is None:

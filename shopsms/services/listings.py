@@ -5,13 +5,27 @@ or correlated counts on indexed columns), and the total number of matches throug
 window function, so that no list costs a query per row or a second COUNT query.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import BigInteger, and_, cast, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    ScalarSelect,
+    Select,
+    and_,
+    cast,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import (
     CAMPAIGN_STATUSES,
@@ -28,25 +42,25 @@ PER_PAGE = 50
 
 @dataclass(frozen=True)
 class Page:
-    rows: list
+    rows: Sequence[Any]
     number: int  # 1-based
     per_page: int
     total: int
 
     @property
-    def has_previous(self):
+    def has_previous(self) -> bool:
         return self.number > 1
 
     @property
-    def has_next(self):
+    def has_next(self) -> bool:
         return self.number * self.per_page < self.total
 
     @property
-    def pages(self):
+    def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
 
-def paginate(query, page=1, per_page=PER_PAGE):
+def paginate(query: Select, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """Run `query` (an ordered select) for one page, with the total, in one query."""
     page = max(1, page)
     counted = query.add_columns(func.count().over().label("total_matches"))
@@ -60,7 +74,7 @@ def paginate(query, page=1, per_page=PER_PAGE):
     return Page(rows=rows, number=page, per_page=per_page, total=total)
 
 
-def page_number(value):
+def page_number(value: str | int | None) -> int:
     """The ?page= argument: a positive integer, 1 when absent or mistyped."""
     try:
         return max(1, min(int(value or 1), 100_000))
@@ -68,7 +82,7 @@ def page_number(value):
         return 1
 
 
-def place(value):
+def place(value: str | int | None) -> int | None:
     """A place in a list's order (« depuis », « avant »): a positive integer, None when
     absent or mistyped."""
     try:
@@ -78,14 +92,16 @@ def place(value):
     return number if 0 < number <= 2**31 - 1 else None
 
 
-def paris(moment_utc, fmt="%d/%m/%Y %H:%M"):
+def paris(moment_utc: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     """A naive UTC datetime from the database, written in Europe/Paris time."""
     if moment_utc is None:
         return ""
     return moment_utc.replace(tzinfo=UTC).astimezone(hours.PARIS).strftime(fmt)
 
 
-def _count(campaign, *states, column=None):
+def _count(
+    campaign: type[Campaign], *states: str, column: InstrumentedAttribute[int] | None = None
+) -> ScalarSelect[int]:
     """Rows of the campaign (messages, or its recipient list not sent yet) in these
     states, from the counts the database keeps (CampaignCount): a few index rows per
     campaign, evaluated inside the list's query, whatever the campaign's size."""
@@ -101,7 +117,7 @@ def _count(campaign, *states, column=None):
 CHARGED_STATES = ("submitting", "submitted", "delivered", "failed", "expired", "no_receipt")
 
 
-def _campaign_columns():
+def _campaign_columns() -> tuple[type[User], tuple[Any, ...]]:
     author = aliased(User)
     columns = (
         Campaign,
@@ -125,7 +141,7 @@ CAMPAIGN_STATUS_FILTERS = CAMPAIGN_STATUSES  # every status is a filter of the l
 ACTIVE_STATUSES = ("preparing", "queued", "sending")
 
 
-def campaigns(user, *, status="", page=1, per_page=25):
+def campaigns(user: Person, *, status: str = "", page: int = 1, per_page: int = 25) -> Page:
     author, columns = _campaign_columns()
     query = (
         select(*columns)
@@ -138,7 +154,7 @@ def campaigns(user, *, status="", page=1, per_page=25):
     return paginate(access.scoped(query, Campaign.store_id, user), page, per_page)
 
 
-def done_share(row):
+def done_share(row: Row) -> tuple[int, int]:
     """(messages handed to the gateway or finished, messages meant to go out)."""
     done = row.submitted + row.delivered + row.failed + row.expired + row.no_receipt
     return done, max(0, row.Campaign.recipients_count - row.skipped)
@@ -147,17 +163,17 @@ def done_share(row):
 # --- Rapports d'envoi non traités --------------------------------------------------------
 
 
-def finished():
+def finished() -> ColumnElement[bool]:
     """The one meaning of « terminé » for a report: the sending was sent out or cancelled
     (both set finished_at). Only a finished report may be closed."""
     return Campaign.finished_at.is_not(None)
 
 
-def is_finished(campaign):
+def is_finished(campaign: Campaign) -> bool:
     return campaign.finished_at is not None
 
 
-def open_reports(user, *, page=1, per_page=25):
+def open_reports(user: Person, *, page: int = 1, per_page: int = 25) -> Page:
     author, columns = _campaign_columns()
     query = (
         select(*columns)
@@ -173,18 +189,20 @@ def open_reports(user, *, page=1, per_page=25):
 class ReportCriteria:
     """The search among closed reports: finished between two Paris days, a store, a kind."""
 
-    date_from: object = None  # datetime.date
-    date_to: object = None
+    date_from: date | None = None
+    date_to: date | None = None
     store_id: int | None = None
     kind: str = ""
 
 
-def _paris_midnight_utc(day):
+def _paris_midnight_utc(day: date) -> datetime:
     moment = datetime.combine(day, time()).replace(tzinfo=hours.PARIS)
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def closed_reports(user, criteria, *, page=1, per_page=25):
+def closed_reports(
+    user: Person, criteria: ReportCriteria, *, page: int = 1, per_page: int = 25
+) -> Page:
     author, columns = _campaign_columns()
     query = (
         select(*columns)
@@ -208,7 +226,7 @@ def closed_reports(user, criteria, *, page=1, per_page=25):
 # --- Crédits SMS -------------------------------------------------------------------------
 
 
-def ledger(user, *, page=1, per_page=PER_PAGE):
+def ledger(user: Person, *, page: int = 1, per_page: int = PER_PAGE) -> Page:
     """Newest first. A store sees its own lines and the chain's top-ups, never another
     store's nor head office's own sendings; head office sees every line."""
     query = (
@@ -230,7 +248,7 @@ def ledger(user, *, page=1, per_page=PER_PAGE):
 # --- Paramètres: the stores a person may see ----------------------------------------------
 
 
-def stores(user):
+def stores(user: Person) -> list[Store]:
     return list(
         db.session.scalars(access.scoped(select(Store).order_by(Store.code), Store.id, user))
     )
@@ -239,12 +257,14 @@ def stores(user):
 # --- shared ---------------------------------------------------------------------------------
 
 
-def bump(text):
+def bump(text: str) -> str:
     """The smallest string above every string that starts with `text`."""
     return text[:-1] + chr(ord(text[-1]) + 1)
 
 
-def prefix(column, text, *, cases=True):
+def prefix(
+    column: InstrumentedAttribute[str], text: str, *, cases: bool = True
+) -> ColumnElement[bool]:
     """`column` starts with `text`, as btree range scans (`>= 'Dup' AND < 'Duq'`), which
     SQLite and PostgreSQL both serve from an index whatever the collation, unlike LIKE.
     Client files hold names in capitals or in proper case: both are tried, and as typed."""

@@ -15,21 +15,29 @@ import csv
 import functools
 import io
 import os
+import re
 import secrets
 import time
-from datetime import UTC
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import and_, case, func, literal, null, select, text
+from redis import Redis
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, null, select, text
 
+from ..access import Person
 from ..extensions import db
 from ..models import Client, Message
 from ..queue import get_redis
 from ..sms import hours, phones
-from .reports import SKIP_REASON_LABELS, STATE_GROUPS, STATE_TEXT, report_table
+from .reports import SKIP_REASON_LABELS, STATE_GROUPS, STATE_TEXT, ReportTable, report_table
 from .reports import reason as _reason
+
+if TYPE_CHECKING:
+    import psycopg
 
 EXPORT_HEADER = (
     "N° client",
@@ -52,36 +60,46 @@ _ILLEGAL_SQL = r"[\x01-\x08\x0b\x0c\x0e-\x1f]"
 _CSV_DATE = "%d/%m/%Y %H:%M"
 EXCEL_DIRECT_ROWS = 5000  # above this, « Export Excel » runs as a job
 BATCH = 2000
+# An export row's cells, in EXPORT_HEADER's order (texts, a number, moments).
+ExportRow: TypeAlias = Sequence[Any]
+# The column expressions of a report's query: mapped attributes and labelled ones.
+Columns: TypeAlias = tuple[Any, ...]
+_Value = TypeVar("_Value")
 
 
 @functools.cache
-def _illegal_characters():
+def _illegal_characters() -> re.Pattern[str]:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    return ILLEGAL_CHARACTERS_RE
+    pattern: re.Pattern[str] = ILLEGAL_CHARACTERS_RE
+    return pattern
 
 
-def _safe(value):
+def _safe(value: _Value) -> _Value | str:
     """A text cell that a spreadsheet shows as text: no control character, and a leading
     apostrophe when it would otherwise start a formula."""
     if not isinstance(value, str):
         return value
-    value = _illegal_characters().sub("", value)
-    if value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    cleaned = _illegal_characters().sub("", value)
+    if cleaned.startswith(_FORMULA_STARTS):
+        return "'" + cleaned
+    return cleaned
 
 
-def _paris_naive(moment_utc):
+def _paris_naive(moment_utc: datetime | None) -> datetime | None:
     """Paris wall-clock time without a zone: what a spreadsheet date cell holds."""
     if moment_utc is None:
         return None
     return moment_utc.replace(tzinfo=UTC).astimezone(hours.PARIS).replace(tzinfo=None)
 
 
-def _columns(table):
+def _columns(table: ReportTable) -> Columns:
     """The raw columns of an export row (a recipient list has no times nor error)."""
     is_draft = table is not Message
+    # Message's own columns when `table` is it (a recipient list's row reads "" / None).
+    error = literal("") if is_draft else Message.error
+    submitted_at = null() if is_draft else Message.submitted_at
+    done_at = null() if is_draft else Message.done_at
     return (
         Client.number.label("client_number"),
         Client.first_name,
@@ -91,14 +109,14 @@ def _columns(table):
         table.parts,
         table.state,
         table.skip_reason,
-        (literal("") if is_draft else table.error).label("error"),
-        (null() if is_draft else table.submitted_at).label("submitted_at"),
-        (null() if is_draft else table.done_at).label("done_at"),
+        error.label("error"),
+        submitted_at.label("submitted_at"),
+        done_at.label("done_at"),
         table.variant,
     )
 
 
-def _query(campaign_id, state, columns_of):
+def _query(campaign_id: int, state: str, columns_of: Callable[[ReportTable], Columns]) -> Select:
     table = report_table(campaign_id)
     query = (
         select(*columns_of(table))
@@ -111,7 +129,7 @@ def _query(campaign_id, state, columns_of):
     return query
 
 
-def export_rows(campaign_id, state=""):
+def export_rows(campaign_id: int, state: str = "") -> Iterator[ExportRow]:
     """One tuple per recipient, in the report's order, read in batches (a server-side
     cursor on PostgreSQL): texts made safe, phones as `display_stored` writes them,
     times as naive Paris datetimes. A French document (its header, states and reasons, as
@@ -122,7 +140,7 @@ def export_rows(campaign_id, state=""):
         yield from _export_rows(query)
 
 
-def _export_rows(query):
+def _export_rows(query: Select) -> Iterator[ExportRow]:
     for row in db.session.execute(query):
         name = " ".join(part for part in (row.first_name, row.last_name) if part)
         yield (
@@ -142,7 +160,7 @@ def _export_rows(query):
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _csv_lines(rows):
+def _csv_lines(rows: Iterable[ExportRow]) -> Iterator[str]:
     """The CSV text, a batch of lines at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
@@ -161,7 +179,7 @@ def _csv_lines(rows):
     yield buffer.getvalue()
 
 
-def csv_chunks(campaign_id, state=""):
+def csv_chunks(campaign_id: int, state: str = "") -> Iterator[bytes]:
     """`;`-separated UTF-8 with a BOM (what French Excel opens as columns, accents
     intact), as a stream of byte chunks."""
     yield "\ufeff".encode()
@@ -175,19 +193,19 @@ def csv_chunks(campaign_id, state=""):
         yield lines.encode()
 
 
-def to_csv(rows):
+def to_csv(rows: Iterable[ExportRow]) -> bytes:
     """The whole CSV of `rows` (export_rows) in memory: for small reports and tests."""
     return ("\ufeff" + "".join(_csv_lines(rows))).encode("utf-8")
 
 
-def _sql_safe(column, dirty):
+def _sql_safe(column: ColumnElement[str], dirty: ColumnElement[bool] | None) -> ColumnElement[Any]:
     """_safe in SQL, on a column of the inner query: control characters removed only on
     the rare rows that hold one (`dirty`, one test per row for all its typed cells), then
     a leading apostrophe before a formula; an empty cell unquoted, as the csv module
     writes it. The first character is read as its code (ascii), not cut out as a text:
     this wrapping was a fifth of the export's time at 1M rows (issue 15)."""
 
-    def guarded(value):
+    def guarded(value: ColumnElement[str]) -> ColumnElement[Any]:
         return case(
             (func.ascii(value).in_(_FORMULA_CODES), literal("'") + value),
             else_=func.nullif(value, ""),
@@ -200,17 +218,17 @@ def _sql_safe(column, dirty):
     )
 
 
-def _sql_paris(column):
+def _sql_paris(column: ColumnElement[datetime]) -> ColumnElement[str]:
     # The naive UTC moment as a moment; to_char writes it in the session's time zone,
     # Paris for the COPY (_copy_chunks): one conversion a cell instead of two.
     return func.to_char(func.timezone("UTC", column), "DD/MM/YYYY HH24:MI")
 
 
-def _sql_labels(column, labels):
+def _sql_labels(column: ColumnElement[str], labels: Mapping[str, str]) -> ColumnElement[str]:
     return case(*((column == key, literal(text)) for key, text in labels.items()), else_=column)
 
 
-def _copy_columns(table):
+def _copy_columns(table: ReportTable) -> Columns:
     raw = {column.name: column for column in _columns(table)}
     # phones.display_stored without a regular expression: +33 6/7 and eight ASCII digits.
     number = raw["phone"]
@@ -280,7 +298,7 @@ _TYPED = ("client_number", "name", "text", "reason")
 _CELLS = ("client_number", "name", "phone", "text", "parts", "state", "reason")
 
 
-def copy_sql(campaign_id, state=""):
+def copy_sql(campaign_id: int, state: str = "") -> str:
     """PostgreSQL's COPY of the export's rows, cells as export_rows writes them. The
     cells are computed in an inner query (OFFSET 0 keeps PostgreSQL from folding it into
     the outer one, which would compute each again for each use) and made safe outside."""
@@ -302,11 +320,13 @@ def copy_sql(campaign_id, state=""):
     return f"COPY ({compiled}) TO STDOUT WITH (FORMAT csv, DELIMITER ';')"
 
 
-def _copy_chunks(campaign_id, state):
+def _copy_chunks(campaign_id: int, state: str) -> Iterator[bytes]:
     sql = copy_sql(campaign_id, state)
     # For this transaction only: _sql_paris's moments are written in Paris time.
     db.session.execute(text(f"SET LOCAL TIME ZONE '{hours.PARIS.key}'"))
-    connection = db.session.connection().connection.driver_connection
+    connection = cast(
+        "psycopg.Connection[Any]", db.session.connection().connection.driver_connection
+    )
     buffer = bytearray()
     with connection.cursor() as cursor, cursor.copy(sql) as copy:
         for data in copy:  # a row at a time: handed on in blocks, one write each
@@ -320,7 +340,12 @@ def _copy_chunks(campaign_id, state):
 # --- Excel -------------------------------------------------------------------------------
 
 
-def write_xlsx(rows, target, title="Rapport", progress=None):
+def write_xlsx(
+    rows: Iterable[ExportRow],
+    target: str | os.PathLike[str] | IO[bytes],
+    title: str = "Rapport",
+    progress: Callable[[int], object] | None = None,
+) -> int:
     """openpyxl's write-only mode: rows go to a temporary file as they come, memory stays
     flat. `progress(n)` is told every BATCH rows."""
     from openpyxl import Workbook
@@ -344,7 +369,7 @@ def write_xlsx(rows, target, title="Rapport", progress=None):
     return n
 
 
-def to_xlsx(rows, title="Rapport"):
+def to_xlsx(rows: Iterable[ExportRow], title: str = "Rapport") -> bytes:
     buffer = io.BytesIO()
     write_xlsx(rows, buffer, title)
     return buffer.getvalue()
@@ -358,17 +383,17 @@ _KEY = "shopsms:export:{}"
 KEEP_SECONDS = 24 * 3600
 
 
-def export_dir():
+def export_dir() -> Path:
     path = Path(current_app.instance_path) / "exports"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def _redis():
+def _redis() -> Redis:
     return get_redis()
 
 
-def start_excel(user, campaign_id, state, total):
+def start_excel(user: Person, campaign_id: int, state: str, total: int) -> str:
     """Record an Excel export of `total` rows for `user`; returns its token (the job is
     queued by the caller: services do not import jobs)."""
     token = secrets.token_urlsafe(16)
@@ -392,9 +417,11 @@ def start_excel(user, campaign_id, state, total):
     return token
 
 
-def export_status(token):
+def export_status(token: str) -> dict[str, Any]:
     """The export's reading ({} when unknown or forgotten), numbers as ints."""
-    data = {k.decode(): v.decode() for k, v in _redis().hgetall(_KEY.format(token)).items()}
+    # Our client leaves the answers as bytes (queue.connect: no decode_responses).
+    stored = cast(dict[bytes, bytes], _redis().hgetall(_KEY.format(token)))
+    data: dict[str, Any] = {k.decode(): v.decode() for k, v in stored.items()}
     for name in ("user_id", "campaign_id", "total", "done"):
         if name in data:
             data[name] = int(data[name])
@@ -407,7 +434,7 @@ def export_status(token):
     return data
 
 
-def run_excel(token):
+def run_excel(token: str) -> int | str:
     """The job: write the workbook to a temporary name, then move it into place."""
     status = export_status(token)
     if not status:
@@ -433,7 +460,7 @@ def run_excel(token):
     return written
 
 
-def delete_old_exports(seconds=KEEP_SECONDS):
+def delete_old_exports(seconds: float = KEEP_SECONDS) -> int:
     """Files of exports older than a day (their readings expire with them)."""
     limit = time.time() - seconds
     removed = 0

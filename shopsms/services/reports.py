@@ -6,13 +6,16 @@ client cards can leave « fiches à corriger » (services/followups.py). The exp
 services/report_export.py.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, union_all, update
+from sqlalchemy import CursorResult, Row, Select, func, select, union_all, update
 from sqlalchemy.orm import aliased
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Campaign, CampaignCount, Client, DraftRecipient, Message, Store, utcnow
 from . import audit, listings, skip_reasons
@@ -45,13 +48,15 @@ STATE_TEXT = {
 }
 
 is_finished = listings.is_finished
+# Where a report's rows are: its messages, or its recipient list read under that name.
+ReportTable: TypeAlias = type[Message] | type[DraftRecipient]
 
 
 class ReportError(ValueError):
     pass
 
 
-def visible(user, campaign_id):
+def visible(user: Person, campaign_id: int) -> Row | None:
     """The report's row (campaign and its counts) if this person may read it, else None."""
     author, columns = listings._campaign_columns()
     query = (
@@ -63,7 +68,7 @@ def visible(user, campaign_id):
     return db.session.execute(access.scoped(query, Campaign.store_id, user)).first()
 
 
-def counts(row):
+def counts(row: Row) -> dict[str, int]:
     """The figures a manager reads, from a report row."""
     return {
         "delivered": row.delivered,
@@ -74,14 +79,14 @@ def counts(row):
     }
 
 
-def rows_count(row, state=""):
+def rows_count(row: Row, state: str = "") -> int:
     """How many rows the report (or one of its filters) has, from a report row."""
     if state in STATE_GROUPS:
         return counts(row)[state]
     return sum(counts(row).values())
 
 
-def delivery_rate(row):
+def delivery_rate(row: Row) -> int | None:
     """Delivered among the SMS that went out, in %; None when none went out."""
     sent = row.Campaign.recipients_count - row.skipped
     return round(100 * row.delivered / sent) if sent > 0 else None
@@ -104,11 +109,11 @@ class VariantFigures:
     credits: int
 
     @property
-    def rate(self):
+    def rate(self) -> int | None:
         return round(100 * self.delivered / self.sent) if self.sent else None
 
 
-def variant_figures(campaign_id):
+def variant_figures(campaign_id: int) -> list[VariantFigures]:
     """[A, B] for an A/B campaign (else []), from the counts the database keeps per
     variant (CampaignCount): a few rows, whatever the campaign's size."""
     rows = db.session.execute(
@@ -121,14 +126,16 @@ def variant_figures(campaign_id):
         .where(CampaignCount.campaign_id == campaign_id, CampaignCount.variant != "")
         .group_by(CampaignCount.variant, CampaignCount.state)
     ).all()
-    found = {}
+    found: dict[str, dict[str, tuple[int, int]]] = {}
     for variant, state, messages, parts in rows:
         found.setdefault(variant, {})[state] = (int(messages or 0), int(parts or 0))
     figures = []
     for variant in sorted(found):
         states = found[variant]
 
-        def total(names, index=0, states=states):
+        def total(
+            names: Iterable[str], index: int = 0, states: Mapping[str, tuple[int, int]] = states
+        ) -> int:
             return sum(states.get(name, (0, 0))[index] for name in names)
 
         figures.append(
@@ -149,7 +156,7 @@ def variant_figures(campaign_id):
 LISTED_STATUSES = ("draft", "scheduled", "queued")
 
 
-def report_table(campaign_id):
+def report_table(campaign_id: int) -> ReportTable:
     """Message, or, for a campaign scheduled or queued and not started yet, its recipient
     list under the same name, so that the page and the exports show who will get the
     SMS. The list is probed only then: once moved, its rows leave dead index entries
@@ -162,7 +169,9 @@ def report_table(campaign_id):
     return Message
 
 
-def messages_query(campaign_id, state="", *, table=None):
+def messages_query(
+    campaign_id: int, state: str = "", *, table: ReportTable | None = None
+) -> Select:
     """The report's rows, in list order, with their clients' names."""
     table = report_table(campaign_id) if table is None else table
     query = (
@@ -187,7 +196,7 @@ class KeysetPage:
     """One page of a report's detail, found from the id it starts after (or ends before),
     so that page 1,000 costs what page 1 costs; the total comes from the kept counts."""
 
-    rows: list
+    rows: Sequence[Row]
     number: int  # 1-based, as carried by the links (the page a person reached)
     per_page: int
     total: int
@@ -195,19 +204,27 @@ class KeysetPage:
     previous_before: int | None  # the « Précédent » link's id, when there is one
 
     @property
-    def has_previous(self):
+    def has_previous(self) -> bool:
         return self.previous_before is not None
 
     @property
-    def has_next(self):
+    def has_next(self) -> bool:
         return self.next_after is not None
 
     @property
-    def pages(self):
+    def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
 
-def _page_ids(table, campaign_id, states, *, after, before, limit):
+def _page_ids(
+    table: ReportTable,
+    campaign_id: int,
+    states: Iterable[str],
+    *,
+    after: int | None,
+    before: int | None,
+    limit: int,
+) -> list[int]:
     """The ids of a page: per state, the `limit` next ids from the campaign's
     (campaign_id, state, id) index, merged: a few index probes per page, whatever the
     filter and however deep the page, and no index more on messages."""
@@ -231,18 +248,19 @@ def _page_ids(table, campaign_id, states, *, after, before, limit):
 
 
 def messages(
-    campaign_id,
+    campaign_id: int,
     *,
-    state="",
-    total=None,
-    number=1,
-    after=None,
-    before=None,
-    per_page=listings.PER_PAGE,
-):
+    state: str = "",
+    total: int | None = None,
+    number: int = 1,
+    after: int | None = None,
+    before: int | None = None,
+    per_page: int = listings.PER_PAGE,
+) -> KeysetPage:
     """A page of the report's rows in list order, by keyset: after the id `after`, or
     before the id `before` (« Précédent »), else the first page."""
     table = report_table(campaign_id)
+    states: Sequence[str]
     if state in STATE_GROUPS:
         states = STATE_GROUPS[state]
     else:  # every state the campaign has rows in, new ones included
@@ -271,7 +289,7 @@ def messages(
         more_after = len(ids) > per_page
         ids = ids[:per_page]
         more_before = after is not None
-    rows = []
+    rows: Sequence[Row] = []
     if ids:
         rows = db.session.execute(
             messages_query(campaign_id, state, table=table).where(table.id.in_(ids))
@@ -283,13 +301,13 @@ def messages(
         rows=rows,
         number=number,
         per_page=per_page,
-        total=int(total),
+        total=int(total or 0),  # the kept counts' sum: never None (coalesce)
         next_after=ids[-1] if more_after and ids else None,
         previous_before=ids[0] if more_before and ids else None,
     )
 
 
-def reason(message):
+def reason(message: Message | DraftRecipient | Row) -> str:
     """Why a message did not arrive, in French: the operator's words or the skip's."""
     if message.state == "skipped":
         if message.skip_reason.startswith(PRESSURE + ":"):
@@ -301,7 +319,7 @@ def reason(message):
 # --- closing ------------------------------------------------------------------------------
 
 
-def close(user, campaign_id):
+def close(user: Person, campaign_id: int) -> bool:
     """« Clôturer le rapport N »: managers and head office, finished sendings only.
     Returns False when the report was already closed (by someone else, or twice)."""
     row = visible(user, campaign_id)
@@ -312,12 +330,16 @@ def close(user, campaign_id):
         raise ReportError(
             _l("Cet envoi n'est pas terminé : son rapport ne peut pas encore être clôturé.")
         )
-    # One conditional UPDATE: of two people closing at once, only one closes it.
-    closed = db.session.execute(
-        update(Campaign)
-        .where(Campaign.id == campaign_id, Campaign.closed_at.is_(None))
-        .values(closed_at=utcnow(), closed_by_id=user.id)
-        .execution_options(synchronize_session=False)
+    # One conditional UPDATE: of two people closing at once, only one closes it. (An
+    # UPDATE's result is a CursorResult: Session.execute is only typed Result.)
+    closed = cast(
+        CursorResult,
+        db.session.execute(
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.closed_at.is_(None))
+            .values(closed_at=utcnow(), closed_by_id=user.id)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if closed != 1:
         db.session.rollback()
@@ -327,7 +349,7 @@ def close(user, campaign_id):
     return True
 
 
-def close_all(user):
+def close_all(user: Person) -> int:
     """« Tout clôturer »: every finished, open report this person sees. Returns how many."""
     query = select(Campaign.id).where(listings.finished(), Campaign.closed_at.is_(None))
     ids = list(db.session.scalars(access.scoped(query, Campaign.store_id, user)))
@@ -336,11 +358,14 @@ def close_all(user):
     now = utcnow()
     closed = 0
     for start in range(0, len(ids), 1000):
-        closed += db.session.execute(
-            update(Campaign)
-            .where(Campaign.id.in_(ids[start : start + 1000]), Campaign.closed_at.is_(None))
-            .values(closed_at=now, closed_by_id=user.id)
-            .execution_options(synchronize_session=False)
+        closed += cast(
+            CursorResult,
+            db.session.execute(
+                update(Campaign)
+                .where(Campaign.id.in_(ids[start : start + 1000]), Campaign.closed_at.is_(None))
+                .values(closed_at=now, closed_by_id=user.id)
+                .execution_options(synchronize_session=False)
+            ),
         ).rowcount
     store_id = access.store_scope(user)
     audit.record("report.close_all", user=user, store_id=store_id, count=closed)

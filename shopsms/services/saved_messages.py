@@ -5,10 +5,14 @@ Staff and managers read their store's and the shared ones and manage their store
 head office (admin) reads and manages all of them, and alone may share a message.
 """
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 
 from .. import access
+from ..access import Person
 from ..extensions import db
 from ..models import Store, Template
 from ..sms.encoding import MULTI_GSM
@@ -27,7 +31,7 @@ class SavedMessageError(ValueError):
 class DuplicateName(SavedMessageError):
     """The name is taken in that scope; saving again with replace=True overwrites it."""
 
-    def __init__(self, message, existing):
+    def __init__(self, message: LazyString, existing: Template) -> None:
         super().__init__(message)
         self.existing = existing
 
@@ -36,7 +40,7 @@ class NotAllowed(SavedMessageError):
     """The person's role or store does not allow this action."""
 
 
-def list_for(user):
+def list_for(user: Person) -> list[Template]:
     """What `user` may open: shared messages first, then by store, then by name."""
     query = select(Template).outerjoin(Store, Store.id == Template.store_id)
     if not access.every_store(user):
@@ -47,7 +51,7 @@ def list_for(user):
     return list(db.session.scalars(query))
 
 
-def store_names(templates):
+def store_names(templates: Iterable[Template]) -> dict[int, str]:
     """{store_id: name} of the stores these messages belong to, for labelling them."""
     ids = {t.store_id for t in templates if t.store_id is not None}
     if not ids:
@@ -55,25 +59,32 @@ def store_names(templates):
     return dict(db.session.execute(select(Store.id, Store.name).where(Store.id.in_(ids))).all())
 
 
-def get(user, template_id):
+def get(user: Person, template_id: int) -> Template:
     template = db.session.get(Template, template_id)
     if template is None or not can_read(user, template):
         raise SavedMessageError(_l("Ce message enregistré n'existe plus."))
     return template
 
 
-def can_read(user, template):
+def can_read(user: Person, template: Template) -> bool:
     return template.store_id is None or access.may_see_store(user, template.store_id)
 
 
-def can_change(user, template):
+def can_change(user: Person, template: Template) -> bool:
     """Replace or delete: a store's messages by its people, shared ones by head office."""
     if access.every_store(user):
         return True
     return template.store_id is not None and template.store_id == user.store_id
 
 
-def save(user, name, body, *, shared=False, replace=False):
+def save(
+    user: Person,
+    name: str | None,
+    body: str | None,
+    *,
+    shared: bool = False,
+    replace: bool = False,
+) -> Template:
     """Save `body` under `name`, in the user's store or shared by the chain.
 
     A name already used in that scope raises DuplicateName, so that the screen can offer
@@ -142,7 +153,7 @@ def save(user, name, body, *, shared=False, replace=False):
     return template
 
 
-def delete(user, template_id):
+def delete(user: Person, template_id: int) -> Template:
     template = get(user, template_id)
     if not can_change(user, template):
         if template.store_id is None:
@@ -162,7 +173,7 @@ def delete(user, template_id):
     return template
 
 
-def _scope(user, shared):
+def _scope(user: Person, shared: bool) -> int | None:
     """The store_id a new message gets."""
     if access.every_store(user):
         # Head office without a store of its own can only write for the whole chain.
