@@ -159,6 +159,79 @@ def test_a_sigkilled_worker_is_replaced_within_30_seconds(app, store, rig):
     assert resumed <= GOAL_SECONDS
 
 
+def _marketing_campaign(app, store, users, count):
+    """« Envoyer » on a marketing draft built from a selection, as head office clicks it:
+    `count` reachable clients, and 1 in 50 on the STOP list (skipped, never texted). Its
+    preparation and sending are the workers'. Returns (campaign id, reachable)."""
+    from shopsms import selection
+    from shopsms.models import OptOut, User
+    from shopsms.services import recipients
+
+    with app.app_context():
+        settings.put("sending_days", [0, 1, 2, 3, 4, 5, 6])
+        settings.put("sending_start", "00:00")
+        settings.put("sending_end", "23:59")
+        rows = [
+            {"number": f"M{n:06d}", "civility": "Madame", "first_name": "Anne",
+             "last_name": f"NOM{n}", "tel1": "", "sms_consent": "accepted",
+             "store_id": store.id, "sms_number": f"+3371{n:07d}", "postal_code": "64200"}
+            for n in range(count)
+        ]  # fmt: skip
+        bulk_insert(Client, rows)
+        stops = [{"phone": f"+3371{n:07d}", "source": "sms"} for n in range(0, count, 50)]
+        bulk_insert(OptOut, stops)
+        db.session.commit()
+        head_office = db.session.get(User, users["admin"].id)
+        campaign = recipients.draft_from_selection(
+            head_office, selection.Criteria(postal_code="64")
+        )
+        recipients.send(head_office, campaign.id, "Soldes -20 % ce week-end.", "BIJOUX")
+        return campaign.id, count - len(stops)
+
+
+def test_a_sigkilled_worker_mid_marketing_list_loses_nobody_and_texts_nobody_twice(
+    app, store, users, rig
+):
+    """Two workers send one marketing campaign side by side, taking its recipient list
+    batch by batch (on PostgreSQL, straight from the list); one is SIGKILLed mid-batch."""
+    _server, processes = rig
+    workers = [processes.flask("worker", name=f"worker{i}") for i in range(2)]
+    campaign_id, reachable = _marketing_campaign(app, store, users, 6000)
+    sent = (Message.campaign_id == campaign_id, Message.state.in_(("submitted", "delivered")))
+    _wait(lambda: _count(app, *sent) >= 600, 90, "sending started")
+    with app.app_context():
+        token = db.session.scalar(
+            select(Message.claimed_by)
+            .where(Message.campaign_id == campaign_id, Message.claimed_by.is_not(None))
+            .order_by(Message.claimed_at.desc())
+            .limit(1)
+        )
+    sender = next(w for w in workers if w.pid == int(token.split(":")[1]))
+    os.kill(sender.pid, signal.SIGKILL)
+    killed_at = utcnow()
+    sender.wait()
+    _wait(lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
+          120, "another worker resumed")  # fmt: skip
+    resumed = (_first_submission_after(app, campaign_id, killed_at) - killed_at).total_seconds()
+
+    def ended():
+        with app.app_context():
+            return db.session.get(Campaign, campaign_id).status == "sent"
+
+    _wait(ended, 180, "the campaign sent")
+    # The campaign's control group (« groupe témoin », 10 % by default) is never texted.
+    held_out = _count(app, Message.campaign_id == campaign_id, Message.skip_reason == "control")
+    opted_out = _count(app, Message.campaign_id == campaign_id, Message.skip_reason == "optout")
+    outcome = _outcome(app, campaign_id, reachable - held_out)
+    _figure("worker SIGKILL, marketing list", recipients=reachable - held_out,
+            resumed_after_s=round(resumed, 1), **outcome)  # fmt: skip
+    assert outcome["lost"] == 0 and outcome["duplicates"] == 0
+    assert outcome["on_test_phone"] == reachable - held_out > 0 and held_out > 0
+    assert opted_out == 6000 - reachable
+    assert outcome["campaign"] == "sent"
+    assert resumed <= GOAL_SECONDS
+
+
 def test_redis_stopped_30_seconds_mid_send_loses_nothing_and_resumes(app, store, rig):
     server, processes = rig
     count = 9000
