@@ -23,13 +23,17 @@ def _chain(count):
     db.session.add_all(shops)
     db.session.flush()
     db.session.add_all(
-        Client(number=f"C{i:07d}", last_name="NOM" + "X" * (i % 40), first_name="Ana",
-               store_id=shops[i % 2].id, tel1=(tel := f"06 30 {i // 10000 % 100:02d} "
-                                                f"{i // 100 % 100:02d} {i % 100:02d}"),
-               sms_number=phones.sms_number(tel, ""),
-               sms_consent="accepted" if i % 10 else "refused")
+        Client(
+            number=f"C{i:07d}",
+            last_name="NOM" + "X" * (i % 40),
+            first_name="Ana",
+            store_id=shops[i % 2].id,
+            tel1=(tel := f"06 30 {i // 10000 % 100:02d} {i // 100 % 100:02d} {i % 100:02d}"),
+            sms_number=phones.sms_number(tel, ""),
+            sms_consent="accepted" if i % 10 else "refused",
+        )
         for i in range(count)
-    )  # fmt: skip
+    )
     admin = User(username="siege", full_name="Siège", role="admin")
     admin.set_password("x" * 12)
     db.session.add(admin)
@@ -39,10 +43,14 @@ def _chain(count):
 
 def _rows(campaign_id):
     return db.session.execute(
-        select(DraftRecipient.id, DraftRecipient.client_id, DraftRecipient.state,
-               DraftRecipient.skip_reason, DraftRecipient.variant)
-        .where(DraftRecipient.campaign_id == campaign_id)
-    ).all()  # fmt: skip
+        select(
+            DraftRecipient.id,
+            DraftRecipient.client_id,
+            DraftRecipient.state,
+            DraftRecipient.skip_reason,
+            DraftRecipient.variant,
+        ).where(DraftRecipient.campaign_id == campaign_id)
+    ).all()
 
 
 def _split(campaign_id):
@@ -126,8 +134,7 @@ def test_each_message_has_its_variant_text_and_the_cost_is_their_parts(
     body_b = "Bonjour <NOM>, nos soldes commencent : " + "-20 % sur tout le magasin. " * 4
     confirmed = recipients.split_cost(db.session.get(Campaign, campaign.id), body_a, body_b)
     a, b, _ = _split(campaign.id)
-    assert [(v.variant, v.recipients) for v in confirmed.variants] == [("A", len(a)),
-                                                                        ("B", len(b))]  # fmt: skip
+    assert [(v.variant, v.recipients) for v in confirmed.variants] == [("A", len(a)), ("B", len(b))]
     assert confirmed.variants[0].credits == len(a)  # one part each
     assert len(b) < confirmed.variants[1].credits < 3 * len(b)  # 1 or 2 parts, by the name
 
@@ -145,18 +152,22 @@ def test_each_message_has_its_variant_text_and_the_cost_is_their_parts(
         if send_next_batch(campaign.id).done:
             break
     messages = db.session.execute(
-        select(Message.client_id, Message.variant, Message.text, Message.parts, Message.state)
-        .where(Message.campaign_id == campaign.id)
-    ).all()  # fmt: skip
+        select(
+            Message.client_id, Message.variant, Message.text, Message.parts, Message.state
+        ).where(Message.campaign_id == campaign.id)
+    ).all()
     sent = [m for m in messages if m.state != "skipped"]
     assert {m.client_id for m in sent if m.variant == "A"} == a
     assert {m.client_id for m in sent if m.variant == "B"} == b
     names = dict(db.session.execute(select(Client.id, Client.last_name)).all())
     for m in sent:
         body = body_b if m.variant == "B" else body_a
-        expected = final_text(body, {"civility": "", "first_name": "Ana",
-                                     "last_name": names[m.client_id],
-                                     "store": ""}, add_stop=True, short_code="36608")  # fmt: skip
+        expected = final_text(
+            body,
+            {"civility": "", "first_name": "Ana", "last_name": names[m.client_id], "store": ""},
+            add_stop=True,
+            short_code="36608",
+        )
         assert m.text == expected
     for variant in ("A", "B"):
         parts = sum(m.parts for m in sent if m.variant == variant)
@@ -201,14 +212,15 @@ def test_the_test_sms_sends_both_texts(ctx, credits_available, redis_client):
     credits_available(100)
     campaign = recipients.draft_from_selection(admin, selection.Criteria())
     recipients.set_split(admin, campaign.id, "50")
-    recipients.send_test(admin, campaign.id, "06 99 88 77 66", "Texte A", "BIJOUX",
-                         body_b="Texte B")  # fmt: skip
+    recipients.send_test(
+        admin, campaign.id, "06 99 88 77 66", "Texte A", "BIJOUX", body_b="Texte B"
+    )
     tests = db.session.execute(
         select(Campaign.name, Message.text)
         .join(Message, Message.campaign_id == Campaign.id)
         .where(Campaign.kind == "single")
         .order_by(Campaign.id)
-    ).all()  # fmt: skip
+    ).all()
     assert [(name[-12:], text.split("\n")[0]) for name, text in tests] == [
         ("(variante A)", "Texte A"),
         ("(variante B)", "Texte B"),

@@ -58,9 +58,14 @@ def texted(kind):
 
 
 def a_client(store_id, number, **fields):
-    values = {"number": number, "last_name": f"NOM{number}", "first_name": "Anne",
-              "tel1": f"06 12 34 {int(number) // 100:02d} {int(number) % 100:02d}",
-              "sms_consent": "accepted", "store_id": store_id} | fields  # fmt: skip
+    values = {
+        "number": number,
+        "last_name": f"NOM{number}",
+        "first_name": "Anne",
+        "tel1": f"06 12 34 {int(number) // 100:02d} {int(number) % 100:02d}",
+        "sms_consent": "accepted",
+        "store_id": store_id,
+    } | fields
     values["sms_number"] = sms_number(values["tel1"], "")
     if values.get("birthday"):
         values["birthday_md"] = values["birthday"].month * 100 + values["birthday"].day
@@ -71,8 +76,7 @@ def a_client(store_id, number, **fields):
 
 
 def bought(client_id, store_id, day):
-    db.session.add(Purchase(client_id=client_id, store_id=store_id, date=day,
-                            amount=Decimal("10")))  # fmt: skip
+    db.session.add(Purchase(client_id=client_id, store_id=store_id, date=day, amount=Decimal("10")))
 
 
 @pytest.fixture
@@ -94,14 +98,26 @@ def test_a_year_of_days_texts_the_right_clients_on_the_right_days(chain):
     for day in days(date(2027, 1, 1), date(2027, 12, 31)):
         if day.day == 1:
             sales.setdefault(day, []).append(loyal)
-    ticket = RepairTicket(number="R1", client_id=loyal, store_id=store_id, status="ready",
-                          returned_on=date(2027, 5, 1), item_description="Montre")  # fmt: skip
+    ticket = RepairTicket(
+        number="R1",
+        client_id=loyal,
+        store_id=store_id,
+        status="ready",
+        returned_on=date(2027, 5, 1),
+        item_description="Montre",
+    )
     db.session.add(ticket)
     db.session.commit()
     turn_on(store_id, "birthday", body="Joyeux anniversaire <PRENOM> !")
     turn_on(store_id, "absent", days=60, body="Vous nous manquez <PRENOM>.")
-    turn_on(store_id, "repair_reminder", days=10, repeat_max=2, repeat_every=7,
-            body="Votre réparation <NUM> vous attend.")  # fmt: skip
+    turn_on(
+        store_id,
+        "repair_reminder",
+        days=10,
+        repeat_max=2,
+        repeat_every=7,
+        body="Votre réparation <NUM> vous attend.",
+    )
 
     for day in days(date(2027, 1, 1), date(2027, 12, 31)):
         for client_id in sales.get(day, ()):
@@ -130,9 +146,10 @@ def test_a_year_of_days_texts_the_right_clients_on_the_right_days(chain):
     assert {"Anniversaire — 12/03", "Anniversaire — 28/02", "Relance des absents — 30/04"} <= names
     # Every marketing text carries the STOP mention.
     bodies = db.session.scalars(
-        select(Message.text).join(Campaign, Campaign.id == Message.campaign_id)
+        select(Message.text)
+        .join(Campaign, Campaign.id == Message.campaign_id)
         .where(Campaign.kind == "marketing", Message.state == "pending")
-    ).all()  # fmt: skip
+    ).all()
     assert bodies and all("STOP" in body for body in bodies)
 
 
@@ -203,9 +220,11 @@ def test_a_run_held_for_credits_goes_once_the_same_day_after_a_top_up_never_the_
     automatic.tick(paris(date(2027, 3, 12), 11, 1))  # a second sweep: still once
     run = db.session.scalar(select(AutomaticRun))
     assert run.status == "sent" and run.note == ""
-    assert texted("birthday") == {date(2027, 3, 12): sorted(
-        db.session.scalars(select(Client.id).where(Client.store_id == chain.id)).all()
-    )}  # fmt: skip
+    assert texted("birthday") == {
+        date(2027, 3, 12): sorted(
+            db.session.scalars(select(Client.id).where(Client.store_id == chain.id)).all()
+        )
+    }
     assert automatic.held_for_credits(chain.id, now=paris(date(2027, 3, 12), 11)) == []
 
 
@@ -235,10 +254,16 @@ def test_head_office_pauses_a_kind_for_the_chain(chain):
 
 def test_a_repair_that_becomes_ready_by_any_path_is_told_once(chain):
     client = a_client(chain.id, 1)
-    old = RepairTicket(number="OLD", client_id=client, store_id=chain.id, status="ready",
-                       item_description="Bague")  # fmt: skip
-    new = RepairTicket(number="NEW", client_id=client, store_id=chain.id, status="at_workshop",
-                       item_description="Montre")  # fmt: skip
+    old = RepairTicket(
+        number="OLD", client_id=client, store_id=chain.id, status="ready", item_description="Bague"
+    )
+    new = RepairTicket(
+        number="NEW",
+        client_id=client,
+        store_id=chain.id,
+        status="at_workshop",
+        item_description="Montre",
+    )
     db.session.add_all([old, new])
     db.session.commit()
     turn_on(chain.id, "repair_ready")  # OLD was ready before: it is not « becoming ready »
@@ -277,13 +302,22 @@ def test_a_run_claimed_twice_runs_once_and_a_dead_workers_run_is_finished_once(c
     assert automatic.run_once(setting, day, now=paris(day, 11), worker="b") is None
     # The next day a worker claims the run, drafts its campaign, and dies.
     day = date(2027, 3, 13)
-    run = AutomaticRun(store_id=chain.id, kind="birthday", day=day, worker="gone:1",
-                       started_at=utcnow() - timedelta(minutes=10))  # fmt: skip
+    run = AutomaticRun(
+        store_id=chain.id,
+        kind="birthday",
+        day=day,
+        worker="gone:1",
+        started_at=utcnow() - timedelta(minutes=10),
+    )
     db.session.add(run)
     db.session.commit()
-    left = campaigns.draft("marketing", body="Joyeux anniversaire", store_id=chain.id,
-                           recipients=[Recipient(client_id=second)],
-                           name=automatic.run_name("birthday", day))  # fmt: skip
+    left = campaigns.draft(
+        "marketing",
+        body="Joyeux anniversaire",
+        store_id=chain.id,
+        recipients=[Recipient(client_id=second)],
+        name=automatic.run_name("birthday", day),
+    )
     assert automatic.resume_stale() == [run.id]  # its worker beats no more
     assert automatic.resume_stale() == []
     db.session.expire_all()

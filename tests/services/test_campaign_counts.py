@@ -18,10 +18,13 @@ NOW = datetime(2030, 11, 26, 9, 0)  # a Tuesday, 10:00 in Paris: within sending 
 
 def kept():
     rows = db.session.execute(
-        select(CampaignCount.campaign_id, CampaignCount.state,
-               func.sum(CampaignCount.messages), func.sum(CampaignCount.parts))
-        .group_by(CampaignCount.campaign_id, CampaignCount.state)
-    )  # fmt: skip
+        select(
+            CampaignCount.campaign_id,
+            CampaignCount.state,
+            func.sum(CampaignCount.messages),
+            func.sum(CampaignCount.parts),
+        ).group_by(CampaignCount.campaign_id, CampaignCount.state)
+    )
     return {(c, s): (int(n), int(p)) for c, s, n, p in rows if n or p}
 
 
@@ -30,9 +33,10 @@ def recount():
         *(select(t.campaign_id, t.state, t.parts) for t in (Message, DraftRecipient))
     ).subquery()
     rows = db.session.execute(
-        select(both.c.campaign_id, both.c.state, func.count(), func.sum(both.c.parts))
-        .group_by(both.c.campaign_id, both.c.state)
-    )  # fmt: skip
+        select(both.c.campaign_id, both.c.state, func.count(), func.sum(both.c.parts)).group_by(
+            both.c.campaign_id, both.c.state
+        )
+    )
     return {(c, s): (int(n), int(p or 0)) for c, s, n, p in rows}
 
 
@@ -59,10 +63,11 @@ def test_counts_stay_equal_to_a_recount_through_a_campaigns_life(
     campaign = recipients.draft_from_selection(staff, selection.Criteria(postal_code="64"))
     check()
     first = db.session.scalar(
-        select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign.id,
-                                        DraftRecipient.state == "pending")
-        .order_by(DraftRecipient.id).limit(1)
-    )  # fmt: skip
+        select(DraftRecipient.id)
+        .where(DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "pending")
+        .order_by(DraftRecipient.id)
+        .limit(1)
+    )
     recipients.remove(staff, campaign.id, first)
     recipients.restore(staff, campaign.id, first)
     recipients.remove(staff, campaign.id, first)
@@ -111,7 +116,8 @@ def test_counts_stay_equal_to_a_recount_through_a_campaigns_life(
     if db.engine.dialect.name == "postgresql":
         assert folded > 0
         rows = db.session.scalar(
-            select(func.count()).select_from(CampaignCount).where(
-                CampaignCount.campaign_id == campaign.id)
-        )  # fmt: skip
+            select(func.count())
+            .select_from(CampaignCount)
+            .where(CampaignCount.campaign_id == campaign.id)
+        )
         assert rows == len([key for key in kept() if key[0] == campaign.id])

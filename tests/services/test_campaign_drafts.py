@@ -34,14 +34,14 @@ def people(make_client, other_store):
         "landline": make_client(last_name="CHABAGNO", tel1="05 59 00 00 03", postal_code="64100"),
         "refused": make_client(
             last_name="DUHALDE", tel1="06 11 00 00 04", sms_consent="refused", postal_code="64500"
-        ),  # fmt: skip
+        ),
         "stop": make_client(last_name="ETCHE", tel1="06 11 00 00 05", postal_code="64210"),
         "nothing": make_client(
             last_name="FABRE", tel1="06 11 00 00 06", sms_refuses_all=True, postal_code="64000"
-        ),  # fmt: skip
+        ),
         "bayonne": make_client(
             last_name="GARAT", tel1="06 11 00 00 07", postal_code="64100", store_id=other_store
-        ),  # fmt: skip
+        ),
     }
     db.session.add(OptOut(phone="+33611000005"))
     db.session.commit()
@@ -85,8 +85,13 @@ def test_a_draft_freezes_who_gets_it_and_why_not(users, people):
     # The live count said the same before the draft.
     count = selection.count(criteria, db.session, store_id=staff.store_id)
     assert count.reachable == 1
-    assert count.excluded == {"refuses_all": 1, "no_mobile": 1, "no_consent": 1, "optout": 1,
-                              "duplicate": 1}  # fmt: skip
+    assert count.excluded == {
+        "refuses_all": 1,
+        "no_mobile": 1,
+        "no_consent": 1,
+        "optout": 1,
+        "duplicate": 1,
+    }
 
     head_office = recipients.draft_from_selection(user(users, "admin"), criteria)
     assert reasons(head_office.id)["GARAT"] == "pending"
@@ -140,10 +145,13 @@ def test_compose_renders_every_text_and_the_cost_is_exact(users, people, credits
         recipients.compose(staff, campaign.id, "Bonjour <NOM>", "06 12 34 56 78")
     db.session.rollback()
     recipients.compose(staff, campaign.id, "Bonjour <NOM>, soldes !", "BIJOUX64")
-    texts = set(db.session.scalars(
-        select(DraftRecipient.text)
-        .where(DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "pending")
-    ))  # fmt: skip
+    texts = set(
+        db.session.scalars(
+            select(DraftRecipient.text).where(
+                DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "pending"
+            )
+        )
+    )
     assert texts == {"Bonjour Mme Sabine ARTOLA, soldes !\nSTOP 36608"}
     assert campaigns.cost(campaign.id) == 1
     assert db.session.get(Campaign_, campaign.id).sender_id == "BIJOUX64"
@@ -177,9 +185,10 @@ def test_a_scheduled_campaign_called_off_gives_its_credits_back(
         select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign.id)
     ).all()
     sent = db.session.execute(
-        select(Message.client_id, Message.state, Message.text)
-        .where(Message.campaign_id == campaign.id)
-    ).all()  # fmt: skip
+        select(Message.client_id, Message.state, Message.text).where(
+            Message.campaign_id == campaign.id
+        )
+    ).all()
     assert len(sent) == len({row.client_id for row in sent}) == 6
     assert [row.text for row in sent if row.state == "submitted"] == ["Soldes !\nSTOP 36608"]
     assert reasons(campaign.id)["BERGARA"] == "duplicate"  # the report tells why not
@@ -188,8 +197,12 @@ def test_a_scheduled_campaign_called_off_gives_its_credits_back(
 def test_no_screen_can_text_another_stores_client(users, people):
     staff = user(users, "staff")
     with pytest.raises(campaigns.CampaignError, match="n'est pas un client de votre magasin"):
-        campaigns.draft("single", body="Bonjour", user_id=staff.id,
-                        recipients=[campaigns.Recipient(client_id=people["bayonne"])])  # fmt: skip
+        campaigns.draft(
+            "single",
+            body="Bonjour",
+            user_id=staff.id,
+            recipients=[campaigns.Recipient(client_id=people["bayonne"])],
+        )
     head_office = user(users, "admin")
     bayonne = [campaigns.Recipient(client_id=people["bayonne"])]
     campaign = campaigns.draft("single", body="Bonjour", user_id=head_office.id, recipients=bayonne)
@@ -202,21 +215,33 @@ def test_no_screen_can_text_another_stores_client(users, people):
 # Cards whose shapes (sms.cost.shape) are alike or nearly: accents, lower-case ç and
 # capital È that proper case turns over, an emoji, a two-septet €, an empty first name.
 CARDS = [
-    ("Madame", "Sabine", "ARTOLA"), ("Monsieur", "Jean-Baptiste", "DE LA FONTAINE-DUVAL"),
-    ("Madame", "Sabine", "ARTOLA"), ("", "Françoise", "ÉTCHEGARAY"), ("Monsieur", "", "Li"),
-    ("Mme", "FRANÇOISE", "LÈBRE"), ("M.", "Zoé 🌸", "O'NEIL"), ("Mlle", "Inès", "ÈVE [€]"),
-    ("M", "Marc", "DUPONT"), ("M", "Luc", "MARTIN"), ("Madame", "Sabine", "ETCHE"),
-]  # fmt: skip
+    ("Madame", "Sabine", "ARTOLA"),
+    ("Monsieur", "Jean-Baptiste", "DE LA FONTAINE-DUVAL"),
+    ("Madame", "Sabine", "ARTOLA"),
+    ("", "Françoise", "ÉTCHEGARAY"),
+    ("Monsieur", "", "Li"),
+    ("Mme", "FRANÇOISE", "LÈBRE"),
+    ("M.", "Zoé 🌸", "O'NEIL"),
+    ("Mlle", "Inès", "ÈVE [€]"),
+    ("M", "Marc", "DUPONT"),
+    ("M", "Luc", "MARTIN"),
+    ("Madame", "Sabine", "ETCHE"),
+]
 BODIES = [
-    "Soldes !", "Bonjour <NOM>, soldes !", "<GEN> <NOMPROPRE>, à <MAGASIN> : -20 % " * 3,
-    "Bonjour <PRENOM> ç", "x" * 120 + " <PRENOM> <NOM>", "<CIV> <NOM> " + "y" * 140 + "<PRENOM>",
-]  # fmt: skip
+    "Soldes !",
+    "Bonjour <NOM>, soldes !",
+    "<GEN> <NOMPROPRE>, à <MAGASIN> : -20 % " * 3,
+    "Bonjour <PRENOM> ç",
+    "x" * 120 + " <PRENOM> <NOM>",
+    "<CIV> <NOM> " + "y" * 140 + "<PRENOM>",
+]
 
 
 def _draft_of_cards(users, make_client):
     for n, (civility, first, last) in enumerate(CARDS):
-        make_client(civility=civility, first_name=first, last_name=last,
-                    tel1=f"06 11 22 33 {n:02d}")  # fmt: skip
+        make_client(
+            civility=civility, first_name=first, last_name=last, tel1=f"06 11 22 33 {n:02d}"
+        )
     return recipients.draft_from_selection(user(users, "staff"), selection.Criteria())
 
 
@@ -228,13 +253,19 @@ def _same_cost_as_one_by_one(campaign_id, body, gsm_names=False):
     ids = list(db.session.scalars(recipients.pending_client_ids(campaign_id)))
     grouped = costing.preview(body, add_stop=True, campaign_id=campaign_id, gsm_names=gsm_names)
     one_by_one = costing.preview(body, add_stop=True, client_ids=ids, gsm_names=gsm_names)
-    selected = costing.preview(body, add_stop=True, gsm_names=gsm_names,
-                               client_ids=recipients.pending_client_ids(campaign_id))  # fmt: skip
+    selected = costing.preview(
+        body,
+        add_stop=True,
+        gsm_names=gsm_names,
+        client_ids=recipients.pending_client_ids(campaign_id),
+    )
     assert grouped.cost.estimate == one_by_one.cost.estimate == selected.cost.estimate, body
     assert grouped.text == one_by_one.text
     assert grouped.gsm_parts == one_by_one.gsm_parts
     assert (grouped.card_ucs2, grouped.names_gsm_credits) == (
-        selected.card_ucs2, selected.names_gsm_credits)  # fmt: skip
+        selected.card_ucs2,
+        selected.names_gsm_credits,
+    )
 
     # The same recipients warned about, with the same figures (a group may gather
     # cards of the same shape that the Select's reading lists apart).
@@ -267,10 +298,13 @@ def test_the_drafts_groups_follow_every_change_of_its_list(users, make_client):
     campaign = _draft_of_cards(users, make_client)
     staff = user(users, "staff")
     body = BODIES[-1]
-    rows = dict(db.session.execute(
-        select(DraftRecipient.client_id, DraftRecipient.id)
-        .where(DraftRecipient.campaign_id == campaign.id).order_by(DraftRecipient.client_id)
-    ).all())  # fmt: skip
+    rows = dict(
+        db.session.execute(
+            select(DraftRecipient.client_id, DraftRecipient.id)
+            .where(DraftRecipient.campaign_id == campaign.id)
+            .order_by(DraftRecipient.client_id)
+        ).all()
+    )
     first, *others = rows.values()
     full = _same_cost_as_one_by_one(campaign.id, body).cost.estimate.recipients
     recipients.remove(staff, campaign.id, first)
@@ -319,8 +353,9 @@ def composed(staff, criteria=None):
 NOW = datetime(2030, 11, 26, 9, 0)  # a Tuesday, 10:00 in Paris: within sending hours
 
 
-def test_calling_off_twice_gives_the_credits_back_once(users, people, credits_available,
-                                                       redis_client):  # fmt: skip
+def test_calling_off_twice_gives_the_credits_back_once(
+    users, people, credits_available, redis_client
+):
     credits_available(50)
     staff = user(users, "staff")
     campaign = composed(staff)
@@ -336,8 +371,9 @@ def test_calling_off_twice_gives_the_credits_back_once(users, people, credits_av
     db.session.rollback()
     assert credits.balance() == after_first
     # Written as what it is: credits given back, not a reservation of the opposite sign.
-    assert ("release", 1) in ledger() and all(amount < 0 for kind, amount in ledger()
-                                              if kind == "reservation")  # fmt: skip
+    assert ("release", 1) in ledger() and all(
+        amount < 0 for kind, amount in ledger() if kind == "reservation"
+    )
     from shopsms.models import AuditEntry
 
     entry = db.session.scalars(
@@ -346,8 +382,9 @@ def test_calling_off_twice_gives_the_credits_back_once(users, people, credits_av
     assert entry.user_id == staff.id
 
 
-def test_a_second_send_click_neither_reserves_nor_sends_again(users, people, credits_available,
-                                                              redis_client):  # fmt: skip
+def test_a_second_send_click_neither_reserves_nor_sends_again(
+    users, people, credits_available, redis_client
+):
     credits_available(50)
     staff = user(users, "staff")
     campaign = recipients.draft_from_selection(staff, selection.Criteria(postal_code="64"))
@@ -368,8 +405,7 @@ def test_a_second_send_click_neither_reserves_nor_sends_again(users, people, cre
     assert credits.balance() == 49
 
 
-def test_the_worker_and_a_call_off_cannot_both_win(users, people, credits_available,
-                                                   redis_client):  # fmt: skip
+def test_the_worker_and_a_call_off_cannot_both_win(users, people, credits_available, redis_client):
     from shopsms.services import sending
 
     credits_available(50)
@@ -397,8 +433,9 @@ def test_the_worker_and_a_call_off_cannot_both_win(users, people, credits_availa
     assert credits.balance() == before
 
 
-def test_a_scheduled_campaign_can_be_cancelled_for_good(users, people, credits_available,
-                                                        redis_client):  # fmt: skip
+def test_a_scheduled_campaign_can_be_cancelled_for_good(
+    users, people, credits_available, redis_client
+):
     credits_available(50)
     staff = user(users, "staff")
     campaign = composed(staff)
@@ -536,8 +573,9 @@ def test_a_test_sms_is_nobodys_and_limited(users, people, credits_available, red
     assert tests[0].text.startswith("Bonjour Mme Sabine ARTOLA")
 
 
-def test_two_call_offs_at_once_release_once_on_postgresql(app, users, people, credits_available,
-                                                          redis_client):  # fmt: skip
+def test_two_call_offs_at_once_release_once_on_postgresql(
+    app, users, people, credits_available, redis_client
+):
     import threading
 
     if db.engine.dialect.name != "postgresql":
@@ -570,8 +608,9 @@ def test_two_call_offs_at_once_release_once_on_postgresql(app, users, people, cr
     assert credits.balance() == 50
 
 
-def test_a_scheduled_campaigns_report_lists_who_will_get_it(users, people, credits_available,
-                                                            redis_client):  # fmt: skip
+def test_a_scheduled_campaigns_report_lists_who_will_get_it(
+    users, people, credits_available, redis_client
+):
     from shopsms.services import report_export, reports
 
     credits_available(50)

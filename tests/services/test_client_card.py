@@ -33,8 +33,9 @@ def test_phone_fields_follow_the_tel1_then_tel2_rule(tel1, tel2, sms_number, dig
 
 def test_a_letter_o_for_a_zero_is_no_sms_number(app):
     assert client_fields.phone_fields("O6 12 34 56 78", "") == {
-        "sms_number": None, "phone_digits": "612345678",
-    }  # fmt: skip
+        "sms_number": None,
+        "phone_digits": "612345678",
+    }
     summary = clients.phone_summary("O6 12 34 56 78", "05 59 24 00 00")
     assert [note.kind for note in summary.notes] == ["invalid", "landline"]
     assert summary.sms_number is None
@@ -46,8 +47,9 @@ def test_a_letter_o_for_a_zero_is_no_sms_number(app):
 
 
 def test_a_client_written_through_the_orm_keeps_its_derived_columns(make_client):
-    client_id = make_client(tel1="", tel2="+33 7 88 11 22 33", last_name="Le Gall",
-                            first_name="Jean-Pierre")  # fmt: skip
+    client_id = make_client(
+        tel1="", tel2="+33 7 88 11 22 33", last_name="Le Gall", first_name="Jean-Pierre"
+    )
     client = db.session.get(Client, client_id)
     assert client.phone_digits == "33788112233 0788112233"
     assert client.search_name == "LEGALL LE GALL JEANPIERRE JEAN PIERRE"
@@ -66,7 +68,7 @@ def test_a_client_written_through_the_orm_keeps_its_derived_columns(make_client)
         ("DE LA FONTAINE-BEAUMARCHAIS", "", "DELAFONTAINEBEAUMARCHAIS DE LA FONTAINE BEAUMARCHAIS"),
         ("", "", ""),
     ],
-)  # fmt: skip
+)
 def test_search_name_is_the_names_words_without_accents(last, first, expected):
     assert client_fields.search_name(last, first) == expected
     assert client_fields.derived_fields("", "", last, first)["search_name"] == expected
@@ -75,9 +77,12 @@ def test_search_name_is_the_names_words_without_accents(last, first, expected):
 def test_change_consent_records_proof_only_when_something_changes(make_client, users, store):
     client_id = make_client(sms_consent="unknown")
     assert clients.change_consent(
-        client_id, marketing="accepted", how="counter", user_id=users["staff"].id,
+        client_id,
+        marketing="accepted",
+        how="counter",
+        user_id=users["staff"].id,
         store_id=store.id,
-    )  # fmt: skip
+    )
     assert not clients.change_consent(client_id, marketing="accepted", how="counter")
     assert clients.change_consent(client_id, refuses_all=True, how="import", note="fichier X")
     db.session.commit()
@@ -98,8 +103,10 @@ def test_a_stop_records_consent_proof_by_stop(make_client):
     inbound.receive("outbox", "+33698765432", "STOP")
     proof = db.session.scalar(select(ConsentChange).where(ConsentChange.client_id == client_id))
     assert (proof.how, proof.marketing_before, proof.marketing_after) == (
-        "stop", "accepted", "refused",
-    )  # fmt: skip
+        "stop",
+        "accepted",
+        "refused",
+    )
     assert "+33698765432" in proof.note
     # Still reachable by service messages: a STOP is about marketing.
     assert db.session.get(Client, client_id).sms_refuses_all is False
@@ -117,7 +124,7 @@ def test_accepting_after_a_stop_lifts_it_with_one_proof(make_client, users, stor
     proofs = consent.consent_history(client_id, limit=1)
     assert [(p.how, p.marketing_after, p.note) for p in proofs] == [
         ("counter", "accepted", "signé"),
-    ]  # fmt: skip
+    ]
 
 
 def _staff(user_id, store_id):

@@ -38,19 +38,50 @@ def other_store(app):
 def file(make_client, store, other_store):
     """A few clients of store 001 and one of store 002, phones typed every way."""
     return {
-        "dupont": make_client(last_name="DUPONT", first_name="Jeanne", tel1="06 12 34 56 78",
-                              city="Biarritz", postal_code="64200", number="0001234"),
-        "durand": make_client(last_name="Durand", first_name="Paul", tel1="+33 7 88 11 22 33",
-                              city="Anglet", postal_code="64600", number="0004567"),
-        "martin": make_client(last_name="MARTIN", first_name="Luc", tel1="05 59 00 00 00",
-                              tel2="0033698765432", city="Bidart", postal_code="64210",
-                              number="0009999", sms_consent="refused"),
-        "legall": make_client(last_name="LE GALL", first_name="Anne", tel1="",
-                              city="Biarritz", postal_code="64200", number="0005555"),
-        "bayonne": make_client(last_name="DUPONTEL", first_name="Marc",
-                               tel1="06.12.34.99.99", city="Bayonne", postal_code="64100",
-                               number="0008888", store_id=other_store),
-    }  # fmt: skip
+        "dupont": make_client(
+            last_name="DUPONT",
+            first_name="Jeanne",
+            tel1="06 12 34 56 78",
+            city="Biarritz",
+            postal_code="64200",
+            number="0001234",
+        ),
+        "durand": make_client(
+            last_name="Durand",
+            first_name="Paul",
+            tel1="+33 7 88 11 22 33",
+            city="Anglet",
+            postal_code="64600",
+            number="0004567",
+        ),
+        "martin": make_client(
+            last_name="MARTIN",
+            first_name="Luc",
+            tel1="05 59 00 00 00",
+            tel2="0033698765432",
+            city="Bidart",
+            postal_code="64210",
+            number="0009999",
+            sms_consent="refused",
+        ),
+        "legall": make_client(
+            last_name="LE GALL",
+            first_name="Anne",
+            tel1="",
+            city="Biarritz",
+            postal_code="64200",
+            number="0005555",
+        ),
+        "bayonne": make_client(
+            last_name="DUPONTEL",
+            first_name="Marc",
+            tel1="06.12.34.99.99",
+            city="Bayonne",
+            postal_code="64100",
+            number="0008888",
+            store_id=other_store,
+        ),
+    }
 
 
 def staff(store_id):

@@ -26,18 +26,26 @@ def _chain(count, *, stores=2, seed=7):
     for i in range(count):
         tel = f"06 20 {i // 10000 % 100:02d} {i // 100 % 100:02d} {i % 100:02d}"
         rows.append(
-            Client(number=f"C{i:07d}", last_name=f"NOM{i}", first_name="Ana",
-                   store_id=shops[i % stores].id, tel1=tel, sms_number=phones.sms_number(tel, ""),
-                   sms_consent="accepted" if i % 10 else "refused")
-        )  # fmt: skip
+            Client(
+                number=f"C{i:07d}",
+                last_name=f"NOM{i}",
+                first_name="Ana",
+                store_id=shops[i % stores].id,
+                tel1=tel,
+                sms_number=phones.sms_number(tel, ""),
+                sms_consent="accepted" if i % 10 else "refused",
+            )
+        )
     db.session.add_all(rows)
     db.session.flush()
     day = date(2026, 1, 10)
     db.session.add_all(
-        Purchase(client_id=c.id, store_id=c.store_id, date=day,
-                 amount=Decimal(rng.randint(20, 900)))
-        for c in rows if rng.random() < 0.6
-    )  # fmt: skip
+        Purchase(
+            client_id=c.id, store_id=c.store_id, date=day, amount=Decimal(rng.randint(20, 900))
+        )
+        for c in rows
+        if rng.random() < 0.6
+    )
     admin = User(username="siege", full_name="Siège", role="admin")
     admin.set_password("x" * 12)
     db.session.add(admin)
@@ -47,9 +55,10 @@ def _chain(count, *, stores=2, seed=7):
 
 def _groups(campaign_id):
     rows = db.session.execute(
-        select(DraftRecipient.client_id, DraftRecipient.state, DraftRecipient.skip_reason)
-        .where(DraftRecipient.campaign_id == campaign_id)
-    ).all()  # fmt: skip
+        select(DraftRecipient.client_id, DraftRecipient.state, DraftRecipient.skip_reason).where(
+            DraftRecipient.campaign_id == campaign_id
+        )
+    ).all()
     held = {r.client_id for r in rows if r.skip_reason == "control"}
     texted = {r.client_id for r in rows if r.state == "pending"}
     return texted, held, rows
@@ -120,9 +129,12 @@ def test_held_out_clients_cost_nothing_and_are_never_texted(ctx, credits_availab
     from shopsms.models import Message, OutboxMessage
 
     held = db.session.scalar(
-        select(func.count()).where(Message.campaign_id == campaign.id,
-                                   Message.skip_reason == "control", Message.state == "skipped")
-    )  # fmt: skip
+        select(func.count()).where(
+            Message.campaign_id == campaign.id,
+            Message.skip_reason == "control",
+            Message.state == "skipped",
+        )
+    )
     assert held == 36
     held_phones = select(Message.phone).where(
         Message.campaign_id == campaign.id, Message.skip_reason == "control"

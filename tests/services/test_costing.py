@@ -160,10 +160,41 @@ def test_counting_by_groups_is_exact_on_awkward_names_and_templates():
     from shopsms.sms import cost, encoding
 
     rng = random.Random(15)
-    letters = ["A", "e", "é", "É", "è", "È", "ç", "Ç", "-", " ", "'", "€", "[", "🌸", "ß", "œ",
-               ",", ".", "8", "ê", "x", "Y", "z", "\t"]  # fmt: skip
-    stems = ["<PRENOM> <NOM>", "<NOMPROPRE>", "<CIV> <PRENOM>", "<GEN> <NOMPROPRE> <PRENOM>",
-             "<NOM>", "<MAGASIN> <PRENOM>", "<PRENOM><NOMPROPRE>"]  # fmt: skip
+    letters = [
+        "A",
+        "e",
+        "é",
+        "É",
+        "è",
+        "È",
+        "ç",
+        "Ç",
+        "-",
+        " ",
+        "'",
+        "€",
+        "[",
+        "🌸",
+        "ß",
+        "œ",
+        ",",
+        ".",
+        "8",
+        "ê",
+        "x",
+        "Y",
+        "z",
+        "\t",
+    ]
+    stems = [
+        "<PRENOM> <NOM>",
+        "<NOMPROPRE>",
+        "<CIV> <PRENOM>",
+        "<GEN> <NOMPROPRE> <PRENOM>",
+        "<NOM>",
+        "<MAGASIN> <PRENOM>",
+        "<PRENOM><NOMPROPRE>",
+    ]
 
     def name():
         if rng.random() < 0.5:
@@ -178,10 +209,14 @@ def test_counting_by_groups_is_exact_on_awkward_names_and_templates():
     for body, tail in bodies:
         body += tail
         contexts = [
-            {"civility": rng.choice(["Madame", "M.", "", "Mlle"]), "first_name": name(),
-             "last_name": name(), "store": rng.choice(["Biarritz", "Châtel", "Pau €"])}
+            {
+                "civility": rng.choice(["Madame", "M.", "", "Mlle"]),
+                "first_name": name(),
+                "last_name": name(),
+                "store": rng.choice(["Biarritz", "Châtel", "Pau €"]),
+            }
             for _ in range(12)
-        ]  # fmt: skip
+        ]
         groups = [(context, rng.randrange(1, 5), n) for n, context in enumerate(contexts)]
         one_by_one = [context for context, count, _ in groups for _ in range(count)]
         kept = tuple(groups)  # a draft's groups: their shapes kept between two keystrokes
@@ -191,8 +226,13 @@ def test_counting_by_groups_is_exact_on_awkward_names_and_templates():
                     grouped = costing._weighted_estimate(
                         body, groups, add_stop, "36608", max_parts, gsm_names
                     )
-                    expected = cost.estimate(body, one_by_one, add_stop=add_stop,
-                                             max_parts=max_parts, gsm_names=gsm_names)  # fmt: skip
+                    expected = cost.estimate(
+                        body,
+                        one_by_one,
+                        add_stop=add_stop,
+                        max_parts=max_parts,
+                        gsm_names=gsm_names,
+                    )
                     assert grouped == expected, (body, contexts, add_stop, gsm_names)
                     again = costing._weighted_estimate(
                         body, kept, add_stop, "36608", max_parts, gsm_names

@@ -74,8 +74,9 @@ def test_low_balance_once_the_threshold_is_reached(ctx):
 def test_top_up_request_mailto_is_prepared(ctx):
     from urllib.parse import parse_qs, urlparse
 
-    link = credits.topup_request_mailto(email="compta@ex.fr", store_name="Pau", left=42,
-                                        requested=1000, who="Marc")  # fmt: skip
+    link = credits.topup_request_mailto(
+        email="compta@ex.fr", store_name="Pau", left=42, requested=1000, who="Marc"
+    )
     url = urlparse(link)
     assert url.scheme == "mailto" and url.path == "compta@ex.fr"
     body = parse_qs(url.query)["body"][0]

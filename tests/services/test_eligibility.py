@@ -54,7 +54,7 @@ class Chain:
                 sms_number=None if k is None else numbers[k],
                 sms_consent=consent,
                 tel1="" if k is None else numbers[k],
-            )  # fmt: skip
+            )
             for i, (refuses, k, consent) in enumerate(clients)
         ]
         db.session.add_all(rows)
@@ -160,8 +160,18 @@ def test_the_send_time_check_skips_what_the_python_form_skips():
                 phone = (client.sms_number if client is not None else None) or ""
             else:
                 phone = number if number == "" else numbers[number]
-            made.append((Message(campaign_id=campaign.id, client_id=client and client.id,
-                                 phone=phone, text="Bonjour", parts=1), client))  # fmt: skip
+            made.append(
+                (
+                    Message(
+                        campaign_id=campaign.id,
+                        client_id=client and client.id,
+                        phone=phone,
+                        text="Bonjour",
+                        parts=1,
+                    ),
+                    client,
+                )
+            )
         db.session.add_all(message for message, _client in made)
         db.session.flush()
         ids = [message.id for message, _client in made]
@@ -207,11 +217,17 @@ def test_the_claim_from_the_list_skips_what_the_python_form_skips():
             else:
                 phone = number if number == "" else numbers[number]
             made.append((client, phone, skipped_at_draft))
-            db.session.add(DraftRecipient(
-                campaign_id=campaign.id, client_id=client.id, phone=phone, text="Bonjour",
-                parts=1, state="skipped" if skipped_at_draft else "pending",
-                skip_reason="control" if skipped_at_draft else "",
-            ))  # fmt: skip
+            db.session.add(
+                DraftRecipient(
+                    campaign_id=campaign.id,
+                    client_id=client.id,
+                    phone=phone,
+                    text="Bonjour",
+                    parts=1,
+                    state="skipped" if skipped_at_draft else "pending",
+                    skip_reason="control" if skipped_at_draft else "",
+                )
+            )
         db.session.flush()
         now = utcnow()
         claimed = sending._claim_from_list(campaign, 100, "w:1", "outbox", now, state="submitted")

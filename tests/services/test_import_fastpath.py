@@ -48,9 +48,40 @@ def day(draw):
 
 LETTERS = "abcdeABCDEéèçàÉÈÇœŒßÿŸñ -'’.«»\u00a0\t\n\u200b"
 name = st.text(alphabet=LETTERS, max_size=12) | st.text(max_size=6)
-words = ["oui", "non", "o", "n", "yes", "x", "vrai", "faux", "", "?", "inconnu", "nsp", "m",
-         "mme", "mlle", "melle", "monsieur", "madame", "dr", "m. et mme", "accepté", "refuse",
-         "france", "fr", "be", "f", "fra", "1", "0", "on", "off", "true"]  # fmt: skip
+words = [
+    "oui",
+    "non",
+    "o",
+    "n",
+    "yes",
+    "x",
+    "vrai",
+    "faux",
+    "",
+    "?",
+    "inconnu",
+    "nsp",
+    "m",
+    "mme",
+    "mlle",
+    "melle",
+    "monsieur",
+    "madame",
+    "dr",
+    "m. et mme",
+    "accepté",
+    "refuse",
+    "france",
+    "fr",
+    "be",
+    "f",
+    "fra",
+    "1",
+    "0",
+    "on",
+    "off",
+    "true",
+]
 choice = st.builds(
     lambda word, case, dot, pad: pad + getattr(word, case)() + dot + pad,
     st.sampled_from(words),
@@ -74,11 +105,21 @@ CELLS = {
     "number": st.text(alphabet="0123456789AB ", max_size=24),
 }
 USUAL = {name: "" for name in NAMES} | {
-    "civility": "Mme", "last_name": "Bérard", "first_name": "Hélène", "tel1": "06 12 34 56 78",
-    "tel2": "+33 7 81 23 45 67", "birthday": "05/11/1961", "city": "Anglet",
-    "sms_consent": "Oui", "country": "FR", "npai": "Non", "email": "h.berard@example.fr",
-    "postal_code": "64600", "created_on": "01/02/2020", "comment": "Client fidèle",
-}  # fmt: skip
+    "civility": "Mme",
+    "last_name": "Bérard",
+    "first_name": "Hélène",
+    "tel1": "06 12 34 56 78",
+    "tel2": "+33 7 81 23 45 67",
+    "birthday": "05/11/1961",
+    "city": "Anglet",
+    "sms_consent": "Oui",
+    "country": "FR",
+    "npai": "Non",
+    "email": "h.berard@example.fr",
+    "postal_code": "64600",
+    "created_on": "01/02/2020",
+    "comment": "Client fidèle",
+}
 del USUAL["external_id"], USUAL["store"]
 # A usual row with a few cells generated: most rows stay within what the SQL reads, so
 # each cell's edge is met with the other cells taken.

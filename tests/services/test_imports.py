@@ -38,16 +38,31 @@ def run_file(path, kind, store_id=None):
     imports.confirm(run.id, run.mapping, enqueue=False)
     done = imports.run(run.id)
     # Plain values: the next run's batches empty the session.
-    return SimpleNamespace(**{
-        name: getattr(done, name) for name in (
-            "rows_read", "rows_created", "rows_updated", "rows_unchanged", "rows_rejected",
-            "reject_path", "upload_path", "status")
-    })  # fmt: skip
+    return SimpleNamespace(
+        **{
+            name: getattr(done, name)
+            for name in (
+                "rows_read",
+                "rows_created",
+                "rows_updated",
+                "rows_unchanged",
+                "rows_rejected",
+                "reject_path",
+                "upload_path",
+                "status",
+            )
+        }
+    )
 
 
 def counts(run):
-    return (run.rows_read, run.rows_created, run.rows_updated, run.rows_unchanged,
-            run.rows_rejected)  # fmt: skip
+    return (
+        run.rows_read,
+        run.rows_created,
+        run.rows_updated,
+        run.rows_unchanged,
+        run.rows_rejected,
+    )
 
 
 def test_the_demo_export_imports_with_the_expected_counts_and_rejects(chain, export, tmp_path):
@@ -88,8 +103,11 @@ def test_the_demo_export_imports_with_the_expected_counts_and_rejects(chain, exp
 
 def test_importing_the_same_files_twice_changes_nothing(chain, export, tmp_path):
     folder = tmp_path / "export"
-    for name, kind in (("clients.csv", "clients"), ("ventes.csv", "purchases"),
-                       ("sav.csv", "repairs")):  # fmt: skip
+    for name, kind in (
+        ("clients.csv", "clients"),
+        ("ventes.csv", "purchases"),
+        ("sav.csv", "repairs"),
+    ):
         run_file(folder / name, kind)
     before = db.session.execute(select(Client.id, Client.updated_at)).all()
     proofs = db.session.scalar(select(func.count(ConsentChange.id)))
@@ -361,8 +379,10 @@ def test_consent_withdrawn_by_a_file_is_recorded_and_stop_is_never_undone(chain,
         select(ConsentChange).where(ConsentChange.client_id == one.id).order_by(ConsentChange.id)
     ).all()[-1]
     assert (last.how, last.marketing_before, last.marketing_after) == (
-        "import", "accepted", "refused",
-    )  # fmt: skip
+        "import",
+        "accepted",
+        "refused",
+    )
 
     two = db.session.scalar(select(Client).where(Client.external_id == "S2"))
     change_consent(two.id, marketing="refused", how="stop")
@@ -385,9 +405,15 @@ def test_an_odd_civility_is_left_empty_with_a_warning(chain, tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "amount"),
-    [("1,234.50", "1234.50"), ("1.234,50", "1234.50"), ("359,00", "359.00"),
-     ("1 234,5", "1234.50"), ("12.5", "12.50"), ("1.234.567", "1234567.00")],
-)  # fmt: skip
+    [
+        ("1,234.50", "1234.50"),
+        ("1.234,50", "1234.50"),
+        ("359,00", "359.00"),
+        ("1 234,5", "1234.50"),
+        ("12.5", "12.50"),
+        ("1.234.567", "1234567.00"),
+    ],
+)
 def test_amounts_read_the_last_separator_as_decimals(text, amount):
     from decimal import Decimal
 
@@ -500,9 +526,10 @@ def test_a_file_with_one_phone_column_keeps_the_cards_other_number(chain, tmp_pa
     search words of an existing card also read the number and first name it keeps."""
     both = write_bytes(
         tmp_path,
-        "id;nom;prénom;magasin;tél. 1;tél. 2\nP1;MARTIN;Zoé;001;05 59 00 00 00;06 12 34 56 78\n"
-        .encode(),
-    )  # fmt: skip
+        (
+            "id;nom;prénom;magasin;tél. 1;tél. 2\nP1;MARTIN;Zoé;001;05 59 00 00 00;06 12 34 56 78\n"
+        ).encode(),
+    )
     run_file(both, "clients")
     one_phone = write_bytes(
         tmp_path, "id;nom;magasin;tél. 1\nP1;LEGALL;001;05 59 11 11 11\n".encode(), "one.csv"
@@ -511,8 +538,10 @@ def test_a_file_with_one_phone_column_keeps_the_cards_other_number(chain, tmp_pa
     assert counts(run) == (1, 0, 1, 0, 0)
     client = db.session.scalar(select(Client).where(Client.external_id == "P1"))
     assert (client.tel1, client.tel2, client.sms_number) == (
-        "05 59 11 11 11", "06 12 34 56 78", "+33612345678",
-    )  # fmt: skip
+        "05 59 11 11 11",
+        "06 12 34 56 78",
+        "+33612345678",
+    )
     assert client.first_name == "Zoé" and "ZOE" in client.search_name.split()
     assert "LEGALL" in client.search_name.split()
     assert "0612345678" in client.phone_digits and "0559111111" in client.phone_digits

@@ -28,8 +28,10 @@ def test_stop_opts_the_number_out_and_records_the_proof(make_client):
     assert message.is_stop and message.client_id == first
     optout = db.session.scalar(select(OptOut))
     assert (optout.phone, optout.gateway, optout.inbound_message_id) == (
-        "+33698765432", "kannel", message.id,
-    )  # fmt: skip
+        "+33698765432",
+        "kannel",
+        message.id,
+    )
     consents = dict(db.session.execute(select(Client.id, Client.sms_consent)).all())
     assert consents == {first: "refused", same_phone: "refused", other: "accepted"}
     proofs = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "consent.stop"))

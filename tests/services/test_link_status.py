@@ -2,8 +2,9 @@ from shopsms.services import link_status
 
 
 def test_a_link_reading_keeps_its_last_error_after_it_recovers(ctx, redis_client):
-    link_status.record("smpp:transmitter", False, "Connexion SMPP refusée : mot de passe",
-                       process="w1")  # fmt: skip
+    link_status.record(
+        "smpp:transmitter", False, "Connexion SMPP refusée : mot de passe", process="w1"
+    )
     link_status.record("smpp:transmitter", True, "lié", process="w1")
 
     (entry,) = link_status.current()

@@ -13,8 +13,20 @@ from shopsms.services import campaigns, pressure, recipients, settings
 from shopsms.services.sending import send_next_batch
 from shopsms.sms import hours, phones
 
-FRENCH_MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-                 "septembre", "octobre", "novembre", "décembre"]  # fmt: skip
+FRENCH_MONTHS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
 
 
 @pytest.fixture
@@ -30,9 +42,15 @@ def chain(ctx):
     people = {}
     for i, (name, store) in enumerate((("X", pau), ("Y", biarritz), ("Z", pau))):
         tel = f"06 30 00 00 0{i}"
-        client = Client(number=f"P{i}", last_name=name, first_name="Ana", store_id=store.id,
-                        tel1=tel, sms_number=phones.sms_number(tel, ""),
-                        sms_consent="accepted")  # fmt: skip
+        client = Client(
+            number=f"P{i}",
+            last_name=name,
+            first_name="Ana",
+            store_id=store.id,
+            tel1=tel,
+            sms_number=phones.sms_number(tel, ""),
+            sms_consent="accepted",
+        )
         db.session.add(client)
         people[name] = client
     admin = User(username="siege", full_name="Siège", role="admin")
@@ -45,9 +63,17 @@ def chain(ctx):
         campaign = Campaign(kind=kind, status="sent", store_id=store.id, body="Bonjour")
         db.session.add(campaign)
         db.session.flush()
-        db.session.add(Message(campaign_id=campaign.id, client_id=client.id,
-                               phone=client.sms_number, state="delivered", text="Bonjour", parts=1,
-                               created_at=now - timedelta(days=days_ago)))  # fmt: skip
+        db.session.add(
+            Message(
+                campaign_id=campaign.id,
+                client_id=client.id,
+                phone=client.sms_number,
+                state="delivered",
+                text="Bonjour",
+                parts=1,
+                created_at=now - timedelta(days=days_ago),
+            )
+        )
 
     sent("marketing", biarritz, people["X"], 3)
     sent("marketing", pau, people["X"], 1)
@@ -87,9 +113,11 @@ def test_a_client_texted_twice_this_week_by_two_stores_is_skipped_with_the_reaso
     summary = recipients.summary(campaign.id)
     assert summary.recipients == 2 and summary.skipped == {"pressure": 1}
     with pytest.raises(campaigns.CampaignError, match="Pression marketing : déjà 2 SMS"):
-        row = db.session.scalar(select(DraftRecipient.id).where(
-            DraftRecipient.campaign_id == campaign.id,
-            DraftRecipient.state == "skipped"))  # fmt: skip
+        row = db.session.scalar(
+            select(DraftRecipient.id).where(
+                DraftRecipient.campaign_id == campaign.id, DraftRecipient.state == "skipped"
+            )
+        )
         recipients.restore(admin, campaign.id, row)
 
 
@@ -101,8 +129,16 @@ def test_the_cap_is_checked_again_when_the_campaign_goes_out(chain, credits_avai
     other = Campaign(kind="marketing", status="sent", body="Nouveautés")
     db.session.add(other)
     db.session.flush()
-    db.session.add(Message(campaign_id=other.id, client_id=people["Y"].id, state="submitted",
-                           phone=people["Y"].sms_number, text="Nouveautés", parts=1))  # fmt: skip
+    db.session.add(
+        Message(
+            campaign_id=other.id,
+            client_id=people["Y"].id,
+            state="submitted",
+            phone=people["Y"].sms_number,
+            text="Nouveautés",
+            parts=1,
+        )
+    )
     db.session.commit()
     credits_available(100)
     settings.put("sending_days", [0, 1, 2, 3, 4, 5, 6])
@@ -124,9 +160,10 @@ def test_service_messages_are_not_capped_and_the_cap_can_be_off(chain):
     assert recipients.summary(campaign.id).recipients == 3
     settings.put("pressure_max", 1)
     single = campaigns.draft(
-        "single", body="Votre commande est arrivée",
+        "single",
+        body="Votre commande est arrivée",
         recipients=[campaigns.Recipient(client_id=people["X"].id)],
-    )  # fmt: skip
+    )
     assert _rows(single.id, Message)["X"] == ("pending", "")
 
 

@@ -74,10 +74,17 @@ def test_the_kept_count_is_the_count_from_the_messages(store):
     def check(sms, steps, days):
         db.session.execute(delete(Message))
         db.session.add_all(
-            Message(campaign_id=sent_by[c].id, client_id=clients[k].id, phone="+33600000000",
-                    text="Bonjour", parts=1, state=state, created_at=now - timedelta(days=ago))
+            Message(
+                campaign_id=sent_by[c].id,
+                client_id=clients[k].id,
+                phone="+33600000000",
+                text="Bonjour",
+                parts=1,
+                state=state,
+                created_at=now - timedelta(days=ago),
+            )
             for k, c, ago, state in sms
-        )  # fmt: skip
+        )
         db.session.flush()
         for step in steps:
             ids = list(db.session.scalars(select(Message.id).order_by(Message.id)))
@@ -109,18 +116,30 @@ def test_two_campaigns_sending_to_one_client_side_by_side_both_count(app, store)
     """Each sending merges its SMS into the client's row: without the row lock, the
     second would merge into what it read before the first committed, and lose it."""
     client = Client(number="K1", last_name="PRESSION", store_id=store.id)
-    first, second = (Campaign(kind="marketing", status="sending", store_id=store.id, body="Bonjour")
-                     for _ in range(2))  # fmt: skip
+    first, second = (
+        Campaign(kind="marketing", status="sending", store_id=store.id, body="Bonjour")
+        for _ in range(2)
+    )
     db.session.add_all([client, first, second])
     db.session.commit()
     # The client already had one SMS last week (their row is kept), and the cap is 3.
     chain_settings.put("pressure_max", 3)
     rows = [
-        Message(campaign_id=campaign.id, client_id=client.id, phone="+33600000000", text="Bonjour",
-                parts=1, state=state, created_at=utcnow() - timedelta(days=ago))
-        for campaign, state, ago in ((first, "delivered", 5), (first, "pending", 0),
-                                     (second, "pending", 0))
-    ]  # fmt: skip
+        Message(
+            campaign_id=campaign.id,
+            client_id=client.id,
+            phone="+33600000000",
+            text="Bonjour",
+            parts=1,
+            state=state,
+            created_at=utcnow() - timedelta(days=ago),
+        )
+        for campaign, state, ago in (
+            (first, "delivered", 5),
+            (first, "pending", 0),
+            (second, "pending", 0),
+        )
+    ]
     db.session.add_all(rows)
     db.session.commit()
     ids = [row.id for row in rows[1:]]

@@ -83,8 +83,12 @@ def test_a_repair_sms_over_the_limit_is_refused_in_the_same_words(
     users, make_client, store, credits_available
 ):
     credits_available(10)
-    ticket = RepairTicket(number="500347", client_id=make_client(tel1="06 24 06 13 93"),
-                          store_id=store.id, item_description="Montre")  # fmt: skip
+    ticket = RepairTicket(
+        number="500347",
+        client_id=make_client(tel1="06 24 06 13 93"),
+        store_id=store.id,
+        item_description="Montre",
+    )
     db.session.add(ticket)
     db.session.commit()
     with pytest.raises(campaigns.CampaignError) as refused:
@@ -96,12 +100,12 @@ def test_a_repair_sms_over_the_limit_is_refused_in_the_same_words(
     assert nothing_written() == (0, 0, 10)
 
 
-def test_a_campaign_with_texts_over_the_limit_is_not_sent(users, make_client, credits_available,
-                                                          redis_client):  # fmt: skip
+def test_a_campaign_with_texts_over_the_limit_is_not_sent(
+    users, make_client, credits_available, redis_client
+):
     credits_available(50)
     make_client(last_name="DUPONT", tel1="06 11 00 00 01", postal_code="64200")
-    make_client(last_name="DE LA FONTAINE-BEAUMARCHAIS", tel1="06 11 00 00 02",
-                postal_code="64200")  # fmt: skip
+    make_client(last_name="DE LA FONTAINE-BEAUMARCHAIS", tel1="06 11 00 00 02", postal_code="64200")
     staff = db.session.get(User, users["staff"].id)
     campaign = recipients.draft_from_selection(staff, selection.Criteria(postal_code="64"))
     body = "x" * 120 + " <NOM>"
@@ -123,15 +127,18 @@ def test_a_campaign_with_texts_over_the_limit_is_not_sent(users, make_client, cr
     )
     assert db.session.get(Campaign, campaign.id).status == "draft"
     assert credits.balance() == 50
-    assert not db.session.scalar(select(func.count(CreditEntry.id)).where(
-        CreditEntry.kind != "topup"))  # fmt: skip
+    assert not db.session.scalar(
+        select(func.count(CreditEntry.id)).where(CreditEntry.kind != "topup")
+    )
 
 
-def test_names_written_in_gsm_for_this_sms_only(users, make_client, credits_available,
-                                                redis_client):  # fmt: skip
+def test_names_written_in_gsm_for_this_sms_only(
+    users, make_client, credits_available, redis_client
+):
     credits_available(50)
-    francoise = make_client(first_name="FRANÇOISE", last_name="ARTOLA", tel1="06 11 00 00 01",
-                            postal_code="64200")  # fmt: skip
+    francoise = make_client(
+        first_name="FRANÇOISE", last_name="ARTOLA", tel1="06 11 00 00 01", postal_code="64200"
+    )
     make_client(first_name="MARC", last_name="BERGARA", tel1="06 11 00 00 02", postal_code="64200")
     staff = db.session.get(User, users["staff"].id)
     campaign = recipients.draft_from_selection(staff, selection.Criteria(postal_code="64"))
@@ -148,12 +155,16 @@ def test_names_written_in_gsm_for_this_sms_only(users, make_client, credits_avai
     assert before.card_ucs2_list[0].chars == ("ç",)
     recipients.send(staff, campaign.id, body, "BIJOUX64", accept_next=True)
     assert run_preparation(current_app, campaign.id) == "queued"
-    texts = dict(db.session.execute(
-        select(DraftRecipient.client_id, DraftRecipient.text).where(
-            DraftRecipient.campaign_id == campaign.id)
-    ).all() or db.session.execute(
-        select(Message.client_id, Message.text).where(Message.campaign_id == campaign.id)
-    ).all())  # fmt: skip
+    texts = dict(
+        db.session.execute(
+            select(DraftRecipient.client_id, DraftRecipient.text).where(
+                DraftRecipient.campaign_id == campaign.id
+            )
+        ).all()
+        or db.session.execute(
+            select(Message.client_id, Message.text).where(Message.campaign_id == campaign.id)
+        ).all()
+    )
     assert texts[francoise].startswith("Bonjour Francoise, nos soldes")
     assert campaigns.cost(campaign.id) == 2
     assert db.session.get(Client, francoise).first_name == "FRANÇOISE"  # the card untouched

@@ -249,10 +249,20 @@ def test_prevenu_par_sms_lists_the_latest_told_first(ctx, users, make_client, ti
     from datetime import datetime
 
     client_id = make_client()
-    ticket(client_id, "1", received_on=date(2026, 1, 1), notified_by="sms",
-           notified_at=datetime(2026, 3, 1, 9))  # fmt: skip
-    ticket(client_id, "2", received_on=date(2026, 2, 1), notified_by="sms",
-           notified_at=datetime(2026, 2, 1, 9))  # fmt: skip
+    ticket(
+        client_id,
+        "1",
+        received_on=date(2026, 1, 1),
+        notified_by="sms",
+        notified_at=datetime(2026, 3, 1, 9),
+    )
+    ticket(
+        client_id,
+        "2",
+        received_on=date(2026, 2, 1),
+        notified_by="sms",
+        notified_at=datetime(2026, 2, 1, 9),
+    )
     ticket(client_id, "3", received_on=date(2026, 2, 2))
     staff = user("staff", users)
 
@@ -337,8 +347,12 @@ def test_head_office_batch_is_one_sending_per_store_with_its_name_and_rules(
     settings.put("sender_id", "BAYONNE", store_id=other.id)
     # A client created in Bayonne whose repair is held in Biarritz: <MAGASIN> is Biarritz.
     here = ticket(make_client(store_id=other.id), "600")
-    there = RepairTicket(number="601", client_id=make_client(store_id=other.id),
-                         store_id=other.id, item_description="Bague")  # fmt: skip
+    there = RepairTicket(
+        number="601",
+        client_id=make_client(store_id=other.id),
+        store_id=other.id,
+        item_description="Bague",
+    )
     db.session.add(there)
     db.session.commit()
     admin = users["admin"]
@@ -365,8 +379,12 @@ def test_a_store_with_the_sms_module_off_stops_the_whole_batch(
     other.sms_enabled = False
     db.session.commit()
     mine = ticket(make_client(), "700")
-    theirs = RepairTicket(number="701", client_id=make_client(store_id=other.id),
-                          store_id=other.id, item_description="Bague")  # fmt: skip
+    theirs = RepairTicket(
+        number="701",
+        client_id=make_client(store_id=other.id),
+        store_id=other.id,
+        item_description="Bague",
+    )
     db.session.add(theirs)
     db.session.commit()
     with pytest.raises(campaigns.CampaignError, match="Bayonne"):
@@ -396,8 +414,14 @@ def test_the_reminder_counts_a_paris_day_not_a_utc_one(ctx, users, make_client, 
     # Told at 00:30 in Paris on the cutoff day, which is the evening before in UTC.
     told = datetime.combine(since, time(0, 30), tzinfo=ZoneInfo("Europe/Paris"))
     told_utc = told.astimezone(UTC).replace(tzinfo=None)
-    ticket(make_client(), "900", status="ready", returned_on=since - timedelta(days=1),
-           notified_by="sms", notified_at=told_utc)  # fmt: skip
+    ticket(
+        make_client(),
+        "900",
+        status="ready",
+        returned_on=since - timedelta(days=1),
+        notified_by="sms",
+        notified_at=told_utc,
+    )
     assert repairs.reminder_count(user("staff", users))[0] == 0
 
 
@@ -406,8 +430,13 @@ def test_head_office_reminds_each_store_after_its_own_delay(ctx, users, store, m
     settings.put("repair_reminder_days", 5, store_id=other.id)  # the chain keeps 15
     week_ago = date.today() - timedelta(days=7)
     ticket(make_client(), "1000", status="ready", returned_on=week_ago)  # not yet, 15 days
-    theirs = RepairTicket(number="1001", client_id=make_client(store_id=other.id),
-                          store_id=other.id, status="ready", returned_on=week_ago)  # fmt: skip
+    theirs = RepairTicket(
+        number="1001",
+        client_id=make_client(store_id=other.id),
+        store_id=other.id,
+        status="ready",
+        returned_on=week_ago,
+    )
     db.session.add(theirs)
     db.session.commit()
     admin = user("admin", users)
@@ -424,8 +453,14 @@ def test_workshop_return_refuses_a_ticket_not_at_a_workshop_with_its_reason(
 
     client_id = make_client()
     told = datetime(2026, 3, 12, 9, 15)  # UTC: 10:15 in Paris
-    ticket(client_id, "500347", status="ready", returned_on=date(2026, 3, 11),
-           notified_by="sms", notified_at=told)  # fmt: skip
+    ticket(
+        client_id,
+        "500347",
+        status="ready",
+        returned_on=date(2026, 3, 11),
+        notified_by="sms",
+        notified_at=told,
+    )
     ticket(client_id, "500348", status="ready", returned_on=date(2026, 3, 11))
     ticket(client_id, "500349", status="open")
     ticket(client_id, "500350", status="collected", collected_on=date(2026, 3, 20))
@@ -456,8 +491,15 @@ def test_a_ticket_told_again_keeps_its_return_and_one_returned_meanwhile_is_refu
     ctx, users, make_client, ticket
 ):
     client_id = make_client()
-    ready = ticket(client_id, "10", status="ready", returned_on=date(2026, 3, 11),
-                   client_price=Decimal("30"), notified_by="sms", notified_at=utcnow())  # fmt: skip
+    ready = ticket(
+        client_id,
+        "10",
+        status="ready",
+        returned_on=date(2026, 3, 11),
+        client_price=Decimal("30"),
+        notified_by="sms",
+        notified_at=utcnow(),
+    )
     away = ticket(client_id, "11", status="at_workshop")
     staff = user("staff", users)
     done = repairs.record_return(
@@ -466,8 +508,10 @@ def test_a_ticket_told_again_keeps_its_return_and_one_returned_meanwhile_is_refu
     assert done == [ready, away]
     row = db.session.get(RepairTicket, ready)
     assert (row.status, row.returned_on, row.client_price) == (
-        "ready", date(2026, 3, 11), Decimal("30.00"),
-    )  # fmt: skip
+        "ready",
+        date(2026, 3, 11),
+        Decimal("30.00"),
+    )
 
     # Scanned in one tab, recorded meanwhile in another: the second return is refused
     # and records nothing, so the client is not told twice.

@@ -23,9 +23,13 @@ def person(role, store_id=None):
 
 
 def sending(store_id, states, *, finished=True):
-    campaign = Campaign(kind="marketing", status="sent" if finished else "sending",
-                        store_id=store_id, recipients_count=len(states),
-                        finished_at=datetime(2026, 3, 2) if finished else None)  # fmt: skip
+    campaign = Campaign(
+        kind="marketing",
+        status="sent" if finished else "sending",
+        store_id=store_id,
+        recipients_count=len(states),
+        finished_at=datetime(2026, 3, 2) if finished else None,
+    )
     db.session.add(campaign)
     db.session.flush()
     for state, fields in states:
@@ -88,12 +92,15 @@ def test_fiches_a_corriger_go_to_the_store_that_created_the_client(shops):
     unknown = card(biarritz, "06 00 00 00 01", "C2")
     fine = card(biarritz, "06 11 22 33 44", "C3")
     no_consent = card(biarritz, "06 11 22 33 45", "C4")
-    campaign = sending(biarritz, [
-        ("skipped", {"client_id": landline, "skip_reason": "no_mobile"}),
-        ("failed", {"client_id": unknown, "error": "Numéro inexistant"}),
-        ("delivered", {"client_id": fine}),
-        ("skipped", {"client_id": no_consent, "skip_reason": "no_consent"}),
-    ])  # fmt: skip
+    campaign = sending(
+        biarritz,
+        [
+            ("skipped", {"client_id": landline, "skip_reason": "no_mobile"}),
+            ("failed", {"client_id": unknown, "error": "Numéro inexistant"}),
+            ("delivered", {"client_id": fine}),
+            ("skipped", {"client_id": no_consent, "skip_reason": "no_consent"}),
+        ],
+    )
     assert followups.correctable(campaign) == {bayonne: 1, biarritz: 1}
     manager = person("manager", biarritz)
     assert followups.create_followups(manager, campaign) == 2
@@ -139,8 +146,15 @@ def test_a_card_with_an_open_fiche_is_not_listed_again(shops):
 
 
 def test_csv_and_excel_exports_carry_the_same_rows(shops):
-    campaign = sending(shops[0], [("failed", {"phone": "+33600000001", "text": "Été : -20 %",
-                                              "error": "Numéro inexistant"})])  # fmt: skip
+    campaign = sending(
+        shops[0],
+        [
+            (
+                "failed",
+                {"phone": "+33600000001", "text": "Été : -20 %", "error": "Numéro inexistant"},
+            )
+        ],
+    )
     rows = list(report_export.export_rows(campaign))
     data = report_export.to_csv(rows)
     assert data.startswith(b"\xef\xbb\xbf")
@@ -148,8 +162,13 @@ def test_csv_and_excel_exports_carry_the_same_rows(shops):
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(report_export.to_xlsx(rows))).active
-    assert [c.value for c in sheet[2]][2:7] == ["06 00 00 00 01", "Été : -20 %", 1, "Échec",
-                                                "Numéro inexistant"]  # fmt: skip
+    assert [c.value for c in sheet[2]][2:7] == [
+        "06 00 00 00 01",
+        "Été : -20 %",
+        1,
+        "Échec",
+        "Numéro inexistant",
+    ]
 
 
 def _exports(campaign):
@@ -162,12 +181,15 @@ def _exports(campaign):
 
 def test_exports_never_hold_a_formula(shops):
     biarritz, _ = shops
-    client = Client(number="=HYPERLINK(\"x\")", last_name="@SUM(A1)", first_name="+1",
-                    store_id=biarritz)  # fmt: skip
+    client = Client(
+        number='=HYPERLINK("x")', last_name="@SUM(A1)", first_name="+1", store_id=biarritz
+    )
     db.session.add(client)
     db.session.commit()
-    campaign = sending(biarritz, [("delivered", {"client_id": client.id, "phone": "+33611223344",
-                                                 "text": "=1+1 promo"})])  # fmt: skip
+    campaign = sending(
+        biarritz,
+        [("delivered", {"client_id": client.id, "phone": "+33611223344", "text": "=1+1 promo"})],
+    )
     csv_text, sheet = _exports(campaign)
     import csv
 

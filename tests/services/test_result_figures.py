@@ -59,19 +59,34 @@ def chain(rng, clients):
     stores = list(db.session.scalars(select(Store).order_by(Store.id)))
     db.session.execute(
         insert(Client),
-        [{"external_id": f"K{i}", "number": f"N{i:05d}", "last_name": f"NOM{i}",
-          "first_name": "Ana", "store_id": rng.choice(stores).id,
-          "sms_consent": "accepted"} for i in range(clients)],
-    )  # fmt: skip
+        [
+            {
+                "external_id": f"K{i}",
+                "number": f"N{i:05d}",
+                "last_name": f"NOM{i}",
+                "first_name": "Ana",
+                "store_id": rng.choice(stores).id,
+                "sms_consent": "accepted",
+            }
+            for i in range(clients)
+        ],
+    )
     ids = list(db.session.scalars(select(Client.id).order_by(Client.id)))
     campaigns = []
     # A store's campaign, a chain-wide one, a chain-wide A/B one; each sending.
     for n, (started, store_id, ab) in enumerate(
         zip(STARTS, (stores[0].id, None, None), (False, False, True), strict=True)
     ):
-        campaign = Campaign(kind="marketing", status="sending", store_id=store_id,
-                            name=f"C{n}", body="Soldes", control_share=20,
-                            started_at=started, created_at=started)  # fmt: skip
+        campaign = Campaign(
+            kind="marketing",
+            status="sending",
+            store_id=store_id,
+            name=f"C{n}",
+            body="Soldes",
+            control_share=20,
+            started_at=started,
+            created_at=started,
+        )
         db.session.add(campaign)
         db.session.flush()
         rows = []
@@ -79,13 +94,18 @@ def chain(rng, clients):
             kind = rng.random()
             control, skipped = kind < 0.25, 0.25 <= kind < 0.35
             rows.append(
-                {"campaign_id": campaign.id, "client_id": client_id, "phone": "+33600000000",
-                 "text": "Soldes", "parts": 1,
-                 "state": "skipped" if control or skipped else "delivered",
-                 "skip_reason": "control" if control else "stop" if skipped else "",
-                 "variant": rng.choice("AB") if ab and not (control or skipped) else "",
-                 "submitted_at": started}
-            )  # fmt: skip
+                {
+                    "campaign_id": campaign.id,
+                    "client_id": client_id,
+                    "phone": "+33600000000",
+                    "text": "Soldes",
+                    "parts": 1,
+                    "state": "skipped" if control or skipped else "delivered",
+                    "skip_reason": "control" if control else "stop" if skipped else "",
+                    "variant": rng.choice("AB") if ab and not (control or skipped) else "",
+                    "submitted_at": started,
+                }
+            )
         db.session.execute(insert(Message), rows)
         campaigns.append(campaign.id)
     db.session.commit()
@@ -109,8 +129,15 @@ def import_file(tmp_path, sales, n):
     lines = [["Identifiant", "Code client", "Magasin", "Date", "Montant TTC"]]
     for item in sales:
         day = date.fromisoformat(item["date"]).strftime("%d/%m/%Y")
-        lines.append([item["external_id"], item["client"], item["store"], day,
-                      item["amount"].replace(".", ",")])  # fmt: skip
+        lines.append(
+            [
+                item["external_id"],
+                item["client"],
+                item["store"],
+                day,
+                item["amount"].replace(".", ","),
+            ]
+        )
     run_import(tmp_path / f"ventes{n}.csv", "purchases", lines)
 
 
@@ -144,13 +171,19 @@ def test_kept_figures_equal_the_sales_measured_from_scratch_whatever_the_order(
             assert sending.finish(pending.pop())
         elif step == "move":
             moved = rng.sample(range(clients), 6)
-            run_import(tmp_path / f"clients{n}.csv", "clients",
-                       [["Identifiant", "Nom", "Magasin"]]
-                       + [[f"K{i}", f"NOM{i}", rng.choice(codes)] for i in moved[:3]])  # fmt: skip
-            items = [{"external_id": f"K{i}", "last_name": f"NOM{i}", "store": rng.choice(codes)}
-                     for i in moved[3:]]  # fmt: skip
-            answer = client.post("/api/v1/clients", json={"items": items},
-                                 headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+            run_import(
+                tmp_path / f"clients{n}.csv",
+                "clients",
+                [["Identifiant", "Nom", "Magasin"]]
+                + [[f"K{i}", f"NOM{i}", rng.choice(codes)] for i in moved[:3]],
+            )
+            items = [
+                {"external_id": f"K{i}", "last_name": f"NOM{i}", "store": rng.choice(codes)}
+                for i in moved[3:]
+            ]
+            answer = client.post(
+                "/api/v1/clients", json={"items": items}, headers={"Authorization": f"Bearer {key}"}
+            )
             assert answer.status_code == 200 and not answer.json["rejected"], answer.json
         else:
             drawn = [sale(rng, codes, clients, number) for _ in range(rng.randrange(5, 40))]
@@ -158,8 +191,11 @@ def test_kept_figures_equal_the_sales_measured_from_scratch_whatever_the_order(
             if step == "import":
                 import_file(tmp_path, list(sales.values()), n)
             else:
-                answer = client.post("/api/v1/purchases", json={"items": list(sales.values())},
-                                     headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+                answer = client.post(
+                    "/api/v1/purchases",
+                    json={"items": list(sales.values())},
+                    headers={"Authorization": f"Bearer {key}"},
+                )
                 assert answer.status_code == 200 and not answer.json["rejected"], answer.json
         db.session.remove()
         check(campaigns)
@@ -175,19 +211,36 @@ def test_a_sale_arriving_after_a_later_one_moves_the_first_day_back(ctx, store):
     db.session.add(buyer)
     db.session.flush()
     started = datetime(2026, 3, 3, 9, 30)
-    campaign = Campaign(kind="marketing", status="sending", store_id=shop.id, body="x",
-                        control_share=10, started_at=started, created_at=started)  # fmt: skip
+    campaign = Campaign(
+        kind="marketing",
+        status="sending",
+        store_id=shop.id,
+        body="x",
+        control_share=10,
+        started_at=started,
+        created_at=started,
+    )
     db.session.add(campaign)
     db.session.flush()
-    db.session.add(Message(campaign_id=campaign.id, client_id=buyer.id, phone="+33600000000",
-                           text="x", parts=1, state="delivered"))  # fmt: skip
+    db.session.add(
+        Message(
+            campaign_id=campaign.id,
+            client_id=buyer.id,
+            phone="+33600000000",
+            text="x",
+            parts=1,
+            state="delivered",
+        )
+    )
     db.session.commit()
     assert sending.finish(campaign.id)
     from shopsms.services.imports.upsert import Row, Scope, upsert
 
     def push(external_id, day, amount):
-        row = Row(line=1, values={"external_id": external_id, "client": "K1",
-                                  "date": day, "amount": amount})  # fmt: skip
+        row = Row(
+            line=1,
+            values={"external_id": external_id, "client": "K1", "date": day, "amount": amount},
+        )
         upsert("purchases", [row], Scope(store_id=shop.id))
         db.session.commit()
 
@@ -209,8 +262,7 @@ def test_a_sale_arriving_after_a_later_one_moves_the_first_day_back(ctx, store):
     db.session.commit()
     got = results.read(campaign, today=TODAY, days=14)
     assert got.texted.buyers == 0 and got.texted.cumulative[-1] == 0
-    db.session.add(Purchase(client_id=buyer.id, store_id=shop.id, date=date(2026, 3, 4),
-                            amount=12))  # fmt: skip
+    db.session.add(Purchase(client_id=buyer.id, store_id=shop.id, date=date(2026, 3, 4), amount=12))
     db.session.commit()
     got = results.read(campaign, today=TODAY, days=14)
     assert got.texted.buyers == 1 and got.texted.cumulative[1] == 1

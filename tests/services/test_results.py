@@ -26,9 +26,13 @@ def test_the_revenue_interval_matches_a_hand_computation():
     texted = [0, 0, 0, 120, 80, 0, 0, 200]  # mean 50, variance 40800 / 7
     control = [0, 50, 0, 0]  # mean 12.5, variance 1875 / 3 = 625
     got = results.mean_difference(
-        sum(texted), sum(v * v for v in texted), len(texted),
-        sum(control), sum(v * v for v in control), len(control),
-    )  # fmt: skip
+        sum(texted),
+        sum(v * v for v in texted),
+        len(texted),
+        sum(control),
+        sum(v * v for v in control),
+        len(control),
+    )
     # se = sqrt(5828.571 / 8 + 625 / 4) = sqrt(884.821) = 29.7459
     assert got.estimate == pytest.approx(37.5)
     assert got.low == pytest.approx(37.5 - 1.959964 * 29.7459, abs=1e-3)
@@ -48,9 +52,13 @@ def test_the_intervals_agree_with_statsmodels_on_a_large_table():
     )
     assert (ours.low, ours.high) == pytest.approx((low, high), rel=1e-9)
     ours = results.mean_difference(
-        sum(texted), sum(v * v for v in texted), len(texted),
-        sum(control), sum(v * v for v in control), len(control),
-    )  # fmt: skip
+        sum(texted),
+        sum(v * v for v in texted),
+        len(texted),
+        sum(control),
+        sum(v * v for v in control),
+        len(control),
+    )
     compared = weightstats.CompareMeans(
         weightstats.DescrStatsW(texted), weightstats.DescrStatsW(control)
     )
@@ -73,38 +81,78 @@ def sent_campaign(texted, control, *, texted_buyers, control_buyers, other_store
     total = texted + control
     db.session.execute(
         insert(Client),
-        [{"number": f"R{i:06d}", "last_name": f"NOM{i}", "first_name": "Ana",
-          "store_id": shops[0].id, "sms_consent": "accepted"} for i in range(total)],
-    )  # fmt: skip
+        [
+            {
+                "number": f"R{i:06d}",
+                "last_name": f"NOM{i}",
+                "first_name": "Ana",
+                "store_id": shops[0].id,
+                "sms_consent": "accepted",
+            }
+            for i in range(total)
+        ],
+    )
     ids = sorted(db.session.scalars(db.select(Client.id)))
-    campaign = Campaign(kind="marketing", status="sent", store_id=shops[0].id, body="Soldes",
-                        control_share=round(100 * control / total), started_at=SENT,
-                        finished_at=SENT + timedelta(minutes=5), created_at=SENT)  # fmt: skip
+    campaign = Campaign(
+        kind="marketing",
+        status="sent",
+        store_id=shops[0].id,
+        body="Soldes",
+        control_share=round(100 * control / total),
+        started_at=SENT,
+        finished_at=SENT + timedelta(minutes=5),
+        created_at=SENT,
+    )
     db.session.add(campaign)
     db.session.flush()
     groups = [("texted", i) for i in ids[:texted]] + [("control", i) for i in ids[texted:]]
     db.session.execute(
         insert(Message),
-        [{"campaign_id": campaign.id, "client_id": client_id, "phone": "+33600000000",
-          "text": "Soldes", "parts": 1,
-          "state": "delivered" if group == "texted" else "skipped",
-          "skip_reason": "" if group == "texted" else "control",
-          "submitted_at": SENT if group == "texted" else None} for group, client_id in groups],
-    )  # fmt: skip
+        [
+            {
+                "campaign_id": campaign.id,
+                "client_id": client_id,
+                "phone": "+33600000000",
+                "text": "Soldes",
+                "parts": 1,
+                "state": "delivered" if group == "texted" else "skipped",
+                "skip_reason": "" if group == "texted" else "control",
+                "submitted_at": SENT if group == "texted" else None,
+            }
+            for group, client_id in groups
+        ],
+    )
     sales = []
     start = date(2026, 3, 3)
     for members, buyers in ((ids[:texted], texted_buyers), (ids[texted:], control_buyers)):
         for i, client_id in enumerate(members):
-            sales.append({"client_id": client_id, "store_id": shops[0].id,
-                          "date": start - timedelta(days=30), "amount": Decimal("55")})  # fmt: skip
+            sales.append(
+                {
+                    "client_id": client_id,
+                    "store_id": shops[0].id,
+                    "date": start - timedelta(days=30),
+                    "amount": Decimal("55"),
+                }
+            )
             if i < buyers:
                 other = other_store_every and i % other_store_every == 0
-                sales.append({"client_id": client_id, "store_id": shops[1 if other else 0].id,
-                              "date": start + timedelta(days=1 + i % 10),
-                              "amount": Decimal("100")})  # fmt: skip
+                sales.append(
+                    {
+                        "client_id": client_id,
+                        "store_id": shops[1 if other else 0].id,
+                        "date": start + timedelta(days=1 + i % 10),
+                        "amount": Decimal("100"),
+                    }
+                )
     # A sale after the window counts for nothing.
-    sales.append({"client_id": ids[0], "store_id": shops[0].id,
-                  "date": start + timedelta(days=20), "amount": Decimal("999")})  # fmt: skip
+    sales.append(
+        {
+            "client_id": ids[0],
+            "store_id": shops[0].id,
+            "date": start + timedelta(days=20),
+            "amount": Decimal("999"),
+        }
+    )
     db.session.execute(insert(Purchase), sales)
     db.session.commit()
     return campaign

@@ -86,7 +86,7 @@ def criteria_strategy(clients):
                 st.sampled_from(
                     ["", city, city.lower(), city.upper(), city.replace("-", " ").lower()]
                 )
-            ),  # fmt: skip
+            ),
             postal_code=draw(st.sampled_from(["", postal])),
             birthday_from=maybe(day_month),
             birthday_to=maybe(day_month),
@@ -198,9 +198,15 @@ def criteria_of(app, query):
 def test_form_errors_say_what_to_fix(app):
     criteria, errors = criteria_of(
         app,
-        {"revenue": "beaucoup", "period_start": "31/12/2025", "period_end": "01/01/2025",
-         "birthday_from": "32/01", "absent_days": "-3", "created_store_id": "\x00"},
-    )  # fmt: skip
+        {
+            "revenue": "beaucoup",
+            "period_start": "31/12/2025",
+            "period_end": "01/01/2025",
+            "birthday_from": "32/01",
+            "absent_days": "-3",
+            "created_store_id": "\x00",
+        },
+    )
     assert criteria is None
     assert errors["revenue"].startswith("Chiffre d'affaires")
     assert "avant le début" in errors["period_end"]  # said with the fields' own messages
@@ -210,14 +216,26 @@ def test_form_errors_say_what_to_fix(app):
     assert errors["created_store_id"].startswith("Magasin de création")
     parsed, errors = criteria_of(
         app,
-        {"revenue": "1 500,50", "revenue_op": "lte", "postal_code": "64 2", "sms": "with",
-         "birthday_from": "20/12", "birthday_to": "10/01", "period_start": "2025-01-01"},
-    )  # fmt: skip
+        {
+            "revenue": "1 500,50",
+            "revenue_op": "lte",
+            "postal_code": "64 2",
+            "sms": "with",
+            "birthday_from": "20/12",
+            "birthday_to": "10/01",
+            "period_start": "2025-01-01",
+        },
+    )
     assert errors is None
     assert parsed == selection.Criteria(
-        revenue=Decimal("1500.50"), revenue_op="lte", postal_code="642", sms="with",
-        birthday_from=1220, birthday_to=110, period_start=date(2025, 1, 1),
-    )  # fmt: skip
+        revenue=Decimal("1500.50"),
+        revenue_op="lte",
+        postal_code="642",
+        sms="with",
+        birthday_from=1220,
+        birthday_to=110,
+        period_start=date(2025, 1, 1),
+    )
     assert selection.Criteria.from_dict(parsed.to_dict()) == parsed
     _, errors = criteria_of(app, {"birthday_from": "20/12", "postal_code": "64-2"})
     assert set(errors) == {"birthday_to", "postal_code"}
@@ -229,20 +247,36 @@ def test_edge_cases_agree_with_the_plain_filter(make_client, store):
     for clients who never bought, accented names, and clients who never came."""
     old = date(2020, 1, 1)
     ids = {
-        "noel": make_client(last_name="Étchegaray", birthday_md=1225, postal_code="2A004",
-                            created_on=old),
-        "janvier": make_client(last_name="ETCHEVERRY", birthday_md=105, postal_code="20000",
-                               created_on=old),
-        "bissextile": make_client(last_name="Lévêque", birthday_md=229, postal_code="97100",
-                                  created_on=old),
-        "printemps": make_client(last_name="Le Gall", birthday_md=415, postal_code="2B033",
-                                 created_on=old),
+        "noel": make_client(
+            last_name="Étchegaray", birthday_md=1225, postal_code="2A004", created_on=old
+        ),
+        "janvier": make_client(
+            last_name="ETCHEVERRY", birthday_md=105, postal_code="20000", created_on=old
+        ),
+        "bissextile": make_client(
+            last_name="Lévêque", birthday_md=229, postal_code="97100", created_on=old
+        ),
+        "printemps": make_client(
+            last_name="Le Gall", birthday_md=415, postal_code="2B033", created_on=old
+        ),
         "nouveau": make_client(last_name="élorga", postal_code="64200", created_on=TODAY),
-    }  # fmt: skip
-    db.session.add(Purchase(client_id=ids["janvier"], store_id=store.id, date=date(2026, 11, 1),
-                            amount=Decimal("500")))  # fmt: skip
-    db.session.add(Purchase(client_id=ids["printemps"], store_id=store.id, date=date(2021, 5, 1),
-                            amount=Decimal("50")))  # fmt: skip
+    }
+    db.session.add(
+        Purchase(
+            client_id=ids["janvier"],
+            store_id=store.id,
+            date=date(2026, 11, 1),
+            amount=Decimal("500"),
+        )
+    )
+    db.session.add(
+        Purchase(
+            client_id=ids["printemps"],
+            store_id=store.id,
+            date=date(2021, 5, 1),
+            amount=Decimal("50"),
+        )
+    )
     db.session.commit()
     clients = list(db.session.scalars(select(Client).order_by(Client.id)))
     purchases = list(db.session.scalars(select(Purchase)))
@@ -263,11 +297,15 @@ def test_edge_cases_agree_with_the_plain_filter(make_client, store):
     # asked, those who bought nothing too.
     assert both(revenue=Decimal(100), revenue_op="lte") == {"printemps"}
     assert both(revenue=Decimal(100), revenue_op="lte", no_purchase_too=True) == {
-        "noel", "bissextile", "printemps", "nouveau"
-    }  # fmt: skip
+        "noel",
+        "bissextile",
+        "printemps",
+        "nouveau",
+    }
     assert both(visits=1, visits_op="lte", period_start=date(2026, 1, 1)) == {"janvier"}
-    assert both(visits=1, visits_op="lte", period_start=date(2026, 1, 1),
-                no_purchase_too=True) == set(ids)  # fmt: skip
+    assert both(
+        visits=1, visits_op="lte", period_start=date(2026, 1, 1), no_purchase_too=True
+    ) == set(ids)
     assert both(revenue=Decimal(100)) == {"janvier"}
     assert both(name="et") == {"noel", "janvier"}
     assert both(name="ÉT") == {"noel", "janvier"}
@@ -281,9 +319,16 @@ def test_edge_cases_agree_with_the_plain_filter(make_client, store):
 def test_city_ignores_case_accents_spaces_and_hyphens(make_client):
     ids = {
         city: make_client(city=city)
-        for city in ("Mérignac", "MERIGNAC", "merignac", "MÉRIGNAC ", "Neuilly-sur-Seine",
-                     "NEUILLY SUR SEINE", "Pessac")
-    }  # fmt: skip
+        for city in (
+            "Mérignac",
+            "MERIGNAC",
+            "merignac",
+            "MÉRIGNAC ",
+            "Neuilly-sur-Seine",
+            "NEUILLY SUR SEINE",
+            "Pessac",
+        )
+    }
     clients = list(db.session.scalars(select(Client).order_by(Client.id)))
     purchases = []
 
@@ -360,18 +405,27 @@ def test_a_store_selects_the_clients_who_bought_there(make_client, store):
     here = make_client(last_name="ICI")
     bought_here = make_client(last_name="ACHETEUR", store_id=other.id)
     elsewhere = make_client(last_name="AILLEURS", store_id=other.id)
-    db.session.add_all([
-        Purchase(client_id=bought_here, store_id=store.id, date=date(2025, 3, 1),
-                 amount=Decimal("120")),
-        Purchase(client_id=elsewhere, store_id=other.id, date=date(2025, 3, 1),
-                 amount=Decimal("90")),
-    ])  # fmt: skip
+    db.session.add_all(
+        [
+            Purchase(
+                client_id=bought_here,
+                store_id=store.id,
+                date=date(2025, 3, 1),
+                amount=Decimal("120"),
+            ),
+            Purchase(
+                client_id=elsewhere, store_id=other.id, date=date(2025, 3, 1), amount=Decimal("90")
+            ),
+        ]
+    )
     db.session.commit()
     clients = list(db.session.scalars(select(Client).order_by(Client.id)))
     purchases = list(db.session.scalars(select(Purchase)))
-    for criteria in (selection.Criteria(), selection.Criteria(revenue=Decimal(100)),
-                     selection.Criteria(revenue=Decimal(100), revenue_op="lte",
-                                        no_purchase_too=True)):  # fmt: skip
+    for criteria in (
+        selection.Criteria(),
+        selection.Criteria(revenue=Decimal(100)),
+        selection.Criteria(revenue=Decimal(100), revenue_op="lte", no_purchase_too=True),
+    ):
         assert _ids(criteria, store.id) == brute_force(
             criteria, clients, purchases, today=TODAY, store_id=store.id
         )

@@ -178,8 +178,11 @@ def test_delivery_reports_move_messages_forward_only_for_their_gateway(
     make_client, credits_available
 ):
     credits_available(10)
-    ids = [make_client(tel1="06 12 34 56 78"), make_client(tel1="06 00 00 00 07"),
-           make_client(tel1="06 00 00 00 77")]  # fmt: skip
+    ids = [
+        make_client(tel1="06 12 34 56 78"),
+        make_client(tel1="06 00 00 00 07"),
+        make_client(tel1="06 00 00 00 77"),
+    ]
     campaign = draft("repair", ids, body="Votre réparation est prête.")
     campaigns.queue_now(campaign.id, now=OPEN)
     send_all(campaign.id)

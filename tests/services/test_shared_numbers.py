@@ -50,9 +50,13 @@ def test_the_list_is_the_numbers_held_twice_whatever_writes_the_cards(store):
         n = next(made)
         # The typed phone for the ORM's cards (the number is derived from it), the number
         # itself for the statements that write many cards at once.
-        return {"number": f"S{n:06d}", "last_name": f"PART{n}", "store_id": store.id,
-                "tel1": "" if k is None else f"06990000{k:02d}",
-                "sms_number": None if k is None else NUMBERS[k]}  # fmt: skip
+        return {
+            "number": f"S{n:06d}",
+            "last_name": f"PART{n}",
+            "store_id": store.id,
+            "tel1": "" if k is None else f"06990000{k:02d}",
+            "sms_number": None if k is None else NUMBERS[k],
+        }
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(steps=STEPS)
