@@ -58,6 +58,7 @@ from ..models.automatic import (
 )
 from ..plurals import ngettext
 from ..sms import cost, hours, placeholders
+from ..sms.said import N_, readable
 from . import audit, campaigns, costing, credits, pressure, repair_notices, settings, workers
 from .campaigns import MARKETING, CampaignError, Recipient
 
@@ -505,6 +506,23 @@ def _reminder_rows(setting: AutomaticSend, ticket_ids: Sequence[int]) -> list[Pl
     return rows
 
 
+# A run's note and a ticket's, kept as their French words (the column is too short for
+# a catalogue entry and its values); the page says them in the reader's language
+# (formats.said reads them again).
+LOW_CREDITS = N_(
+    "Crédits bas : cet envoi en coûte %(needed)s, il en reste %(left)s et le seuil d'alerte "
+    "est de %(threshold)s. Il n'est pas parti : rechargez le compte."
+)
+LOW_CREDITS_AHEAD = N_(
+    "Crédits bas : cet envoi en coûte %(needed)s, il en reste %(left)s et le seuil d'alerte "
+    "est de %(threshold)s. Il ne partira pas si le compte n'est pas rechargé d'ici là."
+)
+UNEXPECTED = N_("Erreur inattendue : l'envoi n'est pas parti.")
+NOBODY = N_("Aucun client joignable par SMS.")
+NO_SAV_MESSAGE = N_("Pas de message par défaut dans les Paramètres SAV : client non prévenu.")
+readable(LOW_CREDITS, LOW_CREDITS_AHEAD, UNEXPECTED, NOBODY, NO_SAV_MESSAGE)
+
+
 def credit_refusal(needed: int, *, ahead: bool = False) -> str:
     """Why a run costing `needed` credits must not start, or "": it would take the balance
     under the low-credit threshold (or below zero). `ahead`: said of a run to come."""
@@ -514,17 +532,8 @@ def credit_refusal(needed: int, *, ahead: bool = False) -> str:
     threshold = max(0, int(settings.get("low_credit_threshold") or 0))
     if left - needed >= threshold:
         return ""
-    outcome = (
-        "Il ne partira pas si le compte n'est pas rechargé d'ici là."
-        if ahead
-        else "Il n'est pas parti : rechargez le compte."
-    )
-    # Kept with the run as written (French, like the services' other messages).
-    cost_text = f"cet envoi coûte {needed} crédit{'s' if needed > 1 else ''}"
-    return (
-        f"Crédits bas : {cost_text}, il en reste {left} et le seuil d'alerte est de "
-        f"{threshold}. {outcome}"
-    )
+    sentence = LOW_CREDITS_AHEAD if ahead else LOW_CREDITS
+    return N_(sentence, needed=needed, left=left, threshold=threshold)
 
 
 def next_run(setting: AutomaticSend, now: datetime | None = None) -> date:
@@ -707,7 +716,7 @@ def _perform(run: AutomaticRun, setting: AutomaticSend, now: datetime) -> str:
     except Exception:
         db.session.rollback()
         log.exception("automatic run %s failed", run.id)
-        return _finish(run, "failed", note="Erreur inattendue : l'envoi n'est pas parti.")
+        return _finish(run, "failed", note=UNEXPECTED)
 
 
 def _run_marketing(
@@ -769,7 +778,7 @@ def _run_reminders(
         )
     told = [line.target.ticket_id for line in recap.lines]
     if not told:
-        return _finish(run, "empty", note="Aucun client joignable par SMS.")
+        return _finish(run, "empty", note=NOBODY)
     sent_before = dict(
         db.session.execute(
             select(AutomaticTicketNotice.ticket_id, func.count())
@@ -796,7 +805,7 @@ def _run_reminders(
     )
     if not sent:
         db.session.rollback()
-        return _finish(run, "empty", note="Aucun client joignable par SMS.")
+        return _finish(run, "empty", note=NOBODY)
     campaign = sent[0]
     db.session.execute(
         update(AutomaticTicketNotice)
@@ -994,7 +1003,7 @@ def _notify_store_ready(store_id: int, ids: Sequence[int], now: datetime) -> dic
     error = ""
     sent = []
     if mode == "none":
-        error = "Pas de message par défaut dans les Paramètres SAV : client non prévenu."
+        error = NO_SAV_MESSAGE
     else:
         try:
             sent = repair_notices.notify(ids, None, kind="workshop_return", name=name)

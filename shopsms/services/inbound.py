@@ -9,8 +9,14 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Client, InboundMessage, OptOut
 from ..sms import phones
+from ..sms.said import N_, readable
 from . import audit
 from .consent import change_consent
+
+# The consent proof's note, kept as its French words (the card says it in the reader's
+# language: formats.said reads it again).
+STOP_NOTE = N_("STOP reçu du %(phone)s")
+readable(STOP_NOTE)
 
 # "STOP", "stop svp", " Stop.", "STOP SMS", "STOP 36608": STOP leads the message.
 _STOP = re.compile(r"^\W*stop\b", re.IGNORECASE)
@@ -50,7 +56,7 @@ def _opt_out(
             OptOut(phone=phone, source="sms", gateway=gateway_name, inbound_message_id=message.id)
         )
     for client_id in client_ids:
-        change_consent(client_id, marketing="refused", how="stop", note=f"STOP reçu du {phone}")
+        change_consent(client_id, marketing="refused", how="stop", note=N_(STOP_NOTE, phone=phone))
     for client_id in client_ids:
         audit.record(
             "consent.stop",

@@ -23,6 +23,7 @@ from ..services import api_tokens, campaigns
 from ..services.imports import Row, Scope, parse_row, upsert
 from ..services.imports.fields import FIELDS
 from ..services.repairs import RepairError, ticket_ready
+from ..sms.said import N_, readable
 from . import openapi
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ SERVER_ERROR = _l(
     "Erreur interne du serveur : rien n'a été enregistré pour cette requête. Réessayez ; "
     "si l'erreur revient, contactez le support."
 )
+
+
+# The consent proof's note, kept as its French words (the card says it in the reader's
+# language: formats.said reads it again).
+CONSENT_NOTE = N_("API, jeton n° %(id)s « %(name)s »")
+readable(CONSENT_NOTE)
 
 
 class ApiError(Exception):
@@ -209,7 +216,7 @@ def _items(kind):
 
 def _scope():
     # The consent proof says which token (so which point of sale) wrote it.
-    note = f"API, jeton n° {g.api_token_id} « {g.api_token_name} »"
+    note = N_(CONSENT_NOTE, id=g.api_token_id, name=g.api_token_name)
     return Scope(store_id=g.api_store_id, how="api", note=note[:200])
 
 

@@ -124,8 +124,18 @@ def test_a_run_held_for_credits_is_said_on_the_home_page_and_in_supervision(
         assert automatic.run_due() == {(store.id, "birthday"): "no_credits"}
     home = text(client_as("manager").get("/"))
     assert "« Anniversaire » du" in home and "n'est pas parti" in home
-    assert "cet envoi coûte 1 crédit, il en reste 10 et le seuil d'alerte est de 500" in home
+    assert "cet envoi en coûte 1, il en reste 10 et le seuil d'alerte est de 500" in home
     assert "/credits/?demande=1" in home  # the recharge request, prepared
     supervision = text(client_as("admin").get("/supervision/"))
     assert "Envois automatiques non partis aujourd'hui" in supervision
     assert "Biarritz" in supervision and "Anniversaire" in supervision
+    assert "Il n'est pas parti : rechargez le compte." in supervision
+    # Kept as its French words, said in the reader's language (issue 20).
+    english = client_as("manager")
+    english.post("/langue/en", data={"csrf_token": csrf_token(english.get("/"))})
+    assert (
+        "Low credits: this sending costs 1, 10 are left and the alert threshold is 500. "
+        "It did not leave: top up the account."
+    ) in text(english.get("/"))
+    listing = text(english.get("/campagnes/automatiques/"))
+    assert "Low credits: this sending costs 1" in listing and "Crédits bas" not in listing

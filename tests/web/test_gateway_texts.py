@@ -8,6 +8,7 @@ import html
 import uuid
 from datetime import datetime
 
+import pytest
 import smpplib.consts as consts
 import smpplib.exceptions
 from sqlalchemy import select
@@ -15,12 +16,21 @@ from sqlalchemy import select
 from shopsms.extensions import db
 from shopsms.gateways import kannel, outbox, smpp
 from shopsms.models import Campaign, Message
-from shopsms.services import delivery, followups, link_status, sending, settings
+from shopsms.services import api_tokens, delivery, followups, link_status, sending, settings
 from shopsms.sms.said import N_
 from tests.conftest import csrf_token
 from tests.web.test_reports import add_report
 
 SETTINGS = smpp.LinkSettings("smsc.example.com", 2775, "shopsms", "secret")
+
+
+@pytest.fixture
+def token_for_api(app, store, redis_client):
+    def make(name):
+        with app.app_context():
+            return api_tokens.create(name, store_id=None)[1]
+
+    return make
 
 
 def _refused_bind():
@@ -178,3 +188,34 @@ def test_the_gateway_test_answers_in_the_persons_language(
     )
     report = _page(client, f"/rapports/{message.campaign_id}")
     assert "The gateway did not take the SMS: Kannel out of reach" in report
+
+
+def test_a_consent_proof_written_by_shopsms_is_said_in_the_readers_language(
+    app, client_as, make_client, client, token_for_api
+):
+    """The notes ShopSMS writes itself on a consent change (a STOP, a point of sale's API
+    call) are kept as their French words; the card says them in the reader's language."""
+    from shopsms.services import inbound
+
+    stopped = make_client(last_name="STOP", tel1="06 12 34 56 78", sms_consent="accepted")
+    with app.app_context():
+        inbound.receive("outbox", "+33612345678", "STOP")
+        db.session.commit()
+    key = token_for_api("Caisse 2")
+    answer = client.post(
+        "/api/v1/clients",
+        json={"items": [{"external_id": "K9", "last_name": "API", "store": "001",
+                         "tel1": "06 55 44 33 22", "sms_consent": "accepted"}]},
+        headers={"Authorization": f"Bearer {key}"},
+    )  # fmt: skip
+    assert answer.status_code == 200 and answer.json["created"] == 1, answer.json
+    with app.app_context():
+        from shopsms.models import Client
+
+        by_api = db.session.scalar(select(Client.id).where(Client.external_id == "K9"))
+    french = client_as("staff")
+    assert "STOP reçu du +33612345678" in _page(french, f"/clients/{stopped}")
+    assert "API, jeton n° 1 « Caisse 2 »" in _page(french, f"/clients/{by_api}")
+    english = _in_english(client_as("staff"))
+    assert "STOP received from +33612345678" in _page(english, f"/clients/{stopped}")
+    assert "API, token no. 1 “Caisse 2”" in _page(english, f"/clients/{by_api}")
