@@ -2,7 +2,11 @@
 its French text through `N_("… %(name)s …", name=value)`, which returns that French text
 (a str, so callers, logs and jobs read French as before) carrying its msgid and values.
 `pybabel extract` collects N_ by default, and the web layer says it in the person's
-language with `shopsms.formats.said` (the `said` Jinja filter)."""
+language with `shopsms.formats.said` (the `said` Jinja filter).
+
+A sentence stored as its French words where its catalogue entry and values do not fit
+(a message's reason from the gateways, a run's note) is named once with `readable`;
+`read` finds it again in the stored text, values included, for `said` to translate."""
 
 from __future__ import annotations
 
