@@ -82,3 +82,21 @@ def test_the_number_list_counts_every_sms_a_phone_holds(
         for line in lines
     }
     assert counts == {"06 12 34 56 78": "4", "06 98 76 54 32": "1"}
+
+
+def test_the_simulated_operators_reason_is_said_in_the_readers_language(
+    app, client_as, make_client, credits_available, redis_client
+):
+    credits_available(5)
+    client_id = make_client(tel1="06 00 00 00 01")  # the test range: no such number
+    send_one(app, client_id, "Bonjour")
+    with app.app_context():
+        message_ids = list(db.session.scalars(select(Message.id)))
+        delivery.record("outbox", delivery.outbox_reports(message_ids))
+        assert db.session.scalar(select(Message.error)) == "Numéro inexistant (plage de test)"
+    french = client_as("staff").get("/telephone-de-test/+33600000001").text
+    assert "Numéro inexistant (plage de test)" in french
+    english = client_as("staff")
+    english.post("/langue/en", data={"csrf_token": csrf_token(english.get("/"))})
+    page = english.get("/telephone-de-test/+33600000001").text
+    assert "Number does not exist (test range)" in page and "plage de test" not in page
