@@ -21,16 +21,20 @@ HTMX = {"HX-Request": "true"}
 @pytest.fixture
 def forty_clients(make_client):
     return [
-        make_client(last_name=f"NOM{'X' * (i % 30)}", tel1=f"06 11 00 {i // 100:02d} {i % 100:02d}",
-                    postal_code="64200")
+        make_client(
+            last_name=f"NOM{'X' * (i % 30)}",
+            tel1=f"06 11 00 {i // 100:02d} {i % 100:02d}",
+            postal_code="64200",
+        )
         for i in range(40)
-    ]  # fmt: skip
+    ]
 
 
 def _draft(web):
     page = web.get("/campagnes/nouvelle")
-    response = web.post("/campagnes/nouvelle", data={"csrf_token": csrf_token(page),
-                                                     "postal_code": "64"})  # fmt: skip
+    response = web.post(
+        "/campagnes/nouvelle", data={"csrf_token": csrf_token(page), "postal_code": "64"}
+    )
     assert response.status_code == 302, response.text
     return int(response.headers["Location"].rsplit("/", 1)[1])
 
@@ -39,8 +43,9 @@ def _split(app, campaign_id):
     with app.app_context():
         rows = db.session.execute(
             select(DraftRecipient.variant, DraftRecipient.client_id).where(
-                DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending")
-        ).all()  # fmt: skip
+                DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending"
+            )
+        ).all()
     return {v: [r.client_id for r in rows if r.variant == v] for v in ("A", "B")}
 
 
@@ -73,12 +78,22 @@ def test_two_texts_costed_apart_sent_and_reported_per_variant(
 
     # Each composer costs its own recipients; the total says both.
     long_b = "Bonjour <NOM>, " + "nos soldes commencent ce samedi en magasin. " * 4
-    preview = web.post("/composer/apercu", headers=HTMX, data={
-        "csrf_token": token, "kind": "marketing", "campaign_id": campaign_id, "variant": "B",
-        "body_b": long_b, "add_stop": "1"})  # fmt: skip
+    preview = web.post(
+        "/composer/apercu",
+        headers=HTMX,
+        data={
+            "csrf_token": token,
+            "kind": "marketing",
+            "campaign_id": campaign_id,
+            "variant": "B",
+            "body_b": long_b,
+            "add_stop": "1",
+        },
+    )
     assert re.search(r'data-testid="recipients">20<', preview.text)
-    cost = web.post(f"/campagnes/{campaign_id}/cout-ab", headers=HTMX,
-                    data=typed | {"body_b": long_b})  # fmt: skip
+    cost = web.post(
+        f"/campagnes/{campaign_id}/cout-ab", headers=HTMX, data=typed | {"body_b": long_b}
+    )
     credits_a = int(re.search(r'data-testid="split-credits-A">(\d+)<', cost.text).group(1))
     credits_b = int(re.search(r'data-testid="split-credits-B">(\d+)<', cost.text).group(1))
     total = int(re.search(r'data-testid="split-credits-total">(\d+)<', cost.text).group(1))
@@ -111,10 +126,15 @@ def test_two_texts_costed_apart_sent_and_reported_per_variant(
             if send_next_batch(campaign_id).done:
                 break
         parts = {
-            v: sum(db.session.scalars(select(Message.parts).where(
-                Message.campaign_id == campaign_id, Message.variant == v)))
+            v: sum(
+                db.session.scalars(
+                    select(Message.parts).where(
+                        Message.campaign_id == campaign_id, Message.variant == v
+                    )
+                )
+            )
             for v in ("A", "B")
-        }  # fmt: skip
+        }
         assert db.session.get(Campaign, campaign_id).body_b == long_b
     assert parts == {"A": credits_a, "B": credits_b}
 
@@ -136,11 +156,15 @@ def test_back_to_one_text_and_a_bad_share(app, client_as, forty_clients):
     token = csrf_token(web.get(f"/campagnes/{campaign_id}"))
     typed = {"csrf_token": token, "body": "A", "body_b": "B", "sender_id": "BIJOUX64"}
     web.post(f"/campagnes/{campaign_id}/variantes", data=typed | {"action": "on"})
-    bad = web.post(f"/campagnes/{campaign_id}/variantes", follow_redirects=True,
-                   data=typed | {"action": "split", "split_b": "95"})  # fmt: skip
+    bad = web.post(
+        f"/campagnes/{campaign_id}/variantes",
+        follow_redirects=True,
+        data=typed | {"action": "split", "split_b": "95"},
+    )
     assert "Part de la variante B : un nombre entier de 10 à 90" in bad.text
-    web.post(f"/campagnes/{campaign_id}/variantes", data=typed | {"action": "split",
-                                                                  "split_b": "25"})  # fmt: skip
+    web.post(
+        f"/campagnes/{campaign_id}/variantes", data=typed | {"action": "split", "split_b": "25"}
+    )
     assert [len(v) for v in _split(app, campaign_id).values()] == [30, 10]
     web.post(f"/campagnes/{campaign_id}/variantes", data=typed | {"action": "off"})
     page = web.get(f"/campagnes/{campaign_id}")

@@ -22,10 +22,18 @@ TYPED = "12,50 €"
 
 @pytest.mark.parametrize(
     ("typed", "read"),
-    [("12,50 €", "12.50"), ("12.5", "12.50"), ("1 234,50", "1234.50"),
-     ("1\u202f234,50\u00a0€", "1234.50"), ("1.234,50", "1234.50"), ("1,234.50", "1234.50"),
-     ("1.234.567", "1234567.00"), ("-3", "-3.00"), ("30", "30.00")],
-)  # fmt: skip
+    [
+        ("12,50 €", "12.50"),
+        ("12.5", "12.50"),
+        ("1 234,50", "1234.50"),
+        ("1\u202f234,50\u00a0€", "1234.50"),
+        ("1.234,50", "1234.50"),
+        ("1,234.50", "1234.50"),
+        ("1.234.567", "1234567.00"),
+        ("-3", "-3.00"),
+        ("30", "30.00"),
+    ],
+)
 def test_the_one_reading_of_an_amount(typed, read):
     assert inputs.read_amount(typed) == Decimal(read)
 
@@ -58,9 +66,15 @@ def test_every_way_in_reads_12_50_euros_alike(app):
 def test_the_client_form_takes_12_50_euros(app, client_as):
     browser = client_as("staff")
     page = browser.get("/clients/nouveau")
-    form = {"csrf_token": csrf_token(page), "country": "FR", "sms_marketing": "unknown",
-            "last_name": "DURAND", "first_name": "Paul", "deposit": TYPED,
-            "credit_note": "1 234,50 €"}  # fmt: skip
+    form = {
+        "csrf_token": csrf_token(page),
+        "country": "FR",
+        "sms_marketing": "unknown",
+        "last_name": "DURAND",
+        "first_name": "Paul",
+        "deposit": TYPED,
+        "credit_note": "1 234,50 €",
+    }
     assert browser.post("/clients/nouveau", data=form).status_code == 303
     with app.app_context():
         client = db.session.scalar(select(Client))
@@ -69,9 +83,16 @@ def test_the_client_form_takes_12_50_euros(app, client_as):
 
 @pytest.mark.parametrize(
     "typed",
-    ["31/12/2024", "2024-12-31", "31-12-2024", "31.12.2024", "31/12/24", "31/12/2024 10:30",
-     "2024-12-31T10:30:00"],
-)  # fmt: skip
+    [
+        "31/12/2024",
+        "2024-12-31",
+        "31-12-2024",
+        "31.12.2024",
+        "31/12/24",
+        "31/12/2024 10:30",
+        "2024-12-31T10:30:00",
+    ],
+)
 def test_the_one_reading_of_a_day(typed):
     assert inputs.read_date(typed) == date(2024, 12, 31)
 
@@ -103,8 +124,14 @@ def test_every_way_in_reads_a_typed_day_alike(app):
 def test_the_client_form_takes_a_typed_birthday(app, client_as):
     browser = client_as("staff")
     page = browser.get("/clients/nouveau")
-    form = {"csrf_token": csrf_token(page), "country": "FR", "sms_marketing": "unknown",
-            "last_name": "DURAND", "first_name": "Paul", "birthday": "12/05/1980"}  # fmt: skip
+    form = {
+        "csrf_token": csrf_token(page),
+        "country": "FR",
+        "sms_marketing": "unknown",
+        "last_name": "DURAND",
+        "first_name": "Paul",
+        "birthday": "12/05/1980",
+    }
     assert browser.post("/clients/nouveau", data=form).status_code == 303
     with app.app_context():
         assert db.session.scalar(select(Client.birthday)) == date(1980, 5, 12)

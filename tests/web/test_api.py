@@ -42,11 +42,25 @@ def post(client, path, token_value, body):
 
 
 CLIENTS = [
-    {"external_id": "K1", "last_name": "DUPONT", "first_name": "Amélie", "store": "001",
-     "tel1": "06 12 34 56 78", "sms_consent": "accepted", "birthday": "1980-05-17"},
-    {"external_id": "K2", "last_name": "MARTIN", "store": "001", "tel1": "0559240000",
-     "tel2": "+33 7 81 22 33 44", "sms_consent": None, "email_consent": True},
-]  # fmt: skip
+    {
+        "external_id": "K1",
+        "last_name": "DUPONT",
+        "first_name": "Amélie",
+        "store": "001",
+        "tel1": "06 12 34 56 78",
+        "sms_consent": "accepted",
+        "birthday": "1980-05-17",
+    },
+    {
+        "external_id": "K2",
+        "last_name": "MARTIN",
+        "store": "001",
+        "tel1": "0559240000",
+        "tel2": "+33 7 81 22 33 44",
+        "sms_consent": None,
+        "email_consent": True,
+    },
+]
 
 
 def test_round_trip_clients_purchases_tickets_ready_and_statuses(
@@ -56,21 +70,43 @@ def test_round_trip_clients_purchases_tickets_ready_and_statuses(
     key = token()
     first = post(client, "/clients", key, {"items": CLIENTS})
     assert first.status_code == 200, first.json
-    assert first.json == {"received": 2, "created": 2, "updated": 0, "unchanged": 0,
-                          "rejected": [], "warnings": []}  # fmt: skip
+    assert first.json == {
+        "received": 2,
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": [],
+        "warnings": [],
+    }
     again = post(client, "/clients", key, {"items": CLIENTS})
     assert (again.json["created"], again.json["updated"], again.json["unchanged"]) == (0, 0, 2)
     changed = [dict(CLIENTS[0], first_name="Amélie-Rose")]
     assert post(client, "/clients", key, {"items": changed}).json["updated"] == 1
 
-    purchases = [{"external_id": "V1", "client": "K1", "store": "001", "date": "31/12/2024",
-                  "amount": "359,00", "brand": "Tissot"},
-                 {"external_id": "V2", "client": "K2", "store": "001", "date": "2025-01-02",
-                  "amount": 89.9}]  # fmt: skip
+    purchases = [
+        {
+            "external_id": "V1",
+            "client": "K1",
+            "store": "001",
+            "date": "31/12/2024",
+            "amount": "359,00",
+            "brand": "Tissot",
+        },
+        {"external_id": "V2", "client": "K2", "store": "001", "date": "2025-01-02", "amount": 89.9},
+    ]
     assert post(client, "/purchases", key, {"items": purchases}).json["created"] == 2
-    tickets = [{"external_id": "S1", "number": "F-001", "client": "K1", "store": "001",
-                "kind": "Rép.", "status": "Atelier", "item_description": "Montre acier",
-                "client_price": 30}]  # fmt: skip
+    tickets = [
+        {
+            "external_id": "S1",
+            "number": "F-001",
+            "client": "K1",
+            "store": "001",
+            "kind": "Rép.",
+            "status": "Atelier",
+            "item_description": "Montre acier",
+            "client_price": 30,
+        }
+    ]
     assert post(client, "/repair-tickets", key, {"items": tickets}).json["created"] == 1
 
     ready = client.post("/api/v1/repair-tickets/S1/ready", headers=bearer(key))
@@ -87,10 +123,16 @@ def test_round_trip_clients_purchases_tickets_ready_and_statuses(
         message_id = db.session.scalar(select(Message.id).where(Message.campaign_id == campaign_id))
         k1 = db.session.scalar(select(Client).where(Client.external_id == "K1"))
         k2 = db.session.scalar(select(Client).where(Client.external_id == "K2"))
-        assert (k1.first_name, k1.sms_number, k1.sms_consent) == ("Amélie-Rose", "+33612345678",
-                                                                  "accepted")  # fmt: skip
-        assert (k2.sms_number, k2.sms_consent, k2.email_consent) == ("+33781223344", "unknown",
-                                                                     True)  # fmt: skip
+        assert (k1.first_name, k1.sms_number, k1.sms_consent) == (
+            "Amélie-Rose",
+            "+33612345678",
+            "accepted",
+        )
+        assert (k2.sms_number, k2.sms_consent, k2.email_consent) == (
+            "+33781223344",
+            "unknown",
+            True,
+        )
     message = client.get(f"/api/v1/messages/{message_id}", headers=bearer(key))
     assert message.status_code == 200
     assert message.json["campaign_id"] == campaign_id
@@ -149,8 +191,10 @@ def test_over_long_and_wrong_fields_are_rejected_item_by_item(client, token):
     assert response.status_code == 200
     assert response.json["created"] == 1
     rejected = {item["index"]: item["errors"][0] for item in response.json["rejected"]}
-    assert rejected[0] == {"field": "last_name",
-                           "message": "Trop long : 80 caractères au plus (ici 81)."}  # fmt: skip
+    assert rejected[0] == {
+        "field": "last_name",
+        "message": "Trop long : 80 caractères au plus (ici 81).",
+    }
     assert rejected[1]["field"] == "colour"
     assert rejected[2]["field"] == "birthday" and "31/02/1990" in rejected[2]["message"]
     assert 4 in rejected and 3 not in rejected
@@ -163,8 +207,9 @@ def test_oversize_batches_and_bodies_are_refused(app, client, token):
     assert batch.status_code == 413 and batch.json["field"] == "items"
     assert "1000 éléments au plus" in batch.json["message"]
     body = json.dumps({"items": [{"external_id": "Z", "comment": "x" * 1_100_000}]})
-    big = client.post("/api/v1/clients", data=body, headers=bearer(key),
-                      content_type="application/json")  # fmt: skip
+    big = client.post(
+        "/api/v1/clients", data=body, headers=bearer(key), content_type="application/json"
+    )
     assert big.status_code == 413 and big.is_json
     with app.app_context():
         assert db.session.scalar(select(Client.id)) is None
@@ -172,14 +217,20 @@ def test_oversize_batches_and_bodies_are_refused(app, client, token):
 
 def test_a_store_token_writes_and_reads_only_its_store(app, client, token, store, other_store):
     key = token(store_id=store.id)
-    items = [{"external_id": "M1", "last_name": "ICI"},  # store defaults to the token's
-             {"external_id": "M2", "last_name": "LA", "store": "002"}]  # fmt: skip
+    items = [
+        {"external_id": "M1", "last_name": "ICI"},  # store defaults to the token's
+        {"external_id": "M2", "last_name": "LA", "store": "002"},
+    ]
     response = post(client, "/clients", key, {"items": items})
     assert response.json["created"] == 1
     assert response.json["rejected"][0]["errors"][0]["field"] == "store"
     head_office = token()
-    post(client, "/clients", head_office,
-         {"items": [{"external_id": "M3", "last_name": "BAYONNE", "store": "002"}]})  # fmt: skip
+    post(
+        client,
+        "/clients",
+        head_office,
+        {"items": [{"external_id": "M3", "last_name": "BAYONNE", "store": "002"}]},
+    )
     # The store token cannot take over the other store's client either.
     takeover = post(client, "/clients", key, {"items": [{"external_id": "M3", "last_name": "X"}]})
     assert takeover.json["rejected"][0]["errors"][0]["message"] == (
@@ -205,8 +256,13 @@ def test_the_rate_limit_answers_429(app, client, token):
 def test_unknown_campaigns_messages_and_tickets_are_404_json(client, token):
     key = token()
     # A line break in the address is refused by the router itself (found by schemathesis).
-    for path in ("/campaigns/999", "/messages/999", "/campaigns/99999999999999999999999",
-                 "/campaigns/%0A", ""):  # fmt: skip
+    for path in (
+        "/campaigns/999",
+        "/messages/999",
+        "/campaigns/99999999999999999999999",
+        "/campaigns/%0A",
+        "",
+    ):
         response = client.get(f"/api/v1{path}", headers=bearer(key))
         assert response.status_code == 404 and response.is_json, path
     ready = client.post("/api/v1/repair-tickets/NOPE/ready", headers=bearer(key))
@@ -218,9 +274,14 @@ def test_the_openapi_document_is_served_without_a_token(client, store):
     assert response.status_code == 200
     document = response.json
     assert document["openapi"].startswith("3.")
-    assert {"/clients", "/purchases", "/repair-tickets", "/campaigns/{campaign_id}",
-            "/messages/{message_id}", "/repair-tickets/{external_id}/ready"} <= set(
-        document["paths"])  # fmt: skip
+    assert {
+        "/clients",
+        "/purchases",
+        "/repair-tickets",
+        "/campaigns/{campaign_id}",
+        "/messages/{message_id}",
+        "/repair-tickets/{external_id}/ready",
+    } <= set(document["paths"])
     assert document["components"]["schemas"]["Client"]["properties"]["last_name"]["maxLength"] == 80
 
 
@@ -228,8 +289,15 @@ def test_ready_twice_tells_the_client_once(app, client, token, credits_available
     credits_available(20)
     key = token()
     post(client, "/clients", key, {"items": CLIENTS[:1]})
-    tickets = [{"external_id": "S9", "number": "F-009", "client": "K1", "store": "001",
-                "status": "Atelier"}]  # fmt: skip
+    tickets = [
+        {
+            "external_id": "S9",
+            "number": "F-009",
+            "client": "K1",
+            "store": "001",
+            "status": "Atelier",
+        }
+    ]
     post(client, "/repair-tickets", key, {"items": tickets})
     first = client.post("/api/v1/repair-tickets/S9/ready", headers=bearer(key))
     second = client.post("/api/v1/repair-tickets/S9/ready", headers=bearer(key))
@@ -247,8 +315,15 @@ def test_another_stores_campaigns_messages_purchases_and_tickets_are_out_of_reac
     head_office, mine = token(), token(store_id=store.id)
     there = [dict(CLIENTS[0], external_id="O1", store="002")]
     post(client, "/clients", head_office, {"items": there})
-    tickets = [{"external_id": "OS1", "number": "F-100", "client": "O1", "store": "002",
-                "status": "Atelier"}]  # fmt: skip
+    tickets = [
+        {
+            "external_id": "OS1",
+            "number": "F-100",
+            "client": "O1",
+            "store": "002",
+            "status": "Atelier",
+        }
+    ]
     post(client, "/repair-tickets", head_office, {"items": tickets})
     # A store token neither says the other store's ticket is ready nor learns it exists.
     refused = client.post("/api/v1/repair-tickets/OS1/ready", headers=bearer(mine))
@@ -289,8 +364,9 @@ def test_wrong_methods_get_405_and_deep_json_400(client, token):
     assert client.delete("/api/v1/campaigns/1", headers=bearer(key)).status_code == 405
     assert client.get("/api/v1/nowhere", headers=bearer(key)).status_code == 404
     deep = "[" * 100_000 + "]" * 100_000
-    nested = client.post("/api/v1/clients", data=deep, headers=bearer(key),
-                         content_type="application/json")  # fmt: skip
+    nested = client.post(
+        "/api/v1/clients", data=deep, headers=bearer(key), content_type="application/json"
+    )
     assert nested.status_code == 400 and "JSON invalide" in nested.json["message"]
 
 
@@ -319,8 +395,9 @@ def test_an_empty_number_or_creation_date_keeps_the_cards_own(app, client, token
     key = token()
     created = post(client, "/clients", key, {"items": [CLIENTS[0]]})
     assert created.json["created"] == 1
-    again = post(client, "/clients", key,
-                 {"items": [CLIENTS[0] | {"created_on": None, "number": ""}]})  # fmt: skip
+    again = post(
+        client, "/clients", key, {"items": [CLIENTS[0] | {"created_on": None, "number": ""}]}
+    )
     assert again.status_code == 200, again.json
     with app.app_context():
         card = db.session.scalar(select(Client).where(Client.external_id == "K1"))
@@ -337,8 +414,9 @@ def test_errors_come_from_the_catalogue_french_by_default_english_when_chosen(
         "Jeton manquant : envoyez l'en-tête « Authorization: Bearer <jeton> »."
     )
     assert client.get("/api/v1/messages/7", headers=bearer(key)).json == {
-        "message": "Aucun SMS n° 7.", "field": "message_id"
-    }  # fmt: skip
+        "message": "Aucun SMS n° 7.",
+        "field": "message_id",
+    }
     english = client_as("staff")
     english.post("/langue/en", data={"csrf_token": csrf_token(english.get("/"))})
     assert english.get("/api/v1/messages/1").json["message"] == (

@@ -22,9 +22,11 @@ SCHEMA = schemathesis.openapi.from_dict(openapi.document())
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
 EXAMPLES = 12  # per operation and mode: the whole test stays well under a minute
 CHECKS = [
-    not_a_server_error, status_code_conformance, content_type_conformance,
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
     response_schema_conformance,
-]  # fmt: skip
+]
 
 
 @pytest.fixture
@@ -39,14 +41,16 @@ def api_app(app, store, redis_client):
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.label)
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-                         ids=lambda mode: mode.value)  # fmt: skip
+@pytest.mark.parametrize(
+    "mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda mode: mode.value
+)
 def test_no_server_error_on_generated_requests(api_app, operation, mode):
     app, tokens = api_app
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def check(case):
         for token in tokens.values():
             response = case.call(app=app, headers={"Authorization": f"Bearer {token}"})

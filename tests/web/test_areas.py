@@ -42,17 +42,28 @@ def add_campaign(app, store_id, name, *, states=(), status="sent", finished=True
     with app.app_context():
         author = db.session.query(User).filter_by(username="vendeur").one()
         campaign = Campaign(
-            kind=fields.pop("kind", "marketing"), status=status, name=name, store_id=store_id,
-            created_by_id=author.id, sender_id="BIJOUX", recipients_count=len(states),
-            finished_at=datetime(2026, 3, 2, 9, 30) if finished else None, **fields,
-        )  # fmt: skip
+            kind=fields.pop("kind", "marketing"),
+            status=status,
+            name=name,
+            store_id=store_id,
+            created_by_id=author.id,
+            sender_id="BIJOUX",
+            recipients_count=len(states),
+            finished_at=datetime(2026, 3, 2, 9, 30) if finished else None,
+            **fields,
+        )
         db.session.add(campaign)
         db.session.flush()
         for n, state in enumerate(states):
             db.session.add(
-                Message(campaign_id=campaign.id, phone=f"+3361200{n:04d}", state=state,
-                        skip_reason="no_consent" if state == "skipped" else "", parts=1)
-            )  # fmt: skip
+                Message(
+                    campaign_id=campaign.id,
+                    phone=f"+3361200{n:04d}",
+                    state=state,
+                    skip_reason="no_consent" if state == "skipped" else "",
+                    parts=1,
+                )
+            )
         db.session.commit()
         return campaign.id
 
@@ -63,27 +74,41 @@ def chain(app, users, store, other_store, make_client):
     client, a sending, a finished report, a repair ticket and credit lines."""
     ids = {
         "client_a": make_client(last_name="ALPHA", number="A000001", tel1="06 11 22 33 44"),
-        "client_b": make_client(last_name="BRAVO", number="B000001", tel1="06 11 22 33 55",
-                                store_id=other_store),
-    }  # fmt: skip
+        "client_b": make_client(
+            last_name="BRAVO", number="B000001", tel1="06 11 22 33 55", store_id=other_store
+        ),
+    }
     for key, store_id in (("a", store.id), ("b", other_store)):
         ids[f"campaign_{key}"] = add_campaign(
-            app, store_id, f"Soldes magasin {key.upper()}",
+            app,
+            store_id,
+            f"Soldes magasin {key.upper()}",
             states=("delivered", "delivered", "failed", "skipped", "submitted"),
-        )  # fmt: skip
+        )
     with app.app_context():
         for key, store_id in (("a", store.id), ("b", other_store)):
             db.session.add(
-                RepairTicket(number=f"51{key}001", client_id=ids[f"client_{key}"],
-                             store_id=store_id, kind="repair", status="ready",
-                             item_description=f"Montre du magasin {key.upper()}",
-                             work_description="Fournir et poser une pile",
-                             client_price=30, received_on=date(2026, 2, 1))
-            )  # fmt: skip
+                RepairTicket(
+                    number=f"51{key}001",
+                    client_id=ids[f"client_{key}"],
+                    store_id=store_id,
+                    kind="repair",
+                    status="ready",
+                    item_description=f"Montre du magasin {key.upper()}",
+                    work_description="Fournir et poser une pile",
+                    client_price=30,
+                    received_on=date(2026, 2, 1),
+                )
+            )
             db.session.add(
-                CreditEntry(kind="reservation", amount=-4, campaign_id=ids[f"campaign_{key}"],
-                            store_id=store_id, reference=f"ligne-{key}")
-            )  # fmt: skip
+                CreditEntry(
+                    kind="reservation",
+                    amount=-4,
+                    campaign_id=ids[f"campaign_{key}"],
+                    store_id=store_id,
+                    reference=f"ligne-{key}",
+                )
+            )
         db.session.add(CreditEntry(kind="topup", amount=1000, reference="Recharge de mars"))
         db.session.commit()
     return ids
@@ -188,9 +213,13 @@ def test_campaign_progress_bar_and_polling_only_while_sending(app, client_as, ch
     assert "Envoyé" in row and "Campagne" in row and "Sabine Vendeuse" in row
 
     sending = add_campaign(
-        app, store.id, "En plein envoi", status="sending", finished=False,
+        app,
+        store.id,
+        "En plein envoi",
+        status="sending",
+        finished=False,
         states=("delivered", "submitted", "pending", "pending", "skipped", "pending"),
-    )  # fmt: skip
+    )
     page = client.get("/campagnes/").text
     assert 'hx-trigger="every 2s"' in page
     row = re.search(rf'data-campaign="{sending}".*?</tr>', page, re.S).group(0)
@@ -208,8 +237,15 @@ def test_campaign_progress_bar_and_polling_only_while_sending(app, client_as, ch
 
 
 def test_campaign_status_filter_and_scheduled_date_in_paris_time(app, client_as, chain, store):
-    add_campaign(app, store.id, "Fête des mères", status="scheduled", finished=False,
-                 scheduled_at=datetime(2026, 5, 30, 7, 0), status_note="Envoi différé")  # fmt: skip
+    add_campaign(
+        app,
+        store.id,
+        "Fête des mères",
+        status="scheduled",
+        finished=False,
+        scheduled_at=datetime(2026, 5, 30, 7, 0),
+        status_note="Envoi différé",
+    )
     client = client_as("staff")
     scheduled = client.get("/campagnes/?statut=scheduled").text
     assert "Fête des mères" in scheduled and "Soldes magasin A" not in scheduled
@@ -254,10 +290,17 @@ def test_repairs_criteria(app, client_as, chain, store, make_client):
             ("52a002", "warranty", "collected", chain["client_a"]),
             ("52a003", "repair", "ready", nosms),
         ):
-            db.session.add(RepairTicket(number=number, client_id=client_id, store_id=store.id,
-                                        kind=kind, status=status, client_price=0,
-                                        collected_on=date(2026, 2, 20)
-                                        if status == "collected" else None))  # fmt: skip
+            db.session.add(
+                RepairTicket(
+                    number=number,
+                    client_id=client_id,
+                    store_id=store.id,
+                    kind=kind,
+                    status=status,
+                    client_price=0,
+                    collected_on=date(2026, 2, 20) if status == "collected" else None,
+                )
+            )
         db.session.commit()
     client = client_as("staff")
     default = client.get("/sav/").text  # Réparations, Disponibles: the seed's defaults

@@ -32,35 +32,67 @@ def test_a_manager_turns_birthdays_on_and_sees_tomorrows_list_and_cost(
     credits_available(1000)
     tomorrow = automatic.today() + timedelta(days=1)
     born = date(1990, tomorrow.month, min(tomorrow.day, 28))
-    anne = make_client(first_name="Anne", last_name="MARTIN", birthday=born,
-                       birthday_md=born.month * 100 + born.day)  # fmt: skip
-    make_client(first_name="Paul", last_name="REFUS", birthday=born,
-                birthday_md=born.month * 100 + born.day, sms_consent="refused")  # fmt: skip
+    anne = make_client(
+        first_name="Anne",
+        last_name="MARTIN",
+        birthday=born,
+        birthday_md=born.month * 100 + born.day,
+    )
+    make_client(
+        first_name="Paul",
+        last_name="REFUS",
+        birthday=born,
+        birthday_md=born.month * 100 + born.day,
+        sms_consent="refused",
+    )
     manager = client_as("manager")
     page = manager.get("/campagnes/automatiques/")
     assert page.status_code == 200
-    for label in ("Anniversaire", "Relance des clients absents", "Réparation prête",
-                  "Réparation non retirée"):  # fmt: skip
+    for label in (
+        "Anniversaire",
+        "Relance des clients absents",
+        "Réparation prête",
+        "Réparation non retirée",
+    ):
         assert label in text(page)
     form = manager.get("/campagnes/automatiques/birthday")
-    refused = manager.post("/campagnes/automatiques/birthday", data={
-        "csrf_token": csrf_token(form), "enabled": "1", "body": "Bonne fête <INCONNU>",
-        "send_time": "25:00", "days": "0"})  # fmt: skip
+    refused = manager.post(
+        "/campagnes/automatiques/birthday",
+        data={
+            "csrf_token": csrf_token(form),
+            "enabled": "1",
+            "body": "Bonne fête <INCONNU>",
+            "send_time": "25:00",
+            "days": "0",
+        },
+    )
     assert refused.status_code == 422
     assert "Expression inconnue : <INCONNU>" in text(refused)
     assert "Heure d'envoi : tapez une heure" in text(refused)
-    saved = manager.post("/campagnes/automatiques/birthday", data={
-        "csrf_token": csrf_token(form), "enabled": "1",
-        "body": "Joyeux anniversaire <PRENOM> !", "send_time": "00:00", "days": "0"})  # fmt: skip
+    saved = manager.post(
+        "/campagnes/automatiques/birthday",
+        data={
+            "csrf_token": csrf_token(form),
+            "enabled": "1",
+            "body": "Joyeux anniversaire <PRENOM> !",
+            "send_time": "00:00",
+            "days": "0",
+        },
+    )
     assert saved.status_code == 302
     page = text(manager.get("/campagnes/automatiques/"))
     assert "Activé" in page and "Prochain envoi : Demain à 00:00" in page
     assert "1 destinataire · 1 crédit · 1 exclu" in page
     listing = manager.get("/campagnes/automatiques/birthday/prochain")
     assert "MARTIN Anne" in text(listing) and "sans accord SMS" in text(listing)
-    left_out = manager.post("/campagnes/automatiques/birthday/ignorer", data={
-        "csrf_token": csrf_token(listing), "client_id": str(anne),
-        "day": tomorrow.isoformat()})  # fmt: skip
+    left_out = manager.post(
+        "/campagnes/automatiques/birthday/ignorer",
+        data={
+            "csrf_token": csrf_token(listing),
+            "client_id": str(anne),
+            "day": tomorrow.isoformat(),
+        },
+    )
     assert left_out.status_code == 302
     listing = text(manager.get("/campagnes/automatiques/birthday/prochain"))
     assert "0 destinataire · 0 crédit" in listing and "Remettre" in listing
@@ -77,8 +109,11 @@ def test_a_store_cannot_switch_on_repair_ready_without_a_sav_message(app, client
         settings.put("workshop_return_mode", "none")
     manager = client_as("manager")
     page = manager.get("/campagnes/automatiques/")
-    answer = manager.post("/campagnes/automatiques/repair_ready/activer",
-                          data={"csrf_token": csrf_token(page)}, follow_redirects=True)  # fmt: skip
+    answer = manager.post(
+        "/campagnes/automatiques/repair_ready/activer",
+        data={"csrf_token": csrf_token(page)},
+        follow_redirects=True,
+    )
     assert "pas de message par défaut" in text(answer)
     with app.app_context():
         assert db.session.scalar(select(AutomaticSend.enabled)) is None
@@ -90,15 +125,21 @@ def test_a_workshop_return_with_repair_ready_on_tells_the_client_at_once(
     credits_available(100)
     client_id = make_client(first_name="Anne")
     with app.app_context():
-        ticket = RepairTicket(number="W1", client_id=client_id, store_id=store.id,
-                              status="at_workshop", item_description="Montre")  # fmt: skip
+        ticket = RepairTicket(
+            number="W1",
+            client_id=client_id,
+            store_id=store.id,
+            status="at_workshop",
+            item_description="Montre",
+        )
         db.session.add(ticket)
         db.session.commit()
         ticket_id = ticket.id
     manager = client_as("manager")
     page = manager.get("/campagnes/automatiques/")
-    manager.post("/campagnes/automatiques/repair_ready/activer",
-                 data={"csrf_token": csrf_token(page)})  # fmt: skip
+    manager.post(
+        "/campagnes/automatiques/repair_ready/activer", data={"csrf_token": csrf_token(page)}
+    )
     screen = manager.get("/sav/retour-atelier")
     posted = {"csrf_token": csrf_token(screen), "ticket_id": str(ticket_id)}
     answer = manager.post("/sav/retour-atelier", data=posted, follow_redirects=True)
@@ -116,9 +157,16 @@ def test_a_run_held_for_credits_is_said_on_the_home_page_and_in_supervision(
     today = automatic.today()
     make_client(first_name="Anne", birthday_md=today.month * 100 + today.day)
     with app.app_context():
-        values, errors = automatic.clean("birthday", {
-            "enabled": "1", "body": "Joyeux anniversaire <PRENOM>", "send_time": "00:00",
-            "days": "0"}, store.id)  # fmt: skip
+        values, errors = automatic.clean(
+            "birthday",
+            {
+                "enabled": "1",
+                "body": "Joyeux anniversaire <PRENOM>",
+                "send_time": "00:00",
+                "days": "0",
+            },
+            store.id,
+        )
         assert not errors
         automatic.save(None, store.id, "birthday", values)
         assert automatic.run_due() == {(store.id, "birthday"): "no_credits"}

@@ -96,8 +96,15 @@ def test_head_office_lists_sorts_filters_and_exports_the_results(app, client_as)
     with app.app_context():
         flat = sent_campaign(1800, 200, texted_buyers=360, control_buyers=40)
         flat.name = '=HYPERLINK("x")'  # typed by a person: a text, never a formula
-        second = Campaign(kind="marketing", status="sent", store_id=flat.store_id, name="Soldes",
-                          control_share=10, started_at=flat.started_at, body="x")  # fmt: skip
+        second = Campaign(
+            kind="marketing",
+            status="sent",
+            store_id=flat.store_id,
+            name="Soldes",
+            control_share=10,
+            started_at=flat.started_at,
+            body="x",
+        )
         db.session.add(second)
         db.session.commit()
         flat_id, store_id = flat.id, flat.store_id
@@ -116,8 +123,10 @@ def test_head_office_lists_sorts_filters_and_exports_the_results(app, client_as)
     assert csv.mimetype == "text/csv" and csv.data.startswith("\ufeff".encode())
     lines = csv.data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("N°;Campagne;Magasin;Envoyée le")
-    assert any(line.startswith(f"{flat_id};\"'=HYPERLINK") and "pas d'effet mesurable" in line
-               for line in lines)  # fmt: skip
+    assert any(
+        line.startswith(f"{flat_id};\"'=HYPERLINK") and "pas d'effet mesurable" in line
+        for line in lines
+    )
     xlsx = web.get("/resultats/export.xlsx")
     sheet = load_workbook(BytesIO(xlsx.data)).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -125,8 +134,9 @@ def test_head_office_lists_sorts_filters_and_exports_the_results(app, client_as)
     assert client_as("staff").get("/resultats/").status_code in (302, 403)
 
 
-def test_a_large_campaigns_results_are_measured_by_a_job_the_page_polls(app, client_as,
-                                                                      monkeypatch):  # fmt: skip
+def test_a_large_campaigns_results_are_measured_by_a_job_the_page_polls(
+    app, client_as, monkeypatch
+):
     from shopsms import jobs
     from shopsms.services import results
     from tests.services.test_results import sent_campaign

@@ -61,9 +61,13 @@ def test_a_mistyped_criterion_says_what_to_fix_and_keeps_the_typing(app, client_
     page = web.get("/campagnes/nouvelle")
     response = web.post(
         "/campagnes/nouvelle",
-        data={"csrf_token": csrf_token(page), "revenue": "beaucoup", "postal_code": "64",
-              "action": "build"},
-    )  # fmt: skip
+        data={
+            "csrf_token": csrf_token(page),
+            "revenue": "beaucoup",
+            "postal_code": "64",
+            "action": "build",
+        },
+    )
     assert response.status_code == 422
     assert "Chiffre d&#39;affaires : tapez un montant" in response.text
     assert 'value="beaucoup"' in response.text and 'value="64"' in response.text
@@ -78,9 +82,14 @@ def test_a_saved_selection_is_opened_again_and_head_office_shares_it(app, client
     page = office.get("/campagnes/nouvelle")
     response = office.post(
         "/campagnes/nouvelle",
-        data={"csrf_token": csrf_token(page), "postal_code": "64", "sms": "with",
-              "selection_name": "Pays basque", "action": "save"},
-    )  # fmt: skip
+        data={
+            "csrf_token": csrf_token(page),
+            "postal_code": "64",
+            "sms": "with",
+            "selection_name": "Pays basque",
+            "action": "save",
+        },
+    )
     assert "Sélection « Pays basque » enregistrée." in response.text
     empty = office.post(
         "/campagnes/nouvelle",
@@ -154,16 +163,22 @@ def test_deferred_in_the_past_is_refused(client_as, clients_64, credits_availabl
     yesterday = date.today() - timedelta(days=1)
     response = web.post(
         f"/campagnes/{campaign_id}/differer",
-        data={"csrf_token": csrf_token(page), "body": "Soldes !", "sender_id": "BIJOUX",
-              "date": yesterday.isoformat(), "time": "10:00"},
-    )  # fmt: skip
+        data={
+            "csrf_token": csrf_token(page),
+            "body": "Soldes !",
+            "sender_id": "BIJOUX",
+            "date": yesterday.isoformat(),
+            "time": "10:00",
+        },
+    )
     assert response.status_code == 422
     assert "La date d&#39;envoi différé est passée" in response.text
     assert f'value="{yesterday.isoformat()}"' in response.text
 
 
-def test_a_test_sms_goes_to_ones_own_mobile(app, client_as, clients_64, credits_available,
-                                            redis_client):  # fmt: skip
+def test_a_test_sms_goes_to_ones_own_mobile(
+    app, client_as, clients_64, credits_available, redis_client
+):
     credits_available(10)
     web = client_as("staff")
     campaign_id = build(web, postal_code="64", action="build")
@@ -197,8 +212,10 @@ def test_another_stores_campaign_is_out_of_reach(app, client_as, clients_64):
         message_id = db.session.scalar(
             select(DraftRecipient.id).where(DraftRecipient.campaign_id == campaign_id)
         )
-    removed = other.post(f"/campagnes/{campaign_id}/destinataires/{message_id}/retirer",
-                         data={"csrf_token": csrf_token(page)})  # fmt: skip
+    removed = other.post(
+        f"/campagnes/{campaign_id}/destinataires/{message_id}/retirer",
+        data={"csrf_token": csrf_token(page)},
+    )
     assert removed.status_code == 404
     # Their own selection never holds Biarritz's clients.
     assert "Aucun client trouvé" in page.text
@@ -210,8 +227,13 @@ def test_the_composer_costs_the_drafts_recipients(app, client_as, clients_64, cr
     campaign_id = build(web, postal_code="64", action="build")
     page = web.get(f"/campagnes/{campaign_id}")
     assert f'name="campaign_id" value="{campaign_id}"' in page.text
-    data = {"csrf_token": csrf_token(page), "kind": "marketing", "campaign_id": campaign_id,
-            "body": "Bonjour <NOM>, soldes !", "add_stop": "1"}  # fmt: skip
+    data = {
+        "csrf_token": csrf_token(page),
+        "kind": "marketing",
+        "campaign_id": campaign_id,
+        "body": "Bonjour <NOM>, soldes !",
+        "add_stop": "1",
+    }
     preview = web.post("/composer/apercu", data=data, headers=HTMX)
     assert re.search(r'data-testid="recipients">\s*2<', preview.text)
     assert re.search(r'data-testid="credits-left">\s*8<', preview.text)
@@ -221,8 +243,11 @@ def test_the_composer_costs_the_drafts_recipients(app, client_as, clients_64, cr
                 DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending"
             )
         )
-    removed = web.post(f"/campagnes/{campaign_id}/destinataires/{message_id}/retirer",
-                       data={"csrf_token": csrf_token(page)}, headers=HTMX)  # fmt: skip
+    removed = web.post(
+        f"/campagnes/{campaign_id}/destinataires/{message_id}/retirer",
+        data={"csrf_token": csrf_token(page)},
+        headers=HTMX,
+    )
     assert removed.headers["HX-Trigger"] == "recipients-changed"
     assert "1 destinataire" in removed.text
     preview = web.post("/composer/apercu", data=data, headers=HTMX)
@@ -238,18 +263,27 @@ def test_a_scheduled_campaign_is_moved_then_called_off(
     campaign_id = build(web, postal_code="64", action="build")
     page = web.get(f"/campagnes/{campaign_id}")
     day = date.today() + timedelta(days=3)
-    data = {"csrf_token": csrf_token(page), "body": "Soldes !", "sender_id": "BIJOUX",
-            "date": day.isoformat(), "time": "10:00"}  # fmt: skip
+    data = {
+        "csrf_token": csrf_token(page),
+        "body": "Soldes !",
+        "sender_id": "BIJOUX",
+        "date": day.isoformat(),
+        "time": "10:00",
+    }
     assert web.post(f"/campagnes/{campaign_id}/differer", data=data).status_code == 302
     assert "En préparation" in web.get(f"/campagnes/{campaign_id}").text
     assert run_preparation(app, campaign_id) == "scheduled"
     shown = web.get(f"/campagnes/{campaign_id}")
     assert "Programmé" in shown.text and "2 crédits réservés." in shown.text
-    moved = web.post(f"/campagnes/{campaign_id}/differer", data=data | {"time": "11:30"},
-                     follow_redirects=True)  # fmt: skip
+    moved = web.post(
+        f"/campagnes/{campaign_id}/differer", data=data | {"time": "11:30"}, follow_redirects=True
+    )
     assert f"Campagne programmée le {day:%d/%m/%Y} 11:30." in moved.text
-    called_off = web.post(f"/campagnes/{campaign_id}/annuler",
-                          data={"csrf_token": csrf_token(page)}, follow_redirects=True)  # fmt: skip
+    called_off = web.post(
+        f"/campagnes/{campaign_id}/annuler",
+        data={"csrf_token": csrf_token(page)},
+        follow_redirects=True,
+    )
     assert "Programmation annulée" in called_off.text
     assert "Liste des destinataires" in called_off.text  # a draft again
     with app.app_context():
@@ -271,9 +305,10 @@ def test_a_second_send_click_says_it_is_gone_and_takes_nothing(
     again = web.post(f"/campagnes/{campaign_id}/envoyer", data=data, follow_redirects=True)
     assert "déjà partie ou programmée" in again.text
     assert run_preparation(app, campaign_id) == "queued"
-    web.post(f"/campagnes/{campaign_id}/differer",
-             data=data | {"date": (date.today() + timedelta(days=2)).isoformat(),
-                          "time": "10:00"})  # fmt: skip
+    web.post(
+        f"/campagnes/{campaign_id}/differer",
+        data=data | {"date": (date.today() + timedelta(days=2)).isoformat(), "time": "10:00"},
+    )
     with app.app_context():
         from shopsms.services import credits
 
@@ -287,13 +322,19 @@ def test_a_time_the_clocks_skip_says_so(client_as, clients_64, credits_available
     campaign_id = build(web, postal_code="64", action="build")
     page = web.get(f"/campagnes/{campaign_id}")
     year = date.today().year + 1
-    last_sunday_of_march = max(date(year, 3, day) for day in range(25, 32)
-                               if date(year, 3, day).weekday() == 6)  # fmt: skip
+    last_sunday_of_march = max(
+        date(year, 3, day) for day in range(25, 32) if date(year, 3, day).weekday() == 6
+    )
     response = web.post(
         f"/campagnes/{campaign_id}/differer",
-        data={"csrf_token": csrf_token(page), "body": "Soldes !", "sender_id": "BIJOUX",
-              "date": last_sunday_of_march.isoformat(), "time": "02:30"},
-    )  # fmt: skip
+        data={
+            "csrf_token": csrf_token(page),
+            "body": "Soldes !",
+            "sender_id": "BIJOUX",
+            "date": last_sunday_of_march.isoformat(),
+            "time": "02:30",
+        },
+    )
     assert response.status_code == 422
     assert "Cette heure n&#39;existe pas ce jour-là (changement d&#39;heure)." in response.text
 
@@ -305,18 +346,29 @@ def test_a_scheduled_campaign_is_cancelled_for_good(
     web = client_as("staff")
     campaign_id = build(web, postal_code="64", action="build")
     page = web.get(f"/campagnes/{campaign_id}")
-    data = {"csrf_token": csrf_token(page), "body": "Soldes !", "sender_id": "BIJOUX",
-            "date": (date.today() + timedelta(days=3)).isoformat(), "time": "10:00"}  # fmt: skip
+    data = {
+        "csrf_token": csrf_token(page),
+        "body": "Soldes !",
+        "sender_id": "BIJOUX",
+        "date": (date.today() + timedelta(days=3)).isoformat(),
+        "time": "10:00",
+    }
     deferred = web.post(f"/campagnes/{campaign_id}/differer", data=data)
     assert deferred.status_code == 302, deferred.text
     assert run_preparation(app, campaign_id) == "scheduled"
     shown = web.get(f"/campagnes/{campaign_id}")
     assert "Annuler la programmation" in shown.text and "Annuler l'envoi" in shown.text
-    stopped = web.post(f"/campagnes/{campaign_id}/annuler", follow_redirects=True,
-                       data={"csrf_token": csrf_token(page), "action": "stop"})  # fmt: skip
+    stopped = web.post(
+        f"/campagnes/{campaign_id}/annuler",
+        follow_redirects=True,
+        data={"csrf_token": csrf_token(page), "action": "stop"},
+    )
     assert "Envoi annulé" in stopped.text and "Annulé" in stopped.text
-    twice = web.post(f"/campagnes/{campaign_id}/annuler", follow_redirects=True,
-                     data={"csrf_token": csrf_token(page)})  # fmt: skip
+    twice = web.post(
+        f"/campagnes/{campaign_id}/annuler",
+        follow_redirects=True,
+        data={"csrf_token": csrf_token(page)},
+    )
     assert "Annuler l'envoi" not in twice.text
     with app.app_context():
         from shopsms.services import credits

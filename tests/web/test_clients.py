@@ -25,20 +25,38 @@ def other_store(app):
 
 def test_card_shows_the_seed_fields_grouped_and_the_consent_colours(client_as, make_client):
     client_id = make_client(
-        last_name="RFI", first_name="Sabine", tel1="0624061393", address1="Rue des lilas",
-        email_consent=False, post_consent=False, sms_consent="accepted", fmr="A12",
+        last_name="RFI",
+        first_name="Sabine",
+        tel1="0624061393",
+        address1="Rue des lilas",
+        email_consent=False,
+        post_consent=False,
+        sms_consent="accepted",
+        fmr="A12",
         works_council="CE Dassault",
-    )  # fmt: skip
+    )
     page = client_as("staff").get(f"/clients/{client_id}")
     assert page.status_code == 200
     html = page.text
     headings = (
-        "Coordonnées personnelles", "Coordonnées professionnelles", "Historique",
-        "Infos générales", "Infos complémentaires", "Commentaires", "Hobby - Marques",
-        "Envois publicitaires", "Actions marketing", "Client inscrit Web", "Client Bloqué",
-        "Nombre de ventes", "CA TTC", "Magasin de création", "Chef de famille",
-        "Tranche Age", "Libre 2",
-    )  # fmt: skip
+        "Coordonnées personnelles",
+        "Coordonnées professionnelles",
+        "Historique",
+        "Infos générales",
+        "Infos complémentaires",
+        "Commentaires",
+        "Hobby - Marques",
+        "Envois publicitaires",
+        "Actions marketing",
+        "Client inscrit Web",
+        "Client Bloqué",
+        "Nombre de ventes",
+        "CA TTC",
+        "Magasin de création",
+        "Chef de famille",
+        "Tranche Age",
+        "Libre 2",
+    )
     for heading in headings:
         assert heading in html, heading
     assert "06 24 06 13 93" in html and "Rue des lilas" in html and "CE Dassault" in html
@@ -85,8 +103,14 @@ def test_a_store_opens_the_card_of_a_client_who_bought_there(
     bought_here = make_client(store_id=other_store, last_name="ACHETEUR")
     never_here = make_client(store_id=other_store, last_name="AILLEURS")
     with app.app_context():
-        db.session.add(Purchase(client_id=bought_here, store_id=store.id,
-                                date=date(2026, 3, 1), amount=Decimal("12.50")))  # fmt: skip
+        db.session.add(
+            Purchase(
+                client_id=bought_here,
+                store_id=store.id,
+                date=date(2026, 3, 1),
+                amount=Decimal("12.50"),
+            )
+        )
         db.session.commit()
     staff = client_as("staff")
     assert "ACHETEUR" in staff.get(f"/clients/{bought_here}").text
@@ -103,9 +127,16 @@ def test_create_flags_bad_input_in_french_and_keeps_what_was_typed(app, client_a
     page = browser.get("/clients/nouveau")
     answer = browser.post(
         "/clients/nouveau",
-        data=_form(page, last_name="", first_name="Paul", tel1="06 12 34", postal_code="642",
-                   email="paul@", city="Anglet"),
-    )  # fmt: skip
+        data=_form(
+            page,
+            last_name="",
+            first_name="Paul",
+            tel1="06 12 34",
+            postal_code="642",
+            email="paul@",
+            city="Anglet",
+        ),
+    )
     assert answer.status_code == 422
     html = unescape(answer.text)
     assert "Le champ « Nom » est obligatoire." in html
@@ -122,10 +153,17 @@ def test_create_stores_the_sms_number_and_phone_digits_and_records_consent(app, 
     page = browser.get("/clients/nouveau")
     answer = browser.post(
         "/clients/nouveau",
-        data=_form(page, last_name="DURAND", first_name="Paul", tel1="05 59 00 00 00",
-                   tel2="+33 7 88 11 22 33", postal_code="64600", sms_marketing="accepted",
-                   deposit="12,50"),
-    )  # fmt: skip
+        data=_form(
+            page,
+            last_name="DURAND",
+            first_name="Paul",
+            tel1="05 59 00 00 00",
+            tel2="+33 7 88 11 22 33",
+            postal_code="64600",
+            sms_marketing="accepted",
+            deposit="12,50",
+        ),
+    )
     assert answer.status_code == 303
     with app.app_context():
         client = db.session.scalar(select(Client))
@@ -134,8 +172,10 @@ def test_create_stores_the_sms_number_and_phone_digits_and_records_consent(app, 
         assert client.number == "0000001" and str(client.deposit) == "12.50"
         proof = db.session.scalar(select(ConsentChange))
         assert (proof.how, proof.user_id, proof.marketing_after) == (
-            "counter", users["staff"].id, "accepted",
-        )  # fmt: skip
+            "counter",
+            users["staff"].id,
+            "accepted",
+        )
     card = unescape(browser.get(answer.headers["Location"]).text)
     assert "07 88 11 22 33" in card and "Numéro fixe : pas d'envoi de SMS possible." in card
 
@@ -178,8 +218,11 @@ def test_consent_buttons_record_proof_and_refuses_all_blocks_every_sms(
     with app.app_context():
         proof = db.session.scalar(select(ConsentChange))
         assert (proof.how, proof.user_id, proof.store_id, proof.refuses_all_after) == (
-            "counter", users["staff"].id, store.id, True,
-        )  # fmt: skip
+            "counter",
+            users["staff"].id,
+            store.id,
+            True,
+        )
     sms_page = browser.get(f"/clients/{client_id}/sms")
     sent = browser.post(
         f"/clients/{client_id}/sms", data={"csrf_token": csrf_token(sms_page), "body": "Bonjour"}
@@ -214,8 +257,9 @@ def _sms_form(page, **fields):
     return {"csrf_token": csrf_token(page), "once": once} | fields
 
 
-def test_a_double_submit_sends_one_sms(app, client_as, make_client, credits_available,
-                                       redis_client):  # fmt: skip
+def test_a_double_submit_sends_one_sms(
+    app, client_as, make_client, credits_available, redis_client
+):
     credits_available(10)
     client_id = make_client(tel1="06 24 06 13 93")
     browser = client_as("staff")
@@ -238,8 +282,9 @@ def test_a_double_submit_sends_one_sms(app, client_as, make_client, credits_avai
         assert db.session.query(Message).count() == 2
 
 
-def test_polling_stops_when_a_report_never_comes(app, client_as, make_client,
-                                                 credits_available, redis_client):  # fmt: skip
+def test_polling_stops_when_a_report_never_comes(
+    app, client_as, make_client, credits_available, redis_client
+):
     from datetime import timedelta
 
     from shopsms.models import utcnow
@@ -361,9 +406,14 @@ def test_a_stop_received_while_the_edit_form_is_open_is_kept(app, client_as, mak
     assert 'name="shown_sms_marketing" value="accepted"' in page.text
     _stop(app, "+33698765432")
     # the page still shows "accepted": saved as it is, with only the first name changed
-    fields = {"last_name": "RFI", "first_name": "Anna", "tel1": "06 98 76 54 32",
-              "sms_marketing": "accepted", "shown_sms_marketing": "accepted",
-              "shown_sms_refuses_all": "0"}  # fmt: skip
+    fields = {
+        "last_name": "RFI",
+        "first_name": "Anna",
+        "tel1": "06 98 76 54 32",
+        "sms_marketing": "accepted",
+        "shown_sms_marketing": "accepted",
+        "shown_sms_refuses_all": "0",
+    }
     assert (
         browser.post(f"/clients/{client_id}/modifier", data=_form(page, **fields)).status_code
         == 303
@@ -403,17 +453,24 @@ def test_accepting_sms_after_a_stop_needs_the_clients_request_and_lifts_it(
         assert db.session.query(OptOut).count() == 1
     answer = browser.post(
         f"/clients/{client_id}/consentement",
-        data={"csrf_token": csrf_token(card), "choice": "accept", "confirm_stop": "1",
-              "note": "Demandé au comptoir, signé"},
-    )  # fmt: skip
+        data={
+            "csrf_token": csrf_token(card),
+            "choice": "accept",
+            "confirm_stop": "1",
+            "note": "Demandé au comptoir, signé",
+        },
+    )
     assert answer.status_code == 303
     with app.app_context():
         assert db.session.query(OptOut).count() == 0
         assert db.session.get(Client, client_id).sms_consent == "accepted"
         proof = db.session.scalars(select(ConsentChange).order_by(ConsentChange.id.desc())).first()
         assert (proof.how, proof.user_id, proof.marketing_after, proof.note) == (
-            "counter", users["staff"].id, "accepted", "Demandé au comptoir, signé",
-        )  # fmt: skip
+            "counter",
+            users["staff"].id,
+            "accepted",
+            "Demandé au comptoir, signé",
+        )
     html = unescape(browser.get(f"/clients/{client_id}").text)
     assert "a demandé l'arrêt des SMS" not in html
     assert 'class="consent-yes" data-consent="sms">Le client souhaite recevoir des SMS' in html
@@ -453,8 +510,12 @@ def test_another_stores_client_cannot_be_reached_by_a_forged_id(
     }
     for url, data in posts.items():
         assert manager.post(url, data={"csrf_token": token} | data).status_code == 404, url
-    for url in (f"/clients/{theirs}/actions", f"/clients/{theirs}/rgpd",
-                f"/clients/{theirs}/rgpd?format=json", f"/clients/{theirs}/sms"):  # fmt: skip
+    for url in (
+        f"/clients/{theirs}/actions",
+        f"/clients/{theirs}/rgpd",
+        f"/clients/{theirs}/rgpd?format=json",
+        f"/clients/{theirs}/sms",
+    ):
         assert manager.get(url, headers={"HX-Request": "true"}).status_code == 404, url
     with app.app_context():
         client = db.session.get(Client, theirs)
@@ -463,8 +524,7 @@ def test_another_stores_client_cannot_be_reached_by_a_forged_id(
         assert db.session.query(ConsentChange).count() == 0
 
 
-def test_gdpr_export_has_the_received_sms_and_the_stop_of_every_number(app, client_as,
-                                                                        make_client):  # fmt: skip
+def test_gdpr_export_has_the_received_sms_and_the_stop_of_every_number(app, client_as, make_client):
     from shopsms.models import OptOut
     from shopsms.services import inbound
 
@@ -486,25 +546,44 @@ def test_gdpr_export_has_the_received_sms_and_the_stop_of_every_number(app, clie
 @pytest.mark.parametrize(
     ("typed", "found"),
     [
-        ("+33 6 12", {"dupont"}), ("0033 6 12 34", {"dupont"}), ("06 12 34", {"dupont"}),
-        ("le gall", {"legall"}), ("LE GALL", {"legall"}), ("gall", {"legall"}),
-        ("legall", {"legall"}), ("leveque", {"leveque"}), ("LÉVÊQUE", {"leveque"}),
-        ("jean-pierre", {"leveque"}), ("jean pierre lev", {"leveque"}),
-        ("64200", {"legall"}), ("64 200", {"legall", "phone"}),
+        ("+33 6 12", {"dupont"}),
+        ("0033 6 12 34", {"dupont"}),
+        ("06 12 34", {"dupont"}),
+        ("le gall", {"legall"}),
+        ("LE GALL", {"legall"}),
+        ("gall", {"legall"}),
+        ("legall", {"legall"}),
+        ("leveque", {"leveque"}),
+        ("LÉVÊQUE", {"leveque"}),
+        ("jean-pierre", {"leveque"}),
+        ("jean pierre lev", {"leveque"}),
+        ("64200", {"legall"}),
+        ("64 200", {"legall", "phone"}),
     ],
-)  # fmt: skip
-def test_the_search_finds_names_as_typed_and_phones_any_way(client_as, make_client, typed,
-                                                            found):  # fmt: skip
+)
+def test_the_search_finds_names_as_typed_and_phones_any_way(client_as, make_client, typed, found):
     file = {
-        "dupont": make_client(last_name="DUPONT", tel1="06 12 34 56 78", postal_code="64600",
-                              number="0001"),
-        "legall": make_client(last_name="Le Gall", first_name="Anne", tel1="07 64 20 01 11",
-                              postal_code="64200", number="0002"),
-        "leveque": make_client(last_name="LÉVÊQUE", first_name="Jean-Pierre",
-                               tel1="06 99 88 77 66", postal_code="64100", number="0003"),
-        "phone": make_client(last_name="MARTIN", tel1="06 64 20 05 78", postal_code="33000",
-                             number="0004"),
-    }  # fmt: skip
+        "dupont": make_client(
+            last_name="DUPONT", tel1="06 12 34 56 78", postal_code="64600", number="0001"
+        ),
+        "legall": make_client(
+            last_name="Le Gall",
+            first_name="Anne",
+            tel1="07 64 20 01 11",
+            postal_code="64200",
+            number="0002",
+        ),
+        "leveque": make_client(
+            last_name="LÉVÊQUE",
+            first_name="Jean-Pierre",
+            tel1="06 99 88 77 66",
+            postal_code="64100",
+            number="0003",
+        ),
+        "phone": make_client(
+            last_name="MARTIN", tel1="06 64 20 05 78", postal_code="33000", number="0004"
+        ),
+    }
     html = client_as("staff").get("/clients/", query_string={"q": typed}).text
     shown = {name for name, client_id in file.items() if f'href="/clients/{client_id}"' in html}
     assert shown == found

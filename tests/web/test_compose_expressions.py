@@ -26,8 +26,13 @@ def build(web, **criteria):
 def test_num_and_montant_only_where_a_ticket_is_concerned(app, client_as, make_client, store):
     client_id = make_client(tel1="06 11 00 00 01", postal_code="64200")
     with app.app_context():
-        ticket = RepairTicket(number="500347", client_id=client_id, store_id=store.id,
-                              item_description="Montre", status="ready")  # fmt: skip
+        ticket = RepairTicket(
+            number="500347",
+            client_id=client_id,
+            store_id=store.id,
+            item_description="Montre",
+            status="ready",
+        )
         db.session.add(ticket)
         db.session.commit()
         ticket_id = ticket.id
@@ -80,8 +85,9 @@ def test_names_in_gsm_is_a_choice_of_ones_own_draft_only(app, client_as, make_cl
     token = csrf_token(web.get(f"/campagnes/{mine}"))
     headers = {**HX, "X-CSRFToken": token}
     data = {"body": "Bonjour <PRENOM>", "kind": "marketing", "gsm_names": "1"}
-    refused = web.post("/composer/noms-gsm", data=data | {"campaign_id": theirs_id},
-                       headers=headers)  # fmt: skip
+    refused = web.post(
+        "/composer/noms-gsm", data=data | {"campaign_id": theirs_id}, headers=headers
+    )
     assert refused.status_code == 404
     kept = web.post("/composer/noms-gsm", data=data | {"campaign_id": mine}, headers=headers)
     assert kept.status_code == 200 and 'data-testid="gsm-names-on"' in kept.text
@@ -97,8 +103,13 @@ def test_the_sav_list_marks_each_text_over_the_limit(app, client_as, make_client
     with app.app_context():
         for number, last in (("500347", "DUPONT"), ("500348", "ETCHEVERRY-DUHALDE")):
             client_id = make_client(last_name=last, tel1=f"06 11 00 00 {number[-2:]}")
-            ticket = RepairTicket(number=number, client_id=client_id, store_id=store.id,
-                                  item_description="Montre", status="ready")  # fmt: skip
+            ticket = RepairTicket(
+                number=number,
+                client_id=client_id,
+                store_id=store.id,
+                item_description="Montre",
+                status="ready",
+            )
             db.session.add(ticket)
             db.session.commit()
             ids.append(ticket.id)
@@ -106,9 +117,12 @@ def test_the_sav_list_marks_each_text_over_the_limit(app, client_as, make_client
     page = web.get(f"/sav/sms?ticket_id={ids[0]}&ticket_id={ids[1]}")
     # "Fiche 500347 prete, " (20) + 132 + " <NOMPROPRE>": 159 for Dupont, 171 for the other.
     body = "Fiche <NUM> prete, " + "x" * 132 + " <NOMPROPRE>"
-    answer = unescape(web.post(
-        "/sav/sms/apercu", data={"body": body, "ticket_id": ids, "sav_kind": "repair"},
-        headers={**HX, "X-CSRFToken": csrf_token(page)},
-    ).text)  # fmt: skip
+    answer = unescape(
+        web.post(
+            "/sav/sms/apercu",
+            data={"body": body, "ticket_id": ids, "sav_kind": "repair"},
+            headers={**HX, "X-CSRFToken": csrf_token(page)},
+        ).text
+    )
     marks = re.findall(r'data-testid="recap-over">([^<]*)<', answer)
     assert marks == ["11 caractères de trop"]

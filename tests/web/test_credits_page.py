@@ -53,8 +53,10 @@ def test_only_head_office_tops_up(client_as):
         client = client_as(role)
         page = client.get("/credits/").text
         assert "Recharger le compte SMS" not in page
-        response = client.post("/credits/recharger", data={
-            "csrf_token": csrf_token(page), "amount": "100", "reference": "x"})  # fmt: skip
+        response = client.post(
+            "/credits/recharger",
+            data={"csrf_token": csrf_token(page), "amount": "100", "reference": "x"},
+        )
         assert response.status_code == 403
 
 
@@ -88,8 +90,16 @@ def _charge(store_id, when, parts, name="c"):
     campaign = Campaign(kind="marketing", store_id=store_id, name=name)
     db.session.add(campaign)
     db.session.flush()
-    db.session.add(CreditEntry(kind="charge", amount=0, parts=parts, campaign_id=campaign.id,
-                               store_id=store_id, created_at=when))  # fmt: skip
+    db.session.add(
+        CreditEntry(
+            kind="charge",
+            amount=0,
+            parts=parts,
+            campaign_id=campaign.id,
+            store_id=store_id,
+            created_at=when,
+        )
+    )
 
 
 def test_monthly_consumption_per_store(app, client_as, store, users):

@@ -71,8 +71,13 @@ SKIPPED_PATHS = ("/deconnexion", "/static/", "/langue/", "/api/", "/hooks/", "/s
 PER_ENDPOINT = 4  # addresses opened per endpoint (the first ones found)
 ROLES = ["siege", "gerant.biarritz", "vendeur.biarritz"]
 # Forms not sent: they end the session, change the language or log in.
-NOT_POSTED = {"auth.logout", "auth.sign_out_everywhere", "settings.end_sessions", "i18n.switch",
-              "auth.login"}  # fmt: skip
+NOT_POSTED = {
+    "auth.logout",
+    "auth.sign_out_everywhere",
+    "settings.end_sessions",
+    "i18n.switch",
+    "auth.login",
+}
 # What each field of a form gets: nothing, a word, a negative number.
 MISTYPED = ("", "x", "-1")
 
@@ -162,8 +167,11 @@ def _english_client(app, username):
 def _crawl(app, client):
     """Every page and partial reached from the app's routes: (address, French found)."""
     adapter = app.url_map.bind("localhost")
-    queue = [(rule.rule, False) for rule in app.url_map.iter_rules()
-             if "GET" in rule.methods and not rule.arguments]  # fmt: skip
+    queue = [
+        (rule.rule, False)
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and not rule.arguments
+    ]
     seen, per_endpoint, opened, leftovers = set(), defaultdict(int), 0, []
     with app.app_context():
         data = _data_strings()
@@ -330,9 +338,11 @@ def test_a_campaigns_note_written_by_a_job_is_said_in_the_readers_language(app, 
 
         def draft():
             return campaigns.draft(
-                "marketing", body="Bonjour", recipients=[Recipient(client_id=client_id)],
+                "marketing",
+                body="Bonjour",
+                recipients=[Recipient(client_id=client_id)],
                 store_id=store,
-            ).id  # fmt: skip
+            ).id
 
         held = draft()
         campaigns.queue_now(held, now=saturday_night, accept_next_window=True)

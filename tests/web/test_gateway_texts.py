@@ -88,10 +88,15 @@ def test_a_messages_reason_is_kept_in_french_and_said_in_the_readers_language(
     app, client_as, store, make_client
 ):
     messages = [
-        ("failed", {"client_id": make_client(last_name=f"N{n}", tel1="06 11 22 33 44"),
-                    "error": str(kept)})
+        (
+            "failed",
+            {
+                "client_id": make_client(last_name=f"N{n}", tel1="06 11 22 33 44"),
+                "error": str(kept),
+            },
+        )
         for n, (kept, _, _) in enumerate(REASONS)
-    ]  # fmt: skip
+    ]
     campaign_id = add_report(app, store.id, "Rentrée", messages)
     with app.app_context():
         stored = db.session.scalars(select(Message.error).order_by(Message.id)).all()
@@ -109,12 +114,14 @@ def test_a_follow_up_says_the_operators_reason_in_the_readers_language(
 ):
     unknown = make_client(last_name="INCONNU", tel1="06 00 00 00 01")
     reason = str(smpp.refusal_reason(consts.SMPP_ESME_RINVDSTADR))
-    campaign_id = add_report(app, store.id, "Soldes", [("failed", {"client_id": unknown,
-                                                                   "error": reason})])  # fmt: skip
+    campaign_id = add_report(
+        app, store.id, "Soldes", [("failed", {"client_id": unknown, "error": reason})]
+    )
     manager = client_as("manager")
     page = manager.get(f"/rapports/{campaign_id}")
-    manager.post(f"/rapports/{campaign_id}/cloturer",
-                 data={"csrf_token": csrf_token(page), "fiches": "1"})  # fmt: skip
+    manager.post(
+        f"/rapports/{campaign_id}/cloturer", data={"csrf_token": csrf_token(page), "fiches": "1"}
+    )
     assert (
         "Échec : Refusé par l'opérateur : numéro de destination invalide (ESME_RINVDSTADR)."
         in _page(client_as("staff"), "/rapports/fiches-a-corriger")
@@ -173,8 +180,9 @@ def test_the_gateway_test_answers_in_the_persons_language(
         settings.put("kannel_sendsms_url", "http://127.0.0.1:9/cgi-bin/sendsms")
     client = _in_english(client_as("admin"))
     token = csrf_token(client.get("/parametres/passerelle"))
-    answer = client.post("/parametres/passerelle/test",
-                         data={"csrf_token": token, "phone": "06 98 76 54 32"})  # fmt: skip
+    answer = client.post(
+        "/parametres/passerelle/test", data={"csrf_token": token, "phone": "06 98 76 54 32"}
+    )
     assert answer.status_code == 400
     assert (
         "The gateway did not take the SMS: Kannel out of reach "

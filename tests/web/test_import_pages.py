@@ -37,12 +37,20 @@ def export(tmp_path):
 
 
 def burst_worker(migrated, redis_url, tmp_path):
-    env = dict(os.environ, DATABASE_URL=migrated, REDIS_URL=redis_url,
-               SHOPSMS_INSTANCE_PATH=str(tmp_path / "worker"))  # fmt: skip
+    env = dict(
+        os.environ,
+        DATABASE_URL=migrated,
+        REDIS_URL=redis_url,
+        SHOPSMS_INSTANCE_PATH=str(tmp_path / "worker"),
+    )
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -59,8 +67,9 @@ def upload(http, path, kind):
 def mapping_form(page_text):
     """The mapping as the page proposes it: each select's selected option."""
     form = {}
-    for name, options in re.findall(r'<select name="(map-\d+)"[^>]*>(.*?)</select>', page_text,
-                                    re.S):  # fmt: skip
+    for name, options in re.findall(
+        r'<select name="(map-\d+)"[^>]*>(.*?)</select>', page_text, re.S
+    ):
         chosen = re.search(r'<option value="([^"]*)" selected', options)
         form[name] = chosen.group(1) if chosen else ""
     return form
@@ -86,8 +95,9 @@ def test_import_the_demo_file_through_the_page_and_a_real_worker(
     form = mapping_form(preview.text)
     assert form["map-0"] == "external_id" and form["map-4"] == "last_name"
 
-    launched = http.post(response.headers["Location"] + "/lancer",
-                         data=form | {"csrf_token": csrf_token(preview)})  # fmt: skip
+    launched = http.post(
+        response.headers["Location"] + "/lancer", data=form | {"csrf_token": csrf_token(preview)}
+    )
     assert launched.status_code == 302
     with app.app_context():
         run = db.session.scalar(select(ImportRun))
@@ -101,8 +111,13 @@ def test_import_the_demo_file_through_the_page_and_a_real_worker(
     done = http.get(f"/import/{run_id}/progression", headers={"HX-Request": "true"})
     assert "hx-trigger" not in done.text  # the bar stops polling
     counts = dict(re.findall(r'data-count="(\w+)">(\d+)<', done.text))
-    assert counts == {"read": "45", "created": "40", "updated": "0", "unchanged": "0",
-                      "rejected": "5"}  # fmt: skip
+    assert counts == {
+        "read": "45",
+        "created": "40",
+        "updated": "0",
+        "unchanged": "0",
+        "rejected": "5",
+    }
     rejects = http.get(f"/import/{run_id}/rejets.csv")
     assert rejects.status_code == 200 and rejects.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(rejects.data.decode("utf-8-sig")), delimiter=";"))
@@ -120,8 +135,11 @@ def test_changing_a_column_refreshes_the_preview_and_a_bad_mapping_is_explained(
     location = upload(http, tmp_path / "export" / "clients.csv", "clients").headers["Location"]
     page = http.get(location)
     form = mapping_form(page.text) | {"map-4": ""}  # « Nom » ignored
-    partial = http.post(location + "/apercu", data=form | {"csrf_token": csrf_token(page)},
-                        headers={"HX-Request": "true"})  # fmt: skip
+    partial = http.post(
+        location + "/apercu",
+        data=form | {"csrf_token": csrf_token(page)},
+        headers={"HX-Request": "true"},
+    )
     assert partial.status_code == 200 and "<html" not in partial.text
     assert "Choisissez la colonne qui contient « Nom »." in partial.text
     refused = http.post(location + "/lancer", data=form | {"csrf_token": csrf_token(page)})
@@ -174,10 +192,15 @@ def test_a_token_is_shown_once_stored_hashed_and_revoked(
         assert token not in (row.token_hash, row.prefix) and len(row.token_hash) == 64
         assert row.store_id == store.id  # a manager's token is their store's
         token_id = row.id
-    assert http.get("/api/v1/campaigns/1", headers={"Authorization": f"Bearer {token}"}
-                    ).status_code == 404  # fmt: skip
-    revoked = http.post(f"/parametres/api/{token_id}/revoquer",
-                        data={"csrf_token": csrf_token(again)}, follow_redirects=True)  # fmt: skip
+    assert (
+        http.get("/api/v1/campaigns/1", headers={"Authorization": f"Bearer {token}"}).status_code
+        == 404
+    )
+    revoked = http.post(
+        f"/parametres/api/{token_id}/revoquer",
+        data={"csrf_token": csrf_token(again)},
+        follow_redirects=True,
+    )
     assert "Jeton « Caisse 1 » révoqué." in revoked.text
     answer = http.get("/api/v1/campaigns/1", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 401
@@ -221,8 +244,9 @@ def test_cancelling_a_preview_leaves_nothing_behind(app, client_as, chain, expor
     with app.app_context():
         upload_path = db.session.scalar(select(ImportRun.upload_path))
     assert os.path.exists(upload_path)
-    cancelled = http.post(location + "/abandonner", data={"csrf_token": csrf_token(page)},
-                          follow_redirects=True)  # fmt: skip
+    cancelled = http.post(
+        location + "/abandonner", data={"csrf_token": csrf_token(page)}, follow_redirects=True
+    )
     assert "Import abandonné : rien n'a été importé." in html.unescape(cancelled.text)
     assert not os.path.exists(upload_path)
     with app.app_context():
@@ -242,8 +266,9 @@ def test_a_failed_import_can_be_run_again(
     saved = tmp_path / "saved.csv"
     shutil.move(upload_path, saved)
     os.mkdir(upload_path)
-    http.post(location + "/lancer", data={**mapping_form(page.text),
-                                          "csrf_token": csrf_token(page)})  # fmt: skip
+    http.post(
+        location + "/lancer", data={**mapping_form(page.text), "csrf_token": csrf_token(page)}
+    )
     burst_worker(migrated, redis_url, tmp_path)
     failed = http.get(location)
     text = html.unescape(failed.text)

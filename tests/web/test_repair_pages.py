@@ -340,8 +340,12 @@ def test_forged_ids_of_another_store_change_nothing(
     app, client_as, make_client, ticket, other_store, credits_available, redis_client
 ):
     credits_available(5)
-    theirs = ticket(make_client(store_id=other_store, last_name="AILLEURS"), "888",
-                    store_id=other_store, status="at_workshop")  # fmt: skip
+    theirs = ticket(
+        make_client(store_id=other_store, last_name="AILLEURS"),
+        "888",
+        store_id=other_store,
+        status="at_workshop",
+    )
     staff = client_as("staff")
     token = csrf_token(staff.get("/sav/"))
     with app.app_context():
@@ -359,8 +363,9 @@ def test_forged_ids_of_another_store_change_nothing(
     p = f"l{theirs}_"
     returned = {"csrf_token": token, "ticket_id": theirs, p + "comment": "x"}
     assert staff.post("/sav/retour-atelier", data=returned).status_code == 422
-    recap = staff.post("/sav/sms/apercu", data={"csrf_token": token, "ticket_id": theirs,
-                                                "body": "Fiche <NUM>"})  # fmt: skip
+    recap = staff.post(
+        "/sav/sms/apercu", data={"csrf_token": token, "ticket_id": theirs, "body": "Fiche <NUM>"}
+    )
     assert "AILLEURS" not in recap.text and "888" not in recap.text
     with app.app_context():
         row = db.session.get(RepairTicket, theirs)
@@ -457,8 +462,11 @@ def test_a_ticket_is_cancelled_from_its_card_after_confirming(app, client_as, ma
     assert "Le client a repris son article ?" in text(card) and "Annuler la fiche n° 94 ?" in text(
         card
     )
-    response = staff.post(f"/sav/fiches/{ticket_id}/annulation",
-                          data={"csrf_token": csrf_token(card)}, follow_redirects=True)  # fmt: skip
+    response = staff.post(
+        f"/sav/fiches/{ticket_id}/annulation",
+        data={"csrf_token": csrf_token(card)},
+        follow_redirects=True,
+    )
     assert "Fiche n° 94 annulée." in text(response)
     with app.app_context():
         assert db.session.get(RepairTicket, ticket_id).status == "cancelled"

@@ -32,15 +32,29 @@ def add_campaign(app, store_id, rows):
     with app.app_context():
         author = db.session.scalar(select(User).where(User.username == "vendeur"))
         campaign = Campaign(
-            kind="marketing", status="sent", name="Fête des mères", store_id=store_id,
-            created_by_id=author.id, sender_id="BIJOUX", recipients_count=len(rows),
-            body="Bonjour <PRENOM>", finished_at=datetime(2026, 5, 30, 9, 30),
-        )  # fmt: skip
+            kind="marketing",
+            status="sent",
+            name="Fête des mères",
+            store_id=store_id,
+            created_by_id=author.id,
+            sender_id="BIJOUX",
+            recipients_count=len(rows),
+            body="Bonjour <PRENOM>",
+            finished_at=datetime(2026, 5, 30, 9, 30),
+        )
         db.session.add(campaign)
         db.session.flush()
-        base = {"client_id": None, "phone": "", "text": "", "parts": 1, "skip_reason": "",
-                "error": "", "gateway": "outbox", "submitted_at": None,
-                "done_at": None}  # fmt: skip
+        base = {
+            "client_id": None,
+            "phone": "",
+            "text": "",
+            "parts": 1,
+            "skip_reason": "",
+            "error": "",
+            "gateway": "outbox",
+            "submitted_at": None,
+            "done_at": None,
+        }
         for start in range(0, len(rows), 5000):
             db.session.execute(
                 insert(Message),
@@ -63,18 +77,34 @@ def hostile_report(app, users, store, make_client):
         app,
         store.id,
         [
-            {"client_id": formula, "phone": "+33612345678", "state": "delivered",
-             "text": '=1+1 promo; "guillemets"\nligne 2', "parts": 2,
-             "submitted_at": datetime(2026, 7, 1, 10, 0), "done_at": datetime(2026, 7, 1, 10, 1),
-             "variant": "B"},
-            {"client_id": plain, "phone": "+590690123456", "state": "failed",
-             "text": "Bonjour", "error": "Numéro; inexistant",
-             "submitted_at": datetime(2026, 1, 5, 23, 30)},
-            {"client_id": plain, "state": "skipped", "skip_reason": "no_mobile",
-             "text": "\x0cBonjour\x01", "parts": 0},
+            {
+                "client_id": formula,
+                "phone": "+33612345678",
+                "state": "delivered",
+                "text": '=1+1 promo; "guillemets"\nligne 2',
+                "parts": 2,
+                "submitted_at": datetime(2026, 7, 1, 10, 0),
+                "done_at": datetime(2026, 7, 1, 10, 1),
+                "variant": "B",
+            },
+            {
+                "client_id": plain,
+                "phone": "+590690123456",
+                "state": "failed",
+                "text": "Bonjour",
+                "error": "Numéro; inexistant",
+                "submitted_at": datetime(2026, 1, 5, 23, 30),
+            },
+            {
+                "client_id": plain,
+                "state": "skipped",
+                "skip_reason": "no_mobile",
+                "text": "\x0cBonjour\x01",
+                "parts": 0,
+            },
             {"state": "pending", "phone": "+33700000000", "text": "-10 % sur tout"},
         ],
-    )  # fmt: skip
+    )
 
 
 def test_csv_export_writes_each_cell_as_a_person_reads_it(client_as, hostile_report):
@@ -111,8 +141,9 @@ def test_csv_and_rows_agree_whatever_the_engine(app, hostile_report):
 
 
 def test_a_large_csv_is_streamed_not_built(app, client_as, users, store):
-    rows = [{"state": "delivered", "phone": f"+3361{n:07d}", "text": f"SMS {n}"}
-            for n in range(12_000)]  # fmt: skip
+    rows = [
+        {"state": "delivered", "phone": f"+3361{n:07d}", "text": f"SMS {n}"} for n in range(12_000)
+    ]
     campaign_id = add_campaign(app, store.id, rows)
     response = client_as("staff").get(f"/rapports/{campaign_id}/export.csv")
     assert response.is_streamed
@@ -125,8 +156,12 @@ def burst_worker(migrated, redis_url):
     env = dict(os.environ, DATABASE_URL=migrated, REDIS_URL=redis_url)
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -134,8 +169,7 @@ def test_a_large_excel_export_is_prepared_by_a_job_then_downloaded(
     app, client_as, store, migrated, redis_url, redis_client, monkeypatch
 ):
     monkeypatch.setattr(report_export, "EXCEL_DIRECT_ROWS", 3)
-    rows = [{"state": "delivered", "phone": f"+3361{n:07d}", "text": f"=SMS {n}"}
-            for n in range(5)]  # fmt: skip
+    rows = [{"state": "delivered", "phone": f"+3361{n:07d}", "text": f"=SMS {n}"} for n in range(5)]
     campaign_id = add_campaign(app, store.id, rows)
     staff = client_as("staff")
     page = staff.get(f"/rapports/{campaign_id}").text
@@ -201,9 +235,13 @@ def test_the_detail_pages_by_keyset_through_every_state_both_ways(app, users, st
             pages, after, number = [], None, 1
             while True:
                 page = reports.messages(
-                    campaign_id, state=state, total=len(expected), number=number,
-                    after=after, per_page=3,
-                )  # fmt: skip
+                    campaign_id,
+                    state=state,
+                    total=len(expected),
+                    number=number,
+                    after=after,
+                    per_page=3,
+                )
                 pages.append([row.Message.id for row in page.rows])
                 assert page.number == number and page.pages == -(-len(expected) // 3)
                 if not page.has_next:
@@ -214,9 +252,13 @@ def test_the_detail_pages_by_keyset_through_every_state_both_ways(app, users, st
             before = pages[-1][0]
             for number in range(len(pages) - 1, 0, -1):
                 page = reports.messages(
-                    campaign_id, state=state, total=len(expected), number=number,
-                    before=before, per_page=3,
-                )  # fmt: skip
+                    campaign_id,
+                    state=state,
+                    total=len(expected),
+                    number=number,
+                    before=before,
+                    per_page=3,
+                )
                 assert [row.Message.id for row in page.rows] == pages[number - 1]
                 before = page.rows[0].Message.id
             assert not page.has_previous

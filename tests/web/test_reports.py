@@ -27,18 +27,30 @@ def add_report(app, store_id, name, messages, *, kind="marketing", finished=True
     with app.app_context():
         author = db.session.scalar(select(User).where(User.username == "vendeur"))
         campaign = Campaign(
-            kind=kind, status="sent" if finished else "sending", name=name, store_id=store_id,
-            created_by_id=author.id, sender_id="BIJOUX", recipients_count=len(messages),
-            body="Bonjour <PRENOM>", finished_at=datetime(2026, 3, 2, 9, 30) if finished else None,
+            kind=kind,
+            status="sent" if finished else "sending",
+            name=name,
+            store_id=store_id,
+            created_by_id=author.id,
+            sender_id="BIJOUX",
+            recipients_count=len(messages),
+            body="Bonjour <PRENOM>",
+            finished_at=datetime(2026, 3, 2, 9, 30) if finished else None,
             closed_at=closed,
-        )  # fmt: skip
+        )
         db.session.add(campaign)
         db.session.flush()
         for n, (state, fields) in enumerate(messages):
             db.session.add(
-                Message(campaign_id=campaign.id, phone=f"+3361200{n:04d}", state=state,
-                        text=f"Bonjour n°{n}", parts=1, **fields)
-            )  # fmt: skip
+                Message(
+                    campaign_id=campaign.id,
+                    phone=f"+3361200{n:04d}",
+                    state=state,
+                    text=f"Bonjour n°{n}",
+                    parts=1,
+                    **fields,
+                )
+            )
         db.session.commit()
         return campaign.id
 
@@ -135,29 +147,37 @@ def test_a_manager_closes_a_report_and_it_leaves_the_list(app, client_as, report
     with app.app_context():
         campaign = db.session.get(Campaign, report)
         assert campaign.closed_by_id == users["manager"].id
-        assert db.session.scalar(select(AuditEntry.action).where(
-            AuditEntry.action == "report.close")) == "report.close"  # fmt: skip
+        assert (
+            db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "report.close"))
+            == "report.close"
+        )
         assert db.session.scalars(select(FollowupTask)).all() == []  # not asked for
 
 
 def test_closing_with_fiches_a_corriger_makes_tasks_for_the_store(app, client_as, report, store):
     client = client_as("manager")
     page = client.get(f"/rapports/{report}").text
-    client.post(f"/rapports/{report}/cloturer",
-                data={"csrf_token": csrf_token(page), "fiches": "1"})  # fmt: skip
+    client.post(
+        f"/rapports/{report}/cloturer", data={"csrf_token": csrf_token(page), "fiches": "1"}
+    )
     tasks = client_as("staff").get("/rapports/fiches-a-corriger").text
     assert "FIXE" in tasks and "INCONNU" in tasks and "DELIVRE" not in tasks
     assert "Échec : Numéro inexistant (plage de test)" in tasks
     assert "05 59 00 00 00" in tasks
     with app.app_context():
         task_id = db.session.scalar(
-            select(FollowupTask.id).join(FollowupTask.client).where(
-                FollowupTask.store_id == store.id, FollowupTask.phone == "05 59 00 00 00")
-        )  # fmt: skip
+            select(FollowupTask.id)
+            .join(FollowupTask.client)
+            .where(FollowupTask.store_id == store.id, FollowupTask.phone == "05 59 00 00 00")
+        )
     staff = client_as("staff")
     token = csrf_token(staff.get("/rapports/fiches-a-corriger"))
-    assert staff.post(f"/rapports/fiches-a-corriger/{task_id}/faite",
-                      data={"csrf_token": token}).status_code == 302  # fmt: skip
+    assert (
+        staff.post(
+            f"/rapports/fiches-a-corriger/{task_id}/faite", data={"csrf_token": token}
+        ).status_code
+        == 302
+    )
     remaining = staff.get("/rapports/fiches-a-corriger").text
     assert "FIXE" not in remaining and "INCONNU" in remaining
     assert "FIXE" in staff.get("/rapports/fiches-a-corriger?faites=1").text
@@ -188,8 +208,9 @@ def test_closed_reports_are_searchable_by_date_store_and_kind(app, client_as, us
         other_id = other.id
     closed = datetime(2026, 3, 3)
     march = add_report(app, store.id, "Mars Biarritz", [("delivered", {})], closed=closed)
-    repair = add_report(app, other_id, "SAV Bayonne", [("delivered", {})], kind="repair",
-                        closed=closed)  # fmt: skip
+    repair = add_report(
+        app, other_id, "SAV Bayonne", [("delivered", {})], kind="repair", closed=closed
+    )
     add_report(app, store.id, "Pas encore lu", [("delivered", {})])
     admin = client_as("admin")
 
@@ -269,8 +290,9 @@ def test_a_fiche_from_another_stores_sending_does_not_link_to_it(app, client_as,
         create_user("vendeur.bayonne", PASSWORD, "staff", "002", "Paul Bayonne")
         from shopsms.models import Client
 
-        theirs = Client(number="B1", last_name="FIXEBAYONNE", tel1="05 59 11 11 11",
-                        store_id=other_id)  # fmt: skip
+        theirs = Client(
+            number="B1", last_name="FIXEBAYONNE", tel1="05 59 11 11 11", store_id=other_id
+        )
         db.session.add(theirs)
         db.session.commit()
         theirs_id = theirs.id
@@ -327,10 +349,16 @@ def test_the_report_page_does_not_read_its_failed_rows(app, client_as, store, ma
     read = {}
     for failures in (3, 150):
         clients = [make_client(tel1="06 00 00 00 01") for _ in range(failures)]
-        report = add_report(app, store.id, f"Échecs {failures}",
-                            [("delivered", {})] * 60
-                            + [("failed", {"client_id": client, "error": "Numéro inexistant"})
-                               for client in clients])  # fmt: skip
+        report = add_report(
+            app,
+            store.id,
+            f"Échecs {failures}",
+            [("delivered", {})] * 60
+            + [
+                ("failed", {"client_id": client, "error": "Numéro inexistant"})
+                for client in clients
+            ],
+        )
         page = manager.get(f"/rapports/{report}").text
         assert 'name="fiches" value="1" checked' in page
         read[failures] = _rows_read_by_the_page(app, manager, f"/rapports/{report}")

@@ -19,10 +19,15 @@ def csrf_token(text):
 
 
 GENERAL = {
-    "sender_id": "BIJOUX", "stop_short_code": "36608", "sending_days": ["0", "1", "2", "3", "4"],
-    "sending_start": "09:00", "sending_end": "19:00", "max_parts": "2",
-    "low_credit_threshold": "300", "topup_email": "compta@bijoux.example",
-}  # fmt: skip
+    "sender_id": "BIJOUX",
+    "stop_short_code": "36608",
+    "sending_days": ["0", "1", "2", "3", "4"],
+    "sending_start": "09:00",
+    "sending_end": "19:00",
+    "max_parts": "2",
+    "low_credit_threshold": "300",
+    "topup_email": "compta@bijoux.example",
+}
 
 
 def test_head_office_edits_the_chain_and_every_change_is_audited(app, client_as, store):
@@ -36,8 +41,12 @@ def test_head_office_edits_the_chain_and_every_change_is_audited(app, client_as,
     with app.app_context():
         assert settings.get("max_parts", store.id) == 2
         assert settings.get("sender_id", store.id) == "BIJOUX"
-        changes = {e.details["key"]: e.details for e in db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "setting.change"))}  # fmt: skip
+        changes = {
+            e.details["key"]: e.details
+            for e in db.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "setting.change")
+            )
+        }
     assert changes["sender_id"] == {"key": "sender_id", "old": "SHOPSMS", "new": "BIJOUX"}
     assert "stop_short_code" not in changes  # unchanged values are not rewritten
 
@@ -53,8 +62,7 @@ def test_head_office_edits_the_chain_and_every_change_is_audited(app, client_as,
         ("topup_email", "compta", "n'est pas valide"),
     ],
 )
-def test_bad_values_say_what_to_fix_and_keep_what_was_typed(app, client_as, field, value,
-                                                             message):  # fmt: skip
+def test_bad_values_say_what_to_fix_and_keep_what_was_typed(app, client_as, field, value, message):
     client = client_as("admin")
     token = csrf_token(client.get("/parametres/").text)
     response = client.post("/parametres/", data=GENERAL | {field: value, "csrf_token": token})
@@ -76,8 +84,7 @@ def test_bad_values_say_what_to_fix_and_keep_what_was_typed(app, client_as, fiel
         ("stop_short_code", "\u0663\u0666\u0666\u0660\u0668" * 2, "de 4 à 6 chiffres"),
     ],
 )
-def test_hostile_values_get_a_french_message_on_their_field(app, client_as, field, value,
-                                                            message):  # fmt: skip
+def test_hostile_values_get_a_french_message_on_their_field(app, client_as, field, value, message):
     client = client_as("admin")
     token = csrf_token(client.get("/parametres/").text)
     response = client.post("/parametres/", data=GENERAL | {field: value, "csrf_token": token})
@@ -89,8 +96,9 @@ def test_hostile_values_get_a_french_message_on_their_field(app, client_as, fiel
 
 def test_sender_id_checked_live(client_as):
     client = client_as("manager")
-    part = client.get("/parametres/expediteur?sender_id=0612345678",
-                      headers={"HX-Request": "true"}).text  # fmt: skip
+    part = client.get(
+        "/parametres/expediteur?sender_id=0612345678", headers={"HX-Request": "true"}
+    ).text
     assert "<html" not in part and 'data-testid="sender-errors"' in part
     assert (
         'data-testid="sender-ok"' in client.get("/parametres/expediteur?sender_id=BIJOUX_64").text
@@ -101,9 +109,15 @@ def test_a_manager_overrides_their_store_only(app, client_as, store):
     client = client_as("manager")
     page = client.get("/parametres/").text
     assert 'name="stop_short_code"' not in page and 'name="topup_email"' not in page
-    data = {"sender_id": "BIARRITZ", "sending_days": ["0", "1", "2", "3", "4", "5"],
-            "sending_start": "08:00", "sending_end": "20:00", "max_parts": "1",
-            "stop_short_code": "99999", "csrf_token": csrf_token(page)}  # fmt: skip
+    data = {
+        "sender_id": "BIARRITZ",
+        "sending_days": ["0", "1", "2", "3", "4", "5"],
+        "sending_start": "08:00",
+        "sending_end": "20:00",
+        "max_parts": "1",
+        "stop_short_code": "99999",
+        "csrf_token": csrf_token(page),
+    }
     assert client.post("/parametres/", data=data).status_code == 302
     with app.app_context():
         assert settings.get("sender_id", store.id) == "BIARRITZ"
@@ -131,10 +145,15 @@ def test_sms_module_switched_off_stops_the_store_sending(app, client_as, store, 
         assert db.session.get(Store, store.id).sms_enabled is False
         assert settings.get("platform_entity") == "YC1110-001"
         with pytest.raises(campaigns.CampaignError, match="module SMS n'est pas activé"):
-            campaigns.draft("single", body="Bonjour", store_id=store.id,
-                            recipients=[campaigns.Recipient(client_id=client_id)])  # fmt: skip
-        assert db.session.scalar(select(AuditEntry.details).where(
-            AuditEntry.action == "store.sms_enabled")) == {"enabled": False}  # fmt: skip
+            campaigns.draft(
+                "single",
+                body="Bonjour",
+                store_id=store.id,
+                recipients=[campaigns.Recipient(client_id=client_id)],
+            )
+        assert db.session.scalar(
+            select(AuditEntry.details).where(AuditEntry.action == "store.sms_enabled")
+        ) == {"enabled": False}
     assert client_as("manager").get("/parametres/magasins").status_code == 403
 
 
@@ -142,14 +161,24 @@ def test_gateway_secrets_are_never_shown_back_and_blank_keeps_them(app, client_a
     client = client_as("admin")
     page = client.get("/parametres/passerelle").text
     data = {
-        "csrf_token": csrf_token(page), "gateway": "outbox",
-        "kannel_sendsms_url": "http://10.0.0.5:13013/cgi-bin/sendsms", "kannel_username": "shop",
-        "kannel_password": "tres-secret-kannel", "kannel_smsc": "", "smpp_host": "",
-        "smpp_port": "", "smpp_system_id": "", "smpp_system_type": "", "smpp_password": "",
-        "batch_size_outbox": "1000", "batch_size_kannel": "80", "batch_size_smpp": "100",
-        "messages_per_second_outbox": "0", "messages_per_second_kannel": "20",
+        "csrf_token": csrf_token(page),
+        "gateway": "outbox",
+        "kannel_sendsms_url": "http://10.0.0.5:13013/cgi-bin/sendsms",
+        "kannel_username": "shop",
+        "kannel_password": "tres-secret-kannel",
+        "kannel_smsc": "",
+        "smpp_host": "",
+        "smpp_port": "",
+        "smpp_system_id": "",
+        "smpp_system_type": "",
+        "smpp_password": "",
+        "batch_size_outbox": "1000",
+        "batch_size_kannel": "80",
+        "batch_size_smpp": "100",
+        "messages_per_second_outbox": "0",
+        "messages_per_second_kannel": "20",
         "messages_per_second_smpp": "50",
-    }  # fmt: skip
+    }
     assert client.post("/parametres/passerelle", data=data).status_code == 302
     page = client.get("/parametres/passerelle").text
     assert "tres-secret-kannel" not in page and 'placeholder="inchangé"' in page
@@ -169,13 +198,15 @@ def test_gateway_secrets_are_never_shown_back_and_blank_keeps_them(app, client_a
     assert bad.status_code == 400 and "SMS par lot (kannel)" in bad.text
 
 
-def test_test_sms_goes_through_the_gateway_to_the_test_phone(app, client_as, credits_available,
-                                                            redis_client):  # fmt: skip
+def test_test_sms_goes_through_the_gateway_to_the_test_phone(
+    app, client_as, credits_available, redis_client
+):
     credits_available(10)
     client = client_as("admin")
     token = csrf_token(client.get("/parametres/passerelle").text)
-    response = client.post("/parametres/passerelle/test",
-                           data={"csrf_token": token, "phone": "06 98 76 54 32"})  # fmt: skip
+    response = client.post(
+        "/parametres/passerelle/test", data={"csrf_token": token, "phone": "06 98 76 54 32"}
+    )
     assert response.status_code == 200
     assert "outbox : SMS accepté par la passerelle." in response.text
     with app.app_context():
@@ -199,9 +230,14 @@ def test_head_office_sets_one_stores_own_values(app, client_as, store):
     page = client.get(f"/parametres/?magasin={store.id}").text
     assert "Valeurs en vigueur pour le magasin Biarritz." in page
     assert 'name="topup_email"' not in page  # a chain value, not a store's
-    data = {"sender_id": "BIARRITZ", "sending_days": ["0", "1", "2", "3", "4", "5"],
-            "sending_start": "08:00", "sending_end": "20:00", "max_parts": "1",
-            "csrf_token": csrf_token(page)}  # fmt: skip
+    data = {
+        "sender_id": "BIARRITZ",
+        "sending_days": ["0", "1", "2", "3", "4", "5"],
+        "sending_start": "08:00",
+        "sending_end": "20:00",
+        "max_parts": "1",
+        "csrf_token": csrf_token(page),
+    }
     response = client.post(f"/parametres/?magasin={store.id}", data=data)
     assert response.headers["Location"].endswith(f"/parametres/?magasin={store.id}")
     with app.app_context():
@@ -249,20 +285,33 @@ def test_the_journal_says_who_changed_what_without_secrets(app, client_as, store
 
 
 GATEWAY_FORM = {
-    "gateway": "outbox", "kannel_sendsms_url": "", "kannel_username": "", "kannel_smsc": "",
-    "smpp_host": "", "smpp_port": "", "smpp_system_id": "", "smpp_system_type": "",
-    "kannel_password": "", "smpp_password": "",
-    "batch_size_outbox": "1000", "batch_size_kannel": "100", "batch_size_smpp": "100",
-    "messages_per_second_outbox": "0", "messages_per_second_kannel": "50",
+    "gateway": "outbox",
+    "kannel_sendsms_url": "",
+    "kannel_username": "",
+    "kannel_smsc": "",
+    "smpp_host": "",
+    "smpp_port": "",
+    "smpp_system_id": "",
+    "smpp_system_type": "",
+    "kannel_password": "",
+    "smpp_password": "",
+    "batch_size_outbox": "1000",
+    "batch_size_kannel": "100",
+    "batch_size_smpp": "100",
+    "messages_per_second_outbox": "0",
+    "messages_per_second_kannel": "50",
     "messages_per_second_smpp": "50",
-}  # fmt: skip
+}
 
 
 def test_a_typed_password_is_not_dropped_silently(app, client_as):
     client = client_as("admin")
     token = csrf_token(client.get("/parametres/passerelle").text)
-    data = GATEWAY_FORM | {"csrf_token": token, "kannel_password": "nouveau-secret",
-                           "smpp_port": "99999"}  # fmt: skip
+    data = GATEWAY_FORM | {
+        "csrf_token": token,
+        "kannel_password": "nouveau-secret",
+        "smpp_port": "99999",
+    }
     response = client.post("/parametres/passerelle", data=data)
     assert response.status_code == 400
     assert "Mot de passe non enregistré : saisissez-le de nouveau." in response.text
@@ -290,10 +339,15 @@ def test_a_too_long_entity_is_refused_with_what_was_typed(app, client_as, store)
     client = client_as("admin")
     page = client.get("/parametres/magasins").text
     entity = "E" * 61
-    response = client.post("/parametres/magasins", data={
-        "csrf_token": csrf_token(page), "platform_link": "1", "platform_entity": entity,
-        "sms_enabled": [str(store.id)],
-    })  # fmt: skip
+    response = client.post(
+        "/parametres/magasins",
+        data={
+            "csrf_token": csrf_token(page),
+            "platform_link": "1",
+            "platform_entity": entity,
+            "sms_enabled": [str(store.id)],
+        },
+    )
     assert response.status_code == 400
     assert "60 caractères au plus (61 saisis)" in html.unescape(response.text)
     assert f'value="{entity}"' in response.text
@@ -309,9 +363,14 @@ def test_platform_link_off_stops_every_sending(app, client_as, store, make_clien
     client_id = make_client()
     client = client_as("admin")
     page = client.get("/parametres/magasins").text
-    response = client.post("/parametres/magasins", data={
-        "csrf_token": csrf_token(page), "platform_entity": "", "sms_enabled": [str(store.id)],
-    })  # fmt: skip
+    response = client.post(
+        "/parametres/magasins",
+        data={
+            "csrf_token": csrf_token(page),
+            "platform_entity": "",
+            "sms_enabled": [str(store.id)],
+        },
+    )
     assert response.status_code == 302
     with app.app_context():
         assert settings.get("platform_link") is False
@@ -319,8 +378,12 @@ def test_platform_link_off_stops_every_sending(app, client_as, store, make_clien
             with pytest.raises(
                 campaigns.CampaignError, match="liaison plate-forme de services est coupée"
             ):
-                campaigns.draft("single", body="Bonjour", store_id=store_id,
-                                recipients=[campaigns.Recipient(client_id=client_id)])  # fmt: skip
+                campaigns.draft(
+                    "single",
+                    body="Bonjour",
+                    store_id=store_id,
+                    recipients=[campaigns.Recipient(client_id=client_id)],
+                )
 
 
 @pytest.mark.parametrize(
@@ -344,8 +407,7 @@ def test_writes_are_refused_to_the_wrong_role(app, client_as, role, path):
         ).all()
 
 
-def test_a_failed_test_sms_leaves_nothing_running(app, client_as, credits_available,
-                                                 redis_client):  # fmt: skip
+def test_a_failed_test_sms_leaves_nothing_running(app, client_as, credits_available, redis_client):
     from shopsms.models import Campaign, Message
     from shopsms.queue import get_queue
     from shopsms.services import credits
@@ -357,8 +419,9 @@ def test_a_failed_test_sms_leaves_nothing_running(app, client_as, credits_availa
         settings.put("kannel_sendsms_url", "http://127.0.0.1:9/cgi-bin/sendsms")
     client = client_as("admin")
     token = csrf_token(client.get("/parametres/passerelle").text)
-    response = client.post("/parametres/passerelle/test",
-                           data={"csrf_token": token, "phone": "06 98 76 54 32"})  # fmt: skip
+    response = client.post(
+        "/parametres/passerelle/test", data={"csrf_token": token, "phone": "06 98 76 54 32"}
+    )
     assert response.status_code == 400
     assert "La passerelle n'a pas pris le SMS : Kannel injoignable" in html.unescape(response.text)
     with app.app_context():
@@ -374,8 +437,12 @@ def test_head_office_sets_the_control_group_and_the_marketing_pressure(app, clie
     client = client_as("admin")
     page = client.get("/parametres/").text
     assert "Groupe témoin par défaut (en %)" in page
-    typed = {"control_share": "15", "attribution_days": "21", "pressure_max": "3",
-             "pressure_days": "10"}  # fmt: skip
+    typed = {
+        "control_share": "15",
+        "attribution_days": "21",
+        "pressure_max": "3",
+        "pressure_days": "10",
+    }
     response = client.post("/parametres/", data=GENERAL | typed | {"csrf_token": csrf_token(page)})
     assert response.status_code == 302
     with app.app_context():

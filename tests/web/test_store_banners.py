@@ -25,8 +25,13 @@ def screens(app, store, users, make_client):
     """The screens a store sends from, for one client and one ticket of the store."""
     client_id = make_client(last_name="RUSSELLO")
     with app.app_context():
-        ticket = RepairTicket(number="3156", client_id=client_id, store_id=store.id,
-                              status="ready", item_description="Montre")  # fmt: skip
+        ticket = RepairTicket(
+            number="3156",
+            client_id=client_id,
+            store_id=store.id,
+            status="ready",
+            item_description="Montre",
+        )
         db.session.add(ticket)
         db.session.commit()
         staff = db.session.get(User, users["staff"].id)

@@ -34,8 +34,11 @@ HOSTILE = {
     "bad-date": "31/02/2024",
 }
 SKIPPED = {  # they end the session the next requests need; their own tests cover them
-    "auth.logout", "auth.sign_out_everywhere", "settings.end_sessions", "static",
-}  # fmt: skip
+    "auth.logout",
+    "auth.sign_out_everywhere",
+    "settings.end_sessions",
+    "static",
+}
 # The API checks its own JSON: test_api_schemathesis.py runs schemathesis over it.
 SKIPPED_BLUEPRINTS = {"api"}
 # A POST route whose page showed no form still gets the names pages use most.

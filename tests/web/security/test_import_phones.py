@@ -34,8 +34,17 @@ def test_an_unusable_phone_is_imported_with_a_warning_naming_line_value_and_why(
 
 def test_the_api_answer_warns_of_an_unusable_phone(client, token):  # noqa: F811
     key = token()
-    body = {"items": [{"external_id": "K9", "last_name": "NEUF", "store": "001",
-                       "tel1": "abc", "tel2": "1234567890123"}]}  # fmt: skip
+    body = {
+        "items": [
+            {
+                "external_id": "K9",
+                "last_name": "NEUF",
+                "store": "001",
+                "tel1": "abc",
+                "tel2": "1234567890123",
+            }
+        ]
+    }
     answer = post(client, "/clients", key, body)
     assert answer.status_code == 200 and answer.json["rejected"] == []
     [warned] = answer.json["warnings"]

@@ -81,9 +81,13 @@ def test_a_wrong_current_password_changes_nothing(app, client, users):
     page = client.get("/compte")
     answer = client.post(
         "/compte",
-        data={"current": "pas-le-bon", "new": "abcdefgh1", "confirmation": "abcdefgh1",
-              "csrf_token": csrf_token(page)},
-    )  # fmt: skip
+        data={
+            "current": "pas-le-bon",
+            "new": "abcdefgh1",
+            "confirmation": "abcdefgh1",
+            "csrf_token": csrf_token(page),
+        },
+    )
     assert "Le mot de passe actuel n&#39;est pas le bon." in answer.text
     assert _login(app.test_client()).status_code == 302
 
