@@ -105,6 +105,14 @@ class Overflow:
                 self.over_by, self.encoding = by, encoding_name
         return by
 
+    def merge(self, other: Overflow) -> None:
+        """Count the texts `other` counted (a part of the same sending, measured apart).
+        Of two texts over by as much, the one already counted is kept."""
+        self.recipients += other.recipients
+        self.over_limit += other.over_limit
+        if other.over_by > self.over_by:
+            self.over_by, self.encoding = other.over_by, other.encoding
+
     @property
     def limit(self) -> int:
         return encoding.capacity(self.encoding, self.max_parts)

@@ -9,10 +9,19 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select, text
 
-from shopsms import selection
+from shopsms import formats, selection
 from shopsms.extensions import db
-from shopsms.models import Campaign, DraftRecipient, Message, OptOut, OutboxMessage, User
-from shopsms.services import draft_list, recipients, sending
+from shopsms.models import (
+    Campaign,
+    Client,
+    DraftGroup,
+    DraftRecipient,
+    Message,
+    OptOut,
+    OutboxMessage,
+    User,
+)
+from shopsms.services import credits, draft_list, recipients, sending
 from shopsms.services.campaign_status import claim_status
 from tests.conftest import run_preparation
 
@@ -103,3 +112,76 @@ def test_a_worker_dying_mid_chunk_of_the_list_loses_nobody_and_texts_nobody_twic
         ).all()
     )
     assert skipped[stop] == "optout" and len(skipped) == 2
+
+
+LONG = "Bonjour <NOM>, -20 % sur toute la boutique ce week-end, venez nombreux au magasin !"
+
+
+def _prepared_in_parts(users, make_client, monkeypatch, names, body=LONG):
+    """A marketing draft of clients named `names`, « Envoyer » clicked; its list will be
+    prepared 3 rows a part by two connections side by side."""
+    from shopsms.services import settings
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite prepares a list with one writer")
+    monkeypatch.setattr(recipients, "PREPARE_PART", 3)
+    settings.put("max_parts", 1)
+    clients = [make_client(postal_code="64200", last_name=name) for name in names]
+    staff = db.session.get(User, users["staff"].id)
+    campaign = recipients.draft_from_selection(staff, selection.Criteria(postal_code="64"))
+    recipients.send(staff, campaign.id, body, "BIJOUX64", now=NOW)
+    return campaign.id, clients
+
+
+def _groups(campaign_id):
+    return sorted(
+        db.session.execute(
+            select(DraftGroup.variant, DraftGroup.grp, DraftGroup.recipients,
+                   DraftGroup.first_client_id).where(DraftGroup.campaign_id == campaign_id)
+        ).all()
+    )  # fmt: skip
+
+
+def test_a_list_prepared_in_parts_side_by_side_gets_every_text_and_keeps_its_groups(
+    app, users, make_client, credits_available, monkeypatch
+):
+    credits_available(100)
+    names = [f"NOM{'X' * (n % 5)}{n}" for n in range(17)]
+    campaign_id, _clients = _prepared_in_parts(users, make_client, monkeypatch, names)
+    groups = _groups(campaign_id)
+    assert groups  # the composer's groups of the list (what « Coût » reads)
+    assert run_preparation(current_app, campaign_id) == "queued"
+    db.session.expire_all()
+    campaign = db.session.get(Campaign, campaign_id)
+    assert campaign.prepared == campaign.to_prepare == 17  # the progress bar's figures
+    rows = db.session.execute(
+        select(Client.last_name, DraftRecipient.text, DraftRecipient.parts)
+        .join(Client, Client.id == DraftRecipient.client_id)
+        .where(DraftRecipient.campaign_id == campaign_id, DraftRecipient.state == "pending")
+    ).all()
+    assert len(rows) == 17
+    for name, sms, parts in rows:
+        assert sms.startswith(f"Bonjour Mme Sabine {name}, -20 % sur toute") and "STOP" in sms
+        assert parts == 1
+    assert _groups(campaign_id) == groups  # written back as they were: nothing recounted
+    assert credits.balance() == 100 - 17  # the exact cost, reserved
+
+
+def test_a_text_too_long_in_a_later_part_refuses_the_campaign_and_takes_no_credit(
+    app, users, make_client, credits_available, monkeypatch
+):
+    credits_available(100)
+    campaign_id, clients = _prepared_in_parts(
+        users, make_client, monkeypatch, [f"NOM{n}" for n in range(10)]
+    )
+    # Renamed after the click, on the list's last part: 2 parts where the store allows 1.
+    db.session.get(Client, clients[-1]).last_name = "L" * 80
+    db.session.commit()
+    assert run_preparation(current_app, campaign_id) == "draft"
+    db.session.expire_all()
+    campaign = db.session.get(Campaign, campaign_id)
+    with current_app.test_request_context():
+        note = str(formats.said(campaign.status_note))
+    assert "trop long" in note, note
+    assert credits.balance() == 100
+    assert _groups(campaign_id)  # back to a draft the composer can cost
