@@ -339,8 +339,9 @@ def run_preparation(app, campaign_id):
     with app.app_context():
         queue = get_queue()
         name = "shopsms.jobs.prepare_campaign"
-        jobs = [job for job in queue.get_jobs()
-                if job.func_name == name and job.args[0] == campaign_id]  # fmt: skip
+        jobs = [
+            job for job in queue.get_jobs() if job.func_name == name and job.args[0] == campaign_id
+        ]
         assert jobs, "« Envoyer » queued no preparation"
         for job in jobs:
             queue.remove(job)

@@ -58,11 +58,13 @@ def test_the_default_workshop_return_message_is_signed_unless_someone_wrote_thei
             db.session.add(Store(code=code, name=f"Magasin {code}", city="Pau"))
         db.session.flush()
         stores = [s.id for s in db.session.scalars(select(Store).order_by(Store.code))]
-        db.session.add_all([
-            Setting(key="workshop_return_message", store_id=None, value=old),
-            Setting(key="workshop_return_message", store_id=stores[0], value=own),
-            Setting(key="workshop_return_message", store_id=stores[1], value=old),
-        ])  # fmt: skip
+        db.session.add_all(
+            [
+                Setting(key="workshop_return_message", store_id=None, value=old),
+                Setting(key="workshop_return_message", store_id=stores[0], value=own),
+                Setting(key="workshop_return_message", store_id=stores[1], value=old),
+            ]
+        )
         db.session.commit()
         upgrade()
         signed = settings.DEFAULTS["workshop_return_message"]

@@ -45,11 +45,24 @@ def test_serve_starts_web_worker_and_redis_then_ctrl_c_stops_them_all(migrated, 
     env = dict(os.environ, SHOPSMS_INSTANCE_PATH=str(tmp_path), DATABASE_URL=migrated)
     env.pop("REDIS_URL", None)  # the embedded one, as on a fresh machine
     process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(port),
-         "--web-workers", "1"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "serve",
+            "--port",
+            str(port),
+            "--web-workers",
+            "1",
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -45,9 +45,21 @@ class RedisServer:
         return redis.Redis(port=self.port, socket_timeout=5)
 
     def start(self):
-        command = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-                   "--save", "", "--appendonly", "no", "--dir", str(self.directory),
-                   "--daemonize", "no"]  # fmt: skip
+        command = [
+            redis_server_binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.directory),
+            "--daemonize",
+            "no",
+        ]
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
         )
@@ -82,8 +94,11 @@ class Processes:
         log = open(self.log_dir / f"{name}-{len(self.children)}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", *args],
-            cwd=PROJECT_ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=PROJECT_ROOT,
+            env=env or self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         process.log_path = log.name
         self.children.append(process)
         return process
@@ -91,10 +106,21 @@ class Processes:
     def gunicorn(self, port, workers=2):
         log = open(self.log_dir / f"gunicorn-{len(self.children)}.log", "wb")  # noqa: SIM115
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-             "--workers", str(workers), "app:app"],
-            cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "app:app",
+            ],
+            cwd=PROJECT_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         process.log_path = log.name
         self.children.append(process)
         deadline = time.monotonic() + 30
@@ -124,8 +150,12 @@ class Processes:
 def run_flask(env, *args, timeout=120):
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 

@@ -23,20 +23,34 @@ def test_two_workers_and_a_redis_flush_mid_run_text_each_client_once(app, store,
     with app.app_context():
         today = automatic.today()
         rows = [
-            {"number": f"B{n:06d}", "civility": "Madame", "first_name": "Anne",
-             "last_name": f"NOM{n}", "tel1": "", "sms_consent": "accepted",
-             "store_id": store.id, "sms_number": f"+3370{n:07d}",
-             "birthday_md": today.month * 100 + today.day}
+            {
+                "number": f"B{n:06d}",
+                "civility": "Madame",
+                "first_name": "Anne",
+                "last_name": f"NOM{n}",
+                "tel1": "",
+                "sms_consent": "accepted",
+                "store_id": store.id,
+                "sms_number": f"+3370{n:07d}",
+                "birthday_md": today.month * 100 + today.day,
+            }
             for n in range(count)
-        ]  # fmt: skip
+        ]
         bulk_insert(Client, rows)
         # Marketing may go out whenever the test runs.
         settings.put("sending_days", [0, 1, 2, 3, 4, 5, 6])
         settings.put("sending_start", "00:00")
         settings.put("sending_end", "23:59")
-        values, errors = automatic.clean("birthday", {
-            "enabled": "1", "body": "Joyeux anniversaire <PRENOM> !", "send_time": "00:00",
-            "days": "0"}, store.id)  # fmt: skip
+        values, errors = automatic.clean(
+            "birthday",
+            {
+                "enabled": "1",
+                "body": "Joyeux anniversaire <PRENOM> !",
+                "send_time": "00:00",
+                "days": "0",
+            },
+            store.id,
+        )
         assert not errors
         automatic.save(None, store.id, "birthday", values)  # due since midnight
     for name in ("worker1", "worker2"):
@@ -50,8 +64,11 @@ def test_two_workers_and_a_redis_flush_mid_run_text_each_client_once(app, store,
 
     _wait(lambda: campaign_id() is not None, 60, "the run made its campaign")
     run_campaign = campaign_id()
-    _wait(lambda: _count(app, Message.campaign_id == run_campaign,
-                         Message.state != "pending") >= 300, 60, "sending started")  # fmt: skip
+    _wait(
+        lambda: _count(app, Message.campaign_id == run_campaign, Message.state != "pending") >= 300,
+        60,
+        "sending started",
+    )
     server.client().flushall()  # Redis forgets every job, the run's included
     flushed_with = _count(app, Message.campaign_id == run_campaign, Message.state == "pending")
     outcome = _outcome(app, run_campaign, count)
@@ -69,8 +86,14 @@ def test_two_workers_and_a_redis_flush_mid_run_text_each_client_once(app, store,
                 .subquery()
             )
         )
-    _figure("automatic run, 2 workers, FLUSHALL mid-run", recipients=count,
-            pending_at_flush=flushed_with, runs=runs, campaigns=campaigns, **outcome)  # fmt: skip
+    _figure(
+        "automatic run, 2 workers, FLUSHALL mid-run",
+        recipients=count,
+        pending_at_flush=flushed_with,
+        runs=runs,
+        campaigns=campaigns,
+        **outcome,
+    )
     assert flushed_with > 0, "the run ended before the flush: nothing was tested"
     assert outcome["lost"] == 0 and outcome["duplicates"] == 0
     assert runs == 1 and campaigns == 1 and texted_twice == 0

@@ -25,8 +25,7 @@ def _flask_command_exists(words):
 
 
 def test_the_units_start_commands_that_exist():
-    for name in ("shopsms-web.service", "shopsms-worker@.service",
-                 "shopsms-smpp-receiver.service"):  # fmt: skip
+    for name in ("shopsms-web.service", "shopsms-worker@.service", "shopsms-smpp-receiver.service"):
         unit = configparser.ConfigParser(interpolation=None, strict=False)
         unit.read(DEPLOY / "systemd" / name)
         start = unit["Service"]["ExecStart"]

@@ -7,8 +7,9 @@ from shopsms.services.campaigns import Recipient
 from .processes import free_port
 
 
-def test_health_says_what_is_wrong_without_a_login(app, client, redis_client, make_client,
-                                                   credits_available):  # fmt: skip
+def test_health_says_what_is_wrong_without_a_login(
+    app, client, redis_client, make_client, credits_available
+):
     answer = client.get("/sante")
     assert answer.status_code == 503  # no worker beats yet
     assert answer.json["workers"] == {"ok": False, "alive": 0}
@@ -23,8 +24,9 @@ def test_health_says_what_is_wrong_without_a_login(app, client, redis_client, ma
 
     credits_available(5)
     with app.app_context():
-        campaign = campaigns.draft("single", body="Bonjour",
-                                   recipients=[Recipient(client_id=make_client())])  # fmt: skip
+        campaign = campaigns.draft(
+            "single", body="Bonjour", recipients=[Recipient(client_id=make_client())]
+        )
         campaigns.queue_now(campaign.id)
     assert client.get("/sante").json["oldest_pending_seconds"] >= 0
 

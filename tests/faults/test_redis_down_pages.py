@@ -52,23 +52,32 @@ def test_sending_while_redis_is_down_says_so_and_leaves_when_it_is_back(
 
     form = staff.get(f"/clients/{client_id}/sms")
     once = re.search(r'name="once" value="([^"]+)"', form.text).group(1)
-    answer = staff.post(f"/clients/{client_id}/sms", follow_redirects=True,
-                        data={"csrf_token": csrf_token(form), "once": once,
-                              "body": "Votre montre est prête."})  # fmt: skip
+    answer = staff.post(
+        f"/clients/{client_id}/sms",
+        follow_redirects=True,
+        data={"csrf_token": csrf_token(form), "once": once, "body": "Votre montre est prête."},
+    )
     assert answer.status_code == 200
     assert QUEUE_DOWN in answer.text and "il partira dès son retour" in answer.text
 
     page = staff.get(f"/campagnes/{draft_id}")
-    answer = staff.post(f"/campagnes/{draft_id}/envoyer", follow_redirects=True,
-                        data={"csrf_token": csrf_token(page), "body": "Soldes !",
-                              "sender_id": "BIJOUX"})  # fmt: skip
+    answer = staff.post(
+        f"/campagnes/{draft_id}/envoyer",
+        follow_redirects=True,
+        data={"csrf_token": csrf_token(page), "body": "Soldes !", "sender_id": "BIJOUX"},
+    )
     assert answer.status_code == 200
     assert QUEUE_DOWN in answer.text and "les SMS partiront dès son retour" in answer.text
 
     api = app.test_client()
     headers = {"Authorization": f"Bearer {key}"}
-    card = {"external_id": "K1", "last_name": "DUPONT", "store": store.code,
-            "tel1": "06 12 34 56 78", "sms_consent": "accepted"}  # fmt: skip
+    card = {
+        "external_id": "K1",
+        "last_name": "DUPONT",
+        "store": store.code,
+        "tel1": "06 12 34 56 78",
+        "sms_consent": "accepted",
+    }
     upsert = api.post("/api/v1/clients", headers=headers, json={"items": [card]})
     assert upsert.status_code == 200, upsert.text
     status = api.get(f"/api/v1/campaigns/{draft_id}", headers=headers)

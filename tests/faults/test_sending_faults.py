@@ -58,16 +58,26 @@ def rig(app, store, tmp_path):
 def _campaign(app, store, count, *, when=None):
     with app.app_context():
         rows = [
-            {"number": f"F{n:06d}", "civility": "Madame", "first_name": "Anne",
-             "last_name": f"NOM{n}", "tel1": "", "sms_consent": "accepted",
-             "store_id": store.id, "sms_number": f"+3370{n:07d}"}
+            {
+                "number": f"F{n:06d}",
+                "civility": "Madame",
+                "first_name": "Anne",
+                "last_name": f"NOM{n}",
+                "tel1": "",
+                "sms_consent": "accepted",
+                "store_id": store.id,
+                "sms_number": f"+3370{n:07d}",
+            }
             for n in range(count)
-        ]  # fmt: skip
+        ]
         bulk_insert(Client, rows)
         db.session.commit()
         ids = db.session.scalars(select(Client.id).order_by(Client.id)).all()
-        campaign = campaigns.draft("single", body="Votre commande est prête.",
-                                   recipients=[Recipient(client_id=i) for i in ids])  # fmt: skip
+        campaign = campaigns.draft(
+            "single",
+            body="Votre commande est prête.",
+            recipients=[Recipient(client_id=i) for i in ids],
+        )
         if when is None:
             campaigns.queue_now(campaign.id)
         else:
@@ -100,20 +110,31 @@ def _first_submission_after(app, campaign_id, moment):
 
 def _outcome(app, campaign_id, count):
     """Waits for the end (every report made), then: lost, duplicates, states."""
-    _wait(lambda: _count(app, Message.campaign_id == campaign_id,
-                         Message.state.in_(("pending", "submitting", "submitted"))) == 0,
-          180, "every message sent and reported")  # fmt: skip
+    _wait(
+        lambda: (
+            _count(
+                app,
+                Message.campaign_id == campaign_id,
+                Message.state.in_(("pending", "submitting", "submitted")),
+            )
+            == 0
+        ),
+        180,
+        "every message sent and reported",
+    )
     with app.app_context():
         states = dict(
             db.session.execute(
-                select(Message.state, func.count()).where(Message.campaign_id == campaign_id)
+                select(Message.state, func.count())
+                .where(Message.campaign_id == campaign_id)
                 .group_by(Message.state)
             ).all()
-        )  # fmt: skip
+        )
         on_phone = db.session.scalar(
-            select(func.count(OutboxMessage.id)).join(Message,
-                Message.id == OutboxMessage.message_id).where(Message.campaign_id == campaign_id)
-        )  # fmt: skip
+            select(func.count(OutboxMessage.id))
+            .join(Message, Message.id == OutboxMessage.message_id)
+            .where(Message.campaign_id == campaign_id)
+        )
         distinct = db.session.scalar(
             select(func.count(func.distinct(OutboxMessage.message_id)))
             .join(Message, Message.id == OutboxMessage.message_id)
@@ -137,20 +158,28 @@ def test_a_sigkilled_worker_is_replaced_within_30_seconds(app, store, rig):
     count = 6000
     workers = [processes.flask("worker", name=f"worker{i}") for i in range(2)]
     campaign_id = _campaign(app, store, count)
-    _wait(lambda: _count(app, Message.campaign_id == campaign_id,
-                         Message.state != "pending") >= 600, 60, "sending started")  # fmt: skip
+    _wait(
+        lambda: _count(app, Message.campaign_id == campaign_id, Message.state != "pending") >= 600,
+        60,
+        "sending started",
+    )
     with app.app_context():
         token = db.session.scalar(
-            select(Message.claimed_by).where(Message.campaign_id == campaign_id,
-                Message.claimed_by.is_not(None)).order_by(Message.claimed_at.desc()).limit(1)
-        )  # fmt: skip
+            select(Message.claimed_by)
+            .where(Message.campaign_id == campaign_id, Message.claimed_by.is_not(None))
+            .order_by(Message.claimed_at.desc())
+            .limit(1)
+        )
     pid = int(token.split(":")[1])
     sender = next(w for w in workers if w.pid == pid)
     os.kill(sender.pid, signal.SIGKILL)
     killed_at = utcnow()
     sender.wait()
-    _wait(lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
-          120, "another worker resumed")  # fmt: skip
+    _wait(
+        lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
+        120,
+        "another worker resumed",
+    )
     resumed = (_first_submission_after(app, campaign_id, killed_at) - killed_at).total_seconds()
     outcome = _outcome(app, campaign_id, count)
     _figure("worker SIGKILL", recipients=count, resumed_after_s=round(resumed, 1), **outcome)
@@ -172,11 +201,19 @@ def _marketing_campaign(app, store, users, count):
         settings.put("sending_start", "00:00")
         settings.put("sending_end", "23:59")
         rows = [
-            {"number": f"M{n:06d}", "civility": "Madame", "first_name": "Anne",
-             "last_name": f"NOM{n}", "tel1": "", "sms_consent": "accepted",
-             "store_id": store.id, "sms_number": f"+3371{n:07d}", "postal_code": "64200"}
+            {
+                "number": f"M{n:06d}",
+                "civility": "Madame",
+                "first_name": "Anne",
+                "last_name": f"NOM{n}",
+                "tel1": "",
+                "sms_consent": "accepted",
+                "store_id": store.id,
+                "sms_number": f"+3371{n:07d}",
+                "postal_code": "64200",
+            }
             for n in range(count)
-        ]  # fmt: skip
+        ]
         bulk_insert(Client, rows)
         stops = [{"phone": f"+3371{n:07d}", "source": "sms"} for n in range(0, count, 50)]
         bulk_insert(OptOut, stops)
@@ -210,8 +247,11 @@ def test_a_sigkilled_worker_mid_marketing_list_loses_nobody_and_texts_nobody_twi
     os.kill(sender.pid, signal.SIGKILL)
     killed_at = utcnow()
     sender.wait()
-    _wait(lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
-          120, "another worker resumed")  # fmt: skip
+    _wait(
+        lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
+        120,
+        "another worker resumed",
+    )
     resumed = (_first_submission_after(app, campaign_id, killed_at) - killed_at).total_seconds()
 
     def ended():
@@ -223,8 +263,12 @@ def test_a_sigkilled_worker_mid_marketing_list_loses_nobody_and_texts_nobody_twi
     held_out = _count(app, Message.campaign_id == campaign_id, Message.skip_reason == "control")
     opted_out = _count(app, Message.campaign_id == campaign_id, Message.skip_reason == "optout")
     outcome = _outcome(app, campaign_id, reachable - held_out)
-    _figure("worker SIGKILL, marketing list", recipients=reachable - held_out,
-            resumed_after_s=round(resumed, 1), **outcome)  # fmt: skip
+    _figure(
+        "worker SIGKILL, marketing list",
+        recipients=reachable - held_out,
+        resumed_after_s=round(resumed, 1),
+        **outcome,
+    )
     assert outcome["lost"] == 0 and outcome["duplicates"] == 0
     assert outcome["on_test_phone"] == reachable - held_out > 0 and held_out > 0
     assert opted_out == 6000 - reachable
@@ -237,25 +281,40 @@ def test_redis_stopped_30_seconds_mid_send_loses_nothing_and_resumes(app, store,
     count = 9000
     processes.flask("worker")
     campaign_id = _campaign(app, store, count)
-    _wait(lambda: _count(app, Message.campaign_id == campaign_id,
-                         Message.state != "pending") >= 600, 60, "sending started")  # fmt: skip
+    _wait(
+        lambda: _count(app, Message.campaign_id == campaign_id, Message.state != "pending") >= 600,
+        60,
+        "sending started",
+    )
     server.stop()
     stopped_at = utcnow()
     time.sleep(30)  # the outage itself
     server.start()
     restarted_at = utcnow()
-    during = _count(app, Message.campaign_id == campaign_id, Message.submitted_at >= stopped_at,
-                    Message.submitted_at < restarted_at)  # fmt: skip
+    during = _count(
+        app,
+        Message.campaign_id == campaign_id,
+        Message.submitted_at >= stopped_at,
+        Message.submitted_at < restarted_at,
+    )
     remaining = _count(app, Message.campaign_id == campaign_id, Message.state == "pending")
     assert remaining, "the campaign ended during the outage: nothing to resume"
-    _wait(lambda: _first_submission_after(app, campaign_id, restarted_at) is not None,
-          120, "sending resumed")  # fmt: skip
+    _wait(
+        lambda: _first_submission_after(app, campaign_id, restarted_at) is not None,
+        120,
+        "sending resumed",
+    )
     first = _first_submission_after(app, campaign_id, restarted_at)
     resumed = (first - restarted_at).total_seconds()
     outcome = _outcome(app, campaign_id, count)
-    _figure("Redis stopped 30 s", recipients=count, sent_during_outage=during,
-            pending_at_restart=remaining, resumed_after_restart_s=round(resumed, 1),
-            **outcome)  # fmt: skip
+    _figure(
+        "Redis stopped 30 s",
+        recipients=count,
+        sent_during_outage=during,
+        pending_at_restart=remaining,
+        resumed_after_restart_s=round(resumed, 1),
+        **outcome,
+    )
     assert outcome["lost"] == 0 and outcome["duplicates"] == 0
     assert outcome["campaign"] == "sent"
     assert resumed <= GOAL_SECONDS
@@ -269,12 +328,16 @@ def test_a_flushed_redis_does_not_hold_a_deferred_campaign(app, store, rig):
     campaign_id = _campaign(app, store, count, when=when)
     assert server.client().keys("rq:*")  # the deferred job is on RQ's scheduler…
     server.client().flushall()  # …and Redis forgets it
-    _wait(lambda: _first_submission_after(app, campaign_id, when) is not None, 120,
-          "the campaign left")  # fmt: skip
+    _wait(
+        lambda: _first_submission_after(app, campaign_id, when) is not None,
+        120,
+        "the campaign left",
+    )
     late = (_first_submission_after(app, campaign_id, when) - when).total_seconds()
     outcome = _outcome(app, campaign_id, count)
-    _figure("FLUSHALL, deferred campaign", recipients=count, left_late_by_s=round(late, 1),
-            **outcome)  # fmt: skip
+    _figure(
+        "FLUSHALL, deferred campaign", recipients=count, left_late_by_s=round(late, 1), **outcome
+    )
     assert outcome["lost"] == 0 and outcome["duplicates"] == 0
     assert late <= GOAL_SECONDS
 
@@ -288,8 +351,11 @@ def test_killed_database_connections_lose_nothing_and_sending_resumes(app, store
     count = 6000
     processes.flask("worker")
     campaign_id = _campaign(app, store, count)
-    _wait(lambda: _count(app, Message.campaign_id == campaign_id,
-                         Message.state != "pending") >= 600, 60, "sending started")  # fmt: skip
+    _wait(
+        lambda: _count(app, Message.campaign_id == campaign_id, Message.state != "pending") >= 600,
+        60,
+        "sending started",
+    )
     with app.app_context():
         # Every other session on this database: the worker's, mid-transaction or idle.
         killed = db.session.execute(
@@ -301,12 +367,20 @@ def test_killed_database_connections_lose_nothing_and_sending_resumes(app, store
         db.session.commit()
     killed_at = utcnow()
     assert killed, "no worker connection to kill: the fault did not happen"
-    _wait(lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
-          120, "sending resumed")  # fmt: skip
+    _wait(
+        lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
+        120,
+        "sending resumed",
+    )
     resumed = (_first_submission_after(app, campaign_id, killed_at) - killed_at).total_seconds()
     outcome = _outcome(app, campaign_id, count)
-    _figure("database connections killed", recipients=count, connections_killed=killed,
-            resumed_after_s=round(resumed, 1), **outcome)  # fmt: skip
+    _figure(
+        "database connections killed",
+        recipients=count,
+        connections_killed=killed,
+        resumed_after_s=round(resumed, 1),
+        **outcome,
+    )
     assert outcome["lost"] == 0 and outcome["duplicates"] == 0
     assert outcome["campaign"] == "sent"
     assert resumed <= GOAL_SECONDS

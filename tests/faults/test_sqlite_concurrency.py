@@ -43,10 +43,14 @@ def _login_and_browse(base, username, rounds, failures, statuses):
             token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text)
             answer = browser.post(
                 f"{base}/connexion",
-                data={"username": username, "password": DEMO_PASSWORD,
-                      "csrf_token": token.group(1)},
-                allow_redirects=True, timeout=60,
-            )  # fmt: skip
+                data={
+                    "username": username,
+                    "password": DEMO_PASSWORD,
+                    "csrf_token": token.group(1),
+                },
+                allow_redirects=True,
+                timeout=60,
+            )
             statuses.append(answer.status_code)
             if answer.status_code >= 500 or "/connexion" in answer.url:
                 failures.append((username, answer.status_code, answer.url))
@@ -72,12 +76,22 @@ def test_two_web_workers_a_worker_and_delivery_reports_never_meet_a_locked_datab
     instance.mkdir()
     embedded = EmbeddedRedis(tmp_path / "redis").start()
     port = free_port()
-    env = base_env(SHOPSMS_INSTANCE_PATH=instance, REDIS_URL=embedded.url, SMS_GATEWAY="outbox",
-                   HOOKS_SECRET=HOOKS_SECRET, SWEEP_SECONDS=1)  # fmt: skip
+    env = base_env(
+        SHOPSMS_INSTANCE_PATH=instance,
+        REDIS_URL=embedded.url,
+        SMS_GATEWAY="outbox",
+        HOOKS_SECRET=HOOKS_SECRET,
+        SWEEP_SECONDS=1,
+    )
     processes = Processes(env, tmp_path)
     database = instance / "shopsms.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-                      "REDIS_URL": embedded.url, "HOOKS_SECRET": HOOKS_SECRET})  # fmt: skip
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "REDIS_URL": embedded.url,
+            "HOOKS_SECRET": HOOKS_SECRET,
+        }
+    )
     long_read = None
     try:
         run_flask(env, "db", "upgrade")
@@ -97,16 +111,22 @@ def test_two_web_workers_a_worker_and_delivery_reports_never_meet_a_locked_datab
                 body="Votre montre est prête.",
                 recipients=[Recipient(client_id=i) for i in ids[half:]],
             )
-            db.session.execute(update(Campaign).where(Campaign.id == at_kannel.id)
-                               .values(status="sent"))  # fmt: skip
+            db.session.execute(
+                update(Campaign).where(Campaign.id == at_kannel.id).values(status="sent")
+            )
             db.session.execute(
                 update(Message)
                 .where(Message.campaign_id == at_kannel.id, Message.state == "pending")
                 .values(state="submitted", gateway="kannel")
             )
             db.session.commit()
-            kannel_ids = list(db.session.scalars(select(Message.id).where(
-                Message.campaign_id == at_kannel.id, Message.state == "submitted")))  # fmt: skip
+            kannel_ids = list(
+                db.session.scalars(
+                    select(Message.id).where(
+                        Message.campaign_id == at_kannel.id, Message.state == "submitted"
+                    )
+                )
+            )
             sending_id = sending.id
         assert kannel_ids
 
@@ -120,14 +140,14 @@ def test_two_web_workers_a_worker_and_delivery_reports_never_meet_a_locked_datab
         base = f"http://127.0.0.1:{port}"
         failures, statuses = [], []
         threads = [
-            threading.Thread(target=_login_and_browse,
-                             args=(base, user, 15, failures, statuses))
+            threading.Thread(target=_login_and_browse, args=(base, user, 15, failures, statuses))
             for user in ("siege", "gerant.biarritz", "vendeur.pau")
         ] + [
-            threading.Thread(target=_kannel_reports,
-                             args=(base, kannel_ids[i::2], failures, statuses))
+            threading.Thread(
+                target=_kannel_reports, args=(base, kannel_ids[i::2], failures, statuses)
+            )
             for i in range(2)
-        ]  # fmt: skip
+        ]
         for thread in threads:
             thread.start()
         with app.app_context():
@@ -157,8 +177,10 @@ def test_two_web_workers_a_worker_and_delivery_reports_never_meet_a_locked_datab
                 ).all()
             )
             at_kannel_delivered = db.session.scalar(
-                select(func.count()).where(Message.campaign_id == at_kannel.id,
-                                           Message.state == "delivered"))  # fmt: skip
+                select(func.count()).where(
+                    Message.campaign_id == at_kannel.id, Message.state == "delivered"
+                )
+            )
         logs = processes.logs()
         assert failures == []
         assert all(status < 500 for status in statuses)

@@ -17,8 +17,12 @@ def test_head_office_sees_workers_queue_and_waiting_campaigns(
     with app.app_context():
         workers.beat("caisse-1:101")
         workers.beat("caisse-2:202", now=utcnow() - timedelta(minutes=5))  # died
-        campaign = campaigns.draft("single", body="Bonjour", name="Relance montres",
-                                   recipients=[Recipient(client_id=make_client())])  # fmt: skip
+        campaign = campaigns.draft(
+            "single",
+            body="Bonjour",
+            name="Relance montres",
+            recipients=[Recipient(client_id=make_client())],
+        )
         campaigns.queue_now(campaign.id, now=utcnow() - timedelta(minutes=3))
     assert client_as("staff").get("/supervision/").status_code == 403
     head_office = client_as("admin")

@@ -32,27 +32,43 @@ def test_a_repair_made_ready_through_the_api_is_texted_once_by_the_worker(
         assert not errors
         automatic.save(None, store.id, "repair_ready", values)
     headers = {"Authorization": f"Bearer {token}"}
-    tickets = [{"external_id": f"S{n}", "number": f"F-00{n}", "client": f"K{n}",
-                "store": "001", "kind": "Rép.", "status": "Atelier",
-                "item_description": "Montre"} for n in (1, 2)]  # fmt: skip
+    tickets = [
+        {
+            "external_id": f"S{n}",
+            "number": f"F-00{n}",
+            "client": f"K{n}",
+            "store": "001",
+            "kind": "Rép.",
+            "status": "Atelier",
+            "item_description": "Montre",
+        }
+        for n in (1, 2)
+    ]
     sent = client.post("/api/v1/repair-tickets", json={"items": tickets}, headers=headers)
     assert sent.json["created"] == 2
     worker()
     # F-001 becomes « Disponible » through the upsert (as an import would), F-002
     # through the « ready » call.
     tickets[0]["status"] = "Disponible"
-    assert client.post("/api/v1/repair-tickets", json={"items": tickets[:1]},
-                       headers=headers).json["updated"] == 1  # fmt: skip
+    assert (
+        client.post("/api/v1/repair-tickets", json={"items": tickets[:1]}, headers=headers).json[
+            "updated"
+        ]
+        == 1
+    )
     ready = client.post("/api/v1/repair-tickets/S2/ready", headers=headers)
     assert ready.status_code == 200 and ready.json["campaign_id"]
 
     with app.app_context():
-        assert wait_for(lambda: db.session.scalar(select(func.count(OutboxMessage.id))) == 2,
-                        seconds=60)  # fmt: skip
+        assert wait_for(
+            lambda: db.session.scalar(select(func.count(OutboxMessage.id))) == 2, seconds=60
+        )
         # Sweeps go on (the worker beats every second): nobody is texted a second time.
         later = utcnow() + timedelta(seconds=3)
-        assert wait_for(lambda: (db.session.scalar(select(func.max(WorkerHeartbeat.beat_at)))
-                                 or later) > later, seconds=30)  # fmt: skip
+        assert wait_for(
+            lambda: (db.session.scalar(select(func.max(WorkerHeartbeat.beat_at))) or later) > later,
+            seconds=30,
+        )
         texts = sorted(db.session.scalars(select(OutboxMessage.text)))
         assert len(texts) == 2
         assert "F-001" in texts[0] and "F-002" in texts[1]

@@ -37,8 +37,11 @@ def worker(worker_env, redis_client):
     def start():
         process = subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "worker"],
-            cwd=PROJECT_ROOT, env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            cwd=PROJECT_ROOT,
+            env=worker_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         started.append(process)
         return process
 
@@ -55,8 +58,12 @@ def worker(worker_env, redis_client):
 def flask(env, *args, timeout=60):
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def wait_for(check, seconds=30):  # the promise: sending back within 30 s
@@ -75,8 +82,17 @@ def test_an_sms_sent_from_the_shell_arrives_with_its_delivery_report(
     credits_available(10)
     make_client(number="C-42", tel1="06 12 34 56 78", first_name="Jean")
     worker()
-    result = flask(worker_env, "sms", "send", "--client", "C-42", "--text",
-                   "Bonjour <PRENOM>, votre montre est prête.", "--wait", "20")  # fmt: skip
+    result = flask(
+        worker_env,
+        "sms",
+        "send",
+        "--client",
+        "C-42",
+        "--text",
+        "Bonjour <PRENOM>, votre montre est prête.",
+        "--wait",
+        "20",
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "mis en file d'envoi" in result.stdout
     assert "État : delivered" in result.stdout
@@ -100,9 +116,10 @@ def test_a_scheduled_campaign_survives_a_redis_flush(
     client_ids = [make_client(), make_client()]
     with app.app_context():
         campaign = campaigns.draft(
-            "repair", body="Votre réparation est prête.",
+            "repair",
+            body="Votre réparation est prête.",
             recipients=[Recipient(client_id=c) for c in client_ids],
-        )  # fmt: skip
+        )
         campaigns.schedule(campaign.id, utcnow() + timedelta(seconds=2))
         campaign_id = campaign.id
     assert redis_client.keys("rq:*")  # the deferred job is on RQ's scheduler…

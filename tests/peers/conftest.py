@@ -73,9 +73,13 @@ def node_smsc(app):
         started.append(peer)
         if not configure:  # the test sets Paramètres › Passerelle itself
             return peer
-        app.config.update(SMS_GATEWAY="smpp", SMPP_HOST="127.0.0.1", SMPP_PORT=peer.port,
-                          SMPP_SYSTEM_ID=peer.config["system_id"],
-                          SMPP_PASSWORD=peer.config["password"])  # fmt: skip
+        app.config.update(
+            SMS_GATEWAY="smpp",
+            SMPP_HOST="127.0.0.1",
+            SMPP_PORT=peer.port,
+            SMPP_SYSTEM_ID=peer.config["system_id"],
+            SMPP_PASSWORD=peer.config["password"],
+        )
         return peer
 
     yield start

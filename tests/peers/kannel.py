@@ -154,8 +154,17 @@ class Kannel:
             self._wait(lambda: "SMSC connections" in self.status(), "bearerbox")
             os.mkfifo(self.fifo)
             self._fifo_fd = os.open(self.fifo, os.O_RDWR)
-            fake = [FAKESMSC, "-H", "127.0.0.1", "-r", str(self.ports["smsc"]), "-i", "0",
-                    "-v", "0"]  # fmt: skip
+            fake = [
+                FAKESMSC,
+                "-H",
+                "127.0.0.1",
+                "-r",
+                str(self.ports["smsc"]),
+                "-i",
+                "0",
+                "-v",
+                "0",
+            ]
             self._spawn("fakesmsc", fake, stdin=self._fifo_fd, stdout=self.output)
             self._wait(lambda: re.search(r"FAKE\[FAKE\].*online", self.status()), "fakesmsc")
             self._spawn("smsbox", [binary("smsbox"), "-v", "0", str(self.conf)])
@@ -266,8 +275,9 @@ class Kannel:
     def all_at_smsc(self):
         """bearerbox has nothing queued and fakesmsc has printed all it was sent (its
         output lags behind the delivery reports)."""
-        found = re.search(r"^SMS: received \d+ \((\d+) queued\), sent (\d+) \((\d+) queued\)",
-                          self.status(), re.M)  # fmt: skip
+        found = re.search(
+            r"^SMS: received \d+ \((\d+) queued\), sent (\d+) \((\d+) queued\)", self.status(), re.M
+        )
         if not found:
             return False
         incoming, sent, outgoing = map(int, found.groups())

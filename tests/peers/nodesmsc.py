@@ -119,15 +119,22 @@ class NodeSmsc:
 
     def of(self, kind, **where):
         with self._changed:
-            return [e for e in self.events if e["event"] == kind and
-                    all(e.get(k) == v for k, v in where.items())]  # fmt: skip
+            return [
+                e
+                for e in self.events
+                if e["event"] == kind and all(e.get(k) == v for k, v in where.items())
+            ]
 
     # --- what it got ----------------------------------------------------------------------
 
     @property
     def submits(self):
-        return [Submit(**{k: (tuple(v) if k == "udh" and v else v) for k, v in e.items()
-                          if k != "event"}) for e in self.of("submit")]  # fmt: skip
+        return [
+            Submit(
+                **{k: (tuple(v) if k == "udh" and v else v) for k, v in e.items() if k != "event"}
+            )
+            for e in self.of("submit")
+        ]
 
     def messages(self):
         """Accepted parts put back together per (number, reference), in order."""
@@ -151,12 +158,16 @@ class NodeSmsc:
         closed = {e["session"] for e in self.of("close")} | {
             e["session"] for e in self.of("unbind")
         }
-        return [e["session"] for e in self.of("bind", mode=mode, status=0)
-                if e["session"] not in closed]  # fmt: skip
+        return [
+            e["session"] for e in self.of("bind", mode=mode, status=0) if e["session"] not in closed
+        ]
 
     def wait_for_bind(self, mode, timeout=5, after=0, status=0):
-        return self.wait_for(lambda e: e["event"] == "bind" and e["mode"] == mode
-                             and e["status"] == status, timeout, after)  # fmt: skip
+        return self.wait_for(
+            lambda e: e["event"] == "bind" and e["mode"] == mode and e["status"] == status,
+            timeout,
+            after,
+        )
 
     # --- what it does ---------------------------------------------------------------------
 
@@ -166,17 +177,26 @@ class NodeSmsc:
 
     def receipt(self, submit, stat="DELIVRD", err="000", *, tlvs=True):
         """Queue a receipt for one part; the tag names its deliver_sm_resp event."""
-        return self.command("receipt", id=submit.message_id, stat=stat, err=err, tlvs=tlvs,
-                            phone=submit.destination_addr, sender=submit.source_addr)  # fmt: skip
+        return self.command(
+            "receipt",
+            id=submit.message_id,
+            stat=stat,
+            err=err,
+            tlvs=tlvs,
+            phone=submit.destination_addr,
+            sender=submit.source_addr,
+        )
 
     def inbound(self, phone, text, *, data_coding=0, to="36608"):
-        return self.command("mo", **{"from": phone, "text": text, "data_coding": data_coding,
-                                     "to": to})  # fmt: skip
+        return self.command(
+            "mo", **{"from": phone, "text": text, "data_coding": data_coding, "to": to}
+        )
 
     def answered(self, tag, timeout=5):
         """The ESME's deliver_sm_resp status for a receipt or inbound SMS."""
-        return self.wait_for(lambda e: e["event"] == "deliver_sm_resp" and e["tag"] == tag,
-                             timeout)["status"]  # fmt: skip
+        return self.wait_for(
+            lambda e: e["event"] == "deliver_sm_resp" and e["tag"] == tag, timeout
+        )["status"]
 
     def unbind(self, mode="all"):
         self.command("unbind", mode=mode)

@@ -30,8 +30,9 @@ def decode(short_message, data_coding):
         return short_message.decode("utf-16-be")
     chars, data = [], iter(short_message)
     for octet in data:
-        chars.append(GSM_CHARACTER_TABLE[0x80 + next(data)] if octet == 0x1B else
-                     GSM_CHARACTER_TABLE[octet])  # fmt: skip
+        chars.append(
+            GSM_CHARACTER_TABLE[0x80 + next(data)] if octet == 0x1B else GSM_CHARACTER_TABLE[octet]
+        )
     return "".join(chars)
 
 

@@ -87,9 +87,12 @@ def test_a_campaign_arrives_with_its_accents_and_parts_and_both_reports_come_bac
     clients = [
         make_client(first_name="JEAN", last_name="DUPONT", tel1="06 10 00 00 01"),
         make_client(first_name="FRANÇOISE", last_name="LEFÊVRE", tel1="06 10 00 00 02"),
-        make_client(first_name="MARIE", tel1="06 10 00 00 03",
-                    last_name="DE LA ROCHEFOUCAULD-MONTMORENCY-SAINT-GERMAIN-DES-PRES"),
-    ]  # fmt: skip
+        make_client(
+            first_name="MARIE",
+            tel1="06 10 00 00 03",
+            last_name="DE LA ROCHEFOUCAULD-MONTMORENCY-SAINT-GERMAIN-DES-PRES",
+        ),
+    ]
     campaign_id = draft_and_queue("marketing", clients, body)
     expected = dict(
         db.session.execute(
@@ -108,8 +111,11 @@ def test_a_campaign_arrives_with_its_accents_and_parts_and_both_reports_come_bac
 
     received = kannel.wait_for(lambda: len(kannel.received()) == 3 and kannel.received())
     assert {sms.to: sms.text for sms in received} == expected
-    assert {sms.to: sms.parts for sms in received} == {"+33610000001": 1, "+33610000002": 2,
-                                                       "+33610000003": 2}  # fmt: skip
+    assert {sms.to: sms.parts for sms in received} == {
+        "+33610000001": 1,
+        "+33610000002": 2,
+        "+33610000003": 2,
+    }
     assert {sms.sender for sms in received} == {"SHOPSMS"}
     # Kannel reports 8 (reached the SMSC) then 1 (delivered): the row ends delivered.
     wait_until(lambda: set(states(campaign_id).values()) == {"delivered"}, what="delivery reports")
@@ -128,8 +134,12 @@ def test_an_inbound_stop_opts_the_client_out_and_kannel_sends_the_reply(kannel, 
         what="the STOP reaching ShopSMS",
     )
     assert (stop.phone, stop.to, stop.text, stop.gateway, stop.client_id) == (
-        "+33698765432", "36608", "Stop svp", "kannel", client_id
-    )  # fmt: skip
+        "+33698765432",
+        "36608",
+        "Stop svp",
+        "kannel",
+        client_id,
+    )
     optout = db.session.scalar(select(OptOut).where(OptOut.phone == "+33698765432"))
     assert optout.gateway == "kannel" and optout.inbound_message_id == stop.id
     assert db.session.get(Client, client_id).sms_consent == "refused"
@@ -148,8 +158,9 @@ def test_an_inbound_stop_opts_the_client_out_and_kannel_sends_the_reply(kannel, 
 def _sent_rows(make_client, gateways):
     """Messages in flight on the given gateways, as a worker would have left them."""
     ids = [make_client() for _ in gateways]
-    campaign = campaigns.draft("repair", body="Votre montre est prête.",
-                               recipients=[Recipient(c) for c in ids])  # fmt: skip
+    campaign = campaigns.draft(
+        "repair", body="Votre montre est prête.", recipients=[Recipient(c) for c in ids]
+    )
     message_ids = db.session.scalars(
         select(Message.id).where(Message.campaign_id == campaign.id).order_by(Message.id)
     ).all()
@@ -182,10 +193,13 @@ def test_forged_or_misdirected_reports_change_nothing(app, make_client):
     assert fresh(select(Message.state).where(Message.id == other_gateway)) == "submitted"
 
     # Bad input is a short 400, never a server error.
-    for query in ({"id": "abc", "sig": "x", "status": "1"}, {},
-                  {"id": ours, "sig": sign(secret, ours), "status": "x"},
-                  {"id": ours, "sig": sign(secret, ours), "status": "3"},
-                  {"id": "9" * 40, "sig": "x", "status": "1"}):  # fmt: skip
+    for query in (
+        {"id": "abc", "sig": "x", "status": "1"},
+        {},
+        {"id": ours, "sig": sign(secret, ours), "status": "x"},
+        {"id": ours, "sig": sign(secret, ours), "status": "3"},
+        {"id": "9" * 40, "sig": "x", "status": "1"},
+    ):
         assert hook.get("/hooks/kannel/dlr", query_string=query).status_code == 400
     unsigned_stop = {"from": "+33698765432", "text": "STOP"}
     assert hook.get("/hooks/kannel/mo", query_string=unsigned_stop).status_code == 403
@@ -291,9 +305,13 @@ def start_worker(app, kannel, tmp_path):
         log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115
         with log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=PROJECT_ROOT,
-                env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                [sys.executable, "-m", "flask", "--app", "app", "worker"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         started.append(process)
         return process
 
@@ -327,12 +345,16 @@ def test_a_worker_killed_mid_campaign_then_restarted_sends_each_recipient_exactl
     settings.put("batch_size", {"outbox": 1000, "kannel": 100, "smpp": 100})
     settings.put("messages_per_second", {"outbox": 0, "kannel": 50, "smpp": 50})
     # A service message: not held by sending hours, whatever day the suite runs.
-    campaign_id = draft_and_queue("repair", client_ids, "Votre commande est arrivée en magasin.",
-                                  now=utcnow())  # fmt: skip
+    campaign_id = draft_and_queue(
+        "repair", client_ids, "Votre commande est arrivée en magasin.", now=utcnow()
+    )
     first = start_worker("worker-1")
     # Mid-chunk: requests in flight, answers not yet recorded.
-    kannel.wait_for(lambda: len(kannel.lines()) >= RECIPIENTS // 2 + 25, timeout=60,
-                    what="half the campaign at the fake SMSC")  # fmt: skip
+    kannel.wait_for(
+        lambda: len(kannel.lines()) >= RECIPIENTS // 2 + 25,
+        timeout=60,
+        what="half the campaign at the fake SMSC",
+    )
     kill_group(first, signal.SIGKILL)  # the worker and RQ's scheduler child, at once
     first.wait()
     at_kill = len(kannel.lines())
@@ -368,8 +390,10 @@ def test_a_worker_killed_mid_campaign_then_restarted_sends_each_recipient_exactl
     )
     assert charge.parts == sum(sms.parts for sms in kannel.received()) == RECIPIENTS
     assert credits.balance() == 100
-    print(f"\nkilled with {at_kill}/{RECIPIENTS} at the SMSC and {left_claimed} rows claimed; "
-          f"whole test {time.monotonic() - started:.1f} s")  # fmt: skip
+    print(
+        f"\nkilled with {at_kill}/{RECIPIENTS} at the SMSC and {left_claimed} rows claimed; "
+        f"whole test {time.monotonic() - started:.1f} s"
+    )
 
 
 def _senders(campaign_id):
@@ -396,11 +420,15 @@ def test_two_workers_send_one_campaign_side_by_side_and_one_killed_sends_nobody_
     settings.put("messages_per_second", {"outbox": 0, "kannel": 50, "smpp": 50})
     first, _ = start_worker("worker-1"), start_worker("worker-2")
     wait_until(lambda: Worker.count(queue=get_queue()) == 2, seconds=30, what="two workers up")
-    campaign_id = draft_and_queue("repair", client_ids, "Votre commande est arrivée en magasin.",
-                                  now=utcnow())  # fmt: skip
+    campaign_id = draft_and_queue(
+        "repair", client_ids, "Votre commande est arrivée en magasin.", now=utcnow()
+    )
     postgresql = db.engine.dialect.name == "postgresql"
-    kannel.wait_for(lambda: len(kannel.lines()) >= RECIPIENTS // 2 + 25, timeout=90,
-                    what="half the campaign at the fake SMSC")  # fmt: skip
+    kannel.wait_for(
+        lambda: len(kannel.lines()) >= RECIPIENTS // 2 + 25,
+        timeout=90,
+        what="half the campaign at the fake SMSC",
+    )
     if postgresql:  # side by side; SQLite has one writer, so one job sends it
         assert len(_senders(campaign_id)) == 2
     kill_group(first, signal.SIGKILL)

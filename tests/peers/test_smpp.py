@@ -129,8 +129,9 @@ def test_a_campaign_reaches_the_smsc_with_its_encodings_and_parts(
     assert credits.balance() == 100 - 6  # charged the parts that went out
 
 
-def test_delivery_receipts_end_delivered_failed_and_expired(smsc, receiver, make_client,
-                                                    credits_available):  # fmt: skip
+def test_delivery_receipts_end_delivered_failed_and_expired(
+    smsc, receiver, make_client, credits_available
+):
     credits_available(100)
     gsm, ucs2, long_gsm = make_three(make_client)
     send_campaign([gsm, ucs2, long_gsm])
@@ -166,8 +167,9 @@ def test_a_receipt_faster_than_our_commit_is_applied_once_the_row_is_known(
 ):
     credits_available(10)
     client_id = make_client(civility="", first_name="Paul", last_name="Martin")
-    campaign = campaigns.draft("single", body="Votre montre est prête.",
-                               recipients=[Recipient(client_id=client_id)])  # fmt: skip
+    campaign = campaigns.draft(
+        "single", body="Votre montre est prête.", recipients=[Recipient(client_id=client_id)]
+    )
     campaigns.queue_now(campaign.id, now=OPEN)
     message = message_of(client_id)
     message.state, message.gateway = "submitting", "smpp"
@@ -210,11 +212,17 @@ def test_an_smsc_out_of_reach_fails_nothing_and_sending_resumes_when_it_is_up(
 ):
     credits_available(10)
     port = free_port()  # nothing listens there yet
-    app.config.update(SMS_GATEWAY="smpp", SMPP_HOST="127.0.0.1", SMPP_PORT=port,
-                      SMPP_SYSTEM_ID="shopsms", SMPP_PASSWORD="s3cret-pw")  # fmt: skip
+    app.config.update(
+        SMS_GATEWAY="smpp",
+        SMPP_HOST="127.0.0.1",
+        SMPP_PORT=port,
+        SMPP_SYSTEM_ID="shopsms",
+        SMPP_PASSWORD="s3cret-pw",
+    )
     client_id = make_client(tel1="06 12 00 00 50")
-    campaign = campaigns.draft("single", body="Votre montre est prête.",
-                               recipients=[Recipient(client_id=client_id)])  # fmt: skip
+    campaign = campaigns.draft(
+        "single", body="Votre montre est prête.", recipients=[Recipient(client_id=client_id)]
+    )
     campaigns.queue_now(campaign.id, now=OPEN)
     held = sending.send_next_batch(campaign.id, now=OPEN)
     assert held.held_until == OPEN + timedelta(seconds=sending.LINK_RETRY_SECONDS)
@@ -243,8 +251,12 @@ def test_an_inbound_stop_and_a_ucs2_reply_through_the_receiver(smsc, receiver, m
 
     db.session.expire_all()
     stop, reply = db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
-    assert (stop.phone, stop.text, stop.to, stop.gateway) == ("+33612000020", "  Stop ", "36608",
-                                                              "smpp")  # fmt: skip
+    assert (stop.phone, stop.text, stop.to, stop.gateway) == (
+        "+33612000020",
+        "  Stop ",
+        "36608",
+        "smpp",
+    )
     assert stop.is_stop and stop.client_id == client_id
     assert (reply.text, reply.is_stop) == ("Très bien, ça marche ! À samedi", False)
     optout = db.session.scalar(select(OptOut).where(OptOut.phone == "+33612000020"))
@@ -264,8 +276,9 @@ def test_the_receiver_binds_again_when_the_smsc_ends_the_session(smsc, receiver,
 
 def test_the_receiver_waits_for_an_smsc_that_is_not_up_yet(app):
     port = free_port()
-    app.config.update(SMPP_HOST="127.0.0.1", SMPP_PORT=port, SMPP_SYSTEM_ID="shopsms",
-                      SMPP_PASSWORD="s3cret-pw")  # fmt: skip
+    app.config.update(
+        SMPP_HOST="127.0.0.1", SMPP_PORT=port, SMPP_SYSTEM_ID="shopsms", SMPP_PASSWORD="s3cret-pw"
+    )
     loop = Receiver.from_app(app, tick=0.05)
     thread = threading.Thread(target=loop.run, daemon=True)
     thread.start()
@@ -292,8 +305,9 @@ def test_flask_smpp_receive_runs_until_sigterm(app, smsc, make_client):
         "SMPP_PASSWORD": "s3cret-pw",
     }
     command = [sys.executable, "-m", "flask", "--app", "app", "smpp", "receive"]
-    process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         smsc.wait_for_receiver(timeout=90)  # a cold `flask` start on a loaded machine
         assert smsc.push_inbound("33612000040", "STOP SMS") == 0

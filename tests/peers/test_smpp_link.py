@@ -43,8 +43,9 @@ def receiver(app):
 
 
 def queue(client_ids, body="Votre montre est prête.", kind="single"):
-    campaign = campaigns.draft(kind, body=body,
-                               recipients=[Recipient(client_id=c) for c in client_ids])  # fmt: skip
+    campaign = campaigns.draft(
+        kind, body=body, recipients=[Recipient(client_id=c) for c in client_ids]
+    )
     campaigns.queue_now(campaign.id, now=OPEN)
     return campaign.id
 
@@ -90,8 +91,9 @@ def test_an_idle_link_stays_bound_and_the_next_sms_is_delivered_at_once(
     # Idle for three probe periods (the 90 s at Jasmin's pace).
     seen = len(smsc.events)
     for _ in range(3):
-        probe = smsc.wait_for(lambda e: e["event"] == "probe" and e["session"] == session,
-                              timeout=10, after=seen)  # fmt: skip
+        probe = smsc.wait_for(
+            lambda e: e["event"] == "probe" and e["session"] == session, timeout=10, after=seen
+        )
         seen = smsc.events.index(probe) + 1
     assert smsc.of("unbind", by="smsc") == []
 
@@ -166,8 +168,10 @@ def test_a_server_limited_to_2_per_second_gets_50_messages_once_each(
     # No stall longer than the backoff: the SMSC is never left waiting for the sweep.
     times = [s.t for s in accepted]
     longest_gap = max(b - a for a, b in zip(times, times[1:], strict=False))
-    print(f"50 SMS at 2/s: {took:.1f} s, {len(throttled)} ESME_RTHROTTLED, "
-          f"longest gap {longest_gap:.2f} s")  # fmt: skip
+    print(
+        f"50 SMS at 2/s: {took:.1f} s, {len(throttled)} ESME_RTHROTTLED, "
+        f"longest gap {longest_gap:.2f} s"
+    )
     assert longest_gap < 4.5
 
 
@@ -254,8 +258,9 @@ def test_a_wrong_password_is_said_on_the_campaign_and_fixing_it_sends(
         ({"system_id": "autre"}, "Connexion SMPP refusée : identifiant (system_id) inconnu"),
     ],
 )
-def test_other_bind_refusals_are_worded(node_smsc, app, make_client, credits_available,
-                                        config, reason):  # fmt: skip
+def test_other_bind_refusals_are_worded(
+    node_smsc, app, make_client, credits_available, config, reason
+):
     smsc = node_smsc()
     smsc.set(**config)
     credits_available(10)
@@ -270,9 +275,13 @@ def test_other_bind_refusals_are_worded(node_smsc, app, make_client, credits_ava
 def configure_in_parametres(smsc):
     from shopsms.services import settings
 
-    for key, value in (("gateway", "smpp"), ("smpp_host", "127.0.0.1"),
-                       ("smpp_port", smsc.port), ("smpp_system_id", smsc.config["system_id"]),
-                       ("smpp_password", smsc.config["password"])):  # fmt: skip
+    for key, value in (
+        ("gateway", "smpp"),
+        ("smpp_host", "127.0.0.1"),
+        ("smpp_port", smsc.port),
+        ("smpp_system_id", smsc.config["system_id"]),
+        ("smpp_password", smsc.config["password"]),
+    ):
         settings.put(key, value)
 
 
@@ -292,12 +301,15 @@ def test_flask_smpp_receive_configured_only_in_parametres_hears_receipts_and_sto
     client_id = make_client(tel1="06 12 00 04 01")
     # Nothing about SMPP in the environment: the SMSC is known from Paramètres only.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMPP_", "SMS_GATEWAY"))}
-    env |= {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "REDIS_URL": app.config["REDIS_URL"]}  # fmt: skip
+    env |= {
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+    }
     command = [sys.executable, "-m", "flask", "--app", "app", "smpp", "receive"]
     project = Path(__file__).resolve().parents[2]
-    process = subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         # A cold `flask` start on a loaded machine takes a while: no timing is asserted.
         smsc.wait_for_bind("transceiver", timeout=90)
@@ -360,8 +372,9 @@ def test_a_long_sms_whose_part_1_is_undelivered_is_not_delivered(
 
     db.session.expire_all()
     assert (failed.state, failed.error) == (
-        "failed", "Partie 1/3 : Non délivré par l'opérateur (UNDELIV, err 001)"
-    )  # fmt: skip
+        "failed",
+        "Partie 1/3 : Non délivré par l'opérateur (UNDELIV, err 001)",
+    )
     assert reports.STATE_TEXT[failed.state] != "Délivré"
     assert delivered.state == "delivered"
 
@@ -389,8 +402,9 @@ def test_a_submitted_sms_without_receipt_after_48_hours_is_said_so(
 
     first, second = messages(campaign_id)
     assert (first.state, first.error) == (
-        "no_receipt", "Aucun accusé de réception de l'opérateur en 48 h"
-    )  # fmt: skip
+        "no_receipt",
+        "Aucun accusé de réception de l'opérateur en 48 h",
+    )
     assert reports.STATE_TEXT[first.state] == "Sans accusé de réception"
     head_office = db.session.get(User, users["admin"].id)
     row = reports.visible(head_office, campaign_id)  # the report's row, as its page reads it

@@ -172,9 +172,17 @@ def test_one_hundred_thousand_recipients_in_well_under_three_seconds():
 
 @pytest.mark.parametrize(
     "first, last",
-    [("Jean", "DUPONT"), ("françoise", "LÈBRE"), ("Zoé 🌸", "O'NEIL-D'ARC"), ("", "Li"),
-     ("JEAN-ÉLODIE", "ÈVE [€]"), (" Inès ", "DE LA FONTAINE"), ("ÇA", "ÿves"), ("Luc.", "X,Y")],
-)  # fmt: skip
+    [
+        ("Jean", "DUPONT"),
+        ("françoise", "LÈBRE"),
+        ("Zoé 🌸", "O'NEIL-D'ARC"),
+        ("", "Li"),
+        ("JEAN-ÉLODIE", "ÈVE [€]"),
+        (" Inès ", "DE LA FONTAINE"),
+        ("ÇA", "ÿves"),
+        ("Luc.", "X,Y"),
+    ],
+)
 def test_a_cards_shape_costs_what_the_card_costs(first, last):
     """The composer counts a draft by shapes of cards: in every expression, with or
     without the names in GSM-7, at every length around the parts' edges, the text of the
@@ -188,6 +196,8 @@ def test_a_cards_shape_costs_what_the_card_costs(first, last):
         for template in ("<NOM>", "<PRENOM> <NOMPROPRE> !", "<CIV> <PRENOM>, <NOM>"):
             body = "x" * pad + " " + template
             for gsm_names in (False, True):
-                texts = [cost.final_text(body, c, add_stop=True, gsm_names=gsm_names)
-                         for c in (card, shaped)]  # fmt: skip
+                texts = [
+                    cost.final_text(body, c, add_stop=True, gsm_names=gsm_names)
+                    for c in (card, shaped)
+                ]
                 assert measure(texts[0]) == measure(texts[1]), (body, gsm_names)

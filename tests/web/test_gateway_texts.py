@@ -212,10 +212,19 @@ def test_a_consent_proof_written_by_shopsms_is_said_in_the_readers_language(
     key = token_for_api("Caisse 2")
     answer = client.post(
         "/api/v1/clients",
-        json={"items": [{"external_id": "K9", "last_name": "API", "store": "001",
-                         "tel1": "06 55 44 33 22", "sms_consent": "accepted"}]},
+        json={
+            "items": [
+                {
+                    "external_id": "K9",
+                    "last_name": "API",
+                    "store": "001",
+                    "tel1": "06 55 44 33 22",
+                    "sms_consent": "accepted",
+                }
+            ]
+        },
         headers={"Authorization": f"Bearer {key}"},
-    )  # fmt: skip
+    )
     assert answer.status_code == 200 and answer.json["created"] == 1, answer.json
     with app.app_context():
         from shopsms.models import Client
