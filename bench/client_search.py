@@ -88,8 +88,14 @@ def _fill(count, rng):
     names = sorted({fake.last_name().upper() for _ in range(3000)})
     first_names = sorted({fake.first_name() for _ in range(600)})
     stores = []
-    for code, name in (("001", "Biarritz"), ("002", "Bayonne"), ("003", "Pau"),
-                       ("004", "Bordeaux"), ("005", "Toulouse"), ("006", "Paris")):  # fmt: skip
+    for code, name in (
+        ("001", "Biarritz"),
+        ("002", "Bayonne"),
+        ("003", "Pau"),
+        ("004", "Bordeaux"),
+        ("005", "Toulouse"),
+        ("006", "Paris"),
+    ):
         store = Store(code=code, name=name, city=name)
         db.session.add(store)
         db.session.flush()

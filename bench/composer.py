@@ -41,13 +41,20 @@ def _fill(app):
         rows = []
         for n in range(1, RECIPIENTS + 2):
             rows.append(
-                {"number": f"{n:07d}", "civility": ("M", "Mme", "Mlle")[n % 3],
-                 "first_name": FIRST[n % len(FIRST)] + ("-" + FIRST[n % 7] if n % 5 == 0 else ""),
-                 "last_name": LAST[n % len(LAST)] + ("X" * (n % 13)),
-                 "search_name": "", "store_id": store.id, "sms_consent": "accepted",
-                 "tel1": f"06{n:08d}", "sms_number": f"+336{n:08d}",
-                 "postal_code": "64200" if n <= RECIPIENTS else "75009"}
-            )  # fmt: skip
+                {
+                    "number": f"{n:07d}",
+                    "civility": ("M", "Mme", "Mlle")[n % 3],
+                    "first_name": FIRST[n % len(FIRST)]
+                    + ("-" + FIRST[n % 7] if n % 5 == 0 else ""),
+                    "last_name": LAST[n % len(LAST)] + ("X" * (n % 13)),
+                    "search_name": "",
+                    "store_id": store.id,
+                    "sms_consent": "accepted",
+                    "tel1": f"06{n:08d}",
+                    "sms_number": f"+336{n:08d}",
+                    "postal_code": "64200" if n <= RECIPIENTS else "75009",
+                }
+            )
             if len(rows) == 50_000:
                 bulk_insert(Client, rows)
                 rows = []
@@ -89,10 +96,13 @@ def run():
 
     with throwaway_database("shopsms-bench-composer") as url:
         app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": url,
-             "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
-             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "WTF_CSRF_ENABLED": False}
-        )  # fmt: skip
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                "WTF_CSRF_ENABLED": False,
+            }
+        )
         with app.app_context():
             upgrade()
         started = time.perf_counter()
@@ -107,8 +117,13 @@ def run():
         for n in range(RUNS + 1):
             typed = body + " !" * (n % 5) + "x" * n
             for campaign_id in (big, small):  # interleaved: the load falls on both alike
-                form = {"kind": "marketing", "body": typed, "add_stop": "1",
-                        "campaign_id": str(campaign_id), "store_id": str(store_id)}  # fmt: skip
+                form = {
+                    "kind": "marketing",
+                    "body": typed,
+                    "add_stop": "1",
+                    "campaign_id": str(campaign_id),
+                    "store_id": str(store_id),
+                }
                 began = time.perf_counter()
                 response = http.post("/composer/apercu", data=form)
                 elapsed = time.perf_counter() - began

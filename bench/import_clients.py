@@ -30,8 +30,21 @@ SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,1000000").
 STORES = ("001", "002", "003")
 LAST = ("DUPONT", "ETCHEGARAY", "Bérard", "MOREAU", "LAFFITTE", "Iturralde")
 FIRST = ("Amélie", "Jean", "Hélène", "François", "Zoé", "Loïc")
-HEADERS = ["Code client", "N° client", "Magasin", "Civilité", "Nom", "Prénom", "Adresse",
-           "CP", "Ville", "Tél. 1", "E-mail", "Date de naissance", "Accord SMS"]  # fmt: skip
+HEADERS = [
+    "Code client",
+    "N° client",
+    "Magasin",
+    "Civilité",
+    "Nom",
+    "Prénom",
+    "Adresse",
+    "CP",
+    "Ville",
+    "Tél. 1",
+    "E-mail",
+    "Date de naissance",
+    "Accord SMS",
+]
 
 
 def write_file(path, rows):
@@ -41,13 +54,23 @@ def write_file(path, rows):
         out.writerow(HEADERS)
         for n in range(1, rows + 1):
             mobile = f"06{rng.randrange(10**8):08d}"
-            out.writerow([
-                f"B{n:08d}", f"{n:08d}", rng.choice(STORES), rng.choice(("Mme", "M.")),
-                rng.choice(LAST), rng.choice(FIRST), f"{n % 200} rue des Halles", "64200",
-                "Biarritz", mobile, f"c{n}@example.fr" if n % 2 else "",
-                f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1940, 2005)}",
-                ("Oui", "Non", "")[n % 3],
-            ])  # fmt: skip
+            out.writerow(
+                [
+                    f"B{n:08d}",
+                    f"{n:08d}",
+                    rng.choice(STORES),
+                    rng.choice(("Mme", "M.")),
+                    rng.choice(LAST),
+                    rng.choice(FIRST),
+                    f"{n % 200} rue des Halles",
+                    "64200",
+                    "Biarritz",
+                    mobile,
+                    f"c{n}@example.fr" if n % 2 else "",
+                    f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1940, 2005)}",
+                    ("Oui", "Non", "")[n % 3],
+                ]
+            )
 
 
 def peak_rss_mib():
@@ -99,16 +122,28 @@ def floor_seconds(url, source):
             )
             names = ", ".join(f"c{i}" for i in range(len(HEADERS)))
             values = {
-                "external_id": "c0", "number": "c1", "store_id": "st.id",
-                "civility": "c3", "last_name": "c4", "first_name": "c5", "address1": "c6",
-                "postal_code": "c7", "city": "c8", "tel1": "c9", "email": "COALESCE(c10, '')",
+                "external_id": "c0",
+                "number": "c1",
+                "store_id": "st.id",
+                "civility": "c3",
+                "last_name": "c4",
+                "first_name": "c5",
+                "address1": "c6",
+                "postal_code": "c7",
+                "city": "c8",
+                "tel1": "c9",
+                "email": "COALESCE(c10, '')",
                 "birthday": "to_date(NULLIF(c11, ''), 'DD/MM/YYYY')",
                 "sms_consent": "CASE c12 WHEN 'Oui' THEN 'accepted' WHEN 'Non' THEN 'refused' "
                 "ELSE 'unknown' END",
-                "sms_number": "'+33' || substr(c9, 2)", "phone_digits": "c9",
-                "search_name": "upper(c4 || ' ' || c5)", "city_key": "upper(c8)",
-                "created_on": "current_date", "created_at": "now()", "updated_at": "now()",
-            }  # fmt: skip
+                "sms_number": "'+33' || substr(c9, 2)",
+                "phone_digits": "c9",
+                "search_name": "upper(c4 || ' ' || c5)",
+                "city_key": "upper(c8)",
+                "created_on": "current_date",
+                "created_at": "now()",
+                "updated_at": "now()",
+            }
             params = {}
             for column in Client.__table__.columns:
                 if column.name in values or column.default is None:
@@ -241,8 +276,11 @@ def main():
         # A process per size: its peak RSS is that size's alone.
         child = subprocess.run(
             [sys.executable, "-m", "bench.import_clients", "--rows", str(rows)],
-            check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent,
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent.parent,
+        )
         by_size[rows] = json.loads(child.stdout.strip().splitlines()[-1])
     largest, smallest = by_size[max(SIZES)], by_size[min(SIZES)]
     result = {

@@ -69,12 +69,21 @@ def through_shopsms(app, peer, count):
         store = Store(code="001", name="Biarritz")
         db.session.add(store)
         db.session.commit()
-        db.session.execute(insert(Client), [
-            {"number": f"K{n:07d}", "last_name": f"NOM{n}", "first_name": "Jean",
-             "tel1": f"06 21 {n:06d}", "sms_number": f"+33621{n:06d}",
-             "sms_consent": "accepted", "store_id": store.id}
-            for n in range(count)
-        ])  # fmt: skip
+        db.session.execute(
+            insert(Client),
+            [
+                {
+                    "number": f"K{n:07d}",
+                    "last_name": f"NOM{n}",
+                    "first_name": "Jean",
+                    "tel1": f"06 21 {n:06d}",
+                    "sms_number": f"+33621{n:06d}",
+                    "sms_consent": "accepted",
+                    "store_id": store.id,
+                }
+                for n in range(count)
+            ],
+        )
         db.session.commit()
         ids = db.session.scalars(select(Client.id).order_by(Client.id)).all()
         credits.top_up(count, reference="bench")
@@ -107,19 +116,27 @@ def main():
 
     missing = kannel_peer.missing_binaries()
     if missing:
-        raise SystemExit(f"Kannel is needed ({', '.join(missing)}): apt-get install kannel "
-                         "kannel-extras")  # fmt: skip
+        raise SystemExit(
+            f"Kannel is needed ({', '.join(missing)}): apt-get install kannel kannel-extras"
+        )
     nowhere = f"http://127.0.0.1:{kannel_peer.free_port()}"  # reports and MO go unanswered
     peer = kannel_peer.Kannel(folder, f"{nowhere}/mo").start()
     redis = EmbeddedRedis(str(folder / "instance")).start()
     try:
         with throwaway_database("shopsms-bench-kannel") as url:
-            app = create_app({
-                "SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis.url,
-                "SMS_GATEWAY": "kannel", "PUBLIC_URL": nowhere, "HOOKS_SECRET": "bench",
-                "KANNEL_SENDSMS_URL": peer.sendsms_url, "KANNEL_USERNAME": kannel_peer.USERNAME,
-                "KANNEL_PASSWORD": kannel_peer.PASSWORD, "KANNEL_SMSC": "FAKE",
-            })  # fmt: skip
+            app = create_app(
+                {
+                    "SQLALCHEMY_DATABASE_URI": url,
+                    "REDIS_URL": redis.url,
+                    "SMS_GATEWAY": "kannel",
+                    "PUBLIC_URL": nowhere,
+                    "HOOKS_SECRET": "bench",
+                    "KANNEL_SENDSMS_URL": peer.sendsms_url,
+                    "KANNEL_USERNAME": kannel_peer.USERNAME,
+                    "KANNEL_PASSWORD": kannel_peer.PASSWORD,
+                    "KANNEL_SMSC": "FAKE",
+                }
+            )
             with app.app_context():
                 upgrade()
                 gateway = get_gateway()
@@ -133,19 +150,23 @@ def main():
     finally:
         redis.stop()
         peer.stop()
-    print(json.dumps({
-        "benchmark": "kannel",
-        "database": database,
-        "messages": MESSAGES,
-        "load_average": os.getloadavg()[0],
-        "raw_seconds": round(raw_seconds, 2),
-        "raw_per_s": round(MESSAGES / raw_seconds),
-        "shopsms_seconds": round(ours_seconds, 2),
-        "shopsms_per_s": round(MESSAGES / ours_seconds),
-        "shopsms_submitted": states["submitted"] + states["delivered"],
-        "ratio_to_raw": round(raw_seconds / ours_seconds, 3),
-        "aim_ratio_to_raw": 0.8,
-    }))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "kannel",
+                "database": database,
+                "messages": MESSAGES,
+                "load_average": os.getloadavg()[0],
+                "raw_seconds": round(raw_seconds, 2),
+                "raw_per_s": round(MESSAGES / raw_seconds),
+                "shopsms_seconds": round(ours_seconds, 2),
+                "shopsms_per_s": round(MESSAGES / ours_seconds),
+                "shopsms_submitted": states["submitted"] + states["delivered"],
+                "ratio_to_raw": round(raw_seconds / ours_seconds, 3),
+                "aim_ratio_to_raw": 0.8,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -80,18 +80,28 @@ def _fill(app):
         first_id, last_id = db.session.execute(text("SELECT min(id), max(id) FROM clients")).one()
         today = time.strftime("%Y-%m-%d")
         purchases = [
-            {"client_id": client_id, "store_id": rng.choice(stores), "date": today,
-             "amount": rng.randrange(2000, 90000) / 100}
+            {
+                "client_id": client_id,
+                "store_id": rng.choice(stores),
+                "date": today,
+                "amount": rng.randrange(2000, 90000) / 100,
+            }
             for client_id in range(first_id, last_id + 1)
-        ]  # fmt: skip
+        ]
         for start in range(0, len(purchases), 50_000):
             bulk_insert(Purchase, purchases[start : start + 50_000])
             db.session.commit()
         campaign = Campaign(
-            kind="marketing", status="sent", name="Soldes d'hiver", store_id=stores[0],
-            sender_id="BIJOUX", recipients_count=REPORT, body="Bonjour <PRENOM>, soldes !",
-            started_at=db.func.now(), finished_at=db.func.now(),
-        )  # fmt: skip
+            kind="marketing",
+            status="sent",
+            name="Soldes d'hiver",
+            store_id=stores[0],
+            sender_id="BIJOUX",
+            recipients_count=REPORT,
+            body="Bonjour <PRENOM>, soldes !",
+            started_at=db.func.now(),
+            finished_at=db.func.now(),
+        )
         db.session.add(campaign)
         db.session.commit()
         db.session.execute(
@@ -116,8 +126,12 @@ def _fill(app):
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))
         draft = recipients.draft_from_selection(admin, selection.Criteria(postal_code="64200"))
-        ids = {"report": campaign.id, "draft": draft.id, "clients": (first_id, last_id),
-               "names": names}  # fmt: skip
+        ids = {
+            "report": campaign.id,
+            "draft": draft.id,
+            "clients": (first_id, last_id),
+            "names": names,
+        }
         db.session.remove()
     with app.app_context():
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -139,10 +153,20 @@ def _serve(url, instance):
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=url, REDIS_URL=REDIS_URL, SHOPSMS_INSTANCE_PATH=instance)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", *gunicorn_options(),
-         "app:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            *gunicorn_options(),
+            "app:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -228,18 +252,22 @@ def run():
         try:
             samples, lock = {}, threading.Lock()
             with ThreadPoolExecutor(max_workers=USERS) as pool:
-                users = [pool.submit(_user, base, ids, seed, samples, lock)
-                         for seed in range(USERS)]  # fmt: skip
+                users = [
+                    pool.submit(_user, base, ids, seed, samples, lock) for seed in range(USERS)
+                ]
                 for user in users:
                     user.result()
         finally:
             server.terminate()
             server.wait(timeout=30)
     pages = {
-        name: {"p50_ms": round(statistics.median(taken) * 1000, 1), "p95_ms": _p(taken, 0.95),
-               "requests": len(taken)}
+        name: {
+            "p50_ms": round(statistics.median(taken) * 1000, 1),
+            "p95_ms": _p(taken, 0.95),
+            "requests": len(taken),
+        }
         for name, taken in samples.items()
-    }  # fmt: skip
+    }
     home = pages["home"]["p95_ms"]
     worst = max(pages, key=lambda name: pages[name]["p95_ms"])
     result = {

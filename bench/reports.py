@@ -73,11 +73,18 @@ def _setup(app):
         db.session.commit()
         create_user("siege", PASSWORD, "admin", None, "Claire Siège")
         rows = [
-            {"number": f"{n:07d}", "last_name": f"NOM{n % 997}", "first_name": "Anne",
-             "search_name": f"nom{n % 997} anne", "store_id": store.id,
-             "sms_consent": "accepted", "tel1": f"06{n:08d}", "sms_number": f"+336{n:08d}"}
+            {
+                "number": f"{n:07d}",
+                "last_name": f"NOM{n % 997}",
+                "first_name": "Anne",
+                "search_name": f"nom{n % 997} anne",
+                "store_id": store.id,
+                "sms_consent": "accepted",
+                "tel1": f"06{n:08d}",
+                "sms_number": f"+336{n:08d}",
+            }
             for n in range(1, CLIENTS + 1)
-        ]  # fmt: skip
+        ]
         bulk_insert(Client, rows)
         db.session.commit()
         return store.id
@@ -91,10 +98,16 @@ def _add_campaign(app, store_id, count):
 
     with app.app_context():
         campaign = Campaign(
-            kind="marketing", status="sent", name=f"Soldes {count}", store_id=store_id,
-            sender_id="BIJOUX", recipients_count=count, body="Bonjour <PRENOM>, soldes !",
-            started_at=db.func.now(), finished_at=db.func.now(),
-        )  # fmt: skip
+            kind="marketing",
+            status="sent",
+            name=f"Soldes {count}",
+            store_id=store_id,
+            sender_id="BIJOUX",
+            recipients_count=count,
+            body="Bonjour <PRENOM>, soldes !",
+            started_at=db.func.now(),
+            finished_at=db.func.now(),
+        )
         db.session.add(campaign)
         db.session.commit()
         postgresql = db.engine.dialect.name == "postgresql"
@@ -245,16 +258,26 @@ def _export_child(url, campaign_id, what):
             os.unlink(target)
         seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"rows": rows, "bytes": size, "seconds": seconds,
-                      "peak_rss_mib": peak_kib / 1024,
-                      "growth_mib": (peak_kib - before_kib) / 1024}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "bytes": size,
+                "seconds": seconds,
+                "peak_rss_mib": peak_kib / 1024,
+                "growth_mib": (peak_kib - before_kib) / 1024,
+            }
+        )
+    )
 
 
 def _export(url, campaign_id, what):
     result = subprocess.run(
         [sys.executable, "-m", "bench.reports", "_export", url, str(campaign_id), what],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -306,11 +329,19 @@ def _run(url, sizes, postgresql):
         load = round(os.getloadavg()[0], 1)
         for count, (app, campaign_id) in runs.items():
             exports = _measure_exports(databases[count], campaign_id, count, postgresql)
-            figures[count].update(pages[count], **exports, loadavg_1m=load,
-                                  loadavg_1m_exports=round(os.getloadavg()[0], 1))  # fmt: skip
+            figures[count].update(
+                pages[count],
+                **exports,
+                loadavg_1m=load,
+                loadavg_1m_exports=round(os.getloadavg()[0], 1),
+            )
             # Each size as it is measured: a 1,000,000-row run takes a while.
-            size_line = {"benchmark": "reports_size", "database": "postgresql" if postgresql
-                         else "sqlite", "messages": count, **figures[count]}  # fmt: skip
+            size_line = {
+                "benchmark": "reports_size",
+                "database": "postgresql" if postgresql else "sqlite",
+                "messages": count,
+                **figures[count],
+            }
             print(json.dumps(size_line), flush=True)
             with app.app_context():
                 db.session.remove()

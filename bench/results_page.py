@@ -111,9 +111,14 @@ def _import_rate(db, campaign, *, inside, rows, tag):
             )
             amount = f"{rng.randrange(1500, 50000) / 100:.2f}".replace(".", ",")
             out.writerow(
-                [f"BENCH-{os.getpid()}-{tag}-{n}", clients[n % len(clients)],
-                 rng.choice(codes), day.strftime("%d/%m/%Y"), amount]
-            )  # fmt: skip
+                [
+                    f"BENCH-{os.getpid()}-{tag}-{n}",
+                    clients[n % len(clients)],
+                    rng.choice(codes),
+                    day.strftime("%d/%m/%Y"),
+                    amount,
+                ]
+            )
     copy = imports.import_path()
     shutil.copyfile(path, copy)
     shutil.rmtree(folder)

@@ -80,15 +80,34 @@ def _fill(clients, purchases, rng):
     from shopsms.models.base import bulk_insert
 
     stores = []
-    for code, name in (("001", "Biarritz"), ("002", "Bayonne"), ("003", "Pau"),
-                       ("004", "Bordeaux"), ("005", "Toulouse"), ("006", "Paris")):  # fmt: skip
+    for code, name in (
+        ("001", "Biarritz"),
+        ("002", "Bayonne"),
+        ("003", "Pau"),
+        ("004", "Bordeaux"),
+        ("005", "Toulouse"),
+        ("006", "Paris"),
+    ):
         store = Store(code=code, name=name, city=name)
         db.session.add(store)
         db.session.flush()
         stores.append(store.id)
     brands = []
-    for name in ("Festina", "Lotus", "Tissot", "Seiko", "Casio", "Swatch", "Citizen", "Pandora",
-                 "Thomas Sabo", "Swarovski", "Longines", "Ice Watch", "Maison Lumen"):  # fmt: skip
+    for name in (
+        "Festina",
+        "Lotus",
+        "Tissot",
+        "Seiko",
+        "Casio",
+        "Swatch",
+        "Citizen",
+        "Pandora",
+        "Thomas Sabo",
+        "Swarovski",
+        "Longines",
+        "Ice Watch",
+        "Maison Lumen",
+    ):
         brand = Brand(name=name)
         db.session.add(brand)
         db.session.flush()
@@ -168,10 +187,13 @@ def _time_interleaved(calls, runs):
     out = {}
     for label, taken in samples.items():
         taken.sort()
-        out[label] = (values[label], {
-            "median_ms": round(statistics.median(taken), 1),
-            "p95_ms": round(taken[max(0, int(len(taken) * 0.95) - 1)], 1),
-        })  # fmt: skip
+        out[label] = (
+            values[label],
+            {
+                "median_ms": round(statistics.median(taken), 1),
+                "p95_ms": round(taken[max(0, int(len(taken) * 0.95) - 1)], 1),
+            },
+        )
     return out
 
 
@@ -215,10 +237,14 @@ def run(clients, purchases, runs, freeze):
                 sms="with",
             )
             params = {
-                "low": "64", "high": "65", "brand": brands[0],
-                "start": TODAY - timedelta(days=365), "end": TODAY, "revenue": 100,
+                "low": "64",
+                "high": "65",
+                "brand": brands[0],
+                "start": TODAY - timedelta(days=365),
+                "end": TODAY,
+                "revenue": 100,
                 "since": TODAY - timedelta(days=90),
-            }  # fmt: skip
+            }
 
             def ours():
                 result = selection.count(criteria, db.session, today=TODAY)

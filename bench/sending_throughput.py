@@ -38,8 +38,9 @@ PASSWORD = "bench-password-1234"
 def _app(url, redis_url):
     from shopsms import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url,
-                       "WTF_CSRF_ENABLED": False})  # fmt: skip
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "REDIS_URL": redis_url, "WTF_CSRF_ENABLED": False}
+    )
 
 
 def seed(url, size, redis_url):
@@ -70,12 +71,19 @@ def seed(url, size, redis_url):
             for n in range(start, min(start + 50_000, total)):
                 number = n - 1 if n % 50 == 49 else n  # 2 %: the previous client's number
                 phone = f"+3361{number:07d}"
-                rows.append({
-                    "number": f"{n:09d}", "last_name": f"NOM{n % 997}", "first_name": "Amélie",
-                    "civility": "Madame", "store_id": store.id, "tel1": f"061{number:07d}",
-                    "sms_number": phone, "postal_code": "99100" if n >= size else "64200",
-                    "sms_consent": "unknown" if n % 20 == 7 else "accepted",
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "number": f"{n:09d}",
+                        "last_name": f"NOM{n % 997}",
+                        "first_name": "Amélie",
+                        "civility": "Madame",
+                        "store_id": store.id,
+                        "tel1": f"061{number:07d}",
+                        "sms_number": phone,
+                        "postal_code": "99100" if n >= size else "64200",
+                        "sms_consent": "unknown" if n % 20 == 7 else "accepted",
+                    }
+                )
                 if n % 100 == 3:
                     optouts.append({"phone": phone, "source": "sms"})
             bulk_insert(Client, rows)
@@ -108,8 +116,9 @@ def _envoyer(app, campaign_id):
     web.get(f"/campagnes/{campaign_id}")  # the draft page the button is on
     body = "Bonjour <PRENOM> <NOM>, -20 % sur toute la boutique ce week-end chez <MAGASIN>."
     started = time.perf_counter()
-    answer = web.post(f"/campagnes/{campaign_id}/envoyer",
-                      data={"body": body, "sender_id": "BIJOUX"})  # fmt: skip
+    answer = web.post(
+        f"/campagnes/{campaign_id}/envoyer", data={"body": body, "sender_id": "BIJOUX"}
+    )
     ms = (time.perf_counter() - started) * 1000
     if answer.status_code != 302:
         raise RuntimeError(f"« Envoyer » answered {answer.status_code}: {answer.text[:500]}")
@@ -142,16 +151,20 @@ def limit(url, redis_url, campaign_id):
     app = _app(url, redis_url)
     with app.app_context():
         batch = settings.get("batch_size")["outbox"]
-        ids = list(db.session.scalars(
-            select(Message.id).where(Message.campaign_id == campaign_id).order_by(Message.id)
-        ))  # fmt: skip
+        ids = list(
+            db.session.scalars(
+                select(Message.id).where(Message.campaign_id == campaign_id).order_by(Message.id)
+            )
+        )
         started = time.perf_counter()
         for start in range(0, len(ids), batch):
             in_list = ",".join(map(str, ids[start : start + batch]))
             db.session.execute(
-                text(f"UPDATE messages SET state = 'submitted', submitted_at = CURRENT_TIMESTAMP "
-                     f"WHERE id IN ({in_list})")
-            )  # fmt: skip
+                text(
+                    f"UPDATE messages SET state = 'submitted', submitted_at = CURRENT_TIMESTAMP "
+                    f"WHERE id IN ({in_list})"
+                )
+            )
             db.session.commit()
         seconds = time.perf_counter() - started
     return {"rows_per_second": len(ids) / seconds}
@@ -159,10 +172,14 @@ def limit(url, redis_url, campaign_id):
 
 def _child(call):
     child = subprocess.run(
-        [sys.executable, "-c", f"import json, bench.sending_throughput as b; "
-         f"print('RESULT ' + json.dumps({call}))"],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            f"import json, bench.sending_throughput as b; print('RESULT ' + json.dumps({call}))",
+        ],
+        capture_output=True,
+        text=True,
+    )
     found = re.findall(r"^RESULT (.*)$", child.stdout, re.M)
     if child.returncode or not found:
         raise RuntimeError(child.stderr[-3000:])
@@ -172,10 +189,15 @@ def _child(call):
 def _start_worker(url, redis_url, instance):
     call = f"b.worker({url!r}, {redis_url!r}, {instance!r})"
     return subprocess.Popen(
-        [sys.executable, "-c", f"import json, bench.sending_throughput as b; "
-         f"print('RESULT ' + json.dumps({call}))"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            f"import json, bench.sending_throughput as b; print('RESULT ' + json.dumps({call}))",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def _database_cpu_seconds(app):
@@ -234,8 +256,13 @@ def send_with(url, redis_url, instance, workers, campaign_id, app):
         found = re.findall(r"^RESULT (.*)$", out, re.M)
         peaks.append(json.loads(found[-1])["peak_mib"] if found else None)
         cpu.append(json.loads(found[-1])["cpu_s"] if found else None)
-    return {"seconds": seconds, "request_ms": request_ms, "peaks": peaks, "cpu": cpu,
-            "database_cpu": database_cpu}  # fmt: skip
+    return {
+        "seconds": seconds,
+        "request_ms": request_ms,
+        "peaks": peaks,
+        "cpu": cpu,
+        "database_cpu": database_cpu,
+    }
 
 
 def run_one(size, workers):
@@ -273,7 +300,8 @@ def run_one(size, workers):
                 )
             workers_cpu = sum(c for c in run["cpu"] if c)
             result |= {
-                "recipients": built["recipients"], "submitted": sent,
+                "recipients": built["recipients"],
+                "submitted": sent,
                 "seconds": round(run["seconds"], 2),
                 "marketing_per_s": round(sent / run["seconds"]),
                 "envoyer_request_ms": round(run["request_ms"], 1),
@@ -283,10 +311,8 @@ def run_one(size, workers):
                 # (this database's) over the sending, in cores busy on average.
                 "workers_cpu_s": round(workers_cpu, 1),
                 "database_cpu_s": run["database_cpu"] and round(run["database_cpu"], 1),
-                "cores_busy": round(
-                    (workers_cpu + (run["database_cpu"] or 0)) / run["seconds"], 2
-                ),
-            }  # fmt: skip
+                "cores_busy": round((workers_cpu + (run["database_cpu"] or 0)) / run["seconds"], 2),
+            }
             if workers == 1:  # the database's limit, measured beside each 1-worker run
                 best = _child(f"b.limit({url!r}, {redis.url!r}, {built['campaign_id']})")
                 result["limit_rows_per_s"] = round(best["rows_per_second"])

@@ -23,8 +23,11 @@ def worker(migrated, redis_url, redis_client, tmp_path):
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "app", "worker"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     yield process
     process.terminate()
     try:

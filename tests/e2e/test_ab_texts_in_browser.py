@@ -38,10 +38,15 @@ TABLET, PHONE = {"width": 1024, "height": 768}, {"width": 390, "height": 844}
 @pytest.fixture
 def clients_240(app, store, make_client):
     ids = [
-        make_client(last_name=f"NOM{i:03d}", first_name="Ana", civility="Madame",
-                    tel1=f"06 12 00 {i // 100:02d} {i % 100:02d}", postal_code="64200")
+        make_client(
+            last_name=f"NOM{i:03d}",
+            first_name="Ana",
+            civility="Madame",
+            tel1=f"06 12 00 {i // 100:02d} {i % 100:02d}",
+            postal_code="64200",
+        )
         for i in range(240)
-    ]  # fmt: skip
+    ]
     with app.app_context():
         settings.put("sending_days", [0, 1, 2, 3, 4, 5, 6])
         settings.put("sending_start", "00:00")
@@ -109,15 +114,18 @@ def test_two_texts_costed_per_variant_sent_and_read_per_variant(
             Message.__table__.select()
             .with_only_columns(Message.client_id, Message.variant, Message.parts)
             .where(Message.campaign_id == campaign_id, Message.state != "skipped")
-        ).all()  # fmt: skip
+        ).all()
         assert sorted({r.variant for r in rows}) == ["A", "B"]
         assert sum(r.parts for r in rows if r.variant == "B") == 216
         # Sales after the sending: a third of variant B buys, a tenth of variant A.
         buyers = [r.client_id for r in rows if r.variant == "B"][::3]
         buyers += [r.client_id for r in rows if r.variant == "A"][::10]
         for client_id in buyers:
-            db.session.add(Purchase(client_id=client_id, store_id=store.id, date=date.today(),
-                                    amount=Decimal("80")))  # fmt: skip
+            db.session.add(
+                Purchase(
+                    client_id=client_id, store_id=store.id, date=date.today(), amount=Decimal("80")
+                )
+            )
         db.session.add(
             Purchase(
                 client_id=clients_240[0],

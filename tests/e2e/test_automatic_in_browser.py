@@ -29,8 +29,9 @@ def test_a_manager_turns_birthdays_on_sees_tomorrows_list_and_reads_the_report(
     born = born or tomorrow.replace(year=1992)
     md = born.month * 100 + born.day
     make_client(first_name="Anne", last_name="MARTIN", birthday=born, birthday_md=md)
-    make_client(first_name="Paul", last_name="DURAND", birthday=born, birthday_md=md,
-                sms_consent="refused")  # fmt: skip
+    make_client(
+        first_name="Paul", last_name="DURAND", birthday=born, birthday_md=md, sms_consent="refused"
+    )
     with app.app_context():
         # Marketing may go out whenever the test runs.
         settings.put("sending_days", [0, 1, 2, 3, 4, 5, 6])
@@ -78,8 +79,12 @@ def test_a_manager_turns_birthdays_on_sees_tomorrows_list_and_reads_the_report(
     expect(page.get_by_text("MARTIN").first).to_be_visible()
     # The real worker sends it; the simulated operator reports it delivered.
     with app.app_context():
-        assert wait_for(lambda: db.session.scalar(
-            select(Message.state).where(Message.state != "skipped")) == "delivered")  # fmt: skip
+        assert wait_for(
+            lambda: (
+                db.session.scalar(select(Message.state).where(Message.state != "skipped"))
+                == "delivered"
+            )
+        )
     page.reload()
     expect(page.locator("[data-rate]")).to_have_text("100 %")  # « Taux de délivrance »
 

@@ -36,18 +36,30 @@ def chain(app, store, make_client):
     ]
     ids = {}
     for civility, first, last, tel, postal, consent, _amount in people:
-        ids[last] = make_client(civility=civility, first_name=first, last_name=last, tel1=tel,
-                                postal_code=postal, city="Biarritz", address1="1 rue du Port",
-                                sms_consent=consent)  # fmt: skip
+        ids[last] = make_client(
+            civility=civility,
+            first_name=first,
+            last_name=last,
+            tel1=tel,
+            postal_code=postal,
+            city="Biarritz",
+            address1="1 rue du Port",
+            sms_consent=consent,
+        )
     with app.app_context():
         brand = Brand(name="Festina")
         db.session.add(brand)
         db.session.flush()
         for *_, last, _tel, _postal, _consent, amount in people:
             db.session.add(
-                Purchase(client_id=ids[last], store_id=store.id, brand_id=brand.id,
-                         date=today - timedelta(days=30), amount=Decimal(amount))
-            )  # fmt: skip
+                Purchase(
+                    client_id=ids[last],
+                    store_id=store.id,
+                    brand_id=brand.id,
+                    date=today - timedelta(days=30),
+                    amount=Decimal(amount),
+                )
+            )
         # Marketing may go out whenever the test runs.
         settings.put("sending_days", [0, 1, 2, 3, 4, 5, 6])
         settings.put("sending_start", "00:00")
@@ -155,10 +167,13 @@ def test_build_correct_schedule_cancel_and_send_a_campaign(
     expect(bar).to_have_attribute("value", "4")
     expect(page.get_by_test_id("campaign-status")).to_have_text("Envoyé")
     with app.app_context():
-        texts = set(db.session.scalars(
-            Message.__table__.select().with_only_columns(Message.text)
-            .where(Message.campaign_id == campaign_id, Message.state != "skipped")
-        ))  # fmt: skip
+        texts = set(
+            db.session.scalars(
+                Message.__table__.select()
+                .with_only_columns(Message.text)
+                .where(Message.campaign_id == campaign_id, Message.state != "skipped")
+            )
+        )
     assert (
         "Bonjour M. Peio DUHALDE, -20% sur Festina ce week-end au magasin de Biarritz !\nSTOP 36608"
         in texts

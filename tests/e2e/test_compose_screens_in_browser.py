@@ -158,15 +158,33 @@ def test_a_campaign_names_who_is_too_long_and_writes_names_in_gsm_in_one_click(
     from shopsms.services import recipients, settings
 
     credits_available(100)
-    francoise = make_client(civility="Madame", first_name="FRANÇOISE", last_name="ARTOLA",
-                            tel1="06 11 00 00 01", postal_code="64200")  # fmt: skip
-    make_client(civility="Madame", first_name="ADÉLAÏDE", last_name="BERGARA",
-                tel1="06 11 00 00 02", postal_code="64200")  # fmt: skip
-    make_client(civility="Monsieur", first_name="MARC", last_name="DUPONT",
-                tel1="06 11 00 00 03", postal_code="64200")  # fmt: skip
+    francoise = make_client(
+        civility="Madame",
+        first_name="FRANÇOISE",
+        last_name="ARTOLA",
+        tel1="06 11 00 00 01",
+        postal_code="64200",
+    )
+    make_client(
+        civility="Madame",
+        first_name="ADÉLAÏDE",
+        last_name="BERGARA",
+        tel1="06 11 00 00 02",
+        postal_code="64200",
+    )
+    make_client(
+        civility="Monsieur",
+        first_name="MARC",
+        last_name="DUPONT",
+        tel1="06 11 00 00 03",
+        postal_code="64200",
+    )
     with app.app_context():
-        for key, value in (("sending_days", [0, 1, 2, 3, 4, 5, 6]), ("sending_start", "00:00"),
-                           ("sending_end", "23:59")):  # fmt: skip
+        for key, value in (
+            ("sending_days", [0, 1, 2, 3, 4, 5, 6]),
+            ("sending_start", "00:00"),
+            ("sending_end", "23:59"),
+        ):
             settings.put(key, value)
         staff = db.session.get(User, users["staff"].id)
         campaign_id = recipients.draft_from_selection(

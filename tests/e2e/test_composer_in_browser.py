@@ -92,11 +92,21 @@ def test_a_sending_screen_includes_the_composer_in_its_form(live_server, page, u
 
     with app.app_context():
         clients = [
-            Client(number="C1", civility="Madame", first_name="ANNE", last_name="LEE",
-                   store_id=store.id),
-            Client(number="C2", civility="Monsieur", first_name="JEAN-BAPTISTE",
-                   last_name="DE LA FONTAINE", store_id=store.id),
-        ]  # fmt: skip
+            Client(
+                number="C1",
+                civility="Madame",
+                first_name="ANNE",
+                last_name="LEE",
+                store_id=store.id,
+            ),
+            Client(
+                number="C2",
+                civility="Monsieur",
+                first_name="JEAN-BAPTISTE",
+                last_name="DE LA FONTAINE",
+                store_id=store.id,
+            ),
+        ]
         db.session.add_all(clients)
         db.session.add(Template(name="Soldes", body="Soldes d'hiver : -30 % sur les montres !"))
         db.session.add(CreditEntry(kind="topup", amount=50))

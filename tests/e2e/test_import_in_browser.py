@@ -59,8 +59,13 @@ def test_head_office_imports_the_demo_file_and_downloads_the_rejects(
         key: page.locator(f"[data-count={key}]").inner_text()
         for key in ("read", "created", "updated", "unchanged", "rejected")
     }
-    assert counts == {"read": "35", "created": "30", "updated": "0", "unchanged": "0",
-                      "rejected": "5"}  # fmt: skip
+    assert counts == {
+        "read": "35",
+        "created": "30",
+        "updated": "0",
+        "unchanged": "0",
+        "rejected": "5",
+    }
     assert page.locator("#import-progress").get_attribute("hx-trigger") is None
     assert page.locator("[data-testid=import-bar]").get_attribute("value") == "100"
 

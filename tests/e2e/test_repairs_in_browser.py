@@ -22,12 +22,15 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def returned_tickets(app, store, make_client):
     """Three tickets at the workshop; the third client has only a landline."""
-    vidal = make_client(civility="Monsieur", first_name="Augustin", last_name="VIDAL",
-                        tel1="07 55 55 66 66")  # fmt: skip
-    fontaine = make_client(civility="Madame", first_name="Florine", last_name="FONTAINE",
-                           tel1="06 14 01 02 02")  # fmt: skip
-    portefoix = make_client(civility="Monsieur", first_name="Bernard", last_name="PORTEFOIX",
-                            tel1="05 59 01 01 01")  # fmt: skip
+    vidal = make_client(
+        civility="Monsieur", first_name="Augustin", last_name="VIDAL", tel1="07 55 55 66 66"
+    )
+    fontaine = make_client(
+        civility="Madame", first_name="Florine", last_name="FONTAINE", tel1="06 14 01 02 02"
+    )
+    portefoix = make_client(
+        civility="Monsieur", first_name="Bernard", last_name="PORTEFOIX", tel1="05 59 01 01 01"
+    )
     with app.app_context():
         workshop = Workshop(code="0307", name="Atelier Jérôme", default_coefficient=Decimal("2.5"))
         db.session.add(workshop)
@@ -35,10 +38,14 @@ def returned_tickets(app, store, make_client):
         for number, client_id in (("3156", vidal), ("3131", fontaine), ("2639", portefoix)):
             db.session.add(
                 RepairTicket(
-                    number=number, client_id=client_id, store_id=store.id, status="at_workshop",
-                    item_description="Montre", workshop_id=workshop.id,
+                    number=number,
+                    client_id=client_id,
+                    store_id=store.id,
+                    status="at_workshop",
+                    item_description="Montre",
+                    workshop_id=workshop.id,
                 )
-            )  # fmt: skip
+            )
         db.session.commit()
 
 
@@ -177,22 +184,35 @@ def test_handing_back_a_repair_asks_to_confirm(app, live_server, page, users, re
 
 
 def test_workshop_return_refuses_a_ticket_already_available_unless_asked_to_tell_again(
-    app, live_server, page, users, store, make_client, returned_tickets, credits_available,
+    app,
+    live_server,
+    page,
+    users,
+    store,
+    make_client,
+    returned_tickets,
+    credits_available,
     redis_client,
-):  # fmt: skip
+):
     from datetime import date, datetime
 
     credits_available(20)
-    told = make_client(civility="Madame", first_name="Sabine", last_name="RFI",
-                       tel1="06 24 06 13 93")  # fmt: skip
+    told = make_client(
+        civility="Madame", first_name="Sabine", last_name="RFI", tel1="06 24 06 13 93"
+    )
     with app.app_context():
         db.session.add(
             RepairTicket(
-                number="500347", client_id=told, store_id=store.id, status="ready",
-                item_description="Bague", returned_on=date(2026, 3, 11), notified_by="sms",
+                number="500347",
+                client_id=told,
+                store_id=store.id,
+                status="ready",
+                item_description="Bague",
+                returned_on=date(2026, 3, 11),
+                notified_by="sms",
                 notified_at=datetime(2026, 3, 12, 9, 15),  # 10:15 in Paris
             )
-        )  # fmt: skip
+        )
         db.session.commit()
     log_in(page, live_server, "/sav/retour-atelier")
     page.get_by_label("N° fiche SAV").fill("500347")
@@ -244,11 +264,17 @@ def test_after_replacing_special_characters_both_panels_count_the_same(
     app, live_server, page, users, store, make_client, credits_available, redis_client
 ):
     credits_available(20)
-    client_id = make_client(civility="Mademoiselle", first_name="Adélaïde",
-                            last_name="ETCHEVERRY-DUHALDE")  # fmt: skip
+    client_id = make_client(
+        civility="Mademoiselle", first_name="Adélaïde", last_name="ETCHEVERRY-DUHALDE"
+    )
     with app.app_context():
-        ticket = RepairTicket(number="5003471234", client_id=client_id, store_id=store.id,
-                              status="ready", item_description="Montre")  # fmt: skip
+        ticket = RepairTicket(
+            number="5003471234",
+            client_id=client_id,
+            store_id=store.id,
+            status="ready",
+            item_description="Montre",
+        )
         db.session.add(ticket)
         db.session.commit()
         ticket_id = ticket.id

@@ -19,11 +19,15 @@ ROWS = 20_000
 def big_report(app, users, store, make_client):
     client_id = make_client(first_name="Anne", last_name="MARTIN", tel1="06 11 22 33 44")
     rows = [
-        {"client_id": client_id if n == 0 else None, "phone": f"+3361{n:07d}",
-         "state": "failed" if n % 10 == 0 else "delivered",
-         "error": "Numéro inexistant" if n % 10 == 0 else "", "text": f"Soldes n°{n} STOP 36608"}
+        {
+            "client_id": client_id if n == 0 else None,
+            "phone": f"+3361{n:07d}",
+            "state": "failed" if n % 10 == 0 else "delivered",
+            "error": "Numéro inexistant" if n % 10 == 0 else "",
+            "text": f"Soldes n°{n} STOP 36608",
+        }
         for n in range(ROWS)
-    ]  # fmt: skip
+    ]
     return add_campaign(app, store.id, rows)
 
 

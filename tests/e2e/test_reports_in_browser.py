@@ -20,19 +20,38 @@ def report(app, users, store, make_client):
     with app.app_context():
         author = db.session.scalar(select(User).where(User.username == "vendeur"))
         campaign = Campaign(
-            kind="marketing", status="sent", name="Soldes d'hiver", store_id=store.id,
-            created_by_id=author.id, sender_id="BIJOUX", recipients_count=2,
+            kind="marketing",
+            status="sent",
+            name="Soldes d'hiver",
+            store_id=store.id,
+            created_by_id=author.id,
+            sender_id="BIJOUX",
+            recipients_count=2,
             finished_at=datetime(2026, 3, 2, 9, 30),
-        )  # fmt: skip
+        )
         db.session.add(campaign)
         db.session.flush()
-        db.session.add_all([
-            Message(campaign_id=campaign.id, client_id=reached, phone="+33611223344",
-                    state="delivered", text="Soldes ! STOP 36608", parts=1),
-            Message(campaign_id=campaign.id, client_id=unknown, phone="+33600000001",
-                    state="failed", error="Numéro inexistant (plage de test)",
-                    text="Soldes ! STOP 36608", parts=1),
-        ])  # fmt: skip
+        db.session.add_all(
+            [
+                Message(
+                    campaign_id=campaign.id,
+                    client_id=reached,
+                    phone="+33611223344",
+                    state="delivered",
+                    text="Soldes ! STOP 36608",
+                    parts=1,
+                ),
+                Message(
+                    campaign_id=campaign.id,
+                    client_id=unknown,
+                    phone="+33600000001",
+                    state="failed",
+                    error="Numéro inexistant (plage de test)",
+                    text="Soldes ! STOP 36608",
+                    parts=1,
+                ),
+            ]
+        )
         db.session.commit()
         return campaign.id
 

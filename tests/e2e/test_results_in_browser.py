@@ -13,8 +13,9 @@ def sent(app):
     from tests.services.test_results import sent_campaign
 
     with app.app_context():
-        return sent_campaign(1800, 200, texted_buyers=540, control_buyers=40,
-                             other_store_every=4).id  # fmt: skip
+        return sent_campaign(
+            1800, 200, texted_buyers=540, control_buyers=40, other_store_every=4
+        ).id
 
 
 def test_head_office_reads_a_campaigns_results(live_server, page, users, sent):

@@ -80,13 +80,24 @@ def mérignac(app, store, make_client):
         ("ESTRADE", "Neuilly-sur-Seine", "06 21 00 00 05"),
         ("FOURCADE", "Pessac", "06 21 00 00 06"),
     ):
-        ids[last] = make_client(last_name=last, first_name="Anne", city=city, tel1=tel,
-                                postal_code="33700", address1="1 rue")  # fmt: skip
+        ids[last] = make_client(
+            last_name=last,
+            first_name="Anne",
+            city=city,
+            tel1=tel,
+            postal_code="33700",
+            address1="1 rue",
+        )
     with app.app_context():
         for client_id in ids.values():
-            db.session.add(Purchase(client_id=client_id, store_id=store.id,
-                                    date=date.today() - timedelta(days=10),
-                                    amount=Decimal("80")))  # fmt: skip
+            db.session.add(
+                Purchase(
+                    client_id=client_id,
+                    store_id=store.id,
+                    date=date.today() - timedelta(days=10),
+                    amount=Decimal("80"),
+                )
+            )
         db.session.commit()
     return ids
 
@@ -211,12 +222,17 @@ def test_city_at_most_and_store_scope_on_the_selection_screen(
         db.session.commit()
         pau_id = pau.id
     # Created in Pau, bought in Biarritz: one of Biarritz's clients too.
-    buyer = make_client(last_name="HARISPE", city="merignac", tel1="06 21 00 00 08",
-                        store_id=pau_id)  # fmt: skip
+    buyer = make_client(
+        last_name="HARISPE", city="merignac", tel1="06 21 00 00 08", store_id=pau_id
+    )
     make_client(last_name="IRIGOYEN", city="Mérignac", tel1="06 21 00 00 09", store_id=pau_id)
     with app.app_context():
-        sale = Purchase(client_id=buyer, store_id=store.id, amount=Decimal("40"),
-                        date=date.today() - timedelta(days=3))  # fmt: skip
+        sale = Purchase(
+            client_id=buyer,
+            store_id=store.id,
+            amount=Decimal("40"),
+            date=date.today() - timedelta(days=3),
+        )
         db.session.add(sale)
         db.session.commit()
     log_in(page, live_server, "/campagnes/nouvelle")
@@ -282,8 +298,11 @@ def test_reports_and_back_to_the_filter_then_the_list_beside_the_text(
     expect(page.get_by_test_id("credits-needed")).to_have_text("24")
 
     # 1024 px: side by side, and the text zone and buttons in view at the list's end.
-    for target in (page.get_by_label("Message", exact=True), page.get_by_test_id("credits-left"),
-                   page.get_by_role("button", name="Envoyer F2")):  # fmt: skip
+    for target in (
+        page.get_by_label("Message", exact=True),
+        page.get_by_test_id("credits-left"),
+        page.get_by_role("button", name="Envoyer F2"),
+    ):
         expect(target).to_be_in_viewport(ratio=1)
     listing = page.locator("#recipients")
     form = page.locator("#campaign-form")

@@ -127,9 +127,11 @@ def test_the_report_and_the_client_history_fit_without_sideways_scrolling(
     with app.app_context():
         for _ in range(3):
             campaign = campaigns.draft(
-                "repair", body=long_text, store_id=store.id,
+                "repair",
+                body=long_text,
+                store_id=store.id,
                 recipients=[Recipient(client_id=i) for i in ids],
-            )  # fmt: skip
+            )
             campaigns.queue_now(campaign.id)
             send_next_batch(campaign.id)
             campaign_id = campaign.id
@@ -183,21 +185,39 @@ def test_every_target_on_the_store_screens_is_a_finger_wide(
     credits_available(10_000)
     client_id = make_client(number="0000888", last_name="VOISIN", first_name="Roland")
     with app.app_context():
-        ticket = RepairTicket(number="500347", client_id=client_id, store_id=store.id,
-                              status="ready", item_description="Montre")  # fmt: skip
+        ticket = RepairTicket(
+            number="500347",
+            client_id=client_id,
+            store_id=store.id,
+            status="ready",
+            item_description="Montre",
+        )
         db.session.add(ticket)
-        campaign = campaigns.draft("single", body="Bonjour <PRENOM>", store_id=store.id,
-                                   recipients=[Recipient(client_id=client_id)])  # fmt: skip
+        campaign = campaigns.draft(
+            "single",
+            body="Bonjour <PRENOM>",
+            store_id=store.id,
+            recipients=[Recipient(client_id=client_id)],
+        )
         campaigns.queue_now(campaign.id)
         send_next_batch(campaign.id)
         db.session.commit()
         ticket_id, campaign_id = ticket.id, campaign.id
     pages = [
-        "/", "/clients/", f"/clients/{client_id}", f"/clients/{client_id}/sms", "/sav/",
-        "/sav/retour-atelier", f"/sav/fiches/{ticket_id}", f"/sav/sms?ticket_id={ticket_id}",
-        "/rapports/", f"/rapports/{campaign_id}", "/credits/", "/telephone-de-test/",
+        "/",
+        "/clients/",
+        f"/clients/{client_id}",
+        f"/clients/{client_id}/sms",
+        "/sav/",
+        "/sav/retour-atelier",
+        f"/sav/fiches/{ticket_id}",
+        f"/sav/sms?ticket_id={ticket_id}",
+        "/rapports/",
+        f"/rapports/{campaign_id}",
+        "/credits/",
+        "/telephone-de-test/",
         "/telephone-de-test/+33612000001",
-    ]  # fmt: skip
+    ]
     context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="fr-FR")
     page = context.new_page()
     found = {}

@@ -136,10 +136,14 @@ def _prepared_in_parts(users, make_client, monkeypatch, names, body=LONG):
 def _groups(campaign_id):
     return sorted(
         db.session.execute(
-            select(DraftGroup.variant, DraftGroup.grp, DraftGroup.recipients,
-                   DraftGroup.first_client_id).where(DraftGroup.campaign_id == campaign_id)
+            select(
+                DraftGroup.variant,
+                DraftGroup.grp,
+                DraftGroup.recipients,
+                DraftGroup.first_client_id,
+            ).where(DraftGroup.campaign_id == campaign_id)
         ).all()
-    )  # fmt: skip
+    )
 
 
 def test_a_list_prepared_in_parts_side_by_side_gets_every_text_and_keeps_its_groups(
