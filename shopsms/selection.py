@@ -168,11 +168,19 @@ def from_values(values, unreadable=()):
     read = {
         name: values.get(name)
         for name in (
-            "created_store_id", "last_visit_store_id", "brand_id", "period_start",
-            "period_end", "revenue", "visits", "absent_days", "birthday_from", "birthday_to",
+            "created_store_id",
+            "last_visit_store_id",
+            "brand_id",
+            "period_start",
+            "period_end",
+            "revenue",
+            "visits",
+            "absent_days",
+            "birthday_from",
+            "birthday_to",
         )
         if values.get(name) is not None
-    }  # fmt: skip
+    }
     return Criteria(
         **read,
         revenue_op=choice("revenue_op", COMPARISONS, "gte"),

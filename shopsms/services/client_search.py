@@ -203,8 +203,12 @@ def _by_last_name(user: Person, letters: str, cap: int) -> list[int]:
     order = (Client.last_name, Client.first_name, Client.id)
     ways = {letters, letters.upper(), letters.capitalize(), letters.lower()}
     folded = "".join(name_words(letters))  # "é" → "E"
-    ways |= {accented + way[1:] for way in ways | {folded, folded.lower()} if way
-             for accented in _ACCENTED.get(way[0], "")}  # fmt: skip
+    ways |= {
+        accented + way[1:]
+        for way in ways | {folded, folded.lower()}
+        if way
+        for accented in _ACCENTED.get(way[0], "")
+    }
     ways.add(folded)
     ranges = []
     for way in sorted(way for way in ways if way):

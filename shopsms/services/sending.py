@@ -439,7 +439,7 @@ def _claim_from_list(
             listed.state,
             listed.skip_reason,
             listed.variant,
-        )  # fmt: skip
+        )
         .cte("moved")
     )
     m = moved.c
