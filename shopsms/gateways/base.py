@@ -106,6 +106,11 @@ class Gateway(Protocol):
 
     # Optional: `open()` makes the link ready before a batch is claimed (raises
     # GatewayUnavailable), and `link_name` names it in services/link_status.py.
+    # `submit_later(messages)` starts their submission and returns one Future of its
+    # Submitted per message, in order (services/sending.py: the next chunk's requests
+    # queue behind this one's, so the link never waits for our commits). Only for a
+    # gateway whose delivery reports settle the rows a failing link leaves "submitting"
+    # (received() is None): its failure goes up, both chunks in flight left for them.
 
 
 def settings_config():

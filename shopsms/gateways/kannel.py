@@ -10,7 +10,7 @@ itself (its sendsms-user needs `concatenation = true` and enough `max-messages`)
 import hashlib
 import hmac
 import re
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from urllib.parse import quote, quote_plus
 
 import requests
@@ -175,6 +175,11 @@ class KannelGateway:
         if self.smsc:
             params["smsc"] = self.smsc
         return params
+
+    def submit_later(self, messages: list[OutgoingSms]) -> list[Future[Submitted]]:
+        """Their requests queued to the link's threads; one Future each, in order."""
+        pool = _threads()
+        return [pool.submit(self._submit_one, message) for message in messages]
 
     def submit(self, messages: list[OutgoingSms]) -> list[Submitted]:
         if len(messages) <= 1:

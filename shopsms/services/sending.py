@@ -19,6 +19,7 @@ out of "submitting" within seconds) before the rest go back to pending.
 import time
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -199,7 +200,10 @@ def send_next_batch(
         # A paced link goes out 16 at a time (smooth, few rows uncertain if the worker
         # dies); an unpaced one in the gateway's bigger chunks (fewer commits and waits).
         chunk = 16 if rate else getattr(gateway, "chunk_size", 16)
-        for start in range(0, len(outgoing), chunk):
+        overlapped = not rate and hasattr(gateway, "submit_later")
+        if overlapped:
+            submitted, refused = _submit_overlapped(gateway, outgoing, chunk)
+        for start in range(0, 0 if overlapped else len(outgoing), chunk):
             began = time.monotonic()
             handed = _hand_over([m.message_id for m in outgoing[start : start + chunk]])
             db.session.commit()  # "submitting" is on disk before the requests leave
@@ -216,6 +220,42 @@ def send_next_batch(
     gateway.after_commit()
     time.sleep(pause)
     return BatchResult(claimed=len(claimed), submitted=submitted, refused=refused, skipped=skipped)
+
+
+def _submit_overlapped(
+    gateway: Any, outgoing: Sequence[OutgoingSms], chunk: int
+) -> tuple[int, int]:
+    """An unpaced link that takes requests ahead (gateway.submit_later): each chunk is
+    handed over and committed, then its requests queued behind those of the chunk before,
+    whose answers are recorded meanwhile; so the link never waits for our commits nor for
+    the slowest request of a chunk. "submitting" is still on disk before a request
+    leaves, and at most two chunks are uncertain if the worker dies. If the link fails,
+    the requests not started are cancelled, those started finish, and the error goes up
+    with both chunks left "submitting", as submit's callers leave one. Returns
+    (submitted, refused)."""
+    submitted = refused = 0
+    before: list[Any] = []  # the futures of the chunk before, in flight
+    current: list[Any] = []
+    try:
+        for start in range(0, len(outgoing) + chunk, chunk):
+            part = outgoing[start : start + chunk]
+            current = []
+            if part:
+                handed = _hand_over([m.message_id for m in part])
+                db.session.commit()  # "submitting" is on disk before the requests leave
+                current = gateway.submit_later([m for m in part if m.message_id in handed])
+            if before:
+                answers = [future.result() for future in before]
+                ok, ko = _record(answers, utcnow(), gateway.name)
+                db.session.commit()
+                submitted, refused = submitted + ok, refused + ko
+            before = current
+    except BaseException:
+        for future in (*before, *current):
+            future.cancel()
+        wait([*before, *current])
+        raise
+    return submitted, refused
 
 
 # A campaign held because its gateway refused us tries again after this many seconds;
