@@ -419,7 +419,7 @@ def clean_settings(
     if not reminder:
         errors["repair_reminder_message"] = _l("Écrivez le message de relance.")
     elif problem := check_message(reminder, store_id):
-        errors["repair_reminder_message"] = f"Message de relance : {problem}"
+        errors["repair_reminder_message"] = _l("Message de relance : %(problem)s", problem=problem)
     return values, errors
 
 

@@ -649,13 +649,13 @@ class ReturnErrors(RepairError):
 
     def __init__(self, lines: Mapping[int, Mapping[str, str | LazyString]]) -> None:
         self.lines = lines
-        super().__init__("Corrigez les lignes signalées : rien n'est encore enregistré.")
+        super().__init__(_l("Corrigez les lignes signalées : rien n'est encore enregistré."))
 
 
 AMOUNT_LABELS = {
-    "workshop_price": "Prix atelier",
-    "coefficient": "Coefficient",
-    "client_price": "Prix client",
+    "workshop_price": _l("Prix atelier"),
+    "coefficient": _l("Coefficient"),
+    "client_price": _l("Prix client"),
 }
 
 

@@ -131,3 +131,28 @@ def test_the_marketing_pressure_reason_writes_its_day_as_the_persons_language_do
         assert pressure_text("pressure:3:20260801") == (
             "marketing pressure: already 3 SMS since August 1"
         )
+
+
+def test_the_repair_settings_and_workshop_return_errors_are_said_in_the_persons_language(app):
+    from flask import session
+
+    from shopsms.services import repair_notices, repairs
+
+    form = {
+        "workshop_return_mode": "proposed",
+        "workshop_return_message": "Votre réparation est prête.",
+        "repair_reminder_days": "15",
+        "repair_reminder_message": "Passez ! " * 40,
+    }
+    with app.test_request_context():
+        session["locale"] = "en"
+        _values, errors = repair_notices.clean_settings(form)
+        assert str(errors["repair_reminder_message"]).startswith("Reminder message: ")
+        assert (
+            str(repairs.ReturnErrors({}))
+            == "Correct the flagged lines: nothing has been saved yet."
+        )
+        assert str(repairs.AMOUNT_LABELS["client_price"]) == "Client price"
+    with app.test_request_context():
+        _values, errors = repair_notices.clean_settings(form)
+        assert str(errors["repair_reminder_message"]).startswith("Message de relance : ")
