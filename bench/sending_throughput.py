@@ -2,8 +2,9 @@
 outbox gateway, with 1 and 2 workers, against the limit measured in the same run (the
 same number of message rows updated by primary key in batches, plain SQL).
 
-The chain: SIZE clients with their SMS numbers, 5 % without marketing consent, 1 % on
-the STOP list, 2 % sharing a number with the client before them. The campaign is built
+The chain: SIZE clients with their SMS numbers, each with a name of its own (so every
+text differs, as in a real chain's campaign), 5 % without marketing consent, 1 % on the
+STOP list, 2 % sharing a number with the client before them. The campaign is built
 from a selection (the draft list), then sent by a POST to /campagnes/<id>/envoyer, the
 request the button makes: its preparation job renders every text, costs and reserves
 it, then real RQ workers (separate processes) claim and send its batches, with the
@@ -74,7 +75,7 @@ def seed(url, size, redis_url):
                 rows.append(
                     {
                         "number": f"{n:09d}",
-                        "last_name": f"NOM{n % 997}",
+                        "last_name": f"NOM{n}",
                         "first_name": "Amélie",
                         "civility": "Madame",
                         "store_id": store.id,

@@ -888,6 +888,11 @@ def _makers(campaign: Campaign, overflow: Overflow | None = None) -> dict[str, T
     return makers
 
 
+# Texts a _text_maker keeps to render each distinct card once: enough for the texts
+# that repeat (a body without names, a store's name), flat memory for a million names.
+RENDERED_KEPT = 20_000
+
+
 def _text_maker(
     campaign: Campaign, overflow: Overflow | None = None, *, body: str | None = None
 ) -> TextMaker:
@@ -908,6 +913,9 @@ def _text_maker(
         key = tuple([values[i] for i in used])
         found = rendered.get(key)
         if found is None:
+            if len(rendered) >= RENDERED_KEPT:  # a chain's clients: as many names as cards
+                rendered.clear()
+                measured.clear()
             context = dict(zip(fields, values, strict=True))
             text = final_text(
                 body, context, add_stop=add_stop, short_code=short_code, gsm_names=gsm_names

@@ -125,6 +125,7 @@ def _prepared_in_parts(users, make_client, monkeypatch, names, body=LONG):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite prepares a list with one writer")
     monkeypatch.setattr(recipients, "PREPARE_PART", 3)
+    monkeypatch.setattr(recipients, "RENDERED_KEPT", 2)  # the texts kept, cleared often
     settings.put("max_parts", 1)
     clients = [make_client(postal_code="64200", last_name=name) for name in names]
     staff = db.session.get(User, users["staff"].id)
