@@ -28,7 +28,6 @@ from flask import current_app
 from sqlalchemy import (
     CursorResult,
     Row,
-    any_,
     case,
     delete,
     func,
@@ -37,6 +36,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    tuple_,
     update,
 )
 
@@ -446,6 +446,11 @@ def _check_pressure(
     return skip_pressure(Message, rows, over, state=state, done_at=now, submitted_at=None)
 
 
+# Where each campaign's last batch taken from its list by this process ended: (state, id),
+# by (campaign id, its creation time): a campaign id alone may name another database's.
+_list_place: dict[tuple[int, datetime], tuple[str, int]] = {}
+
+
 def _claim_from_list(
     campaign: Campaign, size: int, token: str, gateway_name: str, now: datetime, *, state: str
 ) -> list[Row[Any]]:
@@ -456,20 +461,36 @@ def _claim_from_list(
     changed since the draft. A row the list had skipped stays skipped; a row the rule now
     refuses is skipped with its reason; the others are claimed in `state` (see _claim).
     A worker that dies before its commit moved nothing: the rows are still on the list.
-    Returns the new messages (id, phone, text, parts, state), in list order."""
-    first = (
-        select(DraftRecipient.id)
-        .where(DraftRecipient.campaign_id == campaign.id)
-        .order_by(DraftRecipient.id)
+    Returns the new messages (id, phone, text, parts, state), pending rows first, each
+    state in list order."""
+    # In the order of ix_draft_recipients_campaign_state (campaign, state, id), from where
+    # this worker's last batch ended: the index is entered there and read for `size`
+    # rows. From the start each time, every batch walked the index entries of the rows
+    # already taken (dead until PostgreSQL's vacuum): 0.05-0.4 s a batch at 1,000,000.
+    place = (campaign.id, campaign.created_at)
+    after = _list_place.get(place)
+    picked = select(DraftRecipient.state, DraftRecipient.id).where(
+        DraftRecipient.campaign_id == campaign.id
+    )
+    if after is not None:
+        picked = picked.where(tuple_(DraftRecipient.state, DraftRecipient.id) > after)
+    found = db.session.execute(
+        picked.order_by(DraftRecipient.state, DraftRecipient.id)
         .limit(size)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
+    if not found:
+        if after is None:
+            return []
+        # Past the end: rows left behind (another worker's, back on the list when it
+        # died) are found from the start.
+        del _list_place[place]
+        return _claim_from_list(campaign, size, token, gateway_name, now, state=state)
+    _list_place[place] = (found[-1].state, found[-1].id)
     listed = DraftRecipient.__table__.c
     moved = (
         delete(DraftRecipient)
-        # ARRAY(…) = ANY: the rows found by primary key (an IN (SELECT …) was planned as
-        # a scan of every draft's list: see draft_list.materialize).
-        .where(DraftRecipient.id == any_(func.array(first.scalar_subquery())))
+        .where(ids_in(DraftRecipient.id, [row.id for row in found]))
         .returning(
             listed.id,
             listed.client_id,
