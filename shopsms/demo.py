@@ -38,21 +38,58 @@ DEMO_PASSWORD = "shopsms-demo"
 
 # (code, store name, city, nearby (postal code, city) pairs where its clients live)
 STORES = (
-    ("001", "Biarritz", "Biarritz", (("64200", "Biarritz"), ("64600", "Anglet"),
-                                     ("64500", "Saint-Jean-de-Luz"), ("64210", "Bidart"))),
-    ("002", "Bayonne", "Bayonne", (("64100", "Bayonne"), ("64990", "Mouguerre"),
-                                   ("40220", "Tarnos"), ("64240", "Hasparren"))),
-    ("003", "Pau", "Pau", (("64000", "Pau"), ("64110", "Jurançon"),
-                           ("64140", "Lons"), ("65000", "Tarbes"))),
-    ("004", "Bordeaux Sainte-Catherine", "Bordeaux", (("33000", "Bordeaux"),
-                                                      ("33200", "Bordeaux"),
-                                                      ("33400", "Talence"),
-                                                      ("33700", "Mérignac"))),
-    ("005", "Toulouse Capitole", "Toulouse", (("31000", "Toulouse"), ("31400", "Toulouse"),
-                                              ("31700", "Blagnac"), ("31770", "Colomiers"))),
-    ("006", "Paris Opéra", "Paris", (("75009", "Paris"), ("75017", "Paris"),
-                                     ("92200", "Neuilly-sur-Seine"), ("93100", "Montreuil"))),
-)  # fmt: skip
+    (
+        "001",
+        "Biarritz",
+        "Biarritz",
+        (
+            ("64200", "Biarritz"),
+            ("64600", "Anglet"),
+            ("64500", "Saint-Jean-de-Luz"),
+            ("64210", "Bidart"),
+        ),
+    ),
+    (
+        "002",
+        "Bayonne",
+        "Bayonne",
+        (("64100", "Bayonne"), ("64990", "Mouguerre"), ("40220", "Tarnos"), ("64240", "Hasparren")),
+    ),
+    (
+        "003",
+        "Pau",
+        "Pau",
+        (("64000", "Pau"), ("64110", "Jurançon"), ("64140", "Lons"), ("65000", "Tarbes")),
+    ),
+    (
+        "004",
+        "Bordeaux Sainte-Catherine",
+        "Bordeaux",
+        (("33000", "Bordeaux"), ("33200", "Bordeaux"), ("33400", "Talence"), ("33700", "Mérignac")),
+    ),
+    (
+        "005",
+        "Toulouse Capitole",
+        "Toulouse",
+        (
+            ("31000", "Toulouse"),
+            ("31400", "Toulouse"),
+            ("31700", "Blagnac"),
+            ("31770", "Colomiers"),
+        ),
+    ),
+    (
+        "006",
+        "Paris Opéra",
+        "Paris",
+        (
+            ("75009", "Paris"),
+            ("75017", "Paris"),
+            ("92200", "Neuilly-sur-Seine"),
+            ("93100", "Montreuil"),
+        ),
+    ),
+)
 BRANDS = (
     "Ice Watch",
     "Festina",
@@ -84,14 +121,23 @@ REPAIR_ITEMS = (
     ("Bracelet cuir Festina", "Changer le bracelet"),
 )
 TEMPLATES = (
-    ("Retour atelier", None,
-     "Bonjour <GEN> <NOMPROPRE>, votre réparation <NUM> est disponible en magasin. "
-     "Merci de venir la chercher avec votre ticket.\n<MAGASIN>"),
-    ("Anniversaire", None,
-     "Joyeux anniversaire <PRENOM> ! -10 % sur tout le magasin ce mois-ci. <MAGASIN>"),
-    ("Soirée privée", "001",
-     "<NOM>, soirée privée jeudi 19h : nouveautés montres et bijoux. Bijouterie Biarritz"),
-)  # fmt: skip
+    (
+        "Retour atelier",
+        None,
+        "Bonjour <GEN> <NOMPROPRE>, votre réparation <NUM> est disponible en magasin. "
+        "Merci de venir la chercher avec votre ticket.\n<MAGASIN>",
+    ),
+    (
+        "Anniversaire",
+        None,
+        "Joyeux anniversaire <PRENOM> ! -10 % sur tout le magasin ce mois-ci. <MAGASIN>",
+    ),
+    (
+        "Soirée privée",
+        "001",
+        "<NOM>, soirée privée jeudi 19h : nouveautés montres et bijoux. Bijouterie Biarritz",
+    ),
+)
 
 
 @dataclass
@@ -382,19 +428,40 @@ def _repairs(rng, client_ids, workshops, today):
 # the window than a held-out one). The first is the effect the issue names (12 % more
 # often); an invitation to a private sale does better; the last one is still running.
 PAST_CAMPAIGNS = (
-    (48, None, "Nouvelle collection", "<PRENOM>, la nouvelle collection est arrivée en "
-     "magasin : venez la découvrir ! <MAGASIN>", 20, 1.12),
-    (27, "001", "Soirée privée", "<NOM>, soirée privée jeudi 19h : nouveautés montres et "
-     "bijoux. Bijouterie Biarritz", 10, 1.0),
-    (5, None, "Ventes privées -20 %", "<PRENOM>, ventes privées : -20 % sur tout le "
-     "magasin jusqu'à samedi. <MAGASIN>", 15, 1.6),
-)  # fmt: skip
+    (
+        48,
+        None,
+        "Nouvelle collection",
+        "<PRENOM>, la nouvelle collection est arrivée en magasin : venez la découvrir ! <MAGASIN>",
+        20,
+        1.12,
+    ),
+    (
+        27,
+        "001",
+        "Soirée privée",
+        "<NOM>, soirée privée jeudi 19h : nouveautés montres et bijoux. Bijouterie Biarritz",
+        10,
+        1.0,
+    ),
+    (
+        5,
+        None,
+        "Ventes privées -20 %",
+        "<PRENOM>, ventes privées : -20 % sur tout le magasin jusqu'à samedi. <MAGASIN>",
+        15,
+        1.6,
+    ),
+)
 # A/B texts: the last one also tried a second text on half of its texted clients (name:
 # « Variante B », its share %, its effect as above).
 PAST_VARIANT_B = {
-    "Ventes privées -20 %": ("<PRENOM>, -20 % sur tout jusqu'à samedi pour nos clients "
-                             "fidèles. <MAGASIN>", 50, 1.3),
-}  # fmt: skip
+    "Ventes privées -20 %": (
+        "<PRENOM>, -20 % sur tout jusqu'à samedi pour nos clients fidèles. <MAGASIN>",
+        50,
+        1.3,
+    ),
+}
 # Share of the held-out clients who buy within 14 days anyway, and how the buying spreads
 # over the days after the sending (most of it in the first days).
 BASE_RATE = 0.14

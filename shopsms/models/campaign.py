@@ -21,15 +21,26 @@ CAMPAIGN_STATUSES = (
 )
 # submitting: handed to the gateway, its answer not yet recorded (see services/sending.py).
 MESSAGE_STATES = (
-    "pending", "submitting", "submitted", "delivered", "failed", "expired", "skipped",
+    "pending",
+    "submitting",
+    "submitted",
+    "delivered",
+    "failed",
+    "expired",
+    "skipped",
     "no_receipt",  # submitted, and no delivery receipt within the validity period
-)  # fmt: skip
+)
 SKIP_REASONS = (
-    "optout", "no_consent", "refuses_all", "no_mobile", "duplicate", "cancelled",
+    "optout",
+    "no_consent",
+    "refuses_all",
+    "no_mobile",
+    "duplicate",
+    "cancelled",
     "removed",  # taken off the « Liste des destinataires » by hand
     "control",  # held out at random: the « groupe témoin » the results compare with
     "pressure",  # « pression marketing »: the client had enough marketing SMS lately
-)  # fmt: skip
+)
 
 
 class Campaign(db.Model):

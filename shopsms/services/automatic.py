@@ -74,18 +74,28 @@ DEFAULTS = {
     "birthday": {
         "body": "Joyeux anniversaire <PRENOM> ! Toute l'équipe de <MAGASIN> vous souhaite une "
         "belle journée.",
-        "send_time": "10:00", "days": 0, "repeat_max": 1, "repeat_every": 1,
+        "send_time": "10:00",
+        "days": 0,
+        "repeat_max": 1,
+        "repeat_every": 1,
     },
     "absent": {
         "body": "Bonjour <PRENOM>, cela fait longtemps ! Toute l'équipe de <MAGASIN> sera "
         "heureuse de vous revoir.",
-        "send_time": "10:00", "days": 180, "repeat_max": 1, "repeat_every": 1,
+        "send_time": "10:00",
+        "days": 180,
+        "repeat_max": 1,
+        "repeat_every": 1,
     },
     "repair_ready": {"body": "", "send_time": "", "days": 0, "repeat_max": 1, "repeat_every": 1},
     "repair_reminder": {
-        "body": "", "send_time": "10:00", "days": 15, "repeat_max": 2, "repeat_every": 7,
+        "body": "",
+        "send_time": "10:00",
+        "days": 15,
+        "repeat_max": 2,
+        "repeat_every": 7,
     },
-}  # fmt: skip
+}
 
 # The run's campaign, named for the reports: « Anniversaire — 12/03 ».
 RUN_NAMES = {

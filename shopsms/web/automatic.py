@@ -26,18 +26,26 @@ KIND_LABELS = {
     "repair_reminder": _l("Réparation non retirée"),
 }
 KIND_HELP = {
-    "birthday": _l("Chaque jour à l'heure choisie, les clients dont c'est l'anniversaire "
-                   "(ou dans N jours). Les anniversaires du 29 février sont fêtés le 28 "
-                   "les années non bissextiles. SMS publicitaire : mention STOP ajoutée."),
-    "absent": _l("Les clients dont le dernier achat date d'exactement N jours, une fois par "
-                 "absence : un client relancé ne l'est plus tant qu'il n'est pas revenu "
-                 "acheter. SMS publicitaire : mention STOP ajoutée."),
-    "repair_ready": _l("Dès qu'une fiche SAV devient « Disponible » (retour atelier, fiche, "
-                       "import ou API), son client reçoit le message des Paramètres SAV, "
-                       "aussitôt, comme message de service. Jamais deux fois pour une fiche."),
-    "repair_reminder": _l("La relance des réparations non retirées, envoyée seule : après N "
-                          "jours « Disponible », au plus M fois, espacées de P jours."),
-}  # fmt: skip
+    "birthday": _l(
+        "Chaque jour à l'heure choisie, les clients dont c'est l'anniversaire "
+        "(ou dans N jours). Les anniversaires du 29 février sont fêtés le 28 "
+        "les années non bissextiles. SMS publicitaire : mention STOP ajoutée."
+    ),
+    "absent": _l(
+        "Les clients dont le dernier achat date d'exactement N jours, une fois par "
+        "absence : un client relancé ne l'est plus tant qu'il n'est pas revenu "
+        "acheter. SMS publicitaire : mention STOP ajoutée."
+    ),
+    "repair_ready": _l(
+        "Dès qu'une fiche SAV devient « Disponible » (retour atelier, fiche, "
+        "import ou API), son client reçoit le message des Paramètres SAV, "
+        "aussitôt, comme message de service. Jamais deux fois pour une fiche."
+    ),
+    "repair_reminder": _l(
+        "La relance des réparations non retirées, envoyée seule : après N "
+        "jours « Disponible », au plus M fois, espacées de P jours."
+    ),
+}
 RUN_STATUS_LABELS = {
     "started": _l("En cours"),
     "sent": _l("Envoyé"),

@@ -28,10 +28,26 @@ from .upsert import Outcome, Row, Scope, resolve_store, upsert
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "FIELDS", "IMPORT_KINDS", "KIND_LABELS", "FileError", "ImportError_", "Outcome", "Row",
-    "Scope", "abandon", "confirm", "field_map", "import_path", "parse_row", "preview",
-    "retry", "run", "start", "sweep", "upsert",
-]  # fmt: skip
+    "FIELDS",
+    "IMPORT_KINDS",
+    "KIND_LABELS",
+    "FileError",
+    "ImportError_",
+    "Outcome",
+    "Row",
+    "Scope",
+    "abandon",
+    "confirm",
+    "field_map",
+    "import_path",
+    "parse_row",
+    "preview",
+    "retry",
+    "run",
+    "start",
+    "sweep",
+    "upsert",
+]
 
 PREVIEW_ROWS = 10
 

@@ -235,10 +235,16 @@ def parse_consent(value: str) -> str | None:
 
 
 _CIVILITIES = {
-    "": "", "m": "Monsieur", "mr": "Monsieur", "monsieur": "Monsieur", "mme": "Madame",
-    "madame": "Madame", "mlle": "Mademoiselle", "melle": "Mademoiselle",
+    "": "",
+    "m": "Monsieur",
+    "mr": "Monsieur",
+    "monsieur": "Monsieur",
+    "mme": "Madame",
+    "madame": "Madame",
+    "mlle": "Mademoiselle",
+    "melle": "Mademoiselle",
     "mademoiselle": "Mademoiselle",
-}  # fmt: skip
+}
 
 
 def parse_civility(value: str) -> str:
@@ -257,18 +263,38 @@ def parse_civility(value: str) -> str:
 
 
 _REPAIR_KINDS = {
-    "rep": "repair", "reparation": "repair", "repair": "repair", "garantie": "warranty",
-    "warranty": "warranty", "gratuit": "free", "free": "free", "devis": "quote",
-    "quote": "quote", "": "repair",
-}  # fmt: skip
+    "rep": "repair",
+    "reparation": "repair",
+    "repair": "repair",
+    "garantie": "warranty",
+    "warranty": "warranty",
+    "gratuit": "free",
+    "free": "free",
+    "devis": "quote",
+    "quote": "quote",
+    "": "repair",
+}
 _REPAIR_STATUSES = {
-    "": "open", "open": "open", "ouvert": "open", "en cours": "open", "en magasin": "open",
-    "atelier": "at_workshop", "a l'atelier": "at_workshop", "envoye": "at_workshop",
-    "at_workshop": "at_workshop", "disponible": "ready", "pret": "ready", "ready": "ready",
-    "retour atelier": "ready", "rendu": "collected", "sorti": "collected",
-    "livre": "collected", "collected": "collected", "annule": "cancelled",
+    "": "open",
+    "open": "open",
+    "ouvert": "open",
+    "en cours": "open",
+    "en magasin": "open",
+    "atelier": "at_workshop",
+    "a l'atelier": "at_workshop",
+    "envoye": "at_workshop",
+    "at_workshop": "at_workshop",
+    "disponible": "ready",
+    "pret": "ready",
+    "ready": "ready",
+    "retour atelier": "ready",
+    "rendu": "collected",
+    "sorti": "collected",
+    "livre": "collected",
+    "collected": "collected",
+    "annule": "cancelled",
     "cancelled": "cancelled",
-}  # fmt: skip
+}
 
 
 def parse_repair_kind(value: str) -> str:
@@ -446,30 +472,75 @@ PURCHASE_FIELDS = (
     ),
 )
 REPAIR_FIELDS = (
-    F("external_id", _l("Identifiant"), text(64), True,
-      ("id", "idfiche", "identifiant", "externalid", "idsav")),
-    F("number", _l("N° fiche"), text(20), True,
-      ("numfiche", "nofiche", "fiche", "numerofiche", "number", "numero", "nfiche")),
-    F("client", _l("Identifiant du client"), text(64), True,
-      ("idclient", "client", "codeclient", "refclient")),
+    F(
+        "external_id",
+        _l("Identifiant"),
+        text(64),
+        True,
+        ("id", "idfiche", "identifiant", "externalid", "idsav"),
+    ),
+    F(
+        "number",
+        _l("N° fiche"),
+        text(20),
+        True,
+        ("numfiche", "nofiche", "fiche", "numerofiche", "number", "numero", "nfiche"),
+    ),
+    F(
+        "client",
+        _l("Identifiant du client"),
+        text(64),
+        True,
+        ("idclient", "client", "codeclient", "refclient"),
+    ),
     F("store", _l("Magasin"), text(10), False, ("magasin", "codemagasin", "mag", "store")),
     F("kind", _l("Opération"), parse_repair_kind, False, ("oper", "operation", "type", "kind")),
     F("status", _l("État"), parse_repair_status, False, ("etat", "statut", "status")),
-    F("item_description", _l("Descriptif"), text(200), False,
-      ("descriptif", "article", "objet", "description")),
-    F("work_description", _l("Réparation"), text(200), False,
-      ("reparation", "travaux", "intervention")),
-    F("client_price", _l("Montant"), parse_amount, False,
-      ("montant", "prix", "prixclient", "montantttc")),
+    F(
+        "item_description",
+        _l("Descriptif"),
+        text(200),
+        False,
+        ("descriptif", "article", "objet", "description"),
+    ),
+    F(
+        "work_description",
+        _l("Réparation"),
+        text(200),
+        False,
+        ("reparation", "travaux", "intervention"),
+    ),
+    F(
+        "client_price",
+        _l("Montant"),
+        parse_amount,
+        False,
+        ("montant", "prix", "prixclient", "montantttc"),
+    ),
     F("deposit", _l("Acompte"), parse_amount, False, ("acompte", "arrhes", "deposit")),
-    F("received_on", _l("Date de dépôt"), parse_date, False,
-      ("datedepot", "datededepot", "depot", "date", "datereception", "receivedon")),
-    F("returned_on", _l("Date de retour"), parse_date, False,
-      ("dateretour", "retour", "returnedon")),
+    F(
+        "received_on",
+        _l("Date de dépôt"),
+        parse_date,
+        False,
+        ("datedepot", "datededepot", "depot", "date", "datereception", "receivedon"),
+    ),
+    F(
+        "returned_on",
+        _l("Date de retour"),
+        parse_date,
+        False,
+        ("dateretour", "retour", "returnedon"),
+    ),
     F("collected_on", _l("Sortie"), parse_date, False, ("sortie", "datesortie", "collectedon")),
-    F("workshop_comment", _l("Commentaire atelier"), text(2000), False,
-      ("commentaireatelier", "commentaire", "remarque")),
-)  # fmt: skip
+    F(
+        "workshop_comment",
+        _l("Commentaire atelier"),
+        text(2000),
+        False,
+        ("commentaireatelier", "commentaire", "remarque"),
+    ),
+)
 FIELDS = {"clients": CLIENT_FIELDS, "purchases": PURCHASE_FIELDS, "repairs": REPAIR_FIELDS}
 KIND_LABELS = {
     "clients": _l("Clients"),
