@@ -16,6 +16,7 @@ from .. import access, formats
 from ..access import Person
 from ..extensions import db
 from ..models import (
+    MESSAGE_STATES,
     Campaign,
     CampaignCount,
     Client,
@@ -422,19 +423,7 @@ def progress(campaign_id: int) -> dict[str, int]:
         .where(CampaignCount.campaign_id == campaign_id)
         .group_by(CampaignCount.state)
     )
-    counts = dict.fromkeys(
-        (
-            "pending",
-            "submitting",
-            "submitted",
-            "delivered",
-            "failed",
-            "expired",
-            "skipped",
-            "no_receipt",
-        ),
-        0,
-    )
+    counts = dict.fromkeys(MESSAGE_STATES, 0)
     counts.update({state: int(number) for state, number in rows if number})
     return counts
 

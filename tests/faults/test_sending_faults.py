@@ -153,6 +153,28 @@ def _figure(name, **values):
     print("\n" + json.dumps({"fault": name, **values}))
 
 
+def _sigkill_the_sender(app, workers, campaign_id):
+    """SIGKILL the worker that claimed the campaign's latest rows; the seconds until
+    another worker hands over a message."""
+    with app.app_context():
+        token = db.session.scalar(
+            select(Message.claimed_by)
+            .where(Message.campaign_id == campaign_id, Message.claimed_by.is_not(None))
+            .order_by(Message.claimed_at.desc())
+            .limit(1)
+        )
+    sender = next(w for w in workers if w.pid == int(token.split(":")[1]))
+    os.kill(sender.pid, signal.SIGKILL)
+    killed_at = utcnow()
+    sender.wait()
+    _wait(
+        lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
+        120,
+        "another worker resumed",
+    )
+    return (_first_submission_after(app, campaign_id, killed_at) - killed_at).total_seconds()
+
+
 def test_a_sigkilled_worker_is_replaced_within_30_seconds(app, store, rig):
     _server, processes = rig
     count = 6000
@@ -163,24 +185,7 @@ def test_a_sigkilled_worker_is_replaced_within_30_seconds(app, store, rig):
         60,
         "sending started",
     )
-    with app.app_context():
-        token = db.session.scalar(
-            select(Message.claimed_by)
-            .where(Message.campaign_id == campaign_id, Message.claimed_by.is_not(None))
-            .order_by(Message.claimed_at.desc())
-            .limit(1)
-        )
-    pid = int(token.split(":")[1])
-    sender = next(w for w in workers if w.pid == pid)
-    os.kill(sender.pid, signal.SIGKILL)
-    killed_at = utcnow()
-    sender.wait()
-    _wait(
-        lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
-        120,
-        "another worker resumed",
-    )
-    resumed = (_first_submission_after(app, campaign_id, killed_at) - killed_at).total_seconds()
+    resumed = _sigkill_the_sender(app, workers, campaign_id)
     outcome = _outcome(app, campaign_id, count)
     _figure("worker SIGKILL", recipients=count, resumed_after_s=round(resumed, 1), **outcome)
     assert outcome["lost"] == 0 and outcome["duplicates"] == 0
@@ -236,23 +241,7 @@ def test_a_sigkilled_worker_mid_marketing_list_loses_nobody_and_texts_nobody_twi
     campaign_id, reachable = _marketing_campaign(app, store, users, 6000)
     sent = (Message.campaign_id == campaign_id, Message.state.in_(("submitted", "delivered")))
     _wait(lambda: _count(app, *sent) >= 600, 90, "sending started")
-    with app.app_context():
-        token = db.session.scalar(
-            select(Message.claimed_by)
-            .where(Message.campaign_id == campaign_id, Message.claimed_by.is_not(None))
-            .order_by(Message.claimed_at.desc())
-            .limit(1)
-        )
-    sender = next(w for w in workers if w.pid == int(token.split(":")[1]))
-    os.kill(sender.pid, signal.SIGKILL)
-    killed_at = utcnow()
-    sender.wait()
-    _wait(
-        lambda: _first_submission_after(app, campaign_id, killed_at) is not None,
-        120,
-        "another worker resumed",
-    )
-    resumed = (_first_submission_after(app, campaign_id, killed_at) - killed_at).total_seconds()
+    resumed = _sigkill_the_sender(app, workers, campaign_id)
 
     def ended():
         with app.app_context():
