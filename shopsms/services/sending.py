@@ -200,23 +200,23 @@ def send_next_batch(
         # A paced link goes out 16 at a time (smooth, few rows uncertain if the worker
         # dies); an unpaced one in the gateway's bigger chunks (fewer commits and waits).
         chunk = 16 if rate else getattr(gateway, "chunk_size", 16)
-        overlapped = not rate and hasattr(gateway, "submit_later")
-        if overlapped:
+        if not rate and hasattr(gateway, "submit_later"):
             submitted, refused = _submit_overlapped(gateway, outgoing, chunk)
-        for start in range(0, 0 if overlapped else len(outgoing), chunk):
-            began = time.monotonic()
-            handed = _hand_over([m.message_id for m in outgoing[start : start + chunk]])
-            db.session.commit()  # "submitting" is on disk before the requests leave
-            try:
-                answers = gateway.submit([m for m in outgoing if m.message_id in handed])
-            except GatewayUnavailable as error:  # nothing of this chunk left
-                _release(token, handed)
-                return _hold_for_link(campaign, gateway, error, now)
-            ok, ko = _record(answers, utcnow(), gateway.name)
-            db.session.commit()
-            submitted, refused = submitted + ok, refused + ko
-            if rate:  # at most `rate` messages a second on this link
-                time.sleep(max(0.0, len(handed) / rate - (time.monotonic() - began)))
+        else:
+            for start in range(0, len(outgoing), chunk):
+                began = time.monotonic()
+                handed = _hand_over([m.message_id for m in outgoing[start : start + chunk]])
+                db.session.commit()  # "submitting" is on disk before the requests leave
+                try:
+                    answers = gateway.submit([m for m in outgoing if m.message_id in handed])
+                except GatewayUnavailable as error:  # nothing of this chunk left
+                    _release(token, handed)
+                    return _hold_for_link(campaign, gateway, error, now)
+                ok, ko = _record(answers, utcnow(), gateway.name)
+                db.session.commit()
+                submitted, refused = submitted + ok, refused + ko
+                if rate:  # at most `rate` messages a second on this link
+                    time.sleep(max(0.0, len(handed) / rate - (time.monotonic() - began)))
     gateway.after_commit()
     time.sleep(pause)
     return BatchResult(claimed=len(claimed), submitted=submitted, refused=refused, skipped=skipped)
