@@ -38,6 +38,7 @@ def test_head_office_imports_the_demo_file_and_downloads_the_rejects(
 
     page.get_by_label("Type de fichier").select_option("clients")
     page.set_input_files("input[type=file]", export.files[0])
+    page.wait_for_load_state("load")  # F2 is heard once app.js (deferred) runs
     page.keyboard.press("F2")
     page.wait_for_selector("[data-testid=import-preview]")
     preview = page.locator("[data-testid=import-preview]")
