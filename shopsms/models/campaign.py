@@ -176,10 +176,12 @@ class DraftRecipient(db.Model):
         # in the selection? One probe per ticket, whatever the selection's size. Rows come
         # in client order, so the index grows at its right edge.
         Index("ix_draft_recipients_campaign_client", "campaign_id", "client_id"),
-        # A group's first client still on the list (the composer's warnings name them).
+        # A group's first client still on the list (the composer's warnings name them):
+        # one probe per group whose first client leaves (the triggers of migration 0023).
         Index(
             "ix_draft_recipients_pending_grp",
             "campaign_id",
+            "variant",
             "grp",
             "client_id",
             postgresql_where=sa.text("state = 'pending'"),

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select, update
 
 from ..extensions import db
 from ..models import Campaign, MarketingPressure, Message, PressureBasis, utcnow
+from ..models.base import among
 from ..sms import hours
 from . import settings
 from .eligibility import MARKETING
@@ -52,10 +53,14 @@ def over_pressure(
         if not kept:
             return {}
         client_ids = kept
-    query = _over_pressure(cap, now).where(Message.client_id.in_(client_ids))
-    if except_campaign is not None:
-        query = query.where(Message.campaign_id != except_campaign)
-    return {client_id: (sent, first) for client_id, sent, first in db.session.execute(query)}
+    found: dict[int, tuple[int, datetime]] = {}
+    for part in among(Message.client_id, client_ids):
+        query = _over_pressure(cap, now).where(part)
+        if except_campaign is not None:
+            query = query.where(Message.campaign_id != except_campaign)
+        for client_id, sent, first in db.session.execute(query):
+            found[client_id] = (sent, first)
+    return found
 
 
 def _kept_at_cap(
@@ -73,13 +78,13 @@ def _kept_at_cap(
     if db.session.scalar(select(PressureBasis.most).where(PressureBasis.id == 1)) != most:
         return None
     since = (now or utcnow()) - timedelta(days=days)
-    return list(
-        db.session.scalars(
-            select(MarketingPressure.client_id).where(
-                MarketingPressure.client_id.in_(client_ids), MarketingPressure.nth >= since
-            )
+    return [
+        client_id
+        for part in among(MarketingPressure.client_id, client_ids)
+        for client_id in db.session.scalars(
+            select(MarketingPressure.client_id).where(part, MarketingPressure.nth >= since)
         )
-    )
+    ]
 
 
 def _over_pressure(cap: tuple[int, int], now: datetime | None = None) -> Select:

@@ -174,3 +174,82 @@ def test_the_index_the_cap_reads_covers_exactly_the_states_it_counts():
     states = ", ".join(f"'{state}'" for state in pressure.RECEIVED_STATES)
     for dialect in ("sqlite", "postgresql"):
         assert str(index.dialect_options[dialect]["where"]) == f"state IN ({states})"
+
+
+def test_a_third_chain_campaign_skips_the_33000_clients_already_at_the_cap(ctx, store):
+    """After two chain campaigns most clients are at the cap: the next draft skips them
+    all (more than either database takes as bound values in one IN list), with the
+    count the live count gave, and keeps the others."""
+    from shopsms.models.base import bulk_insert
+
+    over, under = 33_000, 50
+    admin = User(username="siege", full_name="Siège", role="admin")
+    admin.set_password("x" * 12)
+    db.session.add(admin)
+    bulk_insert(
+        Client,
+        [
+            {
+                "number": f"C{n}",
+                "last_name": f"NOM{n}",
+                "store_id": store.id,
+                "sms_number": f"+3361{n:07d}",
+                "sms_consent": "accepted",
+            }
+            for n in range(over + under)
+        ],
+    )
+    sent = [Campaign(kind="marketing", status="sent", store_id=store.id, body="B") for _ in "ab"]
+    db.session.add_all(sent)
+    db.session.flush()
+    ids = db.session.scalars(select(Client.id).order_by(Client.id)).all()
+    now = utcnow()
+    bulk_insert(
+        Message,
+        [
+            {
+                "campaign_id": campaign.id,
+                "client_id": client_id,
+                "phone": "+33600000000",
+                "state": "delivered",
+                "text": "B",
+                "parts": 1,
+                "created_at": now - timedelta(days=1),
+            }
+            for campaign in sent
+            for client_id in ids[:over]
+        ],
+    )
+    db.session.commit()
+    settings.put("pressure_max", 2)
+
+    count = recipients.live_count(admin, selection.Criteria())
+    assert count.excluded["pressure"] == over and count.reachable == under
+    campaign = recipients.draft_from_selection(admin, selection.Criteria())
+    summary = recipients.summary(campaign.id)
+    assert summary.recipients == under and summary.skipped == {"pressure": over}
+
+
+def test_the_cap_reads_70000_clients_at_once(ctx, store):
+    """More clients than psycopg's 65,535 bound values in one statement: asked as a list
+    (an automatic send's, or those kept at the cap after chain campaigns), still one
+    answer."""
+    client = Client(number="C1", last_name="VU", store_id=store.id, sms_number="+33611111111")
+    campaign = Campaign(kind="marketing", status="sent", store_id=store.id, body="B")
+    db.session.add_all([client, campaign])
+    db.session.flush()
+    for _ in range(2):
+        db.session.add(
+            Message(
+                campaign_id=campaign.id,
+                client_id=client.id,
+                phone=client.sms_number,
+                state="delivered",
+                text="B",
+                parts=1,
+            )
+        )
+    db.session.commit()
+    settings.put("pressure_max", 2)
+    asked = [client.id, *range(client.id + 1, client.id + 70_000)]
+    assert list(pressure.over_pressure(asked)) == [client.id]
