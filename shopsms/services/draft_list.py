@@ -5,9 +5,11 @@ starts the campaign, or when it is cancelled, for its report.
 Below campaigns (cancel), sending (the workers' start) and recipients (a dropped draft
 that once held credits), which all call it."""
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import case, delete, insert, literal, select
+from sqlalchemy import Connection, case, delete, insert, literal, select
 
 from ..extensions import db
 from ..models import DraftGroup, DraftRecipient, Message, utcnow
@@ -80,3 +82,20 @@ def materialize(campaign_id: int, *, cancelled: bool = False) -> int:
 def drop_groups(campaign_id: int) -> None:
     """The list's groups (what the composer costs) once it is no longer a draft."""
     db.session.execute(delete(DraftGroup).where(DraftGroup.campaign_id == campaign_id))
+
+
+@contextlib.contextmanager
+def groups_stand_aside(connection: Connection) -> Iterator[None]:
+    """PostgreSQL: around statements that delete rows of a list whose groups need no
+    recount (migration 0030): rows written back as they were (same client, group,
+    variant and state: the preparation), or rows of a list no longer a draft, its groups
+    dropped (drop_groups: a worker taking the list batch by batch). The triggers would
+    recount and probe every group a batch touches (a group per name shape and store:
+    6-10 ms per 1,000 rows sent) and connections working on one list side by side would
+    wait on each other's groups. Only for the statements inside: the rest of the
+    transaction keeps its triggers."""
+    connection.exec_driver_sql("SET LOCAL shopsms.same_groups = 'on'")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql("SET LOCAL shopsms.same_groups = 'off'")

@@ -6,12 +6,11 @@ Every function takes the acting user and refuses a campaign of another store (st
 build campaigns for their store's clients only; head office for any store).
 """
 
-import contextlib
 import json
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeAlias
@@ -75,7 +74,7 @@ from . import (
 )
 from .campaign_status import ALREADY_GONE, CampaignError, claim_status
 from .client_fields import phone_fields
-from .draft_list import materialize
+from .draft_list import groups_stand_aside, materialize
 from .eligibility import DUPLICATE, MARKETING, opted_out_numbers, skip_reason
 
 
@@ -1025,7 +1024,7 @@ def _freeze_side_by_side(campaign: Campaign) -> Overflow:
                     rows.append(DraftRecipient.id <= upto)
                 try:
                     with connection.begin():
-                        with _rows_written_back(connection):
+                        with groups_stand_aside(connection):
                             done = _freeze_range_pg(connection, campaign_id, make, rows)
                         connection.execute(
                             update(Campaign)
@@ -1069,7 +1068,7 @@ def _freeze_range(
         pending.append(DraftRecipient.id <= upto)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        with _rows_written_back(connection):
+        with groups_stand_aside(connection):
             return _freeze_range_pg(connection, campaign_id, makers, pending)
     rows = db.session.execute(
         select(DraftRecipient.id, DraftRecipient.variant, *costing.PLACEHOLDER_COLUMNS)
@@ -1094,21 +1093,6 @@ def _freeze_range(
     )
     cursor.execute("DROP TABLE temp.frozen_texts")
     return len(rows)
-
-
-@contextlib.contextmanager
-def _rows_written_back(connection: Connection) -> Iterator[None]:
-    """Around rows of the list deleted and written back as they were (same client,
-    group, variant and state; PostgreSQL): the list's group triggers stand aside
-    (migration 0030), so that they have nothing to recount (on a list just made and not
-    yet analyzed, a probe per group planned over the whole list: 9 s for 20,000 rows)
-    and connections preparing one list side by side never wait on each other's groups.
-    Only for the statements inside: the rest of the transaction keeps its triggers."""
-    connection.exec_driver_sql("SET LOCAL shopsms.same_groups = 'on'")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql("SET LOCAL shopsms.same_groups = 'off'")
 
 
 def _freeze_range_pg(

@@ -50,7 +50,7 @@ from ..sms import hours
 from ..sms.said import N_
 from . import credits, delivery, eligibility, link_status, results, settings
 from .campaign_status import claim_status
-from .draft_list import drop_groups, materialize
+from .draft_list import drop_groups, groups_stand_aside, materialize
 from .eligibility import MARKETING
 from .pressure import over_pressure, pressure_cap, skip_pressure
 from .sending_hours import sending_window, to_utc
@@ -433,6 +433,7 @@ def _check_pressure(
         select(Message.client_id).where(*claimed),
         now=now,
         except_campaign=campaign.id,
+        except_sms=ids,
         cap=cap,
     )
     if not over:
@@ -533,11 +534,13 @@ def _claim_from_list(
         "submitted_at": case((sent, literal(now))) if state == "submitted" else null(),
         "done_at": case((refused & ~listed_skipped, literal(now))),
     }
-    made: list[Row[Any]] = db.session.execute(
-        insert(Message)
-        .from_select(list(columns), select(*columns.values()).order_by(f.id))
-        .returning(Message.id, Message.phone, Message.text, Message.parts, Message.state)
-    ).all()  # type: ignore[assignment]  # RETURNING's row type is narrower than Row[Any]
+    # The list's groups went when the campaign started (drop_groups).
+    with groups_stand_aside(db.session.connection()):
+        made: list[Row[Any]] = db.session.execute(
+            insert(Message)
+            .from_select(list(columns), select(*columns.values()).order_by(f.id))
+            .returning(Message.id, Message.phone, Message.text, Message.parts, Message.state)
+        ).all()  # type: ignore[assignment]  # RETURNING's row type is narrower than Row[Any]
     return sorted(made, key=lambda row: row.id)
 
 

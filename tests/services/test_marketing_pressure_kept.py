@@ -106,6 +106,22 @@ def test_the_kept_count_is_the_count_from_the_messages(store):
         assert pressure.count_over_pressure(everyone, cap=cap) == _counted_from_the_messages(
             everyone, cap
         ), (sms, steps, days)
+        # A worker's check of its batch (those SMS of a campaign left out), answered from
+        # what is kept: as counted from the messages, with how many and since when.
+        theirs = list(
+            db.session.scalars(select(Message.id).where(Message.campaign_id == sent_by[0].id))
+        )
+        kept = pressure.over_pressure(
+            everyone, except_campaign=sent_by[0].id, except_sms=theirs, cap=cap
+        )
+        counted = pressure._over_pressure(cap).where(
+            Message.client_id.in_(everyone), Message.campaign_id != sent_by[0].id
+        )
+        assert kept == {c: (n, first) for c, n, first in db.session.execute(counted)}, (
+            sms,
+            steps,
+            days,
+        )
         db.session.commit()
 
     check()
