@@ -75,6 +75,7 @@ def _civilities(raw: str) -> tuple[str, str]:
     return full, _SHORT_CIVILITY.get(full, full)
 
 
+@lru_cache(maxsize=4096)  # first names repeat across a campaign's 100,000 texts
 def proper_case(name: str) -> str:
     """Capital initial on each word: "DE LA FONTAINE" -> "De La Fontaine",
     "LE-GOFF" -> "Le-Goff", "D'ARC" -> "D'Arc"."""
