@@ -89,7 +89,9 @@ def test_serve_starts_web_worker_and_redis_then_ctrl_c_stops_them_all(migrated, 
     finally:
         # What a terminal does on Ctrl-C: SIGINT to the whole foreground group.
         os.killpg(process.pid, signal.SIGINT)
-        output = process.communicate(timeout=30)[0].decode()
+        # Bounded by serve itself (15 s for the children, then 10 s for Redis); a CI
+        # machine running two suites at once once took longer than 30 s.
+        output = process.communicate(timeout=60)[0].decode()
     assert process.returncode == 0, output
     # A clean stop: no worker shouting that Redis vanished before it was done.
     assert "Traceback" not in output and "ConnectionError" not in output, output

@@ -63,17 +63,7 @@ def chain(ctx):
         campaign = Campaign(kind=kind, status="sent", store_id=store.id, body="Bonjour")
         db.session.add(campaign)
         db.session.flush()
-        db.session.add(
-            Message(
-                campaign_id=campaign.id,
-                client_id=client.id,
-                phone=client.sms_number,
-                state="delivered",
-                text="Bonjour",
-                parts=1,
-                created_at=now - timedelta(days=days_ago),
-            )
-        )
+        db.session.add(_delivered(campaign, client, now - timedelta(days=days_ago)))
 
     sent("marketing", biarritz, people["X"], 3)
     sent("marketing", pau, people["X"], 1)
@@ -85,6 +75,19 @@ def chain(ctx):
     sent("marketing", pau, people["Z"], 9)
     db.session.commit()
     return admin, people, now - timedelta(days=3)
+
+
+def _delivered(campaign, client, created_at):
+    """A marketing or service SMS the client received."""
+    return Message(
+        campaign_id=campaign.id,
+        client_id=client.id,
+        phone=client.sms_number,
+        state="delivered",
+        text="Bonjour",
+        parts=1,
+        created_at=created_at,
+    )
 
 
 def _rows(campaign_id, model=DraftRecipient):
@@ -176,13 +179,14 @@ def test_the_index_the_cap_reads_covers_exactly_the_states_it_counts():
         assert str(index.dialect_options[dialect]["where"]) == f"state IN ({states})"
 
 
-def test_a_third_chain_campaign_skips_the_33000_clients_already_at_the_cap(ctx, store):
+def test_a_third_chain_campaign_skips_the_12000_clients_already_at_the_cap(ctx, store):
     """After two chain campaigns most clients are at the cap: the next draft skips them
-    all (more than either database takes as bound values in one IN list), with the
-    count the live count gave, and keeps the others."""
+    all, with the count the live count gave, and keeps the others. Each client is a
+    group of the list's own (a name shape of its own): skipping them probes each group,
+    which read the whole list for each one before migration 0031 (150 s for 33,000)."""
     from shopsms.models.base import bulk_insert
 
-    over, under = 33_000, 50
+    over, under = 12_000, 50
     admin = User(username="siege", full_name="Siège", role="admin")
     admin.set_password("x" * 12)
     db.session.add(admin)
@@ -238,17 +242,7 @@ def test_the_cap_reads_70000_clients_at_once(ctx, store):
     campaign = Campaign(kind="marketing", status="sent", store_id=store.id, body="B")
     db.session.add_all([client, campaign])
     db.session.flush()
-    for _ in range(2):
-        db.session.add(
-            Message(
-                campaign_id=campaign.id,
-                client_id=client.id,
-                phone=client.sms_number,
-                state="delivered",
-                text="B",
-                parts=1,
-            )
-        )
+    db.session.add_all([_delivered(campaign, client, utcnow()) for _ in range(2)])
     db.session.commit()
     settings.put("pressure_max", 2)
     asked = [client.id, *range(client.id + 1, client.id + 70_000)]
