@@ -1,5 +1,6 @@
 """Flask commands: `flask --app app users|demo|worker|serve …`."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -228,9 +229,12 @@ def serve(host, port, web_workers, threads):
     gunicorn += gunicorn_options(web_workers, threads) + ["--access-logfile", "-"]
     # Paths without their query strings: gateways' callbacks carry the hooks secret there.
     gunicorn += ["--access-logformat", ACCESS_LOG_FORMAT, "app:app"]
+    # Each child leads a process group of its own, stopped as a whole below: gunicorn's
+    # master killed after the wait left a worker of its behind once, still holding the
+    # port (and the terminal) after Ctrl-C.
     children = [
-        subprocess.Popen(flask + ["worker"], env=env),
-        subprocess.Popen(gunicorn, env=env),
+        subprocess.Popen(flask + ["worker"], env=env, process_group=0),
+        subprocess.Popen(gunicorn, env=env, process_group=0),
     ]
     click.echo(f"ShopSMS : http://{host}:{port}  (Ctrl-C pour tout arrêter)")
 
@@ -247,7 +251,7 @@ def serve(host, port, web_workers, threads):
             exited = next((child for child in children if child.poll() is not None), None)
             time.sleep(0.3)
     except KeyboardInterrupt:
-        pass  # the terminal sent Ctrl-C to the children too; stop what is left
+        pass  # Ctrl-C: the children, in groups of their own, are stopped below
     finally:
         _stop_children(children)
         if embedded is not None:
@@ -261,9 +265,13 @@ def serve(host, port, web_workers, threads):
 
 
 def _stop_children(children, timeout=15):
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
+    """What Ctrl-C then a second stop do, to each child's whole group: the worker ends
+    its job (RQ's warm then cold shutdown), gunicorn its requests; whatever of a group
+    is left after `timeout` seconds is killed (the sweep takes back an unfinished job)."""
+    for sent in (signal.SIGINT, signal.SIGTERM):
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, sent)
     deadline = time.monotonic() + timeout
     for child in children:
         try:
@@ -271,6 +279,8 @@ def _stop_children(children, timeout=15):
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # a worker its master left behind
 
 
 def init_app(app):
