@@ -229,6 +229,18 @@ def serve(host, port, web_workers, threads):
     gunicorn += gunicorn_options(web_workers, threads) + ["--access-logfile", "-"]
     # Paths without their query strings: gateways' callbacks carry the hooks secret there.
     gunicorn += ["--access-logformat", ACCESS_LOG_FORMAT, "app:app"]
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    # Set before the children start (they begin with the default handlers) and said
+    # outright: a process started in the background by a script (CI's second suite)
+    # inherits SIGINT ignored, and Python leaves it so; the children, in process groups
+    # of their own, stop only when this process stops them.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     # Each child leads a process group of its own, stopped as a whole below: gunicorn's
     # master killed after the wait left a worker of its behind once, still holding the
     # port (and the terminal) after Ctrl-C.
@@ -237,21 +249,11 @@ def serve(host, port, web_workers, threads):
         subprocess.Popen(gunicorn, env=env, process_group=0),
     ]
     click.echo(f"ShopSMS : http://{host}:{port}  (Ctrl-C pour tout arrêter)")
-
-    stopping = False
-
-    def stop(*_):
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, stop)
     exited = None
     try:
         while not stopping and exited is None:
             exited = next((child for child in children if child.poll() is not None), None)
             time.sleep(0.3)
-    except KeyboardInterrupt:
-        pass  # Ctrl-C: the children, in groups of their own, are stopped below
     finally:
         _stop_children(children)
         if embedded is not None:
