@@ -17,7 +17,8 @@ def any_of(column, ids):
     return column.in_(ids)
 
 
-# SQLite takes at most 32,766 bound values in a statement (psycopg 65,535).
+# SQLite's default build takes at most 32,766 bound values in a statement (psycopg
+# 65,535, whatever the server).
 SQLITE_IDS_AT_ONCE = 5_000
 
 

@@ -199,12 +199,11 @@ def skip_pressure(
             by_reason.setdefault(pressure_reason(sent, first), []).append(row_id)
     skipped: set[int] = set()
     for reason, ids in by_reason.items():
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
+        for part in among(model.id, ids):
             skipped.update(
                 db.session.scalars(
                     update(model)
-                    .where(model.id.in_(chunk), model.state == state)
+                    .where(part, model.state == state)
                     .values(state="skipped", skip_reason=reason, **values)
                     .returning(model.id)
                     .execution_options(synchronize_session=False)

@@ -1055,8 +1055,8 @@ def _freeze_range(
     text of its variant (`makers`: variant → _text_maker).
 
     PostgreSQL: the pending rows are locked and read with their clients' fields, then
-    updated in place (_freeze_range_pg). SQLite (one writer at a time)
-    updates them through a temporary table."""
+    updated in place (_freeze_range_pg). SQLite (one writer at a time) updates them
+    through a temporary table."""
     pending = [
         DraftRecipient.campaign_id == campaign_id,
         DraftRecipient.state == "pending",
@@ -1100,9 +1100,9 @@ def _freeze_range_pg(
     pending: Sequence[ColumnElement[bool]],
 ) -> int:
     # The rows are locked as their clients' fields are read, then given their texts by
-    # one UPDATE. The list's pages keep room for it (fillfactor, migration
-    # 0032): text and parts are in no index, so each row's new version stays on its
-    # page and no index changes (PostgreSQL's HOT update). Deleted and written again by
+    # one UPDATE. The list's pages keep room for it (fillfactor, migration 0032): text
+    # and parts are in no index, so each row's new version stays on its page and no
+    # index changes (PostgreSQL's HOT update). Deleted and written again by
     # COPY, each row went through the list's five indexes twice: 3.6 s of the database
     # for 100,000 rows, against about 1 s.
     rows = connection.execute(
